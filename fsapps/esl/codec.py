@@ -65,9 +65,7 @@ class ProtocolError(ValueError):
 # switch_utils.h:47 SWITCH_URL_UNSAFE, plus every byte outside 0x20..0x7E.
 _UNSAFE = frozenset(b'\r\n #%&+:;<=>?@[\\]^`{|}"')
 _HEX = b"0123456789ABCDEF"
-_ENCODE_TABLE = [
-    f"%{b:02X}" if (b < 0x20 or b > 0x7E or b in _UNSAFE) else chr(b) for b in range(256)
-]
+_ENCODE_TABLE = [f"%{b:02X}" if (b < 0x20 or b > 0x7E or b in _UNSAFE) else chr(b) for b in range(256)]
 _NEEDS_ENCODING = re.compile(r'[^\x21-\x7e]|[\r\n #%&+:;<=>?@\[\\\]^`{|}"]')
 
 
@@ -457,9 +455,7 @@ def _check_single_line(what: str, value: str) -> None:
         raise ValueError(f"{what} may not contain a line break: {value[:60]!r}")
 
 
-def encode_command(
-    line: str, headers: Sequence[tuple[str, str]] = (), body: str | bytes = ""
-) -> bytes:
+def encode_command(line: str, headers: Sequence[tuple[str, str]] = (), body: str | bytes = "") -> bytes:
     """Serialise a command; a line break in a value would forge headers, so it is refused."""
     _check_single_line("command", line)
     parts = [line, "\n"]
@@ -615,9 +611,7 @@ def serialize_json(fields: Sequence[tuple[str, str]], body: str | None = None) -
     dumps = json.dumps
     return (
         "{"
-        + ",".join(
-            f"{dumps(k, ensure_ascii=False)}:{dumps(v, ensure_ascii=False)}" for k, v in items
-        )
+        + ",".join(f"{dumps(k, ensure_ascii=False)}:{dumps(v, ensure_ascii=False)}" for k, v in items)
         + "}"
     )
 
@@ -640,9 +634,7 @@ _EVENT_FORMATS = {
 }
 
 
-def encode_event(
-    fields: Sequence[tuple[str, str]], body: str | None = None, fmt: str = "plain"
-) -> bytes:
+def encode_event(fields: Sequence[tuple[str, str]], body: str | None = None, fmt: str = "plain") -> bytes:
     """An event as mod_event_socket sends it: Content-Length first (l.1438)."""
     try:
         ctype, serialize = _EVENT_FORMATS[fmt]

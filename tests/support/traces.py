@@ -48,9 +48,7 @@ class Trace:
     lines: tuple[Line, ...]
 
     def from_fs(self, conn: int = 1) -> list[bytes]:
-        return [
-            ln.data for ln in self.lines if ln.dir == "from_fs" and ln.conn == conn and not ln.eof
-        ]
+        return [ln.data for ln in self.lines if ln.dir == "from_fs" and ln.conn == conn and not ln.eof]
 
     def stream(self, conn: int = 1) -> bytes:
         return b"".join(self.from_fs(conn))

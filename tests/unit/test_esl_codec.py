@@ -45,8 +45,7 @@ DECODE_TABLE = [
         {"job_uuid": "7e9b"},
     ),
     (
-        b"Content-Type: api/response\nContent-Length: 38\n\n"
-        b"-ERR bogus_command Command not found!\n",
+        b"Content-Type: api/response\nContent-Length: 38\n\n-ERR bogus_command Command not found!\n",
         ApiResponse,
         {"text": "-ERR bogus_command Command not found!\n", "ok": False},
     ),
@@ -294,9 +293,7 @@ def test_event_round_trip(fields, body, fmt) -> None:
 
 @given(
     line=st.from_regex(r"[a-z]+( [ -~]{1,30})?", fullmatch=True),
-    headers=st.lists(
-        st.tuples(header_name, st.from_regex(r"[!-~][ -~]{0,30}", fullmatch=True)), max_size=5
-    ),
+    headers=st.lists(st.tuples(header_name, st.from_regex(r"[!-~][ -~]{0,30}", fullmatch=True)), max_size=5),
     body=st.text(max_size=40),
 )
 def test_command_round_trip(line, headers, body) -> None:

@@ -1,0 +1,556 @@
+"""API commands (``api``/``bgapi``), with mod_commands.c's replies byte for byte."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import gevent
+
+from fsapps.esl.codec import serialize_json, serialize_plain
+from fsapps.sim.apps.bridge import bridge_legs
+from fsapps.sim.apps.calls import session_transfer
+from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop_recording
+from fsapps.sim.channel import CAUSES, Channel
+from fsapps.sim.originate import originate
+from fsapps.sim.session import execute, route_and_execute
+
+if TYPE_CHECKING:
+    from fsapps.sim.listener import Listener
+    from fsapps.sim.switch import Switch
+
+Api = Callable[["Switch", str, "Listener | None"], str]
+COMMANDS: dict[str, Api] = {}
+
+
+def api(name: str) -> Callable[[Api], Api]:
+    def register(fn: Api) -> Api:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _locate(sw: Switch, uid: str) -> Channel | None:
+    ch = sw.channels.get(uid)
+    return ch if ch is not None and ch.running_state not in ("CS_DESTROY",) else None
+
+
+NO_SUCH = "-ERR No such channel!\n"
+
+
+@api("status")
+def status(sw: Switch, arg: str, lst: Listener | None) -> str:
+    return sw.status_text()
+
+
+@api("version")
+def version(sw: Switch, arg: str, lst: Listener | None) -> str:
+    from fsapps.sim.switch import VERSION
+
+    return f"FreeSWITCH Version {VERSION} (git a88d069 2024-08-02 21:02:27Z 64bit)\n"
+
+
+@api("uptime")
+def uptime(sw: Switch, arg: str, lst: Listener | None) -> str:
+    return f"{int(sw.clock.now() - sw.started)}\n"
+
+
+# switch_core_sqldb.c: the channels table, in "show channels" column order.
+CHANNEL_COLUMNS = (
+    "uuid", "direction", "created", "created_epoch", "name", "state", "cid_name", "cid_num",
+    "ip_addr", "dest", "application", "application_data", "dialplan", "context", "read_codec",
+    "read_rate", "read_bit_rate", "write_codec", "write_rate", "write_bit_rate", "secure",
+    "hostname", "presence_id", "presence_data", "accountcode", "callstate", "callee_name",
+    "callee_num", "callee_direction", "call_uuid", "sent_callee_name", "sent_callee_num",
+    "initial_cid_name", "initial_cid_num", "initial_ip_addr", "initial_dest",
+    "initial_dialplan", "initial_context",
+)  # fmt: skip
+
+
+def _channel_row(sw: Switch, ch: Channel) -> dict[str, str]:
+    p = ch.profile
+    c = ch.codec
+    created = ch.created_at
+    from fsapps.sim.events import local_date
+
+    return {
+        "uuid": ch.uuid,
+        "direction": ch.direction,
+        "created": local_date(created),
+        "created_epoch": str(int(created)),
+        "name": ch.name,
+        "state": ch.running_state,
+        "cid_name": p.caller_id_name,
+        "cid_num": p.caller_id_number,
+        "ip_addr": p.network_addr,
+        "dest": p.destination_number,
+        "application": ch.variables.get("current_application", ""),
+        "application_data": ch.variables.get("current_application_data", ""),
+        "dialplan": p.dialplan,
+        "context": p.context,
+        "read_codec": c.name if c else "",
+        "read_rate": str(c.rate) if c else "",
+        "read_bit_rate": str(c.bit_rate) if c else "",
+        "write_codec": c.name if c else "",
+        "write_rate": str(c.rate) if c else "",
+        "write_bit_rate": str(c.bit_rate) if c else "",
+        "secure": "",
+        "hostname": sw.hostname,
+        "presence_id": ch.variables.get("presence_id", ""),
+        "presence_data": ch.variables.get("presence_data", ""),
+        "accountcode": ch.variables.get("accountcode", ""),
+        "callstate": ch.callstate,
+        "callee_name": p.callee_id_name,
+        "callee_num": p.callee_id_number,
+        "callee_direction": "",
+        "call_uuid": ch.variables.get("call_uuid", ch.uuid),
+        "sent_callee_name": "",
+        "sent_callee_num": "",
+        "initial_cid_name": p.orig_caller_id_name,
+        "initial_cid_num": p.orig_caller_id_number,
+        "initial_ip_addr": p.network_addr,
+        "initial_dest": p.destination_number,
+        "initial_dialplan": p.dialplan,
+        "initial_context": p.context,
+    }
+
+
+SHOW_USAGE = (
+    "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels "
+    "[count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|"
+    "complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n"
+)
+
+
+@api("show")
+def show(sw: Switch, arg: str, lst: Listener | None) -> str:
+    words = arg.split()
+    if not words:
+        return SHOW_USAGE
+    what = words[0].lower()
+    as_json = len(words) >= 3 and words[-2].lower() == "as" and words[-1].lower() == "json"
+    if what not in ("channels", "calls"):
+        return f"-ERR Cannot find show for {what}\n" if what not in ("status",) else status(sw, "", lst)
+    chans = sorted(sw.channels.values(), key=lambda c: c.created_at)
+    if len(words) > 1 and words[1].lower() == "count":
+        n = len(chans)
+        return f"\n{n} total.\n"
+    rows = [_channel_row(sw, ch) for ch in chans if ch.running_state != "CS_DESTROY"]
+    if as_json:
+        # switch_console / mod_commands show_callback: an empty result is
+        # printed by hand with a space after the colon.
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":")) + "\n"
+    lines = [",".join(CHANNEL_COLUMNS)]
+    lines += [",".join(r[c] for c in CHANNEL_COLUMNS) for r in rows]
+    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+
+def _parse_target(target: str) -> tuple[str, str] | None:
+    """``&app(args)`` -> (app, args); a plain extension -> None."""
+    if target.startswith("&"):
+        body = target[1:]
+        if "(" in body and body.endswith(")"):
+            name, _, args = body.partition("(")
+            return name, args[:-1]
+        return body, ""
+    return None
+
+
+ORIGINATE_USAGE = (
+    "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
+    "[<cid_name>] [<cid_num>] [<timeout_sec>]\n"
+)
+
+
+@api("originate")
+def originate_api(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c originate_function (ORIGINATE_SYNTAX, l.5079)."""
+    argv = arg.split(" ")
+    if len(argv) < 2 or not argv[0] or not argv[1]:
+        return ORIGINATE_USAGE
+    url, target = argv[0], argv[1]
+    dialplan = argv[2] if len(argv) > 2 else "XML"
+    context = argv[3] if len(argv) > 3 else "default"
+    cid_name = argv[4] if len(argv) > 4 else None
+    cid_num = argv[5] if len(argv) > 5 else None
+    try:
+        timeout = float(argv[6]) if len(argv) > 6 else None
+    except ValueError:
+        timeout = None
+    res = originate(sw, url, timeout=timeout, cid_number=cid_num, cid_name=cid_name)
+    if res.channel is None:
+        return f"-ERR {res.cause}\n"
+    leg = res.channel
+    app_target = _parse_target(target)
+
+    def run_leg(ch: Channel) -> None:
+        ch.dialplan_hit = True
+        if app_target is not None:
+            name, app_args = app_target
+            ch.profile.flip_caller_id(ch)
+            ch.running_state = "CS_EXECUTE"
+            ch.state_number = 4
+            execute(ch, name, app_args or None)
+            if ch.up and not ch.transfer_to:
+                return
+        else:
+            session_transfer(ch, target, dialplan, context)
+        route_and_execute(ch)
+
+    leg.start(run_leg)
+    return f"+OK {leg.uuid}\n"
+
+
+def _two(arg: str) -> list[str]:
+    return arg.split(" ")
+
+
+@api("uuid_kill")
+def uuid_kill(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if not arg:
+        return "-USAGE: <uuid> [cause]\n"
+    uid, _, cause = arg.partition(" ")
+    ch = _locate(sw, uid)
+    if ch is None:
+        return NO_SUCH
+    ch.hangup(cause.strip().upper() if cause.strip().upper() in CAUSES else "NORMAL_CLEARING")
+    return "+OK\n"
+
+
+@api("uuid_bridge")
+def uuid_bridge(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """switch_ivr_uuid_bridge: both legs leave what they run and bridge (l.4700)."""
+    argv = _two(arg)
+    if len(argv) != 2:
+        return "-USAGE: <uuid> <other_uuid>\n"
+    a, b = _locate(sw, argv[0]), _locate(sw, argv[1])
+    if a is None or b is None or not a.up or not b.up:
+        return "-ERR Invalid uuid\n"
+    gevent.spawn(_uuid_bridge, a, b)
+    return f"+OK {b.uuid}\n"
+
+
+def _uuid_bridge(a: Channel, b: Channel) -> None:
+    """switch_ivr_uuid_bridge: both legs leave what they run for CS_SOFT_EXECUTE,
+    where A runs the bridge (switch_ivr_bridge.c uuid_bridge_on_soft_execute, l.1236)."""
+    a.uuid_bridged = b.uuid_bridged = True
+    a.other_type, a.other_profile = "originatee", b.profile.clone()
+    b.other_type, b.other_profile = "originator", a.profile.clone()
+    now = int(a.switch.clock.now())
+    a.profile.transfer_source = f"{now}:{a.uuid}:uuid_br:{b.uuid}"
+    b.profile.transfer_source = f"{now}:{b.uuid}:uuid_br:{a.uuid}"
+
+    def enter(ch: Channel, other: Channel, line: int) -> None:
+        ch.running_state = "CS_SOFT_EXECUTE"
+        ch.state_number = 3
+        ch.fire(
+            "CHANNEL_EXECUTE",
+            after=[("Application", "uuid_bridge"), ("Application-Data", other.uuid)],
+            calling=("switch_ivr_bridge.c", "uuid_bridge_on_soft_execute", line),
+        )
+
+    def run_a(ch: Channel) -> None:
+        enter(ch, b, 1236)
+        b.bridge_ready.wait(5)
+        bridge_legs(a, b)
+
+    def run_b(ch: Channel) -> None:
+        enter(ch, a, 1243)
+        ch.running_state = "CS_EXCHANGE_MEDIA"
+        ch.state_number = 5
+        ch.bridge_ready.set()
+        # The B side exchanges media until the bridge ends or it hangs up.
+        ch.wait(
+            float("inf"),
+            lambda: (ch.bridged_to is None and ch.profile.times.get("bridged")) or ch.interruption(),
+        )
+
+    a.soft_execute = run_a
+    b.soft_execute = run_b
+    for ch in (a, b):
+        ch.kick()
+
+
+@api("uuid_transfer")
+def uuid_transfer(sw: Switch, arg: str, lst: Listener | None) -> str:
+    usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+    argv = arg.split(" ") if arg else []
+    if len(argv) < 2 or len(argv) > 5:
+        return usage
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return NO_SUCH
+    rest = argv[1:]
+    targets = [ch]
+    if rest[0].startswith("-"):
+        flag = rest[0][1:].lower()
+        rest = rest[1:]
+        other = ch.bridged_to
+        if flag == "bleg" and other is not None:
+            targets = [other]
+        elif flag == "both" and other is not None:
+            targets = [ch, other]
+    if not rest:
+        return usage
+    for t in targets:
+        if t.bridged_to is not None:
+            t.bridged_to.kick()
+        session_transfer(t, rest[0], rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else "")
+        t.bridged_to = None
+    return "+OK\n"
+
+
+@api("uuid_break")
+def uuid_break(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if not arg:
+        return "-USAGE: <uuid> [all]\n"
+    uid, _, _flag = arg.partition(" ")
+    ch = _locate(sw, uid)
+    if ch is None:
+        return NO_SUCH
+    ch.break_flag = True
+    ch.kick()
+    return "+OK\n"
+
+
+@api("uuid_broadcast")
+def uuid_broadcast(sw: Switch, arg: str, lst: Listener | None) -> str:
+    argv = arg.split(" ")
+    if len(argv) < 2:
+        return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return NO_SUCH
+    path = argv[1]
+    legs = argv[2].lower() if len(argv) > 2 else "aleg"
+    targets = [ch]
+    if legs == "bleg" and ch.bridged_to is not None:
+        targets = [ch.bridged_to]
+    elif legs == "both" and ch.bridged_to is not None:
+        targets = [ch, ch.bridged_to]
+    for t in targets:
+        gevent.spawn(_broadcast, t, path)
+    return "+OK Message sent\n"
+
+
+def _broadcast(ch: Channel, path: str) -> None:
+    from fsapps.esl.codec import Command
+
+    name, _, data = path.partition("::")
+    if data or "::" in path:
+        cmd = Command(
+            "sendmsg",
+            (("call-command", "execute"), ("execute-app-name", name), ("execute-app-arg", data)),
+        )
+    else:
+        cmd = Command(
+            "sendmsg",
+            (
+                ("call-command", "execute"),
+                ("execute-app-name", "playback"),
+                ("execute-app-arg", path),
+            ),
+        )
+    ch.queue_private_event(cmd)
+
+
+@api("uuid_record")
+def uuid_record(sw: Switch, arg: str, lst: Listener | None) -> str:
+    argv = arg.split(" ")
+    if len(argv) < 3:
+        return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return NO_SUCH
+    action, path = argv[1].lower(), argv[2]
+    if action == "start":
+        limit = float(argv[3]) if len(argv) > 3 and argv[3].isdigit() else None
+        start_recording(ch, path, limit)
+        return "+OK Success\n"
+    if action == "stop":
+        if path == "all":
+            stop_all_recordings(ch)
+            return "+OK Success\n"
+        return "+OK Success\n" if stop_recording(ch, path) else "-ERR Cannot execute command\n"
+    if action in ("mask", "unmask"):
+        return "+OK Success\n"
+    return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+
+
+@api("uuid_setvar")
+def uuid_setvar(sw: Switch, arg: str, lst: Listener | None) -> str:
+    argv = arg.split(" ", 2)
+    if len(argv) < 2:
+        return "-USAGE: <uuid> <var> [value]\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return NO_SUCH
+    if not argv[1]:
+        return "-ERR No variable specified\n"
+    value = argv[2] if len(argv) > 2 else None
+    ch.set_var(argv[1], value if value not in ("", "undef") else None)
+    return "+OK\n"
+
+
+@api("uuid_setvar_multi")
+def uuid_setvar_multi(sw: Switch, arg: str, lst: Listener | None) -> str:
+    uid, _, rest = arg.partition(" ")
+    ch = _locate(sw, uid)
+    if not rest:
+        return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+    if ch is None:
+        return NO_SUCH
+    for pair in rest.split(";"):
+        k, sep, v = pair.partition("=")
+        if not k:
+            return "-ERR No variable specified\n"
+        ch.set_var(k, v if sep and v else None)
+    return "+OK\n"
+
+
+@api("uuid_getvar")
+def uuid_getvar(sw: Switch, arg: str, lst: Listener | None) -> str:
+    argv = arg.split(" ")
+    if len(argv) < 2:
+        return "-USAGE: <uuid> <var>\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return NO_SUCH
+    if not argv[1]:
+        return "-ERR No variable name specified!\n"
+    value = ch.get_var(argv[1])
+    return value if value is not None else "_undef_"
+
+
+@api("uuid_exists")
+def uuid_exists(sw: Switch, arg: str, lst: Listener | None) -> str:
+    return "true" if arg and _locate(sw, arg.strip()) is not None else "false"
+
+
+@api("uuid_dump")
+def uuid_dump(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if not arg:
+        return "-USAGE: <uuid> [format]\n"
+    uid, _, fmt = arg.partition(" ")
+    ch = _locate(sw, uid)
+    if ch is None:
+        return NO_SUCH
+    fields = [*ch.basic_data(), *((f"variable_{k}", v) for k, v in ch.variables.items())]
+    fmt = fmt.strip().lower() or "txt"
+    if fmt == "json":
+        return serialize_json(fields)
+    if fmt == "plain":
+        return "".join(f"{k}: {v}\n" for k, v in fields) + "\n"
+    return serialize_plain(fields)
+
+
+@api("uuid_answer")
+def uuid_answer(sw: Switch, arg: str, lst: Listener | None) -> str:
+    ch = _locate(sw, arg.strip()) if arg else None
+    if ch is None:
+        return NO_SUCH if arg else "-USAGE: <uuid>\n"
+    ch.mark_answered()
+    return "+OK\n"
+
+
+@api("uuid_park")
+def uuid_park(sw: Switch, arg: str, lst: Listener | None) -> str:
+    ch = _locate(sw, arg.strip()) if arg else None
+    if ch is None:
+        return NO_SUCH if arg else "-USAGE: <uuid>\n"
+    from fsapps.esl.codec import Command
+
+    ch.break_flag = True
+    ch.queue_private_event(Command("sendmsg", (("call-command", "execute"), ("execute-app-name", "park"))))
+    return "+OK\n"
+
+
+@api("uuid_send_dtmf")
+def uuid_send_dtmf(sw: Switch, arg: str, lst: Listener | None) -> str:
+    uid, _, digits = arg.partition(" ")
+    ch = _locate(sw, uid)
+    if ch is None:
+        return NO_SUCH
+    target = ch.bridged_to or ch
+    target.queue_dtmf(digits.split("@")[0].strip())
+    return "+OK Success\n"
+
+
+@api("hupall")
+def hupall(sw: Switch, arg: str, lst: Listener | None) -> str:
+    argv = arg.split(" ") if arg else []
+    cause = argv[0].upper() if argv and argv[0].upper() in CAUSES else "MANAGER_REQUEST"
+    var = argv[1] if len(argv) > 1 else None
+    val = argv[2] if len(argv) > 2 else None
+    for ch in list(sw.channels.values()):
+        if var is None or ch.get_var(var) == val:
+            ch.hangup(cause)
+    if var is None:
+        return f"+OK hangup all channels with cause {cause}\n"
+    return f"+OK hangup all channels matching [{var}]=[{val}] with cause: {cause}\n"
+
+
+@api("reloadxml")
+def reloadxml(sw: Switch, arg: str, lst: Listener | None) -> str:
+    reload = getattr(sw.dialplan, "reload", None)
+    err = "Success"
+    if reload is not None:
+        err = reload() or "Success"
+    ev = sw.new_event("RELOADXML", calling=("switch_xml.c", "switch_xml_open_root", 2366))
+    sw.fire(ev)
+    return f"+OK [{err}]\n"
+
+
+@api("eval")
+def eval_api(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if arg.startswith("uuid:"):
+        uid, _, expr = arg[5:].partition(" ")
+        ch = _locate(sw, uid)
+        if ch is None:
+            return ""
+        return ch.expand(expr)
+    import re
+
+    return re.sub(r"\$\$\{([^}]+)\}", lambda m: sw.globals.get(m.group(1), ""), arg)
+
+
+@api("global_getvar")
+def global_getvar(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if not arg:
+        return "".join(f"{k}={v}\n" for k, v in sw.globals.items())
+    return sw.globals.get(arg.strip(), "")
+
+
+@api("global_setvar")
+def global_setvar(sw: Switch, arg: str, lst: Listener | None) -> str:
+    k, _, v = arg.partition("=")
+    if not k.strip():
+        return "-USAGE: <var>[=<value>]\n"
+    sw.globals[k.strip()] = v.strip()
+    return "+OK\n"
+
+
+@api("sofia")
+def sofia(sw: Switch, arg: str, lst: Listener | None) -> str:
+    if arg.strip().lower().startswith("status"):
+        bar = "=" * 91
+        return (
+            "                     Name\t   Type\t                                      Data\tState\n"
+            f"{bar}\n"
+            "                 internal\tprofile\t             sip:mod_sofia@127.0.0.1:5060\tRUNNING (0)\n"
+            "                 external\tprofile\t             sip:mod_sofia@127.0.0.1:5080\tRUNNING (0)\n"
+            f"{bar}\n"
+            "2 profiles 0 aliases\n"
+        )
+    return "-ERR Usage: sofia status\n"
+
+
+@api("strftime")
+def strftime_api(sw: Switch, arg: str, lst: Listener | None) -> str:
+    import time
+
+    return time.strftime(arg or "%Y-%m-%d %T", time.localtime(sw.clock.now()))

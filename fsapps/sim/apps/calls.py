@@ -1,0 +1,207 @@
+"""Call control applications (mod_dptools.c): answer, variables, hangup,
+transfer, park, socket, and the small ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fsapps.sim.apps.registry import app
+from fsapps.sim.channel import Channel
+
+# --- answer, early media (dpt:1385-1477, 1104-1114) ---------------------------
+
+
+@app("answer")
+def answer(ch: Channel, data: str) -> None:
+    if ch.direction == "outbound":
+        return  # switch_channel_perform_answer: a no-op on an outbound leg
+    ch.mark_answered()
+
+
+@app("pre_answer")
+def pre_answer(ch: Channel, data: str) -> None:
+    ch.mark_pre_answered()
+
+
+@app("ring_ready")
+def ring_ready(ch: Channel, data: str) -> None:
+    if not (ch.answered or ch.early_media):
+        ch.mark_ring_ready()
+
+
+# --- variables (dpt:1631-1819) --------------------------------------------------
+
+
+@app("set", zombie=True)
+def set_app(ch: Channel, data: str) -> None:
+    """base_set: split at the first '=', else ','; the value is expanded again."""
+    if not data:
+        return
+    sep = "=" if "=" in data else ","
+    name, found, value = data.partition(sep)
+    if not name:
+        return
+    ch.set_var(name, ch.expand(value) if found and value else None)
+
+
+@app("export", zombie=True)
+def export_app(ch: Channel, data: str) -> None:
+    name, found, value = data.partition("=")
+    if not name:
+        return
+    ch.set_var(name, value if found and value else None)
+    if found and value:
+        # switch_channel_export_variable: the name joins export_vars and the
+        # variable goes to every leg this channel originates.
+        current = ch.variables.get("export_vars")
+        ch.set_var("export_vars", f"{current},{name}" if current else name)
+        ch.exported[name.removeprefix("nolocal:").removeprefix("_nolocal_")] = value
+
+
+@app("unset", zombie=True)
+def unset_app(ch: Channel, data: str) -> None:
+    if data:
+        ch.set_var(data, None)
+
+
+@app("multiset", zombie=True)
+def multiset(ch: Channel, data: str) -> None:
+    for part in data.split(" "):
+        if part:
+            set_app(ch, part)
+
+
+@app("log", zombie=True)
+def log_app(ch: Channel, data: str) -> None:
+    ch.note(f"log {data}")
+
+
+@app("info", zombie=True)
+def info(ch: Channel, data: str) -> None:
+    pass
+
+
+@app("event", zombie=True)
+def event_app(ch: Channel, data: str) -> None:
+    """event_function: a CUSTOM (or named) event carrying the channel's data."""
+    headers = []
+    subclass = None
+    for part in data.split(","):
+        k, _, v = part.partition("=")
+        if k.strip().lower() == "event-subclass":
+            subclass = v
+        elif k:
+            headers.append((k.strip(), v))
+    ch.fire("CUSTOM", after=headers, subclass=subclass)
+
+
+# --- hangup, transfer (dpt hangup_function, transfer_function) -------------------
+
+
+@app("hangup")
+def hangup_app(ch: Channel, data: str) -> None:
+    ch.hangup(data.strip().upper() or "NORMAL_CLEARING")
+
+
+def session_transfer(ch: Channel, extension: str, dialplan: str = "", context: str = "") -> None:
+    """switch_ivr_session_transfer (switch_ivr.c): a new destination, back through CS_ROUTING.
+
+    Whatever runs on the channel ends as if it were not ready (CF_TRANSFER).
+    """
+    p = ch.profile
+    p.destination_number = extension
+    if dialplan:
+        p.dialplan = dialplan
+    if context:
+        p.context = context
+    now = ch.switch.clock.now()
+    p.times["transferred"] = int(now * 1_000_000)
+    history = f"{int(now)}:{ch.uuid}:bl_xfer:{extension}/{p.context}/{p.dialplan}"
+    ch.set_var("transfer_history", history)
+    ch.set_var("transfer_source", history)
+    ch.flush_dtmf()
+    ch.transfer_to = (extension, p.dialplan, p.context)
+    ch.note(f"transferred to {extension}")
+    ch.kick()
+
+
+@app("transfer")
+def transfer(ch: Channel, data: str) -> None:
+    """[-bleg|-both] <extension> [dialplan] [context]."""
+    argv = data.split()
+    if not argv:
+        return
+    targets = [ch]
+    if argv[0] in ("-bleg", "-both"):
+        other = ch.bridged_to
+        if other is not None:
+            targets = [other] if argv[0] == "-bleg" else [ch, other]
+        argv = argv[1:]
+    if not argv:
+        return
+    for t in targets:
+        session_transfer(t, argv[0], argv[1] if len(argv) > 1 else "", argv[2] if len(argv) > 2 else "")
+
+
+# --- park (switch_ivr.c:946 switch_ivr_park) -----------------------------------
+
+
+def park_loop(ch: Channel, released: Callable[[], bool] = lambda: False) -> None:
+    """Hold the call: run queued sendmsg, take and drop DTMF, until released.
+
+    ``released`` is true once whoever controls the park lets go: the socket
+    listener clearing CF_CONTROLLED when it ends (mod_event_socket.c:2838).
+    """
+    if ch.parked:
+        return
+    ch.parked = True
+    ch.fire("CHANNEL_PARK")
+    try:
+        while ch.up:
+            ch.parse_all_events()
+            if not ch.up or ch.reset_requested or ch.transfer_to or ch.soft_execute or ch.bridged_to:
+                break
+            if released():
+                break
+            why = ch.wait(float("inf"), lambda: _park_wake(ch, released))
+            if why == "dtmf":
+                while ch.dtmf:
+                    ch.take_dtmf()  # ivr:1151: taken and discarded
+    finally:
+        ch.parked = False
+        ch.fire("CHANNEL_UNPARK")
+
+
+def _park_wake(ch: Channel, released: Callable[[], bool]) -> str | None:
+    if not ch.up:
+        return "hangup"
+    if ch.reset_requested or ch.transfer_to or ch.soft_execute:
+        return "reset"
+    if ch.dtmf:
+        return "dtmf"
+    if ch.private_events and ch.event_lock_depth == 0:
+        return "events"
+    if released():
+        return "released"
+    return None
+
+
+@app("park")
+def park(ch: Channel, data: str) -> None:
+    if ch.controlled:
+        return  # "Cannot park channels that are under control already." (ivr:974)
+    park_loop(ch)
+
+
+@app("socket")
+def socket_app(ch: Channel, data: str) -> None:
+    from fsapps.sim.outbound import run_socket_app
+
+    run_socket_app(ch, data)
+
+
+@app("echo")
+def echo(ch: Channel, data: str) -> None:
+    """switch_ivr_session_echo: never takes digits, flushes them at the end."""
+    ch.wait(float("inf"), lambda: ch.interruption())
+    ch.flush_dtmf()

@@ -1,0 +1,105 @@
+"""The far ends of emulated calls: callers dialling in, phones being dialled.
+
+Times are virtual seconds (see fsapps.sim.clock). A caller's timeline
+counts from the moment their call is answered, as sipp scenarios do after
+their ACK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import gevent
+
+if TYPE_CHECKING:
+    from fsapps.sim.channel import Channel
+
+
+@dataclass
+class CallerScript:
+    """A calling party: digits to press and when to hang up, after answer."""
+
+    dtmf: Sequence[tuple[float, str]] = ()
+    hangup_after: float | None = None  # seconds after answer; None: wait for the switch
+    give_up_after: float | None = None  # seconds from the start if never answered
+    hungup_by_caller: bool = field(default=False, init=False)
+
+    def attach(self, ch: Channel) -> None:
+        gevent.spawn(self._run, ch)
+
+    def _run(self, ch: Channel) -> None:
+        clock = ch.switch.clock
+        limit = self.give_up_after if self.give_up_after is not None else float("inf")
+        # Early media counts too: a caller hears and can key during pre-answer prompts.
+        ch.wait(limit, lambda: ch.answered or ch.early_media)
+        if not ch.up:
+            return
+        if not (ch.answered or ch.early_media):
+            self.hungup_by_caller = True
+            ch.note("caller gave up before answer")
+            ch.hangup("ORIGINATOR_CANCEL")
+            return
+        t0 = clock.now()
+        for at, digits in sorted(self.dtmf, key=lambda x: x[0]):
+            if ch.wait(t0 + at - clock.now(), lambda: False) == "hangup":
+                return
+            ch.queue_dtmf(digits)
+        if self.hangup_after is not None:
+            if ch.wait(t0 + self.hangup_after - clock.now(), lambda: False) == "hangup":
+                return
+            self.hungup_by_caller = True
+            ch.note("caller hung up")
+            ch.hangup("NORMAL_CLEARING")
+
+    def on_hangup(self, ch: Channel) -> None:
+        pass
+
+
+@dataclass
+class Endpoint:
+    """A registered phone (a directory user or an agent's softphone).
+
+    ``answer_after`` None means it rings until the originator gives up;
+    ``reject`` answers the INVITE with that cause (USER_BUSY, CALL_REJECTED).
+    """
+
+    answer_after: float | None = 0.5
+    reject: str | None = None
+    hangup_after: float | None = None
+    dtmf: Sequence[tuple[float, str]] = ()
+    calls: list[str] = field(default_factory=list)
+
+    def attach(self, ch: Channel) -> None:
+        self.calls.append(ch.uuid)
+        gevent.spawn(self._run, ch)
+
+    def _run(self, ch: Channel) -> None:
+        clock = ch.switch.clock
+        if self.reject:
+            ch.wait(0.05, lambda: False)
+            ch.note(f"phone rejected: {self.reject}")
+            ch.hangup(self.reject)
+            return
+        ch.mark_ring_ready()
+        if self.answer_after is None:
+            ch.wait(float("inf"), lambda: False)
+            return
+        if ch.wait(self.answer_after, lambda: False) == "hangup":
+            return
+        ch.note("phone answered")
+        ch.mark_answered()
+        t0 = clock.now()
+        for at, digits in sorted(self.dtmf, key=lambda x: x[0]):
+            if ch.wait(t0 + at - clock.now(), lambda: False) == "hangup":
+                return
+            ch.queue_dtmf(digits)
+        if self.hangup_after is not None:
+            if ch.wait(t0 + self.hangup_after - clock.now(), lambda: False) == "hangup":
+                return
+            ch.note("phone hung up")
+            ch.hangup("NORMAL_CLEARING")
+
+    def on_hangup(self, ch: Channel) -> None:
+        pass
