@@ -232,7 +232,6 @@ class Listener:
         self.switch.add_listener(self)
         if self.session is not None:
             self.session.lock()
-            self.session.controlled = True
         self._writer = gevent.spawn(self._writer_loop)
         reader = CommandReader()
         try:
@@ -399,6 +398,8 @@ class Listener:
     def _connect(self) -> None:
         self.connected.set()
         s = self.session
+        if s is not None:
+            s.kick()
         ev = self.switch.new_event("CHANNEL_DATA")
         if s is not None:
             # mod_event_socket.c:2020: the caller profile as Channel-*, then the

@@ -75,11 +75,12 @@ def run_socket_app(ch: Channel, data: str) -> None:
     ch.wait(float("inf"), lambda: listener.connected.is_set() or listener.finished.is_set())
     if listener.connected.is_set():
         _brief(listener, listener.commands_seen)
-    if not ch.up or not listener.connected.is_set():
+    if not ch.up:
         return
     from fsapps.sim.apps.calls import park_loop
 
-    park_loop(ch, released=listener.finished.is_set)
+    # l.542: park whether or not the controller ever said `connect`.
+    park_loop(ch)
     ch.parse_all_events()
     if ch.up and ch.reset_requested:
         ch.reset_requested = False

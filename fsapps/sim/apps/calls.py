@@ -3,8 +3,6 @@ transfer, park, socket, and the small ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fsapps.sim.apps.registry import app
 from fsapps.sim.channel import Channel
 
@@ -146,24 +144,28 @@ def transfer(ch: Channel, data: str) -> None:
 # --- park (switch_ivr.c:946 switch_ivr_park) -----------------------------------
 
 
-def park_loop(ch: Channel, released: Callable[[], bool] = lambda: False) -> None:
+def park_loop(ch: Channel) -> None:
     """Hold the call: run queued sendmsg, take and drop DTMF, until released.
 
-    ``released`` is true once whoever controls the park lets go: the socket
-    listener clearing CF_CONTROLLED when it ends (mod_event_socket.c:2838).
+    Park sets CF_CONTROLLED and loops while it stays set (ivr:1000-1010); an
+    outbound socket listener clears it when it ends (mod_event_socket.c:2838).
+    A listener that ended before the park began therefore releases nothing,
+    and the call stays parked, as on the real switch, unless the socket was
+    resumable (CS_RESET, checked at ivr:979).
     """
-    if ch.parked:
+    if ch.parked or ch.reset_requested:
         return
     ch.parked = True
+    ch.controlled = True
     ch.fire("CHANNEL_PARK")
     try:
         while ch.up:
             ch.parse_all_events()
             if not ch.up or ch.reset_requested or ch.transfer_to or ch.soft_execute or ch.bridged_to:
                 break
-            if released():
+            if not ch.controlled:
                 break
-            why = ch.wait(float("inf"), lambda: _park_wake(ch, released))
+            why = ch.wait(float("inf"), lambda: _park_wake(ch))
             if why == "dtmf":
                 while ch.dtmf:
                     ch.take_dtmf()  # ivr:1151: taken and discarded
@@ -172,7 +174,7 @@ def park_loop(ch: Channel, released: Callable[[], bool] = lambda: False) -> None
         ch.fire("CHANNEL_UNPARK")
 
 
-def _park_wake(ch: Channel, released: Callable[[], bool]) -> str | None:
+def _park_wake(ch: Channel) -> str | None:
     if not ch.up:
         return "hangup"
     if ch.reset_requested or ch.transfer_to or ch.soft_execute:
@@ -181,7 +183,7 @@ def _park_wake(ch: Channel, released: Callable[[], bool]) -> str | None:
         return "dtmf"
     if ch.private_events and ch.event_lock_depth == 0:
         return "events"
-    if released():
+    if not ch.controlled:
         return "released"
     return None
 
@@ -191,6 +193,7 @@ def park(ch: Channel, data: str) -> None:
     if ch.controlled:
         return  # "Cannot park channels that are under control already." (ivr:974)
     park_loop(ch)
+    ch.controlled = False
 
 
 @app("socket")

@@ -1,0 +1,197 @@
+"""The outbound server (fsapps.esl.server) with calls from the emulator's socket app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import gevent
+import pytest
+from gevent import socket
+from greenswitch import esl as gs
+
+from fsapps.esl.server import CallerHungUp, OutboundCall, OutboundServer
+from fsapps.sim.channel import Channel
+from fsapps.sim.dialplan import StaticDialplan
+from fsapps.sim.endpoints import CallerScript
+from fsapps.sim.switch import Switch
+
+FALLBACK = "tone_stream://%(200,0,620)"
+
+
+class Rig:
+    """An emulator whose 9998 hands calls to a controller, then plays a fallback."""
+
+    def __init__(self, handler: Callable[[OutboundCall], None], **server_kw) -> None:
+        self.server = OutboundServer(handler, port=0, **server_kw).start()
+        self.dialplan = StaticDialplan().add(
+            "public",
+            r"^9998$",
+            [("socket", f"127.0.0.1:{self.server.port} async full"), ("playback", FALLBACK)],
+        )
+        self.switch = Switch(dialplan=self.dialplan, speed=10.0).start()
+
+    def call(self, script: CallerScript | None = None, number: str = "1001") -> Channel:
+        return self.switch.place_call("9998", caller_id_number=number, script=script)
+
+    def close(self) -> None:
+        self.server.stop(grace=1)
+        self.switch.stop()
+
+
+@pytest.fixture
+def rig_factory():
+    rigs: list[Rig] = []
+
+    def make(handler, **kw) -> Rig:
+        rig = Rig(handler, **kw)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        rig.close()
+
+
+def test_an_ivr_call_with_digits(rig_factory) -> None:
+    results: dict[str, object] = {}
+
+    def ivr(call: OutboundCall) -> None:
+        results["caller"] = call.caller_id_number
+        call.execute("answer")
+        ev = call.execute(
+            "play_and_get_digits",
+            r"1 3 2 5000 # tone_stream://%(3000,0,350) silence_stream://250 choice \d+ 3000",
+        )
+        results["choice"] = ev.variable("choice")
+        results["pressed"] = [call.dtmf.get_nowait() for _ in range(call.dtmf.qsize())]
+        call.hangup("NORMAL_CLEARING")
+
+    rig = rig_factory(ivr)
+    ch = rig.call(CallerScript(dtmf=[(0.5, "4"), (0.9, "2"), (1.2, "#")]), number="5551234")
+    assert ch.destroyed.wait(15)
+    assert results == {"caller": "5551234", "choice": "42", "pressed": ["4", "2", "#"]}
+    assert ch.hangup_cause == "NORMAL_CLEARING"
+    assert f"heard {FALLBACK}" not in rig.switch.call_log(ch.uuid)
+
+
+def test_caller_hangs_up_mid_playback(rig_factory) -> None:
+    outcome: dict[str, object] = {}
+
+    def app(call: OutboundCall) -> None:
+        call.execute("answer")
+        try:
+            ev = call.execute("playback", "tone_stream://%(30000,0,440)")
+            outcome["response"] = ev["Application-Response"]
+            call.execute("playback", "tone_stream://%(1000,0,440)")
+            outcome["after"] = "played on"
+        except CallerHungUp:
+            outcome["after"] = "caller gone"
+        outcome["cause"] = call.hangup_cause
+
+    rig = rig_factory(app)
+    ch = rig.call(CallerScript(hangup_after=2.0))
+    assert ch.destroyed.wait(15)
+    rig.switch.wait_for(lambda: "cause" in outcome, timeout=5)
+    assert outcome == {"response": "PLAYBACK ERROR", "after": "caller gone", "cause": "NORMAL_CLEARING"}
+
+
+def test_over_the_cap_the_call_goes_on_in_the_dialplan(rig_factory) -> None:
+    release = gevent.event.Event()
+
+    def slow(call: OutboundCall) -> None:
+        call.execute("answer")
+        release.wait(10)
+        call.hangup()
+
+    rig = rig_factory(slow, max_connections=1)
+    first = rig.call(number="1")
+    rig.switch.wait_for(lambda: rig.server.accepted == 1, timeout=5)
+    second = rig.call(number="2")
+    rig.switch.wait_for(lambda: f"heard {FALLBACK}" in rig.switch.call_log(second.uuid), timeout=5)
+    assert rig.server.rejected == 1
+    release.set()
+    assert first.destroyed.wait(10) and second.destroyed.wait(10)
+
+
+def test_an_application_crash_hands_the_call_back(rig_factory, caplog) -> None:
+    caplog.set_level(logging.ERROR, "fsapps.esl")
+
+    def broken(call: OutboundCall) -> None:
+        call.execute("answer")
+        raise RuntimeError("bug in the application")
+
+    rig = rig_factory(broken)
+    ch = rig.call()
+    assert ch.destroyed.wait(10)
+    assert f"heard {FALLBACK}" in rig.switch.call_log(ch.uuid)
+    assert any("crashed" in r.message for r in caplog.records)
+
+
+def test_malformed_frame_drops_one_connection_not_the_server(rig_factory, caplog) -> None:
+    caplog.set_level(logging.ERROR, "fsapps.esl")
+    served: list[str] = []
+
+    def app(call: OutboundCall) -> None:
+        call.execute("answer")
+        served.append(call.uuid)
+        call.hangup()
+
+    rig = rig_factory(app)
+    bad = socket.create_connection(rig.server.address)
+    bad.recv(1024)  # the server's `connect`
+    bad.sendall(b"Content-Type: command/reply\nnot a header line\n\n")
+    gevent.sleep(0.2)
+    assert bad.recv(1024) == b""  # closed on us
+    ch = rig.call()
+    assert ch.destroyed.wait(10)
+    assert served == [ch.uuid]
+    assert any("protocol error" in r.message for r in caplog.records)
+
+
+def test_graceful_stop_hands_running_calls_back(rig_factory) -> None:
+    def holder(call: OutboundCall) -> None:
+        call.execute("answer")
+        call.execute("playback", "tone_stream://%(60000,0,440)")
+
+    rig = rig_factory(holder)
+    ch = rig.call()
+    rig.switch.wait_for(lambda: rig.server.accepted == 1 and ch.answered, timeout=5)
+    rig.server.stop(grace=0.2)
+    rig.switch.wait_for(lambda: f"heard {FALLBACK}" in rig.switch.call_log(ch.uuid), timeout=10)
+
+
+def test_unmodified_greenswitch_outbound_application() -> None:
+    """A greenswitch OutboundSession application runs against the emulator unchanged."""
+    done: list[str] = []
+
+    class App:
+        def __init__(self, session: gs.OutboundSession) -> None:
+            self.session = session
+
+        def run(self) -> None:
+            self.session.connect()
+            self.session.myevents()
+            self.session.linger()
+            self.session.answer()
+            self.session.playback("tone_stream://%(500,0,440)", block=True)
+            done.append(self.session.uuid)
+            self.session.hangup()
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = gs.OutboundESLServer(bind_address="127.0.0.1", bind_port=port, application=App)
+    listener = gevent.spawn(server.listen)
+    dp = StaticDialplan().add("public", r"^9998$", [("socket", f"127.0.0.1:{port} async full")])
+    sw = Switch(dialplan=dp, speed=10.0).start()
+    try:
+        gevent.sleep(0.2)
+        ch = sw.place_call("9998")
+        assert ch.destroyed.wait(15)
+        assert done == [ch.uuid]
+    finally:
+        server.stop()
+        sw.stop()
+        listener.kill()
