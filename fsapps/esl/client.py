@@ -11,6 +11,7 @@ callbacks so they can resynchronise their view (``show channels``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -68,10 +69,8 @@ class Connection(FramedProtocol, gs.InboundESL):
 
     def stop(self) -> None:
         if self.connected:
-            try:
+            with contextlib.suppress(ConnectionLost, CommandTimeout):
                 self.send("exit", timeout=2)
-            except (ConnectionLost, CommandTimeout):
-                pass
         self._run = False
         self.close_socket()
 

@@ -20,6 +20,7 @@ Handlers receive ``codec.Event`` objects.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -111,10 +112,8 @@ class FramedProtocol:
             lambda: self.sock_file.close(),  # type: ignore[attr-defined]
             lambda: self.sock.close(),
         ):
-            try:
+            with contextlib.suppress(OSError, AttributeError):
                 closer()
-            except (OSError, AttributeError):
-                pass
 
     def handle_event(self, msg: codec.Message) -> None:  # type: ignore[override]
         if isinstance(msg, codec.AuthRequest):

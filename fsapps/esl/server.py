@@ -17,6 +17,7 @@ and a connection over the cap is handed straight back to the dialplan.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid as uuidlib
 from collections.abc import Callable
@@ -84,19 +85,15 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         """
         if not self.connected:
             return
-        try:
+        with contextlib.suppress(ConnectionLost, CommandTimeout, RuntimeError):
             self.resume()
-        except (ConnectionLost, CommandTimeout, RuntimeError):
-            pass
         self.finish()
 
     def finish(self) -> None:
         """Say goodbye (``exit``) and close the socket."""
         if self.connected:
-            try:
+            with contextlib.suppress(ConnectionLost, CommandTimeout):
                 self.send("exit", timeout=5)
-            except (ConnectionLost, CommandTimeout):
-                pass
         self._run = False
         self.close_socket()
 
@@ -198,10 +195,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:  # type: ignore[override]
         if not self.ready:
             return
-        try:
+        with contextlib.suppress(ConnectionLost):
             self._ok(self.send(codec.encode_sendmsg("hangup", [("hangup-cause", cause)])))
-        except ConnectionLost:
-            pass
 
     def api(self, command: str) -> str:
         """``api`` on this socket (needs ``socket ... full``)."""
