@@ -255,6 +255,7 @@ class Channel:
         self.bridge_side: str | None = None  # "a" runs the bridge, "b" is bridged to
         self.busy = 0  # applications (or an A-side bridge) running on the session thread
         self.answer_hooks: list[Callable[[], None]] = []
+        self.prompt_listeners: list[Callable[[str], None]] = []
         self.created_at = switch.clock.now()
         self.profile.times["profile_created"] = self.profile.times["created"] = int(
             self.created_at * 1_000_000
@@ -393,6 +394,12 @@ class Channel:
 
     def note(self, text: str) -> None:
         self.log.append((self.switch.clock.now(), text))
+
+    def heard(self, what: str) -> None:
+        """A prompt starts playing to this channel's far end."""
+        self.note(f"heard {what}")
+        for listener in list(self.prompt_listeners):
+            listener(what)
 
     # --- state ---------------------------------------------------------------
 

@@ -19,15 +19,35 @@ if TYPE_CHECKING:
 
 @dataclass
 class CallerScript:
-    """A calling party: digits to press and when to hang up, after answer."""
+    """A calling party: digits to press and when to hang up, after answer.
+
+    ``answers`` are (words, digits): once a prompt containing ``words``
+    starts, the caller presses ``digits`` ``reaction`` seconds later, each
+    answer once and in order, as a person would.
+    """
 
     dtmf: Sequence[tuple[float, str]] = ()
+    answers: Sequence[tuple[str, str]] = ()
+    reaction: float = 0.5
     hangup_after: float | None = None  # seconds after answer; None: wait for the switch
     give_up_after: float | None = None  # seconds from the start if never answered
     hungup_by_caller: bool = field(default=False, init=False)
 
     def attach(self, ch: Channel) -> None:
+        pending = list(self.answers)
+
+        def on_prompt(what: str) -> None:
+            if pending and pending[0][0].lower() in what.lower():
+                _, digits = pending.pop(0)
+                gevent.spawn(self._press_later, ch, digits)
+
+        if pending:
+            ch.prompt_listeners.append(on_prompt)
         gevent.spawn(self._run, ch)
+
+    def _press_later(self, ch: Channel, digits: str) -> None:
+        if ch.wait(self.reaction, lambda: False) != "hangup":
+            ch.queue_dtmf(digits)
 
     def _run(self, ch: Channel) -> None:
         clock = ch.switch.clock

@@ -77,6 +77,9 @@ def resolve(path: str, sound_prefix: str, base_dirs: list[str] | None = None) ->
         except ValueError:
             n = 0.0
         return Prompt(path, float("inf") if n < 0 else n / 1000.0, "silence_stream")
+    if path.startswith("say:") and not path.startswith("say://"):
+        # switch_ivr_play_file's say: prefix speaks the text with tts_engine (ps:1376).
+        return Prompt(path, tts_seconds(path[4:]), "tts")
     if path.startswith("say://"):
         # mod_say_* speaks one sound file per item: a nominal 0.6 s each.
         text = path.rsplit("/", 1)[-1]

@@ -15,6 +15,7 @@ import gevent
 from gevent import socket
 
 from fsapps.sim.listener import Listener
+from fsapps.sim.strings import separate_string
 
 if TYPE_CHECKING:
     from fsapps.sim.channel import Channel
@@ -36,7 +37,7 @@ def _connect(host: str, port: int) -> socket.socket | None:
 
 
 def run_socket_app(ch: Channel, data: str) -> None:
-    argv = data.split(" ")
+    argv = separate_string(data, " ", 80)
     if not argv or not argv[0]:
         ch.note("socket: parse error")
         return

@@ -11,6 +11,7 @@ from fsapps.sim.apps.calls import session_transfer
 from fsapps.sim.apps.playback import play_file
 from fsapps.sim.apps.registry import app, int_arg
 from fsapps.sim.channel import Channel
+from fsapps.sim.strings import separate_string
 
 log = logging.getLogger("fsapps.sim")
 
@@ -111,7 +112,7 @@ def ivr_read(
 @app("read", needs_media=True)
 def read_app(ch: Channel, data: str) -> None:
     """read_function (dpt:2755): <min> <max> <file> <var> <timeout> <terminators> [<digit_timeout>]."""
-    argv = data.split(" ")
+    argv = separate_string(data, " ", 7)
     min_d = max(int_arg(argv[0] if argv else "", 1), 1)
     max_d = max(int_arg(argv[1] if len(argv) > 1 else "", 1), min_d)
     prompt = argv[2] if len(argv) > 2 else ""
@@ -129,7 +130,7 @@ def play_and_get_digits(ch: Channel, data: str) -> None:
     <min> <max> <tries> <timeout> <terminators> <file> <invalid_file>
     <var_name> <regexp> [<digit_timeout>] ['<failure_ext> [<dp> [<ctx>]]']
     """
-    argv = data.split(" ", 10)
+    argv = separate_string(data, " ", 11)
     if len(argv) < 7:
         log.warning("play_and_get_digits: usage error: %r", data)
         return
@@ -143,7 +144,7 @@ def play_and_get_digits(ch: Channel, data: str) -> None:
     regex = argv[8] if len(argv) > 8 else ""
     digit_timeout = int_arg(argv[9], 0) if len(argv) > 9 else 0
     digit_timeout = digit_timeout or timeout
-    on_failure = argv[10].strip("'") if len(argv) > 10 else ""
+    on_failure = argv[10] if len(argv) > 10 else ""
     if regex and var_name:
         ch.set_var(f"{var_name}_invalid", None)
     while ch.up and tries > 0:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fsapps.sim import media
 from fsapps.sim.apps.registry import app, int_arg, is_true, respond
 from fsapps.sim.channel import Channel
+from fsapps.sim.strings import separate_string
 
 FRAME = 160  # samples per 20 ms frame at 8 kHz
 READ_CHUNK = 16384  # switch_ivr_play_say.c:1240 FILE_STARTSAMPLES, in samples
@@ -50,7 +51,7 @@ def play_file(
         start_headers.append(("Playback-File-Type", prompt.file_type))
     start_headers.append(("Playback-File-Path", prompt.path))
     ch.fire("PLAYBACK_START", after=start_headers)
-    ch.note(f"heard {path}")
+    ch.heard(path)
     clock = ch.switch.clock
     start = clock.now()
     result = PlayResult("done")
@@ -166,7 +167,7 @@ def speak(ch: Channel, data: str) -> None:
         ch.hangup("DESTINATION_OUT_OF_ORDER")
         return
     ch.set_var("playback_terminator_used", None)
-    ch.note(f"heard (tts) {text}")
+    ch.heard(f"(tts) {text}")
     terms = playback_terminators(ch)
     seconds = media.tts_seconds(text)
     start = ch.switch.clock.now()
@@ -193,12 +194,11 @@ def say(ch: Channel, data: str) -> None:
     mod_say_* plays one file_string of sound files; the emulator plays a
     file_string of nominal length per spoken item.
     """
-    argv = data.split(" ", 4)
+    argv = separate_string(data, " ", 5)
     if len(argv) < 4:
         ch.note(f"say: usage error: {data}")
         return
     text = argv[-1] if len(argv) == 5 else argv[3]
-    ch.note(f"heard (say {argv[1]}) {text}")
     play_file(ch, f"say://{argv[0]}/{argv[1]}/{text}", terminators=playback_terminators(ch))
 
 

@@ -11,6 +11,7 @@ from fsapps.sim import media
 from fsapps.sim.apps.playback import playback_terminators
 from fsapps.sim.apps.registry import app, int_arg
 from fsapps.sim.channel import Channel
+from fsapps.sim.strings import separate_string
 
 
 @dataclass
@@ -77,7 +78,7 @@ def stop_all_recordings(ch: Channel) -> None:
 @app("record_session")
 def record_session(ch: Channel, data: str) -> None:
     """<path> [+<limit_secs>] (dpt:3312)."""
-    argv = data.split(" ")
+    argv = separate_string(data, " ", 3)
     if not argv or not argv[0]:
         return
     limit = None
@@ -108,7 +109,7 @@ def stop_record_session(ch: Channel, data: str) -> None:
 @app("record", needs_media=True)
 def record(ch: Channel, data: str) -> None:
     """<path> [[+]<time_limit_secs>] [<silence_thresh>] [<silence_hits>] (dpt:3229)."""
-    argv = data.split(" ")
+    argv = separate_string(data, " ", 4)
     if not argv or not argv[0]:
         return
     path = resolve_path(ch, argv[0])

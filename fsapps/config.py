@@ -1,0 +1,135 @@
+"""Settings: a YAML file, then FSAPPS_* environment variables on top.
+
+Every key has a default that is safe on a shared host: the controller binds
+loopback; there is no default Event Socket password (FreeSWITCH's vanilla
+``ClueCon`` is public knowledge), so one must come from the file or
+``FSAPPS_ESL_PASSWORD``.
+
+    esl:        {host: 127.0.0.1, port: 8021, password: ...}
+    controller: {listen: 127.0.0.1, port: 8084, max_connections: 1000, shutdown_grace: 10}
+    log:        {level: info, format: json}
+    state_dir:  ./var
+    database:   {dsn: null}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class SettingsError(ValueError):
+    """A settings file or variable that cannot be used; the message says where and why."""
+
+
+@dataclass
+class EslSettings:
+    host: str = "127.0.0.1"
+    port: int = 8021
+    password: str | None = None
+
+
+@dataclass
+class ControllerSettings:
+    listen: str = "127.0.0.1"
+    port: int = 8084
+    max_connections: int = 1000
+    shutdown_grace: float = 10.0
+
+
+@dataclass
+class LogSettings:
+    level: str = "info"
+    format: str = "json"  # json | text
+
+
+@dataclass
+class DatabaseSettings:
+    dsn: str | None = None
+
+
+@dataclass
+class Settings:
+    esl: EslSettings = field(default_factory=EslSettings)
+    controller: ControllerSettings = field(default_factory=ControllerSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    state_dir: str = "./var"
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line."""
+        return [s for s in (self.esl.password,) if s]
+
+
+_SECTIONS = {
+    "esl": EslSettings,
+    "controller": ControllerSettings,
+    "log": LogSettings,
+    "database": DatabaseSettings,
+}
+
+
+def _coerce(value: Any, want: type, where: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if want is int:
+            return int(value)
+        if want is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{where}: expected {want.__name__}, got {value!r}") from None
+
+
+def _apply(target: Any, data: Mapping[str, Any], where: str) -> None:
+    known = {f.name: f for f in fields(target)}
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
+        # Annotations are strings here (postponed evaluation): "int", "float", "str | None".
+        kind = {"int": int, "float": float}.get(str(known[key].type), str)
+        setattr(target, key, _coerce(value, kind, f"{where}.{key}"))
+
+
+def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = path or env.get("FSAPPS_CONFIG")
+    if path:
+        p = Path(path)
+        try:
+            raw = yaml.safe_load(p.read_text()) or {}
+        except OSError as exc:
+            raise SettingsError(f"{p}: cannot read settings ({exc.strerror})") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            loc = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+            raise SettingsError(f"{loc}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        if not isinstance(raw, dict):
+            raise SettingsError(f"{p}: expected a mapping of settings")
+        for key, value in raw.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise SettingsError(f"{p}: {key}: expected a mapping")
+                _apply(getattr(settings, key), value, f"{p}: {key}")
+            elif key == "state_dir":
+                settings.state_dir = str(value)
+            else:
+                raise SettingsError(f"{p}: unknown section {key!r}")
+    for name, value in env.items():
+        if not name.startswith("FSAPPS_") or name == "FSAPPS_CONFIG":
+            continue
+        rest = name[len("FSAPPS_") :].lower()
+        if rest == "state_dir":
+            settings.state_dir = value
+            continue
+        section, _, key = rest.partition("_")
+        if section in _SECTIONS and key:
+            _apply(getattr(settings, section), {key: value}, f"${name}")
+    return settings

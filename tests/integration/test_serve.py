@@ -1,0 +1,86 @@
+"""`fsapps serve` as its own process: settings from the environment, structured
+logs without the password, and SIGTERM handing running calls back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import gevent
+from gevent import socket
+
+from fsapps.sim.dialplan import StaticDialplan
+from fsapps.sim.endpoints import CallerScript
+from fsapps.sim.switch import Switch
+
+PASSWORD = "s3cret-Esl-pass"
+FALLBACK = "tone_stream://%(250,0,620)"
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password() -> None:
+    port = free_port()
+    dp = StaticDialplan().add(
+        "public",
+        r"^1000$",
+        [
+            ("set", "socket_resume=true"),
+            ("set", "fsapps_args=" + "a long welcome " * 20),
+            ("socket", f"127.0.0.1:{port}/welcome async full"),
+            ("playback", FALLBACK),
+        ],
+    )
+    sw = Switch(dialplan=dp, speed=5.0, password=PASSWORD).start()
+    env = {
+        **os.environ,
+        "FSAPPS_ESL_PORT": str(sw.port),
+        "FSAPPS_ESL_PASSWORD": PASSWORD,
+        "FSAPPS_CONTROLLER_PORT": str(port),
+        "FSAPPS_CONTROLLER_SHUTDOWN_GRACE": "0.5",
+        "FSAPPS_LOG_LEVEL": "debug",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        sw.wait_for(lambda: any(lst.authed for lst in sw.listeners), timeout=15)
+        ch = sw.place_call("1000", script=CallerScript())
+        sw.wait_for(lambda: ch.answered, timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        sw.wait_for(lambda: f"heard {FALLBACK}" in sw.call_log(ch.uuid), timeout=15)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sw.stop()
+    err = proc.stderr.read()
+    assert PASSWORD not in err
+    lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
+    msgs = [x["msg"] for x in lines]
+    assert "fsapps controller ready" in msgs
+    assert any("handed back to the dialplan at shutdown" in m for m in msgs)
+    assert msgs[-1] == "stopped"
+
+
+def test_serve_refuses_a_port_in_use() -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    env = {**os.environ, "FSAPPS_CONTROLLER_PORT": str(busy.getsockname()[1])}
+    out = subprocess.run(
+        [sys.executable, "-m", "fsapps.cli", "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+    busy.close()
+    assert out.returncode == 2
+    assert "cannot listen on 127.0.0.1" in out.stderr
+    gevent.sleep(0)
