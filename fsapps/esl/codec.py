@@ -16,6 +16,7 @@ encoded newline in caller-controlled data (``%0A``) can never forge a header.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,9 @@ def url_decode(value: str) -> str:
 # --- Header blocks -----------------------------------------------------------
 
 
+_SPLIT_HEADER = operator.methodcaller("split", ": ", 1)
+
+
 class Headers(Mapping[str, str]):
     """An immutable header block, split on first use and decoded per value.
 
@@ -126,37 +130,89 @@ class Headers(Mapping[str, str]):
 
     def _split(self) -> dict[str, str]:
         if self._index is None:
-            if self._pairs is None:
-                pairs = []
-                for line in self._text.split("\n"):
-                    if not line:
-                        continue
-                    name, sep, value = line.partition(": ")
-                    if not sep:
-                        if line.endswith(":"):
-                            name, value = line[:-1], ""
-                        else:
-                            raise ProtocolError(f"header line without ': ': {line[:80]!r}")
-                    pairs.append((name, value))
-                self._pairs = pairs
-            index: dict[str, str] = {}
-            for name, value in self._pairs:
-                index.setdefault(name, value)
-            self._index = index
+            if self._pairs is not None:
+                index: dict[str, str] = {}
+                for name, value in self._pairs:
+                    index.setdefault(name, value)
+                self._index = index
+            elif not self._text:
+                self._index = {}
+            else:
+                lines = self._text.split("\n")
+                try:
+                    # One C-level pass; reversed so the first of duplicate names wins.
+                    self._index = dict(map(_SPLIT_HEADER, reversed(lines)))
+                except ValueError:
+                    self._index = self._split_slowly(lines)
         return self._index
+
+    @staticmethod
+    def _split_slowly(lines: list[str]) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for line in lines:
+            if not line:
+                continue
+            name, sep, value = line.partition(": ")
+            if not sep:
+                if not line.endswith(":"):
+                    raise ProtocolError(f"header line without ': ': {line[:80]!r}")
+                name, value = line[:-1], ""
+            index.setdefault(name, value)
+        return index
+
+    def _pairs_in_order(self) -> list[tuple[str, str]]:
+        if self._pairs is None:
+            pairs = []
+            for line in self._text.split("\n"):
+                if line:
+                    name, _, value = line.partition(": ")
+                    pairs.append((name.rstrip(":"), value))
+            self._pairs = pairs
+        return self._pairs
+
+    def validate(self) -> None:
+        """Raise ProtocolError unless every line is ``Name: value``.
+
+        FreeSWITCH URL-encodes values (':' and ' ' included), so a valid
+        encoded block has exactly one ': ' per line: a count in C instead of
+        a split in Python.
+        """
+        t = self._text
+        if t and (not self._encoded or t.count(": ") != t.count("\n") + 1):
+            self._split()
+
+    def _find(self, name: str) -> str | None:
+        """The first ``name``'s raw value, without splitting the block."""
+        if self._index is not None:
+            return self._index.get(name)
+        t = self._text
+        key = name + ": "
+        if t.startswith(key):
+            start = len(key)
+        else:
+            i = t.find("\n" + key)
+            if i < 0:
+                return None
+            start = i + len(key) + 1
+        end = t.find("\n", start)
+        return t[start:] if end < 0 else t[start:end]
 
     def __getitem__(self, name: str) -> str:
         try:
             return self._decoded[name]
         except KeyError:
             pass
-        raw = self._split()[name]
+        raw = self._find(name) if self._pairs is None else self._split().get(name)
+        if raw is None:
+            raise KeyError(name)
         value = url_decode(raw) if self._encoded else raw
         self._decoded[name] = value
         return value
 
     def __contains__(self, name: object) -> bool:
-        return name in self._split()
+        if not isinstance(name, str):
+            return False
+        return (self._find(name) if self._pairs is None else self._split().get(name)) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._split())
@@ -166,11 +222,11 @@ class Headers(Mapping[str, str]):
 
     def items_raw(self) -> list[tuple[str, str]]:
         """Every header in wire order, duplicates included, values decoded."""
-        self._split()
-        assert self._pairs is not None
+        self._split()  # validates
+        pairs = self._pairs_in_order()
         if not self._encoded:
-            return list(self._pairs)
-        return [(n, url_decode(v)) for n, v in self._pairs]
+            return list(pairs)
+        return [(n, url_decode(v)) for n, v in pairs]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers):
@@ -186,7 +242,7 @@ class Headers(Mapping[str, str]):
 
 def _parse_envelope(text: str) -> Headers:
     headers = Headers(text)
-    headers._split()  # envelope blocks are small; fail fast on garbage
+    headers._split()  # envelope blocks are a few lines: check them all at once
     return headers
 
 
@@ -301,7 +357,8 @@ class Event(Message):
 def _parse_plain_event(text: str) -> tuple[Mapping[str, str], str]:
     block, _sep, rest = text.partition("\n\n")
     headers = Headers(block)
-    clen = headers._split().get("Content-Length")
+    headers.validate()
+    clen = headers._find("Content-Length")
     if clen is None:
         return headers, ""
     try:

@@ -10,7 +10,7 @@ asks for it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
@@ -95,34 +95,53 @@ CALLING: dict[str, tuple[str, str, int]] = {
 
 @dataclass
 class SimEvent:
-    """An event inside the emulator: ordered headers (duplicates allowed) and a body."""
+    """An event inside the emulator: ordered headers (duplicates allowed) and a body.
+
+    Every listener looks headers up (subscriptions, filters, myevents), so
+    lookups go through an index built once the event is complete; the wire
+    form is cached per format for listeners that share it.
+    """
 
     name: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
     subclass: str | None = None
+    _index: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _wire: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str, value: str | None) -> None:
         # switch_event_add_header_string ignores NULL but keeps "" (sent as _undef_).
         if value is not None:
             self.headers.append((name, value))
+            self._index = None
 
     def extend(self, pairs: Iterable[tuple[str, str]]) -> None:
         self.headers.extend(pairs)
+        self._index = None
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        for k, v in self.headers:
-            if k == name:
-                return v
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return default
+        """First header of that name; FreeSWITCH's own lookups ignore case."""
+        index = self._index
+        if index is None:
+            index = {}
+            for k, v in self.headers:
+                index.setdefault(k, v)
+                index.setdefault(k.lower(), v)
+            self._index = index
+        value = index.get(name)
+        if value is None:
+            value = index.get(name.lower(), default)
+        return value
 
     @property
     def uuid(self) -> str | None:
         return self.get("Unique-ID")
+
+    def wire(self, fmt: str, encode: Callable[[list[tuple[str, str]], str | None, str], bytes]) -> bytes:
+        data = self._wire.get(fmt)
+        if data is None:
+            data = self._wire[fmt] = encode(self.headers, self.body, fmt)
+        return data
 
 
 def local_date(ts: float) -> str:

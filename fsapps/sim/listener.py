@@ -169,7 +169,7 @@ class Listener:
             if not self.holding:
                 while self.queue and self.running and not self.holding:
                     ev = self.queue.popleft()
-                    self._send(codec.encode_event(ev.headers, ev.body, self.format))
+                    self._send(ev.wire(self.format, codec.encode_event))
                     self._after_event(ev)
             self._wake.wait(1.0)
 

@@ -27,13 +27,33 @@ CONNECT_TIMEOUT = 5.0
 
 def _connect(host: str, port: int) -> socket.socket | None:
     try:
-        sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
+        if _is_ip(host):
+            # A numeric address needs no resolver round trip through a thread.
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+            sock.settimeout(CONNECT_TIMEOUT)
+            try:
+                sock.connect((host, port))
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
     except OSError as exc:
         log.info("socket app: %s:%s: %s", host, port, exc)
         return None
     sock.settimeout(None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def run_socket_app(ch: Channel, data: str) -> None:
