@@ -22,6 +22,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import io  # noqa: E402
+import itertools  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -83,7 +84,7 @@ def bench_parse(events: int) -> None:
         reader = codec.MessageReader()
         for c in chunks:
             for m in reader.feed(c):
-                m.name, m.uuid  # what a dispatcher reads
+                _ = (m.name, m.uuid)  # what a dispatcher reads
 
     def ours_all() -> None:
         reader = codec.MessageReader()
@@ -170,7 +171,7 @@ def run_calls(conn: Connection, number: str, calls: int, concurrency: int) -> tu
     wall = time.perf_counter() - t0
     gaps = []
     for seq in execs.values():
-        for (a, ta), (b, tb) in zip(seq, seq[1:], strict=False):
+        for (a, ta), (b, tb) in itertools.pairwise(seq):
             if a == "CHANNEL_EXECUTE_COMPLETE" and b == "CHANNEL_EXECUTE":
                 gaps.append((tb - ta) / 1000.0)
     return wall, gaps, finished[0]
@@ -190,7 +191,9 @@ def bench_calls(calls: int, concurrency: int) -> None:
     sim = subprocess.Popen(
         [sys.executable, "-m", "fsapps.cli", "sim", "--port", str(esl_port),
          "--extension", f"^viactl$={steps};socket:127.0.0.1:{ctl_port}/announce async full",
-         "--extension", f"^native$={native}"],
+         "--extension", f"^native$={native}",
+         "--extension", f"^hold$=set:fsapps_args=tone_stream://%(30000,0,440);"
+                        f"socket:127.0.0.1:{ctl_port}/announce async full"],
         env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     serve = subprocess.Popen(
@@ -217,12 +220,12 @@ def bench_calls(calls: int, concurrency: int) -> None:
         wall_c, gaps_c, done_c = run_calls(conn, "viactl", calls, concurrency)
         cpu = {pid: cpu_seconds(pid) - c for pid, c in cpu0.items()}
         print(
-            f"    native dialplan (bound):  {done_n / wall_n:7.1f} calls/s, step gap p50 {pct(gaps_n, 0.5):6.2f} ms "
-            f"p99 {pct(gaps_n, 0.99):6.2f} ms ({done_n} calls)"
+            f"    native dialplan (bound):  {done_n / wall_n:7.1f} calls/s, step gap "
+            f"p50 {pct(gaps_n, 0.5):6.2f} ms p99 {pct(gaps_n, 0.99):6.2f} ms ({done_n} calls)"
         )
         print(
-            f"    through fsapps serve:     {done_c / wall_c:7.1f} calls/s, round trip p50 {pct(gaps_c, 0.5):6.2f} ms "
-            f"p99 {pct(gaps_c, 0.99):6.2f} ms ({done_c} calls)"
+            f"    through fsapps serve:     {done_c / wall_c:7.1f} calls/s, round trip "
+            f"p50 {pct(gaps_c, 0.5):6.2f} ms p99 {pct(gaps_c, 0.99):6.2f} ms ({done_c} calls)"
         )
         print(
             f"    ratio serve / native calls/s: {(done_c / wall_c) / (done_n / wall_n):.2f}; "
@@ -233,16 +236,20 @@ def bench_calls(calls: int, concurrency: int) -> None:
             f"    CPU per call: controller {per_call:.2f} ms (~{1000 / per_call:.0f} calls/s per core), "
             f"emulator {cpu[sim.pid] / max(done_c, 1) * 1000:.2f} ms (the emulator saturates first)"
         )
-        # Memory: hold `concurrency` calls open on a long prompt and compare RSS.
-        hold = Path(f"/proc/{serve.pid}")
+        # Memory: hold `concurrency` calls on a 30 s prompt and compare RSS.
         conn.event_handlers.clear()
+        before = rss_kb(serve.pid)
         for _ in range(concurrency):
-            conn.bgapi("originate {fsapps_args=tone_stream://%(30000,0,440)}loopback/viactl/public &park()")
-        gevent.sleep(3.0)
-        loaded = rss_kb(serve.pid) if hold.exists() else 0
+            conn.bgapi("originate loopback/hold/public &park()")
+        with gevent.Timeout(20, False):
+            while f"{2 * concurrency} total" not in conn.api("show channels count"):
+                gevent.sleep(0.1)
+        gevent.sleep(0.5)
+        loaded = rss_kb(serve.pid)
+        idle = min(idle, before)
         print(
-            f"    controller RSS idle {idle / 1024:.1f} MiB, with {concurrency} calls {loaded / 1024:.1f} MiB: "
-            f"{(loaded - idle) / concurrency:.1f} KiB per concurrent call"
+            f"    controller RSS idle {idle / 1024:.1f} MiB, with {concurrency} calls "
+            f"{loaded / 1024:.1f} MiB: {(loaded - idle) / concurrency:.1f} KiB per concurrent call"
         )
         conn.api("hupall")
     finally:
