@@ -229,8 +229,8 @@ class InboundClient:
             self.conn = None
             if not self._stopping:
                 log.warning("Event Socket connection to %s:%s lost; reconnecting", self.host, self.port)
-                for cb in self.on_disconnect:
-                    cb()
+                for gone in self.on_disconnect:
+                    gone()
 
     def _watch(self, conn: Connection) -> None:
         """Until the connection closes, or goes silent past the heartbeat timeout."""

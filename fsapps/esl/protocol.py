@@ -115,7 +115,7 @@ class FramedProtocol:
             with contextlib.suppress(OSError, AttributeError):
                 closer()
 
-    def handle_event(self, msg: codec.Message) -> None:  # type: ignore[override]
+    def handle_event(self, msg: codec.Message) -> None:
         if isinstance(msg, codec.AuthRequest):
             self._auth_request_event.set()
         elif isinstance(msg, codec.CommandReply | codec.ApiResponse):
@@ -175,7 +175,7 @@ class FramedProtocol:
 
     # --- writing ---------------------------------------------------------------
 
-    def send(self, data: str | bytes, timeout: float | None = None) -> codec.Message:  # type: ignore[override]
+    def send(self, data: str | bytes, timeout: float | None = None) -> codec.Message:
         """Write one command and wait for its reply (command/reply or api/response)."""
         raw = data if isinstance(data, bytes) else codec.encode_command(data)
         if not self.connected:

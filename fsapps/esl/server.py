@@ -51,10 +51,11 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.hungup = gevent.event.Event()
         self.peer = address
         gs.OutboundSession.__init__(self, address, sock)
+        self.session_data: codec.Headers | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
-    def connect(self) -> codec.CommandReply:  # type: ignore[override]
+    def connect(self) -> codec.CommandReply:
         reply = self.send("connect")
         if not isinstance(reply, codec.CommandReply) or not reply.ok:
             raise ConnectionLost(f"connect refused: {reply!r}")
@@ -104,17 +105,21 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     # --- properties the applications read ----------------------------------------
 
-    @property
-    def uuid(self) -> str:  # type: ignore[override]
-        return self.variables.get("uuid") or (self.session_data or {}).get("Unique-ID", "")
+    def channel_data(self, name: str) -> str:
+        """A header of the connect reply (the channel as it was handed over)."""
+        return self.session_data.get(name, "") if self.session_data is not None else ""
 
     @property
-    def caller_id_number(self) -> str:  # type: ignore[override]
-        return (self.session_data or {}).get("Caller-Caller-ID-Number", "")
+    def uuid(self) -> str:
+        return self.variables.get("uuid") or self.channel_data("Unique-ID")
+
+    @property
+    def caller_id_number(self) -> str:
+        return self.channel_data("Caller-Caller-ID-Number")
 
     @property
     def destination_number(self) -> str:
-        return (self.session_data or {}).get("Caller-Destination-Number", "")
+        return self.channel_data("Caller-Destination-Number")
 
     @property
     def ready(self) -> bool:
@@ -122,7 +127,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     # --- events ----------------------------------------------------------------
 
-    def on_event(self, event: codec.Event) -> None:  # type: ignore[override]
+    def on_event(self, event: codec.Event) -> None:
         name = event.name
         if name in (
             "CHANNEL_EXECUTE_COMPLETE",
@@ -140,13 +145,13 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         elif name == "DTMF":
             self.dtmf.put(event.get("DTMF-Digit") or "")
 
-    def on_hangup(self, event: codec.Event) -> None:  # type: ignore[override]
+    def on_hangup(self, event: codec.Event) -> None:
         self.hangup_cause = event.get("Hangup-Cause") or "NORMAL_CLEARING"
         self._outbound_connected = False
         self.hungup.set()
         self.on_event(event)
 
-    def on_disconnect(self, notice: codec.DisconnectNotice | None = None) -> None:  # type: ignore[override]
+    def on_disconnect(self, notice: codec.DisconnectNotice | None = None) -> None:
         if notice is not None and notice.lingering:
             return  # the switch keeps the socket for us: events still arrive
         self._outbound_connected = False
@@ -192,7 +197,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         finally:
             self._pending.pop(app_uuid, None)
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:  # type: ignore[override]
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         if not self.ready:
             return
         with contextlib.suppress(ConnectionLost):

@@ -646,8 +646,12 @@ class Channel:
         partner = self.loopback_partner
         if partner is not None and partner.up:
             # mod_loopback.c channel_on_hangup (l.558): the other leg follows
-            # when this one reaches CS_HANGUP.
-            partner.hangup(self.hangup_cause or "NORMAL_CLEARING")
+            # when this one reaches CS_HANGUP. A leg that was busy gets here a
+            # media frame after its partner saw the link drop (Switch.on_channel_hangup).
+            if partner.break_flag:
+                self.switch.clock.sleep(0.02)
+            if partner.up:
+                partner.hangup(self.hangup_cause or "NORMAL_CLEARING")
         self.set_callstate("HANGUP")
         self.set_running_state("CS_REPORTING", STATE_NUMBER["CS_REPORTING"])
         self.switch.set_cdr_variables(self)

@@ -48,7 +48,9 @@ def _parse_vars(text: str) -> dict[str, str]:
 
 def _split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside of {} and [] and quotes."""
-    out, depth, cur, quote = [], 0, [], False
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, False
     for c in text:
         if c == "'":
             quote = not quote

@@ -86,6 +86,7 @@ def bridge_legs(a: Channel, b: Channel) -> None:
     a.note(f"bridged to {b.name}")
     b.note(f"bridged to {a.name}")
     b.kick()
+    b.watchers.add(a)  # a hangup or DTMF on B wakes the bridge running on A
     a.busy += 1
     try:
         while a.up and b.up and a.bridged_to is b:
@@ -99,6 +100,7 @@ def bridge_legs(a: Channel, b: Channel) -> None:
             break
     finally:
         a.busy -= 1
+        b.watchers.discard(a)
     _unbridge(a, b)
 
 
@@ -142,8 +144,8 @@ def after_bridge(a: Channel, b: Channel) -> None:
         a.hangup(b.hangup_cause or "NORMAL_CLEARING")
     elif is_true(a.get_var("park_after_bridge")):
         park_loop(a)
-    elif a.get_var("transfer_after_bridge"):
-        ext, _, rest = a.get_var("transfer_after_bridge").partition(":")
+    elif target := a.get_var("transfer_after_bridge"):
+        ext, _, rest = target.partition(":")
         dp, _, ctx = rest.partition(":")
         session_transfer(a, ext, dp, ctx)
     elif is_true(a.get_var("hangup_after_bridge")):

@@ -1,0 +1,168 @@
+"""API commands over the emulator's Event Socket, with mod_commands.c's replies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fsapps.esl.client import Connection
+from fsapps.sim.dialplan import StaticDialplan
+from fsapps.sim.endpoints import CallerScript, Endpoint
+from fsapps.sim.switch import Switch
+
+NO_SUCH = "-ERR No such channel!\n"
+
+
+@pytest.fixture
+def sw():
+    dp = StaticDialplan()
+    dp.add("public", r"^park$", [("answer", ""), ("park", "")])
+    dp.add("public", r"^hold$", [("answer", ""), ("playback", "tone_stream://%(60000,0,440)")])
+    dp.add("public", r"^moved$", [("answer", ""), ("set", "arrived=yes"), ("park", "")])
+    s = Switch(dialplan=dp, speed=20.0).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def esl(sw):
+    c = Connection("127.0.0.1", sw.port, "ClueCon")
+    c.connect()
+    yield c
+    c.stop()
+
+
+def parked(sw: Switch, number: str = "park"):
+    ch = sw.place_call(number)
+    sw.wait_for(lambda: ch.parked or (ch.running_state == "CS_EXECUTE" and ch.answered), timeout=5)
+    return ch
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "uuid_kill nope",
+        "uuid_break nope",
+        "uuid_transfer nope 100",
+        "uuid_setvar nope a b",
+        "uuid_getvar nope a",
+        "uuid_dump nope",
+        "uuid_broadcast nope x",
+        "uuid_record nope start /tmp/x.wav",
+    ],
+)
+def test_commands_on_a_missing_channel(esl, command: str) -> None:
+    assert esl.api(command) == NO_SUCH
+
+
+def test_usage_errors(esl) -> None:
+    assert esl.api("uuid_kill").startswith("-USAGE: <uuid> [cause]")
+    assert esl.api("originate").startswith("-USAGE: <call url>")
+    assert esl.api("uuid_bridge a").startswith("-USAGE")
+
+
+def test_show_channels_json_and_plain(sw, esl) -> None:
+    assert esl.api("show channels as json") == '{"row_count": 0}\n'
+    ch = parked(sw)
+    data = json.loads(esl.api("show channels as json"))
+    assert data["row_count"] == 1
+    row = data["rows"][0]
+    assert (row["uuid"], row["dest"], row["callstate"]) == (ch.uuid, "park", "ACTIVE")
+    plain = esl.api("show channels")
+    assert plain.splitlines()[0].startswith("uuid,direction,created,created_epoch,name,state")
+    assert plain.endswith("\n1 total.\n")
+
+
+def test_setvar_getvar_exists_dump(sw, esl) -> None:
+    ch = parked(sw)
+    assert esl.api(f"uuid_setvar {ch.uuid} tenant acme") == "+OK\n"
+    assert esl.api(f"uuid_getvar {ch.uuid} tenant") == "acme"
+    assert esl.api(f"uuid_getvar {ch.uuid} missing") == "_undef_"
+    assert esl.api(f"uuid_exists {ch.uuid}") == "true"
+    dump = esl.api(f"uuid_dump {ch.uuid} json")
+    assert json.loads(dump)["variable_tenant"] == "acme"
+    assert "variable_tenant: acme\n" in esl.api(f"uuid_dump {ch.uuid}")
+
+
+def test_uuid_kill_with_cause(sw, esl) -> None:
+    ch = parked(sw)
+    assert esl.api(f"uuid_kill {ch.uuid} USER_BUSY") == "+OK\n"
+    assert ch.destroyed.wait(5)
+    assert ch.hangup_cause == "USER_BUSY"
+    assert esl.api(f"uuid_exists {ch.uuid}") == "false"
+
+
+def test_uuid_break_stops_a_playback(sw, esl) -> None:
+    ch = sw.place_call("hold")
+    sw.wait_for(lambda: any(x.startswith("heard") for x in sw.call_log(ch.uuid)), timeout=5)
+    assert esl.api(f"uuid_break {ch.uuid}") == "+OK\n"
+    assert ch.destroyed.wait(5)
+    assert ch.variables.get("playback_ms") != "60000"
+
+
+def test_uuid_transfer_to_another_extension(sw, esl) -> None:
+    ch = parked(sw)
+    assert esl.api(f"uuid_transfer {ch.uuid} moved XML public") == "+OK\n"
+    sw.wait_for(lambda: ch.variables.get("arrived") == "yes", timeout=5)
+
+
+def test_uuid_broadcast_plays_to_a_parked_call(sw, esl) -> None:
+    ch = parked(sw)
+    assert esl.api(f"uuid_broadcast {ch.uuid} tone_stream://%(500,0,440) aleg") == "+OK Message sent\n"
+    sw.wait_for(lambda: "heard tone_stream://%(500,0,440)" in sw.call_log(ch.uuid), timeout=5)
+
+
+def test_uuid_record_start_stop(sw, esl, tmp_path) -> None:
+    ch = parked(sw)
+    path = tmp_path / "r.wav"
+    assert esl.api(f"uuid_record {ch.uuid} start {path}") == "+OK Success\n"
+    sw.clock.sleep(1.0)
+    assert esl.api(f"uuid_record {ch.uuid} stop {path}") == "+OK Success\n"
+    assert path.stat().st_size > 44
+    assert esl.api(f"uuid_record {ch.uuid} stop {path}") == "-ERR Cannot execute command\n"
+
+
+def test_originate_to_users(sw, esl) -> None:
+    sw.register_user("1001", Endpoint(answer_after=0.5))
+    sw.register_user("1002", Endpoint(reject="USER_BUSY"))
+    ok = esl.api("originate {origination_caller_id_number=555}user/1001 &park()")
+    assert ok.startswith("+OK ")
+    uuid = ok.split()[1]
+    assert esl.api(f"uuid_exists {uuid}") == "true"
+    assert esl.api("originate user/1002 &park()") == "-ERR USER_BUSY\n"
+    assert esl.api("originate user/1999 &park()") == "-ERR USER_NOT_REGISTERED\n"
+    assert esl.api("originate error/CALL_REJECTED &park()") == "-ERR CALL_REJECTED\n"
+
+
+def test_originate_and_uuid_bridge_two_calls(sw, esl) -> None:
+    a, b = parked(sw), parked(sw)
+    assert esl.api(f"uuid_bridge {a.uuid} {b.uuid}") == f"+OK {b.uuid}\n"
+    sw.wait_for(lambda: a.bridged_to is b, timeout=5)
+    esl.api(f"uuid_kill {b.uuid}")
+    assert a.destroyed.wait(5) and b.destroyed.wait(5)
+
+
+def test_hupall_with_a_variable(sw, esl) -> None:
+    keep, drop = parked(sw), parked(sw)
+    esl.api(f"uuid_setvar {drop.uuid} campaign spring")
+    assert esl.api("hupall MANAGER_REQUEST campaign spring") == (
+        "+OK hangup all channels matching [campaign]=[spring] with cause: MANAGER_REQUEST\n"
+    )
+    assert drop.destroyed.wait(5)
+    assert keep.up
+    assert esl.api("hupall") == "+OK hangup all channels with cause MANAGER_REQUEST\n"
+    assert keep.destroyed.wait(5)
+
+
+def test_globals_eval_reloadxml(sw, esl) -> None:
+    assert esl.api("global_setvar region=north") == "+OK\n"
+    assert esl.api("global_getvar region") == "north"
+    assert esl.api("eval $${region}") == "north"
+    assert esl.api("reloadxml") == "+OK [Success]\n"
+
+
+def test_caller_id_reaches_the_dialplan(sw, esl) -> None:
+    ch = sw.place_call("park", caller_id_number="5551234", script=CallerScript())
+    sw.wait_for(lambda: ch.parked, timeout=5)
+    assert esl.api(f"uuid_getvar {ch.uuid} caller_id_number") == "5551234"
