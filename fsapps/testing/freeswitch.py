@@ -111,7 +111,8 @@ class RealSwitch:
         mod_dir = self.prefix / "lib" / "freeswitch" / "mod"
         loads = "\n".join(f'    <load module="{m}"/>' for m in MODULES if (mod_dir / f"{m}.so").exists())
         (self.conf / "autoload_configs" / "modules.conf.xml").write_text(
-            f'<configuration name="modules.conf" description="Modules">\n  <modules>\n{loads}\n  </modules>\n</configuration>\n'
+            '<configuration name="modules.conf" description="Modules">\n'
+            f"  <modules>\n{loads}\n  </modules>\n</configuration>\n"
         )
         (self.conf / "autoload_configs" / "event_socket.conf.xml").write_text(
             '<configuration name="event_socket.conf" description="Socket Client">\n  <settings>\n'
