@@ -1,0 +1,112 @@
+"""What happens to a call when its controller lets go, on both switches.
+
+Measured first on the real FreeSWITCH 1.10.12: a socket closed before the
+channel parks, without resume, strands the caller in park; with resume, or
+once the park has begun, the dialplan's next action runs. fsapps' hand-back
+(`resume` + `exit`) relies on this; the emulator must agree.
+"""
+
+from __future__ import annotations
+
+import gevent
+import pytest
+from gevent import socket
+
+from fsapps.esl import codec
+from tests.support.targets import Target, both
+
+FALLBACK = "tone_stream://%(300,0,440)"
+
+
+def extensions(port: int):
+    return [
+        (r"^9001$", [("socket", f"127.0.0.1:{port} async full"), ("playback", FALLBACK)]),
+        (
+            r"^9002$",
+            [
+                ("set", "socket_resume=true"),
+                ("socket", f"127.0.0.1:{port} async full"),
+                ("playback", FALLBACK),
+            ],
+        ),
+    ]
+
+
+def controller_does(conn: socket.socket, mode: str) -> None:
+    def send(cmd: bytes) -> None:
+        conn.sendall(cmd)
+        conn.recv(65536)  # its reply; not inspected
+
+    if mode == "close_at_once":
+        pass
+    elif mode == "connect_exit":
+        send(b"connect\n\n")
+        send(b"exit\n\n")
+    elif mode == "connect_resume_exit":
+        send(b"connect\n\n")
+        send(b"resume\n\n")
+        send(b"exit\n\n")
+    elif mode == "dies_while_parked":
+        send(b"connect\n\n")
+        send(b"myevents\n\n")
+        gevent.sleep(0.5)
+        conn.sendall(b"sendmsg\ncall-command: execute\nexecute-app-name: answer\nevent-lock: true\n\n")
+        gevent.sleep(0.5)
+    conn.close()
+
+
+def outcome(target: Target, server: socket.socket, dest: str, mode: str) -> tuple[str, list[str]]:
+    esl = target.connect()
+    b_events: list[str] = []
+
+    def on_event(ev: codec.Event) -> None:
+        if (ev.get("Channel-Name") or "").endswith("-b"):
+            app = ev.get("Application")
+            b_events.append(f"{ev.name}({app})" if app else ev.name)
+
+    esl.on("*", on_event)
+    esl.subscribe(
+        ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_HANGUP"]
+    )
+    esl.bgapi(f"originate loopback/{dest}/public &park()")
+    with gevent.Timeout(10):
+        conn, _ = server.accept()
+    controller_does(conn, mode)
+    gevent.sleep(2.0)
+    fallback = "CHANNEL_EXECUTE(playback)" in b_events
+    result = "fallback" if fallback else ("parked" if "CHANNEL_PARK" in b_events else "other")
+    esl.api("hupall")
+    gevent.sleep(0.3)
+    esl.stop()
+    relevant = [e for e in b_events if "set" not in e and "export" not in e]
+    return result, relevant
+
+
+@pytest.fixture(scope="module")
+def rig():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        with both(extensions(server.getsockname()[1])) as targets:
+            yield server, targets
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("dest", "mode", "want"),
+    [
+        ("9001", "close_at_once", "parked"),
+        ("9001", "connect_exit", "parked"),
+        ("9002", "close_at_once", "fallback"),
+        ("9001", "connect_resume_exit", "fallback"),
+        ("9001", "dies_while_parked", "fallback"),
+    ],
+)
+def test_controller_letting_go(rig, dest: str, mode: str, want: str) -> None:
+    server, targets = rig
+    seen = {name: outcome(t, server, dest, mode) for name, t in targets.items()}
+    assert seen["real"][0] == want, seen["real"]
+    assert seen["sim"][0] == want, seen["sim"]
+    assert seen["sim"][1] == seen["real"][1]
