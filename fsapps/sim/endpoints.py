@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from fsapps.sim.channel import Channel
 
 
+def play_timeline(ch: Channel, dtmf: Sequence[tuple[float, str]], hangup_after: float | None) -> bool:
+    """Press digits at their times from now; True when it is time to hang up."""
+    clock = ch.switch.clock
+    t0 = clock.now()
+    for at, digits in sorted(dtmf, key=lambda x: x[0]):
+        if ch.wait(t0 + at - clock.now(), lambda: False) == "hangup":
+            return False
+        ch.queue_dtmf(digits)
+    if hangup_after is None:
+        return False
+    return ch.wait(t0 + hangup_after - clock.now(), lambda: False) != "hangup"
+
+
 @dataclass
 class CallerScript:
     """A calling party: digits to press and when to hang up, after answer.
@@ -50,7 +63,6 @@ class CallerScript:
             ch.queue_dtmf(digits)
 
     def _run(self, ch: Channel) -> None:
-        clock = ch.switch.clock
         limit = self.give_up_after if self.give_up_after is not None else float("inf")
         # Early media counts too: a caller hears and can key during pre-answer prompts.
         ch.wait(limit, lambda: ch.answered or ch.early_media)
@@ -61,14 +73,7 @@ class CallerScript:
             ch.note("caller gave up before answer")
             ch.hangup("ORIGINATOR_CANCEL")
             return
-        t0 = clock.now()
-        for at, digits in sorted(self.dtmf, key=lambda x: x[0]):
-            if ch.wait(t0 + at - clock.now(), lambda: False) == "hangup":
-                return
-            ch.queue_dtmf(digits)
-        if self.hangup_after is not None:
-            if ch.wait(t0 + self.hangup_after - clock.now(), lambda: False) == "hangup":
-                return
+        if play_timeline(ch, self.dtmf, self.hangup_after):
             self.hungup_by_caller = True
             ch.note("caller hung up")
             ch.hangup("NORMAL_CLEARING")
@@ -96,7 +101,6 @@ class Endpoint:
         gevent.spawn(self._run, ch)
 
     def _run(self, ch: Channel) -> None:
-        clock = ch.switch.clock
         if self.reject:
             ch.wait(0.05, lambda: False)
             ch.note(f"phone rejected: {self.reject}")
@@ -110,14 +114,7 @@ class Endpoint:
             return
         ch.note("phone answered")
         ch.mark_answered()
-        t0 = clock.now()
-        for at, digits in sorted(self.dtmf, key=lambda x: x[0]):
-            if ch.wait(t0 + at - clock.now(), lambda: False) == "hangup":
-                return
-            ch.queue_dtmf(digits)
-        if self.hangup_after is not None:
-            if ch.wait(t0 + self.hangup_after - clock.now(), lambda: False) == "hangup":
-                return
+        if play_timeline(ch, self.dtmf, self.hangup_after):
             ch.note("phone hung up")
             ch.hangup("NORMAL_CLEARING")
 

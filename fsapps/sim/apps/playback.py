@@ -114,6 +114,38 @@ def playback_terminators(ch: Channel) -> str:
     return value
 
 
+def run_for(ch: Channel, seconds: float, terminators: str, *, eat_digits: bool = True) -> str:
+    """Let ``seconds`` of media pass as on_dtmf does (dpt:2350): taken digits
+    that are terminators stop it (recorded in playback_terminator_used).
+
+    Returns "done", "terminator", "digit" (a digit waiting, not taken, when
+    ``eat_digits`` is false), "break" (uuid_break), or "gone" (hangup,
+    transfer).
+    """
+    clock = ch.switch.clock
+    end = clock.now() + seconds
+    while ch.up:
+        left = end - clock.now()
+        if left <= 0:
+            return "done"
+        why = ch.wait(left, lambda: ch.interruption(dtmf=True))
+        if why is None:
+            return "done"
+        if why == "dtmf":
+            if not eat_digits:
+                return "digit"
+            d = ch.take_dtmf() or ""
+            if d in terminators:
+                ch.set_var("playback_terminator_used", d)
+                return "terminator"
+            continue
+        if why == "break":
+            ch.break_flag = False
+            return "break"
+        return "gone"
+    return "gone"
+
+
 def _files(ch: Channel, data: str) -> list[str]:
     delim = ch.get_var("playback_delimiter")
     if delim:
@@ -168,23 +200,7 @@ def speak(ch: Channel, data: str) -> None:
         return
     ch.set_var("playback_terminator_used", None)
     ch.heard(f"(tts) {text}")
-    terms = playback_terminators(ch)
-    seconds = media.tts_seconds(text)
-    start = ch.switch.clock.now()
-    while ch.up:
-        left = seconds - (ch.switch.clock.now() - start)
-        if left <= 0:
-            break
-        why = ch.wait(left, lambda: ch.interruption(dtmf=True))
-        if why == "dtmf":
-            d = ch.take_dtmf() or ""
-            if d in terms:
-                ch.set_var("playback_terminator_used", d)
-                break
-            continue
-        if why == "break":
-            ch.break_flag = False
-        break
+    run_for(ch, media.tts_seconds(text), playback_terminators(ch))
 
 
 @app("say", needs_media=True)
@@ -211,26 +227,7 @@ def sleep_app(ch: Channel, data: str) -> None:
     """
     if not data.strip():
         return
-    ms = int_arg(data.strip(), 0)
     eat = is_true(ch.get_var("sleep_eat_digits"))
-    terms = playback_terminators(ch) if eat else ""
     if eat:
         ch.set_var("playback_terminator_used", None)
-    clock = ch.switch.clock
-    end = clock.now() + ms / 1000.0
-    while ch.up:
-        left = end - clock.now()
-        if left <= 0:
-            return
-        why = ch.wait(left, lambda: ch.interruption(dtmf=True))
-        if why == "dtmf":
-            if not eat:
-                return
-            d = ch.take_dtmf() or ""
-            if d in terms:
-                ch.set_var("playback_terminator_used", d)
-                return
-            continue
-        if why == "break":
-            ch.break_flag = False
-        return
+    run_for(ch, int_arg(data.strip(), 0) / 1000.0, playback_terminators(ch) if eat else "", eat_digits=eat)

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from fsapps.sim import media
-from fsapps.sim.apps.playback import playback_terminators
+from fsapps.sim.apps.playback import playback_terminators, run_for
 from fsapps.sim.apps.registry import app, int_arg
 from fsapps.sim.channel import Channel
 from fsapps.sim.strings import separate_string
@@ -115,27 +115,11 @@ def record(ch: Channel, data: str) -> None:
     path = resolve_path(ch, argv[0])
     limit = int_arg(argv[1].lstrip("+") if len(argv) > 1 else "", 0) or None
     ch.set_var("playback_terminator_used", None)
-    terms = playback_terminators(ch)
     clock = ch.switch.clock
     start = clock.now()
     ch.fire("RECORD_START", after=[("Record-File-Path", path)])
     ch.note(f"recording to {path}")
-    while ch.up:
-        left = (start + limit - clock.now()) if limit else float("inf")
-        if left <= 0:
-            break
-        why = ch.wait(left, lambda: ch.interruption(dtmf=True))
-        if why is None:
-            break
-        if why == "dtmf":
-            d = ch.take_dtmf() or ""
-            if d in terms:
-                ch.set_var("playback_terminator_used", d)
-                break
-            continue
-        if why == "break":
-            ch.break_flag = False
-        break
+    run_for(ch, limit or float("inf"), playback_terminators(ch))
     seconds = clock.now() - start
     if limit:
         seconds = min(seconds, limit)
