@@ -18,3 +18,52 @@ def switch():
         yield sw
     finally:
         sw.stop()
+
+
+# --- PostgreSQL: a real server (the embedded default), one fresh database per test ---
+
+_template_ready = False
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    from fsapps.store.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def db_dsn(pg_server, request):
+    """A migrated database of its own for this test."""
+
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from fsapps.store.migrate import migrate
+
+    global _template_ready
+    admin = pg_server.dsn
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not _template_ready:
+            conn.execute("DROP DATABASE IF EXISTS fsapps_template")
+            conn.execute("CREATE DATABASE fsapps_template")
+            migrate(make_conninfo(admin, dbname="fsapps_template"))
+            _template_ready = True
+        name = f"t{next(_db_counter)}"
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE fsapps_template")
+    yield make_conninfo(admin, dbname=name)
+
+
+_db_counter = __import__("itertools").count(1)
+
+
+@pytest.fixture
+def store(db_dsn):
+    from fsapps.store.db import Store
+
+    s = Store(db_dsn, max_size=60).open()
+    yield s
+    s.close()

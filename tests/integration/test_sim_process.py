@@ -1,4 +1,5 @@
 """`fsapps sim` runs the emulator as its own process."""
+
 import os
 import subprocess
 import sys

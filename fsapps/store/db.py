@@ -1,0 +1,343 @@
+"""The PostgreSQL store: a connection pool and tenant-scoped transactions.
+
+Tenant walls are kept twice. Code cannot reach tenant data except through
+``store.tenant(t)``, whose repositories take the tenant from the
+transaction, never from the caller; and that transaction runs as the role
+``fsapps_tenant`` with ``fsapps.tenant`` set, so PostgreSQL's row-level
+security hides and refuses every other tenant's rows even to a bug.
+``store.operator()`` is the operator's view of everything.
+
+psycopg cooperates with gevent only when gevent patched the standard
+library before psycopg was imported (../shared/FACTS.md: 50 x pg_sleep(0.1)
+take 0.12 s patched, 5.1 s otherwise); ``Store`` refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from fsapps.store.records import Cdr, Tenant, UsageRecord, User
+
+USAGE_COLUMNS = (
+    "event_id", "tenant_id", "resource", "resource_id", "kind", "started_at", "ended_at",
+    "workload", "unit", "outcome", "call_uuid",
+)  # fmt: skip
+CDR_COLUMNS = (
+    "event_id", "tenant_id", "call_uuid", "leg_uuid", "leg", "direction", "caller", "destination",
+    "queue", "agent_id", "started_at", "answered_at", "ended_at", "wait_seconds", "billsec", "duration",
+    "hangup_cause", "recording",
+)  # fmt: skip
+
+
+class StoreError(RuntimeError):
+    """A store failure worth one line to the user (unreachable, unknown tenant...)."""
+
+
+class UnknownTenant(StoreError):
+    pass
+
+
+def check_cooperative() -> None:
+    import sys
+
+    import psycopg.waiting
+
+    monkey = sys.modules.get("gevent.monkey")
+    wait_name = getattr(psycopg.waiting.wait, "__name__", "")
+    if monkey is not None and monkey.is_module_patched("socket") and wait_name == "wait_c":
+        raise StoreError(
+            "psycopg was imported before gevent patched the standard library: every query would "
+            "block all greenlets; patch first (fsapps.cli does)"
+        )
+
+
+def _password_hasher():  # argon2: the hashing library the OWASP cheat sheet recommends first
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import VerificationError
+
+    try:
+        return _password_hasher().verify(password_hash, password)
+    except VerificationError:
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store:
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20, timeout: float = 10.0) -> None:
+        check_cooperative()
+        self.dsn = dsn
+        self.pool = ConnectionPool(
+            dsn, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
+            kwargs={"row_factory": dict_row}, name="fsapps",
+        )  # fmt: skip
+
+    def open(self, wait: bool = True, timeout: float = 10.0) -> Store:
+        try:
+            self.pool.open(wait=wait, timeout=timeout)
+        except Exception as exc:
+            raise StoreError(f"cannot reach PostgreSQL: {exc}") from exc
+        return self
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def tenant(self, tenant_id: str) -> Iterator[TenantScope]:
+        """One transaction that sees and changes ``tenant_id``'s rows only."""
+        if not tenant_id:
+            raise UnknownTenant("no tenant given")
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET LOCAL ROLE fsapps_tenant")
+            conn.execute("SELECT set_config('fsapps.tenant', %s, true)", (tenant_id,))
+            yield TenantScope(conn, tenant_id)
+
+    @contextmanager
+    def operator(self) -> Iterator[OperatorScope]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield OperatorScope(conn)
+
+
+# --- scopes -----------------------------------------------------------------
+
+
+class _Scope:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())  # type: ignore[arg-type]
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        return self.conn.execute(sql, tuple(params)).fetchone()  # type: ignore[return-value]
+
+
+def _tenant(row: dict[str, Any]) -> Tenant:
+    return Tenant(
+        row["id"],
+        row["name"],
+        row["domain"],
+        row["timezone"],
+        row["language"],
+        row["billing_plan"],
+        row["status"],
+    )
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(row["id"], row["username"], row["role"], row["tenant_id"], row["disabled"])
+
+
+def insert_usage(conn: psycopg.Connection, records: Iterable[UsageRecord]) -> int:
+    """Insert, skipping event ids already there; returns how many were new."""
+    rows = [tuple(r.to_row()[c] for c in USAGE_COLUMNS) for r in records]
+    if not rows:
+        return 0
+    cols = ", ".join(USAGE_COLUMNS)
+    marks = ", ".join(["%s"] * len(USAGE_COLUMNS))
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO usage_records ({cols}) VALUES ({marks}) ON CONFLICT (event_id) DO NOTHING",
+            rows,
+            returning=False,
+        )
+        return max(cur.rowcount, 0)
+
+
+def insert_cdrs(conn: psycopg.Connection, records: Iterable[Cdr]) -> int:
+    rows = [tuple(r.to_row()[c] for c in CDR_COLUMNS) for r in records]
+    if not rows:
+        return 0
+    cols = ", ".join(CDR_COLUMNS)
+    marks = ", ".join(["%s"] * len(CDR_COLUMNS))
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO cdrs ({cols}) VALUES ({marks}) ON CONFLICT (event_id) DO NOTHING", rows)
+        return max(cur.rowcount, 0)
+
+
+class TenantScope(_Scope):
+    """Repositories bound to one tenant: none of them takes a tenant argument."""
+
+    def __init__(self, conn: psycopg.Connection, tenant_id: str) -> None:
+        super().__init__(conn)
+        self.tenant_id = tenant_id
+
+    def info(self) -> Tenant:
+        row = self._one("SELECT * FROM tenants")
+        if row is None:
+            raise UnknownTenant(f"unknown tenant {self.tenant_id!r}")
+        return _tenant(row)
+
+    # usage records
+    def add_usage(self, records: Iterable[UsageRecord]) -> int:
+        recs = list(records)
+        for r in recs:
+            if r.tenant_id != self.tenant_id:
+                raise StoreError(f"usage record for {r.tenant_id!r} in a transaction for {self.tenant_id!r}")
+        return insert_usage(self.conn, recs)
+
+    def usage_between(self, start: datetime, end: datetime) -> list[UsageRecord]:
+        rows = self._all(
+            f"SELECT {', '.join(USAGE_COLUMNS)} FROM usage_records"
+            " WHERE started_at >= %s AND started_at < %s ORDER BY started_at, event_id",
+            (start, end),
+        )
+        return [UsageRecord(**{**r, "event_id": str(r["event_id"]),
+                               "call_uuid": str(r["call_uuid"]) if r["call_uuid"] else None})
+                for r in rows]  # fmt: skip
+
+    # CDRs
+    def add_cdrs(self, records: Iterable[Cdr]) -> int:
+        recs = list(records)
+        for r in recs:
+            if r.tenant_id != self.tenant_id:
+                raise StoreError(f"CDR for {r.tenant_id!r} in a transaction for {self.tenant_id!r}")
+        return insert_cdrs(self.conn, recs)
+
+    def cdrs(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM cdrs ORDER BY started_at DESC LIMIT %s", (limit,))
+
+    def calls(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM calls ORDER BY started_at DESC LIMIT %s", (limit,))
+
+    # users, tokens
+    def add_user(self, username: str, password: str, role: str) -> User:
+        if role == "operator_admin":
+            raise StoreError("an operator admin belongs to no tenant")
+        row = self._one(
+            "INSERT INTO users (tenant_id, username, password_hash, role)"
+            " VALUES (%s, %s, %s, %s) RETURNING *",
+            (self.tenant_id, username, hash_password(password), role),
+        )
+        assert row is not None
+        return _user(row)
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self._all("SELECT * FROM users ORDER BY username")]
+
+    def issue_token(self, user_id: int, name: str) -> str:
+        """A new API token for a user of this tenant; returned once, stored as a digest."""
+        token = "fsa_" + secrets.token_urlsafe(32)
+        self.conn.execute(
+            "INSERT INTO api_tokens (user_id, tenant_id, name, token_sha256) VALUES (%s, %s, %s, %s)",
+            (user_id, self.tenant_id, name, token_digest(token)),
+        )
+        return token
+
+    # numbers, agents
+    def access_numbers(self) -> list[str]:
+        return [r["number"] for r in self._all("SELECT number FROM access_numbers ORDER BY number")]
+
+    def agents(self) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT a.*, m.weight FROM agents a JOIN agent_tenants m ON m.agent_id = a.id ORDER BY a.id"
+        )
+
+    def seats(self) -> int:
+        row = self._one("SELECT count(*) AS n FROM agent_tenants")
+        return int(row["n"]) if row else 0
+
+
+class OperatorScope(_Scope):
+    """The operator's view: every tenant."""
+
+    def add_tenant(self, tenant: Tenant, numbers: Iterable[str] = ()) -> Tenant:
+        try:
+            self.conn.execute(
+                "INSERT INTO tenants (id, name, domain, timezone, language, billing_plan, status)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (tenant.id, tenant.name, tenant.domain, tenant.timezone, tenant.language,
+                 json.dumps(tenant.billing_plan), tenant.status),
+            )  # fmt: skip
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreError(f"tenant {tenant.id!r} or domain {tenant.domain!r} exists already") from exc
+        except psycopg.errors.CheckViolation as exc:
+            raise StoreError(f"tenant id {tenant.id!r}: lowercase letters, digits, - and _ only") from exc
+        for n in numbers:
+            self.add_number(tenant.id, n)
+        return tenant
+
+    def add_number(self, tenant_id: str, number: str, flow: str | None = None) -> None:
+        owner = self._one("SELECT tenant_id FROM access_numbers WHERE number = %s", (number,))
+        if owner is not None:
+            raise StoreError(f"access number {number} already belongs to tenant {owner['tenant_id']!r}")
+        self.conn.execute(
+            "INSERT INTO access_numbers (number, tenant_id, flow) VALUES (%s, %s, %s)",
+            (number, tenant_id, flow),
+        )
+
+    def tenants(self) -> list[Tenant]:
+        return [_tenant(r) for r in self._all("SELECT * FROM tenants ORDER BY id")]
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        row = self._one("SELECT * FROM tenants WHERE id = %s", (tenant_id,))
+        if row is None:
+            raise UnknownTenant(f"unknown tenant {tenant_id!r}")
+        return _tenant(row)
+
+    def set_billing_plan(self, tenant_id: str, plan: dict[str, Any]) -> None:
+        cur = self.conn.execute(
+            "UPDATE tenants SET billing_plan = %s WHERE id = %s", (json.dumps(plan), tenant_id)
+        )
+        if cur.rowcount == 0:
+            raise UnknownTenant(f"unknown tenant {tenant_id!r}")
+
+    def add_operator_admin(self, username: str, password: str) -> User:
+        row = self._one(
+            "INSERT INTO users (username, password_hash, role) VALUES (%s, %s, 'operator_admin') RETURNING *",
+            (username, hash_password(password)),
+        )
+        assert row is not None
+        return _user(row)
+
+    def add_agent(
+        self, agent_id: str, name: str, tenants: dict[str, int], contact: str | None = None
+    ) -> None:
+        """An agent serving one tenant (dedicated) or several, each with a weight."""
+        self.conn.execute(
+            "INSERT INTO agents (id, name, contact) VALUES (%s, %s, %s)", (agent_id, name, contact)
+        )
+        for tenant_id, weight in tenants.items():
+            self.conn.execute(
+                "INSERT INTO agent_tenants (agent_id, tenant_id, weight) VALUES (%s, %s, %s)",
+                (agent_id, tenant_id, weight),
+            )
+
+    def find_token(self, token: str) -> dict[str, Any] | None:
+        return self._one(
+            "SELECT t.*, u.username, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id"
+            " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL"
+            " AND (t.expires_at IS NULL OR t.expires_at > now())",
+            (token_digest(token),),
+        )
+
+    def find_user(self, username: str) -> tuple[User, str] | None:
+        row = self._one("SELECT * FROM users WHERE username = %s", (username,))
+        return (_user(row), row["password_hash"]) if row else None
