@@ -86,6 +86,126 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- database, tenants, users, billing -------------------------------------
+
+
+def _database(args: argparse.Namespace, *, check: bool = True):
+    from fsapps.store.setup import Database
+
+    settings = config.load(getattr(args, "config", None))
+    logs.setup(level="warning", fmt="text", secrets=settings.secrets())
+    db = Database(settings).start()
+    if check and db.embedded is None:
+        db.check_schema()
+    return db
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from fsapps.store import migrate
+
+    db = _database(args, check=False)
+    try:
+        if args.action == "migrate":
+            done = migrate.migrate(db.dsn)
+            print(
+                f"applied {len(done)} migration(s)"
+                + (": " + ", ".join(f"{m.version:04d}_{m.name}" for m in done) if done else "")
+            )
+        else:
+            for m, applied in migrate.status(db.dsn):
+                print(f"{m.version:04d}_{m.name}: {'applied' if applied else 'pending'}")
+            where = f"embedded at {db.embedded.pgdata}" if db.embedded else "configured database.dsn"
+            print(f"database: {where}")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_tenant(args: argparse.Namespace) -> int:
+    from fsapps.store.records import Tenant
+
+    db = _database(args)
+    store = db.store(max_size=2)
+    try:
+        if args.action == "add":
+            plan = {"currency": "EUR", "components": []}
+            if args.plan:
+                import yaml
+
+                from fsapps.billing.rating import parse_plan
+
+                plan = yaml.safe_load(open(args.plan).read()) or {}  # noqa: SIM115
+                parse_plan(plan)
+            with store.operator() as op:
+                op.add_tenant(
+                    Tenant(args.id, args.name or args.id, args.domain, args.timezone, args.language, plan),
+                    numbers=args.number,
+                )
+            print(f"tenant {args.id} added")
+        else:
+            with store.operator() as op:
+                for t in op.tenants():
+                    print(f"{t.id}\t{t.status}\t{t.domain}\t{t.timezone}\t{t.name}")
+    finally:
+        store.close()
+        db.close()
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    db = _database(args)
+    store = db.store(max_size=2)
+    try:
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        if len(password) < 8:
+            raise config.SettingsError("the password must have at least 8 characters")
+        if args.role == "operator_admin":
+            with store.operator() as op:
+                user = op.add_operator_admin(args.username, password)
+        else:
+            if not args.tenant:
+                raise config.SettingsError(f"a {args.role} belongs to a tenant: give --tenant")
+            with store.operator() as op:
+                op.tenant(args.tenant)  # an unknown tenant is one clear line
+            with store.tenant(args.tenant) as t:
+                user = t.add_user(args.username, password, args.role)
+        print(f"user {user.username} ({user.role}{', ' + user.tenant_id if user.tenant_id else ''}) added")
+    finally:
+        store.close()
+        db.close()
+    return 0
+
+
+def cmd_bill(args: argparse.Namespace) -> int:
+    from fsapps.billing import statement
+    from fsapps.billing.rating import month_bounds, parse_plan, rate
+
+    db = _database(args)
+    store = db.store(max_size=2)
+    try:
+        with store.operator() as op:
+            tenant = op.tenant(args.tenant)
+        start, end = month_bounds(args.month, tenant.timezone)
+        with store.tenant(args.tenant) as t:
+            usage = t.usage_between(start, end)
+            seats = t.seats()
+        st = rate(tenant.id, args.month, tenant.timezone, parse_plan(tenant.billing_plan), usage, seats)
+        csv_path, json_path = statement.write(st, args.out)
+        print(
+            f"{tenant.id} {args.month}: {len(st.lines)} line(s), {st.records} usage record(s), "
+            f"total {st.total} {st.currency}"
+        )
+        for u in st.unrated:
+            print(f"  not in the plan: {u.records} {u.resource}/{u.kind} record(s), {u.workload} {u.unit}")
+        print(f"wrote {csv_path} and {json_path}")
+    finally:
+        store.close()
+        db.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fsapps", description="Call-center applications for FreeSWITCH.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -112,16 +232,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--log-level", default="warning")
     m.set_defaults(func=cmd_sim)
+
+    db = sub.add_parser("db", help="database schema: migrate, status")
+    db.add_argument("action", choices=["migrate", "status"])
+    db.add_argument("--config")
+    db.set_defaults(func=cmd_db)
+
+    t = sub.add_parser("tenant", help="tenants: add, list")
+    tsub = t.add_subparsers(dest="action", required=True)
+    ta = tsub.add_parser("add")
+    ta.add_argument("id")
+    ta.add_argument("--name")
+    ta.add_argument("--domain", required=True)
+    ta.add_argument("--timezone", default="UTC")
+    ta.add_argument("--language", default="en")
+    ta.add_argument("--number", action="append", default=[], help="an access number (repeat)")
+    ta.add_argument("--plan", help="billing plan (YAML)")
+    tl = tsub.add_parser("list")
+    for x in (ta, tl):
+        x.add_argument("--config")
+    t.set_defaults(func=cmd_tenant)
+
+    u = sub.add_parser("user", help="users: add")
+    usub = u.add_subparsers(dest="action", required=True)
+    ua = usub.add_parser("add")
+    ua.add_argument("username")
+    ua.add_argument(
+        "--role", required=True, choices=["operator_admin", "tenant_admin", "supervisor", "agent"]
+    )
+    ua.add_argument("--tenant")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    ua.add_argument("--config")
+    u.set_defaults(func=cmd_user)
+
+    b = sub.add_parser("bill", help="a tenant's monthly statement (CSV and JSON)")
+    b.add_argument("--tenant", required=True)
+    b.add_argument("--month", required=True, help="YYYY-MM, in the tenant's timezone")
+    b.add_argument("--out", default=".", help="directory for the statement files")
+    b.add_argument("--config")
+    b.set_defaults(func=cmd_bill)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    from fsapps.billing.rating import PlanError
+    from fsapps.store.db import StoreError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except config.SettingsError as exc:
+    except (config.SettingsError, StoreError, PlanError, OSError) as exc:
         print(f"fsapps: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a database error is one line, not a traceback
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"fsapps: database: {first}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -309,9 +309,11 @@ def new_leg(
     ch = switch.new_channel(name=name, direction="outbound", profile=prof, uuid=uid)
     for k, v in vars_.items():
         ch.set_var(k, v)
+    ch.set_var("originate_endpoint", tech)
     if caller is not None:
         for k, v in caller.exported.items():
             ch.set_var(k, v)
+        ch.set_var("originating_leg_uuid", caller.uuid)  # switch_ivr_originate.c:3206
         ch.is_b_leg = True
     _outgoing(ch)
     ch.endpoint = ep

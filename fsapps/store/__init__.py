@@ -1,0 +1,1 @@
+"""PostgreSQL: the source of truth (DESIGN.md principle 4)."""
