@@ -24,19 +24,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from fsapps import demo
 
     logs.setup(level="warning", fmt="text")
-    return demo.run(speed=args.speed)
+    return demo.run(speed=args.speed, state_dir=args.state_dir)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from fsapps.controller import Controller
+    from fsapps.store.setup import Database
 
     settings = config.load(args.config)
     logs.setup(settings.log.level, settings.log.format, settings.secrets())
-    controller = Controller(settings)
+    db = Database(settings).start()
+    if db.embedded is None:
+        db.check_schema()
+    store = db.store()
+    controller = Controller(settings, store=store)
     try:
         controller.start()
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.controller.listen, settings.controller.port, exc)
+        store.close()
+        db.close()
         return 2
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
@@ -51,6 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stop.wait()
     log.info("stopping: no new calls; running calls get %.0fs", settings.controller.shutdown_grace)
     controller.stop()
+    store.close()
+    db.close()
     log.info("stopped")
     return 0
 
@@ -212,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the emulator, the controller and scripted calls; print each call")
     d.add_argument("--speed", type=float, default=10.0, help="virtual seconds per wall second (default 10)")
+    d.add_argument("--state-dir", help="where the embedded PostgreSQL keeps its data (default ./var)")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="run the controller (outbound Event Socket server, inbound client)")

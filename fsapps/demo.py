@@ -10,13 +10,20 @@ from __future__ import annotations
 import secrets
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TextIO
 
+import gevent
+
+from fsapps.billing.rating import month_bounds, parse_plan, rate
 from fsapps.config import Settings
 from fsapps.controller import Controller
 from fsapps.sim.dialplan import StaticDialplan
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch
+from fsapps.store.db import Store
+from fsapps.store.records import Tenant
+from fsapps.store.setup import Database
 
 DEMO_NUMBER = "1000"
 
@@ -41,12 +48,33 @@ CALLERS = [
 ]
 
 
+DEMO_TENANT = Tenant(
+    "demo",
+    "fsapps demo line",
+    "demo.fsapps.invalid",
+    billing_plan={
+        "currency": "EUR",
+        "components": [
+            {
+                "type": "usage",
+                "resource": "ivr",
+                "kind": "ivr_session",
+                "unit": "seconds",
+                "rate": "0.0100",
+                "label": "IVR, per second",
+            }
+        ],
+    },
+)
+
+
 def demo_dialplan(controller_port: int) -> StaticDialplan:
     """The access number hands calls to the controller; if none answers, a native message."""
     return StaticDialplan().add(
         "public",
         rf"^{DEMO_NUMBER}$",
         [
+            ("set", f"fsapps_tenant={DEMO_TENANT.id}"),
             ("set", "fsapps_args=Welcome to the fsapps demo line."),
             ("set", "socket_resume=true"),
             ("socket", f"127.0.0.1:{controller_port}/welcome async full"),
@@ -79,19 +107,28 @@ def describe(entry: str) -> str | None:
     return None
 
 
-def run(speed: float = 10.0, out: TextIO = sys.stdout) -> int:
+def run(speed: float = 10.0, out: TextIO = sys.stdout, state_dir: str | None = None) -> int:
     settings = Settings()
     settings.controller.port = 0
-    controller = Controller(settings).start()
-    switch = Switch(
-        dialplan=demo_dialplan(controller.server.port),
-        speed=speed,
-        password=secrets.token_urlsafe(16),
-    ).start()
+    if state_dir:
+        settings.state_dir = state_dir
+    db = Database(settings).start()
+    store = db.store(max_size=10)
+    with store.operator() as op:
+        if DEMO_TENANT.id not in {t.id for t in op.tenants()}:
+            op.add_tenant(DEMO_TENANT, numbers=[DEMO_NUMBER])
+    password = secrets.token_urlsafe(16)
+    switch = Switch(speed=speed, password=password).start()
+    settings.esl.port, settings.esl.password = switch.port, password
+    controller = Controller(settings, store=store).start()
+    switch.dialplan = demo_dialplan(controller.server.port)
     try:
+        assert controller.client is not None and controller.client.wait_connected(10)
+        where = f"embedded PostgreSQL in {db.embedded.pgdata}" if db.embedded else "the configured PostgreSQL"
         print(
             f"fsapps demo: emulated FreeSWITCH on 127.0.0.1:{switch.port}, controller on "
-            f"127.0.0.1:{controller.server.port}; {len(CALLERS)} callers dial {DEMO_NUMBER}.\n",
+            f"127.0.0.1:{controller.server.port}, records in {where}; "
+            f"{len(CALLERS)} callers dial {DEMO_NUMBER}.\n",
             file=out,
         )
         channels = [
@@ -114,7 +151,35 @@ def run(speed: float = 10.0, out: TextIO = sys.stdout) -> int:
                     print(f"  {t - t0:6.1f}s  {text}", file=out)
             talk = record.variables.get("billsec", "0")
             print(f"          billed {talk}s, hangup cause {record.hangup_cause}\n", file=out)
-        return 0
+        return report(store, controller, [ch.uuid for ch in channels], out)
     finally:
         switch.stop()
         controller.stop(grace=1)
+        store.close()
+        db.close()
+
+
+def report(store: Store, controller: Controller, calls: list[str], out: TextIO) -> int:
+    """What reached PostgreSQL, and what the demo tenant would be billed this month."""
+    assert controller.writer is not None
+    with gevent.Timeout(10, False):
+        while controller.writer.pending or (
+            controller.collector and controller.collector.collected < len(calls)
+        ):
+            gevent.sleep(0.05)
+    with store.tenant(DEMO_TENANT.id) as t:
+        n_cdrs, n_usage = len(t.cdrs_for_legs(calls)), len(t.usage_for_calls(calls))
+        month = datetime.now(UTC).strftime("%Y-%m")
+        start, end = month_bounds(month, DEMO_TENANT.timezone)
+        plan = parse_plan(t.info().billing_plan)
+        statement = rate(
+            DEMO_TENANT.id, month, DEMO_TENANT.timezone, plan, t.usage_between(start, end), t.seats()
+        )
+    print(f"Stored: {n_cdrs} CDRs and {n_usage} IVR usage records for these calls.", file=out)
+    print(
+        f"Tenant {DEMO_TENANT.id}, {month} so far: {statement.records} usage record(s), "
+        f"total {statement.total} {statement.currency} "
+        f"(fsapps bill --tenant {DEMO_TENANT.id} --month {month})",
+        file=out,
+    )
+    return 0 if n_cdrs == len(calls) and n_usage == len(calls) else 1

@@ -64,3 +64,5 @@ def setup(level: str = "info", fmt: str = "json", secrets: Iterable[str] = (), s
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # pgserver narrates every pg_ctl call at INFO; its warnings still show.
+    logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))

@@ -49,6 +49,10 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.hangup_cause: str | None = None
         self.variables: dict[str, str] = {}
         self.hungup = gevent.event.Event()
+        # The switch's clock (Event-Date-Timestamp, µs): when the call was handed
+        # over and the latest moment heard of, so durations agree with its CDRs.
+        self.connected_us = 0
+        self.last_event_us = 0
         self.peer = address
         gs.OutboundSession.__init__(self, address, sock)
         self.session_data: codec.Headers | None = None
@@ -60,6 +64,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         if not isinstance(reply, codec.CommandReply) or not reply.ok:
             raise ConnectionLost(f"connect refused: {reply!r}")
         self.session_data = reply.headers
+        self.connected_us = self.last_event_us = int(reply.headers.get("Event-Date-Timestamp") or 0)
         for name in reply.headers:
             if name.startswith("variable_"):
                 self.variables[name[9:]] = reply.headers[name]
@@ -129,6 +134,9 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     def on_event(self, event: codec.Event) -> None:
         name = event.name
+        stamp = event.get("Event-Date-Timestamp")
+        if stamp and stamp.isdigit():
+            self.last_event_us = max(self.last_event_us, int(stamp))
         if name in (
             "CHANNEL_EXECUTE_COMPLETE",
             "CHANNEL_HANGUP",

@@ -224,6 +224,16 @@ class TenantScope(_Scope):
     def cdrs(self, limit: int = 100) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM cdrs ORDER BY started_at DESC LIMIT %s", (limit,))
 
+    def cdrs_for_legs(self, leg_uuids: list[str]) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM cdrs WHERE leg_uuid = ANY(%s::uuid[]) ORDER BY started_at", (leg_uuids,)
+        )
+
+    def usage_for_calls(self, call_uuids: list[str]) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM usage_records WHERE call_uuid = ANY(%s::uuid[]) ORDER BY started_at", (call_uuids,)
+        )
+
     def calls(self, limit: int = 100) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM calls ORDER BY started_at DESC LIMIT %s", (limit,))
 

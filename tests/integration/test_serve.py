@@ -28,7 +28,7 @@ def free_port() -> int:
     return port
 
 
-def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password() -> None:
+def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password(tmp_path) -> None:
     port = free_port()
     dp = StaticDialplan().add(
         "public",
@@ -48,6 +48,7 @@ def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password() -> None
         "FSAPPS_CONTROLLER_PORT": str(port),
         "FSAPPS_CONTROLLER_SHUTDOWN_GRACE": "0.5",
         "FSAPPS_LOG_LEVEL": "debug",
+        "FSAPPS_STATE_DIR": str(tmp_path / "var"),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.PIPE, text=True
@@ -69,14 +70,18 @@ def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password() -> None
     msgs = [x["msg"] for x in lines]
     assert "fsapps controller ready" in msgs
     assert any("handed back to the dialplan at shutdown" in m for m in msgs)
-    assert msgs[-1] == "stopped"
+    assert msgs.index("stopped") > msgs.index("fsapps controller ready")
 
 
-def test_serve_refuses_a_port_in_use() -> None:
+def test_serve_refuses_a_port_in_use(tmp_path) -> None:
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
-    env = {**os.environ, "FSAPPS_CONTROLLER_PORT": str(busy.getsockname()[1])}
+    env = {
+        **os.environ,
+        "FSAPPS_CONTROLLER_PORT": str(busy.getsockname()[1]),
+        "FSAPPS_STATE_DIR": str(tmp_path),
+    }
     out = subprocess.run(
         [sys.executable, "-m", "fsapps.cli", "serve"], env=env, capture_output=True, text=True, timeout=30
     )
