@@ -169,3 +169,14 @@ def test_cdr_legs_make_one_call(store) -> None:
         "/rec/x.wav",
         20,
     )
+
+
+def test_a_large_batch_goes_through_copy_and_stays_idempotent(store) -> None:
+    two_tenants(store)
+    recs = [usage("acme", i + 1) for i in range(450)]
+    with store.tenant("acme") as acme:
+        assert acme.add_usage(recs) == 450
+        assert acme.add_usage([*recs[:300], usage("acme", 7)]) == 1
+        assert len(acme.usage_between(T0, T0 + timedelta(days=1))) == 451
+    with store.tenant("bank") as bank:
+        assert bank.usage_between(T0, T0 + timedelta(days=1)) == []
