@@ -6,11 +6,15 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
@@ -98,6 +102,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
 # --- database, tenants, users, billing -------------------------------------
 
 
+@contextlib.contextmanager
+def _store(args: argparse.Namespace) -> Iterator[Any]:
+    """The store for a one-shot command, closed (and the embedded server stopped) after."""
+    db = _database(args)
+    store = db.store(max_size=2)
+    try:
+        yield store
+    finally:
+        store.close()
+        db.close()
+
+
 def _database(args: argparse.Namespace, *, check: bool = True):
     from fsapps.store.setup import Database
 
@@ -133,9 +149,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_tenant(args: argparse.Namespace) -> int:
     from fsapps.store.records import Tenant
 
-    db = _database(args)
-    store = db.store(max_size=2)
-    try:
+    with _store(args) as store:
         if args.action == "add":
             plan = {"currency": "EUR", "components": []}
             if args.plan:
@@ -143,7 +157,7 @@ def cmd_tenant(args: argparse.Namespace) -> int:
 
                 from fsapps.billing.rating import parse_plan
 
-                plan = yaml.safe_load(open(args.plan).read()) or {}  # noqa: SIM115
+                plan = yaml.safe_load(Path(args.plan).read_text()) or {}
                 parse_plan(plan)
             with store.operator() as op:
                 op.add_tenant(
@@ -155,18 +169,13 @@ def cmd_tenant(args: argparse.Namespace) -> int:
             with store.operator() as op:
                 for t in op.tenants():
                     print(f"{t.id}\t{t.status}\t{t.domain}\t{t.timezone}\t{t.name}")
-    finally:
-        store.close()
-        db.close()
     return 0
 
 
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
-    db = _database(args)
-    store = db.store(max_size=2)
-    try:
+    with _store(args) as store:
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
         if len(password) < 8:
             raise config.SettingsError("the password must have at least 8 characters")
@@ -181,9 +190,6 @@ def cmd_user(args: argparse.Namespace) -> int:
             with store.tenant(args.tenant) as t:
                 user = t.add_user(args.username, password, args.role)
         print(f"user {user.username} ({user.role}{', ' + user.tenant_id if user.tenant_id else ''}) added")
-    finally:
-        store.close()
-        db.close()
     return 0
 
 
@@ -191,9 +197,7 @@ def cmd_bill(args: argparse.Namespace) -> int:
     from fsapps.billing import statement
     from fsapps.billing.rating import month_bounds, parse_plan, rate
 
-    db = _database(args)
-    store = db.store(max_size=2)
-    try:
+    with _store(args) as store:
         with store.operator() as op:
             tenant = op.tenant(args.tenant)
         start, end = month_bounds(args.month, tenant.timezone)
@@ -209,9 +213,6 @@ def cmd_bill(args: argparse.Namespace) -> int:
         for u in st.unrated:
             print(f"  not in the plan: {u.records} {u.resource}/{u.kind} record(s), {u.workload} {u.unit}")
         print(f"wrote {csv_path} and {json_path}")
-    finally:
-        store.close()
-        db.close()
     return 0
 
 

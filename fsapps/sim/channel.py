@@ -495,10 +495,11 @@ class Channel:
         for w in self.watchers:
             w._kick.set()
 
-    def wait(self, seconds: float, until: Callable[[], Any]) -> Any:
+    def wait(self, seconds: float, until: Callable[[], Any], *, stop_on_hangup: bool = True) -> Any:
         """Sleep up to ``seconds`` of virtual time or until ``until()`` is truthy.
 
-        A hung-up channel always wakes its waiter: apps check ``self.up``.
+        A hung-up channel wakes its waiter ("hangup") unless ``stop_on_hangup``
+        is false (a waiter watching other channels through ``watchers``).
         """
         clock = self.switch.clock
         deadline = clock.now() + seconds
@@ -507,7 +508,7 @@ class Channel:
             reason = until()
             if reason:
                 return reason
-            if not self.up:
+            if stop_on_hangup and not self.up:
                 return "hangup"
             left = deadline - clock.now()
             if left <= 0:

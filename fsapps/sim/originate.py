@@ -200,17 +200,7 @@ def _wait_any(waiter: Channel, legs: list[Channel], seconds: float) -> str | Non
                 return "ringing"
             return None
 
-        clock = waiter.switch.clock
-        deadline = clock.now() + seconds
-        while True:
-            waiter._kick.clear()
-            r = check()
-            if r:
-                return r
-            left = deadline - clock.now()
-            if left <= 0:
-                return None
-            waiter._kick.wait(clock.to_wall(left))
+        return waiter.wait(seconds, check, stop_on_hangup=False)
     finally:
         for leg in legs:
             leg.watchers.discard(waiter)
