@@ -1,0 +1,52 @@
+import re
+
+from fsapps.flows.model import Problem
+from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered
+from fsapps.flows.nodes.set_vars import VARIABLE
+from fsapps.flows.nodes.simple import var_route
+
+
+class Collect(NodeType):
+    name = "collect"
+    summary = "Collect digits into a variable (an account number, a PIN), checked by a regex."
+    properties = {
+        "prompt": PROMPT_NAME,
+        "invalid_prompt": PROMPT_NAME,
+        "variable": {"type": "string", "pattern": VARIABLE},
+        "min": {"type": "integer", "minimum": 1, "maximum": 64},
+        "max": {"type": "integer", "minimum": 1, "maximum": 64},
+        "regex": {"type": "string", "description": "PCRE the digits must match"},
+        "tries": {"type": "integer", "minimum": 1, "maximum": 10},
+        "timeout": SECONDS,
+        "digit_timeout": SECONDS,
+        "terminator": {"type": "string", "enum": ["#", "*"]},
+    }
+    required_data = ("prompt", "variable")
+    branches = ("_", "invalid")
+    required_branches = ("_",)
+    prompt_fields = ("prompt", "invalid_prompt")
+
+    def check(self, node, tenant):
+        problems = []
+        if node.get("regex") is not None:
+            try:
+                re.compile(node.get("regex"))
+            except re.error as exc:
+                problems.append(Problem(node.data.at("regex"), f"bad regex: {exc} (expected a PCRE pattern)"))
+        if node.get("min", 1) > node.get("max", 32):
+            problems.append(Problem(node.data.at("min"), "min is above max (expected min <= max)"))
+        return problems
+
+    def render(self, node, r):
+        var = node.get("variable")
+        invalid = (
+            r.prompt(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
+        )
+        args = [
+            str(node.get("min", 1)), str(node.get("max", 32)), str(node.get("tries", 3)),
+            str(int(node.get("timeout", 5) * 1000)), node.get("terminator", "#"),
+            r.prompt(node.get("prompt")), invalid, var, node.get("regex") or r"^\d+$",
+            str(int(node.get("digit_timeout", 3) * 1000)),
+        ]  # fmt: skip
+        default = "invalid" if "invalid" in node.children else None
+        return Rendered([("play_and_get_digits", r.args(args))], [var_route("_", var, "^.+$")], default)

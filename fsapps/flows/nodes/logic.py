@@ -1,0 +1,39 @@
+"""Nodes that need the controller: handed over with the socket app, back by a branch.
+
+The node's extension marks the call (tenant, flow, node) and runs
+``socket host1:port/flow|host2:port/flow async full`` with socket_resume
+set: FreeSWITCH tries each controller in turn (mod_event_socket.c:443), and
+when the application hands the call back (resume + exit) the dialplan goes
+on. The application names the branch in ``fsapps_branch``; with no
+controller reachable the branch is empty and ``fallback`` is taken: the
+native path that keeps callers served when every controller is down.
+"""
+
+from __future__ import annotations
+
+from fsapps.flows.nodes.base import NodeType, Rendered
+from fsapps.flows.nodes.simple import exact, var_route
+
+FALLBACK_TEXT = {
+    "en": "We are sorry, this service is not available right now. Please call again later.",
+    "zh": "抱歉，该服务暂时无法使用，请稍后再拨。",
+}
+
+
+class LogicNode(NodeType):
+    logic = True
+    app = "flow"  # the controller application that runs flow nodes
+
+    @classmethod
+    def allowed_branches(cls):
+        return (*cls.branches, "fallback")
+
+    def render(self, node, r):
+        actions = [("set", "fsapps_branch="), *r.handoff(node, self.app)]
+        routes = [var_route(b, "fsapps_branch", exact(b)) for b in node.children if b != "fallback"]
+        if "fallback" in node.children:
+            return Rendered(actions, routes, "fallback")
+        # No fallback written: say sorry rather than leave the caller in silence.
+        text = FALLBACK_TEXT.get(r.tenant.language, FALLBACK_TEXT["en"])
+        otherwise = [("playback", r.tts(text)), ("hangup", "NORMAL_TEMPORARY_FAILURE")]
+        return Rendered(actions, routes, None, otherwise)

@@ -1,0 +1,26 @@
+from fsapps.flows.nodes.base import NodeType, Rendered
+
+# mod_say: <module>[:<lang>] <type> <method> [<gender>] <text> (mod_dptools.c say_function)
+SAY = {
+    "number": ("NUMBER", "pronounced"),
+    "digits": ("NUMBER", "iterated"),
+    "money": ("CURRENCY", "pronounced"),
+    "date": ("SHORT_DATE_TIME", "pronounced"),
+    "time": ("CURRENT_TIME", "pronounced"),
+}
+
+
+class Say(NodeType):
+    name = "say"
+    summary = "Say a value in the caller's language: a number, digits, money, a date."
+    properties = {
+        "type": {"type": "string", "enum": sorted(SAY)},
+        "value": {"type": "string", "description": "the value, usually a ${variable}"},
+        "language": {"type": "string", "enum": ["en", "zh"]},
+    }
+    required_data = ("type", "value")
+
+    def render(self, node, r):
+        kind, method = SAY[node.get("type")]
+        lang = node.get("language") or r.tenant.language
+        return Rendered([("say", f"{lang} {kind} {method} {node.get('value')}")])

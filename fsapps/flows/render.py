@@ -1,0 +1,193 @@
+"""``fsapps render``: the flow model as FreeSWITCH dialplan XML. Pure.
+
+For each tenant:
+
+- ``dialplan/public/50_fsapps_<tenant>.xml``: each access number, in the
+  vanilla ``public`` context, marks the call as the tenant's (fsapps_tenant,
+  timezone for time conditions, language, TTS voice) and transfers it to the
+  first node of its flow in the tenant's context;
+- ``dialplan/fsapps_<tenant>.xml``: the context ``fsapps_<tenant>``, one
+  extension per node (``fx__<flow>__<node>``) and, where the next step
+  depends on what the node collected, a route extension per branch
+  (``fx__<flow>__<node>__route``).
+
+Native nodes are plain dialplan, so self-service keeps working with every
+controller down; logic nodes hand the call to the controllers listed in
+operator.yaml and fall back natively. Output is byte-identical for the same
+input: files and extensions come in a fixed order and carry no timestamps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import jinja2
+
+from fsapps.flows.model import Flow, Node, Operator, Project, Tenant
+from fsapps.flows.nodes import NODE_TYPES
+from fsapps.flows.nodes.base import Action
+
+SPECIAL = set(r"\.^$|?*+()[]{}")
+
+
+def regex_escape(value: str) -> str:
+    return "".join("\\" + c if c in SPECIAL else c for c in value)
+
+
+def node_number(flow: str, node: str) -> str:
+    return f"fx__{flow}__{node}"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("fsapps.flows", "templates"),
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["xa"] = quoteattr
+    env.filters["regex_escape"] = regex_escape
+    env.filters["safe_name"] = lambda s: re.sub(r"[^A-Za-z0-9]", "_", s)
+    return env
+
+
+@dataclass
+class Extension:
+    name: str
+    number: str  # a regex body, already escaped
+    actions: list[Action]
+    conditions: list[dict[str, str]] = field(default_factory=list)
+
+
+class RenderContext:
+    """What a node type needs to render itself."""
+
+    def __init__(self, tenant: Tenant, operator: Operator, flow: Flow) -> None:
+        self.tenant, self.operator, self.flow = tenant, operator, flow
+
+    def prompt(self, name: str) -> str:
+        p = self.tenant.prompts[name]
+        if p.file:
+            return f"{self.operator.sounds}/{self.tenant.language}/{p.file}"
+        return self.tts(p.text or "")
+
+    @staticmethod
+    def tts(text: str) -> str:
+        # switch_ivr_play_file's say: prefix speaks with tts_engine/tts_voice (set at entry).
+        return "say:" + text
+
+    def variable(self, node: Node) -> str:
+        return f"fx_{self.flow.name}_{node.id}"
+
+    @staticmethod
+    def args(parts: list[str]) -> str:
+        """Arguments for switch_separate_string: quote the ones holding blanks."""
+        return " ".join(f"'{p}'" if (" " in p and "'" not in p) else p for p in parts)
+
+    def transfer_to(self, node_id: str) -> str:
+        return f"{node_number(self.flow.name, node_id)} XML {self.tenant.context}"
+
+    def transfer_to_flow(self, flow: str) -> str:
+        return f"{node_number(flow, self.tenant.flows[flow].start)} XML {self.tenant.context}"
+
+    def handoff(self, node: Node, app: str) -> list[Action]:
+        targets = "|".join(f"{c}/{app}" for c in self.operator.controllers)
+        return [
+            ("set", f"fsapps_flow={self.flow.name}"),
+            ("set", f"fsapps_node={node.id}"),
+            ("set", "socket_resume=true"),
+            ("socket", f"{targets} async full"),
+        ]
+
+
+def entry_actions(tenant: Tenant, operator: Operator, flow: str) -> list[Action]:
+    f = tenant.flows[flow]
+    return [
+        ("set", f"fsapps_tenant={tenant.id}"),
+        ("export", f"fsapps_tenant={tenant.id}"),
+        ("set", f"timezone={tenant.timezone}"),
+        ("set", f"default_language={tenant.language}"),
+        ("set", f"tts_engine={operator.tts_engine}"),
+        ("set", f"tts_voice={operator.tts_voice}"),
+        ("set", "fsapps_access_number=${destination_number}"),
+        ("transfer", f"{node_number(flow, f.start)} XML {tenant.context}"),
+    ]
+
+
+def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Extension]:
+    r = RenderContext(tenant, operator, flow)
+    out: list[Extension] = []
+    for node in flow.nodes.values():
+        rendered = NODE_TYPES[node.type].render(node, r)
+        number = node_number(flow.name, node.id)
+        actions = list(rendered.actions)
+        if rendered.routes:
+            actions.append(("transfer", f"{number}__route XML {tenant.context}"))
+        elif rendered.default is not None and rendered.default in node.children:
+            actions.append(("transfer", r.transfer_to(node.children[rendered.default])))
+        elif rendered.default is not None or not _ends(actions):
+            actions += rendered.otherwise
+        out.append(Extension(f"{flow.name}.{node.id}", number, actions))
+        if not rendered.routes:
+            continue
+        route = f"{number}__route"
+        for i, rt in enumerate(rendered.routes):
+            if rt.branch not in node.children:
+                continue
+            out.append(
+                Extension(
+                    f"{flow.name}.{node.id}.{rt.branch}.{i}",
+                    route,
+                    [("transfer", r.transfer_to(node.children[rt.branch]))],
+                    list(rt.conditions),
+                )
+            )
+        if rendered.default is not None and rendered.default in node.children:
+            last = [("transfer", r.transfer_to(node.children[rendered.default]))]
+        else:
+            last = list(rendered.otherwise)
+        out.append(Extension(f"{flow.name}.{node.id}.otherwise", route, last))
+    return out
+
+
+def _ends(actions: list[Action]) -> bool:
+    return bool(actions) and actions[-1][0] in ("hangup", "transfer")
+
+
+def render(project: Project) -> dict[str, str]:
+    """{path under conf/: XML text}, for a project that checked clean."""
+    env = _env()
+    public = env.get_template("public.xml.j2")
+    context = env.get_template("context.xml.j2")
+    root = Path(project.root)
+    files: dict[str, str] = {}
+    for tenant in sorted(project.tenants, key=lambda t: t.id):
+        tdir = Path(tenant.directory)
+        rel = _rel(tdir / "tenant.yaml", root)
+        numbers = sorted((n, flow) for n, (flow, _) in tenant.access_numbers.items())
+        files[f"dialplan/public/50_fsapps_{tenant.id}.xml"] = public.render(
+            source=rel,
+            tenant=tenant,
+            numbers=numbers,
+            entry_actions=lambda flow, t=tenant: entry_actions(t, project.operator, flow),
+        )
+        extensions: list[Extension] = []
+        sources = [rel]
+        for name in sorted(tenant.flows):
+            flow = tenant.flows[name]
+            sources.append(_rel(Path(flow.file), root))
+            extensions += flow_extensions(tenant, project.operator, flow)
+        files[f"dialplan/fsapps_{tenant.id}.xml"] = context.render(
+            sources=sources, tenant=tenant, extensions=extensions
+        )
+    return files
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(Path("dialplan") / path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

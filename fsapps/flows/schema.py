@@ -1,0 +1,303 @@
+"""JSON Schemas for the YAML files, and their errors as ``file:line:col`` problems.
+
+The same definitions validate what ``fsapps check`` reads and are written
+to ``fsapps/flows/schemas/*.schema.json`` for editors (the YAML language
+server completes and checks files that name them). A test keeps the
+written files equal to these definitions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from fsapps.flows.model import Problem
+from fsapps.flows.nodes import NODE_TYPES
+from fsapps.flows.yamlsrc import Where, YList, YMap
+
+NAME = r"^[a-z0-9][a-z0-9_]*$"
+HHMM_RANGE = r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+DAYS = r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$"  # noqa: E501
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
+
+OPERATOR = {
+    "$id": "https://fsapps.invalid/schemas/operator.schema.json",
+    "title": "fsapps operator settings (dialplan/operator.yaml)",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "controllers": {
+            "type": "array", "minItems": 1,
+            "items": {"type": "string", "pattern": r"^[A-Za-z0-9.:\[\]-]+:\d+$"},
+            "description": "fsapps controllers (host:port), tried in order",
+        },
+        "tts": {"type": "object", "additionalProperties": False,
+                "properties": {"engine": {"type": "string"}, "voice": {"type": "string"}}},
+        "sounds": {"type": "string", "description": "where the prompts are deployed on the switch"},
+        "gateways": {"type": "array", "items": {"type": "string"}},
+    },
+}  # fmt: skip
+
+CALENDAR = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "weekly": {
+            "type": "object",
+            "propertyNames": {"pattern": DAYS},
+            "additionalProperties": {
+                "oneOf": [
+                    {"type": "string", "pattern": HHMM_RANGE},
+                    {"type": "array", "items": {"type": "string", "pattern": HHMM_RANGE}, "minItems": 1},
+                ]
+            },
+        },
+        "holidays": {"type": "array", "items": {"type": "string", "pattern": DATE}},
+        "closed": {
+            "type": "array",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["from", "to"],
+                "properties": {"from": {"type": "string", "pattern": DATETIME},
+                               "to": {"type": "string", "pattern": DATETIME}},
+            },
+        },
+    },
+}  # fmt: skip
+
+PROMPT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "file": {"type": "string", "description": "a WAV under sounds/<language>/"},
+        "text": {"type": "string", "description": "spoken by the TTS engine"},
+    },
+    "oneOf": [{"required": ["file"]}, {"required": ["text"]}],
+}
+
+TENANT = {
+    "$id": "https://fsapps.invalid/schemas/tenant.schema.json",
+    "title": "fsapps tenant (dialplan/<tenant>/tenant.yaml)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "domain", "timezone", "language"],
+    "properties": {
+        "id": {"type": "string", "pattern": NAME},
+        "name": {"type": "string", "minLength": 1},
+        "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
+        "timezone": {"type": "string", "description": "an IANA zone, e.g. Asia/Shanghai"},
+        "language": {"type": "string", "enum": ["en", "zh"]},
+        "access_numbers": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^\+?[0-9*#]+$"},
+            "additionalProperties": {"type": "string", "pattern": NAME, "description": "the flow it starts"},
+        },
+        "calendars": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": CALENDAR},
+        "prompts": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[A-Za-z0-9_.-]+$"},
+            "additionalProperties": PROMPT,
+        },
+        "queues": {
+            "type": "object",
+            "propertyNames": {"pattern": NAME},
+            "additionalProperties": {"type": "object"},
+        },
+    },
+}
+
+
+def node_schema(for_editors: bool = False) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type"],
+        "properties": {
+            "type": {"type": "string", "enum": sorted(NODE_TYPES)},
+            "data": {"type": "object"},
+            "children": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": NAME},
+                "description": "branch name -> node id",
+            },
+        },
+    }
+    if for_editors:
+        node["allOf"] = [
+            {
+                "if": {"properties": {"type": {"const": name}}},
+                "then": {"properties": {"data": t.data_schema()}, "description": t.summary},
+            }
+            for name, t in sorted(NODE_TYPES.items())
+        ]
+    return node
+
+
+def flow_schema(for_editors: bool = False) -> dict[str, Any]:
+    return {
+        "$id": "https://fsapps.invalid/schemas/flow.schema.json",
+        "title": "fsapps call flow (dialplan/<tenant>/flows/<flow>.yaml)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["nodes"],
+        "properties": {
+            "name": {"type": "string", "pattern": NAME},
+            "start": {"type": "string", "pattern": NAME},
+            "nodes": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME},
+                "additionalProperties": node_schema(for_editors),
+                "minProperties": 1,
+            },
+        },
+    }
+
+
+def editor_schemas() -> dict[str, dict[str, Any]]:
+    return {"operator": OPERATOR, "tenant": TENANT, "flow": flow_schema(for_editors=True)}
+
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def write_editor_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, schema in editor_schemas().items():
+        path = directory / f"{name}.schema.json"
+        path.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema},
+                                   indent=2, ensure_ascii=False) + "\n")  # fmt: skip
+        out.append(path)
+    return out
+
+
+# --- validation with positions ------------------------------------------------------
+
+
+def _locate(doc: Any, path: list[Any]) -> tuple[Any, Any]:
+    """The container holding the value at ``path`` and the last key."""
+    parent, key = None, None
+    node = doc
+    for step in path:
+        parent, key = node, step
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    return parent, key
+
+
+def _where(doc: Any, path: list[Any], fallback: Where) -> Where:
+    parent, key = _locate(doc, path)
+    if isinstance(parent, YMap):
+        return parent.at(key)
+    if isinstance(parent, YList) and isinstance(key, int):
+        return parent.at(key)
+    if isinstance(doc, YMap | YList):
+        return doc.where
+    return fallback
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def explain(err: ValidationError, doc: Any, fallback: Where) -> Problem:
+    path = list(err.absolute_path)
+    v, s = err.validator, err.schema
+    if v == "additionalProperties":
+        parent = err.instance
+        extra = sorted(k for k in parent if k not in s.get("properties", {})
+                       and not any(re.search(p, k) for p in s.get("patternProperties", {})))  # fmt: skip
+        where = parent.key_at(extra[0]) if isinstance(parent, YMap) and extra else _where(doc, path, fallback)
+        allowed = ", ".join(sorted(s.get("properties", {})))
+        return Problem(where, f"unknown field {extra[0] if extra else '?'!r} (expected one of: {allowed})")
+    if v == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else "?"
+        where = err.instance.where if isinstance(err.instance, YMap) else _where(doc, path, fallback)
+        return Problem(where, f"missing field {missing!r}")
+    where = _where(doc, path, fallback)
+    if v == "propertyNames":
+        bad = err.instance if isinstance(err.instance, str) else "?"
+        parent, _ = _locate(doc, path)
+        container = parent[path[-1]] if parent is not None and path else doc
+        if isinstance(container, YMap):
+            bad = next((k for k in container if not re.search(s.get("pattern", "$^"), k)), bad)
+            where = container.key_at(bad)
+        return Problem(where, f"name {bad!r} is not allowed here (expected {_pattern_hint(s)})")
+    if v == "type":
+        want = s["type"] if isinstance(s["type"], str) else " or ".join(s["type"])
+        return Problem(where, f"expected {_article(want)}, got {_describe(err.instance)}")
+    if v == "enum":
+        return Problem(
+            where, f"unexpected value {err.instance!r} (expected one of: {', '.join(map(str, s['enum']))})"
+        )
+    if v == "pattern":
+        return Problem(
+            where, f"unexpected value {err.instance!r} (expected {s.get('description') or _pattern_hint(s)})"
+        )
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo = s.get("minimum", s.get("exclusiveMinimum"))
+        hi = s.get("maximum", s.get("exclusiveMaximum"))
+        return Problem(where, f"{err.instance!r} is out of range (expected a number from {lo} to {hi})")
+    if v in ("oneOf", "anyOf"):
+        if isinstance(err.instance, str):
+            forms = [o for o in s.get("oneOf") or s.get("anyOf") or [] if o.get("type") == "string"]
+            if forms and "pattern" in forms[0]:
+                return Problem(
+                    where, f"unexpected value {err.instance!r} (expected {_pattern_hint(forms[0])})"
+                )
+        return Problem(where, f"{_describe(err.instance)} does not fit (expected {_one_of_hint(s)})")
+    if v in ("minItems", "minProperties"):
+        return Problem(where, "must not be empty")
+    return Problem(where, err.message)
+
+
+def _article(word: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "a whole number",
+             "number": "a number", "boolean": "true or false"}  # fmt: skip
+    return names.get(word, word)
+
+
+def _pattern_hint(s: dict[str, Any]) -> str:
+    pattern = s.get("pattern", "")
+    known = {
+        NAME: "lowercase letters, digits and _",
+        HHMM_RANGE: "a time range like 08:00-18:30",
+        DAYS: "days like mon-fri or sat,sun",
+        DATE: "a date like 2026-12-25",
+        DATETIME: "a date and time like 2026-12-24 18:00",
+    }
+    return known.get(pattern, f"a value matching {pattern}")
+
+
+def _one_of_hint(s: dict[str, Any]) -> str:
+    options = s.get("oneOf") or s.get("anyOf") or []
+    keys = [sorted(o.get("required", [])) for o in options if o.get("required")]
+    if keys:
+        return "exactly one of: " + ", ".join("/".join(k) for k in keys)
+    return "one of the allowed forms"
+
+
+def validate(doc: Any, schema: dict[str, Any], fallback: Where) -> list[Problem]:
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    seen: set[tuple[Where, str]] = set()
+    out = []
+    for err in errors:
+        p = explain(err, doc, fallback)
+        if (p.where, p.message) not in seen:
+            seen.add((p.where, p.message))
+            out.append(p)
+    return out
