@@ -1,15 +1,15 @@
 """``fsapps render``: the flow model as FreeSWITCH dialplan XML. Pure.
 
-For each tenant:
+For each tenant, two files (paths relative to the generation directory
+that fsapps.flows.install swaps in under conf/fsapps/):
 
-- ``dialplan/public/50_fsapps_<tenant>.xml``: each access number, in the
-  vanilla ``public`` context, marks the call as the tenant's (fsapps_tenant,
-  timezone for time conditions, language, TTS voice) and transfers it to the
-  first node of its flow in the tenant's context;
-- ``dialplan/fsapps_<tenant>.xml``: the context ``fsapps_<tenant>``, one
-  extension per node (``fx__<flow>__<node>``) and, where the next step
-  depends on what the node collected, a route extension per branch
-  (``fx__<flow>__<node>__route``).
+- ``public/<tenant>.xml``: each access number, in the vanilla ``public``
+  context, marks the call as the tenant's (fsapps_tenant, timezone for time
+  conditions, language, TTS engine and voice) and transfers it to the first
+  node of its flow in the tenant's own context;
+- ``contexts/<tenant>.xml``: the context ``fsapps_<tenant>``, one extension
+  per node (``fx__<flow>__<node>``) and, where the next step depends on what
+  the node did, one route extension per branch (``fx__<flow>__<node>__route``).
 
 Native nodes are plain dialplan, so self-service keeps working with every
 controller down; logic nodes hand the call to the controllers listed in
@@ -135,16 +135,13 @@ def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Exte
             continue
         route = f"{number}__route"
         for i, rt in enumerate(rendered.routes):
-            if rt.branch not in node.children:
+            if rt.actions:
+                then = list(rt.actions)
+            elif rt.branch in node.children:
+                then = [("transfer", r.transfer_to(node.children[rt.branch]))]
+            else:
                 continue
-            out.append(
-                Extension(
-                    f"{flow.name}.{node.id}.{rt.branch}.{i}",
-                    route,
-                    [("transfer", r.transfer_to(node.children[rt.branch]))],
-                    list(rt.conditions),
-                )
-            )
+            out.append(Extension(f"{flow.name}.{node.id}.{rt.branch}.{i}", route, then, list(rt.conditions)))
         if rendered.default is not None and rendered.default in node.children:
             last = [("transfer", r.transfer_to(node.children[rendered.default]))]
         else:
@@ -158,7 +155,7 @@ def _ends(actions: list[Action]) -> bool:
 
 
 def render(project: Project) -> dict[str, str]:
-    """{path under conf/: XML text}, for a project that checked clean."""
+    """{path under the generation directory: XML text}, for a project that checked clean."""
     env = _env()
     public = env.get_template("public.xml.j2")
     context = env.get_template("context.xml.j2")
@@ -168,7 +165,7 @@ def render(project: Project) -> dict[str, str]:
         tdir = Path(tenant.directory)
         rel = _rel(tdir / "tenant.yaml", root)
         numbers = sorted((n, flow) for n, (flow, _) in tenant.access_numbers.items())
-        files[f"dialplan/public/50_fsapps_{tenant.id}.xml"] = public.render(
+        files[f"public/{tenant.id}.xml"] = public.render(
             source=rel,
             tenant=tenant,
             numbers=numbers,
@@ -180,7 +177,7 @@ def render(project: Project) -> dict[str, str]:
             flow = tenant.flows[name]
             sources.append(_rel(Path(flow.file), root))
             extensions += flow_extensions(tenant, project.operator, flow)
-        files[f"dialplan/fsapps_{tenant.id}.xml"] = context.render(
+        files[f"contexts/{tenant.id}.xml"] = context.render(
             sources=sources, tenant=tenant, extensions=extensions
         )
     return files

@@ -480,6 +480,19 @@ def uuid_send_dtmf(sw: Switch, arg: str, lst: Listener | None) -> str:
     return "+OK Success\n"
 
 
+@api("uuid_recv_dtmf")
+def uuid_recv_dtmf(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c:6396: digits arrive on the channel as if its far end sent them."""
+    argv = arg.split()
+    if len(argv) < 2:
+        return "-USAGE: <uuid> <dtmf_data>\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return "-ERR Cannot locate session!\n"
+    ch.queue_dtmf(argv[1].split("@")[0])
+    return f"+OK {argv[0]} received DTMF {argv[1]}.\n"
+
+
 @api("hupall")
 def hupall(sw: Switch, arg: str, lst: Listener | None) -> str:
     argv = arg.split(" ") if arg else []

@@ -59,6 +59,7 @@ class SwitchConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0: pick a free port
     speed: float = 1.0
+    start: float | None = None  # virtual epoch seconds at start; None: now
     hostname: str = "fsapps-sim"
     sound_prefix: str = ""
     recordings_dir: str = ""
@@ -76,7 +77,7 @@ class Switch:
         cfg = config or SwitchConfig(**kw)
         self.config = cfg
         self.password = cfg.password
-        self.clock = SimClock(cfg.speed)
+        self.clock = SimClock(cfg.speed, cfg.start)
         self.core_uuid = str(uuidlib.uuid4())
         self.hostname = cfg.hostname
         self.ipv4 = "127.0.0.1"

@@ -26,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_PREFIX = "/opt/fsapps/freeswitch-1.10.12"
@@ -60,9 +61,15 @@ def find_prefix() -> Path | None:
 
 
 class RealSwitch:
-    def __init__(self, prefix: str | os.PathLike[str], files: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        prefix: str | os.PathLike[str],
+        files: dict[str, str] | None = None,
+        prepare: Callable[[Path], object] | None = None,
+    ) -> None:
         self.prefix = Path(prefix)
         self.files = dict(files or {})
+        self.prepare = prepare  # called with the conf directory once it is written
         self._tmp = tempfile.TemporaryDirectory(prefix="fsapps-fs-")
         self.dir = Path(self._tmp.name)
         self.conf = self.dir / "conf"
@@ -72,13 +79,15 @@ class RealSwitch:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def from_env(cls, files: dict[str, str] | None = None) -> RealSwitch:
+    def from_env(
+        cls, files: dict[str, str] | None = None, prepare: Callable[[Path], object] | None = None
+    ) -> RealSwitch:
         prefix = find_prefix()
         if prefix is None:
             raise SwitchFailed(
                 "no FreeSWITCH build: run ../shared/freeswitch/build.sh or set FSAPPS_FREESWITCH_PREFIX"
             )
-        return cls(prefix, files)
+        return cls(prefix, files, prepare)
 
     # --- configuration ---------------------------------------------------------------
 
@@ -132,6 +141,8 @@ class RealSwitch:
             path = self.conf / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
+        if self.prepare is not None:
+            self.prepare(self.conf)
         for d in ("log", "db", "run", "scripts", "sounds", "recordings", "storage", "cache", "temp"):
             (self.dir / d).mkdir(exist_ok=True)
 

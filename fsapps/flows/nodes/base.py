@@ -32,10 +32,14 @@ class Ref:
 
 @dataclass(frozen=True)
 class Route:
-    """Go to ``branch`` when every condition holds (mod_dialplan_xml <condition> attributes)."""
+    """Go to ``branch`` when every condition holds (mod_dialplan_xml <condition> attributes).
+
+    A route with ``actions`` runs them instead of going to a child node.
+    """
 
     branch: str
     conditions: tuple[dict[str, str], ...]
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass

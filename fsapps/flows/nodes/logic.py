@@ -4,14 +4,16 @@ The node's extension marks the call (tenant, flow, node) and runs
 ``socket host1:port/flow|host2:port/flow async full`` with socket_resume
 set: FreeSWITCH tries each controller in turn (mod_event_socket.c:443), and
 when the application hands the call back (resume + exit) the dialplan goes
-on. The application names the branch in ``fsapps_branch``; with no
-controller reachable the branch is empty and ``fallback`` is taken: the
-native path that keeps callers served when every controller is down.
+on to the node's route extension. The application names the branch in
+``fsapps_branch`` (a branch the node has no child for ends the call); with
+no controller reachable, or one that died mid-call, the branch is empty and
+``fallback`` is taken: the native path that keeps callers served when every
+controller is down.
 """
 
 from __future__ import annotations
 
-from fsapps.flows.nodes.base import NodeType, Rendered
+from fsapps.flows.nodes.base import NodeType, Rendered, Route
 from fsapps.flows.nodes.simple import exact, var_route
 
 FALLBACK_TEXT = {
@@ -31,6 +33,14 @@ class LogicNode(NodeType):
     def render(self, node, r):
         actions = [("set", "fsapps_branch="), *r.handoff(node, self.app)]
         routes = [var_route(b, "fsapps_branch", exact(b)) for b in node.children if b != "fallback"]
+        # A branch this node has no child for: the application is done with the call.
+        routes.append(
+            Route(
+                "done",
+                ({"field": "${fsapps_branch}", "expression": "^.+$"},),
+                (("hangup", "NORMAL_CLEARING"),),
+            )
+        )
         if "fallback" in node.children:
             return Rendered(actions, routes, "fallback")
         # No fallback written: say sorry rather than leave the caller in silence.
