@@ -77,17 +77,34 @@ def cmd_sim(args: argparse.Namespace) -> int:
     generated = password is None
     if generated:
         password = secrets.token_urlsafe(16)
-    dp = StaticDialplan()
-    for spec in args.extension:
-        pattern, _, actions = spec.partition("=")
-        steps = []
-        for action in filter(None, actions.split(";")):
-            app, _, data = action.partition(":")
-            steps.append((app, data))
-        dp.add(args.context, pattern, steps)
-    if args.socket:
-        dp.add(args.context, r"^.*$", [("socket", f"{args.socket} async full"), ("hangup", "")])
-    sw = Switch(dialplan=dp, host=args.host, port=args.port, speed=args.speed, password=password).start()
+    dp: Any
+    directory = None
+    if args.conf:
+        from fsapps.sim.xmldialplan import XmlDialplan
+
+        if args.extension or args.socket:
+            print("fsapps sim: --conf brings its own dialplan (no --extension, --socket)", file=sys.stderr)
+            return 2
+        from fsapps.sim.directory import Directory
+        from fsapps.sim.xmlconf import load_document
+
+        document = load_document(args.conf, {"sounds_dir": str(Path(args.sounds_dir).resolve())})
+        dp = XmlDialplan.from_document(document)
+        directory = Directory.from_document(document)
+    else:
+        dp = StaticDialplan()
+        for spec in args.extension:
+            pattern, _, actions = spec.partition("=")
+            steps = []
+            for action in filter(None, actions.split(";")):
+                app, _, data = action.partition(":")
+                steps.append((app, data))
+            dp.add(args.context, pattern, steps)
+        if args.socket:
+            dp.add(args.context, r"^.*$", [("socket", f"{args.socket} async full"), ("hangup", "")])
+    sw = Switch(
+        dialplan=dp, directory=directory, host=args.host, port=args.port, speed=args.speed, password=password
+    ).start()
     print(f"fsapps sim: Event Socket on {args.host}:{sw.port}", flush=True)
     if generated:
         print(f"password (set FSAPPS_ESL_PASSWORD to choose one): {password}", flush=True)
@@ -241,8 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="REGEX=app:arg;app:arg ... (e.g. '^9999$=answer:;playback:tone_stream://%%(1000,0,440)')",
     )
+    m.add_argument("--conf", help="run the XML dialplan of this conf directory (fsapps render --out)")
+    m.add_argument("--sounds-dir", default="sounds", help="$${sounds_dir} for --conf (default: sounds)")
     m.add_argument("--log-level", default="warning")
     m.set_defaults(func=cmd_sim)
+
+    from fsapps.flows.commands import add_parsers
+
+    add_parsers(sub)
 
     db = sub.add_parser("db", help="database schema: migrate, status")
     db.add_argument("action", choices=["migrate", "status"])

@@ -34,6 +34,9 @@ def check(root: str | Path, sounds: str | Path | None = None) -> Project:
                 project.problems.append(Problem(where, f"{message} (expected each number in one tenant)"))
             else:
                 seen_numbers[number] = (tenant.id, where)
+    if not project.tenants and not project.problems:
+        where = Where(str(root), 1, 1)
+        project.problems.append(Problem(where, "no tenants here (expected <dir>/<tenant>/tenant.yaml)"))
     project.problems.sort(key=lambda p: (p.where.file, p.where.line, p.where.col, p.message))
     return project
 
@@ -47,8 +50,10 @@ def check_tenant(tenant: Tenant, project: Project, sounds: Path) -> list[Problem
             out.append(Problem(where, f"{message} (expected one of: {flows})"))
     for prompt in tenant.prompts.values():
         path = sounds / tenant.language / prompt.file if prompt.file else None
-        if path is not None and not path.is_file():
-            out.append(Problem(prompt.where, f"prompt file {prompt.file!r} not found (expected {path})"))
+        # mod_sndfile opens <dir>/<rate>/<file> before <dir>/<file> (FreeSWITCH's sounds layout).
+        if path is not None and not (path.parent / "8000" / path.name).is_file() and not path.is_file():
+            want = path.parent / "8000" / path.name
+            out.append(Problem(prompt.where, f"prompt file {prompt.file!r} not found (expected {want})"))
     for flow in tenant.flows.values():
         out += check_flow(flow, tenant, project)
     return out

@@ -9,7 +9,9 @@ that fsapps.flows.install swaps in under conf/fsapps/):
   node of its flow in the tenant's own context;
 - ``contexts/<tenant>.xml``: the context ``fsapps_<tenant>``, one extension
   per node (``fx__<flow>__<node>``) and, where the next step depends on what
-  the node did, one route extension per branch (``fx__<flow>__<node>__route``).
+  the node did, one route extension per branch (``fx__<flow>__<node>__route``);
+- ``directory/<tenant>.xml``: the tenant's voicemail boxes as users of its
+  domain, which mod_voicemail requires (mod_voicemail.c:3417).
 
 Native nodes are plain dialplan, so self-service keeps working with every
 controller down; logic nodes hand the call to the controllers listed in
@@ -159,6 +161,7 @@ def render(project: Project) -> dict[str, str]:
     env = _env()
     public = env.get_template("public.xml.j2")
     context = env.get_template("context.xml.j2")
+    directory = env.get_template("directory.xml.j2")
     root = Path(project.root)
     files: dict[str, str] = {}
     for tenant in sorted(project.tenants, key=lambda t: t.id):
@@ -180,6 +183,17 @@ def render(project: Project) -> dict[str, str]:
         files[f"contexts/{tenant.id}.xml"] = context.render(
             sources=sources, tenant=tenant, extensions=extensions
         )
+        boxes = sorted(
+            {
+                str(node.get("box"))
+                for flow in tenant.flows.values()
+                for node in flow.nodes.values()
+                if node.type == "voicemail"
+            }
+        )
+        if boxes:
+            boxes_xml = directory.render(sources=sources, tenant=tenant, boxes=boxes)
+            files[f"directory/{tenant.id}.xml"] = boxes_xml
     return files
 
 

@@ -20,7 +20,8 @@ from fsapps.flows.model import Problem
 from fsapps.flows.nodes import NODE_TYPES
 from fsapps.flows.yamlsrc import Where, YList, YMap
 
-NAME = r"^[a-z0-9][a-z0-9_]*$"
+# No "__": it separates flow and node in extension numbers (fx__<flow>__<node>).
+NAME = r"^[a-z0-9]+(_[a-z0-9]+)*$"
 HHMM_RANGE = r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
 DAYS = r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$"  # noqa: E501
 DATE = r"^\d{4}-\d{2}-\d{2}$"

@@ -232,6 +232,7 @@ class Channel:
         self.busy = 0  # applications (or an A-side bridge) running on the session thread
         self.answer_hooks: list[Callable[[], None]] = []
         self.prompt_listeners: list[Callable[[str], None]] = []
+        self.input_listeners: list[Callable[[], None]] = []  # an application starts reading digits
         self.created_at = switch.clock.now()
         self.profile.times["profile_created"] = self.profile.times["created"] = int(
             self.created_at * 1_000_000
@@ -376,6 +377,11 @@ class Channel:
         self.note(f"heard {what}")
         for listener in list(self.prompt_listeners):
             listener(what)
+
+    def reading_digits(self) -> None:
+        """An application starts one attempt at reading digits (switch_ivr_read)."""
+        for listener in list(self.input_listeners):
+            listener()
 
     # --- state ---------------------------------------------------------------
 

@@ -36,11 +36,14 @@ class CallerScript:
 
     ``answers`` are (words, digits): once a prompt containing ``words``
     starts, the caller presses ``digits`` ``reaction`` seconds later, each
-    answer once and in order, as a person would.
+    answer once and in order, as a person would. ``keypad`` is what the
+    caller keys at each digit read, in order, whatever the prompt ("" keys
+    nothing and lets the read time out).
     """
 
     dtmf: Sequence[tuple[float, str]] = ()
     answers: Sequence[tuple[str, str]] = ()
+    keypad: Sequence[str] = ()
     reaction: float = 0.5
     hangup_after: float | None = None  # seconds after answer; None: wait for the switch
     give_up_after: float | None = None  # seconds from the start if never answered
@@ -56,6 +59,16 @@ class CallerScript:
 
         if pending:
             ch.prompt_listeners.append(on_prompt)
+        keys = list(self.keypad)
+
+        def on_read() -> None:
+            if keys:
+                digits = keys.pop(0)
+                if digits:
+                    gevent.spawn(self._press_later, ch, digits)
+
+        if keys:
+            ch.input_listeners.append(on_read)
         gevent.spawn(self._run, ch)
 
     def _press_later(self, ch: Channel, digits: str) -> None:

@@ -103,8 +103,11 @@ def resolve(path: str, sound_prefix: str, base_dirs: list[str] | None = None) ->
         candidates += [os.path.join(d, path) for d in base_dirs or []]
     for cand in candidates:
         for variant in (cand, cand + ".wav") if not cand.endswith(".wav") else (cand,):
-            if os.path.isfile(variant):
-                return Prompt(variant, wav_seconds(variant), "file")
+            # mod_sndfile.c:244-272: <dir>/<rate>/<file> first, then the path as given.
+            head, tail = os.path.split(variant)
+            for p in (os.path.join(head, str(RATE), tail), variant):
+                if os.path.isfile(p):
+                    return Prompt(p, wav_seconds(p), "file")
     raise MediaNotFound(path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket as pysocket
 import tempfile
 import uuid as uuidlib
@@ -31,6 +32,7 @@ from fsapps.sim.apps.recording import stop_all_recordings
 from fsapps.sim.channel import CallerProfile, Channel
 from fsapps.sim.clock import SimClock
 from fsapps.sim.dialplan import Dialplan, StaticDialplan
+from fsapps.sim.directory import Directory
 from fsapps.sim.endpoints import CallerScript, Endpoint
 from fsapps.sim.events import CALLING, SimEvent, base_headers
 from fsapps.sim.listener import Listener
@@ -72,7 +74,12 @@ class SwitchConfig:
 
 class Switch:
     def __init__(
-        self, config: SwitchConfig | None = None, *, dialplan: Dialplan | None = None, **kw: Any
+        self,
+        config: SwitchConfig | None = None,
+        *,
+        dialplan: Dialplan | None = None,
+        directory: Directory | None = None,
+        **kw: Any,
     ) -> None:
         cfg = config or SwitchConfig(**kw)
         self.config = cfg
@@ -89,6 +96,7 @@ class Switch:
         self.watchers: list[Callable[[SimEvent], None]] = []
         self.users: dict[str, Endpoint] = {}
         self.dialplan: Dialplan = dialplan or StaticDialplan()
+        self.directory: Directory | None = directory
         self.globals: dict[str, str] = {
             "hostname": cfg.hostname,
             "local_ip_v4": "127.0.0.1",
@@ -101,6 +109,7 @@ class Switch:
             self._tmp = tempfile.TemporaryDirectory(prefix="fsapps-sim-")
             cfg.recordings_dir = self._tmp.name
         self.globals["recordings_dir"] = cfg.recordings_dir
+        self.globals.setdefault("storage_dir", os.path.join(cfg.recordings_dir, "storage"))
         self.sessions_since_start = 0
         self.peak_sessions = 0
         self.history: dict[str, CallRecord] = {}

@@ -26,12 +26,15 @@ _GLOBAL_REF = re.compile(r"\$\$\{([^}]*)\}")
 _CMD = re.compile(r'cmd="([^"]*)"')
 _DATA = re.compile(r'data="([^"]*)"')
 
-# The root FreeSWITCH loads when a conf directory has no freeswitch.xml of its
-# own: the vanilla one's dialplan section (conf/freeswitch.xml:45-47).
+# The root used when a conf directory has no freeswitch.xml of its own: the
+# vanilla one's dialplan and directory sections (conf/freeswitch.xml:45-55).
 DIALPLAN_ONLY_ROOT = """<?xml version="1.0"?>
 <document type="freeswitch/xml">
   <section name="dialplan" description="Regex/XML Dialplan">
     <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
+  </section>
+  <section name="directory" description="User Directory">
+    <X-PRE-PROCESS cmd="include" data="directory/*.xml"/>
   </section>
 </document>
 """

@@ -99,8 +99,15 @@ class XmlDialplan:
         self.execute_inline: Callable[[Channel, str, str], None] = _execute_inline
 
     @classmethod
-    def from_conf(cls, conf: str | Path, server_zone: tzinfo = UTC) -> XmlDialplan:
-        section = dialplan_section(load_document(conf))
+    def from_conf(
+        cls, conf: str | Path, server_zone: tzinfo = UTC, variables: dict[str, str] | None = None
+    ) -> XmlDialplan:
+        """``variables``: globals for $${name} (vars.xml's X-PRE-PROCESS set lines)."""
+        return cls.from_document(load_document(conf, dict(variables or {})), server_zone)
+
+    @classmethod
+    def from_document(cls, document: ET.Element, server_zone: tzinfo = UTC) -> XmlDialplan:
+        section = dialplan_section(document)
         if section is None:
             section = ET.Element("section", name="dialplan")
         return cls(section, server_zone)

@@ -80,6 +80,7 @@ def ivr_read(
         ch.set_var(var_name, None)
     if not (ch.answered or ch.early_media):
         ch.mark_pre_answered()
+    ch.reading_digits()
     buf, term, status = "", "", "success"
     if prompt and prompt.lower() != "silence":
         res = play_file(ch, prompt, mode="buffer")

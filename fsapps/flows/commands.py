@@ -1,0 +1,157 @@
+"""``fsapps check``, ``fsapps render`` and ``fsapps simulate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from fsapps.flows.check import check
+from fsapps.flows.model import Project
+
+
+def _summary(project: Project) -> str:
+    flows = sum(len(t.flows) for t in project.tenants)
+    nodes = sum(len(f.nodes) for t in project.tenants for f in t.flows.values())
+    return f"{len(project.tenants)} tenant(s), {flows} flow(s), {nodes} node(s)"
+
+
+def _checked(root: str, sounds: str | None, rendering: bool = True) -> Project | None:
+    project = check(root, sounds=sounds)
+    for p in project.problems:
+        print(p)
+    if project.problems:
+        n = len(project.problems)
+        tail = "; nothing rendered" if rendering else ""
+        print(f"{root}: {n} problem{'s' if n != 1 else ''}{tail}", file=sys.stderr)
+        return None
+    return project
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    project = _checked(args.dir, args.sounds, rendering=False)
+    if project is None:
+        return 1
+    print(f"{args.dir}: {_summary(project)}, no problems")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from fsapps.flows.install import InstallError, install
+    from fsapps.flows.render import render
+
+    project = _checked(args.dir, args.sounds)
+    if project is None:
+        return 1
+    try:
+        done = install(render(project), args.out)
+    except InstallError as exc:
+        print(f"fsapps render: {exc}; {args.out} left as it was", file=sys.stderr)
+        return 1
+    state = "installed" if done.changed else "unchanged, already current"
+    print(f"{args.dir}: {_summary(project)} -> {done.path} ({state})")
+    if args.reload:
+        return _reloadxml(args)
+    return 0
+
+
+def _reloadxml(args: argparse.Namespace) -> int:
+    from fsapps import config
+    from fsapps.esl.client import Connection
+
+    settings = config.load(args.config)
+    if not settings.esl.password:
+        hint = "settings file or FSAPPS_ESL_PASSWORD"
+        print(f"fsapps render: --reload needs esl.password ({hint})", file=sys.stderr)
+        return 2
+    conn = Connection(settings.esl.host, settings.esl.port, settings.esl.password, timeout=10)
+    try:
+        conn.connect()
+        reply = conn.api("reloadxml").strip()
+    except Exception as exc:
+        print(f"fsapps render: files installed, but reloadxml failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        conn.stop()
+    print(f"reloadxml: {reply}")
+    return 0 if reply.startswith("+OK") else 2
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from fsapps.flows.simulate import SimulateError, resolve, simulate
+
+    root, tenant = resolve(args.dir)
+    tenant = args.tenant or tenant
+    if tenant is None:
+        print("fsapps simulate: name the tenant (dialplan/<tenant> or --tenant)", file=sys.stderr)
+        return 2
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(f"fsapps simulate: --at {args.at!r}: expected YYYY-MM-DD HH:MM", file=sys.stderr)
+            return 2
+    branches = {}
+    for item in args.branch:
+        node, eq, branch = item.partition("=")
+        if not eq:
+            print(f"fsapps simulate: --branch {item!r}: expected NODE=BRANCH", file=sys.stderr)
+            return 2
+        branches[node] = branch
+    variables = {}
+    for item in args.var:
+        name, eq, value = item.partition("=")
+        if not eq:
+            print(f"fsapps simulate: --var {item!r}: expected NAME=VALUE", file=sys.stderr)
+            return 2
+        variables[name] = value
+    digits = args.digits.split(",") if args.digits else []
+    try:
+        trace = simulate(
+            root, tenant, to=args.to, caller=args.caller, digits=digits, at=at, branches=branches,
+            variables=variables, speed=args.speed, hangup_after=args.hangup_after, sounds=args.sounds,
+        )  # fmt: skip
+    except SimulateError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for line in trace.lines():
+        print(line)
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("check", help="check the YAML flows: every problem as file:line:col")
+    c.add_argument("dir", nargs="?", default="dialplan")
+    c.add_argument("--sounds", help="prompt files (default: sounds/ beside the flows' directory)")
+    c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("render", help="check, render and install the flows as FreeSWITCH dialplan XML")
+    r.add_argument("dir", nargs="?", default="dialplan")
+    r.add_argument("--out", default="conf", help="the FreeSWITCH conf directory (default: conf)")
+    r.add_argument("--reload", action="store_true", help="then reloadxml over the Event Socket")
+    r.add_argument("--sounds")
+    r.add_argument("--config", help="settings file, for --reload's Event Socket address and password")
+    r.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("simulate", help="walk one call through a tenant's flows on the emulator")
+    s.add_argument("dir", help="dialplan/<tenant>, or dialplan/ with --tenant")
+    s.add_argument("--tenant")
+    s.add_argument("--to", help="the access number called (default: the tenant's first)")
+    s.add_argument("--from", dest="caller", default="10000", help="the caller's number")
+    s.add_argument("--digits", default="", help="what the caller keys at each digit prompt: 1,2,,3")
+    s.add_argument("--at", help="when the call arrives, in the tenant's timezone: 2026-11-23 21:00")
+    s.add_argument(
+        "--branch", action="append", default=[], metavar="NODE=BRANCH",
+        help="what the controller answers for a node (lookup=not_found); default: its first branch",
+    )  # fmt: skip
+    s.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE",
+        help="a variable the controller's applications set (what a lookup finds): cn_balance=128.50",
+    )  # fmt: skip
+    s.add_argument(
+        "--hangup-after", type=float, default=120.0, help="the caller hangs up after this many seconds"
+    )
+    s.add_argument("--speed", type=float, default=50.0, help="virtual seconds per wall second")
+    s.add_argument("--sounds")
+    s.set_defaults(func=cmd_simulate)
