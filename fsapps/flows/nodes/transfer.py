@@ -1,32 +1,50 @@
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Ref, Rendered
+from fsapps.flows.nodes.logic import LogicNode
 
 
 class Transfer(NodeType):
     name = "transfer"
-    summary = "Send the call elsewhere: an extension, or an external number through a gateway."
+    summary = "Send the call elsewhere: an extension, a queue, or an external number through a gateway."
     properties = {
         "extension": {"type": "string", "pattern": r"^[A-Za-z0-9_*#+-]+$"},
+        "queue": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_-]+$",
+            "description": "one of the tenant's queues",
+        },
         "context": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"},
         "number": {"type": "string", "pattern": r"^\+?[0-9]+$"},
         "gateway": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"},
         "timeout": {"type": "integer", "minimum": 5, "maximum": 300},
     }
     branches = ("failed",)
+    app = "flow"
     required_branches = ()
 
     def refs(self, node):
-        return [Ref("gateway", node.get("gateway"), node.data.at("gateway"))] if node.get("gateway") else []
+        out = []
+        if node.get("gateway"):
+            out.append(Ref("gateway", node.get("gateway"), node.data.at("gateway")))
+        if node.get("queue"):
+            out.append(Ref("queue", node.get("queue"), node.data.at("queue")))
+        return out
 
     def check(self, node, tenant):
-        has_ext, has_num = node.get("extension") is not None, node.get("number") is not None
-        if has_ext == has_num:
-            return [Problem(node.where, "a transfer needs exactly one of extension or number (expected one)")]
+        targets = [k for k in ("extension", "queue", "number") if node.get(k) is not None]
+        if len(targets) != 1:
+            return [
+                Problem(node.where, "a transfer goes to one place (expected one of extension, queue, number)")
+            ]
+        has_num = targets == ["number"]
         if has_num and not node.get("gateway"):
             return [Problem(node.where, "an external number needs a gateway (expected gateway: <name>)")]
         return []
 
     def render(self, node, r):
+        if node.get("queue") is not None:
+            # Into the queue as a queue node would: the controller's ACD takes it.
+            return LogicNode.render(self, node, r)  # type: ignore[arg-type]
         if node.get("extension") is not None:
             ctx = node.get("context") or r.tenant.context
             return Rendered([("transfer", f"{node.get('extension')} XML {ctx}")], default=None)
