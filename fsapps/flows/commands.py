@@ -110,7 +110,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         trace = simulate(
             root, tenant, to=args.to, caller=args.caller, digits=digits, at=at, branches=branches,
-            variables=variables, speed=args.speed, hangup_after=args.hangup_after, sounds=args.sounds,
+            variables=variables, speed=args.speed, hangup_after=args.hangup_after,
+            controller_up=not args.controller_down, sounds=args.sounds,
         )  # fmt: skip
     except SimulateError as exc:
         print(exc, file=sys.stderr)
@@ -151,6 +152,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     s.add_argument(
         "--hangup-after", type=float, default=120.0, help="the caller hangs up after this many seconds"
+    )
+    s.add_argument(
+        "--controller-down", action="store_true", help="no controller answers: see the native fallbacks"
     )
     s.add_argument("--speed", type=float, default=50.0, help="virtual seconds per wall second")
     s.add_argument("--sounds")

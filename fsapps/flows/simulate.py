@@ -35,7 +35,7 @@ from fsapps.sim.strings import separate_string
 # Variables the rendered dialplan sets for its own routing: not news to ops.
 INTERNAL_VARIABLES = {
     "timezone", "default_language", "tts_engine", "tts_voice", "socket_resume", "call_timeout",
-    "hangup_after_bridge",
+    "hangup_after_bridge", "continue_on_fail",
 }  # fmt: skip
 
 
@@ -105,6 +105,7 @@ def simulate(
     speed: float = 50.0,
     hangup_after: float = 300.0,
     sounds: str | Path | None = None,
+    controller_up: bool = True,
 ) -> Trace:
     from fsapps.config import ControllerSettings, Settings
     from fsapps.controller import Controller
@@ -135,9 +136,9 @@ def simulate(
         Settings(controller=ControllerSettings(listen="127.0.0.1", port=0)), applications={"flow": flow_app}
     ).start()
     try:
-        operator = dataclasses.replace(
-            project.operator, controllers=[f"127.0.0.1:{controller.server.port}"], sounds=str(sounds_dir)
-        )
+        # With the controller down the address is one nobody listens on: the socket app fails over.
+        address = f"127.0.0.1:{controller.server.port}" if controller_up else f"127.0.0.1:{_closed_port()}"
+        operator = dataclasses.replace(project.operator, controllers=[address], sounds=str(sounds_dir))
         files = render(dataclasses.replace(project, operator=operator))
         with _scratch() as scratch:
             install(files, scratch / "conf")
@@ -163,6 +164,16 @@ def simulate(
                 sw.stop()
     finally:
         controller.stop(grace=1.0)
+
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class _ScriptedFlow:
@@ -249,13 +260,16 @@ def build_trace(
                 continue
             if target in numbers:
                 flow_name, node = numbers[target]
-                if routed and current is not None:
+                if current is not None and current[0] == flow_name:
                     taken = [b for b, t in current[1].children.items() if t == node.id]
                     if chosen in taken:
                         taken = [chosen]
+                    elif chosen is None and routed and "fallback" in taken:
+                        taken = ["fallback"]  # handed over, yet no branch came back
                     if taken:
                         trace.branches.append((f"{current[0]}.{current[1].id}", "|".join(taken)))
-                        add(ev, "branch", f"{current[1].id} -> {'|'.join(taken)}")
+                        if routed:
+                            add(ev, "branch", f"{current[1].id} -> {'|'.join(taken)}")
                 routed, chosen = False, None
                 current = (flow_name, node)
                 trace.nodes.append(f"{flow_name}.{node.id}")
@@ -280,7 +294,7 @@ def build_trace(
                 trace.variables[name] = value
                 add(ev, "variable", f"{name} = {value}")
         elif app == "socket":
-            add(ev, "controller", "handed to the controller")
+            add(ev, "controller", "hand-off: socket " + data.split(" ")[0])
         elif app in ("voicemail", "bridge", "rxfax"):
             add(ev, app, data)
     if trace.hangup_cause is None:

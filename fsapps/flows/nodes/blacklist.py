@@ -10,6 +10,7 @@ class Blacklist(LogicNode):
         "cause": {"type": "string", "enum": ["CALL_REJECTED", "USER_BUSY", "NORMAL_CLEARING"]},
         "prompt": PROMPT_NAME,
     }
+    fail_open = True  # a controller outage skips it rather than turn callers away
     branches = ("_",)
     required_branches = ("_",)
     prompt_fields = ("prompt",)

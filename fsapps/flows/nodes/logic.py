@@ -25,6 +25,9 @@ FALLBACK_TEXT = {
 class LogicNode(NodeType):
     logic = True
     app = "flow"  # the controller application that runs flow nodes
+    # With no controller and no fallback branch written: go on to the ``_``
+    # child (a check or a courtesy the call can do without) rather than say sorry.
+    fail_open: bool = False
 
     @classmethod
     def allowed_branches(cls):
@@ -43,6 +46,8 @@ class LogicNode(NodeType):
         )
         if "fallback" in node.children:
             return Rendered(actions, routes, "fallback")
+        if self.fail_open and "_" in node.children:
+            return Rendered(actions, routes, "_")
         # No fallback written: say sorry rather than leave the caller in silence.
         text = FALLBACK_TEXT.get(r.tenant.language, FALLBACK_TEXT["en"])
         otherwise = [("playback", r.tts(text)), ("hangup", "NORMAL_TEMPORARY_FAILURE")]

@@ -10,5 +10,6 @@ class OutageNotice(LogicNode):
         "variable": {"type": "string", "pattern": VARIABLE, "description": "holds the area (a district)"},
         "leave_digit": {"type": "string", "enum": list("0123456789*#")},
     }
+    fail_open = True  # a controller outage skips it rather than turn callers away
     branches = ("_", "leave")
     required_branches = ("_",)

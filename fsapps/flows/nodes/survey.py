@@ -11,6 +11,7 @@ class Survey(LogicNode):
         "thanks": PROMPT_NAME,
     }
     required_data = ("questions",)
+    fail_open = True  # a controller outage skips it rather than turn callers away
     branches = ("_",)
     required_branches = ()
     prompt_fields = ("thanks",)

@@ -20,6 +20,7 @@ class Transfer(NodeType):
     }
     branches = ("failed",)
     app = "flow"
+    fail_open = False
     required_branches = ()
 
     def refs(self, node):
@@ -51,6 +52,10 @@ class Transfer(NodeType):
         actions = [
             ("set", f"call_timeout={node.get('timeout', 60)}"),
             ("set", "hangup_after_bridge=true"),
-            ("bridge", f"sofia/gateway/{node.get('gateway')}/{node.get('number')}"),
         ]
+        if "failed" in node.children:
+            # A failed bridge hangs the caller up unless continue_on_fail is set
+            # (mod_dptools.c:3639 -> switch_channel_handle_cause, switch_channel.c:4875).
+            actions.append(("set", "continue_on_fail=true"))
+        actions.append(("bridge", f"sofia/gateway/{node.get('gateway')}/{node.get('number')}"))
         return Rendered(actions, default="failed" if "failed" in node.children else None)
