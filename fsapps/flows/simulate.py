@@ -10,7 +10,8 @@ branch), else the node's first branch: the simulation shows the dialplan's
 path, not the applications' decisions.
 
 The trace is built from the Event Socket events the call produced
-(CHANNEL_EXECUTE, DTMF, CHANNEL_HANGUP), the same ones a real switch sends.
+(CHANNEL_EXECUTE, PLAYBACK_START, DTMF, CHANNEL_HANGUP), the same ones a
+real switch sends.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Trace:
     prompts: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     hangup_cause: str | None = None
+    switch_log: list[str] = field(default_factory=list)  # the emulator's own notes on the call
 
     @property
     def ended_at(self) -> str | None:
@@ -159,7 +161,9 @@ def simulate(
                     ch.hangup("MANAGER_REQUEST")
                     ch.destroyed.wait(5)
                 mine = [e for e in events if e.uuid == ch.uuid]
-                return build_trace(tenant, operator, mine, ch.created_at, ch.hangup_cause)
+                trace = build_trace(tenant, operator, mine, ch.created_at, ch.hangup_cause)
+                trace.switch_log = sw.call_log(ch.uuid)
+                return trace
             finally:
                 sw.stop()
     finally:
@@ -224,7 +228,9 @@ def build_trace(
         trace.steps.append(Step(round(max(at, 0.0), 1), kind, text))
 
     def heard(ev: SimEvent, prompt: str) -> None:
-        name = prompts.get(prompt)
+        # mod_sndfile opened <dir>/8000/<file> for <dir>/<file>: name the prompt by the latter.
+        head, _, tail = prompt.rpartition("/8000/")
+        name = prompts.get(prompt) or (prompts.get(f"{head}/{tail}") if head else None)
         label = name or (prompt[4:] if prompt.startswith("say:") else prompt)
         trace.prompts.append(label)
         add(ev, "prompt", f"{name} ({_short(prompt)})" if name else _short(prompt))
@@ -242,6 +248,10 @@ def build_trace(
             trace.hangup_cause = ev.get("Hangup-Cause")
             where = f" at {current[0]}.{current[1].id}" if current else ""
             add(ev, "end", f"hangup {trace.hangup_cause}{where}")
+            continue
+        if ev.name == "PLAYBACK_START":
+            # Every prompt played, including the ones applications play inside (an invalid prompt).
+            heard(ev, ev.get("Playback-File-Path") or "")
             continue
         if ev.name == "CHANNEL_EXECUTE_COMPLETE" and ev.get("Application") == "play_and_get_digits":
             var = _pagd_variable(ev.get("Application-Data") or "")
@@ -276,12 +286,6 @@ def build_trace(
                 add(ev, "node", f"{flow_name}.{node.id} ({node.type})")
             else:
                 add(ev, "transfer", data)
-        elif app == "playback":
-            heard(ev, data)
-        elif app == "play_and_get_digits":
-            argv = separate_string(data, " ", 11)
-            if len(argv) > 5:
-                heard(ev, argv[5])
         elif app == "say":
             add(ev, "prompt", f"say {data}")
             trace.prompts.append(f"say {data}")

@@ -1,9 +1,8 @@
 import re
 
 from fsapps.flows.model import Problem
-from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered
+from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered, Route
 from fsapps.flows.nodes.set_vars import VARIABLE
-from fsapps.flows.nodes.simple import var_route
 
 
 class Collect(NodeType):
@@ -42,11 +41,22 @@ class Collect(NodeType):
         invalid = (
             r.prompt(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
         )
+        lo, hi = node.get("min", 1), node.get("max", 32)
+        regex = node.get("regex") or r"^\d+$"
         args = [
-            str(node.get("min", 1)), str(node.get("max", 32)), str(node.get("tries", 3)),
+            str(lo), str(hi), str(node.get("tries", 3)),
             str(int(node.get("timeout", 5) * 1000)), node.get("terminator", "#"),
-            r.prompt(node.get("prompt")), invalid, var, node.get("regex") or r"^\d+$",
+            r.prompt(node.get("prompt")), invalid, var, regex,
             str(int(node.get("digit_timeout", 3) * 1000)),
         ]  # fmt: skip
+        # play_and_get_digits leaves a last, too short attempt in the variable (switch_ivr_read
+        # sets it whatever the status, switch_ivr_play_say.c), so the route tests what it accepts.
+        route = Route(
+            "_",
+            (
+                {"field": "${" + var + "}", "expression": f"^.{{{lo},{hi}}}$"},
+                {"field": "${" + var + "}", "expression": regex},
+            ),
+        )
         default = "invalid" if "invalid" in node.children else None
-        return Rendered([("play_and_get_digits", r.args(args))], [var_route("_", var, "^.+$")], default)
+        return Rendered([("play_and_get_digits", r.args(args))], [route], default)
