@@ -88,9 +88,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         from fsapps.sim.directory import Directory
         from fsapps.sim.xmlconf import load_document
 
-        document = load_document(args.conf, {"sounds_dir": str(Path(args.sounds_dir).resolve())})
-        dp = XmlDialplan.from_document(document)
-        directory = Directory.from_document(document)
+        variables = {"sounds_dir": str(Path(args.sounds_dir).resolve())}
+        dp = XmlDialplan.from_conf(args.conf, variables=variables)
+        directory = Directory.from_document(load_document(args.conf, dict(variables)))
     else:
         dp = StaticDialplan()
         for spec in args.extension:
@@ -105,6 +105,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     sw = Switch(
         dialplan=dp, directory=directory, host=args.host, port=args.port, speed=args.speed, password=password
     ).start()
+    if args.conf:
+
+        def refresh(document: Any) -> None:
+            sw.directory = Directory.from_document(document)
+
+        dp.on_reload = refresh
     print(f"fsapps sim: Event Socket on {args.host}:{sw.port}", flush=True)
     if generated:
         print(f"password (set FSAPPS_ESL_PASSWORD to choose one): {password}", flush=True)

@@ -88,7 +88,7 @@ def check_flow(flow: Flow, tenant: Tenant, project: Project) -> list[Problem]:
                 )
                 message = f"unknown branch {branch!r} for a {node.type} node (expected: {expected})"
                 out.append(Problem(node.branch_where.get(branch, where), message))
-            if target not in flow.nodes:
+            if target not in flow.nodes and target not in flow.declared:  # declared: reported already
                 message = f"branch {branch!r} goes to unknown node {target!r}"
                 out.append(Problem(where, f"{message} (expected one of: {', '.join(sorted(flow.nodes))})"))
         for branch in kind.required_branches:
@@ -134,7 +134,13 @@ def _reachability(flow: Flow) -> list[Problem]:
         for target in node.children.values():
             if target in parents:
                 parents[target].add(node_id)
-    can_leave = {n for n, node in nodes.items() if _can_end(node.type, node.children)}
+    # A branch into a node that did not load (already reported) is not called a loop as well.
+    broken = flow.declared - set(nodes)
+    can_leave = {
+        n
+        for n, node in nodes.items()
+        if _can_end(node.type, node.children) or any(t in broken for t in node.children.values())
+    }
     todo = deque(can_leave)
     while todo:
         for parent in parents[todo.popleft()]:

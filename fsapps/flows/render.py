@@ -79,7 +79,9 @@ class RenderContext:
     @staticmethod
     def tts(text: str) -> str:
         # switch_ivr_play_file's say: prefix speaks with tts_engine/tts_voice (set at entry).
-        return "say:" + text
+        # A straight apostrophe cannot be escaped in an application's arguments (a quote
+        # toggles grouping, and "\'" is refused, switch_caller.c:567): use the typographic one.
+        return "say:" + text.replace("'", "\u2019")
 
     def variable(self, node: Node) -> str:
         return f"fx_{self.flow.name}_{node.id}"

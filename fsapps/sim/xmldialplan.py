@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from fsapps.sim.apps.registry import is_true
 from fsapps.sim.timecheck import channel_zone, datetime_check
-from fsapps.sim.xmlconf import dialplan_section, load_document
+from fsapps.sim.xmlconf import ConfError, dialplan_section, load_document
 
 if TYPE_CHECKING:
     from fsapps.sim.channel import Channel
@@ -97,13 +97,35 @@ class XmlDialplan:
         self.section = section
         self.server_zone = server_zone
         self.execute_inline: Callable[[Channel, str, str], None] = _execute_inline
+        self.conf: Path | None = None
+        self.variables: dict[str, str] = {}
+        self.on_reload: Callable[[ET.Element], None] | None = None  # e.g. to refresh the directory
+
+    def reload(self) -> str:
+        """reloadxml (mod_commands.c reload_xml_function): on an error the old tree stays
+        and the reply still starts +OK, with the error in brackets."""
+        if self.conf is None:
+            return "Success"
+        try:
+            document = load_document(self.conf, dict(self.variables))
+        except (ConfError, OSError) as exc:
+            return str(exc)
+        section = dialplan_section(document)
+        self.section = section if section is not None else ET.Element("section", name="dialplan")
+        if self.on_reload is not None:
+            self.on_reload(document)
+        return "Success"
 
     @classmethod
     def from_conf(
         cls, conf: str | Path, server_zone: tzinfo = UTC, variables: dict[str, str] | None = None
     ) -> XmlDialplan:
-        """``variables``: globals for $${name} (vars.xml's X-PRE-PROCESS set lines)."""
-        return cls.from_document(load_document(conf, dict(variables or {})), server_zone)
+        """``variables``: globals for $${name} (vars.xml's X-PRE-PROCESS set lines).
+
+        ``reloadxml`` then reads the directory again."""
+        dp = cls.from_document(load_document(conf, dict(variables or {})), server_zone)
+        dp.conf, dp.variables = Path(conf), dict(variables or {})
+        return dp
 
     @classmethod
     def from_document(cls, document: ET.Element, server_zone: tzinfo = UTC) -> XmlDialplan:
