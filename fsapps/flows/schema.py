@@ -302,3 +302,8 @@ def validate(doc: Any, schema: dict[str, Any], fallback: Where) -> list[Problem]
             seen.add((p.where, p.message))
             out.append(p)
     return out
+
+
+if __name__ == "__main__":  # python -m fsapps.flows.schema: rewrite the editor schemas
+    for written in write_editor_schemas():
+        print(written)
