@@ -65,7 +65,11 @@ def _where(node: yaml.Node, file: str) -> Where:
     return Where(file, m.line + 1, m.column + 1)
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when the wheel has it (it does on Linux): about 8x faster than the pure one.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     file = "<string>"
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> YMap:
