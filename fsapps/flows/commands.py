@@ -111,7 +111,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         trace = simulate(
             root, tenant, to=args.to, caller=args.caller, digits=digits, at=at, branches=branches,
             variables=variables, speed=args.speed, hangup_after=args.hangup_after,
-            controller_up=not args.controller_down, sounds=args.sounds,
+            controller_up=not args.controller_down, message_seconds=args.message_seconds, sounds=args.sounds,
         )  # fmt: skip
     except SimulateError as exc:
         print(exc, file=sys.stderr)
@@ -152,6 +152,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     s.add_argument(
         "--hangup-after", type=float, default=120.0, help="the caller hangs up after this many seconds"
+    )
+    s.add_argument(
+        "--message-seconds", type=float, default=10.0, help="how long the caller talks into voicemail"
     )
     s.add_argument(
         "--controller-down", action="store_true", help="no controller answers: see the native fallbacks"

@@ -36,7 +36,8 @@ from fsapps.sim.strings import separate_string
 # Variables the rendered dialplan sets for its own routing: not news to ops.
 INTERNAL_VARIABLES = {
     "timezone", "default_language", "tts_engine", "tts_voice", "socket_resume", "call_timeout",
-    "hangup_after_bridge", "continue_on_fail",
+    "hangup_after_bridge", "continue_on_fail", "skip_greeting", "skip_instructions", "skip_record_check",
+    "skip_record_urgent_check", "voicemail_skip_goodbye",
 }  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def simulate(
     hangup_after: float = 300.0,
     sounds: str | Path | None = None,
     controller_up: bool = True,
+    message_seconds: float = 10.0,
 ) -> Trace:
     from fsapps.config import ControllerSettings, Settings
     from fsapps.controller import Controller
@@ -155,7 +157,9 @@ def simulate(
             events: list[SimEvent] = []
             sw.watchers.append(events.append)
             try:
-                script = CallerScript(keypad=list(digits or []), hangup_after=hangup_after)
+                script = CallerScript(
+                    keypad=list(digits or []), hangup_after=hangup_after, speech_seconds=message_seconds
+                )
                 ch = sw.place_call(to, caller_id_number=caller, script=script)
                 if not ch.destroyed.wait(sw.clock.to_wall(hangup_after + 60) + 10):
                     ch.hangup("MANAGER_REQUEST")
@@ -248,6 +252,9 @@ def build_trace(
             trace.hangup_cause = ev.get("Hangup-Cause")
             where = f" at {current[0]}.{current[1].id}" if current else ""
             add(ev, "end", f"hangup {trace.hangup_cause}{where}")
+            continue
+        if ev.name == "CUSTOM" and ev.get("VM-Action") == "leave-message":
+            add(ev, "voicemail", f"message of {ev.get('VM-Message-Len')} s kept in box {ev.get('VM-User')}")
             continue
         if ev.name == "PLAYBACK_START":
             # Every prompt played, including the ones applications play inside (an invalid prompt).

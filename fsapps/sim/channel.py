@@ -233,6 +233,7 @@ class Channel:
         self.answer_hooks: list[Callable[[], None]] = []
         self.prompt_listeners: list[Callable[[str], None]] = []
         self.input_listeners: list[Callable[[], None]] = []  # an application starts reading digits
+        self.speech_seconds = 0.0  # what the far end says into a recording (no audio is carried)
         self.created_at = switch.clock.now()
         self.profile.times["profile_created"] = self.profile.times["created"] = int(
             self.created_at * 1_000_000

@@ -44,12 +44,14 @@ class CallerScript:
     dtmf: Sequence[tuple[float, str]] = ()
     answers: Sequence[tuple[str, str]] = ()
     keypad: Sequence[str] = ()
+    speech_seconds: float = 0.0  # how long the caller talks when recorded (the emulator has no audio)
     reaction: float = 0.5
     hangup_after: float | None = None  # seconds after answer; None: wait for the switch
     give_up_after: float | None = None  # seconds from the start if never answered
     hungup_by_caller: bool = field(default=False, init=False)
 
     def attach(self, ch: Channel) -> None:
+        ch.speech_seconds = self.speech_seconds
         pending = list(self.answers)
 
         def on_prompt(what: str) -> None:
