@@ -49,6 +49,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.close()
         db.close()
         return 2
+    xml_curl = None
+    if settings.xml_curl.port:
+        from gevent.pywsgi import WSGIServer
+
+        from fsapps.flows.xmlcurl import make_app
+
+        x = settings.xml_curl
+        try:
+            app = make_app(x.conf, x.username, x.password or "")
+            xml_curl = WSGIServer((x.listen, x.port), app, log=None)
+            xml_curl.start()
+        except (ValueError, OSError) as exc:
+            log.error("xml_curl: %s", exc)
+            controller.stop(0)
+            store.close()
+            db.close()
+            return 2
+        where = f"{x.listen}:{xml_curl.server_port}"
+        log.info("serving dialplan XML to mod_xml_curl", extra={"listen": where})
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)
@@ -61,6 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     stop.wait()
     log.info("stopping: no new calls; running calls get %.0fs", settings.controller.shutdown_grace)
+    if xml_curl is not None:
+        xml_curl.stop()
     controller.stop()
     store.close()
     db.close()

@@ -10,6 +10,8 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     log:        {level: info, format: json}
     state_dir:  ./var
     database:   {dsn: null}
+    xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...}
+                (port 0: off; serves rendered tenant contexts to mod_xml_curl)
 """
 
 from __future__ import annotations
@@ -54,16 +56,26 @@ class DatabaseSettings:
 
 
 @dataclass
+class XmlCurlSettings:
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: not served
+    conf: str = "conf"  # where fsapps render --out wrote
+    username: str = "freeswitch"
+    password: str | None = None
+
+
+@dataclass
 class Settings:
     esl: EslSettings = field(default_factory=EslSettings)
     controller: ControllerSettings = field(default_factory=ControllerSettings)
     log: LogSettings = field(default_factory=LogSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    xml_curl: XmlCurlSettings = field(default_factory=XmlCurlSettings)
     state_dir: str = "./var"
 
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line."""
-        return [s for s in (self.esl.password,) if s]
+        return [s for s in (self.esl.password, self.xml_curl.password) if s]
 
 
 _SECTIONS = {
@@ -71,6 +83,7 @@ _SECTIONS = {
     "controller": ControllerSettings,
     "log": LogSettings,
     "database": DatabaseSettings,
+    "xml_curl": XmlCurlSettings,
 }
 
 
@@ -129,7 +142,9 @@ def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | No
         if rest == "state_dir":
             settings.state_dir = value
             continue
-        section, _, key = rest.partition("_")
-        if section in _SECTIONS and key:
-            _apply(getattr(settings, section), {key: value}, f"${name}")
+        # Section names may hold "_" themselves (FSAPPS_XML_CURL_PASSWORD).
+        for section in sorted(_SECTIONS, key=len, reverse=True):
+            if rest.startswith(section + "_") and len(rest) > len(section) + 1:
+                _apply(getattr(settings, section), {rest[len(section) + 1 :]: value}, f"${name}")
+                break
     return settings
