@@ -39,7 +39,7 @@ MODULES = [
     "mod_hash", "mod_voicemail", "mod_esf", "mod_valet_parking", "mod_httapi", "mod_callcenter",
     "mod_avmd", "mod_spy", "mod_dialplan_xml", "mod_spandsp", "mod_g723_1", "mod_opus",
     "mod_sndfile", "mod_native_file", "mod_local_stream", "mod_tone_stream", "mod_python3",
-    "mod_flite", "mod_say_en", "mod_say_zh",
+    "mod_flite", "mod_say_en", "mod_say_zh", "mod_xml_curl",
 ]  # fmt: skip
 
 
