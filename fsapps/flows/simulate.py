@@ -135,7 +135,7 @@ def simulate(
     zone = ZoneInfo(tenant.timezone)
     start = (at.replace(tzinfo=zone) if at and at.tzinfo is None else at or datetime.now(zone)).timestamp()
 
-    flow_app = _ScriptedFlow(tenant, dict(branches or {}), dict(variables or {}))
+    flow_app = ScriptedFlow(tenant, dict(branches or {}), dict(variables or {}))
     controller = Controller(
         Settings(controller=ControllerSettings(listen="127.0.0.1", port=0)), applications={"flow": flow_app}
     ).start()
@@ -184,7 +184,7 @@ def _closed_port() -> int:
     return port
 
 
-class _ScriptedFlow:
+class ScriptedFlow:
     """The controller's flow application, answering from a script instead of deciding."""
 
     def __init__(self, tenant: Tenant, branches: dict[str, str], variables: dict[str, str]) -> None:

@@ -29,7 +29,7 @@ from fsapps.esl import codec
 from fsapps.flows.check import check
 from fsapps.flows.install import install
 from fsapps.flows.render import render
-from fsapps.flows.simulate import _ScriptedFlow
+from fsapps.flows.simulate import ScriptedFlow
 from fsapps.sim.directory import Directory
 from fsapps.sim.switch import Switch
 from fsapps.sim.xmlconf import load_document
@@ -51,7 +51,7 @@ class _AnyTenantFlow:
     """The scripted flow application for every tenant: its node's first branch."""
 
     def __init__(self, project) -> None:
-        self.by_tenant = {t.id: _ScriptedFlow(t, {}, {}) for t in project.tenants}
+        self.by_tenant = {t.id: ScriptedFlow(t, {}, {}) for t in project.tenants}
 
     def __call__(self, session, args: str) -> None:
         app = self.by_tenant.get(session.getVariable("fsapps_tenant") or "")
