@@ -29,6 +29,11 @@ def _yaml(path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(exc.where, exc.message))
     except OSError as exc:
         problems.append(Problem(Where(str(path), 1, 1), f"cannot read: {exc.strerror}"))
+    except UnicodeDecodeError as exc:
+        source = path.read_bytes()
+        line = source[: exc.start].count(b"\n") + 1
+        col = exc.start - (source.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(Problem(Where(str(path), line, col), "not UTF-8 text (expected a UTF-8 YAML file)"))
     return None
 
 

@@ -147,3 +147,9 @@ def test_access_number_used_by_two_tenants(tmp_path) -> None:
 def test_all_problems_not_just_the_first(tmp_path) -> None:
     broken = FLOW.replace("prompt: hello}", "prompt: nope}").replace("calendar: business", "calendar: nope")
     assert len(problems(make(tmp_path, flow=broken))) >= 2
+
+
+def test_a_file_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path) -> None:
+    root = make(tmp_path)
+    (root / "acme" / "flows" / "main.yaml").write_bytes(b"nodes:\n  start: {type: answer}\n  \xff\xfe: x\n")
+    assert "acme/flows/main.yaml:3:3: not UTF-8 text (expected a UTF-8 YAML file)" in problems(root)
