@@ -30,7 +30,6 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
-from gevent import socket  # noqa: E402
 from greenswitch import esl as gs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
+from fsapps.testing.freeswitch import free_port  # noqa: E402
 from tests.support import traces  # noqa: E402
 
 PROMPT = "tone_stream://%(100,0,440)"
@@ -121,14 +121,6 @@ def bench_parse(events: int) -> None:
 
 
 # --- (b) calls through fsapps serve ---------------------------------------------
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def rss_kb(pid: int) -> int:

@@ -77,6 +77,17 @@ def _reloadxml(args: argparse.Namespace) -> int:
     return 0 if reply.startswith("+OK") else 2
 
 
+def _pairs(items: list[str], option: str, form: str) -> dict[str, str] | None:
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            print(f"fsapps simulate: {option} {item!r}: expected {form}", file=sys.stderr)
+            return None
+        out[key] = value
+    return out
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from fsapps.flows.simulate import SimulateError, resolve, simulate
 
@@ -92,20 +103,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"fsapps simulate: --at {args.at!r}: expected YYYY-MM-DD HH:MM", file=sys.stderr)
             return 2
-    branches = {}
-    for item in args.branch:
-        node, eq, branch = item.partition("=")
-        if not eq:
-            print(f"fsapps simulate: --branch {item!r}: expected NODE=BRANCH", file=sys.stderr)
-            return 2
-        branches[node] = branch
-    variables = {}
-    for item in args.var:
-        name, eq, value = item.partition("=")
-        if not eq:
-            print(f"fsapps simulate: --var {item!r}: expected NAME=VALUE", file=sys.stderr)
-            return 2
-        variables[name] = value
+    branches = _pairs(args.branch, "--branch", "NODE=BRANCH")
+    variables = _pairs(args.var, "--var", "NAME=VALUE")
+    if branches is None or variables is None:
+        return 2
     digits = args.digits.split(",") if args.digits else []
     try:
         trace = simulate(

@@ -32,6 +32,7 @@ from fsapps.flows.model import Node, Operator, Project, Tenant
 from fsapps.flows.render import RenderContext, node_number, render
 from fsapps.sim.events import SimEvent
 from fsapps.sim.strings import separate_string
+from fsapps.testing.freeswitch import free_port
 
 # Variables the rendered dialplan sets for its own routing: not news to ops.
 INTERNAL_VARIABLES = {
@@ -141,7 +142,7 @@ def simulate(
     ).start()
     try:
         # With the controller down the address is one nobody listens on: the socket app fails over.
-        address = f"127.0.0.1:{controller.server.port}" if controller_up else f"127.0.0.1:{_closed_port()}"
+        address = f"127.0.0.1:{controller.server.port}" if controller_up else f"127.0.0.1:{free_port()}"
         operator = dataclasses.replace(project.operator, controllers=[address], sounds=str(sounds_dir))
         files = render(dataclasses.replace(project, operator=operator))
         with _scratch() as scratch:
@@ -172,16 +173,6 @@ def simulate(
                 sw.stop()
     finally:
         controller.stop(grace=1.0)
-
-
-def _closed_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class ScriptedFlow:
@@ -218,11 +209,11 @@ def build_trace(
     numbers: dict[str, tuple[str, Node]] = {}
     prompts: dict[str, str] = {}
     for flow in tenant.flows.values():
-        r = RenderContext(tenant, operator, flow)
         for node in flow.nodes.values():
             numbers[node_number(flow.name, node.id)] = (flow.name, node)
-        for name in tenant.prompts:
-            prompts[r.prompt(name)] = name
+    r = RenderContext(tenant, operator, next(iter(tenant.flows.values())))
+    for name in tenant.prompts:
+        prompts[r.prompt(name)] = name
     current: tuple[str, Node] | None = None
     routed = False
     chosen: str | None = None  # the branch the controller named for the current node

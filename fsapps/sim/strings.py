@@ -5,6 +5,8 @@ delimiter; the last field takes the rest once ``limit`` fields are found."""
 
 from __future__ import annotations
 
+import re
+
 ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "s": " "}
 
 
@@ -33,6 +35,12 @@ def _cleanup(field: str, delim: str | None) -> str:
                 end = len(out)
         i += 1
     return "".join(out[:end])
+
+
+def atoi(text: str) -> int:
+    """C atoi: leading blanks and sign, then digits; anything else reads as 0."""
+    m = re.match(r"\s*[+-]?\d+", text)
+    return int(m.group(0)) if m else 0
 
 
 def separate_string(buf: str, delim: str = " ", limit: int = 128) -> list[str]:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fsapps.sim.strings import atoi
+
 TIME_ATTRIBUTES = (
     "tz-offset", "dst", "date-time", "year", "yday", "mon", "mday", "week", "mweek", "wday",
     "hour", "minute", "minute-of-day", "time-of-day",
@@ -152,7 +154,7 @@ def datetime_check(attrs: Mapping[str, str], epoch: float, zone: tzinfo, server:
     local = datetime.fromtimestamp(epoch, server)
     offset = tm.utcoffset() or timedelta(0)
     tests = (
-        ("tz-offset", lambda v: _atoi(v) == int(offset.total_seconds() / 3600)),  # C division
+        ("tz-offset", lambda v: atoi(v) == int(offset.total_seconds() / 3600)),  # C division
         # switch_xml.c:3199: compares the server's DST flag; dst="false" can never pass.
         ("dst", lambda v: bool(local.dst()) and v.lower() in ("true", "yes", "on", "1")),
         ("date-time", lambda v: fulldate_cmp(v, local)),
@@ -173,11 +175,6 @@ def datetime_check(attrs: Mapping[str, str], epoch: float, zone: tzinfo, server:
         if value is not None and not test(value):
             return 0
     return 1
-
-
-def _atoi(v: str) -> int:
-    m = re.match(r"\s*[+-]?\d+", v)
-    return int(m.group(0)) if m else 0
 
 
 def _wday(tm: datetime) -> int:

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fsapps.sim.apps.registry import is_true
-from fsapps.sim.timecheck import channel_zone, datetime_check
+from fsapps.sim.strings import atoi
+from fsapps.sim.timecheck import TIME_ATTRIBUTES, channel_zone, datetime_check
 from fsapps.sim.xmlconf import ConfError, dialplan_section, load_document
 
 if TYPE_CHECKING:
@@ -200,6 +201,8 @@ class _Hunt:
         return ""
 
     def _time(self, node: ET.Element) -> int:
+        if not any(a in node.attrib for a in TIME_ATTRIBUTES):
+            return -1  # most conditions: no zone to look up
         server = self.dp.server_zone
         zone = channel_zone(self.ch.get_var("tod_tz_offset"), self.ch.get_var("timezone"), server)
         return datetime_check(node.attrib, self.ch.switch.clock.now(), zone, server)
@@ -231,7 +234,7 @@ class _Hunt:
             data = xaction.text if xaction.text and xaction.text.strip() else xaction.get("data", "")
             if captures:
                 data = substitute(data, match)
-            loops = _atoi(xaction.get("loop", "1")) if xaction.get("loop") is not None else 1
+            loops = atoi(xaction.get("loop", "1")) if xaction.get("loop") is not None else 1
             for _ in range(loops):
                 self._add(app, data, is_true(xaction.get("inline")))
 
@@ -351,8 +354,3 @@ class _Hunt:
             match, field, expression, proceed = saved
             return anti, proceed, match, field, expression
         return anti, proceed, live, field, expression
-
-
-def _atoi(v: str) -> int:
-    m = re.match(r"\s*[+-]?\d+", v)
-    return int(m.group(0)) if m else 0

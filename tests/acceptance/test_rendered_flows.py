@@ -35,7 +35,7 @@ from fsapps.sim.switch import Switch
 from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.testing.freeswitch import RealSwitch
-from tests.support.targets import Target, real_switch_available
+from tests.support.targets import Target, real_switch_available, side_by_side
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS = [  # (tenant, number, caller, digits keyed at each digit prompt)
@@ -81,17 +81,11 @@ def targets() -> Iterator[dict[str, Target]]:
         speed=1.0,
         start=datetime.now(UTC).timestamp(),
         password=os.urandom(6).hex(),
-    ).start()
-    real = RealSwitch.from_env(prepare=lambda conf: install(files, conf))
+    )
     try:
-        real.start()
-        yield {
-            "real": Target("real", "127.0.0.1", real.esl_port, real.password),
-            "sim": Target("sim", "127.0.0.1", sim.port, sim.password),
-        }
+        with side_by_side(sim, RealSwitch.from_env(prepare=lambda conf: install(files, conf))) as targets:
+            yield targets
     finally:
-        sim.stop()
-        real.cleanup()
         controller.stop(grace=1.0)
         scratch.cleanup()
 

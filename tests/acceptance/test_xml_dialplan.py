@@ -20,7 +20,7 @@ from fsapps.sim.switch import Switch
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.testing.freeswitch import RealSwitch
 from tests.support.dialplan_cases import Case, cases, context_xml
-from tests.support.targets import Target, real_switch_available
+from tests.support.targets import Target, real_switch_available, side_by_side
 
 NOW = datetime.now(UTC)
 CASES = cases(NOW)
@@ -32,17 +32,9 @@ def targets() -> Iterator[dict[str, Target]]:
     files = {f"dialplan/zz_case_{c.name}.xml": context_xml(c) for c in CASES}
     sim = Switch(
         dialplan=XmlDialplan.from_files(files), speed=20, start=NOW.timestamp(), password=os.urandom(6).hex()
-    ).start()
-    real = RealSwitch.from_env(files=files)
-    try:
-        real.start()
-        yield {
-            "real": Target("real", "127.0.0.1", real.esl_port, real.password),
-            "sim": Target("sim", "127.0.0.1", sim.port, sim.password),
-        }
-    finally:
-        sim.stop()
-        real.cleanup()
+    )
+    with side_by_side(sim, RealSwitch.from_env(files=files)) as targets:
+        yield targets
 
 
 def outcome(target: Target, case: Case) -> tuple[tuple[str, ...], str | None]:

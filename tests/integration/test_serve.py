@@ -15,17 +15,10 @@ from gevent import socket
 from fsapps.sim.dialplan import StaticDialplan
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch
+from fsapps.testing.freeswitch import free_port
 
 PASSWORD = "s3cret-Esl-pass"
 FALLBACK = "tone_stream://%(250,0,620)"
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password(tmp_path) -> None:

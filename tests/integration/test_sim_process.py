@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from fsapps.esl.client import Connection
-from tests.integration.test_serve import free_port
+from fsapps.testing.freeswitch import free_port
 
 
 def test_sim_process_answers_on_its_event_socket() -> None:

@@ -69,12 +69,10 @@ def real_switch_available() -> bool:
 
 
 @contextmanager
-def both(extensions: Extensions, speed: float = 1.0) -> Iterator[dict[str, Target]]:
-    """The emulator and the real switch, each with these extensions."""
-    real_switch_available()
-    sim = Switch(dialplan=to_static(extensions), speed=speed, password="sim-" + os.urandom(4).hex()).start()
-    real = RealSwitch.from_env(files={"dialplan/public/00_fsapps_test.xml": to_xml(extensions)})
+def side_by_side(sim: Switch, real: RealSwitch) -> Iterator[dict[str, Target]]:
+    """Start both switches and name their Event Sockets; stop both however the test ends."""
     try:
+        sim.start()
         real.start()
         yield {
             "sim": Target("sim", "127.0.0.1", sim.port, sim.password),
@@ -83,3 +81,13 @@ def both(extensions: Extensions, speed: float = 1.0) -> Iterator[dict[str, Targe
     finally:
         sim.stop()
         real.cleanup()
+
+
+@contextmanager
+def both(extensions: Extensions, speed: float = 1.0) -> Iterator[dict[str, Target]]:
+    """The emulator and the real switch, each with these extensions."""
+    real_switch_available()
+    sim = Switch(dialplan=to_static(extensions), speed=speed, password="sim-" + os.urandom(4).hex())
+    real = RealSwitch.from_env(files={"dialplan/public/00_fsapps_test.xml": to_xml(extensions)})
+    with side_by_side(sim, real) as targets:
+        yield targets
