@@ -186,11 +186,19 @@ def replay(
     return want, peer.messages
 
 
-def _channel_roles(msgs: list[Message]) -> dict[str, int]:
-    roles: dict[str, int] = {}
+def _channel_roles(msgs: list[Message]) -> dict[str, str]:
+    # The real switch fires the two legs of an originate from different
+    # threads, so which leg's first event arrives first varies from run to
+    # run; a channel is named by its direction and its order among channels
+    # of that direction, which both switches keep stable.
+    roles: dict[str, str] = {}
+    per_direction: dict[str, int] = {}
     for m in msgs:
         if isinstance(m, Event) and m.uuid and m.uuid not in roles:
-            roles[m.uuid] = len(roles)
+            direction = m.get("Call-Direction") or "?"
+            n = per_direction.get(direction, 0) + 1
+            per_direction[direction] = n
+            roles[m.uuid] = f"{direction} {n}"
     return roles
 
 
