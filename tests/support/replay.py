@@ -240,8 +240,8 @@ def compare(want: list[Message], got: list[Message], *, api_bodies: tuple[str, .
 
     ew, eg = events(want), events(got)
     for key in sorted(set(ew) | set(eg), key=str):
-        a, b = ew.get(key, []), eg.get(key, [])
-        na, nb = [e.name for e in a], [e.name for e in b]
+        real_events, sim_events = ew.get(key, []), eg.get(key, [])
+        na, nb = [e.name for e in real_events], [e.name for e in sim_events]
         if key == "global":
             na = [n for n in na if n != "HEARTBEAT"]
             nb = [n for n in nb if n != "HEARTBEAT"]
@@ -249,8 +249,8 @@ def compare(want: list[Message], got: list[Message], *, api_bodies: tuple[str, .
             diffs.append(f"channel {key} events differ:\n  real: {na}\n  sim:  {nb}")
             continue
         for x, y in zip(
-            [e for e in a if e.name != "HEARTBEAT"],
-            [e for e in b if e.name != "HEARTBEAT"],
+            [e for e in real_events if e.name != "HEARTBEAT"],
+            [e for e in sim_events if e.name != "HEARTBEAT"],
             strict=True,
         ):
             fx, fy = frame_of(x), frame_of(y)
