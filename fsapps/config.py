@@ -12,6 +12,7 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     database:   {dsn: null}
     xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...}
                 (port 0: off; serves rendered tenant contexts to mod_xml_curl)
+    flows:      {dir: dialplan}   (the tenants' YAML the flow application runs)
 """
 
 from __future__ import annotations
@@ -65,12 +66,18 @@ class XmlCurlSettings:
 
 
 @dataclass
+class FlowsSettings:
+    dir: str = "dialplan"
+
+
+@dataclass
 class Settings:
     esl: EslSettings = field(default_factory=EslSettings)
     controller: ControllerSettings = field(default_factory=ControllerSettings)
     log: LogSettings = field(default_factory=LogSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     xml_curl: XmlCurlSettings = field(default_factory=XmlCurlSettings)
+    flows: FlowsSettings = field(default_factory=FlowsSettings)
     state_dir: str = "./var"
 
     def secrets(self) -> list[str]:
@@ -84,6 +91,7 @@ _SECTIONS = {
     "log": LogSettings,
     "database": DatabaseSettings,
     "xml_curl": XmlCurlSettings,
+    "flows": FlowsSettings,
 }
 
 

@@ -8,30 +8,38 @@ next action (another controller, a native fallback) takes it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fsapps.apps import APPLICATIONS
+from fsapps.apps.catalog import load_checked
+from fsapps.apps.context import AppContext, install
+from fsapps.apps.runner import Timing, run_application
 from fsapps.config import Settings
 from fsapps.esl.client import InboundClient
-from fsapps.esl.server import CallerHungUp, OutboundCall, OutboundServer
+from fsapps.esl.server import OutboundCall, OutboundServer
+from fsapps.flows.model import Operator, Project
 from fsapps.session import EslSession
 from fsapps.store.collector import CdrCollector
 from fsapps.store.db import Store
 from fsapps.store.durable import DurableWriter
-from fsapps.store.records import UsageRecord
 
 log = logging.getLogger("fsapps.controller")
 
 
 class Controller:
     """``store``: where CDRs and usage records go (spooled under the state
-    directory while PostgreSQL is unreachable); None runs without records."""
+    directory while PostgreSQL is unreachable); None runs without records.
+    ``context``: what applications reach (flows, store, clock); by default the
+    checked flows under ``settings.flows.dir`` and this store."""
 
     def __init__(
-        self, settings: Settings, applications: dict[str, Any] | None = None, store: Store | None = None
+        self,
+        settings: Settings,
+        applications: dict[str, Any] | None = None,
+        store: Store | None = None,
+        context: AppContext | None = None,
     ) -> None:
         self.settings = settings
         self.applications = APPLICATIONS if applications is None else applications
@@ -46,6 +54,15 @@ class Controller:
             self.writer = DurableWriter(store, Path(settings.state_dir) / "spool")
             if self.client is not None:
                 self.collector = CdrCollector(self.client, self.writer)
+        if context is None:
+            project = (
+                load_checked(settings.flows.dir)
+                if Path(settings.flows.dir).is_dir()
+                else Project(settings.flows.dir, Operator(), [])
+            )
+            context = AppContext(project, store=store, records=self.writer)
+        self.context = context
+        install(context)
 
     def start(self) -> Controller:
         self.server.start()
@@ -74,41 +91,11 @@ class Controller:
             name,
             extra={"call": call.uuid, "app": name},
         )
-        outcome = "completed"
-        try:
-            handler(EslSession(call), call.variables.get("fsapps_args", ""))
-        except CallerHungUp:
-            outcome = "caller_hung_up"
-            raise
-        except Exception:
-            outcome = "failed"
-            raise
-        finally:
-            self._record_session(call, name, outcome)
-
-    def _record_session(self, call: OutboundCall, app: str, outcome: str) -> None:
-        """One usage record per application run: the IVR's share of the call,
-        timed by the switch's clock, as its CDRs are."""
-        tenant = call.variables.get("fsapps_tenant")
-        if self.writer is None or not tenant:
-            return
-        started = (
-            datetime.fromtimestamp(call.connected_us / 1e6, UTC) if call.connected_us else datetime.now(UTC)
-        )
-        seconds = max(call.last_event_us - call.connected_us, 0) / 1e6
-        record = UsageRecord(
-            tenant_id=tenant,
-            resource="ivr",
-            kind="ivr_session",
-            resource_id=app,
-            started_at=started,
-            ended_at=started + timedelta(seconds=seconds),
-            workload=Decimal(f"{seconds:.3f}"),
-            unit="seconds",
-            outcome=outcome,
-            call_uuid=call.uuid or None,
-        )
-        self.writer.write(record)
+        session = EslSession(call)
+        run_application(
+            self.context, name, handler, session, call.variables.get("fsapps_args", ""),
+            timing=SwitchTiming(call, self.context), call_uuid=call.uuid or None,
+        )  # fmt: skip
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(self.settings.controller.shutdown_grace if grace is None else grace)
@@ -116,3 +103,18 @@ class Controller:
             self.client.stop()
         if self.writer is not None:
             self.writer.stop()
+
+
+class SwitchTiming(Timing):
+    """The application's share of the call by the switch's own event clock, as its CDRs are timed."""
+
+    def __init__(self, call: OutboundCall, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.call = call
+
+    def span(self) -> tuple[datetime, float]:
+        call = self.call
+        if not call.connected_us:
+            return super().span()
+        seconds = max(call.last_event_us - call.connected_us, 0) / 1e6
+        return datetime.fromtimestamp(call.connected_us / 1e6, UTC), seconds

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from fsapps.esl.expand import literal
 from fsapps.esl.server import CallerHungUp, OutboundCall
 
 log = logging.getLogger("fsapps.session")
@@ -91,7 +92,9 @@ class EslSession:
         return self.call.variables.get(name)
 
     def setVariable(self, name: str, value: str) -> None:
-        self.call.execute("set", f"{name}={value}")
+        # mod_python3 stores the value as given; ``set`` would expand it (a caller's
+        # or a lookup's "${...}" could run an API), so it travels escaped.
+        self.call.execute("set", f"{name}={literal(value)}")
         self.call.variables[name] = value
 
     def playAndGetDigits(

@@ -1,6 +1,16 @@
 """fsapps' dialplan applications; importing this package registers them all."""
 
-from fsapps.apps import announce, welcome  # noqa: F401  (registration)
-from fsapps.apps.registry import APPLICATIONS, application
+from fsapps.apps import (  # noqa: F401  (registration)
+    announce,
+    blacklist,
+    callback,
+    flow,
+    lookup,
+    outage_notice,
+    readback,
+    survey,
+    welcome,
+)
+from fsapps.apps.registry import APPLICATIONS, NODE_APPLICATIONS, application, node_application
 
-__all__ = ["APPLICATIONS", "application"]
+__all__ = ["APPLICATIONS", "NODE_APPLICATIONS", "application", "node_application"]

@@ -22,6 +22,7 @@ import gevent
 from gevent.event import Event as GEvent
 
 from fsapps.esl.codec import Command
+from fsapps.esl.expand import needs_expansion
 from fsapps.sim.events import EXTENDED_EVENTS, SimEvent
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ class Codec:
     bit_rate: int = 64000
 
 
+# switch_channel.c:4021 escapes, held as private-use characters while substituting.
+_ESCAPES = {"$": "\ue000", "\\": "\ue001", "'": ""}
 _VAR_REF = re.compile(r"\$(\$?)\{([^{}]+)\}")
 _API_REF = re.compile(r"^([A-Za-z_][\w]*)\((.*)\)$", re.S)
 
@@ -271,7 +274,7 @@ class Channel:
 
     def expand(self, text: str) -> str:
         """switch_channel_expand_variables for ${var} and $${global}."""
-        if "$" not in text:
+        if not needs_expansion(text):
             return text
 
         def sub(m: re.Match[str]) -> str:
@@ -293,9 +296,14 @@ class Channel:
                 return value[off:] if ln is None else value[off : off + ln]
             return self.get_var(name) or ""
 
+        escaped = "\\" in text
+        if escaped:
+            text = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
         prev = None
         while prev != text and "$" in text:
             prev, text = text, _VAR_REF.sub(sub, text)
+        if escaped:
+            text = text.replace("\ue000", "$").replace("\ue001", "\\")
         return text
 
     # --- events --------------------------------------------------------------

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -110,11 +111,12 @@ class Store:
         self.close()
 
     @contextmanager
-    def tenant(self, tenant_id: str) -> Iterator[TenantScope]:
-        """One transaction that sees and changes ``tenant_id``'s rows only."""
+    def tenant(self, tenant_id: str, timeout: float | None = None) -> Iterator[TenantScope]:
+        """One transaction that sees and changes ``tenant_id``'s rows only;
+        ``timeout`` bounds the wait for a connection (a caller is listening)."""
         if not tenant_id:
             raise UnknownTenant("no tenant given")
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection(timeout=timeout) as conn, conn.transaction():
             # One round trip for both: ``role`` is a setting like any other (SET LOCAL ROLE).
             conn.execute(
                 "SELECT set_config('role', 'fsapps_tenant', true), set_config('fsapps.tenant', %s, true)",
@@ -203,6 +205,22 @@ def insert_cdrs(conn: psycopg.Connection, records: Iterable[Cdr]) -> int:
     marks = ", ".join(["%s"] * len(CDR_COLUMNS))
     with conn.cursor() as cur:
         cur.executemany(f"INSERT INTO cdrs ({cols}) VALUES ({marks}) ON CONFLICT (event_id) DO NOTHING", rows)
+        return max(cur.rowcount, 0)
+
+
+def insert_rows(conn: psycopg.Connection, table: str, records: Iterable[Any]) -> int:
+    """Insert records keyed by event id (their ``to_row()`` names the columns), skipping repeats."""
+    rows = [r.to_row() for r in records]
+    if not rows:
+        return 0
+    cols = list(rows[0])
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (event_id) DO NOTHING").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, cols)),
+        sql.SQL(", ").join(sql.Placeholder() * len(cols)),
+    )
+    with conn.cursor() as cur:
+        cur.executemany(query, [tuple(r[c] for c in cols) for r in rows])
         return max(cur.rowcount, 0)
 
 

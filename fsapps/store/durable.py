@@ -29,16 +29,24 @@ import gevent
 import gevent.lock
 import psycopg
 
-from fsapps.store.db import Store, insert_cdrs, insert_usage
-from fsapps.store.records import Cdr, UsageRecord
+from fsapps.store.db import Store, insert_cdrs, insert_rows, insert_usage
+from fsapps.store.records import CallbackRequest, Cdr, SurveyAnswer, UsageRecord
 
 log = logging.getLogger("fsapps.store")
 
-Record = UsageRecord | Cdr
+Record = UsageRecord | Cdr | CallbackRequest | SurveyAnswer
+# The spool's name for each kind of record, and the table the others go to.
+KINDS: dict[str, type] = {
+    "usage": UsageRecord,
+    "cdr": Cdr,
+    "callback": CallbackRequest,
+    "survey": SurveyAnswer,
+}
+TABLES: dict[type, str] = {CallbackRequest: "callback_requests", SurveyAnswer: "survey_answers"}
 
 
 def _encode(rec: Record) -> str:
-    kind = "usage" if isinstance(rec, UsageRecord) else "cdr"
+    kind = next(k for k, cls in KINDS.items() if isinstance(rec, cls))
 
     def default(v: Any) -> Any:
         if isinstance(v, datetime):
@@ -53,13 +61,13 @@ def _encode(rec: Record) -> str:
 def _decode(line: str) -> Record:
     obj = json.loads(line)
     data = obj["record"]
-    for key in ("started_at", "ended_at", "answered_at"):
+    for key in ("started_at", "ended_at", "answered_at", "requested_at", "queue_entered_at"):
         if data.get(key):
             data[key] = datetime.fromisoformat(data[key])
     if obj["kind"] == "usage":
         data["workload"] = Decimal(data["workload"])
-        return UsageRecord(**data)
-    return Cdr(**data)
+    cls: Any = KINDS[obj["kind"]]
+    return cls(**data)
 
 
 class Spool:
@@ -167,6 +175,8 @@ class DurableWriter:
                 with self.store.tenant(tenant) as t:
                     insert_usage(t.conn, [r for r in items if isinstance(r, UsageRecord)])
                     insert_cdrs(t.conn, [r for r in items if isinstance(r, Cdr)])
+                    for cls, table in TABLES.items():
+                        insert_rows(t.conn, table, [r for r in items if isinstance(r, cls)])
 
     def _spool(self, recs: list[Record]) -> None:
         with self._lock:

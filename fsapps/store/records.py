@@ -100,3 +100,41 @@ class Cdr:
 
     def to_row(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """A caller asked to be called back; ``queue_entered_at`` keeps their place."""
+
+    tenant_id: str
+    number: str
+    requested_at: datetime
+    call_uuid: str | None = None
+    queue: str | None = None
+    queue_entered_at: datetime | None = None
+    event_id: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+
+    def to_row(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """One answer (1-5, or None when asked and not answered) to one survey question."""
+
+    tenant_id: str
+    flow: str
+    question: str
+    score: int | None
+    answered_at: datetime
+    call_uuid: str | None = None
+    agent_id: str | None = None
+    queue: str | None = None
+    event_id: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+
+    def __post_init__(self) -> None:
+        if self.score is not None and not 1 <= self.score <= 5:
+            raise ValueError(f"a survey score is 1-5, not {self.score}")
+
+    def to_row(self) -> dict[str, Any]:
+        return dict(self.__dict__)

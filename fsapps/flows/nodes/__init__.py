@@ -15,6 +15,7 @@ from fsapps.flows.nodes.menu import Menu
 from fsapps.flows.nodes.outage_notice import OutageNotice
 from fsapps.flows.nodes.play import Play
 from fsapps.flows.nodes.queue import Queue
+from fsapps.flows.nodes.readback import Readback
 from fsapps.flows.nodes.say import Say
 from fsapps.flows.nodes.set_vars import SetVariables
 from fsapps.flows.nodes.survey import Survey
@@ -26,7 +27,7 @@ NODE_TYPES: dict[str, NodeType] = {
     t.name: t()
     for t in (
         Answer, Play, Menu, Collect, TimeRoute, SetVariables, Lookup, Say, Queue, Voicemail,
-        FaxReceive, Transfer, Survey, Callback, Blacklist, OutageNotice, Hangup, Goto,
+        FaxReceive, Transfer, Survey, Callback, Blacklist, OutageNotice, Readback, Hangup, Goto,
     )
 }  # fmt: skip
 
