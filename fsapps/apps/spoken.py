@@ -19,6 +19,7 @@ CURRENCY_EN = {
     "EUR": ("euro", "euros", "cent", "cents"),
     "GBP": ("pound", "pounds", "penny", "pence"),
     "CNY": ("yuan", "yuan", "fen", "fen"),
+    "HKD": ("dollar", "dollars", "cent", "cents"),
 }
 KINDS = ("text", "number", "digits", "money", "date")
 

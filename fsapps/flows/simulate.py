@@ -22,8 +22,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fsapps.flows.check import check
@@ -111,7 +112,13 @@ def simulate(
     sounds: str | Path | None = None,
     controller_up: bool = True,
     message_seconds: float = 10.0,
+    real_apps: bool = False,
+    store: Any = None,
+    records: Any = None,
 ) -> Trace:
+    """``real_apps``: the controller runs fsapps' own node applications (with
+    ``store`` and ``records``, on the switch's virtual clock) instead of
+    answering from ``branches`` and ``variables``."""
     from fsapps.config import ControllerSettings, Settings
     from fsapps.controller import Controller
     from fsapps.sim.directory import Directory
@@ -136,14 +143,19 @@ def simulate(
     zone = ZoneInfo(tenant.timezone)
     start = (at.replace(tzinfo=zone) if at and at.tzinfo is None else at or datetime.now(zone)).timestamp()
 
-    flow_app = ScriptedFlow(tenant, dict(branches or {}), dict(variables or {}))
-    controller = Controller(
-        Settings(controller=ControllerSettings(listen="127.0.0.1", port=0)), applications={"flow": flow_app}
-    ).start()
+    from fsapps.apps import APPLICATIONS
+    from fsapps.apps.context import AppContext
+
+    operator = dataclasses.replace(project.operator, sounds=str(sounds_dir))
+    context = AppContext(dataclasses.replace(project, operator=operator), store=store, records=records)
+    scripted = ScriptedFlow(tenant, dict(branches or {}), dict(variables or {}))
+    apps = APPLICATIONS if real_apps else {"flow": scripted}
+    settings = Settings(controller=ControllerSettings(listen="127.0.0.1", port=0))
+    controller = Controller(settings, applications=apps, context=context).start()
     try:
         # With the controller down the address is one nobody listens on: the socket app fails over.
         address = f"127.0.0.1:{controller.server.port}" if controller_up else f"127.0.0.1:{free_port()}"
-        operator = dataclasses.replace(project.operator, controllers=[address], sounds=str(sounds_dir))
+        operator = dataclasses.replace(operator, controllers=[address])
         files = render(dataclasses.replace(project, operator=operator))
         with _scratch() as scratch:
             install(files, scratch / "conf")
@@ -155,6 +167,7 @@ def simulate(
                 start=start,
                 recordings_dir=str(scratch / "recordings"),
             ).start()
+            context.now = lambda: datetime.fromtimestamp(sw.clock.now(), UTC)
             events: list[SimEvent] = []
             sw.watchers.append(events.append)
             try:

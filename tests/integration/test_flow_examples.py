@@ -65,7 +65,9 @@ CALLS = [
     Call("cablenet", "96171", CN_CLOSED, (), ends_at="main.after_hours_box", hears=("welcome", "closed")),
     # harbourbank: multi-level menu, card balance, lost cards, loans, insurer via the carrier, priority line
     Call("harbourbank", "95555", HB_OPEN, ("1", "1", CARD, "2"), variables={"hb_balance": "5230.75"},
-         ends_at="main.bye", hears=("enter_card", "balance_is", "say en CURRENCY pronounced 5230.75")),
+         ends_at="main.bye", hears=("enter_card", "accounts_menu")),
+    Call("harbourbank", "95555", HB_OPEN, ("1", "1", CARD, "0", "0"), branches={"say_balance": "missing"},
+         ends_at="main.bye", hears=("enter_card", "not_found")),
     Call("harbourbank", "95555", HB_OPEN, ("1", "1", CARD, "0", "0"), branches={"find_card": "not_found"},
          ends_at="main.bye", hears=("not_found",)),
     Call("harbourbank", "95555", HB_OPEN, ("1", "1", "12", "12", "", "", "", "", "", "", ""),
