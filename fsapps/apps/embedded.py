@@ -1,0 +1,142 @@
+"""The same applications inside FreeSWITCH, through mod_python3.
+
+mod_python3 calls ``handler(session, args)`` with its own CoreSession
+(src/mod/languages/mod_python3, switch_cpp.h) on the channel's thread; the
+applications already speak that API. What this adds:
+
+- the context, built once per FreeSWITCH process from the settings file
+  (``FSAPPS_CONFIG`` in FreeSWITCH's environment): the checked flows, the
+  database (``database.dsn``: no embedded PostgreSQL inside the switch), a
+  record writer that spools under ``state_dir`` while the database is away;
+- ``EmbeddedSession``: CoreSession's methods return quietly once the caller
+  has hung up, where the ESL runtime raises CallerHungUp; this raises it
+  too, so an application ends the same way under both.
+
+Never patch gevent inside FreeSWITCH: session calls block in C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from fsapps import config
+from fsapps.apps import APPLICATIONS
+from fsapps.apps.catalog import load_checked
+from fsapps.apps.context import AppContext, current
+from fsapps.apps.runner import run_application
+from fsapps.esl.server import CallerHungUp
+
+log = logging.getLogger("fsapps.embedded")
+
+
+class EmbeddedSession:
+    """mod_python3's session, raising CallerHungUp like the ESL runtime."""
+
+    def __init__(self, session: Any) -> None:
+        self._s = session
+
+    @property
+    def uuid(self) -> str:
+        return str(self._s.get_uuid()) if hasattr(self._s, "get_uuid") else ""
+
+    def ready(self) -> bool:
+        return bool(self._s.ready())
+
+    def _live(self) -> None:
+        if not self._s.ready():
+            raise CallerHungUp(self.uuid)
+
+    def getVariable(self, name: str) -> str | None:
+        return self._s.getVariable(name)
+
+    def setVariable(self, name: str, value: str) -> None:
+        self._live()
+        self._s.setVariable(name, value)
+
+    def answer(self) -> None:
+        self._live()
+        self._s.answer()
+
+    def preAnswer(self) -> None:
+        self._live()
+        self._s.preAnswer()
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        self._s.hangup(cause)
+
+    def execute(self, app: str, data: str = "") -> None:
+        self._live()
+        self._s.execute(app, data)
+        self._live()
+
+    def streamFile(self, path: str, sample_count: int = 0) -> None:
+        self._live()
+        self._s.streamFile(path, sample_count)
+        self._live()
+
+    def speak(self, text: str) -> None:
+        self._live()
+        self._s.set_tts_params(
+            self._s.getVariable("tts_engine") or "flite", self._s.getVariable("tts_voice") or "kal"
+        )
+        self._s.speak(text)
+        self._live()
+
+    def sleep(self, ms: int, sync: int = 0) -> None:
+        self._live()
+        self._s.sleep(ms, sync)
+        self._live()
+
+    def playAndGetDigits(self, *args: Any) -> str:
+        self._live()
+        digits = self._s.playAndGetDigits(*args)
+        self._live()
+        return digits or ""
+
+
+class ThreadedWriter:
+    """The durable writer for FreeSWITCH's call threads: one writer at a time,
+    and a replay of anything spooled before each write (no gevent hub runs
+    a replay loop here)."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.lock = threading.Lock()
+
+    def write(self, *records: Any) -> None:
+        with self.lock:
+            if self.writer.pending:
+                self.writer.replay()
+            self.writer.write(*records)
+
+
+def build_context() -> AppContext:
+    from fsapps.store.db import Store
+    from fsapps.store.durable import DurableWriter
+
+    settings = config.load()
+    project = load_checked(settings.flows.dir)
+    store = writer = None
+    if settings.database.dsn:
+        store = Store(settings.database.dsn, max_size=10)
+        store.open(wait=False)
+        writer = ThreadedWriter(DurableWriter(store, Path(settings.state_dir) / "spool"))
+    else:
+        log.warning("fsapps.embedded: no database.dsn: lookups and checks take their fallbacks")
+    return AppContext(project, store=store, records=writer)
+
+
+def run(session: Any, args: str) -> None:
+    name, _, rest = (args or "").strip().partition(" ")
+    handler = APPLICATIONS.get(name)
+    if handler is None:
+        log.error("fsapps.embedded: unknown application %r", name)
+        return
+    ctx = current(build_context)
+    # A caller who left ends the application; its usage record is written all the same.
+    with contextlib.suppress(CallerHungUp):
+        run_application(ctx, name, handler, EmbeddedSession(session), rest)

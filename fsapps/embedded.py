@@ -1,0 +1,16 @@
+"""mod_python3 entry point: ``<action application="python" data="fsapps.embedded flow"/>``.
+
+mod_python3 imports *and reloads* this module on every call
+(mod_python3.c:275), so it stays a shim: the runtime lives in
+fsapps.apps.embedded, imported once per FreeSWITCH process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def handler(session: Any, args: str) -> None:
+    from fsapps.apps.embedded import run
+
+    run(session, args)
