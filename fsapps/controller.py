@@ -92,6 +92,7 @@ class Controller:
             extra={"call": call.uuid, "app": name},
         )
         session = EslSession(call)
+        session.context = self.context
         run_application(
             self.context, name, handler, session, call.variables.get("fsapps_args", ""),
             timing=SwitchTiming(call, self.context), call_uuid=call.uuid or None,

@@ -10,7 +10,7 @@ Event Socket call.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from fsapps.esl.expand import literal
 from fsapps.esl.server import CallerHungUp, OutboundCall
@@ -47,6 +47,19 @@ class Session(Protocol):
     ) -> str: ...
 
 
+CALLER_FIELDS = {
+    "caller_id_number": "Caller-Caller-ID-Number",
+    "caller_id_name": "Caller-Caller-ID-Name",
+    "destination_number": "Caller-Destination-Number",
+    "ani": "Caller-ANI",
+    "network_addr": "Caller-Network-Addr",
+    "rdnis": "Caller-RDNIS",
+    "username": "Caller-Username",
+    "dialplan": "Caller-Dialplan",
+    "uuid": "Unique-ID",
+}
+
+
 class EslSession:
     """CoreSession's methods as Event Socket commands on one call.
 
@@ -57,6 +70,7 @@ class EslSession:
 
     def __init__(self, call: OutboundCall) -> None:
         self.call = call
+        self.context: Any = None  # the runtime's AppContext (fsapps.apps.context)
 
     @property
     def uuid(self) -> str:
@@ -89,7 +103,13 @@ class EslSession:
         self.call.execute("sleep", str(int(ms)))
 
     def getVariable(self, name: str) -> str | None:
-        return self.call.variables.get(name)
+        value = self.call.variables.get(name)
+        if value is None and name in CALLER_FIELDS:
+            # switch_channel_get_variable falls back to the caller profile
+            # (switch_caller_get_field_by_name, switch_caller.c), which mod_python3
+            # sees; over ESL those fields come as the connect reply's Caller-* headers.
+            value = self.call.channel_data(CALLER_FIELDS[name]) or None
+        return value
 
     def setVariable(self, name: str, value: str) -> None:
         # mod_python3 stores the value as given; ``set`` would expand it (a caller's

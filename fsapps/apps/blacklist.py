@@ -26,7 +26,7 @@ def blacklist(call: NodeCall) -> str | None:
     if call.data("action", "announce" if prompt else "reject") == "announce" and prompt:
         call.session.answer()
         call.session.streamFile(call.prompt(prompt))
-        call.session.hangup(call.data("cause", "NORMAL_CLEARING"))
+        call.hangup(call.data("cause", "NORMAL_CLEARING"))
     else:
-        call.session.hangup(call.data("cause", "CALL_REJECTED"))
+        call.hangup(call.data("cause", "CALL_REJECTED"))
     return "blocked"

@@ -36,8 +36,9 @@ log = logging.getLogger("fsapps.embedded")
 class EmbeddedSession:
     """mod_python3's session, raising CallerHungUp like the ESL runtime."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, context: AppContext | None = None) -> None:
         self._s = session
+        self.context = context
 
     @property
     def uuid(self) -> str:
@@ -139,4 +140,4 @@ def run(session: Any, args: str) -> None:
     ctx = current(build_context)
     # A caller who left ends the application; its usage record is written all the same.
     with contextlib.suppress(CallerHungUp):
-        run_application(ctx, name, handler, EmbeddedSession(session), rest)
+        run_application(ctx, name, handler, EmbeddedSession(session, ctx), rest)

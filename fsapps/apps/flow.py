@@ -30,7 +30,8 @@ log = logging.getLogger("fsapps.apps")
 
 @application("flow")
 def flow(session: Session, args: str) -> AppResult:
-    ctx = current()
+    # The runtime hands its context on the session (several controllers can share a process, as in tests).
+    ctx = getattr(session, "context", None) or current()
     tenant_id = session.getVariable("fsapps_tenant") or ""
     flow_name = session.getVariable("fsapps_flow") or ""
     node_id = session.getVariable("fsapps_node") or ""
@@ -43,8 +44,9 @@ def flow(session: Session, args: str) -> AppResult:
     if run is None:
         log.error("node type %r has no application: taking the fallback of %s.%s", node.type, f.name, node.id)
         return AppResult("no_application", f.name, node.id)
+    call = NodeCall(session, ctx, tenant, f, node)
     try:
-        branch = run(NodeCall(session, ctx, tenant, f, node))
+        branch = run(call)
     except STORE_DOWN as exc:
         # The node's fallback (or, for a check like the blacklist, going on) serves the caller.
         log.warning("%s.%s: database unavailable (%s): taking the fallback", f.name, node.id, exc)
@@ -52,6 +54,10 @@ def flow(session: Session, args: str) -> AppResult:
     except BaseException as exc:
         exc.fsapps_flow, exc.fsapps_node = f.name, node.id  # type: ignore[attr-defined]
         raise
+    if not call.ended_call and not session.ready():
+        # Media calls return once the caller has gone (an ESL execute completes, a
+        # mod_python3 call returns); whatever the application made of that, the caller left.
+        return AppResult("caller_hung_up", f.name, node.id)
     if branch is None:
         return AppResult("fallback", f.name, node.id)
     if session.ready():

@@ -19,6 +19,11 @@ class NodeCall:
     tenant: Tenant
     flow: Flow
     node: Node
+    ended_call: bool = False  # the application hung up itself (a rejected caller)
+
+    def hangup(self, cause: str) -> None:
+        self.ended_call = True
+        self.session.hangup(cause)
 
     def data(self, key: str, default: Any = None) -> Any:
         return self.node.get(key, default)

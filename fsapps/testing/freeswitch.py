@@ -66,10 +66,12 @@ class RealSwitch:
         prefix: str | os.PathLike[str],
         files: dict[str, str] | None = None,
         prepare: Callable[[Path], object] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.prefix = Path(prefix)
         self.files = dict(files or {})
         self.prepare = prepare  # called with the conf directory once it is written
+        self.env = dict(env or {})  # added to the child's environment (PYTHONPATH for mod_python3)
         self._tmp = tempfile.TemporaryDirectory(prefix="fsapps-fs-")
         self.dir = Path(self._tmp.name)
         self.conf = self.dir / "conf"
@@ -80,14 +82,17 @@ class RealSwitch:
 
     @classmethod
     def from_env(
-        cls, files: dict[str, str] | None = None, prepare: Callable[[Path], object] | None = None
+        cls,
+        files: dict[str, str] | None = None,
+        prepare: Callable[[Path], object] | None = None,
+        env: dict[str, str] | None = None,
     ) -> RealSwitch:
         prefix = find_prefix()
         if prefix is None:
             raise SwitchFailed(
                 "no FreeSWITCH build: run ../shared/freeswitch/build.sh or set FSAPPS_FREESWITCH_PREFIX"
             )
-        return cls(prefix, files, prepare)
+        return cls(prefix, files, prepare, env)
 
     # --- configuration ---------------------------------------------------------------
 
@@ -163,6 +168,7 @@ class RealSwitch:
             stdout=subprocess.DEVNULL,
             stderr=(d / "log" / "stderr.log").open("wb"),
             start_new_session=True,
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + timeout
         try:
