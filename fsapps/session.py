@@ -92,6 +92,7 @@ class EslSession:
         self.call.execute(app, data or None)
 
     def streamFile(self, path: str, sample_count: int = 0) -> None:
+        path = _media(path)
         self.call.execute("playback", f"{path}@@{sample_count}" if sample_count else path)
 
     def speak(self, text: str) -> None:
@@ -112,9 +113,10 @@ class EslSession:
         return value
 
     def setVariable(self, name: str, value: str) -> None:
-        # mod_python3 stores the value as given; ``set`` would expand it (a caller's
-        # or a lookup's "${...}" could run an API), so it travels escaped.
-        self.call.execute("set", f"{name}={literal(value)}")
+        # mod_python3 stores the value as given. ``set`` expands it twice, once as the
+        # application's argument (switch_core_session.c:2867) and once more in base_set
+        # (mod_dptools.c:1667): escaped twice, a caller's or a lookup's "${...}" stays text.
+        self.call.execute("set", f"{name}={literal(literal(value))}")
         self.call.variables[name] = value
 
     def playAndGetDigits(
@@ -135,7 +137,7 @@ class EslSession:
         var = var_name or "fsapps_digits"
         args = [
             str(min_digits), str(max_digits), str(max_tries), str(timeout), terminators or "none",
-            audio_files, bad_input_audio_files or "silence", var, digits_regex or ".*",
+            _media(audio_files), _media(bad_input_audio_files or "silence"), var, digits_regex or ".*",
             str(digit_timeout or timeout),
         ]  # fmt: skip
         if transfer_on_failure:
@@ -144,6 +146,15 @@ class EslSession:
         digits = done.variable(var) or ""
         self.call.variables[var] = digits
         return digits
+
+
+def _media(path: str) -> str:
+    """What to play, as the app's argument. Sound paths are the operator's and may
+    name ${variables} the switch fills in (${sounds_dir}); TTS text may carry a
+    looked-up value and must arrive as written (no API runs from a "${...}")."""
+    if path.startswith("say:"):
+        return "say:" + literal(path[4:])
+    return path
 
 
 def _quote(arg: str) -> str:

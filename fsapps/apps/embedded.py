@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from fsapps.apps.runner import run_application
 from fsapps.esl.server import CallerHungUp
 
 log = logging.getLogger("fsapps.embedded")
+_REF = re.compile(r"\$\{([^{}]+)\}")
 
 
 class EmbeddedSession:
@@ -74,9 +76,16 @@ class EmbeddedSession:
         self._s.execute(app, data)
         self._live()
 
+    def _path(self, path: str) -> str:
+        """switch_ivr_play_file does not expand variables (the ESL runtime's playback app
+        does): fill in a sound path's ${name} here; TTS text stays as written."""
+        if path.startswith("say:") or "${" not in path:
+            return path
+        return _REF.sub(lambda m: self._s.getVariable(m.group(1)) or "", path)
+
     def streamFile(self, path: str, sample_count: int = 0) -> None:
         self._live()
-        self._s.streamFile(path, sample_count)
+        self._s.streamFile(self._path(path), sample_count)
         self._live()
 
     def speak(self, text: str) -> None:
@@ -94,7 +103,8 @@ class EmbeddedSession:
 
     def playAndGetDigits(self, *args: Any) -> str:
         self._live()
-        digits = self._s.playAndGetDigits(*args)
+        files = [self._path(a) if i in (5, 6) and isinstance(a, str) else a for i, a in enumerate(args)]
+        digits = self._s.playAndGetDigits(*files)
         self._live()
         return digits or ""
 
@@ -116,6 +126,8 @@ class ThreadedWriter:
 
 
 def build_context() -> AppContext:
+    from psycopg.conninfo import make_conninfo
+
     from fsapps.store.db import Store
     from fsapps.store.durable import DurableWriter
 
@@ -123,7 +135,10 @@ def build_context() -> AppContext:
     project = load_checked(settings.flows.dir)
     store = writer = None
     if settings.database.dsn:
-        store = Store(settings.database.dsn, max_size=10)
+        # No gevent hub runs in FreeSWITCH's call threads, so the writer's gevent.Timeout
+        # cannot fire there: PostgreSQL itself bounds each statement and each connect.
+        dsn = make_conninfo(settings.database.dsn, connect_timeout=2, options="-c statement_timeout=2000")
+        store = Store(dsn, max_size=10)
         store.open(wait=False)
         writer = ThreadedWriter(DurableWriter(store, Path(settings.state_dir) / "spool"))
     else:

@@ -54,13 +54,23 @@ def bank(store, tmp_path):
 def run(bank, tenant: str, at: datetime, digits=(), **kw):
     store, writer = bank
     return simulate(
-        ROOT, tenant, at=at, digits=list(digits), real_apps=True, store=store, records=writer, speed=50.0, **kw
+        ROOT,
+        tenant,
+        at=at,
+        digits=list(digits),
+        real_apps=True,
+        store=store,
+        records=writer,
+        speed=50.0,
+        **kw,
     )
 
 
 def usage(store, tenant: str) -> list[dict]:
     with store.tenant(tenant) as t:
-        return t._all("SELECT resource_id, outcome, workload, call_uuid FROM usage_records ORDER BY started_at")
+        return t._all(
+            "SELECT resource_id, outcome, workload, call_uuid FROM usage_records ORDER BY started_at"
+        )
 
 
 def test_card_balance_is_looked_up_and_read_back_in_words(bank):
@@ -86,7 +96,6 @@ def test_another_tenants_row_is_not_found(bank):
 
 def test_a_missing_lookup_table_takes_the_fallback(bank):
     """premium.recognise reads lookup.premium_customers, which does not exist: fallback, not a dead call."""
-    store, _ = bank
     trace = run(bank, "harbourbank", HB_OPEN, to="95556", caller="85290001111", hangup_after=20)
     assert "premium.not_premium" in trace.nodes
     assert ("premium.recognise", "found") not in trace.branches
@@ -118,7 +127,9 @@ def test_outage_for_the_callers_area_is_announced_and_the_leave_digit_skips_it(b
     store, _ = bank
     start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     with store.tenant("cablenet") as t:
-        selfservice.post_outage(t, "prefix", "0755", "南山区光缆中断，预计下午三点恢复。", start, start + timedelta(hours=8))
+        selfservice.post_outage(
+            t, "prefix", "0755", "南山区光缆中断，预计下午三点恢复。", start, start + timedelta(hours=8)
+        )
         selfservice.post_outage(t, "prefix", "020", "广州停机维护。", start, start + timedelta(hours=8))
     trace = run(bank, "cablenet", CN_OPEN, ("0",), caller="075588880000", hangup_after=12)
     assert "南山区光缆中断，预计下午三点恢复。" in trace.prompts
@@ -140,7 +151,9 @@ def test_an_ended_outage_is_not_announced(bank):
 
 
 def test_cablenet_account_balance_by_collected_digits(bank):
-    trace = run(bank, "cablenet", CN_OPEN, ("2", "12345678", "", "", ""), caller="01088880000", hangup_after=40)
+    trace = run(
+        bank, "cablenet", CN_OPEN, ("2", "12345678", "", "", ""), caller="01088880000", hangup_after=40
+    )
     assert ("main.lookup", "found") in trace.branches
     assert "say zh CURRENCY pronounced 128.50" in trace.prompts
 
@@ -164,8 +177,8 @@ def test_declined_callback_stores_nothing(bank):
 
 def test_caller_hanging_up_mid_prompt_still_writes_the_usage_record(bank):
     """The callback offer is cut short by the caller: the application ends cleanly, billed."""
-    store, writer = bank
-    trace = run(bank, "harbourbank", HB_CLOSED, ("2", "1"), caller="85261234567", hangup_after=9)
+    store, _ = bank
+    trace = run(bank, "harbourbank", HB_CLOSED, ("2", "1"), caller="85261234567", hangup_after=16)
     assert trace.ended_at == "main.callback"
     records = {r["resource_id"]: r["outcome"] for r in usage(store, "harbourbank")}
     assert records["main.callback"] == "caller_hung_up"
