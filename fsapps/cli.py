@@ -326,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--config")
     u.set_defaults(func=cmd_user)
 
+    from fsapps.apps.commands import add_parsers as add_selfservice_parsers
+
+    add_selfservice_parsers(sub)
+
     b = sub.add_parser("bill", help="a tenant's monthly statement (CSV and JSON)")
     b.add_argument("--tenant", required=True)
     b.add_argument("--month", required=True, help="YYYY-MM, in the tenant's timezone")

@@ -80,7 +80,7 @@ def post_outage(
 def end_outage(scope: TenantScope, outage_id: int, now: datetime) -> bool:
     """Ends it now (kept for the record); False when there is no such current outage."""
     cur = scope.conn.execute(
-        "UPDATE outages SET ends_at = greatest(%s, starts_at + interval '1 second')"
+        "UPDATE outages SET ends_at = greatest(%s, starts_at + interval '1 microsecond')"
         " WHERE id = %s AND ends_at > %s",
         (now, outage_id, now),
     )

@@ -1,0 +1,61 @@
+"""fsapps blacklist | outage | callbacks | surveys against a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fsapps.store import selfservice
+from tests.integration.test_cli_store import run  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def acme(run):  # noqa: F811
+    assert run("tenant", "add", "acme", "--domain", "acme.example")[0] == 0
+    assert run("tenant", "add", "other", "--domain", "other.example")[0] == 0
+    return run
+
+
+def test_blacklist_add_list_remove_and_matching(acme, store) -> None:
+    assert acme("blacklist", "add", "0755", "--prefix", "--reason", "fraud ring", "--tenant", "acme")[0] == 0
+    assert (
+        acme("blacklist", "add", "+8613800000000", "--until", "2027-01-01T00:00+08:00", "--tenant", "acme")[0]
+        == 0
+    )
+    listing = acme("blacklist", "list", "--tenant", "acme")[1].splitlines()
+    assert listing == ["+8613800000000\texact\t2026-12-31T16:00:00+00:00\t", "0755\tprefix\t-\tfraud ring"]
+    assert acme("blacklist", "list", "--tenant", "other")[1] == ""  # tenants are walls
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    with store.tenant("acme") as t:
+        assert selfservice.blacklisted(t, "075512345", now)["reason"] == "fraud ring"
+        assert selfservice.blacklisted(t, "+8613800000000", now)["match"] == "exact"
+        assert selfservice.blacklisted(t, "+8613800000000", datetime(2027, 2, 1, tzinfo=UTC)) is None
+    with store.tenant("other") as t:
+        assert selfservice.blacklisted(t, "075512345", now) is None
+    assert acme("blacklist", "remove", "0755", "--prefix", "--tenant", "acme")[0] == 0
+    assert acme("blacklist", "remove", "0755", "--prefix", "--tenant", "acme")[0] == 1
+
+
+def test_a_malformed_number_is_refused_in_one_line(acme) -> None:
+    with pytest.raises(SystemExit) as exc:
+        acme("blacklist", "add", "12ab", "--tenant", "acme")
+    assert exc.value.code == 2
+
+
+def test_outage_post_list_end(acme, store) -> None:
+    code, out, _ = acme("outage", "post", "--tenant", "acme", "--prefix", "0755", "--message", "Fibre cut in Nanshan.",
+                        "--hours", "2")  # fmt: skip
+    assert code == 0 and out.startswith("outage ")
+    oid = int(out.split()[1])
+    assert acme("outage", "list", "--tenant", "acme")[1].split("\t")[5] == "Fibre cut in Nanshan.\n"
+    with store.tenant("acme") as t:
+        assert selfservice.active_outage(t, datetime.now(UTC), caller="075588")["id"] == oid
+        assert selfservice.active_outage(t, datetime.now(UTC) + timedelta(hours=3), caller="075588") is None
+    assert acme("outage", "end", str(oid), "--tenant", "acme")[0] == 0
+    assert acme("outage", "list", "--tenant", "acme")[1] == ""
+    assert acme("outage", "list", "--all", "--tenant", "acme")[1].startswith(f"{oid}\tprefix\t0755")
+    assert acme("outage", "end", str(oid), "--tenant", "acme")[0] == 1
+    bad = acme("outage", "post", "--tenant", "acme", "--area", "north", "--message", "x",
+               "--start", "2026-11-23T10:00", "--until", "2026-11-23T09:00")  # fmt: skip
+    assert bad[0] == 2 and "must end after it starts" in bad[1]
