@@ -68,6 +68,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         where = f"{x.listen}:{xml_curl.server_port}"
         log.info("serving dialplan XML to mod_xml_curl", extra={"listen": where})
+    metrics = None
+    if settings.metrics.port:
+        from gevent.pywsgi import WSGIServer
+        from prometheus_client import make_wsgi_app
+
+        metrics = WSGIServer((settings.metrics.listen, settings.metrics.port), make_wsgi_app(), log=None)
+        try:
+            metrics.start()
+        except OSError as exc:
+            where = f"{settings.metrics.listen}:{settings.metrics.port}"
+            log.error("metrics: cannot listen on %s: %s", where, exc)
+            controller.stop(0)
+            store.close()
+            db.close()
+            return 2
+        log.info("serving /metrics", extra={"listen": f"{settings.metrics.listen}:{metrics.server_port}"})
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)
@@ -82,6 +98,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("stopping: no new calls; running calls get %.0fs", settings.controller.shutdown_grace)
     if xml_curl is not None:
         xml_curl.stop()
+    if metrics is not None:
+        metrics.stop()
     controller.stop()
     store.close()
     db.close()

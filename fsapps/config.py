@@ -13,6 +13,7 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...}
                 (port 0: off; serves rendered tenant contexts to mod_xml_curl)
     flows:      {dir: dialplan}   (the tenants' YAML the flow application runs)
+    metrics:    {listen: 127.0.0.1, port: 0}   (port 0: off; Prometheus scrapes /metrics)
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ class XmlCurlSettings:
 
 
 @dataclass
+class MetricsSettings:
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: not served
+
+
+@dataclass
 class FlowsSettings:
     dir: str = "dialplan"
 
@@ -78,6 +85,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     xml_curl: XmlCurlSettings = field(default_factory=XmlCurlSettings)
     flows: FlowsSettings = field(default_factory=FlowsSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     state_dir: str = "./var"
 
     def secrets(self) -> list[str]:
@@ -92,6 +100,7 @@ _SECTIONS = {
     "database": DatabaseSettings,
     "xml_curl": XmlCurlSettings,
     "flows": FlowsSettings,
+    "metrics": MetricsSettings,
 }
 
 

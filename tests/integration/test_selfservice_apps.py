@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from fsapps.flows.simulate import simulate
 from fsapps.store import selfservice
@@ -74,7 +75,17 @@ def usage(store, tenant: str) -> list[dict]:
 
 
 def test_card_balance_is_looked_up_and_read_back_in_words(bank):
+    found = {"tenant": "harbourbank", "flow": "main", "node": "find_card", "outcome": "found"}
+    before = REGISTRY.get_sample_value("fsapps_ivr_sessions_total", found) or 0
+    lookups = REGISTRY.get_sample_value(
+        "fsapps_lookup_seconds_count", {"tenant": "harbourbank", "source": "table"}
+    )
     trace = run(bank, "harbourbank", HB_OPEN, ("1", "1", CARD), hangup_after=40)
+    assert REGISTRY.get_sample_value("fsapps_ivr_sessions_total", found) == before + 1
+    assert (
+        REGISTRY.get_sample_value("fsapps_lookup_seconds_count", {"tenant": "harbourbank", "source": "table"})
+        == (lookups or 0) + 1
+    )
     assert ("main.find_card", "found") in trace.branches
     assert trace.prompts[trace.prompts.index("balance_is") + 1] == "5230 dollars and 75 cents"
     assert trace.prompts[-1] == "accounts_menu"

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 
 import gevent
 from gevent import socket
@@ -42,6 +43,7 @@ def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password(tmp_path)
         "FSAPPS_CONTROLLER_SHUTDOWN_GRACE": "0.5",
         "FSAPPS_LOG_LEVEL": "debug",
         "FSAPPS_STATE_DIR": str(tmp_path / "var"),
+        "FSAPPS_METRICS_PORT": str(metrics_port := free_port()),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.PIPE, text=True
@@ -50,6 +52,10 @@ def test_serve_hands_calls_back_on_sigterm_and_never_logs_the_password(tmp_path)
         sw.wait_for(lambda: any(lst.authed for lst in sw.listeners), timeout=15)
         ch = sw.place_call("1000", script=CallerScript())
         sw.wait_for(lambda: ch.answered, timeout=10)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+            exposed = resp.read().decode()
+        assert "# TYPE fsapps_ivr_sessions_total counter" in exposed
+        assert "# TYPE fsapps_lookup_seconds histogram" in exposed
         proc.send_signal(signal.SIGTERM)
         sw.wait_for(lambda: f"heard {FALLBACK}" in sw.call_log(ch.uuid), timeout=15)
         assert proc.wait(timeout=15) == 0
