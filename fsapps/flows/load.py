@@ -76,6 +76,7 @@ def load_operator(root: Path, problems: list[Problem]) -> Operator:
     op.tts_voice = tts.get("voice", op.tts_voice)
     op.sounds = doc.get("sounds", op.sounds)
     op.gateways = list(doc.get("gateways", []))
+    op.runtime = doc.get("runtime", op.runtime)
     return op
 
 

@@ -108,6 +108,7 @@ class Operator:
     tts_voice: str = "kal"
     sounds: str = "$${sounds_dir}/fsapps"
     gateways: list[str] = field(default_factory=list)
+    runtime: str = "esl"  # esl: socket to the controllers; embedded: mod_python3 in the switch
     file: str = "dialplan/operator.yaml"
 
 

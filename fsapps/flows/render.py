@@ -98,13 +98,12 @@ class RenderContext:
         return f"{node_number(flow, self.tenant.flows[flow].start)} XML {self.tenant.context}"
 
     def handoff(self, node: Node, app: str) -> list[Action]:
+        where = [("set", f"fsapps_flow={self.flow.name}"), ("set", f"fsapps_node={node.id}")]
+        if self.operator.runtime == "embedded":
+            # mod_python3 runs the application on the channel's thread; the dialplan goes on after it.
+            return [*where, ("python", f"fsapps.embedded {app}")]
         targets = "|".join(f"{c}/{app}" for c in self.operator.controllers)
-        return [
-            ("set", f"fsapps_flow={self.flow.name}"),
-            ("set", f"fsapps_node={node.id}"),
-            ("set", "socket_resume=true"),
-            ("socket", f"{targets} async full"),
-        ]
+        return [*where, ("set", "socket_resume=true"), ("socket", f"{targets} async full")]
 
 
 def entry_actions(tenant: Tenant, operator: Operator, flow: str) -> list[Action]:

@@ -42,6 +42,9 @@ OPERATOR = {
                 "properties": {"engine": {"type": "string"}, "voice": {"type": "string"}}},
         "sounds": {"type": "string", "description": "where the prompts are deployed on the switch"},
         "gateways": {"type": "array", "items": {"type": "string"}},
+        "runtime": {"type": "string", "enum": ["esl", "embedded"],
+                    "description": "where logic nodes run: the controller over outbound ESL (default), "
+                                   "or inside FreeSWITCH through mod_python3"},
     },
 }  # fmt: skip
 

@@ -136,3 +136,19 @@ def test_prompt_text_survives_the_applications_argument_splitting(first: str, se
     args = ["1", "1", "3", "5000", "#", a, b, "fx_v", "^[12]$", "3000"]
     assert separate_string(r.args(args), " ", 11) == args
     assert "'" not in a[4:]  # straight apostrophes became typographic ones
+
+
+def test_embedded_runtime_runs_logic_nodes_in_mod_python3_instead_of_the_socket() -> None:
+    import dataclasses
+
+    project = check(EXAMPLES)
+    esl = render(project)["contexts/harbourbank.xml"]
+    embedded_project = dataclasses.replace(
+        project, operator=dataclasses.replace(project.operator, runtime="embedded")
+    )
+    embedded = render(embedded_project)["contexts/harbourbank.xml"]
+    handoffs = esl.count('application="socket"')
+    assert handoffs == embedded.count('application="python" data="fsapps.embedded flow"') > 0
+    assert 'application="socket"' not in embedded
+    # Everything else (the branch routes, the fallbacks) is the same dialplan.
+    assert esl.count("fsapps_branch") == embedded.count("fsapps_branch")
