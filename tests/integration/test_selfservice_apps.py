@@ -62,7 +62,7 @@ def run(bank, tenant: str, at: datetime, digits=(), **kw):
         real_apps=True,
         store=store,
         records=writer,
-        speed=50.0,
+        speed=20.0,
         **kw,
     )
 

@@ -105,10 +105,11 @@ def acme(store, tmp_path):
     writer.stop()
 
 
-def call(acme, root: Path, to: str, digits=(), **kw):
+def call(acme, root: Path, to: str, digits=(), speed: float = 10.0, **kw):
+    # Slow enough that a loaded machine's wall-clock latencies stay small in virtual time.
     store, writer = acme
     return simulate(root, "acme", to=to, at=AT, digits=list(digits), real_apps=True, store=store,
-                    records=writer, **kw)  # fmt: skip
+                    records=writer, speed=speed, **kw)  # fmt: skip
 
 
 def answers(store) -> list[tuple[str, int | None, str]]:
@@ -135,7 +136,7 @@ def test_survey_invalid_digit_is_asked_again_and_silence_is_stored_as_no_answer(
 def test_survey_caller_who_hangs_up_after_the_first_answer_still_counts(acme, tmp_path):
     store, _ = acme
     root = project(tmp_path)
-    trace = call(acme, root, "5000", ("2",), hangup_after=4)
+    trace = call(acme, root, "5000", ("2",), hangup_after=6)
     assert trace.hangup_cause == "NORMAL_CLEARING"
     assert answers(store)[0] == ("rate", 2, "survey")
     with store.tenant("acme") as t:
