@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import gevent.pool
+
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
@@ -62,6 +64,11 @@ class Controller:
             )
             context = AppContext(project, store=store, records=self.writer)
         self.context = context
+        # Usage records are written once the call is handed back (a database that is
+        # slow or down must not hold the caller); stop() waits for them.
+        self.record_writes = gevent.pool.Group()
+        if context.write_later is None:
+            context.write_later = lambda *records: self.record_writes.spawn(context.write, *records)
         install(context)
 
     def start(self) -> Controller:
@@ -100,6 +107,7 @@ class Controller:
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(self.settings.controller.shutdown_grace if grace is None else grace)
+        self.record_writes.join(timeout=10)
         if self.client is not None:
             self.client.stop()
         if self.writer is not None:

@@ -72,6 +72,9 @@ class AppContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     http_get: Callable[[str, dict[str, str], float], Any] = http_get_json
     db_timeout: float = 2.0
+    # Where a finished application's usage record goes: by default ``write``; the
+    # controller writes it after handing the call back, so the caller never waits on it.
+    write_later: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         self.tenants: dict[str, Tenant] = {t.id: t for t in self.project.tenants}

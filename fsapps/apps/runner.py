@@ -99,7 +99,7 @@ def _account(
         call_uuid=call_uuid or _variable(session, "uuid") or None,
     )
     try:
-        ctx.write(record)
+        (ctx.write_later or ctx.write)(record)
     except Exception:
         log.exception("usage record for call %s not written", record.call_uuid)
 

@@ -84,6 +84,7 @@ class Listener:
         self._down_notified = False
         self._writer: gevent.Greenlet | None = None
         self.commands_seen = 0
+        self.commands_at_connect = 0
         self.peer = ""
 
     # --- event subscription (event_handler, mod_event_socket.c:250) -----------
@@ -396,6 +397,9 @@ class Listener:
         return self._reply("-ERR invalid syntax")
 
     def _connect(self) -> None:
+        # What the controller had sent when it said connect: the call parks once
+        # it sends anything more (fsapps.sim.outbound), however late the channel wakes.
+        self.commands_at_connect = self.commands_seen
         self.connected.set()
         s = self.session
         if s is not None:

@@ -95,7 +95,7 @@ def run_socket_app(ch: Channel, data: str) -> None:
     # as it is in the recorded traces.
     ch.wait(float("inf"), lambda: listener.connected.is_set() or listener.finished.is_set())
     if listener.connected.is_set():
-        _brief(listener, listener.commands_seen)
+        _brief(listener, listener.commands_at_connect)
     if not ch.up:
         return
     from fsapps.sim.apps.calls import park_loop
