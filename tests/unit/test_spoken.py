@@ -1,0 +1,88 @@
+"""Values written out for TTS, and values escaped for FreeSWITCH's expansion: pure."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fsapps.apps.spoken import NotSayable, spoken
+from fsapps.esl.expand import literal, needs_expansion
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "language", "currency", "words"),
+    [
+        ("5230.75", "money", "en", "HKD", "5230 dollars and 75 cents"),
+        ("1.01", "money", "en", "USD", "1 dollar and 1 cent"),
+        ("12", "money", "en", "GBP", "12 pounds"),
+        ("-3.50", "money", "en", "EUR", "minus 3 euros and 50 cents"),
+        ("128.50", "money", "zh", "CNY", "128元5角"),
+        ("128.05", "money", "zh", "CNY", "128元5分"),
+        ("2026-12-05", "date", "en", "USD", "December 5, 2026"),
+        ("2026-12-05", "date", "zh", "CNY", "2026年12月5日"),
+        ("2026-12-05T10:00:00", "date", "en", "USD", "December 5, 2026"),
+        ("12345678", "digits", "en", "USD", "1 2 3 4 5 6 7 8"),
+        ("1,250.50", "number", "en", "USD", "1250.5"),
+        ("shipped", "text", "en", "USD", "shipped"),
+    ],
+)
+def test_values_in_words(value, kind, language, currency, words) -> None:
+    assert spoken(value, kind, language, currency) == words
+
+
+@pytest.mark.parametrize(("value", "kind"), [("soon", "date"), ("twelve", "money"), ("1", "colour")])
+def test_what_is_not_its_kind_is_refused(value, kind) -> None:
+    with pytest.raises(NotSayable):
+        spoken(value, kind)
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False))
+def test_money_in_words_keeps_the_amount(amount: Decimal) -> None:
+    en = spoken(str(amount), "money", "en", "USD")
+    units = re.match(r"(\d+) dollars?", en)
+    cents = re.search(r"(\d+) cents?$", en)
+    assert units is not None
+    assert int(units.group(1)) * 100 + (int(cents.group(1)) if cents else 0) == int(amount * 100)
+    zh = re.fullmatch(r"(\d+)元(?:(\d)角)?(?:(\d)分)?", spoken(str(amount), "money", "zh"))
+    assert zh is not None
+    assert int(zh.group(1)) * 100 + int(zh.group(2) or 0) * 10 + int(zh.group(3) or 0) == int(amount * 100)
+
+
+def expand(text: str) -> str:
+    """switch_channel_expand_variables reduced to what an escaped value meets: the
+    escapes, and any remaining ${...} marked (it would have run)."""
+    from fsapps.sim.channel import Channel
+
+    return Channel.expand(_Bare(), text)  # type: ignore[arg-type]
+
+
+class _Bare:
+    """Just enough of a channel for expand(): every variable and API is a marker."""
+
+    class switch:
+        globals: dict[str, str] = {}
+
+        @staticmethod
+        def api(cmd: str, args: str) -> str:
+            return "<API RAN>"
+
+    @staticmethod
+    def get_var(name: str) -> str:
+        return "<VAR>"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab ${}()\\'ns$")), max_size=30))
+def test_a_literal_value_comes_back_unchanged_from_expansion(value: str) -> None:
+    assert expand(literal(value)) == value
+    # ``set`` expands its argument, then base_set expands the value again.
+    assert expand(expand(literal(literal(value)))) == value
+
+
+def test_only_text_freeswitch_would_expand_is_escaped() -> None:
+    assert literal("$5 off") == "$5 off" and not needs_expansion("$5 off")
+    assert literal("${system(rm -rf /)}") == "\\${system(rm -rf /)}"
+    assert expand("${system(x)}") == "<API RAN>"
