@@ -51,7 +51,9 @@ def cdr_from_event(fields: Mapping[str, str]) -> Cdr | None:
         leg="b" if origin and origin != leg_uuid else "a",
         direction="outbound" if fields.get("Call-Direction") == "outbound" else "inbound",
         caller=fields.get("Caller-Caller-ID-Number"),
-        destination=fields.get("Caller-Destination-Number"),
+        # The number the caller dialled: the rendered flow transfers the call between
+        # internal extensions (fx__<flow>__<node>), which Caller-Destination-Number follows.
+        destination=fields.get("variable_fsapps_access_number") or fields.get("Caller-Destination-Number"),
         started_at=started,
         answered_at=_when(var("answer_uepoch")),
         ended_at=ended,

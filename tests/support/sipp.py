@@ -1,0 +1,73 @@
+"""sipp as the caller on the real switch: one call from a scenario template.
+
+The templates in tests/acceptance/sipp/ hold ``{name}`` placeholders (caller,
+timings, the digit recording) filled here; sipp's own keywords stay in [..].
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fsapps.testing.freeswitch import free_port
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "acceptance" / "sipp"
+DTMF = Path("/usr/share/sip-tester")
+HOW_TO_INSTALL = "no sipp: apt-get install sip-tester (./dev test does it when run as root)"
+
+
+def sipp_available() -> None:
+    if shutil.which("sipp") and (DTMF / "dtmf_2833_0.pcap").exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{HOW_TO_INSTALL}; CI must run the SIP scenarios")
+    pytest.skip(HOW_TO_INSTALL)
+
+
+def digit_pcap(digit: str) -> str:
+    name = {"*": "star", "#": "pound"}.get(digit, digit)
+    return str(DTMF / f"dtmf_2833_{name}.pcap")
+
+
+@dataclass
+class SippRun:
+    returncode: int
+    output: str
+
+    @property
+    def completed(self) -> bool:
+        """sipp's exit status 0: every call of the scenario ended successfully."""
+        return self.returncode == 0
+
+
+def place_call(scenario: str, port: int, service: str, *, timeout: float = 90.0, **fields: object) -> SippRun:
+    """One call to ``service`` at the switch's SIP ``port`` on loopback."""
+    text = (SCENARIOS / f"{scenario}.xml").read_text().format(**fields)
+    with tempfile.TemporaryDirectory(prefix="fsapps-sipp-") as d:
+        path = Path(d) / f"{scenario}.xml"
+        path.write_text(text)
+        argv = [
+            "sipp", f"127.0.0.1:{port}", "-sf", str(path), "-s", service, "-m", "1", "-l", "1",
+            "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+            "-mi", "127.0.0.1", "-mp", str(_rtp_port()),
+            "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
+        ]  # fmt: skip
+        proc = subprocess.run(argv, cwd=d, capture_output=True, text=True, timeout=timeout + 30)
+        errors = "".join(p.read_text(errors="replace") for p in Path(d).glob("*_errors.log"))
+        return SippRun(proc.returncode, proc.stdout[-2000:] + proc.stderr[-2000:] + errors[-3000:])
+
+
+def _rtp_port() -> int:
+    """An even UDP port with the next one free too (sipp's RTP, then RTCP)."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        if port % 2 == 0 and port < 65000:
+            return port
+    return 40000
