@@ -1,0 +1,266 @@
+"""The routing core: ``decide(snapshot, now) -> [decisions]``. Pure.
+
+One pass of mod_callcenter's dispatch (mod_callcenter.c:2779, every 100 ms
+there; here whenever something changes): members in score order
+(l.2781: ``now - joined_epoch + base_score``), each offered to the first
+eligible agent its queue's strategy orders (l.2614-2690), or to all of them
+for ring-all. Agent eligibility copies agents_callback (l.2302-2345): tier
+rules, tier state Ready or No Answer, agent state Waiting, past wrap-up,
+past ready_time (the reject/busy/no-answer delays), not On Break, no
+external call. fsapps adds skills (with relaxation as the member waits),
+priority classes with aging, the caller's own account manager first
+(sticky), and private queues.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fsapps.acd.model import (
+    Agent,
+    AgentState,
+    AgentStatus,
+    Member,
+    MemberState,
+    Queue,
+    Snapshot,
+    Tier,
+    TierState,
+)
+
+# The statuses the dispatch query selects (l.2664); On Break is then skipped (l.2331).
+LISTED = (AgentStatus.AVAILABLE, AgentStatus.ON_BREAK, AgentStatus.AVAILABLE_ON_DEMAND)
+STAFFED = (AgentStatus.AVAILABLE, AgentStatus.AVAILABLE_ON_DEMAND)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Ring ``agents`` (several: ring-all, or the next of ring-progressively) for ``member``."""
+
+    member: str
+    queue: str
+    agents: tuple[str, ...]
+    ring_timeout: int
+
+
+@dataclass(frozen=True)
+class Announce:
+    member: str
+    queue: str
+    position: int
+    estimated_wait: int  # seconds
+
+
+@dataclass(frozen=True)
+class Exit:
+    """The member leaves the queue: the flow's ``timeout`` branch (overflow, voicemail, callback)."""
+
+    member: str
+    queue: str
+    reason: str  # max-wait-time | max-wait-time-with-no-agent
+
+
+@dataclass(frozen=True)
+class Discard:
+    """An abandoned member past discard-abandoned-after: their place is gone."""
+
+    member: str
+    queue: str
+
+
+Decision = Offer | Announce | Exit | Discard
+
+
+def score(member: Member, queue: Queue, now: float) -> float:
+    """mod_callcenter's member score plus fsapps' priority head start."""
+    s = queue.settings
+    value = now - member.joined_epoch + member.base_score + member.priority * s.priority_aging
+    if s.time_base_score == "system" and member.system_epoch:
+        value += member.joined_epoch - member.system_epoch  # l.3077: time in the switch counts too
+    return value
+
+
+def required_level(level: int, waited: float, relax: Iterable[tuple[int, int]]) -> int:
+    drop = max((d for after, d in relax if waited >= after), default=0)
+    return max(1, level - drop)
+
+
+def qualified(agent: Agent, member: Member, queue: Queue, now: float) -> bool:
+    waited = now - member.joined_epoch
+    return all(
+        agent.skills.get(skill, 0) >= required_level(level, waited, queue.settings.skill_relax)
+        for skill, level in member.skills.items()
+    )
+
+
+def proficiency(agent: Agent, member: Member) -> int:
+    return sum(agent.skills.get(skill, 0) for skill in member.skills)
+
+
+def ordered(
+    tiers: list[tuple[Tier, Agent]], queue: Queue, member: Member, snap: Snapshot, rng: random.Random
+) -> list[tuple[Tier, Agent]]:
+    """The queue's agents in its strategy's order (the ORDER BY of l.2614-2690)."""
+    strategy = queue.settings.strategy
+    if strategy == "top-down":
+        position, level = member.last_tier
+        first = [x for x in tiers if x[0].position > position and x[0].level == level]
+        rest = [x for x in tiers if x[0].level > level]
+        key = lambda x: (x[0].level, x[0].position, x[1].last_offered_call)  # noqa: E731
+        return sorted(first, key=key) + sorted(rest, key=key)
+    if strategy == "round-robin":
+        last = snap.last_offered_tier.get(queue.name)
+        first = [x for x in tiers if last and x[0].position > last[1] and x[0].level == last[0]]
+        key = lambda x: (x[0].level, x[0].position, x[1].last_offered_call)  # noqa: E731
+        return sorted(first, key=key) + sorted(tiers, key=key)
+    if strategy == "random":
+        shuffled = list(tiers)
+        rng.shuffle(shuffled)
+        return sorted(shuffled, key=lambda x: x[0].level)
+    keys = {
+        "longest-idle-agent": lambda x: (x[0].level, x[1].last_bridge_end, x[0].position),
+        "agent-with-least-talk-time": lambda x: (x[0].level, x[1].talk_time, x[0].position),
+        "agent-with-fewest-calls": lambda x: (x[0].level, x[1].calls_answered, x[0].position),
+        "ring-all": lambda x: (x[0].level, x[0].position),
+        "ring-progressively": lambda x: (x[0].level, x[0].position),
+        "skills-based": lambda x: (
+            x[0].level,
+            -proficiency(x[1], member),
+            x[1].last_bridge_end,
+            x[0].position,
+        ),
+    }
+    # sequentially-by-agent-order, and any unknown name (l.2680: the fallback order)
+    default = lambda x: (x[0].level, x[0].position, x[1].last_offered_call)  # noqa: E731
+    return sorted(tiers, key=keys.get(strategy, default))
+
+
+def eligible(agent: Agent, tier: Tier, queue: Queue, now: float) -> bool:
+    """agents_callback's checks (l.2322-2345)."""
+    s = queue.settings
+    return (
+        tier.state in (TierState.READY, TierState.NO_ANSWER)
+        and agent.state == AgentState.WAITING
+        and agent.last_bridge_end < now - agent.wrap_up_time
+        and agent.ready_time <= now
+        and agent.status != AgentStatus.ON_BREAK
+        and not (s.skip_agents_with_external_calls and agent.external_calls_count > 0)
+    )
+
+
+def candidates(
+    member: Member, queue: Queue, snap: Snapshot, now: float, taken: set[str], rng: random.Random
+) -> list[str]:
+    s = queue.settings
+    listed = [
+        (t, snap.agents[t.agent])
+        for t in snap.tiers
+        if t.queue == queue.name and t.agent in snap.agents and snap.agents[t.agent].status in LISTED
+    ]
+    waited = now - member.joined_epoch
+    out: list[str] = []
+    tier, tier_agents = 0, 0
+    for t, agent in ordered(listed, queue, member, snap, rng):
+        if s.tier_rules_apply and t.level > tier:
+            # l.2302: may the member move on to this tier yet?
+            if s.tier_rule_no_agent_no_wait and tier_agents == 0:
+                tier = t.level
+            elif waited >= (t.level * s.tier_rule_wait_second if s.tier_rule_wait_multiply_level
+                            else s.tier_rule_wait_second):  # fmt: skip
+                tier, tier_agents = t.level, 0
+            else:
+                break
+        tier_agents += 1
+        if agent.id in taken or agent.id in member.ringing or agent.id in out:
+            continue
+        if not eligible(agent, t, queue, now) or not qualified(agent, member, queue, now):
+            continue
+        out.append(agent.id)
+    if member.private_agent is not None:
+        return [a for a in out if a == member.private_agent]
+    if member.owner_agent is not None:
+        if waited < s.sticky_seconds:
+            return [a for a in out if a == member.owner_agent]
+        if member.owner_agent in out:
+            out.remove(member.owner_agent)
+            out.insert(0, member.owner_agent)
+    return out
+
+
+def _no_agent_exit(member: Member, queue: Queue, snap: Snapshot, now: float) -> bool:
+    """max-wait-time-with-no-agent (l.2888): the queue has had nobody logged in for
+    that long; a member who joined since also gets time_reached more seconds."""
+    s = queue.settings
+    since = snap.no_agent_since.get(queue.name)
+    if not s.max_wait_time_with_no_agent or since is None or now - since < s.max_wait_time_with_no_agent:
+        return False
+    if member.joined_epoch <= since:
+        return True
+    return (
+        now - member.joined_epoch
+        >= s.max_wait_time_with_no_agent_time_reached + s.max_wait_time_with_no_agent
+    )
+
+
+def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
+    rng = random.Random(seed)
+    out: list[Decision] = []
+    taken = {a.id for a in snap.agents.values() if a.state != AgentState.WAITING}
+    for m in snap.members:
+        taken.update(m.ringing)
+    for m in snap.members:
+        q = snap.queues.get(m.queue)
+        if (
+            q
+            and m.state == MemberState.ABANDONED
+            and now - m.abandoned_epoch >= q.settings.discard_abandoned_after
+        ):
+            out.append(Discard(m.uuid, m.queue))
+    live = [
+        m
+        for m in snap.members
+        if m.queue in snap.queues and m.state in (MemberState.WAITING, MemberState.TRYING)
+    ]
+    live.sort(key=lambda m: (-score(m, snap.queues[m.queue], now), m.joined_epoch, m.uuid))
+    positions: dict[str, int] = {}
+    for m in live:
+        q = snap.queues[m.queue]
+        s = q.settings
+        position = positions[m.queue] = positions.get(m.queue, 0) + 1
+        if s.max_wait_time and now - m.joined_epoch >= s.max_wait_time:
+            out.append(Exit(m.uuid, m.queue, "max-wait-time"))
+            continue
+        if _no_agent_exit(m, q, snap, now):
+            out.append(Exit(m.uuid, m.queue, "max-wait-time-with-no-agent"))
+            continue
+        progressive = s.strategy == "ring-progressively"
+        if m.state == MemberState.TRYING and not progressive:
+            continue
+        if (
+            m.state == MemberState.WAITING
+            and s.announce_frequency
+            and now - m.last_announce >= s.announce_frequency
+        ):
+            out.append(Announce(m.uuid, m.queue, position, estimated_wait(position, q, snap)))
+        if m.state == MemberState.TRYING and now < m.last_originated + s.ring_progressively_delay:
+            continue  # l.2700: the next agent joins the ringing after the delay
+        found = candidates(m, q, snap, now, taken, rng)
+        chosen = tuple(found) if s.strategy == "ring-all" else tuple(found[:1])
+        if chosen:
+            out.append(Offer(m.uuid, m.queue, chosen, s.ring_timeout))
+            taken.update(chosen)
+    return out
+
+
+def estimated_wait(position: int, queue: Queue, snap: Snapshot) -> int:
+    """Position times the recent handle time, shared by the agents staffing the queue."""
+    staffed = sum(
+        1
+        for t in snap.tiers
+        if t.queue == queue.name and t.agent in snap.agents and snap.agents[t.agent].status in STAFFED
+    )
+    handle = snap.handle_time.get(queue.name, 180.0)
+    return math.ceil(position * handle / max(staffed, 1))
