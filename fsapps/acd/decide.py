@@ -26,6 +26,7 @@ from fsapps.acd.model import (
     Member,
     MemberState,
     Queue,
+    QueueSettings,
     Snapshot,
     Tier,
     TierState,
@@ -151,19 +152,42 @@ def eligible(agent: Agent, tier: Tier, queue: Queue, now: float) -> bool:
     )
 
 
+def listed_by_queue(snap: Snapshot) -> dict[str, list[tuple[Tier, Agent]]]:
+    """Each queue's tiers with their agents in a status the dispatch query selects."""
+    out: dict[str, list[tuple[Tier, Agent]]] = {}
+    for t in snap.tiers:
+        agent = snap.agents.get(t.agent)
+        if agent is not None and agent.status in LISTED:
+            out.setdefault(t.queue, []).append((t, agent))
+    return out
+
+
 def candidates(
-    member: Member, queue: Queue, snap: Snapshot, now: float, taken: set[str], rng: random.Random
+    member: Member,
+    queue: Queue,
+    snap: Snapshot,
+    now: float,
+    taken: set[str],
+    rng: random.Random,
+    listed: list[tuple[Tier, Agent]] | None = None,
+    orders: dict[object, list[tuple[Tier, Agent]]] | None = None,
 ) -> list[str]:
     s = queue.settings
-    listed = [
-        (t, snap.agents[t.agent])
-        for t in snap.tiers
-        if t.queue == queue.name and t.agent in snap.agents and snap.agents[t.agent].status in LISTED
-    ]
+    if listed is None:
+        listed = listed_by_queue(snap).get(queue.name, [])
+    # The strategy's order depends on the queue, and for some strategies on the member's
+    # skills or last tier: one sort per distinct key per pass, not one per member.
+    key: object = (queue.name, s.strategy, tuple(sorted(member.skills.items())), member.last_tier)
+    if s.strategy == "random" or orders is None:
+        agents_in_order = ordered(listed, queue, member, snap, rng)
+    else:
+        if key not in orders:
+            orders[key] = ordered(listed, queue, member, snap, rng)
+        agents_in_order = orders[key]
     waited = now - member.joined_epoch
     out: list[str] = []
     tier, tier_agents = 0, 0
-    for t, agent in ordered(listed, queue, member, snap, rng):
+    for t, agent in agents_in_order:
         if s.tier_rules_apply and t.level > tier:
             # l.2302: may the member move on to this tier yet?
             if s.tier_rule_no_agent_no_wait and tier_agents == 0:
@@ -188,6 +212,12 @@ def candidates(
             out.remove(member.owner_agent)
             out.insert(0, member.owner_agent)
     return out
+
+
+def _unconstrained(member: Member, s: QueueSettings) -> bool:
+    """A member whose candidates are every eligible agent of the queue."""
+    return not (member.skills or member.private_agent or member.owner_agent or s.tier_rules_apply
+                or member.state != MemberState.WAITING or s.strategy == "top-down")  # fmt: skip
 
 
 def _no_agent_exit(member: Member, queue: Queue, snap: Snapshot, now: float) -> bool:
@@ -226,6 +256,11 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
     ]
     live.sort(key=lambda m: (-score(m, snap.queues[m.queue], now), m.joined_epoch, m.uuid))
     positions: dict[str, int] = {}
+    listed = listed_by_queue(snap)
+    orders: dict[object, list[tuple[Tier, Agent]]] = {}
+    # Queues where a member with no constraints found nobody: members after them
+    # (lower scores, same or narrower choice) find nobody either in this pass.
+    exhausted: set[str] = set()
     for m in live:
         q = snap.queues[m.queue]
         s = q.settings
@@ -244,10 +279,16 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
             and s.announce_frequency
             and now - m.last_announce >= s.announce_frequency
         ):
-            out.append(Announce(m.uuid, m.queue, position, estimated_wait(position, q, snap)))
+            staffed = sum(1 for _, a in listed.get(m.queue, []) if a.status in STAFFED)
+            wait = estimated_wait(position, snap.handle_time.get(m.queue, 180.0), staffed)
+            out.append(Announce(m.uuid, m.queue, position, wait))
         if m.state == MemberState.TRYING and now < m.last_originated + s.ring_progressively_delay:
             continue  # l.2700: the next agent joins the ringing after the delay
-        found = candidates(m, q, snap, now, taken, rng)
+        if m.queue in exhausted:
+            continue
+        found = candidates(m, q, snap, now, taken, rng, listed.get(m.queue, []), orders)
+        if not found and _unconstrained(m, s):
+            exhausted.add(m.queue)
         chosen = tuple(found) if s.strategy == "ring-all" else tuple(found[:1])
         if chosen:
             out.append(Offer(m.uuid, m.queue, chosen, s.ring_timeout))
@@ -255,12 +296,6 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
     return out
 
 
-def estimated_wait(position: int, queue: Queue, snap: Snapshot) -> int:
+def estimated_wait(position: int, handle_time: float, staffed: int) -> int:
     """Position times the recent handle time, shared by the agents staffing the queue."""
-    staffed = sum(
-        1
-        for t in snap.tiers
-        if t.queue == queue.name and t.agent in snap.agents and snap.agents[t.agent].status in STAFFED
-    )
-    handle = snap.handle_time.get(queue.name, 180.0)
-    return math.ceil(position * handle / max(staffed, 1))
+    return math.ceil(position * handle_time / max(staffed, 1))
