@@ -1,0 +1,129 @@
+"""ACD state in PostgreSQL: two controllers (two connection pools) deciding on
+the same snapshot and racing to reserve agents never offer one agent two
+calls, nor one caller to two agents."""
+
+from __future__ import annotations
+
+import uuid
+
+import gevent
+import gevent.pool
+
+from fsapps.acd.agent_events import answered, call_ended, offer_failed
+from fsapps.acd.decide import Offer, decide
+from fsapps.acd.model import Agent, AgentStatus, Member, Queue, QueueSettings, Snapshot, Tier
+from fsapps.store import acd
+from fsapps.store.db import Store
+from fsapps.store.records import Tenant
+
+NOW = 2_000_000_000.0
+
+
+def setup_agents(store: Store, n: int) -> list[str]:
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        for i in range(n):
+            op.conn.execute("INSERT INTO agents (id, name) VALUES (%s, %s)", (f"a{i}", f"Agent {i}"))
+            acd.ensure_agent(op.conn, f"a{i}", wrap_up_time=0)
+            acd.set_status(op.conn, f"a{i}", AgentStatus.AVAILABLE, NOW)
+    return [f"a{i}" for i in range(n)]
+
+
+def snapshot(store: Store, members: list[str], round_no: int) -> Snapshot:
+    with store.operator() as op:
+        rows = op._all("SELECT agent_id, status, state, last_bridge_end FROM agent_state")
+    agents = {
+        r["agent_id"]: Agent(r["agent_id"], r["status"], r["state"], last_bridge_end=r["last_bridge_end"])
+        for r in rows
+    }
+    q = Queue("sales", "acme", QueueSettings(strategy="longest-idle-agent"))
+    return Snapshot(
+        {"sales": q}, agents, tuple(Tier("sales", a) for a in agents),
+        tuple(Member(m, "sales", NOW - i) for i, m in enumerate(members)),
+    )  # fmt: skip
+
+
+def test_two_controllers_never_offer_one_agent_two_calls(db_dsn) -> None:
+    stores = [Store(db_dsn, max_size=10).open(), Store(db_dsn, max_size=10).open()]
+    try:
+        agents = setup_agents(stores[0], 12)
+        wins: list[tuple[int, str, str]] = []  # (round, agent, member)
+        for round_no in range(30):
+            members = [str(uuid.uuid4()) for _ in range(20)]
+            with stores[0].operator() as op:
+                for i, m in enumerate(members):
+                    op.conn.execute(
+                        "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch) VALUES (%s, 'acme', 'sales', %s)",
+                        (m, NOW - i),
+                    )
+            snap = snapshot(stores[0], members, round_no)
+            # Each controller decides alone, with a different seed and member order: the offers collide.
+            plans = [decide(snap, NOW, seed=0), list(reversed(decide(snap, NOW, seed=1)))]
+
+            def apply(store: Store, offer: Offer, name: str, round_no: int = round_no) -> None:
+                with store.operator() as op:
+                    if not acd.claim_member(op.conn, offer.member, offer.agents[0], name):
+                        return
+                    if acd.reserve(op.conn, offer.agents[0], offer.member, name, NOW):
+                        wins.append((round_no, offer.agents[0], offer.member))
+                    else:
+                        op.conn.execute(
+                            "UPDATE queue_members SET state = 'Waiting' WHERE uuid = %s", (offer.member,)
+                        )
+
+            pool = gevent.pool.Pool(40)
+            for (store, plan), name in zip(zip(stores, plans, strict=True), ("c1", "c2"), strict=True):
+                for d in plan:
+                    if isinstance(d, Offer):
+                        pool.spawn(apply, store, d, name)
+                        pool.spawn(apply, store, d, name)  # and each controller retries its own offer
+            pool.join(raise_error=True)
+            this_round = [(a, m) for r, a, m in wins if r == round_no]
+            assert len({a for a, _ in this_round}) == len(this_round), this_round
+            assert len({m for _, m in this_round}) == len(this_round), this_round
+            assert len(this_round) == len(agents)  # every free agent got exactly one caller
+            with stores[0].operator() as op:
+                rows = op._all(
+                    "SELECT agent_id, offered_member::text AS m FROM agent_state WHERE state = 'Receiving'"
+                )
+                assert {(r["agent_id"], r["m"]) for r in rows} == set(this_round)
+                # End the calls: the agents are Waiting again for the next round.
+                for agent, member in this_round:
+                    a = Agent(agent, AgentStatus.AVAILABLE)
+                    done = call_ended(answered(a, NOW), NOW + 1)
+                    assert acd.release(
+                        op.conn, agent, member, {"state": done.state, "last_bridge_end": NOW - 10}
+                    )
+                op.conn.execute("DELETE FROM queue_members")
+        assert len(wins) == 30 * 12
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_release_only_touches_the_agent_still_on_that_offer(db_dsn) -> None:
+    store = Store(db_dsn).open()
+    try:
+        setup_agents(store, 1)
+        with store.operator() as op:
+            assert acd.reserve(op.conn, "a0", "00000000-0000-0000-0000-000000000001", "c1", NOW)
+            assert not acd.reserve(op.conn, "a0", "00000000-0000-0000-0000-000000000002", "c2", NOW)
+            failed = offer_failed(
+                Agent("a0", AgentStatus.AVAILABLE, no_answer_delay_time=15), "NO_ANSWER", QueueSettings(), NOW
+            )
+            fields = {
+                "state": failed.state,
+                "ready_time": failed.ready_time,
+                "no_answer_count": failed.no_answer_count,
+            }
+            assert not acd.release(op.conn, "a0", "00000000-0000-0000-0000-000000000002", fields)
+            assert acd.release(op.conn, "a0", "00000000-0000-0000-0000-000000000001", fields)
+            row = op._one("SELECT state, ready_time, no_answer_count, offered_member FROM agent_state")
+        assert row == {
+            "state": "Waiting",
+            "ready_time": NOW + 15,
+            "no_answer_count": 1,
+            "offered_member": None,
+        }
+    finally:
+        store.close()
