@@ -348,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_selfservice_parsers(sub)
 
+    from fsapps.acd.commands import add_parsers as add_agent_parsers
+
+    add_agent_parsers(sub)
+
     b = sub.add_parser("bill", help="a tenant's monthly statement (CSV and JSON)")
     b.add_argument("--tenant", required=True)
     b.add_argument("--month", required=True, help="YYYY-MM, in the tenant's timezone")

@@ -59,3 +59,18 @@ def test_outage_post_list_end(acme, store) -> None:
     bad = acme("outage", "post", "--tenant", "acme", "--area", "north", "--message", "x",
                "--start", "2026-11-23T10:00", "--until", "2026-11-23T09:00")  # fmt: skip
     assert bad[0] == 2 and "must end after it starts" in bad[1]
+
+
+def test_agents_added_shared_and_their_status_set_by_a_supervisor(acme, store) -> None:
+    assert acme("agent", "add", "1001", "--name", "Ada", "--tenant", "acme", "--tenant", "other:3",
+                "--contact", "user/1001@acme.example", "--wrap-up-time", "10")[0] == 0  # fmt: skip
+    assert acme("agent", "list")[1] == "1001\tLogged Out\tWaiting\tacme,other\n"
+    assert acme("agent", "status", "1001", "break", "--reason", "lunch")[0] == 0
+    assert acme("agent", "list")[1] == "1001\tOn Break (lunch)\tWaiting\tacme,other\n"
+    assert acme("agent", "status", "1001", "available")[0] == 0
+    with store.operator() as op:
+        row = op._one("SELECT status, wrap_up_time FROM agent_state WHERE agent_id = '1001'")
+        weights = op._all("SELECT tenant_id, weight FROM agent_tenants ORDER BY tenant_id")
+    assert row == {"status": "Available", "wrap_up_time": 10}
+    assert weights == [{"tenant_id": "acme", "weight": 1}, {"tenant_id": "other", "weight": 3}]
+    assert acme("agent", "status", "nobody", "available")[0] == 2  # unknown agent: one line, no traceback
