@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,10 @@ from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, current
 from fsapps.apps.runner import run_application
+from fsapps.esl.expand import VARIABLE_REF
 from fsapps.esl.server import CallerHungUp
 
 log = logging.getLogger("fsapps.embedded")
-_REF = re.compile(r"\$\{([^{}]+)\}")
 
 
 class EmbeddedSession:
@@ -81,7 +80,7 @@ class EmbeddedSession:
         does): fill in a sound path's ${name} here; TTS text stays as written."""
         if path.startswith("say:") or "${" not in path:
             return path
-        return _REF.sub(lambda m: self._s.getVariable(m.group(1)) or "", path)
+        return VARIABLE_REF.sub(lambda m: self._s.getVariable(m.group(1)) or "", path)
 
     def streamFile(self, path: str, sample_count: int = 0) -> None:
         self._live()

@@ -5,14 +5,13 @@ spoken by TTS; ``missing`` when a value is empty or not what it claims."""
 from __future__ import annotations
 
 import logging
-import re
 
 from fsapps.apps.node import NodeCall
 from fsapps.apps.registry import node_application
 from fsapps.apps.spoken import NotSayable, spoken
+from fsapps.esl.expand import VARIABLE_REF
 
 log = logging.getLogger("fsapps.apps")
-_REF = re.compile(r"\$\{([^{}]+)\}")
 
 
 @node_application("readback")
@@ -23,7 +22,7 @@ def readback(call: NodeCall) -> str | None:
             parts.append(call.prompt(item["prompt"]))
             continue
         # Only plain ${name} references, read here: a looked-up value is never expanded.
-        value = _REF.sub(lambda m: call.var(m.group(1)), item["value"])
+        value = VARIABLE_REF.sub(lambda m: call.var(m.group(1)), item["value"])
         if not value.strip():
             return "missing"
         try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 _VAR = re.compile(r"\$\\*\{")
+# A plain ``${name}`` reference, for the places that fill one in themselves.
+VARIABLE_REF = re.compile(r"\$\{([^{}]+)\}")
 _ESCAPED = re.compile(r"\\[\\nst']")
 
 

@@ -3,6 +3,7 @@ the invariants every decision must keep (hypothesis)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -287,7 +288,7 @@ def test_priority_order_holds_each_offer_goes_to_the_best_scored_member_who_coul
                 continue
             if score(other, q, NOW) > score(m, q, NOW):
                 # the better member was considered first: none of these agents suited them
-                free = candidates(other, q, s, NOW, set(), __import__("random").Random(seed))
+                free = candidates(other, q, s, NOW, set(), random.Random(seed))
                 assert not set(offer.agents) & set(free) or q.settings.strategy in ("random", "ring-all"), (
                     other.uuid,
                     member,
