@@ -85,6 +85,7 @@ class QueueSettings:
     sticky_seconds: int = 0
     ring_timeout: int = 20  # fsapps: seconds an offer rings before it counts as no answer
     service_level_seconds: int = 20  # fsapps: answered within this counts toward the service level
+    callback_key: str = ""  # fsapps: the caller presses it to be called back, keeping their place
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
+from fsapps.acd.config import PROMPT_SETTINGS
+from fsapps.flows import yamlsrc
 from fsapps.flows.load import load_project
 from fsapps.flows.model import Flow, Problem, Project, Tenant
 from fsapps.flows.nodes import NODE_TYPES
@@ -54,6 +56,13 @@ def check_tenant(tenant: Tenant, project: Project, sounds: Path) -> list[Problem
         if path is not None and not (path.parent / "8000" / path.name).is_file() and not path.is_file():
             want = path.parent / "8000" / path.name
             out.append(Problem(prompt.where, f"prompt file {prompt.file!r} not found (expected {want})"))
+    for queue in tenant.queues.values():
+        for key in PROMPT_SETTINGS:
+            name = queue.data.get(key) if isinstance(queue.data, dict) else None
+            if isinstance(name, str) and name not in tenant.prompts:
+                hint = ", ".join(sorted(tenant.prompts)) or "no prompts are defined"
+                where = yamlsrc.at(queue.data, key, queue.where)
+                out.append(Problem(where, f"{key} names unknown prompt {name!r} (expected one of: {hint})"))
     for flow in tenant.flows.values():
         out += check_flow(flow, tenant, project)
     return out

@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from fsapps.acd.config import queue_schema
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes import NODE_TYPES
 from fsapps.flows.yamlsrc import Where, YList, YMap
@@ -110,7 +111,7 @@ TENANT = {
         "queues": {
             "type": "object",
             "propertyNames": {"pattern": NAME},
-            "additionalProperties": {"type": "object"},
+            "additionalProperties": queue_schema(),
         },
     },
 }
