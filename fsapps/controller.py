@@ -14,6 +14,7 @@ from typing import Any
 
 import gevent.pool
 
+from fsapps.acd.dispatch import Dispatcher
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
@@ -70,6 +71,11 @@ class Controller:
         if context.write_later is None:
             context.write_later = lambda *records: self.record_writes.spawn(context.write, *records)
         install(context)
+        self.dispatcher: Dispatcher | None = None
+        if store is not None and context.acd is None:
+            ctx = context
+            self.dispatcher = Dispatcher(store, lambda: ctx.project, lambda: ctx.now().timestamp())
+            context.acd = self.dispatcher
 
     def start(self) -> Controller:
         self.server.start()
@@ -77,6 +83,8 @@ class Controller:
             self.writer.start()
         if self.client is not None:
             self.client.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         return self
 
     def handle(self, call: OutboundCall) -> None:
@@ -108,6 +116,8 @@ class Controller:
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(self.settings.controller.shutdown_grace if grace is None else grace)
         self.record_writes.join(timeout=10)
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self.client is not None:
             self.client.stop()
         if self.writer is not None:

@@ -70,7 +70,8 @@ def queue_schema() -> dict[str, Any]:
     props = {f.name.replace("_", "-"): _setting_schema(f) for f in dataclasses.fields(QueueSettings)}
     props["tiers"] = {
         "type": "array",
-        "description": "the agents serving the queue (mod_callcenter's tiers): an agent id, or one with level and position",
+        "description": "the agents serving the queue (mod_callcenter's tiers):"
+        " an agent id, or one with level and position",
         "items": {
             "oneOf": [
                 {"type": "string", "minLength": 1},

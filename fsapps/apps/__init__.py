@@ -7,6 +7,7 @@ from fsapps.apps import (  # noqa: F401  (registration)
     flow,
     lookup,
     outage_notice,
+    queue,
     readback,
     survey,
     welcome,

@@ -75,6 +75,7 @@ class AppContext:
     # Where a finished application's usage record goes: by default ``write``; the
     # controller writes it after handing the call back, so the caller never waits on it.
     write_later: Callable[..., Any] | None = None
+    acd: Any = None  # the controller's ACD dispatcher (fsapps.acd.dispatch), when it has a database
 
     def __post_init__(self) -> None:
         self.tenants: dict[str, Tenant] = {t.id: t for t in self.project.tenants}
@@ -90,6 +91,10 @@ class AppContext:
         if tenant is None or f is None or n is None:
             return None
         return tenant, f, n
+
+    def write_soon(self, *records: Any) -> None:
+        """Records the caller must not wait for (the controller writes them in the background)."""
+        (self.write_later or self.write)(*records)
 
     def write(self, *records: Any) -> None:
         if self.records is None:

@@ -49,6 +49,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.hangup_cause: str | None = None
         self.variables: dict[str, str] = {}
         self.hungup = gevent.event.Event()
+        # Called with CHANNEL_BRIDGE / CHANNEL_UNBRIDGE (the ACD marks the agent answered).
+        self.bridge_watchers: list[Callable[[codec.Event], None]] = []
         # The switch's clock (Event-Date-Timestamp, µs): when the call was handed
         # over and the latest moment heard of, so durations agree with its CDRs.
         self.connected_us = 0
@@ -153,6 +155,11 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         elif name == "DTMF":
             self.dtmf.put(event.get("DTMF-Digit") or "")
 
+    def on_bridge(self, event: codec.Event) -> None:
+        self.on_event(event)
+        for watcher in list(self.bridge_watchers):
+            watcher(event)
+
     def on_hangup(self, event: codec.Event) -> None:
         self.hangup_cause = event.get("Hangup-Cause") or "NORMAL_CLEARING"
         self._outbound_connected = False
@@ -174,6 +181,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         for name in ("CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):
             self.register_handle(name, self.on_event)
         self.register_handle("CHANNEL_HANGUP", self.on_hangup)
+        for name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
+            self.register_handle(name, self.on_bridge)
         self.register_handle("DISCONNECT", self.on_disconnect)
         self.register_handle("DISCONNECTED", lambda _: self.on_disconnect(None))
 
@@ -185,6 +194,17 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         Raises CallerHungUp if the call is already over, or the socket goes away
         before the application completes.
         """
+        app_uuid, waiter = self.execute_async(app, arg)
+        try:
+            return waiter.get(timeout=timeout)
+        except gevent.Timeout as exc:
+            raise CommandTimeout(f"{app} did not complete in {timeout}s") from exc
+        finally:
+            self._pending.pop(app_uuid, None)
+
+    def execute_async(self, app: str, arg: str | None = None) -> tuple[str, AsyncResult]:
+        """Start an application; its CHANNEL_EXECUTE_COMPLETE (or CallerHungUp) arrives
+        in the returned AsyncResult. Hold music runs this way while the caller waits."""
         if not self.ready:
             raise CallerHungUp(self.hangup_cause or "not connected")
         app_uuid = str(uuidlib.uuid4())
@@ -197,13 +217,10 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         )
         try:
             self._ok(self.send(raw))
-            return waiter.get(timeout=timeout)
-        except gevent.Timeout as exc:
-            raise CommandTimeout(f"{app} did not complete in {timeout}s") from exc
         except ConnectionLost as exc:
-            raise CallerHungUp(str(exc)) from exc
-        finally:
             self._pending.pop(app_uuid, None)
+            raise CallerHungUp(str(exc)) from exc
+        return app_uuid, waiter
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         if not self.ready:

@@ -58,11 +58,11 @@ def check_tenant(tenant: Tenant, project: Project, sounds: Path) -> list[Problem
             out.append(Problem(prompt.where, f"prompt file {prompt.file!r} not found (expected {want})"))
     for queue in tenant.queues.values():
         for key in PROMPT_SETTINGS:
-            name = queue.data.get(key) if isinstance(queue.data, dict) else None
-            if isinstance(name, str) and name not in tenant.prompts:
+            value = queue.data.get(key) if isinstance(queue.data, dict) else None
+            if isinstance(value, str) and value not in tenant.prompts:
                 hint = ", ".join(sorted(tenant.prompts)) or "no prompts are defined"
                 where = yamlsrc.at(queue.data, key, queue.where)
-                out.append(Problem(where, f"{key} names unknown prompt {name!r} (expected one of: {hint})"))
+                out.append(Problem(where, f"{key} names unknown prompt {value!r} (expected one of: {hint})"))
     for flow in tenant.flows.values():
         out += check_flow(flow, tenant, project)
     return out

@@ -255,6 +255,9 @@ class Channel:
         value = self.variables.get(name)
         if value is None:
             value = self._builtin_var(name)
+        if value is None:
+            # switch_channel_get_variable_dup (switch_channel.c): then the global variables.
+            value = self.switch.globals.get(name)
         return value
 
     def _builtin_var(self, name: str) -> str | None:

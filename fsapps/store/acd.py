@@ -10,12 +10,14 @@ after the wait).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from fsapps.acd.model import AgentState
+from fsapps.acd.model import Agent, AgentState, Member
 
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
@@ -45,6 +47,7 @@ def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[s
         sql.SQL(", ").join(assignments)
     )
     cur = conn.execute(query, (*[fields[k] for k in sets], agent_id, member))
+    notify(conn)
     return cur.rowcount == 1
 
 
@@ -53,6 +56,7 @@ def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float,
         "UPDATE agent_state SET status = %s, break_reason = %s, last_status_change = %s WHERE agent_id = %s",
         (status, reason, now, agent_id),
     )
+    notify(conn)
     return cur.rowcount == 1
 
 
@@ -74,3 +78,139 @@ def claim_member(conn: psycopg.Connection, member: str, agent_id: str, controlle
         (agent_id, controller, member),
     )
     return cur.rowcount == 1
+
+
+# --- members: callers waiting in queues ---------------------------------------------
+
+CHANNEL = "fsapps_acd"  # NOTIFY channel: something changed that may make an offer possible
+
+
+def notify(conn: psycopg.Connection, what: str = "") -> None:
+    """Wake every controller's dispatcher when this transaction commits."""
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, what))
+
+
+def join_member(
+    conn: psycopg.Connection,
+    m: Member,
+    tenant_id: str,
+    queue: str,
+    controller: str,
+    cid_number: str,
+    cid_name: str,
+    now: float,
+    resume_within: float = 0,
+) -> tuple[float, str]:
+    """Put the caller in the queue, or back in it. Returns (joined_epoch, state before):
+    a caller another controller was serving keeps their row (state before Waiting,
+    Trying or Answered); with ``resume_within``, one who abandoned that recently from the
+    same number gets their old place back (abandoned-resume-allowed)."""
+    joined = m.joined_epoch
+    if resume_within > 0 and cid_number:
+        row = conn.execute(
+            "DELETE FROM queue_members WHERE uuid = (SELECT uuid FROM queue_members"
+            " WHERE tenant_id = %s AND queue = %s AND cid_number = %s AND state = 'Abandoned'"
+            " AND abandoned_epoch >= %s AND uuid <> %s ORDER BY abandoned_epoch DESC LIMIT 1)"
+            " RETURNING joined_epoch",
+            (tenant_id, queue, cid_number, now - resume_within, m.uuid),
+        ).fetchone()
+        if row is not None:
+            joined = _first(row)
+    row = conn.execute(
+        "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s)"
+        " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
+        "   owner_agent, private_agent, controller, cid_number, cid_name)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
+        "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
+        " RETURNING q.joined_epoch, (SELECT state FROM before)",
+        (
+            m.uuid,
+            m.uuid,
+            tenant_id,
+            queue,
+            joined,
+            m.priority,
+            m.base_score,
+            Jsonb(m.skills),
+            m.owner_agent,
+            m.private_agent,
+            controller,
+            cid_number,
+            cid_name,
+        ),
+    ).fetchone()
+    notify(conn)
+    values = list(row.values()) if isinstance(row, dict) else list(row or ())
+    return float(values[0]), values[1] or ""
+
+
+def _first(row: Any) -> Any:
+    return next(iter(row.values()))
+
+
+def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0) -> None:
+    conn.execute(
+        "UPDATE queue_members SET state = %s, abandoned_epoch = %s,"
+        " serving_agent = CASE WHEN %s = 'Waiting' THEN NULL ELSE serving_agent END WHERE uuid = %s",
+        (state, abandoned_epoch, state, member),
+    )
+    notify(conn)
+
+
+def remove_member(conn: psycopg.Connection, member: str) -> None:
+    conn.execute("DELETE FROM queue_members WHERE uuid = %s", (member,))
+
+
+def offered_to(conn: psycopg.Connection, member: str) -> list[str]:
+    """Agents still marked as offered this member (a controller that died left them)."""
+    rows = conn.execute("SELECT agent_id FROM agent_state WHERE offered_member = %s", (member,)).fetchall()
+    return [_first(r) for r in rows]
+
+
+def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str, tuple[Agent, str]]:
+    """Agents by id with their contact (dial string)."""
+    rows: list[Any] = conn.execute(
+        "SELECT s.*, a.contact FROM agent_state s JOIN agents a ON a.id = s.agent_id"
+        " WHERE s.agent_id = ANY(%s)",
+        (list(agent_ids),),
+    ).fetchall()
+    out = {}
+    for r in rows:
+        agent = Agent(
+            id=r["agent_id"], status=r["status"], state=r["state"], contact=r["contact"] or "",
+            max_no_answer=r["max_no_answer"], wrap_up_time=r["wrap_up_time"],
+            reject_delay_time=r["reject_delay_time"], busy_delay_time=r["busy_delay_time"],
+            no_answer_delay_time=r["no_answer_delay_time"], last_bridge_start=r["last_bridge_start"],
+            last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
+            no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
+            talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
+            skills=dict(r["skills"] or {}),
+        )  # fmt: skip
+        out[agent.id] = (agent, agent.contact)
+    return out
+
+
+def load_members(
+    conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
+) -> list[tuple[Member, str, str]]:
+    """Members of these (tenant, queue)s still in play, with their tenant and queue."""
+    pairs = list(queues)
+    if not pairs:
+        return []
+    rows: list[Any] = conn.execute(
+        "SELECT * FROM queue_members"
+        " WHERE (tenant_id, queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        " AND state IN ('Waiting', 'Trying', 'Abandoned')",
+        ([t for t, _ in pairs], [q for _, q in pairs]),
+    ).fetchall()
+    out = []
+    for r in rows:
+        m = Member(
+            uuid=str(r["uuid"]), queue="", joined_epoch=r["joined_epoch"], state=r["state"],
+            base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
+            owner_agent=r["owner_agent"], private_agent=r["private_agent"],
+            abandoned_epoch=r["abandoned_epoch"],
+        )  # fmt: skip
+        out.append((m, r["tenant_id"], r["queue"]))
+    return out

@@ -30,19 +30,24 @@ import gevent.lock
 import psycopg
 
 from fsapps.store.db import Store, insert_cdrs, insert_rows, insert_usage
-from fsapps.store.records import CallbackRequest, Cdr, SurveyAnswer, UsageRecord
+from fsapps.store.records import CallbackRequest, Cdr, QueueCall, SurveyAnswer, UsageRecord
 
 log = logging.getLogger("fsapps.store")
 
-Record = UsageRecord | Cdr | CallbackRequest | SurveyAnswer
+Record = UsageRecord | Cdr | CallbackRequest | SurveyAnswer | QueueCall
 # The spool's name for each kind of record, and the table the others go to.
 KINDS: dict[str, type] = {
     "usage": UsageRecord,
     "cdr": Cdr,
     "callback": CallbackRequest,
     "survey": SurveyAnswer,
+    "queue_call": QueueCall,
 }
-TABLES: dict[type, str] = {CallbackRequest: "callback_requests", SurveyAnswer: "survey_answers"}
+TABLES: dict[type, str] = {
+    CallbackRequest: "callback_requests",
+    SurveyAnswer: "survey_answers",
+    QueueCall: "queue_calls",
+}
 
 
 def _encode(rec: Record) -> str:
@@ -61,7 +66,7 @@ def _encode(rec: Record) -> str:
 def _decode(line: str) -> Record:
     obj = json.loads(line)
     data = obj["record"]
-    for key in ("started_at", "ended_at", "answered_at", "requested_at", "queue_entered_at"):
+    for key in ("started_at", "ended_at", "answered_at", "requested_at", "queue_entered_at", "joined_at"):
         if data.get(key):
             data[key] = datetime.fromisoformat(data[key])
     if obj["kind"] == "usage":

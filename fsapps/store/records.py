@@ -119,6 +119,30 @@ class CallbackRequest:
 
 
 @dataclass(frozen=True)
+class QueueCall:
+    """A caller's visit to a queue (fsapps.acd): waits, ring, talk, wrap-up, outcome."""
+
+    tenant_id: str
+    queue: str
+    joined_at: datetime
+    ended_at: datetime
+    wait_seconds: float
+    outcome: str
+    call_uuid: str | None = None
+    agent_id: str | None = None
+    caller: str | None = None
+    ring_seconds: float = 0
+    talk_seconds: float = 0
+    wrap_up_seconds: float = 0
+    offers: int = 0
+    recording: str | None = None
+    event_id: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+
+    def to_row(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
 class SurveyAnswer:
     """One answer (1-5, or None when asked and not answered) to one survey question."""
 

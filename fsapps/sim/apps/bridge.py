@@ -4,6 +4,7 @@ switch_ivr_multi_threaded_bridge (switch_ivr_bridge.c:1613)."""
 from __future__ import annotations
 
 from fsapps.sim.apps.calls import park_loop, session_transfer
+from fsapps.sim.apps.recording import bridge_changed
 from fsapps.sim.apps.registry import app, is_true
 from fsapps.sim.channel import STATE_NUMBER, Channel
 
@@ -85,6 +86,8 @@ def bridge_legs(a: Channel, b: Channel) -> None:
         b.fire("CHANNEL_STATE")
     a.note(f"bridged to {b.name}")
     b.note(f"bridged to {a.name}")
+    bridge_changed(a, True)
+    bridge_changed(b, True)
     b.kick()
     b.watchers.add(a)  # a hangup or DTMF on B wakes the bridge running on A
     a.busy += 1
@@ -130,6 +133,8 @@ def _unbridge(a: Channel, b: Channel) -> None:
         b.bridged_to = None
     a.set_var("bridge_to", None)
     b.set_var("bridge_to", None)
+    bridge_changed(a, False)
+    bridge_changed(b, False)
     a.set_var("bridge_hangup_cause", b.hangup_cause or "NORMAL_CLEARING")
     b.set_var("bridge_hangup_cause", a.hangup_cause or "NORMAL_CLEARING")
     a.fire("CHANNEL_UNBRIDGE", before=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])

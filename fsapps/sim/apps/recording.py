@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fsapps.sim import media
 from fsapps.sim.apps.playback import playback_terminators, run_for
-from fsapps.sim.apps.registry import app, int_arg
+from fsapps.sim.apps.registry import app, int_arg, is_true
 from fsapps.sim.channel import Channel
 from fsapps.sim.strings import separate_string
 
@@ -19,6 +19,29 @@ class Recording:
     path: str
     started: float
     limit: float | None
+    # RECORD_BRIDGE_REQ (switch_ivr_async.c:3040, switch_core_io.c:663): frames are
+    # written only while the channel is bridged.
+    bridge_req: bool = False
+    bridged_total: float = 0.0
+    bridged_since: float | None = None
+
+    def length(self, now: float) -> float:
+        if not self.bridge_req:
+            return now - self.started
+        return self.bridged_total + (now - self.bridged_since if self.bridged_since is not None else 0.0)
+
+
+def bridge_changed(ch: Channel, bridged: bool) -> None:
+    """The channel joined or left a bridge: recordings that need one start or pause."""
+    now = ch.switch.clock.now()
+    for rec in ch.media_bugs.values():
+        if not isinstance(rec, Recording) or not rec.bridge_req:
+            continue
+        if bridged and rec.bridged_since is None:
+            rec.bridged_since = now
+        elif not bridged and rec.bridged_since is not None:
+            rec.bridged_total += now - rec.bridged_since
+            rec.bridged_since = None
 
 
 def resolve_path(ch: Channel, path: str) -> str:
@@ -45,7 +68,10 @@ def start_recording(ch: Channel, path: str, limit: float | None = None) -> bool:
         return True  # "Already recording"
     if not (ch.answered or ch.early_media):
         ch.mark_pre_answered()
-    ch.media_bugs[path] = Recording(path, ch.switch.clock.now(), limit)
+    rec = Recording(path, ch.switch.clock.now(), limit, bridge_req=is_true(ch.get_var("RECORD_BRIDGE_REQ")))
+    if rec.bridge_req and ch.bridged_to is not None:
+        rec.bridged_since = rec.started
+    ch.media_bugs[path] = rec
     ch.fire("RECORD_START", after=[("Record-File-Path", path)])
     ch.note(f"recording to {path}")
     return True
@@ -57,7 +83,7 @@ def stop_recording(ch: Channel, path: str) -> bool:
     rec = ch.media_bugs.pop(path, None)
     if not isinstance(rec, Recording):
         return False
-    seconds = ch.switch.clock.now() - rec.started
+    seconds = rec.length(ch.switch.clock.now())
     cause = "success-maxtime"
     if rec.limit is not None and seconds >= rec.limit:
         seconds = rec.limit

@@ -1,0 +1,313 @@
+"""The ACD's dispatcher in a controller: runs the pure routing core whenever
+something changes and hands each decision to the caller it is for.
+
+Callers (members) wait in the controller holding their call's socket; agents
+and every controller's members are in PostgreSQL. A pass reads the queues'
+members and agents, runs ``decide``, and acts only for its own callers: an
+offer is made real by conditional UPDATEs (fsapps.store.acd), so when two
+controllers pick the same agent one wins and the other's caller waits for
+the next pass. Passes run when a local caller joins or an offer ends, when
+another controller NOTIFYs a change, and once a second for the clock
+(announcements, timeouts, wrap-up and delays running out).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.queue
+import psycopg
+
+from fsapps.acd import agent_events
+from fsapps.acd.config import queue_key, split_key, tenant_queues
+from fsapps.acd.decide import Announce, Decision, Discard, Exit, Offer, decide
+from fsapps.acd.model import Agent, AgentState, Member, MemberState, Queue, Snapshot, Tier
+from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
+from fsapps.store import acd as store_acd
+from fsapps.store.db import Store
+
+log = logging.getLogger("fsapps.acd")
+
+TICK = 1.0  # seconds between passes when nothing happens
+
+
+@dataclass
+class Waiter:
+    """A caller waiting in this controller: their member row and their inbox of decisions."""
+
+    member: Member
+    tenant: str
+    queue: str
+    caller: str = ""
+    caller_name: str = ""
+    inbox: gevent.queue.Queue[Any] = field(default_factory=gevent.queue.Queue)
+    last_announce: float = 0
+    trying: bool = False
+
+    @property
+    def key(self) -> str:
+        return queue_key(self.tenant, self.queue)
+
+
+@dataclass(frozen=True)
+class AgentOffer:
+    """An offer this controller won: ring these agents (id -> dial string)."""
+
+    offer: Offer
+    contacts: dict[str, str]
+    agents: dict[str, Agent]
+
+
+class Dispatcher:
+    def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
+                 name: str | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.project = project  # the checked flows, read at each pass (they can be reloaded)
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.waiters: dict[str, Waiter] = {}
+        self.kick = gevent.event.Event()
+        self.handle_time: dict[str, float] = {}
+        self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
+        self._greenlets: list[gevent.Greenlet] = []
+        self.passes = 0
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> Dispatcher:
+        self._greenlets = [gevent.spawn(self._run), gevent.spawn(self._listen)]
+        return self
+
+    def stop(self) -> None:
+        gevent.killall(self._greenlets, timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            self.kick.wait(TICK)
+            self.kick.clear()
+            try:
+                self.dispatch()
+            except (psycopg.Error, OSError) as exc:
+                log.warning("ACD pass failed (%s); retrying", exc)
+                gevent.sleep(0.5)
+            except Exception:
+                log.exception("ACD pass failed")
+                gevent.sleep(0.5)
+
+    def _listen(self) -> None:
+        """Other controllers' changes (a caller joined, an agent is free) wake this one."""
+        while True:
+            try:
+                with psycopg.connect(self.store.dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {store_acd.CHANNEL}")
+                    for _ in conn.notifies():
+                        self.kick.set()
+            except psycopg.Error as exc:
+                log.warning("ACD notifications lost (%s); reconnecting", exc)
+                gevent.sleep(1.0)
+
+    # --- the queues, as the flows define them ----------------------------------------
+
+    def queues(self) -> tuple[dict[str, Queue], tuple[Tier, ...]]:
+        project = self.project()
+        cached = self._queues_for
+        if cached is None or cached[0] != id(project):
+            queues: dict[str, Queue] = {}
+            tiers: list[Tier] = []
+            for tenant in project.tenants:
+                data = {name: dict(q.data or {}) for name, q in tenant.queues.items()}
+                q, t = tenant_queues(tenant.id, data)
+                queues.update(q)
+                tiers.extend(t)
+            cached = self._queues_for = (id(project), queues, tuple(tiers))
+        return cached[1], cached[2]
+
+    def queue(self, tenant: str, name: str) -> Queue | None:
+        return self.queues()[0].get(queue_key(tenant, name))
+
+    # --- what the callers' greenlets call ----------------------------------------------
+
+    def join(self, w: Waiter, resume_within: float = 0) -> tuple[float, str]:
+        with self.store.operator() as op:
+            joined, before = store_acd.join_member(
+                op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
+                self.clock(), resume_within,
+            )  # fmt: skip
+        w.member = replace(w.member, joined_epoch=joined)
+        self.waiters[w.member.uuid] = w
+        self.kick.set()
+        return joined, before
+
+    def leave(self, w: Waiter, *, abandoned: bool) -> None:
+        """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
+        self.waiters.pop(w.member.uuid, None)
+        with self.store.operator() as op:
+            if abandoned:
+                store_acd.member_state(
+                    op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock()
+                )
+            else:
+                store_acd.remove_member(op.conn, w.member.uuid)
+        self.kick.set()
+
+    def answered(
+        self, w: Waiter, agent_id: str, others: list[str], settings: Any, now: float
+    ) -> Agent | None:
+        """One agent answered: they are in a queue call; the others' legs lost the race."""
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, [agent_id, *others])
+            got = agents.get(agent_id)
+            after = agent_events.answered(got[0], now) if got else None
+            if after is not None:
+                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+            for other in others:
+                if other in agents:
+                    lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
+                    store_acd.release(op.conn, other, w.member.uuid, _fields(lost))
+            store_acd.member_state(op.conn, w.member.uuid, MemberState.ANSWERED)
+        return after
+
+    def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
+        with self.store.operator() as op:
+            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+            if got is None:
+                return None
+            after = agent_events.call_ended(got[0], now)
+            store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+        self.kick.set()
+        return after
+
+    def offer_failed(self, w: Waiter, agent_ids: list[str], cause: str, settings: Any, now: float) -> None:
+        """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting."""
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, agent_ids)
+            for agent_id in agent_ids:
+                if agent_id in agents:
+                    after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
+                    store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+            if w.member.uuid in self.waiters:
+                store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
+        w.trying = False
+        self.kick.set()
+
+    def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
+        """Agents a dead controller left offered to this member: free them."""
+        with self.store.operator() as op:
+            ids = store_acd.offered_to(op.conn, member)
+            agents = store_acd.load_agents(op.conn, ids)
+            for agent_id, (agent, _) in agents.items():
+                if agent.state == AgentState.IN_A_QUEUE_CALL:
+                    after = agent_events.call_ended(agent, now)
+                else:
+                    after = agent_events.offer_failed(agent, cause, settings, now)
+                store_acd.release(op.conn, agent_id, member, _fields(after))
+        return ids
+
+    def note_handle_time(self, key: str, seconds: float) -> None:
+        """Recent handle time per queue (an exponential average) for expected waits."""
+        old = self.handle_time.get(key)
+        self.handle_time[key] = seconds if old is None else 0.8 * old + 0.2 * seconds
+
+    # --- one pass ----------------------------------------------------------------------
+
+    def dispatch(self) -> list[Decision]:
+        self.passes += 1
+        queues, all_tiers = self.queues()
+        mine = {w.key for w in self.waiters.values()}
+        if not mine:
+            return []
+        tiers = tuple(t for t in all_tiers if t.queue in mine)
+        now = self.clock()
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
+            rows = store_acd.load_members(op.conn, [split_key(k) for k in mine])
+        members = []
+        for m, tenant, queue in rows:
+            w = self.waiters.get(m.uuid)
+            members.append(
+                replace(m, queue=queue_key(tenant, queue), last_announce=w.last_announce if w else now)
+            )
+        snap = Snapshot(
+            queues={k: queues[k] for k in mine if k in queues},
+            agents={a: got[0] for a, got in agents.items()},
+            tiers=tiers,
+            members=tuple(members),
+            handle_time=dict(self.handle_time),
+        )
+        self._gauges(snap, now)
+        decisions = decide(snap, now, seed=self.passes)
+        for d in decisions:
+            w = self.waiters.get(d.member)
+            if isinstance(d, Discard):
+                with self.store.operator() as op:
+                    store_acd.remove_member(op.conn, d.member)
+            elif w is None:
+                continue
+            elif isinstance(d, Offer):
+                self._offer(w, d, agents)
+            elif isinstance(d, Announce):
+                w.last_announce = now
+                w.inbox.put(d)
+            elif isinstance(d, Exit):
+                self.waiters.pop(d.member, None)
+                w.inbox.put(d)
+        return decisions
+
+    def _offer(self, w: Waiter, d: Offer, agents: dict[str, tuple[Agent, str]]) -> None:
+        if w.trying:
+            return
+        now = self.clock()
+        won: list[str] = []
+        with self.store.operator() as op:
+            if not store_acd.claim_member(op.conn, w.member.uuid, d.agents[0], self.name):
+                return
+            for agent_id in d.agents:
+                if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now):
+                    won.append(agent_id)
+            if not won:
+                store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
+                return
+        w.trying = True
+        tenant, queue = split_key(d.queue)
+        ACD_OFFERS.labels(tenant, queue).inc(len(won))
+        w.inbox.put(
+            AgentOffer(
+                replace(d, agents=tuple(won)),
+                {a: agents[a][1] for a in won},
+                {a: agents[a][0] for a in won},
+            )
+        )
+
+    def _gauges(self, snap: Snapshot, now: float) -> None:
+        for key in snap.queues:
+            tenant, queue = split_key(key)
+            waiting = [
+                m for m in snap.members if m.queue == key and m.state in (MemberState.WAITING, "Trying")
+            ]
+            ACD_WAITING.labels(tenant, queue).set(len(waiting))
+            ACD_LONGEST_WAIT.labels(tenant, queue).set(
+                max((now - m.joined_epoch for m in waiting), default=0)
+            )
+            counts: dict[tuple[str, str], int] = {}
+            for t in snap.tiers:
+                a = snap.agents.get(t.agent)
+                if t.queue == key and a is not None:
+                    counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
+            for (status, state), n in counts.items():
+                ACD_AGENTS.labels(tenant, queue, status, state).set(n)
+
+
+def _fields(agent: Agent) -> dict[str, Any]:
+    return {
+        "state": agent.state, "status": agent.status, "ready_time": agent.ready_time,
+        "no_answer_count": agent.no_answer_count, "last_bridge_start": agent.last_bridge_start,
+        "last_bridge_end": agent.last_bridge_end, "calls_answered": agent.calls_answered,
+        "talk_time": agent.talk_time,
+    }  # fmt: skip

@@ -1,0 +1,329 @@
+"""``queue``: the caller waits in an ACD queue until an agent answers.
+
+The caller is answered and hears hold music (the queue's moh-sound, in short
+clips: a controller that dies leaves at most one clip before the dialplan
+hands the call to the next controller) and, every announce-frequency
+seconds, their position and expected wait. The dispatcher (fsapps.acd)
+hands this greenlet an offer: the music stops and the caller's channel
+bridges to the agents' phones, with the caller's ID and the screen-pop
+variables, ringing for ring-timeout seconds. Answered: recording runs per
+the record-template while bridged (RECORD_BRIDGE_REQ, switch_ivr_async.c
+l.3040, as mod_callcenter's record on the member channel); when the agent
+hangs up, the flow goes on (``_``: a survey). Not answered: the agents go
+into their delays (fsapps.acd.agent_events) and the caller keeps their
+place. max-wait-time takes the ``timeout`` branch; the callback key takes
+``callback`` with the caller's place stored.
+
+A caller whose controller died comes back here through the dialplan's next
+``socket``: their row (same channel UUID) keeps their place.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import gevent
+import gevent.queue
+
+from fsapps.acd.decide import Announce, Exit
+from fsapps.acd.dispatch import AgentOffer, Waiter
+from fsapps.acd.model import Member
+from fsapps.apps.node import NodeCall
+from fsapps.apps.registry import node_application
+from fsapps.esl import codec
+from fsapps.esl.server import CallerHungUp, OutboundCall
+from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
+from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
+
+log = logging.getLogger("fsapps.acd")
+
+# A chime, 12 s a clip: no sound packs are needed for hold music.
+DEFAULT_MOH = "tone_stream://L=2;%(300,700,523);%(300,700,659);%(300,700,784);%(300,2700,659)"
+
+ANNOUNCE = {
+    "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
+    "zh": "您现在排在第{position}位，预计等待约{minutes}分钟。",
+}
+
+
+def _announcement(language: str, position: int, seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return ANNOUNCE.get(language, ANNOUNCE["en"]).format(position=position, minutes=minutes, unit=unit)
+
+
+def _dial_value(value: str) -> str:
+    """A channel variable's value inside an originate {...} / [...] block: quoted, no separators."""
+    return "'" + value.replace("'", "").replace("\\", "").replace(",", r"\,") + "'"
+
+
+@node_application("queue")
+def queue(call: NodeCall) -> str | None:
+    acd = getattr(call.ctx, "acd", None)
+    esl: OutboundCall | None = getattr(call.session, "call", None)
+    queue_name = call.data("queue")
+    found = acd.queue(call.tenant.id, queue_name) if acd is not None else None
+    if acd is None or esl is None or found is None:
+        log.error("queue %s: no ACD here (no database, or not over ESL): taking the fallback", queue_name)
+        return None
+    return QueueVisit(call, acd, esl, found).run()
+
+
+class QueueVisit:
+    def __init__(self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any) -> None:
+        self.call, self.acd, self.esl, self.queue = call, acd, esl, queue
+        self.settings = queue.settings
+        self.tenant = call.tenant.id
+        self.name = call.data("queue")
+        self.offers = 0
+        self.ring_seconds = 0.0
+        self.recording: str | None = None
+        self.waiter: Waiter | None = None
+        self.joined = 0.0
+        self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
+        self.unbridged = 0.0
+        self.answering: gevent.Greenlet | None = None
+
+    # --- the visit -----------------------------------------------------------------
+
+    def run(self) -> str | None:
+        call, esl = self.call, self.esl
+        if not call.session.ready():
+            return None
+        now = self.acd.clock()
+        member = Member(
+            uuid=esl.uuid, queue=self.name, joined_epoch=now, priority=int(call.data("priority", 0) or 0),
+            skills=dict(call.data("skills") or {}),
+            owner_agent=call.var("fsapps_account_manager") or None,
+            private_agent=call.var("fsapps_private_agent") or None,
+        )  # fmt: skip
+        self.waiter = w = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
+        resume = self.settings.discard_abandoned_after if self.settings.abandoned_resume_allowed else 0
+        self.joined, before = self.acd.join(w, resume_within=resume)
+        if before:
+            # Another controller had this caller: whatever it left offered is ours to settle.
+            stale = self.acd.release_stale(esl.uuid, "ORIGINATOR_CANCEL", self.settings, now)
+            log.info("caller %s resumes queue %s (was %s; freed %s)", esl.uuid, self.name, before, stale)
+            if before == "Answered":
+                self.acd.leave(w, abandoned=False)
+                return "_"
+        try:
+            call.session.answer()
+            call.session.execute(
+                "multiset",
+                f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
+                " continue_on_fail=true hangup_after_bridge=false",
+            )
+            return self._wait(w)
+        except CallerHungUp:
+            self._abandoned(w)
+            raise
+
+    def _wait(self, w: Waiter) -> str | None:
+        esl = self.esl
+        inbox: gevent.queue.Queue[Any] = w.inbox
+        forward = gevent.spawn(self._forward_digits, inbox)
+
+        def hung_up() -> None:
+            inbox.put(("hangup", None))
+
+        esl.hungup.rawlink(lambda _: hung_up())
+        try:
+            while True:
+                moh_id, moh = esl.execute_async("playback", self._moh())
+                moh.rawlink(lambda _, moh_id=moh_id: inbox.put(("moh_done", moh_id)))
+                item = inbox.get()
+                while isinstance(item, tuple) and item[0] == "moh_done" and item[1] != moh_id:
+                    item = inbox.get()  # a clip that ended earlier
+                if isinstance(item, tuple) and item[0] == "moh_done":
+                    continue  # the clip ended: the next one
+                self._stop_music(moh)
+                if isinstance(item, tuple) and item[0] == "hangup":
+                    raise CallerHungUp(esl.hangup_cause or "hangup")
+                if isinstance(item, tuple) and item[0] == "dtmf":
+                    if item[1] == self.settings.callback_key and "callback" in self.call.node.children:
+                        return self._callback(w)
+                elif isinstance(item, Announce):
+                    self._announce(item)
+                elif isinstance(item, Exit):
+                    return self._exit(w, item)
+                elif isinstance(item, AgentOffer):
+                    branch = self._ring(w, item)
+                    if branch is not None:
+                        return branch
+        finally:
+            forward.kill(block=False)
+
+    def _forward_digits(self, inbox: gevent.queue.Queue[Any]) -> None:
+        while True:
+            inbox.put(("dtmf", self.esl.dtmf.get()))
+
+    def _moh(self) -> str:
+        name = self.settings.moh_sound
+        return self.call.prompt(name) if name else DEFAULT_MOH
+
+    def _stop_music(self, moh: gevent.event.AsyncResult) -> None:
+        if moh.ready():
+            return
+        self.esl.api(f"uuid_break {self.esl.uuid} all")
+        moh.get(timeout=10)
+
+    def _announce(self, a: Announce) -> None:
+        s = self.call.session
+        if self.settings.announce_sound:
+            s.streamFile(self.call.prompt(self.settings.announce_sound))
+        s.streamFile(self.call.tts(_announcement(self.call.tenant.language, a.position, a.estimated_wait)))
+
+    # --- an offer ------------------------------------------------------------------
+
+    def _ring(self, w: Waiter, offer: AgentOffer) -> str | None:
+        esl, call = self.esl, self.call
+        legs = {str(uuidlib.uuid4()): agent for agent in offer.offer.agents}
+        self.offers += len(legs)
+        if self.settings.record_template and self.recording is None:
+            # ``set`` expands the template (its ${uuid}, ${strftime(...)}) once, on this channel.
+            template = self.settings.record_template.replace("$${", "${")
+            call.session.execute("set", f"fsapps_recording={template}")
+            self.recording = esl.variables.get("fsapps_recording") or template
+            call.session.execute("set", "RECORD_BRIDGE_REQ=true")
+            call.session.execute("record_session", self.recording)
+        common = {
+            "leg_timeout": str(offer.offer.ring_timeout),
+            "ignore_early_media": "true",
+            "origination_caller_id_number": call.caller,
+            "origination_caller_id_name": call.var("caller_id_name") or call.caller,
+            "fsapps_tenant": self.tenant,
+            "fsapps_queue": self.name,
+            "fsapps_member": esl.uuid,
+            "fsapps_queue_wait": str(int(self.acd.clock() - self.joined)),
+        }
+        for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
+            if name and call.var(name):
+                common[name] = call.var(name)
+        head = "{" + ",".join(f"{k}={_dial_value(v)}" for k, v in common.items()) + "}"
+        dial = ",".join(
+            f"[origination_uuid={leg},fsapps_agent={agent}]{offer.contacts[agent]}"
+            for leg, agent in legs.items()
+        )
+        self.bridged.clear()
+        watcher = self._watch_bridge(w, legs, offer)
+        esl.bridge_watchers.append(watcher)
+        rang = self.acd.clock()
+        try:
+            done = esl.execute("bridge", head + dial)
+        finally:
+            esl.bridge_watchers.remove(watcher)
+        answered = [legs[u] for u in self.bridged if u in legs]
+        if not answered:
+            self.ring_seconds += self.acd.clock() - rang
+            cause = done.variable("originate_disposition") or done.variable("DIALSTATUS") or "NO_ANSWER"
+            if not esl.ready:
+                raise CallerHungUp(esl.hangup_cause or "hangup")
+            log.info("queue %s: %s did not answer (%s)", self.name, ",".join(legs.values()), cause)
+            self.acd.offer_failed(w, list(legs.values()), cause, self.settings, self.acd.clock())
+            return None
+        return self._served(w, answered[0], rang)
+
+    def _watch_bridge(self, w: Waiter, legs: dict[str, str], offer: AgentOffer) -> Any:
+        def watch(event: codec.Event) -> None:
+            other = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID") or ""
+            if event.name == "CHANNEL_BRIDGE" and other in legs and not self.bridged:
+                self.bridged[other] = _stamp(event) or self.acd.clock()
+                agent = legs[other]
+                others = [a for a in legs.values() if a != agent]
+                self.answering = gevent.spawn(
+                    self.acd.answered, w, agent, others, self.settings, self.bridged[other]
+                )
+            elif event.name == "CHANNEL_UNBRIDGE":
+                self.unbridged = _stamp(event) or self.acd.clock()
+
+        return watch
+
+    def _served(self, w: Waiter, agent: str, rang: float) -> str:
+        call, acd = self.call, self.acd
+        if self.answering is not None:
+            self.answering.join(timeout=10)
+        start = next(iter(self.bridged.values()))
+        end = self.unbridged or acd.clock()
+        self.ring_seconds += max(start - rang, 0)
+        if self.recording and call.session.ready():
+            call.session.execute("stop_record_session", self.recording)
+        after = acd.call_ended(w, agent, end)
+        acd.leave(w, abandoned=False)
+        talk = max(end - start, 0)
+        wrap = float(after.wrap_up_time) if after is not None else 0.0
+        acd.note_handle_time(w.key, talk + wrap)
+        wait = start - self.joined
+        ACD_WAIT.labels(self.tenant, self.name, "answered").observe(wait)
+        ACD_HANDLE.labels(self.tenant, self.name).observe(talk + wrap)
+        if wait <= self.settings.service_level_seconds:
+            ACD_ANSWERED_IN_SL.labels(self.tenant, self.name).inc()
+        self._record("answered", end, wait, agent=agent, talk=talk, wrap=wrap)
+        started = datetime.fromtimestamp(start, UTC)
+        call.ctx.write_soon(
+            UsageRecord(
+                tenant_id=self.tenant, resource="agent", kind="handled_call", resource_id=agent,
+                started_at=started, ended_at=started + timedelta(seconds=talk),
+                workload=Decimal(f"{talk:.3f}"), unit="seconds", outcome="answered", call_uuid=self.esl.uuid,
+            )
+        )  # fmt: skip
+        if call.session.ready():
+            call.session.execute("multiset", f"fsapps_agent={agent} fsapps_queue_outcome=answered")
+        return "_"
+
+    # --- other ways out ------------------------------------------------------------
+
+    def _exit(self, w: Waiter, e: Exit) -> str | None:
+        self.acd.leave(w, abandoned=False)
+        overflow = "timeout" in self.call.node.children
+        outcome = "overflowed" if overflow else "timed_out"
+        self._record(outcome, self.acd.clock(), self.acd.clock() - self.joined)
+        self.call.session.setVariable("fsapps_queue_outcome", outcome)
+        return "timeout" if overflow else None
+
+    def _callback(self, w: Waiter) -> str:
+        self.acd.leave(w, abandoned=False)
+        now = self.acd.clock()
+        self.call.ctx.write_soon(
+            CallbackRequest(
+                tenant_id=self.tenant, number=self.call.caller, requested_at=datetime.fromtimestamp(now, UTC),
+                call_uuid=self.esl.uuid, queue=self.name,
+                queue_entered_at=datetime.fromtimestamp(self.joined, UTC),
+            )
+        )  # fmt: skip
+        self._record("callback", now, now - self.joined)
+        self.call.session.setVariable("fsapps_queue_outcome", "callback")
+        return "callback"
+
+    def _abandoned(self, w: Waiter) -> None:
+        now = self.acd.clock()
+        try:
+            self.acd.leave(w, abandoned=True)
+        except Exception:
+            log.exception("queue %s: abandon of %s not stored", self.name, self.esl.uuid)
+        self._record("abandoned", now, now - self.joined)
+
+    def _record(self, outcome: str, end: float, wait: float, agent: str | None = None,
+                talk: float = 0, wrap: float = 0) -> None:  # fmt: skip
+        ACD_CALLS.labels(self.tenant, self.name, outcome).inc()
+        if outcome != "answered":
+            ACD_WAIT.labels(self.tenant, self.name, outcome).observe(max(wait, 0))
+        self.call.ctx.write_soon(
+            QueueCall(
+                tenant_id=self.tenant, queue=self.name, joined_at=datetime.fromtimestamp(self.joined, UTC),
+                ended_at=datetime.fromtimestamp(max(end, self.joined), UTC),
+                wait_seconds=round(max(wait, 0), 3), outcome=outcome, call_uuid=self.esl.uuid, agent_id=agent,
+                caller=self.call.caller,
+                ring_seconds=round(self.ring_seconds, 3), talk_seconds=round(talk, 3), wrap_up_seconds=wrap,
+                offers=self.offers, recording=self.recording,
+            )
+        )  # fmt: skip
+
+
+def _stamp(event: codec.Event) -> float:
+    raw = event.get("Event-Date-Timestamp") or ""
+    return int(raw) / 1e6 if raw.isdigit() else 0.0

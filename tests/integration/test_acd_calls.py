@@ -1,0 +1,169 @@
+"""The ACD end to end on the emulator: the example tenants' rendered dialplan,
+controllers running the queue application, agents' phones, PostgreSQL.
+
+The caller's whole path: IVR menu -> queue (hold music) -> the first agent
+does not answer, the second does -> recording while bridged -> the agent hangs
+up -> survey. Then: a caller who hangs up while waiting, two controllers
+sharing agents under load, and a controller killed while callers wait.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import gevent
+import pytest
+from prometheus_client import REGISTRY
+
+from fsapps.apps.context import AppContext
+from fsapps.config import ControllerSettings, Settings
+from fsapps.controller import Controller
+from fsapps.flows.check import check
+from fsapps.flows.install import install
+from fsapps.flows.render import render
+from fsapps.sim.directory import Directory
+from fsapps.sim.endpoints import CallerScript, Endpoint
+from fsapps.sim.switch import Switch, SwitchConfig
+from fsapps.sim.xmlconf import load_document
+from fsapps.sim.xmldialplan import XmlDialplan
+from fsapps.store import acd
+from fsapps.store.durable import DurableWriter
+from fsapps.store.records import Tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+CN_OPEN = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai: service hours
+SPEED = 4.0
+
+
+@dataclasses.dataclass
+class Rig:
+    switch: Switch
+    controllers: list[Controller]
+    store: object
+    recordings: Path
+
+    def agent(self, agent_id: str, endpoint: Endpoint, status: str = "Available", **settings) -> Endpoint:
+        with self.store.operator() as op:
+            op.add_agent(agent_id, agent_id, {"cablenet": 1}, f"sofia/external/{agent_id}@127.0.0.1:5080")
+            acd.ensure_agent(op.conn, agent_id, **settings)
+            acd.set_status(op.conn, agent_id, status, 0)
+        return self.switch.register_user(agent_id, endpoint)
+
+    def agent_row(self, agent_id: str) -> dict:
+        with self.store.operator() as op:
+            return op._one("SELECT * FROM agent_state WHERE agent_id = %s", (agent_id,))
+
+    def queue_calls(self) -> list[dict]:
+        with self.store.tenant("cablenet") as t:
+            return t._all("SELECT * FROM queue_calls ORDER BY joined_at")
+
+    def members(self) -> list[dict]:
+        with self.store.operator() as op:
+            return op._all("SELECT uuid, state, joined_epoch FROM queue_members")
+
+    def call(self, keypad: list[str], hangup_after: float | None = None, caller: str = "13800000001"):
+        script = CallerScript(keypad=keypad, hangup_after=hangup_after)
+        return self.switch.place_call("96171", caller_id_number=caller, script=script)
+
+
+@contextmanager
+def rig(store, tmp_path: Path, controllers: int = 1) -> Iterator[Rig]:
+    with store.operator() as op:
+        op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example", "Asia/Shanghai", "zh"))
+    project = check(ROOT / "dialplan", sounds=ROOT / "sounds")
+    assert project.problems == []
+    project = dataclasses.replace(project, operator=dataclasses.replace(project.operator, sounds=str(ROOT / "sounds")))
+    switch = Switch(
+        SwitchConfig(speed=SPEED, start=CN_OPEN.timestamp(), recordings_dir=str(tmp_path / "recordings")),
+    )
+    started: list[Controller] = []
+    try:
+        for i in range(controllers):
+            ctx = AppContext(project, store=store, now=lambda: datetime.fromtimestamp(switch.clock.now(), UTC))
+            c = Controller(
+                Settings(controller=ControllerSettings(listen="127.0.0.1", port=0), state_dir=str(tmp_path / f"c{i}")),
+                store=store,
+                context=ctx,
+            )
+            ctx.records = c.writer
+            started.append(c.start())
+        op = dataclasses.replace(
+            project.operator, controllers=[f"127.0.0.1:{c.server.port}" for c in started]
+        )
+        install(render(dataclasses.replace(project, operator=op)), tmp_path / "conf")
+        document = load_document(tmp_path / "conf")
+        switch.dialplan = XmlDialplan.from_document(document)
+        switch.directory = Directory.from_document(document)
+        switch.start()
+        yield Rig(switch, started, store, tmp_path / "recordings")
+    finally:
+        for c in started:
+            c.stop(grace=1.0)
+        switch.stop()
+
+
+def wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        gevent.sleep(0.05)
+    return predicate()
+
+
+def sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_caller_path_ivr_queue_no_answer_then_answer_recording_survey(store, tmp_path) -> None:
+    with rig(store, tmp_path) as r:
+        r.agent("cn_li", Endpoint(answer_after=None), max_no_answer=1)  # rings out
+        r.agent("cn_wang", Endpoint(answer_after=2.0, hangup_after=20.0))
+        answered_before = sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered")
+        events: list = []
+        with r.switch.watching(events.append):
+            ch = r.call(keypad=["1", "4"])  # 1: an agent; then 4 for the survey
+            assert ch.destroyed.wait(120 / SPEED + 30), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls)
+        assert len(rows) == 1, rows
+        q = rows[0]
+        assert (q["outcome"], q["agent_id"], q["offers"]) == ("answered", "cn_wang", 2)
+        # The first agent rang for the queue's ring-timeout (20 s) before the second was tried.
+        assert 20 <= float(q["wait_seconds"]) < 30, q
+        assert 19 <= float(q["talk_seconds"]) <= 21, q
+        # mod_callcenter's outcome for the agents: no answer -> On Break after max-no-answer;
+        # the one who answered is free again, one call and its talk time counted.
+        li, wang = r.agent_row("cn_li"), r.agent_row("cn_wang")
+        assert (li["status"], li["state"], li["no_answer_count"]) == ("On Break", "Waiting", 1)
+        assert (wang["status"], wang["state"], wang["calls_answered"]) == ("Available", "Waiting", 1)
+        assert 19 <= wang["talk_time"] <= 21
+        assert wang["offered_member"] is None and li["offered_member"] is None
+        assert r.members() == []
+        # Recorded while bridged only: the file's length is the talk time.
+        path = Path(q["recording"])
+        assert path.is_file() and path.parent == r.recordings / "cablenet", q["recording"]
+        with wave.open(str(path)) as w:
+            seconds = w.getnframes() / w.getframerate()
+        assert abs(seconds - float(q["talk_seconds"])) <= 0.1 * float(q["talk_seconds"]), seconds
+        # After the agent hung up the caller went on to the survey; the answer names the agent.
+        with store.tenant("cablenet") as t:
+            answers = t._all("SELECT agent_id, queue, score FROM survey_answers")
+            usage = t._all("SELECT resource, resource_id, kind, outcome FROM usage_records WHERE resource = 'agent'")
+        assert answers == [{"agent_id": "cn_wang", "queue": "business", "score": 4}]
+        assert usage == [{"resource": "agent", "resource_id": "cn_wang", "kind": "handled_call", "outcome": "answered"}]
+        assert (
+            sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered")
+            == answered_before + 1
+        )
+        # The agent's phone rang with the caller's number and the screen-pop variables.
+        rung = [e for e in events if e.name == "CHANNEL_ANSWER" and e.get("variable_fsapps_agent") == "cn_wang"]
+        assert len(rung) == 1
+        assert rung[0].get("Caller-Caller-ID-Number") == "13800000001"
+        assert (rung[0].get("variable_fsapps_queue"), rung[0].get("variable_fsapps_member")) == ("business", ch.uuid)
