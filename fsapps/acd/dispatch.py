@@ -145,6 +145,10 @@ class Dispatcher:
         self.kick.set()
         return joined, before
 
+    def forget(self, w: Waiter) -> None:
+        """The caller left this controller but not the queue: their row waits for the next one."""
+        self.waiters.pop(w.member.uuid, None)
+
     def leave(self, w: Waiter, *, abandoned: bool) -> None:
         """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
         self.waiters.pop(w.member.uuid, None)

@@ -116,11 +116,20 @@ class QueueVisit:
             call.session.execute(
                 "multiset",
                 f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
+                f" fsapps_resume={call.flow.name}.{call.node.id}"
                 " continue_on_fail=true hangup_after_bridge=false",
             )
-            return self._wait(w)
+            branch = self._wait(w)
+            if branch is None and call.session.ready():
+                call.session.setVariable("fsapps_resume", "")  # the fallback, not this queue again
+            return branch
         except CallerHungUp:
-            self._abandoned(w)
+            if esl.hangup_cause is None:
+                # The socket closed under us with the caller still there (a controller
+                # shutting down hands calls back): the next controller resumes them.
+                self.acd.forget(w)
+            else:
+                self._abandoned(w)
             raise
 
     def _wait(self, w: Waiter) -> str | None:
@@ -213,20 +222,25 @@ class QueueVisit:
         watcher = self._watch_bridge(w, legs, offer)
         esl.bridge_watchers.append(watcher)
         rang = self.acd.clock()
+        done: codec.Event | None = None
         try:
             done = esl.execute("bridge", head + dial)
+        except CallerHungUp:
+            pass  # settled below, as when the bridge returns to a caller who has gone
         finally:
             esl.bridge_watchers.remove(watcher)
         answered = [legs[u] for u in self.bridged if u in legs]
-        if not answered:
-            self.ring_seconds += self.acd.clock() - rang
+        if answered:
+            return self._served(w, answered[0], rang)
+        self.ring_seconds += self.acd.clock() - rang
+        cause = "ORIGINATOR_CANCEL"
+        if done is not None and esl.ready:
             cause = done.variable("originate_disposition") or done.variable("DIALSTATUS") or "NO_ANSWER"
-            if not esl.ready:
-                raise CallerHungUp(esl.hangup_cause or "hangup")
-            log.info("queue %s: %s did not answer (%s)", self.name, ",".join(legs.values()), cause)
-            self.acd.offer_failed(w, list(legs.values()), cause, self.settings, self.acd.clock())
-            return None
-        return self._served(w, answered[0], rang)
+        log.info("queue %s: %s did not answer (%s)", self.name, ",".join(legs.values()), cause)
+        self.acd.offer_failed(w, list(legs.values()), cause, self.settings, self.acd.clock())
+        if not esl.ready:
+            raise CallerHungUp(esl.hangup_cause or "hangup")
+        return None
 
     def _watch_bridge(self, w: Waiter, legs: dict[str, str], offer: AgentOffer) -> Any:
         def watch(event: codec.Event) -> None:

@@ -78,16 +78,23 @@ def rig(store, tmp_path: Path, controllers: int = 1) -> Iterator[Rig]:
         op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example", "Asia/Shanghai", "zh"))
     project = check(ROOT / "dialplan", sounds=ROOT / "sounds")
     assert project.problems == []
-    project = dataclasses.replace(project, operator=dataclasses.replace(project.operator, sounds=str(ROOT / "sounds")))
+    project = dataclasses.replace(
+        project, operator=dataclasses.replace(project.operator, sounds=str(ROOT / "sounds"))
+    )
     switch = Switch(
         SwitchConfig(speed=SPEED, start=CN_OPEN.timestamp(), recordings_dir=str(tmp_path / "recordings")),
     )
     started: list[Controller] = []
     try:
         for i in range(controllers):
-            ctx = AppContext(project, store=store, now=lambda: datetime.fromtimestamp(switch.clock.now(), UTC))
+            ctx = AppContext(
+                project, store=store, now=lambda: datetime.fromtimestamp(switch.clock.now(), UTC)
+            )
             c = Controller(
-                Settings(controller=ControllerSettings(listen="127.0.0.1", port=0), state_dir=str(tmp_path / f"c{i}")),
+                Settings(
+                    controller=ControllerSettings(listen="127.0.0.1", port=0),
+                    state_dir=str(tmp_path / f"c{i}"),
+                ),
                 store=store,
                 context=ctx,
             )
@@ -126,7 +133,9 @@ def test_caller_path_ivr_queue_no_answer_then_answer_recording_survey(store, tmp
     with rig(store, tmp_path) as r:
         r.agent("cn_li", Endpoint(answer_after=None), max_no_answer=1)  # rings out
         r.agent("cn_wang", Endpoint(answer_after=2.0, hangup_after=20.0))
-        answered_before = sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered")
+        answered_before = sample(
+            "fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered"
+        )
         events: list = []
         with r.switch.watching(events.append):
             ch = r.call(keypad=["1", "4"])  # 1: an agent; then 4 for the survey
@@ -155,15 +164,61 @@ def test_caller_path_ivr_queue_no_answer_then_answer_recording_survey(store, tmp
         # After the agent hung up the caller went on to the survey; the answer names the agent.
         with store.tenant("cablenet") as t:
             answers = t._all("SELECT agent_id, queue, score FROM survey_answers")
-            usage = t._all("SELECT resource, resource_id, kind, outcome FROM usage_records WHERE resource = 'agent'")
+            usage = t._all(
+                "SELECT resource, resource_id, kind, outcome FROM usage_records WHERE resource = 'agent'"
+            )
         assert answers == [{"agent_id": "cn_wang", "queue": "business", "score": 4}]
-        assert usage == [{"resource": "agent", "resource_id": "cn_wang", "kind": "handled_call", "outcome": "answered"}]
+        assert usage == [
+            {"resource": "agent", "resource_id": "cn_wang", "kind": "handled_call", "outcome": "answered"}
+        ]
         assert (
             sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered")
             == answered_before + 1
         )
         # The agent's phone rang with the caller's number and the screen-pop variables.
-        rung = [e for e in events if e.name == "CHANNEL_ANSWER" and e.get("variable_fsapps_agent") == "cn_wang"]
+        rung = [
+            e for e in events if e.name == "CHANNEL_ANSWER" and e.get("variable_fsapps_agent") == "cn_wang"
+        ]
         assert len(rung) == 1
         assert rung[0].get("Caller-Caller-ID-Number") == "13800000001"
-        assert (rung[0].get("variable_fsapps_queue"), rung[0].get("variable_fsapps_member")) == ("business", ch.uuid)
+        assert (rung[0].get("variable_fsapps_queue"), rung[0].get("variable_fsapps_member")) == (
+            "business",
+            ch.uuid,
+        )
+
+
+def test_caller_who_hangs_up_while_waiting_is_an_abandon_and_no_agent_is_left_reserved(
+    store, tmp_path
+) -> None:
+    with rig(store, tmp_path) as r:
+        r.agent("cn_li", Endpoint(answer_after=None), max_no_answer=0)  # ringing when the caller leaves
+        before = sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="abandoned")
+        ch = r.call(keypad=["1"], hangup_after=12.0)
+        assert ch.destroyed.wait(60), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("abandoned", None)]
+        assert 0 < float(rows[0]["wait_seconds"]) < 12
+        assert (
+            sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="abandoned")
+            == before + 1
+        )
+        # The member's place is kept as Abandoned (for abandoned-resume-allowed) until
+        # discard-abandoned-after; the agent whose phone was ringing is free, with no delay.
+        members = wait_for(lambda: [m for m in r.members() if m["state"] == "Abandoned"])
+        assert [str(m["uuid"]) for m in members] == [ch.uuid]
+        wait_for(lambda: r.agent_row("cn_li")["state"] == "Waiting")
+        li = r.agent_row("cn_li")
+        assert (li["state"], li["offered_member"], li["no_answer_count"]) == ("Waiting", None, 0)
+
+
+def test_caller_who_calls_back_soon_after_abandoning_resumes_their_place(store, tmp_path) -> None:
+    """business has abandoned-resume-allowed: the second call joins with the first call's time."""
+    with rig(store, tmp_path) as r:
+        first = r.call(keypad=["1"], hangup_after=15.0)
+        assert first.destroyed.wait(60)
+        joined = wait_for(lambda: [m["joined_epoch"] for m in r.members() if m["state"] == "Abandoned"])
+        second = r.call(keypad=["1"], hangup_after=12.0)
+        resumed = wait_for(lambda: [m for m in r.members() if str(m["uuid"]) == second.uuid])
+        assert resumed[0]["joined_epoch"] == joined[0]
+        assert [m["state"] for m in r.members() if str(m["uuid"]) == first.uuid] == []
+        assert second.destroyed.wait(60)

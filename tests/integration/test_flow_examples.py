@@ -57,6 +57,7 @@ CALLS = [
     Call("cablenet", "96171", CN_OPEN, ("3",), branches={"fault_queue": "timeout"},
          ends_at="main.after_hours_box", hears=("fault_intro", "closed")),
     Call("cablenet", "96171", CN_OPEN, ("3",), branches={"fault_queue": "callback"}, ends_at="main.bye"),
+    Call("cablenet", "96171", CN_OPEN, ("1",), branches={"business": "callback"}, ends_at="main.bye"),
     Call("cablenet", "96171", CN_OPEN, ("4", "1"), ends_at="main.bye", hears=("feedback_menu", "goodbye")),
     Call("cablenet", "96171", CN_OPEN, ("4", "1"), branches={"complaint": "timeout"},
          ends_at="main.suggestion_box", hears=("suggestion_intro",)),
