@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import gevent
-import pytest
 from prometheus_client import REGISTRY
 
 from fsapps.apps.context import AppContext
@@ -33,7 +32,6 @@ from fsapps.sim.switch import Switch, SwitchConfig
 from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd
-from fsapps.store.durable import DurableWriter
 from fsapps.store.records import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,11 +71,16 @@ class Rig:
 
 
 @contextmanager
-def rig(store, tmp_path: Path, controllers: int = 1) -> Iterator[Rig]:
+def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = None) -> Iterator[Rig]:
+    """``tiers``: the agents of cablenet's business queue, instead of the example's."""
     with store.operator() as op:
         op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example", "Asia/Shanghai", "zh"))
     project = check(ROOT / "dialplan", sounds=ROOT / "sounds")
     assert project.problems == []
+    if tiers is not None:
+        cablenet = next(t for t in project.tenants if t.id == "cablenet")
+        business = cablenet.queues["business"]
+        business.data = {**dict(business.data), "tiers": tiers}
     project = dataclasses.replace(
         project, operator=dataclasses.replace(project.operator, sounds=str(ROOT / "sounds"))
     )
@@ -222,3 +225,94 @@ def test_caller_who_calls_back_soon_after_abandoning_resumes_their_place(store, 
         assert resumed[0]["joined_epoch"] == joined[0]
         assert [m["state"] for m in r.members() if str(m["uuid"]) == first.uuid] == []
         assert second.destroyed.wait(60)
+
+
+def crash(c: Controller) -> None:
+    """What SIGKILL does to a controller, seen from outside: its sockets drop without a
+    goodbye and it runs nothing more (no hand-back, no database writes)."""
+    if c.dispatcher is not None:
+        c.dispatcher.stop()
+    server, c.server._server = c.server._server, None
+    if server is not None:
+        server.close()
+    for call in list(c.server.calls):
+        call._run = False
+        call.close_socket()
+
+
+def test_two_controllers_never_offer_one_agent_two_calls(store, tmp_path) -> None:
+    """24 callers, half through each controller, six agents: every caller is served, and
+    no agent's phone ever has two calls at once."""
+    with rig(store, tmp_path, controllers=2, tiers=[f"cn_a{n}" for n in range(6)]) as r:
+        from fsapps.sim.dialplan import StaticDialplan
+
+        dp = StaticDialplan()
+        for i, c in enumerate(r.controllers):
+            dp.add("public", f"^700{i}$", [
+                ("answer", ""), ("set", "fsapps_tenant=cablenet"), ("set", "fsapps_flow=main"),
+                ("set", "fsapps_node=business"), ("set", "socket_resume=true"),
+                ("socket", f"127.0.0.1:{c.server.port}/flow async full"), ("hangup", ""),
+            ])  # fmt: skip
+        r.switch.dialplan = dp
+        for n in range(6):
+            r.agent(f"cn_a{n}", Endpoint(answer_after=0.4, hangup_after=3.0))
+        events: list = []
+        with r.switch.watching(events.append):
+            calls = []
+            for k in range(24):
+                calls.append(r.switch.place_call(f"700{k % 2}", caller_id_number=f"1390000{k:04d}",
+                                                 script=CallerScript()))  # fmt: skip
+                gevent.sleep(0.05)
+            for ch in calls:
+                assert ch.destroyed.wait(90), "\n".join(r.switch.call_log(ch.uuid))
+        rows = wait_for(lambda: len(r.queue_calls()) == 24 and r.queue_calls())
+        assert sorted({q["outcome"] for q in rows}) == ["answered"], rows
+        assert [c.server.accepted for c in r.controllers] == [12, 12]
+        # Each agent leg's answered span, from the switch's own events.
+        spans: dict[str, list[tuple[float, float]]] = {}
+        start: dict[str, tuple[str, float]] = {}
+        for e in events:
+            agent = e.get("variable_fsapps_agent")
+            if not agent:
+                continue
+            stamp = int(e.get("Event-Date-Timestamp")) / 1e6
+            if e.name == "CHANNEL_ANSWER":
+                start[e.get("Unique-ID")] = (agent, stamp)
+            elif e.name == "CHANNEL_HANGUP" and e.get("Unique-ID") in start:
+                a, t0 = start.pop(e.get("Unique-ID"))
+                spans.setdefault(a, []).append((t0, stamp))
+        assert sum(len(s) for s in spans.values()) == 24
+        for agent, s in spans.items():
+            s.sort()
+            for (_, end), (begin, _) in zip(s, s[1:], strict=False):
+                assert begin >= end, (agent, s)
+        for n in range(6):
+            row = r.agent_row(f"cn_a{n}")
+            assert (row["state"], row["offered_member"]) == ("Waiting", None)
+
+
+def test_controller_killed_while_callers_wait_hands_them_to_the_other(store, tmp_path) -> None:
+    with rig(store, tmp_path, controllers=2) as r:
+        first, second = r.controllers
+        callers = [r.call(keypad=["1", "5"], caller=f"1370000000{k}") for k in range(3)]
+        waiting = wait_for(lambda: len(r.members()) == 3 and r.members())
+        joined = {str(m["uuid"]): m["joined_epoch"] for m in waiting}
+        assert {str(m["uuid"]) for m in waiting} == {c.uuid for c in callers}
+        assert len(first.server.calls) == 3 and not second.server.calls
+        crash(first)
+        # The rendered route sends each caller to the next controller once their hold-music
+        # clip ends; their places (joined times) are kept.
+        wait_for(lambda: len(second.server.calls) == 3, timeout=40)
+        assert len(second.server.calls) == 3
+        assert {str(m["uuid"]): m["joined_epoch"] for m in r.members()} == joined
+        # An agent logs in: the callers are served in the order they joined, none dropped.
+        r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=2.0))
+        for ch in callers:
+            assert ch.destroyed.wait(120), r.switch.call_log(ch.uuid)
+        rows = wait_for(lambda: len(r.queue_calls()) == 3 and r.queue_calls())
+        assert [q["outcome"] for q in rows] == ["answered"] * 3
+        assert [str(q["call_uuid"]) for q in sorted(rows, key=lambda q: q["ended_at"])] == [
+            c.uuid for c in sorted(callers, key=lambda c: joined[c.uuid])
+        ]
+        with store.tenant("cablenet") as t:
+            assert len(t._all("SELECT 1 FROM survey_answers WHERE score = 5")) == 3
