@@ -10,6 +10,7 @@ sharing agents under load, and a controller killed while callers wait.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import wave
 from collections.abc import Iterator
@@ -284,7 +285,7 @@ def test_two_controllers_never_offer_one_agent_two_calls(store, tmp_path) -> Non
         assert sum(len(s) for s in spans.values()) == 24
         for agent, s in spans.items():
             s.sort()
-            for (_, end), (begin, _) in zip(s, s[1:], strict=False):
+            for (_, end), (begin, _) in itertools.pairwise(s):
                 assert begin >= end, (agent, s)
         for n in range(6):
             row = r.agent_row(f"cn_a{n}")
