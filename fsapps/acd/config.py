@@ -24,6 +24,9 @@ SEP = "/"
 
 PROMPT_SETTINGS = ("moh-sound", "announce-sound")
 
+# Hold music when a queue names none: a chime, 12 s a clip, no sound packs needed.
+DEFAULT_MOH = "tone_stream://L=2;%(300,700,523);%(300,700,659);%(300,700,784);%(300,2700,659)"
+
 
 def queue_key(tenant_id: str, queue: str) -> str:
     return f"{tenant_id}{SEP}{queue}"

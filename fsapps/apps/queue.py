@@ -29,6 +29,7 @@ from typing import Any
 import gevent
 import gevent.queue
 
+from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.model import Member
@@ -41,8 +42,6 @@ from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
 
 log = logging.getLogger("fsapps.acd")
 
-# A chime, 12 s a clip: no sound packs are needed for hold music.
-DEFAULT_MOH = "tone_stream://L=2;%(300,700,523);%(300,700,659);%(300,700,784);%(300,2700,659)"
 
 ANNOUNCE = {
     "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
@@ -116,7 +115,7 @@ class QueueVisit:
             call.session.execute(
                 "multiset",
                 f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
-                f" fsapps_resume={call.flow.name}.{call.node.id}"
+                f" fsapps_resume={call.flow.name}.{call.node.id} fsapps_held="
                 " continue_on_fail=true hangup_after_bridge=false",
             )
             branch = self._wait(w)

@@ -8,10 +8,8 @@ on to the node's route extension. The application names the branch in
 ``fsapps_branch`` (a branch the node has no child for ends the call); with
 no controller reachable, or one that died mid-call, the branch is empty and
 ``fallback`` is taken: the native path that keeps callers served when every
-controller is down. An application that holds a caller for long (the queue)
-sets ``fsapps_resume`` to its node: if its controller dies, the route hands
-the call over once more, to the first controller that answers, which picks
-the caller up where they were (and re-arms it).
+controller is down. (The queue node adds routes that hold its callers
+when their controller dies: fsapps.flows.nodes.queue.)
 """
 
 from __future__ import annotations
@@ -45,13 +43,6 @@ class LogicNode(NodeType):
                 "done",
                 ({"field": "${fsapps_branch}", "expression": "^.+$"},),
                 (("hangup", "NORMAL_CLEARING"),),
-            )
-        )
-        routes.append(
-            Route(
-                "resume",
-                ({"field": "${fsapps_resume}", "expression": exact(f"{r.flow.name}.{node.id}")},),
-                (("set", "fsapps_resume="), ("transfer", r.transfer_to(node.id))),
             )
         )
         if "fallback" in node.children:

@@ -1,5 +1,18 @@
-from fsapps.flows.nodes.base import Ref
+"""The queue node: the caller waits for an agent (fsapps.apps.queue, fsapps.acd).
+
+A queue holds callers for minutes, so its controller may die while they
+wait. The application arms ``fsapps_resume`` with its node; when the socket
+ends with no branch, the route hands the caller over again at once (the
+next controller of the list picks them up, place kept), and if nobody
+answers, plays a clip of the queue's hold music and tries again, and so on
+until a controller is back (or the caller hangs up: FreeSWITCH ends a call
+after max_session_transfers, 1000 by default, about an hour here).
+"""
+
+from fsapps.acd.config import DEFAULT_MOH
+from fsapps.flows.nodes.base import Ref, Route
 from fsapps.flows.nodes.logic import LogicNode
+from fsapps.flows.nodes.simple import exact
 
 
 class Queue(LogicNode):
@@ -17,6 +30,22 @@ class Queue(LogicNode):
     branches = ("_", "timeout", "callback")
     required_branches = ()
     app = "flow"
+
+    def render(self, node, r):
+        rendered = super().render(node, r)
+        here = exact(f"{r.flow.name}.{node.id}")
+        queue = r.tenant.queues.get(node.get("queue"))
+        moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
+        hold = r.prompt(moh) if moh else DEFAULT_MOH
+        armed = {"field": "${fsapps_resume}", "expression": here}
+        # The first matching extension wins: held (tried once already) before resume.
+        rendered.routes += [
+            Route("hold", (armed, {"field": "${fsapps_held}", "expression": here}),
+                  (("set", "fsapps_held="), ("playback", hold), ("transfer", r.transfer_to(node.id)))),
+            Route("resume", (armed,),
+                  (("set", f"fsapps_held={r.flow.name}.{node.id}"), ("transfer", r.transfer_to(node.id)))),
+        ]  # fmt: skip
+        return rendered
 
     def refs(self, node):
         return [Ref("queue", node.get("queue"), node.data.at("queue"))]
