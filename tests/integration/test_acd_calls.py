@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import gevent
+import pytest
 from prometheus_client import REGISTRY
 
 from fsapps.apps.context import AppContext
@@ -317,3 +318,34 @@ def test_controller_killed_while_callers_wait_hands_them_to_the_other(store, tmp
         ]
         with store.tenant("cablenet") as t:
             assert len(t._all("SELECT 1 FROM survey_answers WHERE score = 5")) == 3
+
+
+def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_path) -> None:
+    with rig(store, tmp_path) as r:
+        (only,) = r.controllers
+        port = only.server.port
+        ch = r.call(keypad=["1", "3"])
+        waiting = wait_for(lambda: r.members())
+        crash(only)
+        gevent.sleep(40 / SPEED)  # the dialplan plays hold clips and tries again meanwhile
+        assert ch.up, "\n".join(r.switch.call_log(ch.uuid))
+        log = r.switch.call_log(ch.uuid)
+        refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
+        assert len(refused) >= 2, "\n".join(log[-30:])
+        assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(log[-30:])
+        ctx = only.context
+        back = Controller(
+            Settings(
+                controller=ControllerSettings(listen="127.0.0.1", port=port), state_dir=str(tmp_path / "back")
+            ),
+            store=store,
+            context=AppContext(ctx.project, store=store, now=ctx.now),
+        )
+        back.context.records = back.writer
+        r.controllers.append(back.start())
+        r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=2.0))
+        assert ch.destroyed.wait(120), "\n".join(r.switch.call_log(ch.uuid))
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        # Served with the place it had before the controller died.
+        assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting[0]["joined_epoch"], abs=0.01)
