@@ -20,6 +20,7 @@ A caller whose controller died comes back here through the dialplan's next
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
@@ -175,10 +176,16 @@ class QueueVisit:
         return self.call.prompt(name) if name else DEFAULT_MOH
 
     def _stop_music(self, moh: gevent.event.AsyncResult) -> None:
-        if moh.ready():
-            return
-        self.esl.api(f"uuid_break {self.esl.uuid} all")
-        moh.get(timeout=10)
+        # Measured on 1.10.12: a break that reaches the channel before the queued playback
+        # has begun is lost (the execute clears it), so break until the clip completes; and
+        # never "all", which drops a playback still queued: it would then never complete.
+        for _ in range(60):
+            if moh.ready():
+                break
+            self.esl.api(f"uuid_break {self.esl.uuid}")
+            with contextlib.suppress(gevent.Timeout):
+                moh.get(timeout=0.25)
+        moh.get(timeout=15)
 
     def _announce(self, a: Announce) -> None:
         s = self.call.session

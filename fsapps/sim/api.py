@@ -308,10 +308,14 @@ def uuid_transfer(sw: Switch, arg: str, lst: Listener | None) -> str:
 def uuid_break(sw: Switch, arg: str, lst: Listener | None) -> str:
     if not arg:
         return "-USAGE: <uuid> [all]\n"
-    uid, _, _flag = arg.partition(" ")
+    uid, _, flag = arg.partition(" ")
     ch = _locate(sw, uid)
     if ch is None:
         return NO_SUCH
+    if "all" in flag:
+        # mod_commands.c:5002: "all" also drops the queued sendmsg commands: an execute
+        # that has not begun never runs (and never completes).
+        ch.private_events.clear()
     ch.break_flag = True
     ch.kick()
     return "+OK\n"

@@ -332,7 +332,9 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         log = r.switch.call_log(ch.uuid)
         refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
         assert len(refused) >= 2, "\n".join(log[-30:])
-        assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(log[-30:])
+        assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(
+            log[-30:]
+        )
         ctx = only.context
         back = Controller(
             Settings(

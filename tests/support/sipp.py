@@ -71,3 +71,39 @@ def _rtp_port() -> int:
         if port % 2 == 0 and port < 65000:
             return port
     return 40000
+
+
+class Phone:
+    """sipp as a phone that takes one call on ``port`` (an agent), in the background."""
+
+    def __init__(self, scenario: str, *, timeout: float = 120.0, **fields: object) -> None:
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.dir = tempfile.TemporaryDirectory(prefix="fsapps-sipp-uas-")
+        path = Path(self.dir.name) / f"{scenario}.xml"
+        path.write_text((SCENARIOS / f"{scenario}.xml").read_text().format(**fields))
+        argv = [
+            "sipp", "-sf", str(path), "-m", "1", "-i", "127.0.0.1", "-p", str(self.port),
+            "-mi", "127.0.0.1", "-mp", str(_rtp_port()), "-rtp_echo",
+            "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            argv, cwd=self.dir.name, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+    def contact(self, user: str) -> str:
+        return f"sofia/external/{user}@127.0.0.1:{self.port}"
+
+    def wait(self, timeout: float = 120.0) -> SippRun:
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        errors = "".join(p.read_text(errors="replace") for p in Path(self.dir.name).glob("*_errors.log"))
+        self.dir.cleanup()
+        return SippRun(self.proc.returncode, (out or b"").decode(errors="replace")[-2000:] + errors[-3000:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
