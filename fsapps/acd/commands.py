@@ -9,6 +9,16 @@ import time
 from fsapps.acd.model import AgentStatus
 from fsapps.store import acd
 
+CALL_HELP = {
+    "transfer": "blind transfer of the agent's caller (--to-agent or --dial)",
+    "three-way": "bring --dial into the agent's call",
+    "listen": "supervisor: listen to the agent's call from --dial",
+    "whisper": "supervisor: speak to the agent only, from --dial",
+    "barge": "supervisor: join the agent's call, from --dial",
+    "hangup": "supervisor: end the agent's call",
+    "wrap-up-done": "end the agent's wrap-up now",
+}
+
 STATUSES = {
     "available": AgentStatus.AVAILABLE,
     "on-demand": AgentStatus.AVAILABLE_ON_DEMAND,
@@ -58,6 +68,35 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+CALL_ACTIONS = ("transfer", "three-way", "listen", "whisper", "barge", "hangup", "wrap-up-done")
+
+
+def cmd_agent_call(args: argparse.Namespace) -> int:
+    """Call control for an agent's queue call (agent's own, or a supervisor's)."""
+    from fsapps import config
+    from fsapps.acd.operations import OperationError, operations_for
+    from fsapps.cli import _store
+
+    settings = config.load(args.config)
+    with _store(args) as store:
+        try:
+            ops = operations_for(settings, store)
+            if args.action == "transfer":
+                ops.transfer(args.id, to_agent=args.to_agent, dial=args.dial)
+            elif args.action == "three-way":
+                print(ops.three_way(args.id, args.dial or ""))
+            elif args.action in ("listen", "whisper", "barge"):
+                print(ops.listen(args.id, args.dial or "", args.action))
+            elif args.action == "hangup":
+                ops.force_hangup(args.id)
+            else:
+                ops.wrap_up_done(args.id)
+        except OperationError as exc:
+            print(f"fsapps: {exc}")
+            return 1
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     a = sub.add_parser("agent", help="agents: add, status (available, on-demand, break, logout), list")
     asub = a.add_subparsers(dest="action", required=True)
@@ -75,6 +114,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     st.add_argument("status", choices=sorted(STATUSES))
     st.add_argument("--reason", default="", help="the break's reason code")
     ls = asub.add_parser("list")
-    for x in (add, st, ls):
+    calls = []
+    for action in CALL_ACTIONS:
+        c = asub.add_parser(action, help=CALL_HELP[action])
+        c.add_argument("id", help="the agent whose call it is")
+        c.add_argument(
+            "--dial", help="a dial string: the transfer target, the third party, the supervisor's phone"
+        )
+        if action == "transfer":
+            c.add_argument("--to-agent", help="another agent (their phone)")
+        c.set_defaults(func=cmd_agent_call)
+        calls.append(c)
+    for x in (add, st, ls, *calls):
         x.add_argument("--config")
     a.set_defaults(func=cmd_agent)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -63,6 +64,7 @@ class AgentOffer:
     offer: Offer
     contacts: dict[str, str]
     agents: dict[str, Agent]
+    legs: dict[str, str]  # agent -> the UUID its phone's leg gets (origination_uuid)
 
 
 class Dispatcher:
@@ -272,9 +274,12 @@ class Dispatcher:
         with self.store.operator() as op:
             if not store_acd.claim_member(op.conn, w.member.uuid, d.agents[0], self.name):
                 return
+            legs: dict[str, str] = {}
             for agent_id in d.agents:
-                if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now):
+                leg = str(uuidlib.uuid4())
+                if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now, leg):
                     won.append(agent_id)
+                    legs[agent_id] = leg
             if not won:
                 store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
                 return
@@ -286,6 +291,7 @@ class Dispatcher:
                 replace(d, agents=tuple(won)),
                 {a: agents[a][1] for a in won},
                 {a: agents[a][0] for a in won},
+                legs,
             )
         )
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -197,7 +196,7 @@ class QueueVisit:
 
     def _ring(self, w: Waiter, offer: AgentOffer) -> str | None:
         esl, call = self.esl, self.call
-        legs = {str(uuidlib.uuid4()): agent for agent in offer.offer.agents}
+        legs = {offer.legs[agent]: agent for agent in offer.offer.agents}
         self.offers += len(legs)
         if self.settings.record_template and self.recording is None:
             # ``set`` expands the template (its ${uuid}, ${strftime(...)}) once, on this channel.

@@ -15,10 +15,12 @@ from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop
 from fsapps.sim.channel import CAUSES, Channel
 from fsapps.sim.originate import originate
 from fsapps.sim.session import execute, route_and_execute
+from fsapps.sim.strings import separate_string
 
 if TYPE_CHECKING:
     from fsapps.sim.listener import Listener
-    from fsapps.sim.switch import Switch
+    from fsapps.sim.strings import separate_string
+from fsapps.sim.switch import Switch
 
 Api = Callable[["Switch", str, "Listener | None"], str]
 COMMANDS: dict[str, Api] = {}
@@ -168,8 +170,9 @@ ORIGINATE_USAGE = (
 
 @api("originate")
 def originate_api(sw: Switch, arg: str, lst: Listener | None) -> str:
-    """mod_commands.c originate_function (ORIGINATE_SYNTAX, l.5079)."""
-    argv = arg.split(" ")
+    """mod_commands.c originate_function (ORIGINATE_SYNTAX, l.5079): arguments split as
+    switch_separate_string does (l.5103), so a quoted value may hold a blank."""
+    argv = separate_string(arg, " ", 10)
     if len(argv) < 2 or not argv[0] or not argv[1]:
         return ORIGINATE_USAGE
     url, target = argv[0], argv[1]
@@ -278,7 +281,7 @@ def _uuid_bridge(a: Channel, b: Channel) -> None:
 @api("uuid_transfer")
 def uuid_transfer(sw: Switch, arg: str, lst: Listener | None) -> str:
     usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
-    argv = arg.split(" ") if arg else []
+    argv = separate_string(arg, " ", 5) if arg else []
     if len(argv) < 2 or len(argv) > 5:
         return usage
     ch = _locate(sw, argv[0])

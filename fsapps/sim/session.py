@@ -12,6 +12,7 @@ import uuid as uuidlib
 from fsapps.esl.codec import Command
 from fsapps.sim.apps.registry import APPLICATIONS, int_arg, is_true
 from fsapps.sim.channel import STATE_NUMBER, Channel
+from fsapps.sim.strings import separate_string
 
 log = logging.getLogger("fsapps.sim")
 
@@ -33,6 +34,19 @@ def run_inbound(ch: Channel) -> None:
     route_and_execute(ch)
 
 
+def inline_hunt(target: str) -> list[tuple[str, str]] | None:
+    """The inline dialplan (mod_dptools.c inline_dialplan_hunt): ``app:data`` items
+    separated by commas (or by the character after a leading ``^^``)."""
+    delim = ","
+    if target.startswith("^^") and len(target) > 3:
+        delim, target = target[2], target[3:]
+    out = []
+    for item in separate_string(target, delim):
+        app, _, data = item.lstrip(" ").partition(":")
+        out.append((app, data))
+    return out
+
+
 def route_and_execute(ch: Channel) -> None:
     """CS_ROUTING (dialplan hunt) then CS_EXECUTE, again after each transfer."""
     while ch.up:
@@ -44,7 +58,10 @@ def route_and_execute(ch: Channel) -> None:
             # switch_channel.c:2398: routing an inbound channel sets RINGING.
             ch.set_callstate("RINGING")
         ch.fire("CHANNEL_STATE")
-        actions = ch.switch.dialplan.hunt(ch)
+        if ch.profile.dialplan == "inline":
+            actions = inline_hunt(ch.profile.destination_number)
+        else:
+            actions = ch.switch.dialplan.hunt(ch)
         if actions is None:
             ch.note(f"no route for {ch.profile.destination_number} in {ch.profile.context}")
             ch.hangup("NO_ROUTE_DESTINATION")

@@ -22,12 +22,15 @@ from fsapps.acd.model import Agent, AgentState, Member
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
 
-def reserve(conn: psycopg.Connection, agent_id: str, member: str, controller: str, now: float) -> bool:
-    """Waiting -> Receiving for ``member``; False when another offer got there first."""
+def reserve(
+    conn: psycopg.Connection, agent_id: str, member: str, controller: str, now: float, leg: str | None = None
+) -> bool:
+    """Waiting -> Receiving for ``member`` (the agent's phone to ring as ``leg``);
+    False when another offer got there first."""
     cur = conn.execute(
-        "UPDATE agent_state SET state = %s, offered_member = %s, offered_by = %s, last_offered_call = %s"
-        " WHERE agent_id = %s AND state = %s",
-        (AgentState.RECEIVING, member, controller, now, agent_id, AgentState.WAITING),
+        "UPDATE agent_state SET state = %s, offered_member = %s, offered_by = %s, last_offered_call = %s,"
+        " agent_leg = %s WHERE agent_id = %s AND state = %s",
+        (AgentState.RECEIVING, member, controller, now, leg, agent_id, AgentState.WAITING),
     )
     return cur.rowcount == 1
 
@@ -42,7 +45,11 @@ def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[s
     sets = [k for k in fields if k in allowed]
     assignments: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in sets]
     if fields.get("state") != AgentState.IN_A_QUEUE_CALL:
-        assignments += [sql.SQL("offered_member = NULL"), sql.SQL("offered_by = NULL")]
+        assignments += [
+            sql.SQL("offered_member = NULL"),
+            sql.SQL("offered_by = NULL"),
+            sql.SQL("agent_leg = NULL"),
+        ]
     query = sql.SQL("UPDATE agent_state SET {} WHERE agent_id = %s AND offered_member = %s").format(
         sql.SQL(", ").join(assignments)
     )

@@ -1,0 +1,168 @@
+"""What agents and supervisors do, as Python calls (the CLI and, later, the
+HTTP API use these): status changes in PostgreSQL, call control through
+the switch's Event Socket.
+
+An agent on a queue call has their phone's leg (``agent_leg``) and the
+caller's (``offered_member``) in agent_state; operations act on those, so any
+process with the database and an Event Socket can run them, whichever
+controller holds the caller.
+
+Call control uses the switch's own tools: blind transfer is ``uuid_transfer``
+of the caller (to ``bridge:<dial string>`` inline), listen / whisper / barge
+are ``eavesdrop`` on the agent's leg from the supervisor's phone (whisper:
+eavesdrop_whisper_aleg, the agent hears the supervisor; barge: both sides
+do), three-way is ``three_way`` on the agent's leg from the third party's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsapps.acd.model import AgentState, AgentStatus
+from fsapps.store import acd as store_acd
+from fsapps.store.db import Store
+
+LISTEN_MODES = {
+    "listen": {},
+    "whisper": {"eavesdrop_whisper_aleg": "true"},
+    "barge": {"eavesdrop_whisper_aleg": "true", "eavesdrop_whisper_bleg": "true"},
+}
+
+
+class OperationError(Exception):
+    """The operation cannot be done (unknown agent, not on a call, the switch refused)."""
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    agent: str
+    caller_leg: str
+    agent_leg: str
+
+
+@dataclass
+class AgentOperations:
+    store: Store
+    api: Callable[[str], str]  # an Event Socket api command, its reply
+    now: Callable[[], float] = field(default=time.time)
+
+    # --- the agent's status ----------------------------------------------------------
+
+    def login(self, agent: str) -> None:
+        self.set_status(agent, AgentStatus.AVAILABLE)
+
+    def logout(self, agent: str) -> None:
+        self.set_status(agent, AgentStatus.LOGGED_OUT)
+
+    def ready(self, agent: str) -> None:
+        self.set_status(agent, AgentStatus.AVAILABLE)
+
+    def take_break(self, agent: str, reason: str) -> None:
+        self.set_status(agent, AgentStatus.ON_BREAK, reason)
+
+    def set_status(self, agent: str, status: str, reason: str = "") -> None:
+        """Also a supervisor's force-status."""
+        with self.store.operator() as op:
+            if not store_acd.set_status(op.conn, agent, status, self.now(), reason):
+                raise OperationError(f"no agent {agent!r}")
+
+    def wrap_up_done(self, agent: str) -> None:
+        """End the wrap-up now: offers may come at once (an On Demand agent's Idle ends too)."""
+        with self.store.operator() as op:
+            cur = op.conn.execute(
+                "UPDATE agent_state SET last_bridge_end = LEAST(last_bridge_end, %s - wrap_up_time - 0.001),"
+                " state = CASE WHEN state = %s THEN %s ELSE state END WHERE agent_id = %s",
+                (self.now(), AgentState.IDLE, AgentState.WAITING, agent),
+            )
+            if cur.rowcount != 1:
+                raise OperationError(f"no agent {agent!r}")
+            store_acd.notify(op.conn)
+
+    # --- the agent's call ------------------------------------------------------------
+
+    def current_call(self, agent: str) -> AgentCall:
+        with self.store.operator() as op:
+            row = op._one(
+                "SELECT state, offered_member, agent_leg FROM agent_state WHERE agent_id = %s", (agent,)
+            )
+        if row is None:
+            raise OperationError(f"no agent {agent!r}")
+        if row["state"] != AgentState.IN_A_QUEUE_CALL or not row["agent_leg"]:
+            raise OperationError(f"agent {agent!r} is not on a queue call ({row['state']})")
+        return AgentCall(agent, str(row["offered_member"]), str(row["agent_leg"]))
+
+    def transfer(self, agent: str, *, to_agent: str | None = None, dial: str | None = None) -> None:
+        """Blind transfer of the agent's caller to another agent's phone or a dial string
+        (a number through a gateway: sofia/gateway/<gw>/<number>). Also the supervisor's
+        force-transfer."""
+        call = self.current_call(agent)
+        if to_agent is not None:
+            with self.store.operator() as op:
+                row = op._one("SELECT contact FROM agents WHERE id = %s", (to_agent,))
+            if row is None or not row["contact"]:
+                raise OperationError(f"no agent {to_agent!r} with a phone to transfer to")
+            dial = row["contact"]
+        if not dial:
+            raise OperationError("transfer to where? (an agent or a dial string)")
+        self._api(f"uuid_transfer {call.caller_leg} 'bridge:{_dial(dial)}' inline")
+
+    def three_way(self, agent: str, dial: str, caller_id: str = "") -> str:
+        """Bring a third party into the agent's call; returns the new leg's UUID."""
+        call = self.current_call(agent)
+        head = "{" + f"origination_caller_id_number={caller_id or 'fsapps'}" + "}"
+        return self._originate(head + _dial(dial), f"&three_way({call.agent_leg})")
+
+    # --- supervisors -------------------------------------------------------------------
+
+    def listen(self, agent: str, supervisor_dial: str, mode: str = "listen") -> str:
+        """listen, whisper (to the agent) or barge (to both), from the supervisor's phone."""
+        if mode not in LISTEN_MODES:
+            raise OperationError(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
+        call = self.current_call(agent)
+        variables = {"origination_caller_id_name": f"{mode} {agent}", **LISTEN_MODES[mode]}
+        head = "{" + ",".join(f"{k}='{v}'" for k, v in variables.items()) + "}"
+        return self._originate(head + _dial(supervisor_dial), f"&eavesdrop({call.agent_leg})")
+
+    def force_hangup(self, agent: str) -> None:
+        call = self.current_call(agent)
+        self._api(f"uuid_kill {call.caller_leg} NORMAL_CLEARING")
+
+    # --- the switch ----------------------------------------------------------------------
+
+    def _originate(self, dial: str, app: str) -> str:
+        reply = self._api(f"originate {dial} {app}")
+        return reply.removeprefix("+OK").strip()
+
+    def _api(self, command: str) -> str:
+        reply = (self.api(command) or "").strip()
+        if not reply.startswith("+OK"):
+            raise OperationError(f"the switch refused {command.split(' ', 1)[0]}: {reply or 'no reply'}")
+        return reply
+
+
+def _dial(dial: str) -> str:
+    """A dial string as one argument: no blanks or quotes (they split the API's arguments)."""
+    if any(c in dial for c in " '\n"):
+        raise OperationError(f"dial string {dial!r} has a blank or a quote")
+    return dial
+
+
+def operations_for(settings: Any, store: Store) -> AgentOperations:
+    """Operations against the switch named in the settings' ``esl`` section."""
+    from fsapps.esl.client import Connection
+
+    if not settings.esl.password:
+        raise OperationError("no Event Socket password (esl.password or FSAPPS_ESL_PASSWORD)")
+
+    def api(command: str) -> str:
+        conn = Connection(settings.esl.host, settings.esl.port, settings.esl.password)
+        conn.connect()
+        try:
+            return conn.api(command)
+        finally:
+            conn.stop()
+
+    return AgentOperations(store, api)

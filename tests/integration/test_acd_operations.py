@@ -1,0 +1,121 @@
+"""Agent and supervisor operations on live calls in the emulator: status
+changes, blind transfer to another agent, listen / whisper / barge, three-way,
+force hangup; with their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from fsapps.acd.operations import AgentOperations, OperationError
+from fsapps.esl.client import Connection
+from fsapps.sim.endpoints import Endpoint
+from tests.integration.test_acd_calls import rig, wait_for
+
+SUP = "sofia/external/sup1@127.0.0.1:5080"
+
+
+def ops_for(r) -> AgentOperations:
+    conn = Connection("127.0.0.1", r.switch.port, r.switch.password)
+    conn.connect()
+    return AgentOperations(r.store, conn.api, now=r.switch.clock.now)
+
+
+def on_call(r, agent: str = "cn_wang"):
+    """A caller answered by ``agent``, talking until the test ends it."""
+    ch = r.call(keypad=["1"])
+    wait_for(lambda: r.agent_row(agent)["state"] == "In a queue call", timeout=30)
+    return ch
+
+
+def test_status_operations_and_their_errors(store, tmp_path) -> None:
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(), status="Logged Out", wrap_up_time=30)
+        ops = ops_for(r)
+        ops.login("cn_wang")
+        assert r.agent_row("cn_wang")["status"] == "Available"
+        ops.take_break("cn_wang", "lunch")
+        row = r.agent_row("cn_wang")
+        assert (row["status"], row["break_reason"]) == ("On Break", "lunch")
+        ops.ready("cn_wang")
+        assert (r.agent_row("cn_wang")["status"], r.agent_row("cn_wang")["break_reason"]) == ("Available", "")
+        with store.operator() as op:  # just finished a call: in wrap-up for 30 s
+            op.conn.execute("UPDATE agent_state SET last_bridge_end = %s", (r.switch.clock.now(),))
+        ops.wrap_up_done("cn_wang")
+        row = r.agent_row("cn_wang")
+        assert row["last_bridge_end"] < r.switch.clock.now() - row["wrap_up_time"]
+        ops.logout("cn_wang")
+        assert r.agent_row("cn_wang")["status"] == "Logged Out"
+        with pytest.raises(OperationError, match="no agent 'nobody'"):
+            ops.take_break("nobody", "x")
+        with pytest.raises(OperationError, match="not on a queue call"):
+            ops.listen("cn_wang", SUP)
+
+
+def test_supervisor_whispers_to_the_agent_then_hangs_the_call_up(store, tmp_path) -> None:
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.switch.register_user("sup1", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        events: list = []
+        with r.switch.watching(events.append):
+            caller = on_call(r)
+            leg = str(r.agent_row("cn_wang")["agent_leg"])
+            with pytest.raises(OperationError, match="mode 'shout'"):
+                ops.listen("cn_wang", SUP, "shout")
+            spy = ops.listen("cn_wang", SUP, "whisper")
+            ran = wait_for(lambda: [e for e in events if e.name == "CHANNEL_EXECUTE"
+                                    and e.get("Application") == "eavesdrop"])  # fmt: skip
+            assert [(e.get("Unique-ID"), e.get("Application-Data")) for e in ran] == [(spy, leg)]
+            assert ran[0].get("variable_eavesdrop_whisper_aleg") == "true"
+            assert ran[0].get("variable_eavesdrop_whisper_bleg") is None
+            ops.force_hangup("cn_wang")
+            assert caller.destroyed.wait(30)
+            # The call is over for everyone: the agent's leg and the supervisor's.
+            gone = wait_for(
+                lambda: {e.get("Unique-ID") for e in events if e.name == "CHANNEL_DESTROY"} >= {leg, spy}
+            )
+            assert gone
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting")
+        assert (r.agent_row("cn_wang")["state"], r.agent_row("cn_wang")["agent_leg"]) == ("Waiting", None)
+
+
+def test_blind_transfer_to_another_agent_and_three_way(store, tmp_path) -> None:
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.agent(
+            "cn_zhao", Endpoint(answer_after=0.5), status="On Break"
+        )  # not in the queue: reached directly
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        caller = on_call(r)
+        third = ops.three_way("cn_wang", "sofia/external/ext9@127.0.0.1:5080", caller_id="96171")
+        wait_for(lambda: any("three_way(" in line for line in r.switch.call_log(third)))
+        with pytest.raises(OperationError, match="no agent 'cn_nobody' with a phone"):
+            ops.transfer("cn_wang", to_agent="cn_nobody")
+        with pytest.raises(OperationError, match="has a blank or a quote"):
+            ops.transfer("cn_wang", dial="sofia/gateway/x/1 &park")
+        ops.transfer("cn_wang", to_agent="cn_zhao")
+        log = wait_for(lambda: [line for line in r.switch.call_log(caller.uuid) if "cn_zhao" in line])
+        assert any(line.startswith("bridge(sofia/external/cn_zhao@") for line in log), log
+        # The first agent's part is over: their call is counted and they are free.
+        wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting")
+        assert r.agent_row("cn_wang")["calls_answered"] == 1
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)
+
+
+def test_cli_call_control_says_why_it_cannot(store, tmp_path, capsys, monkeypatch) -> None:
+    """`fsapps agent whisper` with an agent not on a call: one line, exit status 1."""
+    from fsapps import cli
+
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint())
+        config = tmp_path / "fsapps.yaml"
+        config.write_text(
+            f"database: {{dsn: '{store.dsn}'}}\nesl: {{port: {r.switch.port}, password: {r.switch.password}}}\n"
+        )
+        assert cli.main(["agent", "whisper", "cn_wang", "--dial", SUP, "--config", str(config)]) == 1
+        assert capsys.readouterr().out == "fsapps: agent 'cn_wang' is not on a queue call (Waiting)\n"
+        assert cli.main(["agent", "wrap-up-done", "cn_wang", "--config", str(config)]) == 0
