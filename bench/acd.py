@@ -8,8 +8,7 @@
     average speed of answer against the Erlang C formula for the same load;
     then two skills, cross-skilled agents under skills-based routing against
     one dedicated pool per skill.
-(c) end to end through emulator + controller needs the ACD's controller binding
-    (not yet built): not measured here.
+(c) end to end through emulator + controller: bench/acd_live.py.
 """
 
 from __future__ import annotations

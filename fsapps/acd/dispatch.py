@@ -29,7 +29,7 @@ import psycopg
 from fsapps.acd import agent_events
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import Announce, Decision, Discard, Exit, Offer, decide
-from fsapps.acd.model import Agent, AgentState, Member, MemberState, Queue, Snapshot, Tier
+from fsapps.acd.model import Agent, AgentState, AgentStatus, Member, MemberState, Queue, Snapshot, Tier
 from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
@@ -92,10 +92,13 @@ class Dispatcher:
 
     def _run(self) -> None:
         while True:
-            self.kick.wait(TICK)
+            woken = self.kick.wait(TICK)
             self.kick.clear()
             try:
-                self.dispatch()
+                if self.waiters or woken:
+                    self.dispatch()
+                else:
+                    self.refresh_gauges()  # nobody waits here: the metrics still follow the queues
             except (psycopg.Error, OSError) as exc:
                 log.warning("ACD pass failed (%s); retrying", exc)
                 gevent.sleep(0.5)
@@ -176,7 +179,7 @@ class Dispatcher:
             for other in others:
                 if other in agents:
                     lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
-                    store_acd.release(op.conn, other, w.member.uuid, _fields(lost))
+                    store_acd.release(op.conn, other, w.member.uuid, _fields(lost, agents[other][0]))
             store_acd.member_state(op.conn, w.member.uuid, MemberState.ANSWERED)
         return after
 
@@ -197,7 +200,7 @@ class Dispatcher:
             for agent_id in agent_ids:
                 if agent_id in agents:
                     after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
-                    store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+                    store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agents[agent_id][0]))
             if w.member.uuid in self.waiters:
                 store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
         w.trying = False
@@ -213,7 +216,7 @@ class Dispatcher:
                     after = agent_events.call_ended(agent, now)
                 else:
                     after = agent_events.offer_failed(agent, cause, settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after))
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
         return ids
 
     def note_handle_time(self, key: str, seconds: float) -> None:
@@ -223,17 +226,20 @@ class Dispatcher:
 
     # --- one pass ----------------------------------------------------------------------
 
-    def dispatch(self) -> list[Decision]:
-        self.passes += 1
-        queues, all_tiers = self.queues()
-        mine = {w.key for w in self.waiters.values()}
-        if not mine:
-            return []
-        tiers = tuple(t for t in all_tiers if t.queue in mine)
-        now = self.clock()
+    def refresh_gauges(self) -> None:
+        """Callers waiting and agents by status for every queue, from the database."""
+        queues, tiers = self.queues()
+        if queues:
+            now = self.clock()
+            self._gauges(self._snapshot(set(queues), queues, tiers, now)[0], now)
+
+    def _snapshot(
+        self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
+    ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
+        tiers = tuple(t for t in all_tiers if t.queue in keys)
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
-            rows = store_acd.load_members(op.conn, [split_key(k) for k in mine])
+            rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
         members = []
         for m, tenant, queue in rows:
             w = self.waiters.get(m.uuid)
@@ -241,12 +247,22 @@ class Dispatcher:
                 replace(m, queue=queue_key(tenant, queue), last_announce=w.last_announce if w else now)
             )
         snap = Snapshot(
-            queues={k: queues[k] for k in mine if k in queues},
+            queues={k: queues[k] for k in keys if k in queues},
             agents={a: got[0] for a, got in agents.items()},
             tiers=tiers,
             members=tuple(members),
             handle_time=dict(self.handle_time),
         )
+        return snap, agents
+
+    def dispatch(self) -> list[Decision]:
+        self.passes += 1
+        queues, all_tiers = self.queues()
+        mine = {w.key for w in self.waiters.values()}
+        if not mine:
+            return []
+        now = self.clock()
+        snap, agents = self._snapshot(mine, queues, all_tiers, now)
         self._gauges(snap, now)
         decisions = decide(snap, now, seed=self.passes)
         for d in decisions:
@@ -305,7 +321,8 @@ class Dispatcher:
             ACD_LONGEST_WAIT.labels(tenant, queue).set(
                 max((now - m.joined_epoch for m in waiting), default=0)
             )
-            counts: dict[tuple[str, str], int] = {}
+            # Every status x state, so a count that dropped to zero reads zero.
+            counts = {(status.value, state.value): 0 for status in AgentStatus for state in AgentState}
             for t in snap.tiers:
                 a = snap.agents.get(t.agent)
                 if t.queue == key and a is not None:
@@ -314,9 +331,12 @@ class Dispatcher:
                 ACD_AGENTS.labels(tenant, queue, status, state).set(n)
 
 
-def _fields(agent: Agent) -> dict[str, Any]:
+def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:
+    """The columns an offer's outcome sets. The status only when the outcome changed it
+    (max-no-answer): a supervisor's or the agent's own change made meanwhile stands."""
+    status = {"status": agent.status} if before is not None and agent.status != before.status else {}
     return {
-        "state": agent.state, "status": agent.status, "ready_time": agent.ready_time,
+        **status, "state": agent.state, "ready_time": agent.ready_time,
         "no_answer_count": agent.no_answer_count, "last_bridge_start": agent.last_bridge_start,
         "last_bridge_end": agent.last_bridge_end, "calls_answered": agent.calls_answered,
         "talk_time": agent.talk_time,

@@ -180,6 +180,21 @@ def test_caller_path_ivr_queue_no_answer_then_answer_recording_survey(store, tmp
             sample("fsapps_acd_calls_total", tenant="cablenet", queue="business", outcome="answered")
             == answered_before + 1
         )
+        # With nobody waiting the gauges still follow the queue (a pass on each tick).
+        business = {"tenant": "cablenet", "queue": "business"}
+        assert wait_for(lambda: sample("fsapps_acd_callers_waiting", **business) == 0)
+
+        def agents_by_status():
+            return tuple(
+                sample("fsapps_acd_agents", **business, status=status, state=state)
+                for status, state in (
+                    ("On Break", "Waiting"),
+                    ("Available", "Waiting"),
+                    ("Available", "In a queue call"),
+                )
+            )
+
+        assert wait_for(lambda: agents_by_status() == (1, 1, 0)), agents_by_status()
         # The agent's phone rang with the caller's number and the screen-pop variables.
         rung = [
             e for e in events if e.name == "CHANNEL_ANSWER" and e.get("variable_fsapps_agent") == "cn_wang"

@@ -68,6 +68,7 @@ def test_supervisor_whispers_to_the_agent_then_hangs_the_call_up(store, tmp_path
             assert [(e.get("Unique-ID"), e.get("Application-Data")) for e in ran] == [(spy, leg)]
             assert ran[0].get("variable_eavesdrop_whisper_aleg") == "true"
             assert ran[0].get("variable_eavesdrop_whisper_bleg") is None
+            ops.logout("cn_wang")  # going home after this call: the call's end must not undo it
             ops.force_hangup("cn_wang")
             assert caller.destroyed.wait(30)
             # The call is over for everyone: the agent's leg and the supervisor's.
@@ -78,7 +79,8 @@ def test_supervisor_whispers_to_the_agent_then_hangs_the_call_up(store, tmp_path
         rows = wait_for(r.queue_calls)
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
         wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting")
-        assert (r.agent_row("cn_wang")["state"], r.agent_row("cn_wang")["agent_leg"]) == ("Waiting", None)
+        row = r.agent_row("cn_wang")
+        assert (row["status"], row["state"], row["agent_leg"]) == ("Logged Out", "Waiting", None)
 
 
 def test_blind_transfer_to_another_agent_and_three_way(store, tmp_path) -> None:
