@@ -76,9 +76,11 @@ Decision = Offer | Announce | Exit | Discard
 
 
 def score(member: Member, queue: Queue, now: float) -> float:
-    """mod_callcenter's member score plus fsapps' priority head start."""
+    """mod_callcenter's member score plus fsapps' priority head start and tenant weight."""
     s = queue.settings
-    value = now - member.joined_epoch + member.base_score + member.priority * s.priority_aging
+    value = (
+        (now - member.joined_epoch) * member.weight + member.base_score + member.priority * s.priority_aging
+    )
     if s.time_base_score == "system" and member.system_epoch:
         value += member.joined_epoch - member.system_epoch  # l.3077: time in the switch counts too
     return value

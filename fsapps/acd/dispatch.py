@@ -240,12 +240,19 @@ class Dispatcher:
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
             rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
+            weights = store_acd.tenant_weights(op.conn, agents)
+        # A member's weight: its tenant's with the queue's shared agents (the highest).
+        queue_weight: dict[str, float] = {}
+        for t in tiers:
+            w8 = weights.get((t.agent, split_key(t.queue)[0]))
+            if w8 is not None:
+                queue_weight[t.queue] = max(queue_weight.get(t.queue, 0.0), float(w8))
         members = []
         for m, tenant, queue in rows:
+            key = queue_key(tenant, queue)
             w = self.waiters.get(m.uuid)
-            members.append(
-                replace(m, queue=queue_key(tenant, queue), last_announce=w.last_announce if w else now)
-            )
+            last = w.last_announce if w else now
+            members.append(replace(m, queue=key, last_announce=last, weight=queue_weight.get(key, 1.0)))
         snap = Snapshot(
             queues={k: queues[k] for k in keys if k in queues},
             agents={a: got[0] for a, got in agents.items()},

@@ -136,6 +136,10 @@ class Member:
     base_score: int = 0
     system_epoch: float = 0  # when the call entered the switch (time-base-score system)
     priority: int = 0  # fsapps: 0 normal; higher classes are served first, with aging
+    # fsapps: the weight of the member's tenant with the queue's shared agents (agent_tenants):
+    # a caller of a tenant with weight 3 ages three times as fast as one with weight 1, so a
+    # shared pool serves its tenants' waiting callers in about those proportions.
+    weight: float = 1.0
     skills: dict[str, int] = field(default_factory=dict)  # fsapps: required skill -> minimum level
     owner_agent: str | None = None  # fsapps: the caller's account manager (sticky)
     private_agent: str | None = None  # fsapps: waits for this agent only

@@ -198,6 +198,16 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
     return out
 
 
+def tenant_weights(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+    """(agent, tenant) -> weight, for the agents that serve more than one tenant."""
+    rows: list[Any] = conn.execute(
+        "SELECT agent_id, tenant_id, weight FROM agent_tenants WHERE agent_id = ANY(%s) AND agent_id IN"
+        " (SELECT agent_id FROM agent_tenants GROUP BY agent_id HAVING count(*) > 1)",
+        (list(agent_ids),),
+    ).fetchall()
+    return {(r["agent_id"], r["tenant_id"]): r["weight"] for r in rows}
+
+
 def load_members(
     conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
 ) -> list[tuple[Member, str, str]]:

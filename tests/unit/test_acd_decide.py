@@ -198,6 +198,29 @@ def test_abandoned_members_are_discarded_after_discard_abandoned_after() -> None
     assert decide(snap(members=(gone, kept)), NOW) == [Discard("m1", "sales")]
 
 
+def test_a_shared_agent_serves_tenants_by_weight() -> None:
+    """Two tenants' queues share one agent, weights 3 and 1: the heavier tenant's caller goes
+    first unless the other has waited over three times as long."""
+    qs = {k: Queue(k, k.split("/")[0], QueueSettings()) for k in ("shop/q", "travel/q")}
+    tiers = (Tier("shop/q", "a", 1, 1), Tier("travel/q", "a", 1, 1))
+
+    def first(shop_wait: float, travel_wait: float) -> str:
+        members = (
+            Member("m-shop", "shop/q", NOW - shop_wait, weight=3.0),
+            Member("m-travel", "travel/q", NOW - travel_wait, weight=1.0),
+        )
+        got = [
+            d.member
+            for d in decide(Snapshot(qs, {"a": agent("a")}, tiers, members), NOW)
+            if isinstance(d, Offer)
+        ]
+        return got[0]
+
+    assert first(10, 10) == "m-shop"
+    assert first(10, 29) == "m-shop"
+    assert first(10, 31) == "m-travel"
+
+
 def test_announcements_give_position_and_estimated_wait() -> None:
     busy = tuple(agent(f"a{i}", state=AgentState.IN_A_QUEUE_CALL) for i in range(2))
     members = (Member("m1", "sales", NOW - 90), Member("m2", "sales", NOW - 50, last_announce=NOW - 10))
