@@ -82,7 +82,7 @@ def cmd_agent_call(args: argparse.Namespace) -> int:
         try:
             ops = operations_for(settings, store)
             if args.action == "transfer":
-                ops.transfer(args.id, to_agent=args.to_agent, dial=args.dial)
+                ops.transfer(args.id, to_agent=args.to_agent, to_queue=args.to_queue, dial=args.dial)
             elif args.action == "three-way":
                 print(ops.three_way(args.id, args.dial or ""))
             elif args.action in ("listen", "whisper", "barge"):
@@ -123,6 +123,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         )
         if action == "transfer":
             c.add_argument("--to-agent", help="another agent (their phone)")
+            c.add_argument("--to-queue", help="one of the tenant's queues (the caller waits there)")
         c.set_defaults(func=cmd_agent_call)
         calls.append(c)
     for x in (add, st, ls, *calls):

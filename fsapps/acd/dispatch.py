@@ -150,6 +150,11 @@ class Dispatcher:
         self.kick.set()
         return joined, before
 
+    def still_in_queue(self, w: Waiter) -> bool:
+        """False once an operation took the caller out of this visit (a transfer to a queue)."""
+        with self.store.operator() as op:
+            return store_acd.member_visit_exists(op.conn, w.member.uuid, w.member.joined_epoch)
+
     def forget(self, w: Waiter) -> None:
         """The caller left this controller but not the queue: their row waits for the next one."""
         self.waiters.pop(w.member.uuid, None)
@@ -163,7 +168,7 @@ class Dispatcher:
                     op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock()
                 )
             else:
-                store_acd.remove_member(op.conn, w.member.uuid)
+                store_acd.remove_member(op.conn, w.member.uuid, w.member.joined_epoch)
         self.kick.set()
 
     def answered(

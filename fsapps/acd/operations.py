@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsapps.acd.model import AgentState, AgentStatus
+from fsapps.flows.render import queue_number
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -94,11 +95,24 @@ class AgentOperations:
             raise OperationError(f"agent {agent!r} is not on a queue call ({row['state']})")
         return AgentCall(agent, str(row["offered_member"]), str(row["agent_leg"]))
 
-    def transfer(self, agent: str, *, to_agent: str | None = None, dial: str | None = None) -> None:
-        """Blind transfer of the agent's caller to another agent's phone or a dial string
-        (a number through a gateway: sofia/gateway/<gw>/<number>). Also the supervisor's
-        force-transfer."""
+    def transfer(
+        self, agent: str, *, to_agent: str | None = None, to_queue: str | None = None, dial: str | None = None
+    ) -> None:
+        """Blind transfer of the agent's caller to another agent's phone, one of the
+        tenant's queues (its ``fq__<queue>`` entry: the caller waits there as a new
+        visit) or a dial string (a number through a gateway: sofia/gateway/<gw>/<number>).
+        Also the supervisor's force-transfer."""
         call = self.current_call(agent)
+        if to_queue is not None:
+            with self.store.operator() as op:
+                row = op._one("SELECT tenant_id FROM queue_members WHERE uuid = %s", (call.caller_leg,))
+                if row is None:
+                    raise OperationError(f"agent {agent!r}'s caller is not in a queue")
+                # This visit is over: the caller's next one starts with a row of its own.
+                store_acd.remove_member(op.conn, call.caller_leg)
+            tenant = row["tenant_id"]
+            self._api(f"uuid_transfer {call.caller_leg} {_dial(queue_number(to_queue))} XML fsapps_{tenant}")
+            return
         if to_agent is not None:
             with self.store.operator() as op:
                 row = op._one("SELECT contact FROM agents WHERE id = %s", (to_agent,))

@@ -86,6 +86,7 @@ class QueueVisit:
         self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
         self.unbridged = 0.0
         self.answering: gevent.Greenlet | None = None
+        self.transferred = False
 
     # --- the visit -----------------------------------------------------------------
 
@@ -269,7 +270,10 @@ class QueueVisit:
         start = next(iter(self.bridged.values()))
         end = self.unbridged or acd.clock()
         self.ring_seconds += max(start - rang, 0)
-        if self.recording and call.session.ready():
+        # An agent's transfer to a queue ends this visit first (fsapps.acd.operations); the
+        # caller is then another socket's, and this one must send nothing more.
+        self.transferred = not acd.still_in_queue(w)
+        if self.recording and call.session.ready() and not self.transferred:
             call.session.execute("stop_record_session", self.recording)
         after = acd.call_ended(w, agent, end)
         acd.leave(w, abandoned=False)
@@ -290,6 +294,12 @@ class QueueVisit:
                 workload=Decimal(f"{talk:.3f}"), unit="seconds", outcome="answered", call_uuid=self.esl.uuid,
             )
         )  # fmt: skip
+        if self.transferred:
+            # Linger quietly until the call ends: closing now would let socket_resume reset
+            # the channel under the socket that has it (mod_event_socket.c:2809).
+            call.ended_call = True
+            self.esl.hungup.wait()
+            return "_"
         if call.session.ready():
             call.session.execute("multiset", f"fsapps_agent={agent} fsapps_queue_outcome=answered")
         return "_"

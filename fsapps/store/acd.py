@@ -156,6 +156,13 @@ def _first(row: Any) -> Any:
     return next(iter(row.values()))
 
 
+def member_visit_exists(conn: psycopg.Connection, member: str, joined_epoch: float) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM queue_members WHERE uuid = %s AND joined_epoch = %s", (member, joined_epoch)
+    ).fetchone()
+    return row is not None
+
+
 def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0) -> None:
     conn.execute(
         "UPDATE queue_members SET state = %s, abandoned_epoch = %s,"
@@ -165,8 +172,14 @@ def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned
     notify(conn)
 
 
-def remove_member(conn: psycopg.Connection, member: str) -> None:
-    conn.execute("DELETE FROM queue_members WHERE uuid = %s", (member,))
+def remove_member(conn: psycopg.Connection, member: str, joined_epoch: float | None = None) -> None:
+    """``joined_epoch``: only that visit's row (the caller may already be in another queue)."""
+    if joined_epoch is None:
+        conn.execute("DELETE FROM queue_members WHERE uuid = %s", (member,))
+    else:
+        conn.execute(
+            "DELETE FROM queue_members WHERE uuid = %s AND joined_epoch = %s", (member, joined_epoch)
+        )
 
 
 def offered_to(conn: psycopg.Connection, member: str) -> list[str]:

@@ -121,3 +121,26 @@ def test_cli_call_control_says_why_it_cannot(store, tmp_path, capsys, monkeypatc
         assert cli.main(["agent", "whisper", "cn_wang", "--dial", SUP, "--config", str(config)]) == 1
         assert capsys.readouterr().out == "fsapps: agent 'cn_wang' is not on a queue call (Waiting)\n"
         assert cli.main(["agent", "wrap-up-done", "cn_wang", "--config", str(config)]) == 0
+
+
+def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
+    """cablenet's business agent sends the caller to the complaints queue (top-down: cn_zhao)."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.agent("cn_zhao", Endpoint(answer_after=0.5))
+        ops = ops_for(r)
+        with store.operator() as op:  # cn_zhao takes only complaints here
+            op.conn.execute("UPDATE agent_state SET skills = '{\"complaints\": 3}'")
+        caller = on_call(r, "cn_wang")
+        with pytest.raises(OperationError, match="is not on a queue call"):
+            ops.transfer("cn_zhao", to_queue="complaints")
+        ops.transfer("cn_wang", to_queue="complaints")
+        wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
+        assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(r.switch.call_log(caller.uuid)[-25:])
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)
+        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+            ("business", "answered", "cn_wang"),
+            ("complaints", "answered", "cn_zhao"),
+        ]
