@@ -72,6 +72,12 @@ def queue(call: NodeCall) -> str | None:
     return QueueVisit(call, acd, esl, found).run()
 
 
+@node_application("transfer")
+def transfer_to_queue(call: NodeCall) -> str | None:
+    """A transfer node into a queue is handed over like a queue node (nodes/transfer.py)."""
+    return queue(call) if call.data("queue") else None
+
+
 class QueueVisit:
     def __init__(self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any) -> None:
         self.call, self.acd, self.esl, self.queue = call, acd, esl, queue

@@ -97,9 +97,11 @@ class RenderContext:
     def transfer_to_flow(self, flow: str) -> str:
         return f"{node_number(flow, self.tenant.flows[flow].start)} XML {self.tenant.context}"
 
-    def handoff(self, node: Node, app: str) -> list[Action]:
+    def handoff(self, node: Node, app: str, *, esl_only: bool = False) -> list[Action]:
+        """``esl_only``: the application needs the controller (the queue: its ACD runs on
+        gevent, which mod_python3's threads cannot host), whatever the runtime."""
         where = [("set", f"fsapps_flow={self.flow.name}"), ("set", f"fsapps_node={node.id}")]
-        if self.operator.runtime == "embedded":
+        if self.operator.runtime == "embedded" and not esl_only:
             # mod_python3 runs the application on the channel's thread; the dialplan goes on after it.
             return [*where, ("python", f"fsapps.embedded {app}")]
         targets = "|".join(f"{c}/{app}" for c in self.operator.controllers)

@@ -136,7 +136,9 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
             ops.transfer("cn_zhao", to_queue="complaints")
         ops.transfer("cn_wang", to_queue="complaints")
         wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
-        assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(r.switch.call_log(caller.uuid)[-25:])
+        assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(
+            r.switch.call_log(caller.uuid)[-25:]
+        )
         r.switch.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
         rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())

@@ -29,13 +29,16 @@ class LogicNode(NodeType):
     # With no controller and no fallback branch written: go on to the ``_``
     # child (a check or a courtesy the call can do without) rather than say sorry.
     fail_open: bool = False
+    esl_only: bool = False  # always handed to the controller over ESL, even with runtime: embedded
 
     @classmethod
     def allowed_branches(cls):
         return (*cls.branches, "fallback")
 
     def render(self, node, r):
-        actions = [("set", "fsapps_branch="), *r.handoff(node, self.app)]
+        # A transfer into a queue is the queue's too (nodes/transfer.py renders through here).
+        esl_only = getattr(self, "esl_only", False) or node.type == "transfer"
+        actions = [("set", "fsapps_branch="), *r.handoff(node, self.app, esl_only=esl_only)]
         routes = [var_route(b, "fsapps_branch", exact(b)) for b in node.children if b != "fallback"]
         # A branch this node has no child for: the application is done with the call.
         routes.append(

@@ -30,6 +30,7 @@ class Queue(LogicNode):
     branches = ("_", "timeout", "callback")
     required_branches = ()
     app = "flow"
+    esl_only = True  # the ACD lives in the controller
 
     def render(self, node, r):
         rendered = super().render(node, r)
