@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ from fsapps.store.db import Store
 log = logging.getLogger("fsapps.acd")
 
 TICK = 1.0  # seconds between passes when nothing happens
+DEAD_AFTER = 10.0  # seconds without a heartbeat before a controller's calls are freed
 
 
 @dataclass
@@ -91,10 +93,14 @@ class Dispatcher:
         gevent.killall(self._greenlets, timeout=5)
 
     def _run(self) -> None:
+        last_beat = 0.0
         while True:
             woken = self.kick.wait(TICK)
             self.kick.clear()
             try:
+                if time.monotonic() - last_beat >= TICK:
+                    last_beat = time.monotonic()
+                    self.housekeeping()
                 if self.waiters or woken:
                     self.dispatch()
                 else:
@@ -117,6 +123,15 @@ class Dispatcher:
             except psycopg.Error as exc:
                 log.warning("ACD notifications lost (%s); reconnecting", exc)
                 gevent.sleep(1.0)
+
+    def housekeeping(self) -> None:
+        """Say this controller is alive; free what dead ones held."""
+        now = self.clock()
+        with self.store.operator() as op:
+            store_acd.heartbeat(op.conn, self.name, now)
+            members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
+        if members or agents:
+            log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
 
     # --- the queues, as the flows define them ----------------------------------------
 

@@ -244,3 +244,37 @@ def load_members(
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out
+
+
+# --- controllers' liveness ----------------------------------------------------------------
+
+
+def heartbeat(conn: psycopg.Connection, controller: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO acd_controllers (name, seen_epoch) VALUES (%s, %s)"
+        " ON CONFLICT (name) DO UPDATE SET seen_epoch = EXCLUDED.seen_epoch",
+        (controller, now),
+    )
+
+
+def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tuple[list[str], list[str]]:
+    """What controllers silent for ``silent_for`` seconds held: their callers are marked
+    Abandoned (a caller the dialplan hands to a live controller resumes their place from
+    it), their agents are back to Waiting. Returns (members, agents) freed."""
+    alive = "SELECT name FROM acd_controllers WHERE seen_epoch >= %s"
+    members: list[Any] = conn.execute(
+        "UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %s, serving_agent = NULL"
+        f" WHERE state IN ('Waiting', 'Trying', 'Answered') AND controller NOT IN ({alive}) RETURNING uuid",
+        (now, now - silent_for),
+    ).fetchall()
+    agents: list[Any] = conn.execute(
+        "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
+        " agent_leg = NULL,"
+        " last_bridge_end = CASE WHEN state = 'In a queue call' THEN %s ELSE last_bridge_end END"
+        f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({alive}) RETURNING agent_id",
+        (now, now - silent_for),
+    ).fetchall()
+    conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
+    if members or agents:
+        notify(conn)
+    return [str(r["uuid"]) for r in members], [r["agent_id"] for r in agents]

@@ -366,3 +366,24 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
         # Served with the place it had before the controller died.
         assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting[0]["joined_epoch"], abs=0.01)
+
+
+def test_what_a_dead_controller_held_is_freed_by_the_living(store, tmp_path) -> None:
+    """A controller dies while an agent's phone rings for its caller, and the caller hangs up
+    before any other controller takes them: the others mark the caller Abandoned and put
+    the agent back to Waiting (no agent stuck Reserved, no ghost caller keeping a place)."""
+    with rig(store, tmp_path, controllers=2) as r:
+        first, second = r.controllers
+        r.agent("cn_li", Endpoint(answer_after=None))
+        ch = r.call(keypad=["1"])
+        assert wait_for(lambda: r.agent_row("cn_li")["state"] == "Receiving", timeout=30)
+        assert r.agent_row("cn_li")["offered_by"] == first.dispatcher.name
+        crash(first)
+        r.switch.api("uuid_kill", ch.uuid)
+        assert ch.destroyed.wait(30)
+        # DEAD_AFTER (10 s on the switch's clock) later, the living controller frees both.
+        assert wait_for(lambda: [m["state"] for m in r.members()] == ["Abandoned"], timeout=20)
+        assert wait_for(lambda: r.agent_row("cn_li")["state"] == "Waiting", timeout=20)
+        row = r.agent_row("cn_li")
+        assert (row["offered_member"], row["offered_by"], row["agent_leg"]) == (None, None, None)
+        assert second.dispatcher.name != first.dispatcher.name
