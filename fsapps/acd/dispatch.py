@@ -170,13 +170,18 @@ class Dispatcher:
         with self.store.operator() as op:
             return store_acd.member_visit_exists(op.conn, w.member.uuid, w.member.joined_epoch)
 
+    def _drop(self, w: Waiter) -> None:
+        # The same caller may already be on a new visit (a transfer to a queue): keep that one.
+        if self.waiters.get(w.member.uuid) is w:
+            del self.waiters[w.member.uuid]
+
     def forget(self, w: Waiter) -> None:
         """The caller left this controller but not the queue: their row waits for the next one."""
-        self.waiters.pop(w.member.uuid, None)
+        self._drop(w)
 
     def leave(self, w: Waiter, *, abandoned: bool) -> None:
         """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
-        self.waiters.pop(w.member.uuid, None)
+        self._drop(w)
         with self.store.operator() as op:
             if abandoned:
                 store_acd.member_state(
