@@ -165,10 +165,10 @@ class Dispatcher:
         self.kick.set()
         return joined, before
 
-    def still_in_queue(self, w: Waiter) -> bool:
-        """False once an operation took the caller out of this visit (a transfer to a queue)."""
+    def take_transfer(self, w: Waiter) -> dict[str, str] | None:
+        """Where an agent's transfer sends this caller, once (fsapps.acd.operations)."""
         with self.store.operator() as op:
-            return store_acd.member_visit_exists(op.conn, w.member.uuid, w.member.joined_epoch)
+            return store_acd.take_transfer(op.conn, w.member.uuid, w.member.joined_epoch)
 
     def _drop(self, w: Waiter) -> None:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.

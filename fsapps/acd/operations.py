@@ -7,8 +7,8 @@ caller's (``offered_member``) in agent_state; operations act on those, so any
 process with the database and an Event Socket can run them, whichever
 controller holds the caller.
 
-Call control uses the switch's own tools: blind transfer is ``uuid_transfer``
-of the caller (to ``bridge:<dial string>`` inline), listen / whisper / barge
+Call control uses the switch's own tools: blind transfer ends the agent's leg
+and the controller holding the caller bridges them on; listen / whisper / barge
 are ``eavesdrop`` on the agent's leg from the supervisor's phone (whisper:
 eavesdrop_whisper_aleg, the agent hears the supervisor; barge: both sides
 do), three-way is ``three_way`` on the agent's leg from the third party's.
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsapps.acd.model import AgentState, AgentStatus
-from fsapps.flows.render import queue_number
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -99,29 +98,31 @@ class AgentOperations:
         self, agent: str, *, to_agent: str | None = None, to_queue: str | None = None, dial: str | None = None
     ) -> None:
         """Blind transfer of the agent's caller to another agent's phone, one of the
-        tenant's queues (its ``fq__<queue>`` entry: the caller waits there as a new
-        visit) or a dial string (a number through a gateway: sofia/gateway/<gw>/<number>).
-        Also the supervisor's force-transfer."""
+        tenant's queues (a new visit there) or a dial string (a number through a gateway:
+        sofia/gateway/<gw>/<number>). Also the supervisor's force-transfer.
+
+        The controller holding the caller carries it out: the transfer is noted on the
+        caller's queue row, then the agent's leg is hung up; the queue application, whose
+        bridge that ends, bridges the caller on (measured on 1.10.12: a uuid_transfer of
+        a caller under an outbound socket is cut short when that socket lets go)."""
         call = self.current_call(agent)
+        where: dict[str, str]
         if to_queue is not None:
-            with self.store.operator() as op:
-                row = op._one("SELECT tenant_id FROM queue_members WHERE uuid = %s", (call.caller_leg,))
-                if row is None:
-                    raise OperationError(f"agent {agent!r}'s caller is not in a queue")
-                # This visit is over: the caller's next one starts with a row of its own.
-                store_acd.remove_member(op.conn, call.caller_leg)
-            tenant = row["tenant_id"]
-            self._api(f"uuid_transfer {call.caller_leg} {_dial(queue_number(to_queue))} XML fsapps_{tenant}")
-            return
-        if to_agent is not None:
+            where = {"queue": to_queue}
+        elif to_agent is not None:
             with self.store.operator() as op:
                 row = op._one("SELECT contact FROM agents WHERE id = %s", (to_agent,))
             if row is None or not row["contact"]:
                 raise OperationError(f"no agent {to_agent!r} with a phone to transfer to")
-            dial = row["contact"]
-        if not dial:
-            raise OperationError("transfer to where? (an agent or a dial string)")
-        self._api(f"uuid_transfer {call.caller_leg} 'bridge:{_dial(dial)}' inline")
+            where = {"dial": _dial(row["contact"]), "agent": to_agent}
+        elif dial:
+            where = {"dial": _dial(dial)}
+        else:
+            raise OperationError("transfer to where? (an agent, a queue or a dial string)")
+        with self.store.operator() as op:
+            if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
+                raise OperationError(f"agent {agent!r}'s caller is not in a queue")
+        self._api(f"uuid_kill {call.agent_leg} NORMAL_CLEARING")
 
     def three_way(self, agent: str, dial: str, caller_id: str = "") -> str:
         """Bring a third party into the agent's call; returns the new leg's UUID."""

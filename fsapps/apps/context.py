@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fsapps.flows.model import Flow, Node, Operator, Project, Tenant
-from fsapps.flows.render import QUEUE_ENTRY_FLOW
 from fsapps.store.db import Store
 
 log = logging.getLogger("fsapps.apps")
@@ -87,11 +86,6 @@ class AppContext:
 
     def node(self, tenant_id: str, flow: str, node: str) -> tuple[Tenant, Flow, Node] | None:
         tenant = self.tenants.get(tenant_id)
-        if flow == QUEUE_ENTRY_FLOW and tenant is not None and node in tenant.queues:
-            # A queue's own entry (a transfer to the queue): the queue as a node of its own.
-            q = tenant.queues[node]
-            entry = Node(node, "queue", {"queue": node}, {}, q.where)  # type: ignore[arg-type]
-            return tenant, Flow(QUEUE_ENTRY_FLOW, node, {node: entry}, "", q.where), entry
         f = tenant.flows.get(flow) if tenant else None
         n = f.nodes.get(node) if f else None
         if tenant is None or f is None or n is None:

@@ -79,11 +79,13 @@ def transfer_to_queue(call: NodeCall) -> str | None:
 
 
 class QueueVisit:
-    def __init__(self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any) -> None:
+    def __init__(
+        self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any, name: str | None = None
+    ) -> None:
         self.call, self.acd, self.esl, self.queue = call, acd, esl, queue
         self.settings = queue.settings
         self.tenant = call.tenant.id
-        self.name = call.data("queue")
+        self.name = name or call.data("queue")
         self.offers = 0
         self.ring_seconds = 0.0
         self.recording: str | None = None
@@ -92,7 +94,6 @@ class QueueVisit:
         self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
         self.unbridged = 0.0
         self.answering: gevent.Greenlet | None = None
-        self.transferred = False
 
     # --- the visit -----------------------------------------------------------------
 
@@ -269,17 +270,16 @@ class QueueVisit:
 
         return watch
 
-    def _served(self, w: Waiter, agent: str, rang: float) -> str:
+    def _served(self, w: Waiter, agent: str, rang: float) -> str | None:
         call, acd = self.call, self.acd
         if self.answering is not None:
             self.answering.join(timeout=10)
         start = next(iter(self.bridged.values()))
         end = self.unbridged or acd.clock()
         self.ring_seconds += max(start - rang, 0)
-        # An agent's transfer to a queue ends this visit first (fsapps.acd.operations); the
-        # caller is then another socket's, and this one must send nothing more.
-        self.transferred = not acd.still_in_queue(w)
-        if self.recording and call.session.ready() and not self.transferred:
+        # An agent's transfer (fsapps.acd.operations) hung the agent's leg up: where next.
+        transfer = acd.take_transfer(w)
+        if self.recording and call.session.ready():
             call.session.execute("stop_record_session", self.recording)
         after = acd.call_ended(w, agent, end)
         acd.leave(w, abandoned=False)
@@ -300,14 +300,34 @@ class QueueVisit:
                 workload=Decimal(f"{talk:.3f}"), unit="seconds", outcome="answered", call_uuid=self.esl.uuid,
             )
         )  # fmt: skip
-        if self.transferred:
-            # Linger quietly until the call ends: closing now would let socket_resume reset
-            # the channel under the socket that has it (mod_event_socket.c:2809).
-            call.ended_call = True
-            self.esl.hungup.wait()
-            return "_"
         if call.session.ready():
             call.session.execute("multiset", f"fsapps_agent={agent} fsapps_queue_outcome=answered")
+        if transfer and call.session.ready():
+            return self._transfer(transfer, agent)
+        return "_"
+
+    def _transfer(self, where: dict[str, str], by: str) -> str | None:
+        """Carry out the agent's blind transfer on the caller's own channel: another
+        agent's phone or a dial string (bridged here), or another queue (a new visit)."""
+        if "queue" in where:
+            other = self.acd.queue(self.tenant, where["queue"])
+            if other is not None:
+                log.info(
+                    "queue %s: %s transfers %s to queue %s", self.name, by, self.esl.uuid, where["queue"]
+                )
+                return QueueVisit(self.call, self.acd, self.esl, other, name=where["queue"]).run()
+            log.error("transfer to unknown queue %r: the caller goes on in the flow", where["queue"])
+            return "_"
+        dial = where.get("dial", "")
+        head = {
+            "origination_caller_id_number": self.call.caller,
+            "fsapps_tenant": self.tenant,
+            "fsapps_transferred_by": by,
+        }
+        log.info("queue %s: %s transfers %s to %s", self.name, by, self.esl.uuid, dial)
+        self.esl.execute(
+            "bridge", "{" + ",".join(f"{k}={_dial_value(v)}" for k, v in head.items()) + "}" + dial
+        )
         return "_"
 
     # --- other ways out ------------------------------------------------------------

@@ -122,29 +122,6 @@ def entry_actions(tenant: Tenant, operator: Operator, flow: str) -> list[Action]
     ]
 
 
-# The flow name under which a queue's own entry extension hands callers over.
-QUEUE_ENTRY_FLOW = "_queues"
-
-
-def queue_number(queue: str) -> str:
-    return f"fq__{queue}"
-
-
-def queue_extensions(tenant: Tenant, operator: Operator) -> list[Extension]:
-    """Each queue's own entry, ``fq__<queue>``: where an agent's transfer to a queue
-    sends the caller (the controller runs the queue as a node of flow ``_queues``)."""
-    targets = "|".join(f"{c}/flow" for c in operator.controllers)
-    out = []
-    for name in tenant.queues:
-        actions: list[Action] = [
-            ("set", "fsapps_branch="), ("set", f"fsapps_flow={QUEUE_ENTRY_FLOW}"),
-            ("set", f"fsapps_node={name}"), ("set", "socket_resume=true"),
-            ("socket", f"{targets} async full"), ("hangup", "NORMAL_CLEARING"),
-        ]  # fmt: skip
-        out.append(Extension(f"queue.{name}", queue_number(name), actions))
-    return out
-
-
 def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Extension]:
     r = RenderContext(tenant, operator, flow)
     out: list[Extension] = []
@@ -206,7 +183,6 @@ def render(project: Project) -> dict[str, str]:
             flow = tenant.flows[name]
             sources.append(_rel(Path(flow.file), root))
             extensions += flow_extensions(tenant, project.operator, flow)
-        extensions += queue_extensions(tenant, project.operator)
         files[f"contexts/{tenant.id}.xml"] = context.render(
             sources=sources, tenant=tenant, extensions=extensions
         )

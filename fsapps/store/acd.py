@@ -156,11 +156,21 @@ def _first(row: Any) -> Any:
     return next(iter(row.values()))
 
 
-def member_visit_exists(conn: psycopg.Connection, member: str, joined_epoch: float) -> bool:
+def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, str]) -> str | None:
+    """Note where the caller goes next; returns their tenant (None: not in a queue)."""
     row = conn.execute(
-        "SELECT 1 FROM queue_members WHERE uuid = %s AND joined_epoch = %s", (member, joined_epoch)
+        "UPDATE queue_members SET transfer = %s WHERE uuid = %s RETURNING tenant_id", (Jsonb(where), member)
     ).fetchone()
-    return row is not None
+    return None if row is None else _first(row)
+
+
+def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) -> dict[str, str] | None:
+    row = conn.execute(
+        "UPDATE queue_members SET transfer = NULL WHERE uuid = %s AND joined_epoch = %s"
+        " AND transfer IS NOT NULL RETURNING (SELECT transfer FROM queue_members WHERE uuid = %s)",
+        (member, joined_epoch, member),
+    ).fetchone()
+    return None if row is None else dict(_first(row))
 
 
 def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0) -> None:

@@ -289,3 +289,63 @@ def test_d_controller_killed_while_the_caller_waits(where, store, tmp_path) -> N
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")], rows
         assert rows[0]["joined_at"].timestamp() == pytest.approx(joined[0]["joined_epoch"], abs=0.01)
         assert rows[0]["joined_at"] < datetime.now(UTC)
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_supervisor_whispers_then_the_agent_transfers_the_caller_to_another_agent(
+    where, store, tmp_path
+) -> None:
+    """Operations on a live queue call: a supervisor's phone eavesdrops on the agent's leg
+    with whisper set, then the agent's caller is sent to another agent's phone."""
+    from fsapps.acd.operations import AgentOperations
+    from fsapps.esl.client import Connection
+
+    with target(where, store, tmp_path) as t:
+        t.agent("acme_a2", "answer")
+        t.agent("acme_a3", "answer", status="Logged Out")  # reached by the transfer, not the queue
+        sup = "sup1"
+        if where == "sim":
+            t.switch.register_user(sup, Endpoint(answer_after=0.5))
+            sup_dial = f"sofia/external/{sup}@127.0.0.1:5999"
+            esl = Connection("127.0.0.1", t.switch.port, t.switch.password)
+        else:
+            phone = sipp.Phone("uas_agent", ring_ms=500, talk_timeout_ms=120000)
+            t.phones.append(phone)
+            sup_dial = phone.contact(sup)
+            esl = Connection("127.0.0.1", t.switch.esl_port, t.switch.password)
+        esl.connect()
+        esl.events_seen = []  # type: ignore[attr-defined]
+        c = t.controller()
+        ops = AgentOperations(store, esl.api)
+        try:
+            caller = gevent.spawn(t.call, "447700900104", 25.0)
+            assert wait_for(
+                lambda: t.rows("SELECT 1 FROM agent_state WHERE state = 'In a queue call'"), timeout=30
+            )
+            (row,) = t.rows("SELECT agent_leg FROM agent_state WHERE agent_id = 'acme_a2'")
+            spy = ops.listen("acme_a2", sup_dial, "whisper")
+            got = wait_for(
+                lambda: esl.api(f"uuid_getvar {spy} eavesdrop_whisper_aleg").strip() == "true", timeout=15
+            )
+            assert got, esl.api(f"uuid_dump {spy}")
+            assert esl.api(f"uuid_exists {row['agent_leg']}").strip() == "true"
+            ops.transfer("acme_a2", to_agent="acme_a3")
+            # The caller is now on acme_a3's phone; acme_a2 is free, their call counted.
+            assert wait_for(
+                lambda: t.rows("SELECT 1 FROM agent_state WHERE agent_id = 'acme_a2' AND state = 'Waiting'"),
+                timeout=15,
+            )
+            caller.get(timeout=60)
+        finally:
+            c.stop(grace=1.0)
+            esl.stop()
+        rows = wait_for(lambda: t.rows("SELECT outcome, agent_id FROM queue_calls"))
+        assert rows == [{"outcome": "answered", "agent_id": "acme_a2"}]
+        # acme_a3's phone took the transferred caller and was hung up when the caller left.
+        if where == "sim":
+            assert len(t.switch.users["acme_a3"].calls) == 1
+        else:
+            run = t.phones[1].wait(30)
+            assert run.completed, run.output[-800:] + "\n--- switch log ---\n" + t.switch.log_tail(80)
+        (a2,) = t.rows("SELECT calls_answered, offered_member FROM agent_state WHERE agent_id = 'acme_a2'")
+        assert (a2["calls_answered"], a2["offered_member"]) == (1, None)
