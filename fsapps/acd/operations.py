@@ -103,8 +103,8 @@ class AgentOperations:
 
         The controller holding the caller carries it out: the transfer is noted on the
         caller's queue row, then the agent's leg is hung up; the queue application, whose
-        bridge that ends, bridges the caller on (measured on 1.10.12: a uuid_transfer of
-        a caller under an outbound socket is cut short when that socket lets go)."""
+        bridge that ends, bridges the caller on. (Seen on 1.10.12: a uuid_transfer of the
+        caller out from under the queue's socket had its new bridge cancelled within 0.1 s.)"""
         call = self.current_call(agent)
         where: dict[str, str]
         if to_queue is not None:
