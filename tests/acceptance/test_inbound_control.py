@@ -22,6 +22,12 @@ def test_originate_bridge_kill_on_both_switches() -> None:
             name: replay.replay(trace, 1, (t.host, t.port), password=t.password)
             for name, t in targets.items()
         }
+        real = targets["real"]
+        if replay.compare(*runs["real"]):
+            # The recording races a 3 s playback against a kill 1 s after the bridge; on a
+            # loaded machine the real switch itself can order its own events otherwise.
+            # Once more on the real switch; the emulator gets no second chance.
+            runs["real"] = replay.replay(trace, 1, (real.host, real.port), password=real.password)
     for name, (want, got) in runs.items():
         assert replay.compare(want, got) == [], name
         bodies = [m.text for m in got if m.content_type == "api/response"]
