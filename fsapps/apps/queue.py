@@ -150,6 +150,12 @@ class QueueVisit:
         esl.hungup.rawlink(lambda _: hung_up())
         try:
             while True:
+                if isinstance(self._peek(inbox), AgentOffer):
+                    # An agent is free already: ring them, no hold music to start and stop.
+                    branch = self._ring(w, inbox.get())
+                    if branch is not None:
+                        return branch
+                    continue
                 moh_id, moh = esl.execute_async("playback", self._moh())
                 moh.rawlink(lambda _, moh_id=moh_id: inbox.put(("moh_done", moh_id)))
                 item = inbox.get()
@@ -174,6 +180,10 @@ class QueueVisit:
         finally:
             forward.kill(block=False)
 
+    @staticmethod
+    def _peek(inbox: gevent.queue.Queue[Any]) -> Any:
+        return inbox.peek(block=False) if not inbox.empty() else None
+
     def _forward_digits(self, inbox: gevent.queue.Queue[Any]) -> None:
         while True:
             inbox.put(("dtmf", self.esl.dtmf.get()))
@@ -186,12 +196,12 @@ class QueueVisit:
         # Measured on 1.10.12: a break that reaches the channel before the queued playback
         # has begun is lost (the execute clears it), so break until the clip completes; and
         # never "all", which drops a playback still queued: it would then never complete.
-        for _ in range(60):
+        for attempt in range(80):
             if moh.ready():
                 break
             self.esl.api(f"uuid_break {self.esl.uuid}")
             with contextlib.suppress(gevent.Timeout):
-                moh.get(timeout=0.25)
+                moh.get(timeout=0.02 if attempt < 10 else 0.25)
         moh.get(timeout=15)
 
     def _announce(self, a: Announce) -> None:
