@@ -94,6 +94,7 @@ class QueueVisit:
         self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
         self.unbridged = 0.0
         self.answering: gevent.Greenlet | None = None
+        self.forwarder: gevent.Greenlet | None = None  # the caller's digits into this visit's inbox
 
     # --- the visit -----------------------------------------------------------------
 
@@ -142,7 +143,7 @@ class QueueVisit:
     def _wait(self, w: Waiter) -> str | None:
         esl = self.esl
         inbox: gevent.queue.Queue[Any] = w.inbox
-        forward = gevent.spawn(self._forward_digits, inbox)
+        forward = self.forwarder = gevent.spawn(self._forward_digits, inbox)
 
         def hung_up() -> None:
             inbox.put(("hangup", None))
@@ -325,6 +326,8 @@ class QueueVisit:
                 log.info(
                     "queue %s: %s transfers %s to queue %s", self.name, by, self.esl.uuid, where["queue"]
                 )
+                if self.forwarder is not None:
+                    self.forwarder.kill()  # the new visit takes the caller's digits from here on
                 return QueueVisit(self.call, self.acd, self.esl, other, name=where["queue"]).run()
             log.error("transfer to unknown queue %r: the caller goes on in the flow", where["queue"])
             return "_"
