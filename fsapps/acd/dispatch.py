@@ -65,7 +65,6 @@ class AgentOffer:
 
     offer: Offer
     contacts: dict[str, str]
-    agents: dict[str, Agent]
     legs: dict[str, str]  # agent -> the UUID its phone's leg gets (origination_uuid)
 
 
@@ -79,6 +78,9 @@ class Dispatcher:
         self.waiters: dict[str, Waiter] = {}
         self.kick = gevent.event.Event()
         self.handle_time: dict[str, float] = {}
+        # (agent, tenant) -> weight for shared agents; they change with ops' edits, not per
+        # call, so the heartbeat refreshes them rather than every pass.
+        self.weights: dict[tuple[str, str], int] = {}
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
@@ -129,6 +131,7 @@ class Dispatcher:
         now = self.clock()
         with self.store.operator() as op:
             store_acd.heartbeat(op.conn, self.name, now)
+            self.weights = store_acd.tenant_weights(op.conn)
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
         if members or agents:
             log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
@@ -265,11 +268,10 @@ class Dispatcher:
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
             rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
-            weights = store_acd.tenant_weights(op.conn, agents)
         # A member's weight: its tenant's with the queue's shared agents (the highest).
         queue_weight: dict[str, float] = {}
         for t in tiers:
-            w8 = weights.get((t.agent, split_key(t.queue)[0]))
+            w8 = self.weights.get((t.agent, split_key(t.queue)[0]))
             if w8 is not None:
                 queue_weight[t.queue] = max(queue_weight.get(t.queue, 0.0), float(w8))
         members = []
@@ -338,7 +340,6 @@ class Dispatcher:
             AgentOffer(
                 replace(d, agents=tuple(won)),
                 {a: agents[a][1] for a in won},
-                {a: agents[a][0] for a in won},
                 legs,
             )
         )

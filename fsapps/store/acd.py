@@ -123,14 +123,14 @@ def join_member(
         ).fetchone()
         if row is not None:
             joined = _first(row)
-    row = conn.execute(
+    joined_row: Any = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s)"
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
         "   owner_agent, private_agent, controller, cid_number, cid_name)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
-        " RETURNING q.joined_epoch, (SELECT state FROM before)",
+        " RETURNING q.joined_epoch, (SELECT state FROM before) AS before",
         (
             m.uuid,
             m.uuid,
@@ -148,8 +148,8 @@ def join_member(
         ),
     ).fetchone()
     notify(conn)
-    values = list(row.values()) if isinstance(row, dict) else list(row or ())
-    return float(values[0]), values[1] or ""
+    assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
+    return float(joined_row["joined_epoch"]), joined_row["before"] or ""
 
 
 def _first(row: Any) -> Any:
@@ -221,12 +221,11 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
     return out
 
 
-def tenant_weights(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+def tenant_weights(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
     """(agent, tenant) -> weight, for the agents that serve more than one tenant."""
     rows: list[Any] = conn.execute(
-        "SELECT agent_id, tenant_id, weight FROM agent_tenants WHERE agent_id = ANY(%s) AND agent_id IN"
-        " (SELECT agent_id FROM agent_tenants GROUP BY agent_id HAVING count(*) > 1)",
-        (list(agent_ids),),
+        "SELECT agent_id, tenant_id, weight FROM agent_tenants WHERE agent_id IN"
+        " (SELECT agent_id FROM agent_tenants GROUP BY agent_id HAVING count(*) > 1)"
     ).fetchall()
     return {(r["agent_id"], r["tenant_id"]): r["weight"] for r in rows}
 

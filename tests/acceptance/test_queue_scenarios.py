@@ -50,6 +50,7 @@ from fsapps.store.records import Tenant
 from fsapps.testing.freeswitch import RealSwitch, free_port
 from tests.support import sipp
 from tests.support.targets import real_switch_available
+from tests.support.waiting import wait_for
 
 TENANT = """id: acme
 name: Acme
@@ -163,16 +164,6 @@ def target(name: str, store, tmp_path: Path) -> Iterator[Target]:
             phone.stop()
         if t.switch is not None:
             t.switch.stop()
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        gevent.sleep(0.1)
-    return predicate()
 
 
 def _listening(port: int) -> bool:

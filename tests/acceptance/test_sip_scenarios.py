@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from fsapps.store.records import Tenant
 from fsapps.testing.freeswitch import RealSwitch, free_port
 from tests.support import sipp
 from tests.support.targets import real_switch_available
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTAGE = "Service in your area is interrupted by a fibre cut. Engineers expect to restore it by three this afternoon."
@@ -135,16 +135,6 @@ def two_sides(root: Path, store, *, controller_up: bool = True) -> Iterator[dict
             else:
                 thing.stop()
         scratch.cleanup()
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        gevent.sleep(0.2)
-    return predicate()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd
 from fsapps.store.records import Tenant
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CN_OPEN = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai: service hours
@@ -118,16 +118,6 @@ def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = N
         for c in started:
             c.stop(grace=1.0)
         switch.stop()
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        gevent.sleep(0.05)
-    return predicate()
 
 
 def sample(name: str, **labels) -> float:

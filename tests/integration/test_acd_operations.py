@@ -9,7 +9,8 @@ import pytest
 from fsapps.acd.operations import AgentOperations, OperationError
 from fsapps.esl.client import Connection
 from fsapps.sim.endpoints import Endpoint
-from tests.integration.test_acd_calls import rig, wait_for
+from tests.integration.test_acd_calls import rig
+from tests.support.waiting import wait_for
 
 SUP = "sofia/external/sup1@127.0.0.1:5080"
 
