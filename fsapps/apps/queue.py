@@ -110,6 +110,14 @@ class QueueVisit:
             private_agent=call.var("fsapps_private_agent") or None,
         )  # fmt: skip
         self.waiter = w = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
+        # Armed before the caller has a place: a controller that dies from here on leaves
+        # them to the route that holds them (nodes/queue.py), never to the sorry message.
+        call.session.answer()
+        call.session.execute(
+            "multiset",
+            f"fsapps_resume={call.flow.name}.{call.node.id} fsapps_held="
+            " continue_on_fail=true hangup_after_bridge=false",
+        )
         resume = self.settings.discard_abandoned_after if self.settings.abandoned_resume_allowed else 0
         self.joined, before = self.acd.join(w, resume_within=resume)
         if before:
@@ -120,12 +128,8 @@ class QueueVisit:
                 self.acd.leave(w, abandoned=False)
                 return "_"
         try:
-            call.session.answer()
             call.session.execute(
-                "multiset",
-                f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
-                f" fsapps_resume={call.flow.name}.{call.node.id} fsapps_held="
-                " continue_on_fail=true hangup_after_bridge=false",
+                "multiset", f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
             )
             branch = self._wait(w)
             if branch is None and call.session.ready():

@@ -358,6 +358,35 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting[0]["joined_epoch"], abs=0.01)
 
 
+def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_held(
+    store, tmp_path
+) -> None:
+    """The narrowest window: the member row exists, nothing else happened yet. The caller
+    is already armed for the hold route, so the dialplan keeps them, not the sorry message."""
+    with rig(store, tmp_path) as r:
+        (only,) = r.controllers
+        dispatcher = only.dispatcher
+        join = dispatcher.join
+
+        def join_then_die(w, resume_within=0):
+            placed = join(w, resume_within)
+            crash(only)
+            return placed
+
+        dispatcher.join = join_then_die
+        ch = r.call(keypad=["1", "3"])
+        wait_for(lambda: r.members())
+        gevent.sleep(20 / SPEED)
+        log = r.switch.call_log(ch.uuid)
+        assert ch.up, "\n".join(log[-30:])
+        refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
+        assert refused, "\n".join(log[-30:])
+        assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(
+            log[-30:]
+        )
+        ch.hangup()
+
+
 def test_what_a_dead_controller_held_is_freed_by_the_living(store, tmp_path) -> None:
     """A controller dies while an agent's phone rings for its caller, and the caller hangs up
     before any other controller takes them: the others mark the caller Abandoned and put
