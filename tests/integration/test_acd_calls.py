@@ -358,9 +358,7 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting[0]["joined_epoch"], abs=0.01)
 
 
-def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_held(
-    store, tmp_path
-) -> None:
+def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_held(store, tmp_path) -> None:
     """The narrowest window: the member row exists, nothing else happened yet. The caller
     is already armed for the hold route, so the dialplan keeps them, not the sorry message."""
     with rig(store, tmp_path) as r:
