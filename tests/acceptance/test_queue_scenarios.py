@@ -47,8 +47,9 @@ from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd
 from fsapps.store.records import Tenant
+from fsapps.testing.conversation import Recorder, recording
 from fsapps.testing.freeswitch import RealSwitch, free_port
-from tests.support import sipp
+from tests.support import sequences, sipp
 from tests.support.targets import real_switch_available
 from tests.support.waiting import wait_for
 
@@ -81,6 +82,7 @@ class Target:
     port: int  # where the dialplan looks for the controller
     switch: object
     phones: list = dataclasses.field(default_factory=list)
+    recorder: Recorder = dataclasses.field(default_factory=Recorder)  # what the controllers said and heard
 
     def agent(self, agent_id: str, behaviour: str, status: str = "Available", **settings) -> None:
         """behaviour: "answer" (after 1 s, stays until the caller hangs up) or "no_answer"."""
@@ -103,8 +105,9 @@ class Target:
     def call(self, caller: str, hang_up_after: float) -> None:
         """A caller who stays ``hang_up_after`` seconds after the answer, then hangs up."""
         if self.name == "sim":
-            ch = self.switch.place_call("5100", caller_id_number=caller,
-                                        script=CallerScript(hangup_after=hang_up_after))  # fmt: skip
+            # The same caller as sipp's uac_keys: a stray "5" a second after the answer.
+            script = CallerScript(dtmf=[(1.0, "5")], hangup_after=hang_up_after)
+            ch = self.switch.place_call("5100", caller_id_number=caller, script=script)
             assert ch.destroyed.wait(hang_up_after + 30), "\n".join(self.switch.call_log(ch.uuid))
             return
         run = sipp.place_call("uac_keys", self.switch.sip_port("external"), "5100", caller=caller,
@@ -158,7 +161,8 @@ def target(name: str, store, tmp_path: Path) -> Iterator[Target]:
             ).start()  # fmt: skip
         else:
             t.switch = RealSwitch.from_env(prepare=lambda conf: install(files, conf)).start()
-        yield t
+        with recording() as t.recorder:
+            yield t
     finally:
         for phone in t.phones:
             phone.stop()
@@ -215,6 +219,7 @@ def test_b_first_agent_does_not_answer_the_second_does_and_the_call_is_recorded(
         with wave.open(str(path)) as w:
             seconds = w.getnframes() / w.getframerate()
         assert abs(seconds - talk) <= 0.1 * talk, (seconds, talk)
+        sequences.agree("b", where, t.recorder.outbound())
 
 
 @pytest.mark.parametrize("where", TARGETS)
@@ -237,6 +242,7 @@ def test_c_caller_hangs_up_while_waiting(where, store, tmp_path) -> None:
         # The caller cancelled the offer: no no-answer count, no delay, nothing left reserved.
         assert (a1["status"], a1["state"], a1["no_answer_count"], a1["offered_member"]) == (
             "Available", "Waiting", 0, None)  # fmt: skip
+        sequences.agree("c", where, t.recorder.outbound())
 
 
 @pytest.mark.parametrize("where", TARGETS)
@@ -280,6 +286,8 @@ def test_d_controller_killed_while_the_caller_waits(where, store, tmp_path) -> N
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")], rows
         assert rows[0]["joined_at"].timestamp() == pytest.approx(joined[0]["joined_epoch"], abs=0.01)
         assert rows[0]["joined_at"] < datetime.now(UTC)
+        # The killed controller ran in its own process: what is compared is the comeback.
+        sequences.agree("d", where, t.recorder.outbound())
 
 
 @pytest.mark.parametrize("where", TARGETS)
@@ -340,3 +348,4 @@ def test_supervisor_whispers_then_the_agent_transfers_the_caller_to_another_agen
             assert run.completed, run.output[-800:] + "\n--- switch log ---\n" + t.switch.log_tail(80)
         (a2,) = t.rows("SELECT calls_answered, offered_member FROM agent_state WHERE agent_id = 'acme_a2'")
         assert (a2["calls_answered"], a2["offered_member"]) == (1, None)
+        sequences.agree("whisper-transfer", where, t.recorder.outbound())

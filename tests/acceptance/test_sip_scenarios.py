@@ -38,8 +38,9 @@ from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import selfservice
 from fsapps.store.collector import CdrCollector
 from fsapps.store.records import Tenant
+from fsapps.testing.conversation import recording
 from fsapps.testing.freeswitch import RealSwitch, free_port
-from tests.support import sipp
+from tests.support import sequences, sipp
 from tests.support.targets import real_switch_available
 from tests.support.waiting import wait_for
 
@@ -163,9 +164,10 @@ def billed(store, caller: str) -> list[dict]:
 def test_a_ivr_digit_reaches_the_controller_and_the_call_is_billed(cablenet) -> None:
     store = cablenet
     callers = {"sim": "075588880001", "real": "075588880002"}
-    with two_sides(ROOT / "dialplan", store) as sides:
+    with recording() as recorder, two_sides(ROOT / "dialplan", store) as sides:
         jobs = [gevent.spawn(side.call, "96171", callers[name], ["0"], 9.0) for name, side in sides.items()]
         gevent.joinall(jobs, raise_error=True, timeout=90)
+        ports = {name: side.controller.server.port for name, side in sides.items()}  # type: ignore[union-attr]
         for name, side in sides.items():
             caller = callers[name]
             mine = [e for e in side.events if e.get("Caller-Caller-ID-Number") == caller]
@@ -174,6 +176,7 @@ def test_a_ivr_digit_reaches_the_controller_and_the_call_is_billed(cablenet) -> 
             assert any(OUTAGE in (d or "") for d in heard), (name, heard)
             rows = wait_for(lambda caller=caller: billed(store, caller))
             assert ("main.outage", "leave") in {(r["resource_id"], r["outcome"]) for r in rows}, (name, rows)
+    sequences.same("a", recorder.outbound(ports["sim"]), recorder.outbound(ports["real"]))
 
 
 CLOSED_TENANT = """id: acme
@@ -212,9 +215,11 @@ def test_g_closed_message_plays_with_no_controller_at_all(store, tmp_path) -> No
     (root / "operator.yaml").write_text("controllers: [127.0.0.1:9]\ntts: {engine: flite, voice: slt}\n")
     (root / "acme" / "tenant.yaml").write_text(CLOSED_TENANT.replace("HOLIDAYS", holidays))
     (root / "acme" / "flows" / "main.yaml").write_text(CLOSED_FLOW)
-    with two_sides(root, store, controller_up=False) as sides:
+    with recording() as recorder, two_sides(root, store, controller_up=False) as sides:
         jobs = [gevent.spawn(side.call, "5000", "447700900001", [], 30.0) for side in sides.values()]
         gevent.joinall(jobs, raise_error=True, timeout=90)
+        # Nothing for a controller to compare: neither switch tried to reach one.
+        assert recorder.outbound() == []
         for name, side in sides.items():
             # The call is over; its last events may still be on their way over the Event Socket.
             wait_for(lambda side=side: any(e.name == "CHANNEL_HANGUP" for e in side.events))

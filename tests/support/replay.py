@@ -32,6 +32,27 @@ DELIBERATE = {
     "CODEC/CHANNEL_STATE/... Channel-Presence-*": "presence is not emulated",
     "no CHANNEL_DESTROY on a lingering outbound socket": "as on the switch: the session is "
     "destroyed only after the socket closes",
+    # The acceptance scenarios' conversations (tests/support/sequences.py):
+    "uuid_break retries": "the real switch's session thread starts a queued execute up to a few "
+    "ms later, and a uuid_break that arrives first is lost (switch_core_session_exec clears "
+    "CF_BREAK); the emulator starts it at once. The queue breaks hold music again until the clip "
+    "completes, so how many breaks it sends is timing, not behaviour",
+    "RFC2822_DATE exported": "the real switch runs the vanilla public context's first extension "
+    "(export RFC2822_DATE) before the tenant's; the emulator loads only the rendered files",
+    "agents' phones": "sipp phones reached by SIP URI on the real switch, registered users in "
+    "the emulator: the dial strings differ after the channel variables",
+    "hold music between offers": "whether the queue starts a hold clip before an agent's offer "
+    "reaches it, and breaks it, is the controller's own millisecond timing on either switch",
+    "the hangup's tail": "mod_event_socket sends a lingering socket's disconnect notice on the "
+    "listener's first pass that finds the channel down (mod_event_socket.c:1465), after whatever "
+    "events were queued by then: right after CHANNEL_HANGUP when a bridge still has to unwind, "
+    "after CHANNEL_HANGUP_COMPLETE in the recorded traces; the emulator always sends it after "
+    "CHANNEL_HANGUP_COMPLETE. The controller, its flow over, says exit on the notice, so whether "
+    "CHANNEL_EXECUTE_COMPLETE socket and CHANNEL_HANGUP_COMPLETE still reach it is that race",
+    "digits after the hangup": "a digit keyed while an agent's phone rings waits in the channel's "
+    "queue (its DTMF event fires when an application dequeues it, switch_channel.c:677); seen on "
+    "1.10.12, a digit still queued when the caller hangs up is fired after the bridge completes, "
+    "while the emulator drops it. fsapps reads digits only from callers still on the line",
 }
 
 # Headers whose *presence* depends on things the emulator does not model.

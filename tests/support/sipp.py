@@ -7,6 +7,7 @@ timings, the digit recording) filled here; sipp's own keywords stay in [..].
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -65,12 +66,24 @@ def place_call(scenario: str, port: int, service: str, *, timeout: float = 90.0,
 
 
 def _rtp_port() -> int:
-    """An even UDP port with the next one free too (sipp's RTP, then RTCP)."""
-    for _ in range(50):
-        port = free_port(socket.SOCK_DGRAM)
-        if port % 2 == 0 and port < 65000:
-            return port
-    return 40000
+    """An even base for sipp's media ports: it binds four (audio RTP and RTCP, then video's two).
+
+    Taken below the kernel's ephemeral range (32768-60999), where no port 0 bind lands, and
+    below FreeSWITCH's RTP range (16384-32768): a port found free there stays free."""
+    for _ in range(200):
+        base = random.randrange(10000, 16380, 2)
+        if all(_udp_free(base + i) for i in range(4)):
+            return base
+    raise RuntimeError("no four free UDP ports for sipp's media between 10000 and 16384")
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class Phone:
