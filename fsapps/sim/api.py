@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import gevent
 
 from fsapps.esl.codec import serialize_json, serialize_plain
-from fsapps.sim.apps.bridge import bridge_legs
-from fsapps.sim.apps.calls import session_transfer
+from fsapps.sim.apps.bridge import after_bridge, bridge_legs
+from fsapps.sim.apps.calls import park_loop, session_transfer
 from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop_recording
+from fsapps.sim.apps.registry import is_true
 from fsapps.sim.channel import CAUSES, Channel
 from fsapps.sim.originate import originate
 from fsapps.sim.session import execute, route_and_execute
@@ -260,6 +261,10 @@ def _uuid_bridge(a: Channel, b: Channel) -> None:
         enter(ch, b, 1236)
         b.bridge_ready.wait(5)
         bridge_legs(a, b)
+        # br:1931-1945 then uuid_bridge_on_soft_execute (l.1252-1256): park_after_bridge parks
+        # the originator; otherwise CS_EXECUTE finds no extension (the profile was stepped,
+        # l.2121) and the leg hangs up (switch_core_state_machine.c:340-342).
+        after_bridge(a, b)
 
     def run_b(ch: Channel) -> None:
         enter(ch, a, 1243)
@@ -271,10 +276,21 @@ def _uuid_bridge(a: Channel, b: Channel) -> None:
             float("inf"),
             lambda: (ch.bridged_to is None and ch.profile.times.get("bridged")) or ch.interruption(),
         )
+        # br:990-997 audio_bridge_on_exchange_media: a B side left in the bridge (its A leg
+        # hung up or was taken by another uuid_bridge) parks with park_after_bridge (seen on
+        # 1.10.12: the consulted leg parked when the agent's leg was bridged to the caller).
+        moved = ch.soft_execute is not None or ch.transfer_to
+        if ch.up and not moved and is_true(ch.get_var("park_after_bridge")):
+            park_loop(ch)
 
+    b.bridge_ready.clear()  # set again when this bridge's B side is in CS_EXCHANGE_MEDIA
     a.soft_execute = run_a
     b.soft_execute = run_b
     for ch in (a, b):
+        # A leg originated by a bridge has no session thread of its own here (it stays in
+        # the A leg's bridge); uuid_bridge needs one to run CS_SOFT_EXECUTE on.
+        if ch.greenlet is None:
+            ch.start(lambda _: None)
         ch.kick()
 
 

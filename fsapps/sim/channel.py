@@ -620,7 +620,14 @@ class Channel:
     def _run(self, runner: Callable[[Channel], None]) -> None:
         try:
             runner(self)
-            while self.up and self.soft_execute is not None:
+            while self.up and (self.soft_execute is not None or self.transfer_to):
+                if self.soft_execute is None:
+                    # Transferred from where a uuid_bridge left it (parked after the bridge):
+                    # CS_ROUTING again, as any transfer.
+                    from fsapps.sim.session import route_and_execute
+
+                    route_and_execute(self)
+                    continue
                 step, self.soft_execute = self.soft_execute, None
                 step(self)
         except Hangup:

@@ -67,7 +67,10 @@ def bridge_app(ch: Channel, data: str) -> None:
 def bridge_legs(a: Channel, b: Channel) -> None:
     """A runs the bridge until either leg leaves; CHANNEL_BRIDGE/UNBRIDGE fire on A only."""
     now = a.switch.clock.micros()
+    left = [x.bridged_to for x in (a, b) if x.bridged_to is not None and x.bridged_to not in (a, b)]
     a.bridged_to, b.bridged_to = b, a
+    for old in left:
+        old.kick()  # its own bridge with one of these legs is over (_bridge_wake)
     a.bridge_side, b.bridge_side = "a", "b"
     a.profile.times["bridged"] = b.profile.times["bridged"] = now
     if a.other_profile is None or a.other_profile.uuid != b.uuid:
@@ -112,6 +115,10 @@ def _bridge_wake(a: Channel, b: Channel) -> str | None:
         return "peer"
     if a.bridged_to is not b:
         return "unbridged"
+    if b.soft_execute is not None or b.transfer_to or b.bridged_to is not a:
+        # The peer was taken elsewhere (uuid_bridge sets CF_TRANSFER and a new state on it,
+        # switch_ivr_bridge.c:2168-2212): the bridge ends, neither leg hangs up.
+        return "unbridged"
     if b.dtmf:
         return "dtmf"
     return a.interruption(dtmf=True)
@@ -135,16 +142,20 @@ def _unbridge(a: Channel, b: Channel) -> None:
     b.set_var("bridge_to", None)
     bridge_changed(a, False)
     bridge_changed(b, False)
-    a.set_var("bridge_hangup_cause", b.hangup_cause or "NORMAL_CLEARING")
-    b.set_var("bridge_hangup_cause", a.hangup_cause or "NORMAL_CLEARING")
+    # br:1816-1822: only a leg that hung up gives the other its cause (none when a
+    # uuid_bridge took it away: seen on 1.10.12).
+    if b.hangup_cause:
+        a.set_var("bridge_hangup_cause", b.hangup_cause)
+    if a.hangup_cause:
+        b.set_var("bridge_hangup_cause", a.hangup_cause)
     a.fire("CHANNEL_UNBRIDGE", before=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
     b.kick()
 
 
 def after_bridge(a: Channel, b: Channel) -> None:
     """br:1897-1946: what the A leg does when its peer has gone."""
-    if not a.up:
-        return
+    if not a.up or a.soft_execute is not None or a.transfer_to:
+        return  # br:1897: a leg itself moved on (CF_TRANSFER / CF_REDIRECT) does nothing here
     if a.get_var("hangup_after_bridge") == "explicit":
         a.hangup(b.hangup_cause or "NORMAL_CLEARING")
     elif is_true(a.get_var("park_after_bridge")):
