@@ -168,10 +168,28 @@ class Dispatcher:
         self.kick.set()
         return joined, before
 
-    def take_transfer(self, w: Waiter) -> dict[str, str] | None:
+    def take_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """Where an agent's transfer sends this caller, once (fsapps.acd.operations)."""
         with self.store.operator() as op:
             return store_acd.take_transfer(op.conn, w.member.uuid, w.member.joined_epoch)
+
+    def peek_transfer(self, w: Waiter) -> dict[str, Any] | None:
+        """The note on this caller's row, left there (an agent's consult while it runs)."""
+        with self.store.operator() as op:
+            return store_acd.peek_transfer(op.conn, w.member.uuid)
+
+    def consult_over(self, w: Waiter, leg: str) -> None:
+        with self.store.operator() as op:
+            store_acd.consult_step(op.conn, w.member.uuid, leg, None)
+
+    def picked_up(self, w: Waiter, agent_ids: list[str], settings: Any, now: float) -> None:
+        """Another agent took the call that rang these: back to Waiting with no no-answer
+        counted (mod_callcenter's LOSE_RACE), the caller still Trying, for the picking agent."""
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, agent_ids)
+            for agent_id, (agent, _) in agents.items():
+                after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
+                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agent))
 
     def _drop(self, w: Waiter) -> None:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.

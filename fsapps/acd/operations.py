@@ -17,6 +17,7 @@ do), three-way is ``three_way`` on the agent's leg from the third party's.
 from __future__ import annotations
 
 import time
+import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,11 +111,7 @@ class AgentOperations:
         if to_queue is not None:
             where = {"queue": to_queue}
         elif to_agent is not None:
-            with self.store.operator() as op:
-                row = op._one("SELECT contact FROM agents WHERE id = %s", (to_agent,))
-            if row is None or not row["contact"]:
-                raise OperationError(f"no agent {to_agent!r} with a phone to transfer to")
-            where = {"dial": _dial(row["contact"]), "agent": to_agent}
+            where = {"dial": self._contact(to_agent), "agent": to_agent}
         elif dial:
             where = {"dial": _dial(dial)}
         else:
@@ -123,6 +120,136 @@ class AgentOperations:
             if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
                 raise OperationError(f"agent {agent!r}'s caller is not in a queue")
         self._api(f"uuid_kill {call.agent_leg} NORMAL_CLEARING")
+
+    def pickup(self, agent: str, *, ringing_at: str | None = None, caller: str | None = None) -> str:
+        """``agent`` takes a queue call that rings at another agent's phone (``ringing_at``)
+        or, by the caller's channel UUID, whoever it rings at. Returns the leg that rings
+        ``agent``'s phone.
+
+        The picking agent is reserved for the caller and the pickup noted on the caller's
+        row; then the ringing legs are hung up with PICKED_OFF (what intercept gives the
+        leg it takes a call from, switch_ivr_bridge.c:2333; on 1.10.12 the caller's bridge
+        then ends with originate_disposition PICKED_OFF).
+        The queue application, whose bridge that ends, counts no no-answer against the
+        agents it rang and rings ``agent`` at once as the call's agent."""
+        with self.store.operator() as op:
+            if caller is None:
+                row = op._one(
+                    "SELECT state, offered_member FROM agent_state WHERE agent_id = %s", (ringing_at,)
+                )
+                if row is None:
+                    raise OperationError(f"no agent {ringing_at!r}")
+                if row["state"] != AgentState.RECEIVING:
+                    raise OperationError(f"no call rings at agent {ringing_at!r} ({row['state']})")
+                caller = str(row["offered_member"])
+            ringing = op._all(
+                "SELECT agent_id, agent_leg, offered_by FROM agent_state"
+                " WHERE offered_member = %s AND state = %s",
+                (caller, AgentState.RECEIVING),
+            )
+            if not ringing:
+                raise OperationError(f"caller {caller} is not ringing at any agent")
+            if agent in {r["agent_id"] for r in ringing}:
+                raise OperationError(f"the call already rings at agent {agent!r}: answer it")
+            contact = op._one("SELECT contact FROM agents WHERE id = %s", (agent,))
+            if contact is None or not contact["contact"]:
+                raise OperationError(f"no agent {agent!r} with a phone to take the call")
+            leg = str(uuidlib.uuid4())
+            if not store_acd.reserve(op.conn, agent, caller, ringing[0]["offered_by"], self.now(), leg):
+                raise OperationError(f"agent {agent!r} is busy: a pickup needs them free (Waiting)")
+            note = {"pickup": agent, "leg": leg, "dial": _dial(contact["contact"])}
+            if store_acd.ask_transfer(op.conn, caller, note) is None:
+                raise OperationError(f"caller {caller} is not in a queue")
+        if not self._kill_ringing(caller, [str(r["agent_leg"]) for r in ringing]):
+            # Its ring ended first (answered, no answer, the caller left): nothing to take.
+            with self.store.operator() as op:
+                store_acd.drop_transfer(op.conn, caller, note)
+                store_acd.release(op.conn, agent, caller, {"state": AgentState.WAITING})
+            raise OperationError(f"caller {caller} stopped ringing before the pickup")
+        return leg
+
+    def _kill_ringing(self, caller: str, legs: list[str]) -> bool:
+        """Hang up the legs ringing for ``caller``. An agent is Receiving a moment before
+        their leg exists (the offer is written, then the bridge starts): retry while the
+        offer still stands."""
+        deadline = time.monotonic() + 3.0
+        while True:
+            killed = [
+                (self.api(f"uuid_kill {leg} PICKED_OFF") or "").strip().startswith("+OK") for leg in legs
+            ]
+            if any(killed) or time.monotonic() > deadline:
+                return any(killed)
+            with self.store.operator() as op:
+                still = op._one(
+                    "SELECT 1 FROM agent_state WHERE offered_member = %s AND agent_leg = ANY(%s::uuid[])"
+                    " AND state = %s",
+                    (caller, legs, AgentState.RECEIVING),
+                )
+            if still is None:
+                return False
+            time.sleep(0.05)
+
+    def consult(self, agent: str, *, to_agent: str | None = None, dial: str | None = None) -> str:
+        """Attended transfer, first step: the agent talks to another agent or a dial string
+        while their caller hears hold music. Returns the consulted leg.
+
+        The target is originated parked and, once it answers, bridged to the agent's leg
+        (uuid_bridge): the caller's bridge ends, and the queue application, which finds the
+        consult noted on the caller's row, holds the caller. park_after_bridge keeps each
+        of the two legs when the other goes (switch_ivr_bridge.c:1931, 995): the agent's when the
+        target hangs up (the caller comes back to them), the target's when the agent does
+        (the transfer completes)."""
+        call = self.current_call(agent)
+        with self.store.operator() as op:
+            note = op._one("SELECT transfer FROM queue_members WHERE uuid = %s", (call.caller_leg,))
+        if note is None:
+            raise OperationError(f"agent {agent!r}'s caller is not in a queue")
+        if note["transfer"] and "consult" in note["transfer"]:
+            raise OperationError(f"agent {agent!r} is consulting already: complete or cancel it")
+        if to_agent is not None:
+            target = self._contact(to_agent)
+        elif dial:
+            target = _dial(dial)
+        else:
+            raise OperationError("consult whom? (an agent or a dial string)")
+        head = "{" + f"park_after_bridge=true,origination_caller_id_name='consult {agent}'" + "}"
+        leg = self._originate(head + target, "&park()")
+        where = {"consult": leg, "by": agent, "step": "consulting"}
+        try:
+            with self.store.operator() as op:
+                if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
+                    raise OperationError(f"agent {agent!r}'s caller is not in a queue")
+            self._api(f"uuid_setvar {call.agent_leg} park_after_bridge true")
+            self._api(f"uuid_bridge {call.agent_leg} {leg}")
+        except OperationError:
+            self.api(f"uuid_kill {leg} NORMAL_CLEARING")
+            with self.store.operator() as op:
+                store_acd.drop_transfer(op.conn, call.caller_leg, where)
+            raise
+        return leg
+
+    def complete_transfer(self, agent: str) -> None:
+        """Attended transfer done: the caller is bridged to the consulted party and the
+        agent's leg hung up (by the queue application holding the caller)."""
+        self._consult_step(agent, "complete")
+
+    def cancel_transfer(self, agent: str) -> None:
+        """The consulted leg is hung up and the caller bridged back to the agent."""
+        leg = self._consult_step(agent, "cancel")
+        self.api(f"uuid_kill {leg} NORMAL_CLEARING")
+
+    def _consult_step(self, agent: str, step: str) -> str:
+        call = self.current_call(agent)
+        with self.store.operator() as op:
+            row = op._one("SELECT transfer FROM queue_members WHERE uuid = %s", (call.caller_leg,))
+            note = (row or {}).get("transfer") or {}
+            if note.get("step") != "consulting" or not store_acd.consult_step(
+                op.conn, call.caller_leg, note["consult"], step
+            ):
+                raise OperationError(f"agent {agent!r} is not consulting anyone")
+        # Wakes the caller's hold music: the queue application looks at the row at once.
+        self.api(f"uuid_break {call.caller_leg}")
+        return str(note["consult"])
 
     def three_way(self, agent: str, dial: str, caller_id: str = "") -> str:
         """Bring a third party into the agent's call; returns the new leg's UUID."""
@@ -144,6 +271,13 @@ class AgentOperations:
     def force_hangup(self, agent: str) -> None:
         call = self.current_call(agent)
         self._api(f"uuid_kill {call.caller_leg} NORMAL_CLEARING")
+
+    def _contact(self, agent: str) -> str:
+        with self.store.operator() as op:
+            row = op._one("SELECT contact FROM agents WHERE id = %s", (agent,))
+        if row is None or not row["contact"]:
+            raise OperationError(f"no agent {agent!r} with a phone to transfer to")
+        return _dial(row["contact"])
 
     # --- the switch ----------------------------------------------------------------------
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import gevent
+import gevent.event
 import gevent.queue
 
 from fsapps.acd.config import DEFAULT_MOH
@@ -261,6 +263,16 @@ class QueueVisit:
         if answered:
             return self._served(w, answered[0], rang)
         self.ring_seconds += self.acd.clock() - rang
+        picked = self._picked_up(w, offer)
+        if picked is not None:
+            # Not the ringing agents' no-answer: another agent took the call (operations.pickup).
+            self.acd.picked_up(w, list(legs.values()), self.settings, self.acd.clock())
+            by = picked.offer.agents[0]
+            if not esl.ready:
+                self.acd.offer_failed(w, [by], "ORIGINATOR_CANCEL", self.settings, self.acd.clock())
+                raise CallerHungUp(esl.hangup_cause or "hangup")
+            log.info("queue %s: %s picks up %s (rang %s)", self.name, by, esl.uuid, ",".join(legs.values()))
+            return self._ring(w, picked)
         cause = "ORIGINATOR_CANCEL"
         if done is not None and esl.ready:
             cause = done.variable("originate_disposition") or done.variable("DIALSTATUS") or "NO_ANSWER"
@@ -285,15 +297,33 @@ class QueueVisit:
 
         return watch
 
+    def _picked_up(self, w: Waiter, rung: AgentOffer) -> AgentOffer | None:
+        """The offer to the agent who picked this call up, if that is why the ring ended."""
+        note = self.acd.take_transfer(w)
+        if not note or "pickup" not in note:
+            return None
+        agent = str(note["pickup"])
+        offer = replace(rung.offer, agents=(agent,))
+        return AgentOffer(offer, {agent: str(note["dial"])}, {agent: str(note["leg"])})
+
     def _served(self, w: Waiter, agent: str, rang: float) -> str | None:
         call, acd = self.call, self.acd
         if self.answering is not None:
             self.answering.join(timeout=10)
-        start = next(iter(self.bridged.values()))
+        leg, start = next(iter(self.bridged.items()))
         end = self.unbridged or acd.clock()
         self.ring_seconds += max(start - rang, 0)
+        handed: gevent.event.AsyncResult | None = None
+        note = acd.peek_transfer(w)
+        if note and "consult" in note:
+            end, handed = self._attended(w, leg, note)
         # An agent's transfer (fsapps.acd.operations) hung the agent's leg up: where next.
         transfer = acd.take_transfer(w)
+        if transfer and "pickup" in transfer:
+            # Picked up as this agent answered: the picking agent is free again.
+            acd.picked_up(w, [str(transfer["pickup"])], self.settings, acd.clock())
+        if transfer and "dial" not in transfer and "queue" not in transfer:
+            transfer = None
         if self.recording and call.session.ready():
             call.session.execute("stop_record_session", self.recording)
         after = acd.call_ended(w, agent, end)
@@ -317,9 +347,109 @@ class QueueVisit:
         )  # fmt: skip
         if call.session.ready():
             call.session.execute("multiset", f"fsapps_agent={agent} fsapps_queue_outcome=answered")
+        if handed is not None:
+            # The caller talks to whom the agent consulted; the flow goes on after that.
+            gevent.wait([handed, self.esl.hungup], count=1)
+            if call.session.ready():
+                call.session.execute("unset", "park_after_bridge")
+            return "_"
         if transfer and call.session.ready():
             return self._transfer(transfer, agent)
         return "_"
+
+    # --- attended transfer ---------------------------------------------------------
+
+    def _attended(
+        self, w: Waiter, leg: str, note: dict[str, Any]
+    ) -> tuple[float, gevent.event.AsyncResult | None]:
+        """The agent consults someone (fsapps.acd.operations.consult) while the caller holds.
+        Complete: the caller is bridged to the consulted leg and the agent's leg hung up.
+        Cancel (or the consulted party hangs up): the caller is bridged back to the agent,
+        who may consult again. Returns when the agent's part ended, and, when the caller
+        was handed on, when that bridge ends.
+
+        The caller is moved with uuid_bridge, which takes them out of the socket
+        application; park_after_bridge parks them when that bridge ends, and in park the
+        socket's commands still run (seen on 1.10.12, switch_ivr_bridge.c:1931)."""
+        end = self.acd.clock()
+        try:
+            while note and "consult" in note:
+                consult = str(note["consult"])
+                step = self._hold(w, leg, consult)
+                self.acd.consult_over(w, consult)
+                end = self.acd.clock()
+                if step == "gone":
+                    log.info("queue %s: agent and consulted party of %s both gone", self.name, self.esl.uuid)
+                    return end, None
+                self.call.session.execute("set", "park_after_bridge=true")
+                if step == "complete":
+                    handed = self._bridge_to(consult)
+                    # It parked to outlive the agent's leg; now it leaves with the caller
+                    # (left parked, the real switch kept the phone's call up).
+                    self.esl.api(f"uuid_setvar {consult} park_after_bridge false")
+                    self.esl.api(f"uuid_kill {leg} NORMAL_CLEARING")
+                    log.info("queue %s: %s handed to %s (attended)", self.name, self.esl.uuid, consult)
+                    return end, handed
+                self.esl.api(f"uuid_kill {consult} NORMAL_CLEARING")
+                end = self._bridge_to(leg).get()
+                note = self.acd.peek_transfer(w)
+        except CallerHungUp:
+            end = self.acd.clock()
+        return end, None
+
+    def _hold(self, w: Waiter, leg: str, consult: str) -> str:
+        """Hold music until the consult is completed or cancelled, or a leg goes: the
+        operation breaks the music to be seen at once; the row and legs are also looked at
+        twice a second (a break before a clip begins is lost)."""
+        esl = self.esl
+        moh: gevent.event.AsyncResult | None = None
+        try:
+            while True:
+                note = self.acd.peek_transfer(w) or {}
+                step = note.get("step") if note.get("consult") == consult else "cancel"
+                if step in ("complete", "cancel"):
+                    return str(step)
+                agent_up, consult_up = self._exists(leg), self._exists(consult)
+                if not consult_up:
+                    return "cancel" if agent_up else "gone"
+                if not agent_up:
+                    return "complete"  # the agent hung up on the consult: theirs to take
+                if moh is None or moh.ready():
+                    moh = esl.execute_async("playback", self._moh())[1]
+                gevent.wait([moh, esl.hungup], timeout=0.5, count=1)
+                if not esl.ready:
+                    raise CallerHungUp(esl.hangup_cause or "hangup")
+        finally:
+            if moh is not None and not moh.ready() and esl.ready:
+                self._stop_music(moh)
+
+    def _exists(self, uuid: str) -> bool:
+        return self.esl.api(f"uuid_exists {uuid}").strip() == "true"
+
+    def _bridge_to(self, other: str) -> gevent.event.AsyncResult:
+        """uuid_bridge the caller (the originator) to ``other``; the result is set when
+        that bridge ends (the switch's time) or the caller hangs up."""
+        esl = self.esl
+        ended: gevent.event.AsyncResult = gevent.event.AsyncResult()
+
+        def settle(when: float) -> None:
+            if not ended.ready():
+                ended.set(when)
+                if watch in esl.bridge_watchers:
+                    esl.bridge_watchers.remove(watch)
+
+        def watch(event: codec.Event) -> None:
+            other_leg = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID")
+            if event.name == "CHANNEL_UNBRIDGE" and other_leg == other:
+                settle(_stamp(event) or self.acd.clock())
+
+        esl.bridge_watchers.append(watch)
+        esl.hungup.rawlink(lambda _: settle(self.acd.clock()))
+        reply = esl.api(f"uuid_bridge {esl.uuid} {other}").strip()
+        if not reply.startswith("+OK"):
+            log.warning("queue %s: uuid_bridge %s %s: %s", self.name, esl.uuid, other, reply)
+            settle(self.acd.clock())
+        return ended
 
     def _transfer(self, where: dict[str, str], by: str) -> str | None:
         """Carry out the agent's blind transfer on the caller's own channel: another

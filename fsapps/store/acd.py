@@ -156,7 +156,7 @@ def _first(row: Any) -> Any:
     return next(iter(row.values()))
 
 
-def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, str]) -> str | None:
+def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) -> str | None:
     """Note where the caller goes next; returns their tenant (None: not in a queue)."""
     row = conn.execute(
         "UPDATE queue_members SET transfer = %s WHERE uuid = %s RETURNING tenant_id", (Jsonb(where), member)
@@ -164,13 +164,44 @@ def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, str]) -
     return None if row is None else _first(row)
 
 
-def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) -> dict[str, str] | None:
+def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) -> dict[str, Any] | None:
     row = conn.execute(
         "UPDATE queue_members SET transfer = NULL WHERE uuid = %s AND joined_epoch = %s"
         " AND transfer IS NOT NULL RETURNING (SELECT transfer FROM queue_members WHERE uuid = %s)",
         (member, joined_epoch, member),
     ).fetchone()
     return None if row is None else dict(_first(row))
+
+
+def peek_transfer(conn: psycopg.Connection, member: str) -> dict[str, Any] | None:
+    """The note on the caller's row, left in place (a consult stays noted while it runs)."""
+    row = conn.execute("SELECT transfer FROM queue_members WHERE uuid = %s", (member,)).fetchone()
+    return None if row is None or _first(row) is None else dict(_first(row))
+
+
+def consult_step(conn: psycopg.Connection, member: str, leg: str, step: str | None) -> bool:
+    """Move the consult on ``leg`` to ``step`` (complete, cancel), or drop its note (None);
+    False when the row notes no consult on that leg."""
+    if step is None:
+        cur = conn.execute(
+            "UPDATE queue_members SET transfer = NULL WHERE uuid = %s AND transfer->>'consult' = %s",
+            (member, leg),
+        )
+    else:
+        cur = conn.execute(
+            "UPDATE queue_members SET transfer = jsonb_set(transfer, '{step}', to_jsonb(%s::text))"
+            " WHERE uuid = %s AND transfer->>'consult' = %s",
+            (step, member, leg),
+        )
+    return cur.rowcount == 1
+
+
+def drop_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) -> bool:
+    """Take back a note this operation made, if it is still the one on the row."""
+    cur = conn.execute(
+        "UPDATE queue_members SET transfer = NULL WHERE uuid = %s AND transfer = %s", (member, Jsonb(where))
+    )
+    return cur.rowcount == 1
 
 
 def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0) -> None:
