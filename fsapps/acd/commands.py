@@ -10,7 +10,11 @@ from fsapps.acd.model import AgentStatus
 from fsapps.store import acd
 
 CALL_HELP = {
-    "transfer": "blind transfer of the agent's caller (--to-agent or --dial)",
+    "transfer": "blind transfer of the agent's caller (--to-agent, --to-queue or --dial)",
+    "consult": "attended transfer: talk to --to-agent or --dial while the caller holds",
+    "complete": "attended transfer: hand the caller to the consulted party, leave the call",
+    "cancel": "attended transfer: hang the consulted party up, back to the caller",
+    "pickup": "take a queue call ringing at --from-agent (or --caller UUID) on this agent's phone",
     "three-way": "bring --dial into the agent's call",
     "listen": "supervisor: listen to the agent's call from --dial",
     "whisper": "supervisor: speak to the agent only, from --dial",
@@ -68,7 +72,10 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
-CALL_ACTIONS = ("transfer", "three-way", "listen", "whisper", "barge", "hangup", "wrap-up-done")
+CALL_ACTIONS = (
+    "transfer", "consult", "complete", "cancel", "pickup", "three-way",
+    "listen", "whisper", "barge", "hangup", "wrap-up-done",
+)  # fmt: skip
 
 
 def cmd_agent_call(args: argparse.Namespace) -> int:
@@ -83,6 +90,16 @@ def cmd_agent_call(args: argparse.Namespace) -> int:
             ops = operations_for(settings, store)
             if args.action == "transfer":
                 ops.transfer(args.id, to_agent=args.to_agent, to_queue=args.to_queue, dial=args.dial)
+            elif args.action == "consult":
+                print(ops.consult(args.id, to_agent=args.to_agent, dial=args.dial))
+            elif args.action == "complete":
+                ops.complete_transfer(args.id)
+            elif args.action == "cancel":
+                ops.cancel_transfer(args.id)
+            elif args.action == "pickup":
+                if not args.from_agent and not args.caller:
+                    raise OperationError("pick up which call? (--from-agent or --caller)")
+                print(ops.pickup(args.id, ringing_at=args.from_agent, caller=args.caller))
             elif args.action == "three-way":
                 print(ops.three_way(args.id, args.dial or ""))
             elif args.action in ("listen", "whisper", "barge"):
@@ -121,9 +138,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         c.add_argument(
             "--dial", help="a dial string: the transfer target, the third party, the supervisor's phone"
         )
-        if action == "transfer":
+        if action in ("transfer", "consult"):
             c.add_argument("--to-agent", help="another agent (their phone)")
+        if action == "transfer":
             c.add_argument("--to-queue", help="one of the tenant's queues (the caller waits there)")
+        if action == "pickup":
+            c.add_argument("--from-agent", help="the agent whose phone rings with the call")
+            c.add_argument("--caller", help="the ringing caller's channel UUID")
         c.set_defaults(func=cmd_agent_call)
         calls.append(c)
     for x in (add, st, ls, *calls):

@@ -122,6 +122,14 @@ def test_cli_call_control_says_why_it_cannot(store, tmp_path, capsys, monkeypatc
         assert cli.main(["agent", "whisper", "cn_wang", "--dial", SUP, "--config", str(config)]) == 1
         assert capsys.readouterr().out == "fsapps: agent 'cn_wang' is not on a queue call (Waiting)\n"
         assert cli.main(["agent", "wrap-up-done", "cn_wang", "--config", str(config)]) == 0
+        assert cli.main(["agent", "pickup", "cn_wang", "--config", str(config)]) == 1
+        assert capsys.readouterr().out == "fsapps: pick up which call? (--from-agent or --caller)\n"
+        assert (
+            cli.main(["agent", "pickup", "cn_wang", "--from-agent", "cn_wang", "--config", str(config)]) == 1
+        )
+        assert capsys.readouterr().out == "fsapps: no call rings at agent 'cn_wang' (Waiting)\n"
+        assert cli.main(["agent", "complete", "cn_wang", "--config", str(config)]) == 1
+        assert capsys.readouterr().out == "fsapps: agent 'cn_wang' is not on a queue call (Waiting)\n"
 
 
 def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
@@ -147,3 +155,79 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
             ("business", "answered", "cn_wang"),
             ("complaints", "answered", "cn_zhao"),
         ]
+
+
+def test_pickup_of_a_call_ringing_at_another_agent(store, tmp_path) -> None:
+    """cn_wang's phone rings and is not answered; cn_zhao (not in the queue) takes the call:
+    no no-answer for cn_wang, the caller put through to cn_zhao as the call's agent."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=None), max_no_answer=1, no_answer_delay_time=60)
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        ops = ops_for(r)
+        with pytest.raises(OperationError, match="no call rings at agent 'cn_wang'"):
+            ops.pickup("cn_zhao", ringing_at="cn_wang")
+        caller = r.call(keypad=["1"])
+        wait_for(lambda: r.agent_row("cn_wang")["state"] == "Receiving", timeout=30)
+        rung = str(r.agent_row("cn_wang")["agent_leg"])
+        with pytest.raises(OperationError, match="already rings at agent 'cn_wang'"):
+            ops.pickup("cn_wang", caller=caller.uuid)
+        leg = ops.pickup("cn_zhao", ringing_at="cn_wang")
+        wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
+        zhao, wang = r.agent_row("cn_zhao"), r.agent_row("cn_wang")
+        assert (str(zhao["offered_member"]), str(zhao["agent_leg"])) == (caller.uuid, leg)
+        assert r.switch.channels[caller.uuid].bridged_to.uuid == leg
+        # The offer to cn_wang was withdrawn, not missed: no count, no delay, no break.
+        assert (wang["status"], wang["state"], wang["no_answer_count"], wang["offered_member"]) == (
+            "Available", "Waiting", 0, None)  # fmt: skip
+        assert wang["ready_time"] < r.switch.clock.now()
+        assert r.switch.history[rung].hangup_cause == "PICKED_OFF"
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"], q["offers"]) for q in rows] == [("answered", "cn_zhao", 2)]
+        zhao = wait_for(lambda: r.agent_row("cn_zhao")["state"] == "Waiting" and r.agent_row("cn_zhao"))
+        assert (zhao["calls_answered"], zhao["offered_member"]) == (1, None)
+
+
+def test_attended_transfer_cancelled_then_completed(store, tmp_path) -> None:
+    """cn_wang consults ext9 (the caller holds), cancels (back to the caller), consults
+    cn_zhao and completes: the caller talks to cn_zhao, cn_wang is free with one call."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        caller = on_call(r)
+        ch = r.switch.channels[caller.uuid]
+        leg = str(r.agent_row("cn_wang")["agent_leg"])
+        with pytest.raises(OperationError, match="not consulting anyone"):
+            ops.complete_transfer("cn_wang")
+        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
+                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+        assert wait_for(
+            lambda: any(line.startswith("playback(") for line in r.switch.call_log(caller.uuid)[-5:])
+        ), "\n".join(r.switch.call_log(caller.uuid)[-30:])
+        assert ch.bridged_to is None  # on hold
+        with pytest.raises(OperationError, match="consulting already"):
+            ops.consult("cn_wang", to_agent="cn_zhao")
+        ops.cancel_transfer("cn_wang")
+        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        assert wait_for(lambda: first not in r.switch.channels)
+        assert r.agent_row("cn_wang")["state"] == "In a queue call"
+        second = ops.consult("cn_wang", to_agent="cn_zhao")
+        wait_for(lambda: ch.bridged_to is None, timeout=15)
+        ops.complete_transfer("cn_wang")
+        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == second, timeout=15)
+        assert wait_for(lambda: leg not in r.switch.channels)
+        wang = wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting" and r.agent_row("cn_wang"))
+        assert (wang["calls_answered"], wang["offered_member"], wang["agent_leg"]) == (1, None, None)
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        # The talk time runs from the answer to the completion, the consults included.
+        assert float(rows[0]["talk_seconds"]) > 0
+        r.switch.api("uuid_kill", second)  # cn_zhao hangs up: the caller goes on in the flow
+        wait_for(lambda: any("survey" in line for line in r.switch.call_log(caller.uuid)), timeout=30)
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)
+        assert r.members() == []
