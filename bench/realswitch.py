@@ -1,0 +1,506 @@
+"""fsapps against mod_callcenter on one real FreeSWITCH, in one run.
+
+The same load goes once through a mod_callcenter queue and once through the
+fsapps ACD: sipp callers at R calls/s into a queue whose agents are sipp UAS
+phones reached by SIP URI, answering at once, more agents than calls in
+flight so nobody waits for a free agent. Each caller stays --talk seconds
+after the answer and hangs up. Per caller, from the switch's own event clock
+(Event-Date-Timestamp, microseconds):
+
+    queue entry  mod_callcenter: its CUSTOM callcenter::info member-queue-start
+                 (fired as the callcenter application starts, before the
+                 caller's row is written); fsapps: CHANNEL_EXECUTE of the
+                 dialplan's ``socket`` to the controller that runs the flow's
+                 queue node (the point where the dialplan hands the caller to
+                 the queue, as it would run ``callcenter``)
+    offered      CHANNEL_CREATE of the agent leg the caller was bridged to
+    bridged      CHANNEL_BRIDGE of the caller with that leg
+
+Both systems are timed with the same three events; mod_callcenter's own
+agent-offering and bridge-agent-start, and fsapps from the queue node's
+first command (the multiset that arms the hold route) are printed beside
+them. The controller runs as its own process (``fsapps serve``) with the
+embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
+benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
+callers whose call ended as scripted, served or not.
+
+    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2]
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import yaml  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fsapps.acd.config import DEFAULT_MOH  # noqa: E402
+from fsapps.esl import codec  # noqa: E402
+from fsapps.esl.client import Connection  # noqa: E402
+from fsapps.flows.check import check  # noqa: E402
+from fsapps.flows.install import install  # noqa: E402
+from fsapps.flows.render import render  # noqa: E402
+from fsapps.store import acd, migrate  # noqa: E402
+from fsapps.store.db import Store  # noqa: E402
+from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
+from fsapps.store.records import Tenant  # noqa: E402
+from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402
+
+SCENARIOS = ROOT / "tests" / "acceptance" / "sipp"
+CC_QUEUE = "bench@default"
+CC_NUMBER = "7100"
+FSAPPS_NUMBER = "5100"
+SYSTEMS = ("mod_callcenter", "fsapps")
+
+TENANT = """id: bench
+name: Bench
+domain: bench.example
+timezone: UTC
+language: en
+access_numbers: {"5100": main}
+queues:
+  q: {strategy: longest-idle-agent, tiers: [AGENTS]}
+"""
+FLOW = """start: start
+nodes:
+  start: {type: answer, children: {_: wait}}
+  wait: {type: queue, data: {queue: q}, children: {_: bye}}
+  bye: {type: hangup}
+"""
+# The fsapps tenant's dialplan answers before the socket; mod_callcenter's caller is
+# answered the same way so both queues start on an answered channel.
+CC_DIALPLAN = f"""<include>
+  <extension name="bench_mod_callcenter">
+    <condition field="destination_number" expression="^{CC_NUMBER}$">
+      <action application="answer"/>
+      <action application="callcenter" data="{CC_QUEUE}"/>
+      <action application="hangup"/>
+    </condition>
+  </extension>
+</include>
+"""
+
+
+def callcenter_conf(agents: list[tuple[str, str]]) -> str:
+    """mod_callcenter's queue with the fsapps queue's settings: longest idle agent, no
+    wrap-up or delays, the same hold music; its own SQLite (no odbc-dsn)."""
+    params = {
+        "strategy": "longest-idle-agent", "moh-sound": DEFAULT_MOH, "time-base-score": "queue",
+        "max-wait-time": "0", "max-wait-time-with-no-agent": "0",
+        "max-wait-time-with-no-agent-time-reached": "5", "tier-rules-apply": "false",
+        "discard-abandoned-after": "60", "abandoned-resume-allowed": "false",
+    }  # fmt: skip
+    queue = "\n".join(f'      <param name="{k}" value="{v}"/>' for k, v in params.items())
+    rows = "\n".join(
+        f'    <agent name="{name}" type="callback" contact="[leg_timeout=10]{contact}" status="Available"'
+        ' max-no-answer="3" wrap-up-time="0" reject-delay-time="0" busy-delay-time="0"'
+        ' no-answer-delay-time="0"/>'
+        for name, contact in agents
+    )
+    tiers = "\n".join(
+        f'    <tier agent="{name}" queue="{CC_QUEUE}" level="1" position="{i + 1}"/>'
+        for i, (name, _) in enumerate(agents)
+    )
+    return (
+        '<configuration name="callcenter.conf" description="CallCenter">\n  <settings/>\n'
+        f'  <queues>\n    <queue name="{CC_QUEUE}">\n{queue}\n    </queue>\n  </queues>\n'
+        f"  <agents>\n{rows}\n  </agents>\n  <tiers>\n{tiers}\n  </tiers>\n</configuration>\n"
+    )
+
+
+def one_ms_clock(conf: Path) -> None:
+    """The switch's clock ticks every 20 ms by default (switch_core.c:1969; vanilla
+    switch.conf.xml keeps 1ms-timer commented out), and event timestamps are that
+    clock's (switch_micro_time_now, switch_time.c:312): at 20 ms steps the 15 ms target
+    could not be seen. 1ms-timer, the switch's former default, makes it tick every ms."""
+    path = conf / "autoload_configs" / "switch.conf.xml"
+    text = path.read_text()
+    path.write_text(text.replace("<settings>", '<settings>\n    <param name="1ms-timer" value="true"/>', 1))
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))] if values else math.nan
+
+
+def three(values: list[float]) -> tuple[float, float, float]:
+    """p50, p99, max in milliseconds."""
+    if not values:
+        return (math.nan,) * 3
+    return pct(values, 0.5) * 1000, pct(values, 0.99) * 1000, max(values) * 1000
+
+
+def brief(values: list[float]) -> str:
+    p50, p99, top = three(values)
+    return f"p50 {p50:.1f}, p99 {p99:.1f}, max {top:.1f} ms"
+
+
+def stamp(e: codec.Event) -> float:
+    return int(e.get("Event-Date-Timestamp") or 0) / 1e6
+
+
+@dataclass
+class Result:
+    system: str
+    rate: float
+    placed: int
+    sipp_ok: int = 0
+    entered: int = 0
+    offered: list[float] = field(default_factory=list)
+    bridged: list[float] = field(default_factory=list)
+    # The system's own markers, printed beside the common ones.
+    own: dict[str, list[float]] = field(default_factory=dict)
+
+
+def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
+    created: dict[str, float] = {}
+    entry: dict[str, float] = {}
+    marks: dict[str, dict[str, float]] = {}
+    bridges: list[tuple[float, str, str]] = []
+    for e in events:
+        name, uid, ts = e.name, e.get("Unique-ID") or "", stamp(e)
+        if name == "CHANNEL_CREATE":
+            created.setdefault(uid, ts)
+        elif name == "CHANNEL_BRIDGE":
+            bridges.append((ts, e.get("Bridge-A-Unique-ID") or "", e.get("Bridge-B-Unique-ID") or ""))
+        elif system == "mod_callcenter" and name == "CUSTOM" and e.subclass == "callcenter::info":
+            action, member = e.get("CC-Action") or "", e.get("CC-Member-Session-UUID") or ""
+            if e.get("CC-Queue") != CC_QUEUE:
+                continue
+            if action == "member-queue-start":
+                entry.setdefault(member, ts)
+            elif action in ("agent-offering", "bridge-agent-start"):
+                marks.setdefault(action, {}).setdefault(member, ts)
+        elif system == "fsapps" and name == "CHANNEL_EXECUTE":
+            app, data = e.get("Application"), e.get("Application-Data") or ""
+            if app == "socket" and "/flow" in data:
+                entry.setdefault(uid, ts)
+            elif app == "multiset" and data.startswith("fsapps_resume="):
+                marks.setdefault("first command", {}).setdefault(uid, ts)
+    bridged: dict[str, tuple[float, str]] = {}
+    for ts, a, b in bridges:
+        caller, agent = (a, b) if a in entry else (b, a) if b in entry else ("", "")
+        if caller and caller not in bridged:
+            bridged[caller] = (ts, agent)
+    result.entered = len(entry)
+    own_from = entry
+    if system == "fsapps":
+        own_from = marks.get("first command", {})
+        result.own = {"offered from the queue node's first command": [],
+                      "bridged from the queue node's first command": []}  # fmt: skip
+    else:
+        result.own = {
+            "agent-offering": [
+                t - entry[m] for m, t in marks.get("agent-offering", {}).items() if m in entry
+            ],
+            "bridge-agent-start": [
+                t - entry[m] for m, t in marks.get("bridge-agent-start", {}).items() if m in entry
+            ],
+        }
+    for caller, (ts, agent) in bridged.items():
+        result.bridged.append(ts - entry[caller])
+        if agent in created:
+            result.offered.append(created[agent] - entry[caller])
+        if system == "fsapps" and caller in own_from:
+            first = own_from[caller]
+            if agent in created:
+                result.own["offered from the queue node's first command"].append(created[agent] - first)
+            result.own["bridged from the queue node's first command"].append(ts - first)
+    return result
+
+
+# --- sipp -----------------------------------------------------------------------------
+
+
+def rtp_port() -> int:
+    """An even UDP port with the next one free too (sipp's RTP, then RTCP)."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        if port % 2 == 0 and port < 65000:
+            return port
+    return 40000
+
+
+class Phones:
+    """One sipp answering every INVITE at once, whatever the user part: the phones of
+    the agents whose contact points at its port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port(socket.SOCK_DGRAM)
+        workdir.mkdir(parents=True)
+        argv = [
+            "sipp", "-sf", str(SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(self.port),
+            "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-nostdin", "-trace_err",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def contact(self, user: str) -> str:
+        return f"sofia/external/{user}@127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+def place_calls(port: int, number: str, calls: int, rate: float, talk: float, workdir: Path) -> int:
+    """``calls`` sipp callers at ``rate``/s to ``number``; returns how many ended cleanly
+    (answered, stayed ``talk`` seconds, hung up themselves)."""
+    workdir.mkdir(parents=True)
+    scenario = workdir / "uac_wait.xml"
+    scenario.write_text(
+        (SCENARIOS / "uac_wait.xml").read_text().format(talk_ms=int(talk * 1000), caller_prefix="4477009")
+    )
+    limit = calls / rate + talk + 60
+    argv = [
+        "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
+        "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+        "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-timeout", f"{int(limit)}s",
+        "-nostdin", "-trace_err", "-trace_screen",
+    ]  # fmt: skip
+    subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30)
+    screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
+    found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
+    return int(found[-1]) if found else 0
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+class Watch:
+    """The switch's events over an inbound Event Socket, kept for the phase's analysis."""
+
+    def __init__(self, fs: RealSwitch) -> None:
+        self.events: list[codec.Event] = []
+        self.conn = Connection("127.0.0.1", fs.esl_port, fs.password)
+        self.conn.connect()
+        self.conn.on("*", self.events.append)
+        self.conn.subscribe(
+            ["CHANNEL_CREATE", "CHANNEL_EXECUTE", "CHANNEL_BRIDGE", "CUSTOM", "callcenter::info"]
+        )
+
+    @contextlib.contextmanager
+    def phase(self) -> Iterator[list[codec.Event]]:
+        self.events.clear()
+        out: list[codec.Event] = []
+        yield out
+        gevent.sleep(1.0)  # the last calls' events are on their way
+        out.extend(self.events)
+        self.events.clear()
+
+
+def run_phase(
+    fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path
+) -> Result:
+    number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
+    result = Result(system, rate, calls)
+    with watch.phase() as events:
+        result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
+    return analyse(system, events, result)
+
+
+def start_controller(
+    d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True
+) -> subprocess.Popen[bytes]:
+    """``fsapps serve`` as deployed: its own process; with ``cdrs`` its inbound Event Socket
+    client is on and writes every channel's CDR into the same PostgreSQL."""
+    settings: dict[str, object] = {
+        "controller": {"listen": "127.0.0.1", "port": port},
+        "database": {"dsn": dsn}, "flows": {"dir": str(root)}, "state_dir": str(d / "state"),
+        "log": {"level": "warning", "format": "text"},
+    }  # fmt: skip
+    if cdrs:
+        settings["esl"] = {"host": "127.0.0.1", "port": fs.esl_port, "password": fs.password}
+    config = d / "controller.yaml"
+    config.touch(mode=0o600)
+    config.write_text(yaml.safe_dump(settings))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
+         "--config", str(config)],
+        stdout=(d / "controller.log").open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return proc
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the controller did not start:\n" + (d / "controller.log").read_text()[-3000:])
+
+
+def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
+    cc, fa = results["mod_callcenter"], results["fsapps"]
+    print(f"\n{rate:g} call{'s' if rate != 1 else ''}/s, {calls} calls each")
+    print(f"{'':<22}{'offered ms':^24}{'bridged ms':^24}  completed")
+    print(f"{'':<22}" + f"{'p50':>8}{'p99':>8}{'max':>8}" * 2 + "  served/placed (sipp ok)")
+    for r in (cc, fa):
+        figures = "".join(f"{v:8.1f}" for v in three(r.offered) + three(r.bridged))
+        print(f"{r.system:<22}{figures}  {len(r.bridged)}/{r.placed} ({r.sipp_ok})")
+    ours, theirs = three(fa.offered) + three(fa.bridged), three(cc.offered) + three(cc.bridged)
+    ratios = [a / b if b else math.nan for a, b in zip(ours, theirs, strict=True)]
+    done = (len(fa.bridged) / fa.placed) / max(len(cc.bridged) / cc.placed, 1e-9)
+    print(f"{'fsapps/mod_callcenter':<22}" + "".join(f"{v:7.2f}x" for v in ratios) + f"  {done:.2f}x")
+    for r in (cc, fa):
+        for what, values in r.own.items():
+            print(f"    {r.system} {what}: {brief(values)}")
+    for r in (cc, fa):
+        if len(r.bridged) < r.placed:
+            # The figures above are the served callers' only: the others never reached an agent.
+            print(
+                f"    {r.system}: {r.placed - len(r.bridged)} of {r.placed} callers hung up unserved"
+                f" ({r.entered} entered the queue); the figures are over the {len(r.bridged)} served"
+            )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rates", default="1,5,20", help="calls per second, comma-separated")
+    p.add_argument("--seconds", type=float, default=12.0, help="seconds of calls per rate and system")
+    p.add_argument("--min-calls", type=int, default=30, help="at least this many calls per rate and system")
+    p.add_argument("--talk", type=float, default=2.0, help="seconds a caller stays after the answer")
+    p.add_argument(
+        "--agents", type=int, default=0, help="agents per system (default: enough for the top rate)"
+    )
+    p.add_argument("--phones", type=int, default=2, help="sipp UAS processes the agents' phones share")
+    p.add_argument(
+        "--vanilla-timer",
+        action="store_true",
+        help="keep the switch's 20 ms clock (event timestamps in 20 ms steps)",
+    )
+    p.add_argument(
+        "--no-cdrs",
+        action="store_true",
+        help="run the controller without its inbound Event Socket client (no CDR writes)",
+    )
+    p.add_argument("--warmup", type=int, default=5, help="unmeasured calls through each system first")
+    a = p.parse_args()
+    rates = [float(r) for r in a.rates.split(",") if r.strip()]
+    # Calls in flight at the top rate, plus the second mod_callcenter keeps a freed agent
+    # out (last_bridge_end < now - wrap_up_time, in whole seconds), with room to spare.
+    agents = a.agents or int(max(rates) * (a.talk + 2)) + 10
+    with tempfile.TemporaryDirectory(prefix="fsapps-bench-realswitch-") as tmp:
+        d = Path(tmp)
+        phones = [Phones(d / f"phones{i}") for i in range(a.phones)]
+        fs = pg = store = controller = watch = None
+        try:
+            cc_agents = [(f"cc{i}", phones[i % len(phones)].contact(f"cc{i}")) for i in range(agents)]
+            fa_agents = [(f"fa{i}", phones[i % len(phones)].contact(f"fa{i}")) for i in range(agents)]
+            port = free_port()
+            root = d / "dialplan"
+            (root / "bench" / "flows").mkdir(parents=True)
+            (root / "operator.yaml").write_text(f"controllers: [127.0.0.1:{port}]\n")
+            (root / "bench" / "tenant.yaml").write_text(
+                TENANT.replace("AGENTS", ", ".join(n for n, _ in fa_agents))
+            )
+            (root / "bench" / "flows" / "main.yaml").write_text(FLOW)
+            project = check(root)
+            if project.problems:
+                raise SystemExit(f"the bench tenant does not check: {project.problems}")
+            files = render(project)
+
+            pg = EmbeddedPostgres(d / "pg")
+            dsn = pg.start()
+            migrate.migrate(dsn)
+            store = Store(dsn, max_size=4).open()
+            with store.operator() as op:
+                op.add_tenant(Tenant("bench", "Bench", "bench.example", "UTC"))
+                for name, contact in fa_agents:
+                    op.add_agent(name, name, {"bench": 1}, contact)
+                    acd.ensure_agent(op.conn, name, max_no_answer=3, wrap_up_time=0, reject_delay_time=0,
+                                     busy_delay_time=0, no_answer_delay_time=0)  # fmt: skip
+                    acd.set_status(op.conn, name, "Available", 0)
+
+            def prepare(conf: Path) -> None:
+                install(files, conf)
+                if not a.vanilla_timer:
+                    one_ms_clock(conf)
+
+            fs = RealSwitch.from_env(
+                files={
+                    "autoload_configs/callcenter.conf.xml": callcenter_conf(cc_agents),
+                    "dialplan/public/00_bench_callcenter.xml": CC_DIALPLAN,
+                },
+                prepare=prepare,
+            ).start()
+            watch = Watch(fs)
+            loaded = watch.conn.api(f"callcenter_config queue list agents {CC_QUEUE}")
+            if loaded.count("Available") < agents:
+                raise SystemExit(f"mod_callcenter did not load the agents:\n{loaded[:2000]}")
+            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs)
+
+            print(
+                f"fsapps against mod_callcenter on one FreeSWITCH ({fs.prefix.name}); {agents} agents each"
+                f" on {a.phones} sipp UAS answering at once; callers stay {a.talk:g} s after the answer."
+            )
+            cdrs = "no CDRs" if a.no_cdrs else "CDRs from its inbound Event Socket"
+            tick = "20 ms (vanilla)" if a.vanilla_timer else "1 ms (1ms-timer)"
+            print(
+                "Queue entry: mod_callcenter member-queue-start; fsapps the dialplan's socket to the"
+                f" controller (its queue node). Controller: fsapps serve, embedded PostgreSQL, {cdrs}.\n"
+                "Offered: the agent leg's CHANNEL_CREATE; bridged: CHANNEL_BRIDGE. All from"
+                f" Event-Date-Timestamp, the switch's clock ticking every {tick}."
+            )
+            if a.warmup:
+                for system in SYSTEMS:
+                    run_phase(fs, watch, system, a.warmup, 5.0, a.talk, d / f"warmup-{system}")
+            summary: dict[str, list[tuple[float, float]]] = {s: [] for s in SYSTEMS}
+            for rate in rates:
+                calls = max(a.min_calls, int(rate * a.seconds))
+                results = {}
+                for system in SYSTEMS:
+                    r = run_phase(fs, watch, system, calls, rate, a.talk, d / f"r{rate:g}-{system}")
+                    results[system] = r
+                    summary[system].append((rate, three(r.offered)[1]))
+                    gevent.sleep(1.5)  # agents back to Waiting before the other system's callers
+                print_rate(rate, calls, results)
+            by_rate = {s: ", ".join(f"{r:g}/s {v:.0f} ms" for r, v in summary[s]) for s in SYSTEMS}
+            print("\noffered p99 by rate: " + "; ".join(f"{s} {by_rate[s]}" for s in SYSTEMS))
+            print(
+                "Noise: 2 cores shared by the switch, sipp, PostgreSQL and the controller;"
+                " compare the two systems within one run, repeat runs for the spread."
+            )
+        finally:
+            if controller is not None:
+                controller.terminate()
+                try:
+                    controller.wait(15)
+                except subprocess.TimeoutExpired:
+                    controller.kill()
+                    controller.wait(5)
+            if watch is not None:
+                watch.conn.stop()
+            if fs is not None:
+                fs.cleanup()
+            for ph in phones:
+                ph.stop()
+            if store is not None:
+                store.close()
+            if pg is not None:
+                pg.close()
+
+
+if __name__ == "__main__":
+    main()
