@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import gevent.pool
-
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
@@ -24,6 +22,7 @@ from fsapps.esl.client import InboundClient
 from fsapps.esl.server import OutboundCall, OutboundServer
 from fsapps.flows.model import Operator, Project
 from fsapps.session import EslSession
+from fsapps.store.batches import RecordBatches
 from fsapps.store.collector import CdrCollector
 from fsapps.store.db import Store
 from fsapps.store.durable import DurableWriter
@@ -66,10 +65,10 @@ class Controller:
             context = AppContext(project, store=store, records=self.writer)
         self.context = context
         # Usage records are written once the call is handed back (a database that is
-        # slow or down must not hold the caller); stop() waits for them.
-        self.record_writes = gevent.pool.Group()
+        # slow or down must not hold the caller), in batches; stop() waits for them.
+        self.record_batches = RecordBatches(context.write)
         if context.write_later is None:
-            context.write_later = lambda *records: self.record_writes.spawn(context.write, *records)
+            context.write_later = self.record_batches.put
         install(context)
         self.dispatcher: Dispatcher | None = None
         if store is not None and context.acd is None:
@@ -78,6 +77,7 @@ class Controller:
             context.acd = self.dispatcher
 
     def start(self) -> Controller:
+        self.record_batches.start()
         self.server.start()
         if self.writer is not None:
             self.writer.start()
@@ -115,7 +115,7 @@ class Controller:
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(self.settings.controller.shutdown_grace if grace is None else grace)
-        self.record_writes.join(timeout=10)
+        self.record_batches.stop(timeout=10)
         if self.dispatcher is not None:
             self.dispatcher.stop()
         if self.client is not None:

@@ -278,7 +278,10 @@ def test_cdr_durations_on_hangup_complete() -> None:
         speed=5.0,
     )
     done = next(e for e in ev if e.name == "CHANNEL_HANGUP_COMPLETE")
-    assert done.get("variable_duration") == "5"
-    assert done.get("variable_billsec") == "3"
+    start, answer, end = (int(done.get(f"variable_{n}_uepoch")) for n in ("start", "answer", "end"))
+    # switch_channel.c's whole seconds: differences of epoch seconds, not rounded spans.
+    assert done.get("variable_duration") == str(end // 1_000_000 - start // 1_000_000)
+    assert done.get("variable_billsec") == str(end // 1_000_000 - answer // 1_000_000)
+    assert 5.0 <= (end - start) / 1e6 < 5.5 and 3.0 <= (end - answer) / 1e6 < 3.5
     assert int(done.get("variable_answermsec")) >= 2000
     assert done.get("variable_hangup_cause_q850") == "16"
