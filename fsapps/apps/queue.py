@@ -38,6 +38,7 @@ from fsapps.acd.model import Member
 from fsapps.apps.node import NodeCall
 from fsapps.apps.registry import node_application
 from fsapps.esl import codec
+from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
 from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
 from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
@@ -91,6 +92,7 @@ class QueueVisit:
         self.offers = 0
         self.ring_seconds = 0.0
         self.recording: str | None = None
+        self._recording_named: gevent.event.AsyncResult | None = None  # the set naming the file
         self.waiter: Waiter | None = None
         self.joined = 0.0
         self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
@@ -114,12 +116,14 @@ class QueueVisit:
         self.waiter = w = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
         # Armed before the caller has a place: a controller that dies from here on leaves
         # them to the route that holds them (nodes/queue.py), never to the sorry message.
+        # Variables are set with the api (its reply is immediate), not multiset, whose
+        # completion reaches the controller only at the switch's next socket poll, up to
+        # 20 ms later (mod_event_socket.c:1496): the path to the agent waits on no such poll.
         call.session.answer()
-        call.session.execute(
-            "multiset",
-            f"fsapps_resume={call.flow.name}.{call.node.id} fsapps_held="
-            " continue_on_fail=true hangup_after_bridge=false",
-        )
+        self._set(
+            fsapps_resume=f"{call.flow.name}.{call.node.id}", fsapps_held="",
+            continue_on_fail="true", hangup_after_bridge="false",
+        )  # fmt: skip
         resume = self.settings.discard_abandoned_after if self.settings.abandoned_resume_allowed else 0
         self.joined, before = self.acd.join(w, resume_within=resume)
         if before:
@@ -130,9 +134,7 @@ class QueueVisit:
                 self.acd.leave(w, abandoned=False)
                 return "_"
         try:
-            call.session.execute(
-                "multiset", f"fsapps_queue={self.name} fsapps_queue_entered={self.joined:.3f}"
-            )
+            self._set(fsapps_queue=self.name, fsapps_queue_entered=f"{self.joined:.3f}")
             branch = self._wait(w)
             if branch is None and call.session.ready():
                 call.session.setVariable("fsapps_resume", "")  # the fallback, not this queue again
@@ -145,6 +147,22 @@ class QueueVisit:
             else:
                 self._abandoned(w)
             raise
+        except (Exception, gevent.Timeout):
+            # A bug or a lost switch: the call goes back to the dialplan, whose queue route
+            # hands it to a controller again; that one resumes the place and frees the
+            # agents this visit had offered it to (release_stale).
+            self.acd.forget(w)
+            raise
+
+    def _set(self, **variables: str) -> None:
+        """Channel variables, at once (uuid_setvar_multi); an empty value unsets."""
+        pairs = ";".join(f"{k}={v}" for k, v in variables.items())
+        reply = self.esl.api(f"uuid_setvar_multi {self.esl.uuid} {pairs}")
+        if not reply.startswith("+OK"):
+            if not self.esl.ready:
+                raise CallerHungUp(self.esl.hangup_cause or "hangup")
+            raise RuntimeError(f"uuid_setvar_multi refused: {reply.strip()}")
+        self.esl.variables.update(variables)
 
     def _wait(self, w: Waiter) -> str | None:
         esl = self.esl
@@ -204,11 +222,14 @@ class QueueVisit:
         # has begun is lost (the execute clears it), so break until the clip completes; and
         # never "all", which drops a playback still queued: it would then never complete.
         for attempt in range(80):
-            if moh.ready():
+            if moh.ready() or not self.esl.ready:
                 break
             self.esl.api(f"uuid_break {self.esl.uuid}")
             with contextlib.suppress(gevent.Timeout):
                 moh.get(timeout=0.02 if attempt < 10 else 0.25)
+        if not self.esl.ready:
+            # A clip still queued when the caller hung up never runs, so never completes.
+            raise CallerHungUp(self.esl.hangup_cause or "hangup")
         moh.get(timeout=15)
 
     def _announce(self, a: Announce) -> None:
@@ -224,12 +245,15 @@ class QueueVisit:
         legs = {offer.legs[agent]: agent for agent in offer.offer.agents}
         self.offers += len(legs)
         if self.settings.record_template and self.recording is None:
-            # ``set`` expands the template (its ${uuid}, ${strftime(...)}) once, on this channel.
+            # ``set`` expands the template (its ${uuid}, ${strftime(...)}) once, on this
+            # channel; record_session's argument is expanded as it runs. The three run in
+            # order ahead of the bridge: nothing waits for their completions (the switch's
+            # socket poll, above), the path is read from the set's when it is needed.
             template = self.settings.record_template.replace("$${", "${")
-            call.session.execute("set", f"fsapps_recording={template}")
-            self.recording = esl.variables.get("fsapps_recording") or template
-            call.session.execute("set", "RECORD_BRIDGE_REQ=true")
-            call.session.execute("record_session", self.recording)
+            self.recording = template
+            _, self._recording_named = esl.execute_async("set", f"fsapps_recording={template}")
+            esl.execute_async("set", "RECORD_BRIDGE_REQ=true")
+            esl.execute_async("record_session", "${fsapps_recording}")
         common = {
             "leg_timeout": str(offer.offer.ring_timeout),
             "ignore_early_media": "true",
@@ -324,6 +348,7 @@ class QueueVisit:
             acd.picked_up(w, [str(transfer["pickup"])], self.settings, acd.clock())
         if transfer and "dial" not in transfer and "queue" not in transfer:
             transfer = None
+        self._recording_path()
         if self.recording and call.session.ready():
             call.session.execute("stop_record_session", self.recording)
         after = acd.call_ended(w, agent, end)
@@ -509,8 +534,18 @@ class QueueVisit:
             log.exception("queue %s: abandon of %s not stored", self.name, self.esl.uuid)
         self._record("abandoned", now, now - self.joined)
 
+    def _recording_path(self) -> None:
+        """The recording's file name, from the completion of the set that expanded it."""
+        named, self._recording_named = self._recording_named, None
+        if named is not None and self.esl.ready:
+            with contextlib.suppress(gevent.Timeout, CallerHungUp, ConnectionLost):
+                named.get(timeout=5)
+        # A caller who hung up: their hangup event carried every variable already.
+        self.recording = self.esl.variables.get("fsapps_recording") or self.recording
+
     def _record(self, outcome: str, end: float, wait: float, agent: str | None = None,
                 talk: float = 0, wrap: float = 0) -> None:  # fmt: skip
+        self._recording_path()
         ACD_CALLS.labels(self.tenant, self.name, outcome).inc()
         if outcome != "answered":
             ACD_WAIT.labels(self.tenant, self.name, outcome).observe(max(wait, 0))

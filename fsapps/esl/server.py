@@ -48,6 +48,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.dtmf: gevent.queue.Queue[str] = gevent.queue.Queue()
         self.hangup_cause: str | None = None
         self.variables: dict[str, str] = {}
+        self.answered = False  # from the connect reply's Answer-State, then CHANNEL_ANSWER
         self.hungup = gevent.event.Event()
         # Called with CHANNEL_BRIDGE / CHANNEL_UNBRIDGE (the ACD marks the agent answered).
         self.bridge_watchers: list[Callable[[codec.Event], None]] = []
@@ -66,6 +67,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         if not isinstance(reply, codec.CommandReply) or not reply.ok:
             raise ConnectionLost(f"connect refused: {reply!r}")
         self.session_data = reply.headers
+        self.answered = reply.headers.get("Answer-State") == "answered"
         self.connected_us = self.last_event_us = int(reply.headers.get("Event-Date-Timestamp") or 0)
         for name in reply.headers:
             if name.startswith("variable_"):
@@ -139,6 +141,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         stamp = event.get("Event-Date-Timestamp")
         if stamp and stamp.isdigit():
             self.last_event_us = max(self.last_event_us, int(stamp))
+        if name == "CHANNEL_ANSWER":
+            self.answered = True
         if name in (
             "CHANNEL_EXECUTE_COMPLETE",
             "CHANNEL_HANGUP",

@@ -37,6 +37,10 @@ DELIBERATE = {
     "ms later, and a uuid_break that arrives first is lost (switch_core_session_exec clears "
     "CF_BREAK); the emulator starts it at once. The queue breaks hold music again until the clip "
     "completes, so how many breaks it sends is timing, not behaviour",
+    "completions of queued executes": "the real switch replies +OK to an execute at once and "
+    "runs it on the session thread later, so commands sent back to back can all be answered "
+    "before the first completes; the emulator runs each as it is queued. Completions keep "
+    "their order among the events; only their place among the controller's commands moves",
     "RFC2822_DATE exported": "the real switch runs the vanilla public context's first extension "
     "(export RFC2822_DATE) before the tenant's; the emulator loads only the rendered files",
     "agents' phones": "sipp phones reached by SIP URI on the real switch, registered users in "

@@ -173,6 +173,29 @@ def _no_digits_after_hangup(lines: list[str]) -> list[str]:
     return [*lines[:at], *(line for line in lines[at:] if line != "< DTMF")]
 
 
+def _completions_early(lines: list[str]) -> list[str]:
+    """Each CHANNEL_EXECUTE_COMPLETE as early as the commands allow: just after its own
+    execute's reply, moving back over commands and replies only (never over an event)."""
+    out: list[str] = []
+    matched: dict[str, int] = {}  # app -> how many of its executes have completed
+    for line in lines:
+        if not line.startswith("< CHANNEL_EXECUTE_COMPLETE "):
+            out.append(line)
+            continue
+        app = line.split(" ", 2)[2]
+        executes = [i for i, o in enumerate(out) if o.split(" ")[:3] == [">", "execute", app]]
+        n = matched.get(app, 0)
+        matched[app] = n + 1
+        floor = executes[n] + 1 if n < len(executes) else len(out)
+        if floor < len(out) and out[floor] == "< +OK":
+            floor += 1  # after its own reply
+        at = len(out)
+        while at > floor and (out[at - 1].startswith("> ") or out[at - 1].startswith("< +OK")):
+            at -= 1
+        out.insert(at, line)
+    return out
+
+
 RFC2822_DATE = re.compile(r",RFC2822_DATE='(\\.|[^'])*'")
 
 # Each normalisation for a deliberate difference, by its name in DELIBERATE.
@@ -180,7 +203,8 @@ RULES: dict[str, Callable[[list[str]], list[str]]] = {
     "uuid_break retries": _without_break_retries,  # before the clips' rule: it keeps one break
     "RFC2822_DATE exported": lambda lines: [RFC2822_DATE.sub("", line) for line in lines],
     "agents' phones": lambda lines: [CONTACT.sub("<phone>", line) for line in lines],
-    "hold music between offers": _without_broken_clips,
+    "hold music between offers": _without_broken_clips,  # on the order as heard: breaks, then completion
+    "completions of queued executes": _completions_early,
     "the hangup's tail": _hangup_tail,
     "digits after the hangup": _no_digits_after_hangup,
 }

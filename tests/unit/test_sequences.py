@@ -97,3 +97,29 @@ def test_differences_name_the_line_that_differs() -> None:
     assert sequences.differences([a], [a]) == ""
     diff = sequences.differences([a], [b])
     assert "-> myevents" in diff and "+> linger" in diff
+
+
+def test_completions_move_up_to_their_own_execute_over_commands_only() -> None:
+    real = [
+        "> execute set a", "< +OK", "> execute set b", "< +OK", "> execute bridge x", "< +OK",
+        "< CHANNEL_EXECUTE_COMPLETE set", "< CHANNEL_EXECUTE_COMPLETE set", "< CHANNEL_BRIDGE",
+        "< CHANNEL_EXECUTE_COMPLETE bridge",
+    ]  # fmt: skip
+    sim = [
+        "> execute set a", "< +OK", "< CHANNEL_EXECUTE_COMPLETE set", "> execute set b", "< +OK",
+        "< CHANNEL_EXECUTE_COMPLETE set", "> execute bridge x", "< +OK", "< CHANNEL_BRIDGE",
+        "< CHANNEL_EXECUTE_COMPLETE bridge",
+    ]  # fmt: skip
+    rule = sequences.RULES["completions of queued executes"]
+    assert rule(real) == rule(sim) == sim
+    # An event in between is a fence: the completion does not move above it.
+    fenced = [
+        "> execute set a",
+        "< +OK",
+        "< DTMF",
+        "> execute bridge x",
+        "< +OK",
+        "< CHANNEL_EXECUTE_COMPLETE set",
+    ]
+    assert rule(fenced) == ["> execute set a", "< +OK", "< DTMF", "< CHANNEL_EXECUTE_COMPLETE set",
+                            "> execute bridge x", "< +OK"]  # fmt: skip
