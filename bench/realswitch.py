@@ -17,9 +17,9 @@ after the answer and hangs up. Per caller, from the switch's own event clock
     bridged      CHANNEL_BRIDGE of the caller with that leg
 
 Both systems are timed with the same three events; mod_callcenter's own
-agent-offering and bridge-agent-start, and fsapps from the queue node's
-first command (the multiset that arms the hold route) are printed beside
-them. The controller runs as its own process (``fsapps serve``) with the
+agent-offering and bridge-agent-start are printed beside them (fsapps's
+queue sets its variables with the api and raises no channel event of its
+own before the bridge). The controller runs as its own process (``fsapps serve``) with the
 embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
 benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
 callers whose call ended as scripted, served or not.
@@ -196,20 +196,13 @@ def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
             app, data = e.get("Application"), e.get("Application-Data") or ""
             if app == "socket" and "/flow" in data:
                 entry.setdefault(uid, ts)
-            elif app == "multiset" and data.startswith("fsapps_resume="):
-                marks.setdefault("first command", {}).setdefault(uid, ts)
     bridged: dict[str, tuple[float, str]] = {}
     for ts, a, b in bridges:
         caller, agent = (a, b) if a in entry else (b, a) if b in entry else ("", "")
         if caller and caller not in bridged:
             bridged[caller] = (ts, agent)
     result.entered = len(entry)
-    own_from = entry
-    if system == "fsapps":
-        own_from = marks.get("first command", {})
-        result.own = {"offered from the queue node's first command": [],
-                      "bridged from the queue node's first command": []}  # fmt: skip
-    else:
+    if system != "fsapps":
         result.own = {
             "agent-offering": [
                 t - entry[m] for m, t in marks.get("agent-offering", {}).items() if m in entry
@@ -222,11 +215,6 @@ def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
         result.bridged.append(ts - entry[caller])
         if agent in created:
             result.offered.append(created[agent] - entry[caller])
-        if system == "fsapps" and caller in own_from:
-            first = own_from[caller]
-            if agent in created:
-                result.own["offered from the queue node's first command"].append(created[agent] - first)
-            result.own["bridged from the queue node's first command"].append(ts - first)
     return result
 
 
