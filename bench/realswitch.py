@@ -52,6 +52,10 @@ import yaml  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# bench/ is the script's directory: the live ACD bench's tenant and flow.
+from acd_live import FLOW  # noqa: E402
+from acd_live import TENANT as LIVE_TENANT  # noqa: E402
+
 from fsapps.acd.config import DEFAULT_MOH  # noqa: E402
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
@@ -70,21 +74,8 @@ CC_NUMBER = "7100"
 FSAPPS_NUMBER = "5100"
 SYSTEMS = ("mod_callcenter", "fsapps")
 
-TENANT = """id: bench
-name: Bench
-domain: bench.example
-timezone: UTC
-language: en
-access_numbers: {"5100": main}
-queues:
-  q: {strategy: longest-idle-agent, tiers: [AGENTS]}
-"""
-FLOW = """start: start
-nodes:
-  start: {type: answer, children: {_: wait}}
-  wait: {type: queue, data: {queue: q}, children: {_: bye}}
-  bye: {type: hangup}
-"""
+# The same tenant and flow as bench/acd_live.py, reached on this bench's number.
+TENANT = LIVE_TENANT.replace('{"7000": main}', f'{{"{FSAPPS_NUMBER}": main}}')
 # The fsapps tenant's dialplan answers before the socket; mod_callcenter's caller is
 # answered the same way so both queues start on an answered channel.
 CC_DIALPLAN = f"""<include>
