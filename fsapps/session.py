@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from fsapps.esl.expand import literal
+from fsapps import escape
+from fsapps.escape import Part, Text
 from fsapps.esl.server import CallerHungUp, OutboundCall
 
 log = logging.getLogger("fsapps.session")
@@ -95,13 +96,14 @@ class EslSession:
         self.call.execute(app, data or None)
 
     def streamFile(self, path: str, sample_count: int = 0) -> None:
-        path = _media(path)
+        path = escape.playback_arg(path)
         self.call.execute("playback", f"{path}@@{sample_count}" if sample_count else path)
 
     def speak(self, text: str) -> None:
         engine = self.getVariable("tts_engine") or "flite"
         voice = self.getVariable("tts_voice") or "kal"
-        self.call.execute("speak", f"{engine}|{voice}|{text}")
+        # speak takes the text after the second '|' as it is (mod_dptools.c speak_function).
+        self.call.execute("speak", escape.app_data(Text(f"{engine}|{voice}|"), Text(text)))
 
     def sleep(self, ms: int, sync: int = 0) -> None:
         self.call.execute("sleep", str(int(ms)))
@@ -116,11 +118,17 @@ class EslSession:
         return value
 
     def setVariable(self, name: str, value: str) -> None:
-        # mod_python3 stores the value as given. ``set`` expands it twice, once as the
-        # application's argument (switch_core_session.c:2867) and once more in base_set
-        # (mod_dptools.c:1667): escaped twice, a caller's or a lookup's "${...}" stays text.
-        self.call.execute("set", f"{name}={literal(literal(value))}")
-        self.call.variables[name] = value
+        """Stored at once and inert (fsapps.escape): a caller's or a lookup's "${...}" stays
+        text however often the dialplan refers to the variable later. Set with the api, whose
+        reply is immediate, as mod_python3's setVariable is: an ``execute set`` would wait for
+        the switch's next socket poll (up to 20 ms, mod_event_socket.c:1496)."""
+        reply = self.call.api(escape.setvar_command(self.call.uuid, name, value))
+        if not reply.startswith("+OK"):
+            if not self.call.ready:
+                raise CallerHungUp(self.call.hangup_cause or "hangup")
+            # A socket without ``full`` may not run api commands: set it in the channel's turn.
+            self.call.execute("set", escape.set_data(name, value))
+        self.call.variables[name] = escape.inert(value)
 
     def playAndGetDigits(
         self,
@@ -137,34 +145,25 @@ class EslSession:
         transfer_on_failure: str | None = None,
     ) -> str:
         """mod_python3's order: the regex comes before the variable name (FACTS.md)."""
-        var = var_name or "fsapps_digits"
-        args = [
+        var = escape.variable_name(var_name or "fsapps_digits")
+        args: list[Part | list[Part]] = [
             str(min_digits), str(max_digits), str(max_tries), str(timeout), terminators or "none",
-            _media(audio_files), _media(bad_input_audio_files or "silence"), var, digits_regex or ".*",
-            str(digit_timeout or timeout),
+            _media_arg(audio_files), _media_arg(bad_input_audio_files or "silence"), var,
+            Text(digits_regex or ".*"), str(digit_timeout or timeout),
         ]  # fmt: skip
         if transfer_on_failure:
             args.append(transfer_on_failure)
-        done = self.call.execute("play_and_get_digits", " ".join(_quote(a) for a in args))
+        done = self.call.execute("play_and_get_digits", escape.app_args(*args))
         digits = done.variable(var) or ""
         self.call.variables[var] = digits
         return digits
 
 
-def _media(path: str) -> str:
-    """What to play, as the app's argument. Sound paths are the operator's and may
-    name ${variables} the switch fills in (${sounds_dir}); TTS text may carry a
-    looked-up value and must arrive as written (no API runs from a "${...}")."""
+def _media_arg(path: str) -> Part | list[Part]:
+    """A file or ``say:`` text as one of play_and_get_digits' blank-separated arguments."""
     if path.startswith("say:"):
-        return "say:" + literal(path[4:])
+        return ["say:", Text(escape.spoken(path[4:]))]
     return path
-
-
-def _quote(arg: str) -> str:
-    """One argument for switch_separate_string: quoted when it holds a blank."""
-    if " " in arg or "'" in arg:
-        return "'" + arg.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return arg
 
 
 __all__ = ["CallerHungUp", "EslSession", "Session"]

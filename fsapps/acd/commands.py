@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
+from fsapps import escape
 from fsapps.acd.model import AgentStatus
 from fsapps.store import acd
 
@@ -44,6 +46,12 @@ def _tenants(specs: list[str]) -> dict[str, int]:
 def cmd_agent(args: argparse.Namespace) -> int:
     from fsapps.cli import _store
 
+    if args.action == "add" and args.contact:
+        try:
+            escape.dial_target(args.contact)
+        except escape.UnsafeValue as exc:
+            print(f"fsapps: --contact: {exc}", file=sys.stderr)
+            return 2
     with _store(args) as store, store.operator() as op:
         if args.action == "add":
             op.add_agent(args.id, args.name or args.id, _tenants(args.tenant), args.contact)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fsapps import escape
 from fsapps.acd.model import AgentState, AgentStatus
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
@@ -119,7 +120,7 @@ class AgentOperations:
         with self.store.operator() as op:
             if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
                 raise OperationError(f"agent {agent!r}'s caller is not in a queue")
-        self._api(f"uuid_kill {call.agent_leg} NORMAL_CLEARING")
+        self._api(escape.api_command("uuid_kill", call.agent_leg, "NORMAL_CLEARING"))
 
     def pickup(self, agent: str, *, ringing_at: str | None = None, caller: str | None = None) -> str:
         """``agent`` takes a queue call that rings at another agent's phone (``ringing_at``)
@@ -175,7 +176,8 @@ class AgentOperations:
         deadline = time.monotonic() + 3.0
         while True:
             killed = [
-                (self.api(f"uuid_kill {leg} PICKED_OFF") or "").strip().startswith("+OK") for leg in legs
+                (self.api(escape.api_command("uuid_kill", leg, "PICKED_OFF")) or "").strip().startswith("+OK")
+                for leg in legs
             ]
             if any(killed) or time.monotonic() > deadline:
                 return any(killed)
@@ -212,17 +214,17 @@ class AgentOperations:
             target = _dial(dial)
         else:
             raise OperationError("consult whom? (an agent or a dial string)")
-        head = "{" + f"park_after_bridge=true,origination_caller_id_name='consult {agent}'" + "}"
-        leg = self._originate(head + target, "&park()")
+        head = {"park_after_bridge": "true", "origination_caller_id_name": f"consult {agent}"}
+        leg = self._originate(head, target, "park")
         where = {"consult": leg, "by": agent, "step": "consulting"}
         try:
             with self.store.operator() as op:
                 if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
                     raise OperationError(f"agent {agent!r}'s caller is not in a queue")
-            self._api(f"uuid_setvar {call.agent_leg} park_after_bridge true")
-            self._api(f"uuid_bridge {call.agent_leg} {leg}")
+            self._api(escape.api_command("uuid_setvar", call.agent_leg, "park_after_bridge", "true"))
+            self._api(escape.api_command("uuid_bridge", call.agent_leg, leg))
         except OperationError:
-            self.api(f"uuid_kill {leg} NORMAL_CLEARING")
+            self.api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
             with self.store.operator() as op:
                 store_acd.drop_transfer(op.conn, call.caller_leg, where)
             raise
@@ -236,7 +238,7 @@ class AgentOperations:
     def cancel_transfer(self, agent: str) -> None:
         """The consulted leg is hung up and the caller bridged back to the agent."""
         leg = self._consult_step(agent, "cancel")
-        self.api(f"uuid_kill {leg} NORMAL_CLEARING")
+        self.api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
 
     def _consult_step(self, agent: str, step: str) -> str:
         call = self.current_call(agent)
@@ -248,14 +250,14 @@ class AgentOperations:
             ):
                 raise OperationError(f"agent {agent!r} is not consulting anyone")
         # Wakes the caller's hold music: the queue application looks at the row at once.
-        self.api(f"uuid_break {call.caller_leg}")
+        self.api(escape.api_command("uuid_break", call.caller_leg))
         return str(note["consult"])
 
     def three_way(self, agent: str, dial: str, caller_id: str = "") -> str:
         """Bring a third party into the agent's call; returns the new leg's UUID."""
         call = self.current_call(agent)
-        head = "{" + f"origination_caller_id_number={caller_id or 'fsapps'}" + "}"
-        return self._originate(head + _dial(dial), f"&three_way({call.agent_leg})")
+        head = {"origination_caller_id_number": caller_id or "fsapps"}
+        return self._originate(head, _dial(dial), "three_way", call.agent_leg)
 
     # --- supervisors -------------------------------------------------------------------
 
@@ -265,12 +267,11 @@ class AgentOperations:
             raise OperationError(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
         call = self.current_call(agent)
         variables = {"origination_caller_id_name": f"{mode} {agent}", **LISTEN_MODES[mode]}
-        head = "{" + ",".join(f"{k}='{v}'" for k, v in variables.items()) + "}"
-        return self._originate(head + _dial(supervisor_dial), f"&eavesdrop({call.agent_leg})")
+        return self._originate(variables, _dial(supervisor_dial), "eavesdrop", call.agent_leg)
 
     def force_hangup(self, agent: str) -> None:
         call = self.current_call(agent)
-        self._api(f"uuid_kill {call.caller_leg} NORMAL_CLEARING")
+        self._api(escape.api_command("uuid_kill", call.caller_leg, "NORMAL_CLEARING"))
 
     def _contact(self, agent: str) -> str:
         with self.store.operator() as op:
@@ -281,8 +282,8 @@ class AgentOperations:
 
     # --- the switch ----------------------------------------------------------------------
 
-    def _originate(self, dial: str, app: str) -> str:
-        reply = self._api(f"originate {dial} {app}")
+    def _originate(self, variables: dict[str, str], target: str, app: str, arg: str = "") -> str:
+        reply = self._api(escape.originate_command(variables, target, app, arg))
         return reply.removeprefix("+OK").strip()
 
     def _api(self, command: str) -> str:
@@ -293,10 +294,11 @@ class AgentOperations:
 
 
 def _dial(dial: str) -> str:
-    """A dial string as one argument: no blanks or quotes (they split the API's arguments)."""
-    if any(c in dial for c in " '\n"):
-        raise OperationError(f"dial string {dial!r} has a blank or a quote")
-    return dial
+    """A target to dial: an endpoint and its address, nothing the switch parses as syntax."""
+    try:
+        return escape.dial_target(dial)
+    except escape.UnsafeValue as exc:
+        raise OperationError(str(exc)) from None
 
 
 def operations_for(settings: Any, store: Store) -> AgentOperations:

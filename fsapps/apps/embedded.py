@@ -23,12 +23,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fsapps import config
+from fsapps import config, escape
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, current
 from fsapps.apps.runner import run_application
-from fsapps.esl.expand import VARIABLE_REF
 from fsapps.esl.server import CallerHungUp
 
 log = logging.getLogger("fsapps.embedded")
@@ -56,8 +55,10 @@ class EmbeddedSession:
         return self._s.getVariable(name)
 
     def setVariable(self, name: str, value: str) -> None:
+        # CoreSession::setVariable uses switch_channel_set_variable, which refuses a value
+        # holding ${ (switch_channel.c:1503): stored inert, as over the Event Socket.
         self._live()
-        self._s.setVariable(name, value)
+        self._s.setVariable(escape.variable_name(name), escape.inert(value))
 
     def answer(self) -> None:
         self._live()
@@ -80,7 +81,7 @@ class EmbeddedSession:
         does): fill in a sound path's ${name} here; TTS text stays as written."""
         if path.startswith("say:") or "${" not in path:
             return path
-        return VARIABLE_REF.sub(lambda m: self._s.getVariable(m.group(1)) or "", path)
+        return escape.VARIABLE_REF.sub(lambda m: self._s.getVariable(m.group(1)) or "", path)
 
     def streamFile(self, path: str, sample_count: int = 0) -> None:
         self._live()

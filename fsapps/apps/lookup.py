@@ -103,8 +103,8 @@ def lookup(call: NodeCall) -> str | None:
     names = []
     for name in call.data("fields") or []:
         value = row.get(name)
-        text = "" if value is None else " ".join(str(value).split())  # no newlines in a variable
-        call.session.setVariable(f"{prefix}{name}", text)
+        # Stored as written, in inert form (fsapps.escape): never code for the switch.
+        call.session.setVariable(f"{prefix}{name}", "" if value is None else str(value))
         names.append(f"{prefix}{name}")
     # What the export app does, without expanding the values: names in export_vars
     # are copied to the agent's leg when the call is bridged (screen pop).

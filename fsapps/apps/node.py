@@ -8,7 +8,6 @@ from typing import Any
 
 from fsapps.apps.context import AppContext
 from fsapps.flows.model import Flow, Node, Tenant
-from fsapps.flows.render import RenderContext
 from fsapps.session import Session
 
 
@@ -43,11 +42,15 @@ class NodeCall:
         return self.ctx.now()
 
     def prompt(self, name: str) -> str:
-        """The prompt as the rendered dialplan plays it; ``$${sounds_dir}`` is a
-        preprocessor variable, so at run time it is the global ``${sounds_dir}``
-        (expanded by switch_channel_expand_variables when the app executes)."""
-        return RenderContext(self.tenant, self.ctx.operator, self.flow).prompt(name).replace("$${", "${")
+        """The prompt as the session plays it: a sound path (``$${sounds_dir}`` is a
+        preprocessor variable, at run time the global ``${sounds_dir}``) or ``say:`` and
+        TTS text, which the session escapes (fsapps.escape.playback_arg)."""
+        p = self.tenant.prompts[name]
+        if p.file:
+            sounds = self.ctx.operator.sounds.replace("$${", "${")
+            return f"{sounds}/{self.tenant.language}/{p.file}"
+        return self.tts(p.text or "")
 
     @staticmethod
     def tts(text: str) -> str:
-        return RenderContext.tts(text)
+        return "say:" + text

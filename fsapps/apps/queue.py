@@ -31,6 +31,7 @@ import gevent
 import gevent.event
 import gevent.queue
 
+from fsapps import escape
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
@@ -56,11 +57,6 @@ def _announcement(language: str, position: int, seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
     unit = "minute" if minutes == 1 else "minutes"
     return ANNOUNCE.get(language, ANNOUNCE["en"]).format(position=position, minutes=minutes, unit=unit)
-
-
-def _dial_value(value: str) -> str:
-    """A channel variable's value inside an originate {...} / [...] block: quoted, no separators."""
-    return "'" + value.replace("'", "").replace("\\", "").replace(",", r"\,") + "'"
 
 
 @node_application("queue")
@@ -156,8 +152,7 @@ class QueueVisit:
 
     def _set(self, **variables: str) -> None:
         """Channel variables, at once (uuid_setvar_multi); an empty value unsets."""
-        pairs = ";".join(f"{k}={v}" for k, v in variables.items())
-        reply = self.esl.api(f"uuid_setvar_multi {self.esl.uuid} {pairs}")
+        reply = self.esl.api(escape.setvar_multi_command(self.esl.uuid, variables))
         if not reply.startswith("+OK"):
             if not self.esl.ready:
                 raise CallerHungUp(self.esl.hangup_cause or "hangup")
@@ -215,7 +210,7 @@ class QueueVisit:
 
     def _moh(self) -> str:
         name = self.settings.moh_sound
-        return self.call.prompt(name) if name else DEFAULT_MOH
+        return escape.playback_arg(self.call.prompt(name)) if name else DEFAULT_MOH
 
     def _stop_music(self, moh: gevent.event.AsyncResult) -> None:
         # Measured on 1.10.12: a break that reaches the channel before the queued playback
@@ -224,7 +219,7 @@ class QueueVisit:
         for attempt in range(80):
             if moh.ready() or not self.esl.ready:
                 break
-            self.esl.api(f"uuid_break {self.esl.uuid}")
+            self.esl.api(escape.api_command("uuid_break", self.esl.uuid))
             with contextlib.suppress(gevent.Timeout):
                 moh.get(timeout=0.02 if attempt < 10 else 0.25)
         if not self.esl.ready:
@@ -249,11 +244,15 @@ class QueueVisit:
             # channel; record_session's argument is expanded as it runs. The three run in
             # order ahead of the bridge: nothing waits for their completions (the switch's
             # socket poll, above), the path is read from the set's when it is needed.
-            template = self.settings.record_template.replace("$${", "${")
-            self.recording = template
-            _, self._recording_named = esl.execute_async("set", f"fsapps_recording={template}")
-            esl.execute_async("set", "RECORD_BRIDGE_REQ=true")
-            esl.execute_async("record_session", "${fsapps_recording}")
+            try:
+                template = escape.recording_path(self.settings.record_template, self.tenant)
+            except escape.UnsafeValue as exc:
+                log.error("queue %s: not recorded: %s", self.name, exc)
+            else:
+                self.recording = template
+                _, self._recording_named = esl.execute_async("set", f"fsapps_recording={template}")
+                esl.execute_async("set", "RECORD_BRIDGE_REQ=true")
+                esl.execute_async("record_session", "${fsapps_recording}")
         common = {
             "leg_timeout": str(offer.offer.ring_timeout),
             "ignore_early_media": "true",
@@ -265,20 +264,27 @@ class QueueVisit:
             "fsapps_queue_wait": str(int(self.acd.clock() - self.joined)),
         }
         for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
-            if name and call.var(name):
+            if escape.VARIABLE_NAME.fullmatch(name) and call.var(name):
                 common[name] = call.var(name)
-        head = "{" + ",".join(f"{k}={_dial_value(v)}" for k, v in common.items()) + "}"
-        dial = ",".join(
-            f"[origination_uuid={leg},fsapps_agent={agent}]{offer.contacts[agent]}"
-            for leg, agent in legs.items()
-        )
+        try:
+            dial = escape.dial_string(
+                common,
+                [({"origination_uuid": leg, "fsapps_agent": agent}, offer.contacts[agent])
+                 for leg, agent in legs.items()],
+            )  # fmt: skip
+        except escape.UnsafeValue as exc:
+            # An agent's contact that is not a plain dial target is never dialled.
+            log.error("queue %s: cannot ring %s: %s", self.name, ",".join(legs.values()), exc)
+            agents, now = list(legs.values()), self.acd.clock()
+            self.acd.offer_failed(w, agents, "INVALID_NUMBER_FORMAT", self.settings, now)
+            return None
         self.bridged.clear()
         watcher = self._watch_bridge(w, legs, offer)
         esl.bridge_watchers.append(watcher)
         rang = self.acd.clock()
         done: codec.Event | None = None
         try:
-            done = esl.execute("bridge", head + dial)
+            done = esl.execute("bridge", dial)
         except CallerHungUp:
             pass  # settled below, as when the bridge returns to a caller who has gone
         finally:
@@ -350,7 +356,7 @@ class QueueVisit:
             transfer = None
         self._recording_path()
         if self.recording and call.session.ready():
-            call.session.execute("stop_record_session", self.recording)
+            call.session.execute("stop_record_session", escape.app_arg(self.recording))
         after = acd.call_ended(w, agent, end)
         acd.leave(w, abandoned=False)
         talk = max(end - start, 0)
@@ -371,7 +377,7 @@ class QueueVisit:
             )
         )  # fmt: skip
         if call.session.ready():
-            call.session.execute("multiset", f"fsapps_agent={agent} fsapps_queue_outcome=answered")
+            self._set(fsapps_agent=agent, fsapps_queue_outcome="answered")
         if handed is not None:
             # The caller talks to whom the agent consulted; the flow goes on after that.
             gevent.wait([handed, self.esl.hungup], count=1)
@@ -411,11 +417,11 @@ class QueueVisit:
                     handed = self._bridge_to(consult)
                     # It parked to outlive the agent's leg; now it leaves with the caller
                     # (left parked, the real switch kept the phone's call up).
-                    self.esl.api(f"uuid_setvar {consult} park_after_bridge false")
-                    self.esl.api(f"uuid_kill {leg} NORMAL_CLEARING")
+                    self.esl.api(escape.api_command("uuid_setvar", consult, "park_after_bridge", "false"))
+                    self.esl.api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
                     log.info("queue %s: %s handed to %s (attended)", self.name, self.esl.uuid, consult)
                     return end, handed
-                self.esl.api(f"uuid_kill {consult} NORMAL_CLEARING")
+                self.esl.api(escape.api_command("uuid_kill", consult, "NORMAL_CLEARING"))
                 end = self._bridge_to(leg).get()
                 note = self.acd.peek_transfer(w)
         except CallerHungUp:
@@ -449,7 +455,7 @@ class QueueVisit:
                 self._stop_music(moh)
 
     def _exists(self, uuid: str) -> bool:
-        return self.esl.api(f"uuid_exists {uuid}").strip() == "true"
+        return self.esl.api(escape.api_command("uuid_exists", uuid)).strip() == "true"
 
     def _bridge_to(self, other: str) -> gevent.event.AsyncResult:
         """uuid_bridge the caller (the originator) to ``other``; the result is set when
@@ -470,7 +476,7 @@ class QueueVisit:
 
         esl.bridge_watchers.append(watch)
         esl.hungup.rawlink(lambda _: settle(self.acd.clock()))
-        reply = esl.api(f"uuid_bridge {esl.uuid} {other}").strip()
+        reply = esl.api(escape.api_command("uuid_bridge", esl.uuid, other)).strip()
         if not reply.startswith("+OK"):
             log.warning("queue %s: uuid_bridge %s %s: %s", self.name, esl.uuid, other, reply)
             settle(self.acd.clock())
@@ -497,9 +503,10 @@ class QueueVisit:
             "fsapps_transferred_by": by,
         }
         log.info("queue %s: %s transfers %s to %s", self.name, by, self.esl.uuid, dial)
-        self.esl.execute(
-            "bridge", "{" + ",".join(f"{k}={_dial_value(v)}" for k, v in head.items()) + "}" + dial
-        )
+        try:
+            self.esl.execute("bridge", escape.dial_string(head, [({}, dial)]))
+        except escape.UnsafeValue as exc:
+            log.error("queue %s: transfer of %s not dialled: %s", self.name, self.esl.uuid, exc)
         return "_"
 
     # --- other ways out ------------------------------------------------------------

@@ -9,7 +9,7 @@ import logging
 from fsapps.apps.node import NodeCall
 from fsapps.apps.registry import node_application
 from fsapps.apps.spoken import NotSayable, spoken
-from fsapps.esl.expand import VARIABLE_REF
+from fsapps.escape import VARIABLE_REF
 
 log = logging.getLogger("fsapps.apps")
 

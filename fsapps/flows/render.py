@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 import jinja2
 
+from fsapps import escape
+from fsapps.escape import Part, Text
 from fsapps.flows.model import Flow, Node, Operator, Project, Tenant
 from fsapps.flows.nodes import NODE_TYPES
 from fsapps.flows.nodes.base import Action
@@ -50,7 +51,8 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["xa"] = quoteattr
+    env.filters["xa"] = escape.xml_attr
+    env.filters["comment"] = escape.xml_comment
     env.filters["regex_escape"] = regex_escape
     env.filters["safe_name"] = lambda s: re.sub(r"[^A-Za-z0-9]", "_", s)
     return env
@@ -70,26 +72,29 @@ class RenderContext:
     def __init__(self, tenant: Tenant, operator: Operator, flow: Flow) -> None:
         self.tenant, self.operator, self.flow = tenant, operator, flow
 
-    def prompt(self, name: str) -> str:
+    def prompt_parts(self, name: str) -> list[Part]:
+        """A prompt as the pieces of an argument: the operator's sound directory (which may
+        name the switch's ${sounds_dir}) and the tenant's file, or TTS text, as written."""
         p = self.tenant.prompts[name]
         if p.file:
-            return f"{self.operator.sounds}/{self.tenant.language}/{p.file}"
-        return self.tts(p.text or "")
+            return [f"{self.operator.sounds}/{self.tenant.language}/", Text(p.file)]
+        return tts_parts(p.text or "")
+
+    def prompt(self, name: str) -> str:
+        """A prompt as playback's argument."""
+        return escape.app_data(*self.prompt_parts(name))
 
     @staticmethod
     def tts(text: str) -> str:
-        # switch_ivr_play_file's say: prefix speaks with tts_engine/tts_voice (set at entry).
-        # A straight apostrophe cannot be escaped in an application's arguments (a quote
-        # toggles grouping, and "\'" is refused, switch_caller.c:567): use the typographic one.
-        return "say:" + text.replace("'", "\u2019")
+        return escape.app_data(*tts_parts(text))
 
     def variable(self, node: Node) -> str:
         return f"fx_{self.flow.name}_{node.id}"
 
     @staticmethod
-    def args(parts: list[str]) -> str:
-        """Arguments for switch_separate_string: quote the ones holding blanks."""
-        return " ".join(f"'{p}'" if (" " in p and "'" not in p) else p for p in parts)
+    def args(fields: list[Part | list[Part]]) -> str:
+        """Blank-separated arguments (fsapps.escape.app_args)."""
+        return escape.app_args(*fields)
 
     def transfer_to(self, node_id: str) -> str:
         return f"{node_number(self.flow.name, node_id)} XML {self.tenant.context}"
@@ -106,6 +111,11 @@ class RenderContext:
             return [*where, ("python", f"fsapps.embedded {app}")]
         targets = "|".join(f"{c}/{app}" for c in self.operator.controllers)
         return [*where, ("set", "socket_resume=true"), ("socket", f"{targets} async full")]
+
+
+def tts_parts(text: str) -> list[Part]:
+    """switch_ivr_play_file's ``say:`` prefix speaks with tts_engine/tts_voice (set at entry)."""
+    return ["say:", Text(escape.spoken(text))]
 
 
 def entry_actions(tenant: Tenant, operator: Operator, flow: str) -> list[Action]:

@@ -178,7 +178,7 @@ def simulate(
                 if not ch.destroyed.wait(sw.clock.to_wall(hangup_after + 60) + 10):
                     ch.hangup("MANAGER_REQUEST")
                     ch.destroyed.wait(5)
-                mine = [e for e in events if e.uuid == ch.uuid]
+                mine = [e for e in events if e.uuid == ch.uuid or _sets_variable_of(e, ch.uuid)]
                 trace = build_trace(tenant, operator, mine, ch.created_at, ch.hangup_cause)
                 trace.switch_log = sw.call_log(ch.uuid)
                 return trace
@@ -271,9 +271,14 @@ def build_trace(
                 trace.variables[var] = value
                 add(ev, "variable", f"{var} = {value}")
             continue
-        if ev.name != "CHANNEL_EXECUTE":
+        if ev.name == "API":
+            # The controller sets variables with uuid_setvar (fsapps.session.setVariable).
+            _, name, value = [*separate_string(ev.get("API-Command-Argument") or "", " ", 3), "", ""][:3]
+            app, data = "set", f"{name}={value}"
+        elif ev.name != "CHANNEL_EXECUTE":
             continue
-        app, data = ev.get("Application") or "", ev.get("Application-Data") or ""
+        else:
+            app, data = ev.get("Application") or "", ev.get("Application-Data") or ""
         if app == "transfer":
             target = data.split(" ")[0]
             if target.endswith("__route"):
@@ -315,6 +320,12 @@ def build_trace(
     if trace.hangup_cause is None:
         trace.hangup_cause = cause
     return trace
+
+
+def _sets_variable_of(ev: SimEvent, uuid: str) -> bool:
+    if ev.name != "API" or ev.get("API-Command") != "uuid_setvar":
+        return False
+    return (ev.get("API-Command-Argument") or "").split(" ", 1)[0] == uuid
 
 
 def _pagd_variable(data: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -14,14 +15,14 @@ from fsapps.sim.apps.calls import park_loop, session_transfer
 from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop_recording
 from fsapps.sim.apps.registry import is_true
 from fsapps.sim.channel import CAUSES, Channel
+from fsapps.sim.expand import has_reference
 from fsapps.sim.originate import originate
 from fsapps.sim.session import execute, route_and_execute
 from fsapps.sim.strings import separate_string
 
 if TYPE_CHECKING:
     from fsapps.sim.listener import Listener
-    from fsapps.sim.strings import separate_string
-from fsapps.sim.switch import Switch
+    from fsapps.sim.switch import Switch
 
 Api = Callable[["Switch", str, "Listener | None"], str]
 COMMANDS: dict[str, Api] = {}
@@ -40,6 +41,7 @@ def _locate(sw: Switch, uid: str) -> Channel | None:
     return ch if ch is not None and ch.running_state not in ("CS_DESTROY",) else None
 
 
+log = logging.getLogger("fsapps.sim")
 NO_SUCH = "-ERR No such channel!\n"
 
 
@@ -406,8 +408,10 @@ def uuid_record(sw: Switch, arg: str, lst: Listener | None) -> str:
 
 @api("uuid_setvar")
 def uuid_setvar(sw: Switch, arg: str, lst: Listener | None) -> str:
-    argv = arg.split(" ", 2)
-    if len(argv) < 2:
+    """mod_commands.c uuid_setvar_function: switch_separate_string(cmd, ' ', argv, 3), the
+    value stored as given (no variable check); an empty value unsets."""
+    argv = separate_string(arg, " ", 3)
+    if len(argv) < 2 or not argv[0]:
         return "-USAGE: <uuid> <var> [value]\n"
     ch = _locate(sw, argv[0])
     if ch is None:
@@ -415,24 +419,31 @@ def uuid_setvar(sw: Switch, arg: str, lst: Listener | None) -> str:
     if not argv[1]:
         return "-ERR No variable specified\n"
     value = argv[2] if len(argv) > 2 else None
-    ch.set_var(argv[1], value if value not in ("", "undef") else None)
+    ch.set_var(argv[1], value or None)
     return "+OK\n"
 
 
 @api("uuid_setvar_multi")
 def uuid_setvar_multi(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """uuid_setvar_multi_function: pairs split on ';' by switch_separate_string, each at its
+    first '='; switch_channel_set_variable refuses a value holding ${ (switch_channel.c:1503)."""
     uid, _, rest = arg.partition(" ")
     ch = _locate(sw, uid)
     if not rest:
         return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
     if ch is None:
         return NO_SUCH
-    for pair in rest.split(";"):
+    done = 0
+    for pair in separate_string(rest, ";", 64):
         k, sep, v = pair.partition("=")
         if not k:
             return "-ERR No variable specified\n"
+        if v and has_reference(v):
+            log.warning("%s: invalid data (${%s} contains a variable)", ch.name, k)
+            continue
         ch.set_var(k, v if sep and v else None)
-    return "+OK\n"
+        done += 1
+    return "+OK\n" if done else "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
 
 
 @api("uuid_getvar")

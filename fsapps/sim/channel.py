@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -22,8 +21,8 @@ import gevent
 from gevent.event import Event as GEvent
 
 from fsapps.esl.codec import Command
-from fsapps.esl.expand import needs_expansion
 from fsapps.sim.events import EXTENDED_EVENTS, SimEvent
+from fsapps.sim.expand import expand as expand_variables
 
 if TYPE_CHECKING:
     from fsapps.sim.switch import Switch
@@ -58,6 +57,28 @@ class Hangup(Exception):
     """Raised inside the emulator when a channel is gone under an application."""
 
 
+_CLEANED_FIELDS = (
+    "username", "dialplan", "caller_id_name", "caller_id_number", "orig_caller_id_name",
+    "orig_caller_id_number", "network_addr", "ani",
+)  # fmt: skip
+
+
+def clean_profile_field(text: str) -> str:
+    """switch_clean_string (switch_utils.h:809) then switch_var_clean_string (l.803)."""
+    text = "".join(" " if ord(c) < 32 and c not in "\r\n" else c for c in text)
+    out, dollar = list(text), None
+    for i, c in enumerate(text):
+        if c == "$":
+            dollar = i
+        elif dollar is not None:
+            if c == "{":
+                out[dollar] = "%"
+                dollar = None
+            elif c != "\\":
+                dollar = None
+    return "".join(out)
+
+
 @dataclass
 class CallerProfile:
     """switch_caller.h switch_caller_profile_t; event headers per switch_caller.c:320."""
@@ -84,6 +105,12 @@ class CallerProfile:
     logical_direction: str = "inbound"
     profile_index: str = "1"
     times: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # switch_caller_profile_new copies these with profile_dup_clean (switch_caller.h:61):
+        # control characters become blanks and a "$" opening "{" becomes "%".
+        for name in _CLEANED_FIELDS:
+            setattr(self, name, clean_profile_field(getattr(self, name)))
 
     TIME_FIELDS = (
         ("Profile-Created-Time", "profile_created"),
@@ -159,11 +186,6 @@ class Codec:
     rate: int = 8000
     bit_rate: int = 64000
 
-
-# switch_channel.c:4021 escapes, held as private-use characters while substituting.
-_ESCAPES = {"$": "\ue000", "\\": "\ue001", "'": ""}
-_VAR_REF = re.compile(r"\$(\$?)\{([^{}]+)\}")
-_API_REF = re.compile(r"^([A-Za-z_][\w]*)\((.*)\)$", re.S)
 
 
 class Channel:
@@ -276,38 +298,20 @@ class Channel:
         }.get(name)
 
     def expand(self, text: str) -> str:
-        """switch_channel_expand_variables for ${var} and $${global}."""
-        if not needs_expansion(text):
-            return text
+        """switch_channel_expand_variables, as fsapps.sim.expand copies it."""
 
-        def sub(m: re.Match[str]) -> str:
-            if m.group(1):
-                return self.switch.globals.get(m.group(2), "")
-            name = m.group(2)
-            call = _API_REF.match(name)
-            if call:
-                # ${api(args)} runs an API command (switch_channel_expand_variables).
-                return self.switch.api(call.group(1), call.group(2)).rstrip("\n")
-            if ":" in name:
-                base, *cut = name.split(":")
-                value = self.get_var(base) or ""
-                try:
-                    off = int(cut[0])
-                    ln = int(cut[1]) if len(cut) > 1 else None
-                except ValueError:
-                    return value
-                return value[off:] if ln is None else value[off : off + ln]
-            return self.get_var(name) or ""
+        def lookup(name: str, idx: int) -> str | None:
+            return self.get_var(name)
 
-        escaped = "\\" in text
-        if escaped:
-            text = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
-        prev = None
-        while prev != text and "$" in text:
-            prev, text = text, _VAR_REF.sub(sub, text)
-        if escaped:
-            text = text.replace("\ue000", "$").replace("\ue001", "\\")
-        return text
+        def api(command: str, args: str) -> str | None:
+            # switch_api_execute strips both (switch_loadable_module.c); an unknown command
+            # fails, and a failed command adds nothing to the expansion.
+            command, args = command.strip(), args.strip()
+            if command.lower() not in self.switch.api_commands:
+                return None
+            return self.switch.api(command, args)
+
+        return expand_variables(text, lookup, api)
 
     # --- events --------------------------------------------------------------
 

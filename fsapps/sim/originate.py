@@ -14,6 +14,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fsapps.sim import dialstring
 from fsapps.sim.channel import CAUSES, STATE_NUMBER, CallerProfile, Channel, Codec
 
 if TYPE_CHECKING:
@@ -34,66 +35,22 @@ class LegSpec:
     variables: dict[str, str]
 
 
-def _parse_vars(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in _split_top(text, ","):
-        k, sep, v = part.partition("=")
-        if sep and k.strip():
-            v = v.strip()
-            if len(v) >= 2 and v[0] == v[-1] == "'":
-                v = v[1:-1]
-            out[k.strip()] = v
-    return out
-
-
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside of {} and [] and quotes."""
-    out: list[str] = []
-    cur: list[str] = []
-    depth, quote = 0, False
-    for c in text:
-        if c == "'":
-            quote = not quote
-        if not quote:
-            if c in "{[":
-                depth += 1
-            elif c in "}]":
-                depth -= 1
-            elif c == sep and depth == 0:
-                out.append("".join(cur))
-                cur = []
-                continue
-        cur.append(c)
-    out.append("".join(cur))
-    return out
-
-
 def parse_dialstring(dial: str) -> tuple[dict[str, str], list[list[LegSpec]]]:
-    dial = dial.strip()
-    global_vars: dict[str, str] = {}
-    if dial.startswith("{") or dial.startswith("<"):
-        close = "}" if dial[0] == "{" else ">"
-        end = dial.find(close)
-        if end > 0:
-            global_vars = _parse_vars(dial[1:end])
-            dial = dial[end + 1 :]
+    """The global variables and the groups of legs (fsapps.sim.dialstring, as the switch reads it).
+    An enterprise originate (``:_:``) rings every part's first group at once."""
+    parsed = dialstring.parse(dial)
+    parts = [dialstring.parse(d) for d in parsed.enterprise] if parsed.enterprise else [parsed]
+    variables: dict[str, str] = {}
     groups: list[list[LegSpec]] = []
-    for group in _split_top(dial, "|"):
-        legs = []
-        for leg in _split_top(group, ","):
-            leg = leg.strip()
-            if not leg:
-                continue
-            leg_vars: dict[str, str] = {}
-            if leg.startswith("["):
-                end = leg.find("]")
-                if end > 0:
-                    leg_vars = _parse_vars(leg[1:end])
-                    leg = leg[end + 1 :]
-            legs.append(LegSpec(leg.strip(), leg_vars))
-        if legs:
-            groups.append(legs)
-    return global_vars, groups
+    for part in parts:
+        variables.update(part.variables)
+        for group in part.groups if not parsed.enterprise else part.groups[:1]:
+            legs = [LegSpec(leg.endpoint.strip(), leg.variables) for leg in group]
+            if parsed.enterprise and groups:
+                groups[0].extend(legs)
+            elif legs:
+                groups.append(legs)
+    return variables, groups
 
 
 def _timeout(vars_: dict[str, str], caller: Channel | None, default: float | None) -> float:

@@ -149,8 +149,9 @@ def test_http_lookup_found_sets_fields_verbatim_and_exports_them(acme, tmp_path)
     root = project(tmp_path, endpoint.url)
     trace = call(acme, root, "5001", caller="555", hangup_after=20)
     assert ("account.find", "found") in trace.branches
-    # The looked-up value is spoken as it came: "${system(...)}" is text, never expanded.
-    assert trace.prompts == ["hello", "Ada ${system(touch /tmp/x)}"]
+    # The looked-up value is stored inert, so it is spoken as text and never expanded: its
+    # "${" reads "%{", as FreeSWITCH writes a caller ID's (fsapps.escape.inert).
+    assert trace.prompts == ["hello", "Ada %{system(touch /tmp/x)}"]
     assert not Path("/tmp/x").exists()
     endpoint.server.stop()
 

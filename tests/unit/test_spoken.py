@@ -1,4 +1,4 @@
-"""Values written out for TTS, and values escaped for FreeSWITCH's expansion: pure."""
+"""Values written out for TTS: pure (their escaping is tests/unit/test_escape.py's)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fsapps.apps.spoken import NotSayable, spoken
-from fsapps.esl.expand import literal, needs_expansion
 
 
 @pytest.mark.parametrize(
@@ -50,39 +49,3 @@ def test_money_in_words_keeps_the_amount(amount: Decimal) -> None:
     zh = re.fullmatch(r"(\d+)元(?:(\d)角)?(?:(\d)分)?", spoken(str(amount), "money", "zh"))
     assert zh is not None
     assert int(zh.group(1)) * 100 + int(zh.group(2) or 0) * 10 + int(zh.group(3) or 0) == int(amount * 100)
-
-
-def expand(text: str) -> str:
-    """switch_channel_expand_variables reduced to what an escaped value meets: the
-    escapes, and any remaining ${...} marked (it would have run)."""
-    from fsapps.sim.channel import Channel
-
-    return Channel.expand(_Bare(), text)  # type: ignore[arg-type]
-
-
-class _Bare:
-    """Just enough of a channel for expand(): every variable and API is a marker."""
-
-    class switch:
-        globals: dict[str, str] = {}
-
-        @staticmethod
-        def api(cmd: str, args: str) -> str:
-            return "<API RAN>"
-
-    @staticmethod
-    def get_var(name: str) -> str:
-        return "<VAR>"
-
-
-@given(st.text(alphabet=st.sampled_from(list("ab ${}()\\'ns$")), max_size=30))
-def test_a_literal_value_comes_back_unchanged_from_expansion(value: str) -> None:
-    assert expand(literal(value)) == value
-    # ``set`` expands its argument, then base_set expands the value again.
-    assert expand(expand(literal(literal(value)))) == value
-
-
-def test_only_text_freeswitch_would_expand_is_escaped() -> None:
-    assert literal("$5 off") == "$5 off" and not needs_expansion("$5 off")
-    assert literal("${system(rm -rf /)}") == "\\${system(rm -rf /)}"
-    assert expand("${system(x)}") == "<API RAN>"

@@ -1,5 +1,6 @@
 import re
 
+from fsapps.escape import Text
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered, Route
 from fsapps.flows.nodes.set_vars import VARIABLE
@@ -39,14 +40,14 @@ class Collect(NodeType):
     def render(self, node, r):
         var = node.get("variable")
         invalid = (
-            r.prompt(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
+            r.prompt_parts(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
         )
         lo, hi = node.get("min", 1), node.get("max", 32)
         regex = node.get("regex") or r"^\d+$"
         args = [
             str(lo), str(hi), str(node.get("tries", 3)),
             str(int(node.get("timeout", 5) * 1000)), node.get("terminator", "#"),
-            r.prompt(node.get("prompt")), invalid, var, regex,
+            r.prompt_parts(node.get("prompt")), invalid, var, Text(regex),
             str(int(node.get("digit_timeout", 3) * 1000)),
         ]  # fmt: skip
         # play_and_get_digits leaves a last, too short attempt in the variable (switch_ivr_read

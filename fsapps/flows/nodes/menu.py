@@ -37,12 +37,13 @@ class Menu(NodeType):
         digits = [b for b in node.children if len(b) == 1 and b in DIGITS]
         var = r.variable(node)
         invalid = (
-            r.prompt(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
+            r.prompt_parts(node.get("invalid_prompt")) if node.get("invalid_prompt") else "silence_stream://250"
         )
         klass = "".join("\\" + d if d in "*#" else d for d in digits)
         args = [
             "1", "1", str(node.get("tries", 3)), str(int(node.get("timeout", 5) * 1000)),
-            UNTYPABLE if "#" in digits else "#", r.prompt(node.get("prompt")), invalid, var, f"^[{klass}]$",
+            UNTYPABLE if "#" in digits else "#", r.prompt_parts(node.get("prompt")), invalid, var,
+            f"^[{klass}]$",
             str(int(node.get("digit_timeout", 3) * 1000)),
         ]  # fmt: skip
         routes = [var_route(d, var, exact(d)) for d in digits]

@@ -1,3 +1,4 @@
+from fsapps import escape
 from fsapps.flows.nodes.base import NodeType, Rendered
 
 # mod_say: <module>[:<lang>] <type> <method> [<gender>] <text> (mod_dptools.c say_function)
@@ -23,4 +24,6 @@ class Say(NodeType):
     def render(self, node, r):
         kind, method = SAY[node.get("type")]
         lang = node.get("language") or r.tenant.language
-        return Rendered([("say", f"{lang} {kind} {method} {node.get('value')}")])
+        # The value names variables (${name}); anything else in it is text, never code.
+        value = escape.template(node.get("value"))
+        return Rendered([("say", escape.app_data(f"{lang} {kind} {method} ", *value))])

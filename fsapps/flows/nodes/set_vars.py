@@ -1,3 +1,4 @@
+from fsapps import escape
 from fsapps.flows.nodes.base import NodeType, Rendered
 
 VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -18,8 +19,13 @@ class SetVariables(NodeType):
     required_data = ("variables",)
 
     def render(self, node, r):
-        app = "export" if node.get("export") else "set"
-        return Rendered([(app, f"{k}={_text(v)}") for k, v in node.get("variables").items()])
+        # A value may name variables (${name}); the rest is text, never code. ``set`` expands
+        # its value twice (switch_core_session.c:2867, mod_dptools.c base_set), export once.
+        app, times = ("export", 1) if node.get("export") else ("set", 2)
+        return Rendered([
+            (app, escape.app_data(f"{k}=", *escape.template(_text(v)), expansions=times))
+            for k, v in node.get("variables").items()
+        ])  # fmt: skip
 
 
 def _text(v):

@@ -1,0 +1,73 @@
+"""Hostile text through the running system: the example tenant's rendered dialplan on the
+emulator, the controller, PostgreSQL. A caller's display name and a looked-up record carry
+the hostile-string corpus into the lookup, the read-back, the queue and the agent's screen
+pop; nothing runs on the switch, nobody but the agent is dialled, and the agent gets the
+text (as fsapps.escape documents it). The same scenario runs on the real switch in
+tests/acceptance/test_hostile_real.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fsapps import escape
+from fsapps.sim.channel import clean_profile_field
+from fsapps.sim.endpoints import CallerScript, Endpoint
+from tests.integration.test_acd_calls import SPEED, rig
+from tests.support.hostile import MARKER
+from tests.support.waiting import wait_for
+
+LOOKUP = """
+CREATE TABLE lookup.accounts (tenant_id text NOT NULL, account_no text, balance text, due_date text);
+ALTER TABLE lookup.accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON lookup.accounts TO fsapps_tenant USING (tenant_id = fsapps_current_tenant());
+GRANT SELECT ON lookup.accounts TO fsapps_tenant
+"""
+# Three callers, each carrying what aims at the dial string and the expansion at once
+# (tests/unit/test_escape.py takes the whole corpus through every escaping function).
+AIMED = [
+    "Bob}loopback/9664/default|",
+    "${system(/bin/touch " + MARKER + ")}',[x]:_:loopback/9664/default$${default_password}\\n",
+    "王小明 ${bg_system touch " + MARKER + "}\n{origination_caller_id_number=666}",
+]
+APIS = ("system", "bg_system", "version", "uuid", "expand", "eval")
+
+
+def _api_spy(switch, ran: list[tuple[str, str]]) -> None:
+    """Every API command the hostile text could reach, recorded instead of run."""
+    commands = dict(switch.api_commands)
+    for name in APIS:
+        commands[name] = lambda sw, arg, lst, name=name: (ran.append((name, arg)), "SPY\n")[1]
+    switch.api_commands = commands
+
+
+@pytest.mark.parametrize("hostile", AIMED, ids=lambda t: repr(t)[:40])
+def test_hostile_name_and_record_reach_the_agent_as_text(store, tmp_path, hostile) -> None:
+    with rig(store, tmp_path) as r:
+        ran: list[tuple[str, str]] = []
+        _api_spy(r.switch, ran)
+        with store.operator() as op:
+            for statement in LOOKUP.split(";"):
+                op.conn.execute(statement)
+            op.conn.execute(
+                "INSERT INTO lookup.accounts VALUES ('cablenet', '12345678', %s, %s)", (hostile, hostile)
+            )
+        r.agent("cn_wang", Endpoint(answer_after=1.0, hangup_after=3.0))
+        script = CallerScript(keypad=["2", "12345678", "1", "4"])  # balance, then an agent, then the survey
+        ch = r.switch.place_call(
+            "96171", caller_id_number="13800000001", caller_id_name=hostile, script=script
+        )
+        assert ch.destroyed.wait(120 / SPEED + 30), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls)
+        assert [row["outcome"] for row in rows] == ["answered"], r.switch.call_log(ch.uuid)
+        assert ran == []
+        legs = {rec.name: rec for u, rec in r.switch.history.items() if u != ch.uuid}
+        assert list(legs) == ["sofia/external/cn_wang@127.0.0.1:5080"], list(legs)
+        agent = next(iter(legs.values()))
+        # The screen pop: the looked-up fields as stored (inert), then as a dial string carries them.
+        stored = escape.inert(hostile)
+        assert r.switch.history[ch.uuid].variables.get("cn_balance", "") == stored
+        assert agent.variables.get("cn_balance", "") == escape.dial_value(stored)
+        assert agent.variables.get("cn_due_date", "") == escape.dial_value(stored)
+        name = escape.dial_value(clean_profile_field(hostile))
+        assert agent.variables.get("origination_caller_id_name", "") == (name or "13800000001")
