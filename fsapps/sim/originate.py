@@ -184,13 +184,16 @@ def _profile(
         or (cp.caller_id_number if cp else "0000000000")
     )
     nm = vars_.get("origination_caller_id_name") or cid_name or (cp.caller_id_name if cp else "")
+    # mod_sofia's outgoing channel sanitises its profile's destination and caller ID as it
+    # would a number (mod_sofia.c:5080-5084): whatever follows the last '/' or ':'.
+    sofia = sanitize_number if source == "mod_sofia" else (lambda text: text)
     return CallerProfile(
         uuid="",
         chan_name=name,
-        destination_number=dest,
+        destination_number=sofia(dest),
         context=context,
-        caller_id_name=nm,
-        caller_id_number=num,
+        caller_id_name=sofia(nm),
+        caller_id_number=sofia(num),
         orig_caller_id_name=nm,
         orig_caller_id_number=num,
         callee_id_name=vars_.get("origination_callee_id_name", "Outbound Call"),
