@@ -134,12 +134,16 @@ class Spool:
         self._mutex = threading.Lock()
         with self._locked():
             for p in (self.replaying, self.path):
-                with contextlib.suppress(FileNotFoundError):
-                    fd = os.open(p, os.O_RDWR)
-                    try:
-                        self._repair_tail(fd, p)
-                    finally:
-                        os.close(fd)
+                try:
+                    fd = os.open(p, os.O_RDWR | os.O_APPEND)
+                except FileNotFoundError:
+                    continue
+                try:
+                    self._repair_tail(fd, p)
+                except OSError as exc:  # the disk is full: the next append tries again
+                    log.error("cannot repair the torn last line of %s yet: %s", p, exc.strerror or exc)
+                finally:
+                    os.close(fd)
             # Records on disk not yet in PostgreSQL: counted once here, then kept.
             self.count = _lines(self.replaying, self._read_cursor()) + _lines(self.path, 0)
 
@@ -185,6 +189,7 @@ class Spool:
             _fsync_dir(self.dir)
 
     def _repair_tail(self, fd: int, path: Path) -> None:
+        """``fd``: opened O_APPEND, read-write."""
         size = os.fstat(fd).st_size
         if not stat.S_ISREG(os.fstat(fd).st_mode) or size == 0 or os.pread(fd, 1, size - 1) == b"\n":
             return
@@ -294,7 +299,8 @@ class Spool:
             os.close(fd)
         os.replace(tmp, self.cursor)
         _fsync_dir(self.dir)
-        self.count = max(self.count - chunk.lines, 0)
+        with self._mutex:
+            self.count = max(self.count - chunk.lines, 0)
 
     def finish(self) -> None:
         """The replaying file is all in: remove it, its cursor first (a cursor outliving its

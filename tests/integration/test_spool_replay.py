@@ -25,7 +25,7 @@ from prometheus_client import REGISTRY
 
 from fsapps.store.batches import RecordBatches
 from fsapps.store.durable import DurableWriter
-from fsapps.store.records import Cdr, Tenant, UsageRecord
+from fsapps.store.records import Cdr, QueueCall, Tenant, UsageRecord
 from tests.support.waiting import wait_for
 
 T0 = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
@@ -107,9 +107,14 @@ def test_records_postgresql_refuses_are_quarantined_and_the_others_replay(store,
     ghost = record(50, tenant="ghost")  # a tenant missing from tenants: foreign key
     bad_leg = cdr(leg="x")  # check constraint
     bad_uuid = cdr(call_uuid="not-a-uuid")  # data exception
-    before = {k: quarantined(*k) for k in (("usage", "23"), ("cdr", "23"), ("cdr", "22"))}
+    nul = replace(record(51), outcome="completed\x00")  # psycopg refuses it before sending
+    lost = QueueCall(
+        tenant_id="acme", queue="support", joined_at=T0, ended_at=T0, wait_seconds=3, outcome="lost"
+    )
+    kinds = (("usage", "23"), ("cdr", "23"), ("cdr", "22"), ("usage", "client"), ("queue_call", "23"))
+    before = {k: quarantined(*k) for k in kinds}
     writer = DurableWriter(store, tmp_path / "spool")
-    writer.spool.append([*good[:3], ghost, *good[3:6], bad_leg, bad_uuid, *good[6:]])
+    writer.spool.append([*good[:3], ghost, *good[3:6], bad_leg, nul, bad_uuid, lost, *good[6:]])
     assert writer.replay() == 10
     assert sorted(usage_ids(store)) == sorted(r.event_id for r in good)
     assert writer.pending == 0
@@ -118,9 +123,11 @@ def test_records_postgresql_refuses_are_quarantined_and_the_others_replay(store,
         ghost.event_id: "23503",
         bad_leg.event_id: "23514",
         bad_uuid.event_id: "22P02",
+        nul.event_id: None,
+        lost.event_id: "23514",
     }
     assert all(e["reason"] and datetime.fromisoformat(e["at"]).tzinfo for e in entries)
-    assert [quarantined(*k) - before[k] for k in before] == [1, 1, 1]
+    assert [quarantined(*k) - before[k] for k in before] == [1, 1, 1, 1, 1]
     assert stat.S_IMODE((tmp_path / "spool" / "quarantine.jsonl").stat().st_mode) == 0o600
     # The spool stays usable: what comes next goes straight in.
     writer.write(good[0], record(11))
@@ -172,6 +179,17 @@ def test_a_120000_record_spool_replays_while_new_records_queue_behind(store, tmp
     assert replaying.get(timeout=60) == 120_005
     assert count(store) == (120_005, 120_005)
     assert writer.pending == 0
+
+
+def test_a_bounded_replay_sends_that_many_chunks_and_leaves_the_rest_waiting(store, tmp_path) -> None:
+    add_acme(store)
+    writer = DurableWriter(store, tmp_path / "spool", chunk=100)
+    writer.spool.append([record(i) for i in range(250)])
+    assert writer.replay(max_chunks=2) == 200
+    assert writer.pending == 50
+    assert writer.db_down is False  # never seen down
+    assert writer.replay() == 50
+    assert count(store) == (250, 250)
 
 
 CRASHING_REPLAY = """
