@@ -212,27 +212,28 @@ class DurableWriter:
         of the spool's); returns how many records went to PostgreSQL. Never raises:
         what cannot go now waits for the next replay."""
         sent = 0
-        with self._replay_lock, self.spool.replay_turn() as mine:
-            if not mine:
-                log.debug("another process is replaying %s", self.spool.dir)
-                return 0
+        with self._replay_lock:
             try:
-                self._memory_to_disk()
-                chunks = 0
-                while (max_chunks is None or chunks < max_chunks) and self.spool.begin():
-                    chunk = self.spool.read_chunk(self.chunk)
-                    if chunk is None:
-                        self.spool.finish()
-                        continue
-                    n, refused = self._send(chunk.records)
-                    if self._quarantine(refused):
-                        return sent  # the cursor stays: this chunk goes again next time
-                    self.spool.quarantine_lines(chunk.unreadable)
-                    self.spool.advance(chunk)
-                    sent += n
-                    chunks += 1
-                if max_chunks is None or chunks < max_chunks:
-                    sent += self._send_memory()
+                with self.spool.replay_turn() as mine:
+                    if not mine:
+                        log.debug("another process is replaying %s", self.spool.dir)
+                        return 0
+                    self._memory_to_disk()
+                    chunks = 0
+                    while (max_chunks is None or chunks < max_chunks) and self.spool.begin():
+                        chunk = self.spool.read_chunk(self.chunk)
+                        if chunk is None:
+                            self.spool.finish()
+                            continue
+                        n, refused = self._send(chunk.records)
+                        if self._quarantine(refused):
+                            return sent  # the cursor stays: this chunk goes again next time
+                        self.spool.quarantine_lines(chunk.unreadable)
+                        self.spool.advance(chunk)
+                        sent += n
+                        chunks += 1
+                    if max_chunks is None or chunks < max_chunks:
+                        sent += self._send_memory()
             except NOT_NOW as exc:
                 log.debug("replay deferred after %d record(s): %s", sent, exc)
                 return sent
