@@ -4,8 +4,11 @@
     batched executemany, and COPY; records/s and the ratios.
 (b) CDR writes from 200 concurrent greenlets, as the collector would under
     a burst of hangups: p50/p99/max latency per write, writes/s.
+(c) Spool replay: a spool file of 120,000 usage records (as an outage leaves
+    it) replayed by DurableWriter in chunks, each committed with its cursor
+    kept on disk; records/s beside the COPY bound of (a).
 
-    ./dev bench store [--records 5000] [--greenlets 200]
+    ./dev bench store [--records 5000] [--greenlets 200] [--spool 120000]
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fsapps.store import migrate  # noqa: E402
 from fsapps.store.db import USAGE_COLUMNS, Store, insert_cdrs, insert_usage  # noqa: E402
+from fsapps.store.durable import CHUNK, DurableWriter  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Cdr, Tenant, UsageRecord  # noqa: E402
+from fsapps.store.spool import encode  # noqa: E402
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -51,7 +56,7 @@ def cdr(i: int) -> Cdr:
                hangup_cause="NORMAL_CLEARING", queue="support", agent_id="ag7")  # fmt: skip
 
 
-def bench_inserts(store: Store, n: int) -> None:
+def bench_inserts(store: Store, n: int) -> float:
     print(f"(a) {n} usage records per method")
     rates = {}
 
@@ -93,6 +98,25 @@ def bench_inserts(store: Store, n: int) -> None:
     copy_rate = rates["COPY to a temp table + INSERT"]
     print(f"    ratio executemany / single: {rates['executemany, 500 a batch'] / base:.1f}x; "
           f"COPY / single: {copy_rate / base:.1f}x")  # fmt: skip
+    return copy_rate
+
+
+def bench_spool_replay(store: Store, n: int, copy_rate: float, chunk: int) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        spool = Path(d) / "spool"
+        spool.mkdir()
+        with (spool / "records.jsonl").open("w") as f:
+            for i in range(n):
+                f.write(encode(usage(i)) + "\n")
+        writer = DurableWriter(store, spool, chunk=chunk)
+        t = time.perf_counter()
+        sent = writer.replay()
+        wall = time.perf_counter() - t
+    assert sent == n and writer.pending == 0, (sent, writer.pending)
+    rate = n / wall
+    print(f"(c) spool replay of {n:,} usage records, {chunk} a chunk, each committed with its cursor:")
+    print(f"    {rate:10,.0f} records/s in {wall:.1f} s; COPY bound (a) {copy_rate:,.0f} records/s; "
+          f"replay / COPY: {rate / copy_rate:.2f}")  # fmt: skip
 
 
 def bench_cdr_latency(store: Store, greenlets: int, per: int) -> None:
@@ -124,6 +148,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--greenlets", type=int, default=200)
     ap.add_argument("--per", type=int, default=10)
+    ap.add_argument("--spool", type=int, default=120_000, help="records in the spool to replay")
+    ap.add_argument("--chunk", type=int, default=CHUNK, help="records a replay sends at once")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         pg = EmbeddedPostgres(d)
@@ -133,8 +159,9 @@ def main() -> None:
         with store.operator() as op:
             op.add_tenant(Tenant("acme", "Acme", "acme.example"))
         try:
-            bench_inserts(store, a.records)
+            copy_rate = bench_inserts(store, a.records)
             bench_cdr_latency(store, a.greenlets, a.per)
+            bench_spool_replay(store, a.spool, copy_rate, a.chunk)
         finally:
             store.close()
             pg.close()

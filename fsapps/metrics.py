@@ -59,3 +59,14 @@ ACD_HANDLE = Histogram(
     ["tenant", "queue"],
     buckets=(15, 30, 60, 120, 180, 300, 600, 1200),
 )
+
+# --- records (fsapps.store.durable) ----------------------------------------------------
+
+RECORDS_QUARANTINED = Counter(
+    "fsapps_records_quarantined",
+    "Records set aside in <state_dir>/spool/quarantine.jsonl instead of PostgreSQL, by kind (usage, cdr,"
+    " callback, survey, queue_call; line: a spool line that is no record) and reason (the SQLSTATE class"
+    " PostgreSQL refused it with: 22 bad data, 23 a constraint such as a missing tenant; no_tenant; torn;"
+    " unreadable).",
+    ["kind", "reason"],
+)

@@ -47,15 +47,28 @@ class RecordBatches:
             batch = [self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                self._write(*batch)
-                self.batches += 1
-            except Exception:
-                # The durable writer spools what PostgreSQL refuses; anything else is a bug
-                # worth a traceback, and must not stop the records after it.
-                log.exception("writing %d record(s) failed", len(batch))
+            self._write_batch(batch)
             if self._queue.empty():
                 self._idle.set()
+
+    def _write_batch(self, batch: list[Any]) -> None:
+        try:
+            self._write(*batch)
+            self.batches += 1
+            return
+        except Exception:
+            # The durable writer spools what PostgreSQL cannot take and quarantines what it
+            # refuses: an exception here is a bug worth a traceback. It must not stop the
+            # records after it, nor take the rest of its batch down: those go one by one.
+            log.exception("writing %d record(s) failed", len(batch))
+        if len(batch) == 1:
+            log.error("record not written: %r", batch[0])
+            return
+        for record in batch:
+            try:
+                self._write(record)
+            except Exception:
+                log.exception("record not written: %r", record)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything put so far is written; False on timeout."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -104,3 +106,27 @@ def test_disk_full_and_database_down_keeps_records_in_memory(store, pg_server, t
     store.pool.check()
     assert writer.replay() == 3
     assert count(store) == (3, 3)
+
+
+def test_a_refused_record_held_in_memory_does_not_take_the_others_down(store, pg_server, tmp_path) -> None:
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    os.symlink("/dev/full", spool_dir / "records.jsonl")
+    writer = DurableWriter(store, spool_dir)
+    ghost = replace(record(99), tenant_id="ghost")  # no such tenant: PostgreSQL will refuse it
+    pg_server.stop_server()
+    try:
+        for r in [record(0), ghost, record(1), record(2)]:
+            writer.write(r)
+        assert len(writer.memory) == 4
+    finally:
+        pg_server.start_server()
+    (spool_dir / "records.jsonl").unlink()
+    store.pool.check()
+    assert writer.replay() == 3
+    assert count(store) == (3, 3)
+    assert writer.memory == []
+    [entry] = [json.loads(line) for line in (spool_dir / "quarantine.jsonl").read_text().splitlines()]
+    assert (entry["record"]["event_id"], entry["sqlstate"]) == (ghost.event_id, "23503")

@@ -56,3 +56,19 @@ def test_a_failing_write_does_not_stop_the_records_after_it() -> None:
     assert batches.flush(5)
     batches.stop()
     assert written == [2]
+
+
+def test_a_failing_write_does_not_take_the_rest_of_its_batch_with_it() -> None:
+    written: list[int] = []
+
+    def write(*records: int) -> None:
+        if 1 in records:
+            raise RuntimeError("a bug in one record's writing")
+        written.extend(records)
+
+    batches = RecordBatches(write)
+    batches.put(0, 1, 2, 3)  # one batch
+    batches.start()
+    assert batches.flush(5)
+    batches.stop()
+    assert written == [0, 2, 3]
