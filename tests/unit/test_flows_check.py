@@ -126,7 +126,7 @@ CASES = [
     ("missing required branch", None, FLOW.replace("children: {open: menu, closed: bye}", "children: {open: menu}"),
      "acme/flows/main.yaml:5:3: a time_route node needs a 'closed' branch"),
     ("YAML syntax", None, FLOW.replace("children: {_: hours}", "children: {_: hours"),
-     "acme/flows/main.yaml:5:8: not valid YAML: did not find expected ',' or '}'"),
+     "acme/flows/main.yaml:4:15: the { opened here is not closed (expected '}' after its last item"),
 ]  # fmt: skip
 
 
