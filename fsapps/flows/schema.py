@@ -311,8 +311,8 @@ def explain(err: ValidationError, doc: Any, fallback: Where) -> Problem:
         options = [str(o) for o in s["enum"]]
         if str(err.instance) == text and text in options and (message := _not_text(err.instance, text)):
             return Problem(where, message)
-        shown = _describe(err.instance, text)
-        return Problem(where, f"unexpected value {shown} (expected one of: {', '.join(options)})")
+        shown = "no value" if err.instance is None else f"unexpected value {show(err.instance, text)}"
+        return Problem(where, f"{shown} (expected one of: {', '.join(options)})")
     if v == "pattern":
         return Problem(where, f"unexpected value {show(err.instance)} (expected {_pattern_hint(s)})")
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
