@@ -98,11 +98,29 @@ def _tiers(data: object) -> list[tuple[str, Where]]:
     return out
 
 
-def _roster_problems(tenant: Tenant, data: object, roster: Roster) -> list[Problem]:
+# Variables a set node may fill with an agent id: the queue offers the call to that agent.
+AGENT_VARIABLES = ("fsapps_account_manager", "fsapps_private_agent")
+
+
+def _named_agents(tenant: Tenant) -> list[tuple[str, Where]]:
+    """Agents a flow names itself: a set node's literal fsapps_private_agent / _account_manager."""
+    out = []
+    for flow in tenant.flows.values():
+        for node in flow.nodes.values():
+            variables = node.get("variables") if node.type == "set" else None
+            if not isinstance(variables, YMap):
+                continue
+            for name, value in variables.items():
+                if name.lower() in AGENT_VARIABLES and isinstance(value, str) and "$" not in value and value:
+                    out.append((value, variables.at(name)))
+    return out
+
+
+def _roster_problems(tenant: Tenant, agents: list[tuple[str, Where]], roster: Roster) -> list[Problem]:
     serving = sorted(a for a, served in roster.agents.items() if tenant.id in served)
     hint = ", ".join(serving) if serving else f"no agent serves {tenant.id} in the database yet"
     out = []
-    for agent, where in _tiers(data):
+    for agent, where in agents:
         if agent not in roster.agents:
             out.append(Problem(where, f"no agent {show(agent)} in the roster (expected one of: {hint})"))
         elif tenant.id not in roster.agents[agent]:
@@ -138,7 +156,9 @@ def check_tenant(
         if isinstance(template, str) and (why := record_template_problem(template, tenant.id)) is not None:
             out.append(Problem(yamlsrc.at(queue.data, "record-template", queue.where), why))
         if roster is not None:
-            out += _roster_problems(tenant, queue.data, roster)
+            out += _roster_problems(tenant, _tiers(queue.data), roster)
+    if roster is not None:
+        out += _roster_problems(tenant, _named_agents(tenant), roster)
     for flow in tenant.flows.values():
         out += check_flow(flow, tenant, project)
     return out

@@ -121,10 +121,14 @@ def show(value: Any, as_written: str | None = None) -> str:
     if isinstance(value, str):
         return quote(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{show(k)}: {_inner(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(show(v) for v in value) + "]"
+        return "[" + ", ".join(_inner(v) for v in value) + "]"
     return quote(str(value))
+
+
+def _inner(value: Any) -> str:
+    return "null" if value is None else show(value)
 
 
 def slip_message(value: Any, text: str, key: bool = False) -> str | None:

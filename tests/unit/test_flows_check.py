@@ -210,8 +210,8 @@ CASES = [
      'acme/tenant.yaml:12:16: YAML reads the unquoted 2026-10-01 as a date (expected it in quotes: "2026-10-01")'),
     ("empty value shown as none", None, FLOW.replace("type: hangup", "type: hangup\n    data: {cause: }"),
      "acme/flows/main.yaml:22:19: no value (expected one of: "),
-    ("list shown as YAML", None, FLOW.replace("type: hangup", "type: hangup\n    data: {cause: [USER_BUSY]}"),
-     "acme/flows/main.yaml:22:19: unexpected value ['USER_BUSY'] (expected one of: "),
+    ("list shown as YAML", None, FLOW.replace("type: hangup", "type: hangup\n    data: {cause: [USER_BUSY, 2026-10-01, ~]}"),
+     "acme/flows/main.yaml:22:19: unexpected value ['USER_BUSY', 2026-10-01, null] (expected one of: "),
     ("pattern shown in words", None, FLOW.replace(HELLO, "type: set\n    data: {variables: {my-var: x}}\n    children: {_: bye}"),
      "acme/flows/main.yaml:15:24: name 'my-var' is not allowed here (expected a variable name: letters, digits and _, not starting with a digit)"),
 ]  # fmt: skip
@@ -336,6 +336,16 @@ def test_tiers_of_agents_who_do_not_serve_the_tenant(tmp_path) -> None:
     assert got == [
         "acme/tenant.yaml:16:36: agent 'bob' does not serve tenant 'acme' (expected one of: alice, carol)",
         "acme/tenant.yaml:16:59: no agent 'dave' in the roster (expected one of: alice, carol)",
+    ]
+
+
+def test_a_private_agent_who_does_not_serve_the_tenant(tmp_path) -> None:
+    flow = FLOW.replace(
+        HELLO, "type: set\n    data: {variables: {fsapps_private_agent: bob}}\n    children: {_: bye}"
+    )
+    root = make(tmp_path, flow=flow)
+    assert [str(p).removeprefix(f"{root}/") for p in check(root, roster=ROSTER).problems] == [
+        "acme/flows/main.yaml:15:46: agent 'bob' does not serve tenant 'acme' (expected one of: alice, carol)"
     ]
 
 
