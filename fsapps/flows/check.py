@@ -20,7 +20,7 @@ from fsapps.flows.load import load_project
 from fsapps.flows.model import Flow, Problem, Project, Roster, Tenant
 from fsapps.flows.nodes import NODE_TYPES
 from fsapps.flows.nodes.menu import DIGITS
-from fsapps.flows.walls import record_template_problem
+from fsapps.flows.walls import expansion_problem, record_template_problem
 from fsapps.flows.yamlsrc import Where, YList, YMap, show
 
 NO_ROSTER = (
@@ -139,6 +139,16 @@ def check_tenant(
             message = f"access number {number} starts flow {show(name)}, which is not defined"
             out.append(Problem(where, f"{message} (expected one of: {flows})"))
     for prompt in tenant.prompts.values():
+        # Both are played as written (say:<text>, <sounds>/<language>/<file>): FreeSWITCH expands them.
+        for played in (prompt.text, prompt.file):
+            if isinstance(played, str) and (why := expansion_problem(played)) is not None:
+                out.append(Problem(prompt.where, why))
+        if isinstance(prompt.file, str) and (prompt.file.startswith("/") or ".." in prompt.file.split("/")):
+            message = f"prompt file {show(prompt.file)} is outside sounds/{tenant.language}/"
+            out.append(
+                Problem(prompt.where, f"{message} (expected a path under it, like {tenant.id}/hello.wav)")
+            )
+            continue
         path = sounds / tenant.language / prompt.file if prompt.file else None
         # mod_sndfile opens <dir>/<rate>/<file> before <dir>/<file> (FreeSWITCH's sounds layout).
         if path is not None and not (path.parent / "8000" / path.name).is_file() and not path.is_file():

@@ -177,6 +177,10 @@ CASES = [
      FLOW.replace(HELLO, "type: lookup\n    data: {source: {url: 'http://10.0.0.5/customers'}, key: caller_id, fields: [name]}\n"
                          "    children: {found: bye, not_found: bye}"),
      "acme/flows/main.yaml:15:26: lookup host 10.0.0.5:80 is not in operator.yaml's lookup_hosts (expected it listed there; none are)"),
+    ("prompt text runs an API command", TENANT.replace('"Hello."', '"Hello ${system(id)}"'), None,
+     "acme/tenant.yaml:13:10: ${system(id)} runs a command on the switch"),
+    ("prompt file outside the sounds", TENANT.replace('hello: {text: "Hello."}', "hello: {file: ../../../etc/passwd}"), None,
+     "acme/tenant.yaml:13:10: prompt file '../../../etc/passwd' is outside sounds/en/ (expected a path under it, like acme/hello.wav)"),
     # --- slips check used to let through ---
     ("empty tenant.yaml", "", None, "acme/tenant.yaml:1:1: an empty tenant.yaml (expected id, name, domain, timezone, language)"),
     ("empty flow file", None, "", "acme/flows/main.yaml:1:1: an empty flow file (expected nodes: with at least one node)"),
