@@ -63,7 +63,11 @@ def _setting_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     if f.name in ("moh_sound", "announce_sound"):
         return {"type": "string", "description": "a prompt of this tenant"}
     if f.name == "record_template":
-        return {"type": "string", "description": "the recording's path; channel variables are expanded"}
+        return {
+            "type": "string",
+            "description": "the recording's path, under $${recordings_dir}/<tenant id>/;"
+            " ${uuid} and ${strftime(<format>)} are expanded, nothing else",
+        }
     if f.type in ("bool", bool):
         return {"type": "boolean"}
     return {"type": "integer", "minimum": 0}

@@ -8,18 +8,20 @@ file on first use. Tests install one with their own clock and store.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
+import ssl
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fsapps.flows.model import Flow, Node, Operator, Project, Tenant
+from fsapps.flows.walls import host_listed, is_public, url_host
 from fsapps.store.db import Store
 
 log = logging.getLogger("fsapps.apps")
@@ -30,31 +32,105 @@ class RecordWriter(Protocol):
 
 
 class HttpError(Exception):
-    """An HTTP lookup that did not give an answer (timeout, refused, 5xx, not JSON)."""
+    """An HTTP lookup that did not give an answer. ``kind``: timeout, unreachable, refused (a
+    private address not listed, or not an http(s) URL), redirect, status (not 2xx), bad_response,
+    not_json."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
 
 
-def http_get_json(url: str, params: dict[str, str], timeout: float) -> Any:
-    """GET ``url?params`` and decode its JSON; None for 404. Cooperative under
-    gevent's patched sockets (the controller), plain blocking in mod_python3."""
-    full = url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-    req = urllib.request.Request(full, headers={"Accept": "application/json"})
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the addresses that were checked, not to a second resolution of the name
+    (which could answer another address: DNS rebinding)."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """The first of ``addresses`` that answers (as socket.create_connection tries a name's)."""
+    error: OSError = OSError("no address")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+def _checked_addresses(host: str, port: int, allowed: Iterable[str]) -> list[str]:
+    """The addresses to call: every address ``host`` resolves to is public, or it is listed."""
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read(1 << 20)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HttpError("unreachable", f"{host}: {getattr(exc, 'strerror', None) or exc}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise HttpError("unreachable", f"{host}: no address")
+    allowed = list(allowed)
+    for address in addresses:
+        if not is_public(address) and not host_listed([host, address], port, allowed):
+            raise HttpError(
+                "refused",
+                f"{host} is at {address}, not a public address, and not in operator.yaml's lookup_hosts",
+            )
+    return addresses
+
+
+def http_get_json(url: str, params: dict[str, str], timeout: float, allowed: Iterable[str] = ()) -> Any:
+    """GET ``url?params`` and decode its JSON; None for 404. Cooperative under
+    gevent's patched sockets (the controller), plain blocking in mod_python3.
+
+    A redirect is not followed (it is an error of its own kind): it could lead
+    anywhere. A host on a private, loopback, link-local or otherwise non-global
+    address is called only when it, or that address, is in ``allowed`` (the
+    operator's lookup_hosts): a tenant's URL must not reach the operator's network.
+    """
+    full = url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+    try:
+        host, port = url_host(full)
+    except ValueError as exc:
+        raise HttpError("refused", str(exc)) from None
+    parts = urllib.parse.urlsplit(full)
+    addresses = _checked_addresses(host, port, allowed)
+    kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    conn = kind(host, port, addresses, timeout)
+    try:
+        conn.request("GET", (parts.path or "/") + "?" + parts.query, headers={"Accept": "application/json"})
+        resp = conn.getresponse()
+        if 300 <= resp.status < 400:
+            raise HttpError("redirect", f"{resp.status} to {resp.getheader('Location') or '?'}, not followed")
+        if resp.status == 404:
             return None
-        raise HttpError("status", str(exc.code)) from None
+        if not 200 <= resp.status < 300:
+            raise HttpError("status", str(resp.status))
+        body = resp.read(1 << 20)
     except TimeoutError:
         raise HttpError("timeout", f"no answer within {timeout:g} s") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        kind = "timeout" if isinstance(reason, TimeoutError) else "unreachable"
-        raise HttpError(kind, str(reason)) from None
+    except http.client.HTTPException as exc:
+        raise HttpError("bad_response", f"{type(exc).__name__}: {exc}") from None
+    except OSError as exc:
+        raise HttpError("unreachable", str(exc)) from None
+    finally:
+        conn.close()
     try:
         return json.loads(body)
     except ValueError:
@@ -79,6 +155,12 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.tenants: dict[str, Tenant] = {t.id: t for t in self.project.tenants}
+        if self.http_get is http_get_json:
+            self.http_get = self._lookup_get
+
+    def _lookup_get(self, url: str, params: dict[str, str], timeout: float) -> Any:
+        """The lookups' HTTP, with the operator's lookup_hosts as they are now."""
+        return http_get_json(url, params, timeout, allowed=self.operator.lookup_hosts)
 
     @property
     def operator(self) -> Operator:

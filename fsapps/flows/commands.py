@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 from fsapps.flows.check import check
-from fsapps.flows.model import Project
+from fsapps.flows.model import Project, Roster
 
 
 def _summary(project: Project) -> str:
@@ -16,10 +16,32 @@ def _summary(project: Project) -> str:
     return f"{len(project.tenants)} tenant(s), {flows} flow(s), {nodes} node(s)"
 
 
-def _checked(root: str, sounds: str | None, rendering: bool = True) -> Project | None:
-    project = check(root, sounds=sounds)
+def _roster(args: argparse.Namespace) -> tuple[Roster | None, int]:
+    """(the roster when a database is configured (--config, FSAPPS_DATABASE_DSN), else None; 0),
+    or (None, 2) when the configured database cannot be read: nothing is checked then."""
+    from fsapps import config
+    from fsapps.flows.roster import RosterError, read_roster
+
+    try:
+        dsn = config.load(getattr(args, "config", None)).database.dsn
+        return (read_roster(dsn) if dsn else None), 0
+    except (config.SettingsError, RosterError) as exc:
+        print(f"fsapps {args.command}: {exc}", file=sys.stderr)
+        return None, 2
+
+
+def _notes(root: str, notes: list[str]) -> None:
+    for note in notes:
+        print(f"{root}: note: {note}", file=sys.stderr)
+
+
+def _checked(
+    root: str, sounds: str | None, rendering: bool = True, roster: Roster | None = None
+) -> Project | None:
+    project = check(root, sounds=sounds, roster=roster)
     for p in project.problems:
         print(p)
+    _notes(root, project.notes)
     if project.problems:
         n = len(project.problems)
         tail = "; nothing rendered" if rendering else ""
@@ -29,7 +51,10 @@ def _checked(root: str, sounds: str | None, rendering: bool = True) -> Project |
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    project = _checked(args.dir, args.sounds, rendering=False)
+    roster, failed = _roster(args)
+    if failed:
+        return failed
+    project = _checked(args.dir, args.sounds, rendering=False, roster=roster)
     if project is None:
         return 1
     print(f"{args.dir}: {_summary(project)}, no problems")
@@ -40,7 +65,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     from fsapps.flows.install import InstallError, install
     from fsapps.flows.render import render
 
-    project = _checked(args.dir, args.sounds)
+    roster, failed = _roster(args)
+    if failed:
+        return failed
+    project = _checked(args.dir, args.sounds, roster=roster)
     if project is None:
         return 1
     try:
@@ -107,25 +135,34 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     variables = _pairs(args.var, "--var", "NAME=VALUE")
     if branches is None or variables is None:
         return 2
+    roster, failed = _roster(args)
+    if failed:
+        return failed
     digits = args.digits.split(",") if args.digits else []
     try:
         trace = simulate(
             root, tenant, to=args.to, caller=args.caller, digits=digits, at=at, branches=branches,
             variables=variables, speed=args.speed, hangup_after=args.hangup_after,
             controller_up=not args.controller_down, message_seconds=args.message_seconds, sounds=args.sounds,
+            roster=roster,
         )  # fmt: skip
     except SimulateError as exc:
         print(exc, file=sys.stderr)
         return 1
+    _notes(args.dir, trace.notes)
     for line in trace.lines():
         print(line)
     return 0
+
+
+ROSTER_HELP = "settings file whose database.dsn (or FSAPPS_DATABASE_DSN) holds the agent roster"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("check", help="check the YAML flows: every problem as file:line:col")
     c.add_argument("dir", nargs="?", default="dialplan")
     c.add_argument("--sounds", help="prompt files (default: sounds/ beside the flows' directory)")
+    c.add_argument("--config", help=ROSTER_HELP)
     c.set_defaults(func=cmd_check)
 
     r = sub.add_parser("render", help="check, render and install the flows as FreeSWITCH dialplan XML")
@@ -133,7 +170,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", default="conf", help="the FreeSWITCH conf directory (default: conf)")
     r.add_argument("--reload", action="store_true", help="then reloadxml over the Event Socket")
     r.add_argument("--sounds")
-    r.add_argument("--config", help="settings file, for --reload's Event Socket address and password")
+    r.add_argument(
+        "--config", help="settings file: --reload's Event Socket address and password; " + ROSTER_HELP
+    )
     r.set_defaults(func=cmd_render)
 
     s = sub.add_parser("simulate", help="walk one call through a tenant's flows on the emulator")
@@ -162,4 +201,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--speed", type=float, default=50.0, help="virtual seconds per wall second")
     s.add_argument("--sounds")
+    s.add_argument("--config", help=ROSTER_HELP)
     s.set_defaults(func=cmd_simulate)

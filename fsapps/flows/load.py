@@ -16,15 +16,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fsapps.flows import schema, yamlsrc
 from fsapps.flows.model import Calendar, Flow, Node, Operator, Problem, Project, Prompt, Queue, Tenant
 from fsapps.flows.nodes import NODE_TYPES
-from fsapps.flows.yamlsrc import Where, YMap
+from fsapps.flows.yamlsrc import Where, YMap, show
 
 DAY_NUMBER = {"sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7}  # FreeSWITCH wday
 DAY_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def _yaml(path: Path, problems: list[Problem]) -> Any:
+    slips: list[yamlsrc.YamlProblem] = []
     try:
-        return yamlsrc.load(path)
+        doc = yamlsrc.load(path, slips=slips)
+        problems += [Problem(s.where, s.message) for s in slips]
+        return doc
     except yamlsrc.YamlProblem as exc:
         problems.append(Problem(exc.where, exc.message))
     except OSError as exc:
@@ -77,13 +80,18 @@ def load_operator(root: Path, problems: list[Problem]) -> Operator:
     op.sounds = doc.get("sounds", op.sounds)
     op.gateways = list(doc.get("gateways", []))
     op.runtime = doc.get("runtime", op.runtime)
+    op.lookup_hosts = list(doc.get("lookup_hosts", []))
     return op
 
 
 def load_tenant(d: Path, problems: list[Problem]) -> Tenant | None:
     path = d / "tenant.yaml"
+    before = len(problems)
     doc = _yaml(path, problems)
     if doc is None:
+        if len(problems) == before:  # it read, and holds nothing: the tenant would silently vanish
+            message = "an empty tenant.yaml (expected id, name, domain, timezone, language)"
+            problems.append(Problem(Where(str(path), 1, 1), message))
         return None
     origin = Where(str(path), 1, 1)
     found = schema.validate(doc, schema.TENANT, origin)
@@ -98,18 +106,18 @@ def load_tenant(d: Path, problems: list[Problem]) -> Tenant | None:
         language=str(doc.get("language")),
         directory=str(d),
         where=doc.where,
+        field_where=dict(doc.value_where),
     )
     if tenant.id != d.name:
-        problems.append(
-            Problem(doc.at("id"), f"id {tenant.id!r} differs from the folder name (expected {d.name!r})")
-        )
+        message = f"id {show(tenant.id)} differs from the folder name (expected {show(d.name)})"
+        problems.append(Problem(doc.at("id"), message))
     try:
         ZoneInfo(tenant.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(
             Problem(
                 doc.at("timezone"),
-                f"unknown timezone {tenant.timezone!r} (expected an IANA zone like Asia/Shanghai)",
+                f"unknown timezone {show(tenant.timezone)} (expected an IANA zone like Asia/Shanghai)",
             )
         )
     numbers = doc.get("access_numbers") or {}
@@ -175,18 +183,20 @@ def parse_calendar(name: str, cal: YMap, problems: list[Problem]) -> Calendar:
                 where = ranges.at(i) if isinstance(ranges, yamlsrc.YList) else weekly.at(spec)
                 lo, hi = (_minutes(x) for x in rng.split("-"))
                 if lo >= hi or lo >= 24 * 60 or hi > 24 * 60:
-                    problems.append(Problem(where, f"time range {rng!r} does not go forward within a day "
+                    problems.append(Problem(where, f"time range {show(rng)} does not go forward within a day "
                                                    "(expected start before end, at most 24:00)"))  # fmt: skip
                     continue
                 for day in _days(spec):
                     out.weekly.setdefault(day, []).append((lo, hi))
     holidays = cal.get("holidays") or []
     for i, h in enumerate(holidays):
+        if not isinstance(h, str):
+            continue  # the schema said so already
         try:
-            out.holidays.append(date.fromisoformat(str(h)))
+            out.holidays.append(date.fromisoformat(h))
         except ValueError:
             problems.append(
-                Problem(yamlsrc.at(holidays, i, cal.where), f"{h!r} is not a date (expected YYYY-MM-DD)")
+                Problem(yamlsrc.at(holidays, i, cal.where), f"{show(h)} is not a date (expected YYYY-MM-DD)")
             )
     closed = cal.get("closed") or []
     for i, c in enumerate(closed):
@@ -211,8 +221,12 @@ def parse_calendar(name: str, cal: YMap, problems: list[Problem]) -> Calendar:
 
 
 def load_flow(path: Path, problems: list[Problem]) -> Flow | None:
+    before = len(problems)
     doc = _yaml(path, problems)
     if doc is None:
+        if len(problems) == before:  # empty or only comments: render would find no nodes
+            message = "an empty flow file (expected nodes: with at least one node)"
+            problems.append(Problem(Where(str(path), 1, 1), message))
         return None
     origin = Where(str(path), 1, 1)
     found = schema.validate(doc, schema.flow_schema(), origin)
@@ -227,11 +241,10 @@ def load_flow(path: Path, problems: list[Problem]) -> Flow | None:
             continue  # the schema reported an unknown or missing type
         data = raw.get("data")
         if data is None:
-            data = YMap()
-            data.where, data.key_where, data.value_where = raw.where, {}, {}
+            data = yamlsrc.new_map(raw.where)
         children = raw.get("children") or YMap()
         node = Node(
-            id=node_id, type=raw["type"], data=data if isinstance(data, YMap) else YMap(),
+            id=node_id, type=raw["type"], data=data if isinstance(data, YMap) else yamlsrc.new_map(raw.where),
             children={str(k): str(v) for k, v in children.items()} if isinstance(children, dict) else {},
             where=nodes_map.key_at(node_id),
             child_where={str(k): children.at(k) for k in children} if isinstance(children, YMap) else {},
@@ -242,5 +255,5 @@ def load_flow(path: Path, problems: list[Problem]) -> Flow | None:
         nodes[node_id] = node
     start = str(doc.get("start") or next(iter(nodes_map), ""))
     if doc.get("start") is not None and start not in nodes_map:
-        problems.append(Problem(doc.at("start"), f"start node {start!r} is not in this flow"))
+        problems.append(Problem(doc.at("start"), f"start node {show(start)} is not in this flow"))
     return Flow(name, start, nodes, str(path), doc.where, declared=set(nodes_map))

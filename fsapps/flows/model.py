@@ -1,7 +1,7 @@
 """The flow model: what ops write in dialplan/, as plain values with positions.
 
 dialplan/
-  operator.yaml                controllers, TTS, sound location, gateways
+  operator.yaml                controllers, TTS, sound location, gateways, lookup hosts
   <tenant>/tenant.yaml         id, domain, timezone, language, access numbers,
                                calendars, prompts, queues
   <tenant>/flows/<flow>.yaml   nodes: {id: {type, data, children: {branch: node id}}}
@@ -94,6 +94,7 @@ class Tenant:
     queues: dict[str, Queue] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
     unreadable_flows: set[str] = field(default_factory=set)  # flow files that did not parse
+    field_where: dict[str, Where] = field(default_factory=dict)  # where tenant.yaml's id, domain... are
 
     @property
     def context(self) -> str:
@@ -109,7 +110,18 @@ class Operator:
     sounds: str = "$${sounds_dir}/fsapps"
     gateways: list[str] = field(default_factory=list)
     runtime: str = "esl"  # esl: socket to the controllers; embedded: mod_python3 in the switch
+    # The hosts lookup nodes may call: "host" (any port) or "host:port". A host that resolves
+    # to a private, loopback or link-local address is called only when it is listed.
+    lookup_hosts: list[str] = field(default_factory=list)
     file: str = "dialplan/operator.yaml"
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who serves whom, as the operator's database has it (agents, agent_tenants, tenants)."""
+
+    agents: dict[str, frozenset[str]]  # agent id -> the tenants it serves
+    domains: dict[str, str]  # domain, lowercase -> the tenant that owns it
 
 
 @dataclass
@@ -118,3 +130,4 @@ class Project:
     operator: Operator
     tenants: list[Tenant]
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not checked, and why

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from jsonschema.exceptions import ValidationError
 from fsapps.acd.config import queue_schema
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes import NODE_TYPES
-from fsapps.flows.yamlsrc import Where, YList, YMap
+from fsapps.flows.nodes.base import PROMPT_NAME
+from fsapps.flows.nodes.set_vars import VARIABLE
+from fsapps.flows.yamlsrc import Where, YList, YMap, quote, show, slip_message, written
 
 # No "__": it separates flow and node in extension numbers (fx__<flow>__<node>).
 NAME = r"^[a-z0-9]+(_[a-z0-9]+)*$"
@@ -27,6 +30,8 @@ HHMM_RANGE = r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
 DAYS = r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$"  # noqa: E501
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
+# A lookup host: a name or IPv4 address, or an IPv6 address in brackets; with a port or not.
+LOOKUP_HOST = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$"
 
 OPERATOR = {
     "$id": "https://fsapps.invalid/schemas/operator.schema.json",
@@ -43,6 +48,11 @@ OPERATOR = {
                 "properties": {"engine": {"type": "string"}, "voice": {"type": "string"}}},
         "sounds": {"type": "string", "description": "where the prompts are deployed on the switch"},
         "gateways": {"type": "array", "items": {"type": "string"}},
+        "lookup_hosts": {
+            "type": "array", "items": {"type": "string", "pattern": LOOKUP_HOST},
+            "description": "the hosts lookup nodes may call (host, or host:port for that port only); "
+                           "a host on a private, loopback or link-local address must be listed here",
+        },
         "runtime": {"type": "string", "enum": ["esl", "embedded"],
                     "description": "where logic nodes run: the controller over outbound ESL (default), "
                                    "or inside FreeSWITCH through mod_python3"},
@@ -183,6 +193,29 @@ def write_editor_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
 
 # --- validation with positions ------------------------------------------------------
 
+# What each pattern means, in words: a regex is never the "expected" of a message.
+PATTERN_HINTS = {
+    NAME: "lowercase letters, digits and _",
+    HHMM_RANGE: "a time range like 08:00-18:30",
+    DAYS: "days like mon-fri or sat,sun",
+    DATE: "a date like 2026-12-25",
+    DATETIME: "a date and time like 2026-12-24 18:00",
+    LOOKUP_HOST: "a host name or address, with :port or not, like api.example.com or 127.0.0.1:8090",
+    VARIABLE: "a variable name: letters, digits and _, not starting with a digit",
+    PROMPT_NAME["pattern"]: "letters, digits and _ . -",
+    r"^[A-Za-z0-9_-]+$": "letters, digits, _ and -",
+    r"^[a-z0-9_]+$": "lowercase letters, digits and _",
+    r"^[a-z_][a-z0-9_]*$": "lowercase letters, digits and _, not starting with a digit",
+    r"^[A-Za-z0-9.:\[\]-]+:\d+$": "host:port, like 127.0.0.1:8084",
+    r"^[A-Za-z0-9.-]+$": "a domain like acme.example",
+    r"^\+?[0-9*#]+$": "a number of digits, * and #, with + first for an international one, in quotes",
+    r"^\+?[0-9]+$": "a phone number of digits, with + first for an international one, in quotes",
+    r"^[A-Za-z0-9_*#+-]+$": "an extension: letters, digits and _ * # + -",
+    r"^[0-9*#]$": "one key, in quotes: a digit, * or #",
+    r"^[A-Z]{3}$": "a currency code like HKD",
+    "^https?://": "an http:// or https:// URL",
+}
+
 
 def _locate(doc: Any, path: list[Any]) -> tuple[Any, Any]:
     """The container holding the value at ``path`` and the last key."""
@@ -208,65 +241,109 @@ def _where(doc: Any, path: list[Any], fallback: Where) -> Where:
     return fallback
 
 
-def _describe(value: Any) -> str:
+def _container(doc: Any, path: list[Any]) -> Any:
+    parent, key = _locate(doc, path)
+    return parent[key] if parent is not None and path else doc
+
+
+def _describe(value: Any, as_written: str | None = None) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    if value is None:
-        return "nothing"
-    return repr(value)
+    return show(value, as_written)
+
+
+def _read_as(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, date):
+        return "a date"
+    return "nothing" if value is None else "something else"
+
+
+def _not_text(value: Any, text: str | None) -> str | None:
+    """For a scalar YAML read as other than text where text was expected: what to write."""
+    if text is None or value is None or isinstance(value, str | dict | list):
+        return None
+    return slip_message(value, text) or (
+        f'YAML reads the unquoted {text} as {_read_as(value)} (expected it in quotes: "{text}")'
+    )
 
 
 def explain(err: ValidationError, doc: Any, fallback: Where) -> Problem:
     path = list(err.absolute_path)
     v, s = err.validator, err.schema
+    parent, key = _locate(doc, path)
+    text = written(parent, key) if path else None
     if v == "additionalProperties":
-        parent = err.instance
-        extra = sorted(k for k in parent if k not in s.get("properties", {})
+        container = err.instance
+        extra = sorted(k for k in container if k not in s.get("properties", {})
                        and not any(re.search(p, k) for p in s.get("patternProperties", {})))  # fmt: skip
-        where = parent.key_at(extra[0]) if isinstance(parent, YMap) and extra else _where(doc, path, fallback)
+        where = _where(doc, path, fallback)
+        if isinstance(container, YMap) and extra:
+            where = container.key_at(extra[0])
         allowed = ", ".join(sorted(s.get("properties", {})))
-        return Problem(where, f"unknown field {extra[0] if extra else '?'!r} (expected one of: {allowed})")
+        name = extra[0] if extra else "?"
+        hint = _colon_hint(name)
+        return Problem(where, f"unknown field {quote(name)}{hint} (expected one of: {allowed})")
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"
         where = err.instance.where if isinstance(err.instance, YMap) else _where(doc, path, fallback)
-        return Problem(where, f"missing field {missing!r}")
+        return Problem(where, f"missing field {quote(missing)}")
     where = _where(doc, path, fallback)
-    if v == "propertyNames":
+    if "propertyNames" in err.absolute_schema_path:
+        # The instance is the key itself; the path is its mapping's.
+        container = _container(doc, path)
         bad = err.instance if isinstance(err.instance, str) else "?"
-        parent, _ = _locate(doc, path)
-        container = parent[path[-1]] if parent is not None and path else doc
-        if isinstance(container, YMap):
-            bad = next((k for k in container if not re.search(s.get("pattern", "$^"), k)), bad)
+        if isinstance(container, YMap) and bad in container:
             where = container.key_at(bad)
-        return Problem(where, f"name {bad!r} is not allowed here (expected {_pattern_hint(s)})")
+        return Problem(where, f"name {quote(bad)} is not allowed here (expected {_pattern_hint(s)})")
     if v == "type":
         want = s["type"] if isinstance(s["type"], str) else " or ".join(s["type"])
-        return Problem(where, f"expected {_article(want)}, got {_describe(err.instance)}")
+        wants_text = "string" in ([s["type"]] if isinstance(s["type"], str) else s["type"])
+        if wants_text and (message := _not_text(err.instance, text)) is not None:
+            return Problem(where, message)
+        return Problem(where, f"expected {_article(want)}, got {_describe(err.instance, text)}")
     if v == "enum":
-        return Problem(
-            where, f"unexpected value {err.instance!r} (expected one of: {', '.join(map(str, s['enum']))})"
-        )
+        options = [str(o) for o in s["enum"]]
+        if str(err.instance) == text and text in options and (message := _not_text(err.instance, text)):
+            return Problem(where, message)
+        shown = "no value" if err.instance is None else f"unexpected value {show(err.instance, text)}"
+        return Problem(where, f"{shown} (expected one of: {', '.join(options)})")
     if v == "pattern":
-        return Problem(
-            where, f"unexpected value {err.instance!r} (expected {s.get('description') or _pattern_hint(s)})"
-        )
+        return Problem(where, f"unexpected value {show(err.instance)} (expected {_pattern_hint(s)})")
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         lo = s.get("minimum", s.get("exclusiveMinimum"))
         hi = s.get("maximum", s.get("exclusiveMaximum"))
-        return Problem(where, f"{err.instance!r} is out of range (expected a number from {lo} to {hi})")
+        shown = show(err.instance, text)
+        low = "above" if "exclusiveMinimum" in s else "from"
+        span = f"{low} {lo} to {hi}" if hi is not None else f"{low} {lo}"
+        return Problem(where, f"{shown} is out of range (expected a number {span})")
     if v in ("oneOf", "anyOf"):
         if isinstance(err.instance, str):
             forms = [o for o in s.get("oneOf") or s.get("anyOf") or [] if o.get("type") == "string"]
             if forms and "pattern" in forms[0]:
                 return Problem(
-                    where, f"unexpected value {err.instance!r} (expected {_pattern_hint(forms[0])})"
+                    where, f"unexpected value {show(err.instance)} (expected {_pattern_hint(forms[0])})"
                 )
-        return Problem(where, f"{_describe(err.instance)} does not fit (expected {_one_of_hint(s)})")
-    if v in ("minItems", "minProperties"):
+        return Problem(where, f"{_describe(err.instance, text)} does not fit (expected {_one_of_hint(s)})")
+    if v in ("minItems", "minProperties", "minLength"):
         return Problem(where, "must not be empty")
+    if v in ("maxItems", "maxProperties"):
+        return Problem(where, f"too many (expected at most {s[v]})")
     return Problem(where, err.message)
+
+
+def _colon_hint(name: str) -> str:
+    """An unknown field that is a key and value run together: 'prompt:hello', 'prompt：hello'."""
+    for colon in (":", "\uff1a"):
+        k, sep, rest = name.partition(colon)
+        if sep and k:
+            return f": a key and value run together? (write '{k}: {rest.strip()}', a ':' and a space)"
+    return ""
 
 
 def _article(word: str) -> str:
@@ -277,14 +354,8 @@ def _article(word: str) -> str:
 
 def _pattern_hint(s: dict[str, Any]) -> str:
     pattern = s.get("pattern", "")
-    known = {
-        NAME: "lowercase letters, digits and _",
-        HHMM_RANGE: "a time range like 08:00-18:30",
-        DAYS: "days like mon-fri or sat,sun",
-        DATE: "a date like 2026-12-25",
-        DATETIME: "a date and time like 2026-12-24 18:00",
-    }
-    return known.get(pattern, f"a value matching {pattern}")
+    # Every pattern in the schemas has words (tests/unit/test_flows_schema.py); a regex is the last resort.
+    return PATTERN_HINTS.get(pattern) or s.get("description") or f"a value matching {pattern}"
 
 
 def _one_of_hint(s: dict[str, Any]) -> str:
@@ -309,5 +380,5 @@ def validate(doc: Any, schema: dict[str, Any], fallback: Where) -> list[Problem]
 
 
 if __name__ == "__main__":  # python -m fsapps.flows.schema: rewrite the editor schemas
-    for written in write_editor_schemas():
-        print(written)
+    for path in write_editor_schemas():
+        print(path)

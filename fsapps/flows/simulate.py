@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from fsapps.flows.check import check
 from fsapps.flows.install import install
-from fsapps.flows.model import Node, Operator, Project, Tenant
+from fsapps.flows.model import Node, Operator, Project, Roster, Tenant
 from fsapps.flows.render import RenderContext, node_number, render
 from fsapps.sim.events import SimEvent
 from fsapps.sim.strings import separate_string
@@ -64,6 +64,7 @@ class Trace:
     variables: dict[str, str] = field(default_factory=dict)
     hangup_cause: str | None = None
     switch_log: list[str] = field(default_factory=list)  # the emulator's own notes on the call
+    notes: list[str] = field(default_factory=list)  # what fsapps check did not check, and why
 
     @property
     def ended_at(self) -> str | None:
@@ -115,6 +116,7 @@ def simulate(
     real_apps: bool = False,
     store: Any = None,
     records: Any = None,
+    roster: Roster | None = None,
 ) -> Trace:
     """``real_apps``: the controller runs fsapps' own node applications (with
     ``store`` and ``records``, on the switch's virtual clock) instead of
@@ -129,7 +131,7 @@ def simulate(
 
     root = Path(root)
     sounds_dir = Path(sounds) if sounds is not None else root.resolve().parent / "sounds"
-    project = check(root, sounds=sounds_dir)
+    project = check(root, sounds=sounds_dir, roster=roster)
     if project.problems:
         raise SimulateError("\n".join(str(p) for p in project.problems))
     tenant = find_tenant(project, tenant_id)
@@ -181,6 +183,7 @@ def simulate(
                 mine = [e for e in events if e.uuid == ch.uuid or _sets_variable_of(e, ch.uuid)]
                 trace = build_trace(tenant, operator, mine, ch.created_at, ch.hangup_cause)
                 trace.switch_log = sw.call_log(ch.uuid)
+                trace.notes = project.notes
                 return trace
             finally:
                 sw.stop()

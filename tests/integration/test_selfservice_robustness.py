@@ -22,7 +22,7 @@ from fsapps.store.records import Tenant
 
 AT = datetime(2026, 11, 23, 10, 0)
 
-OPERATOR = "controllers: [127.0.0.1:8084]\ntts: {engine: flite, voice: slt}\n"
+OPERATOR = "controllers: [127.0.0.1:8084]\ntts: {engine: flite, voice: slt}\nlookup_hosts: [127.0.0.1]\n"
 TENANT = """id: acme
 name: Acme
 domain: acme.example

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from fsapps.flows.check import check
+from fsapps.flows.model import Roster
 
 TENANT = """\
 id: acme
@@ -27,6 +30,8 @@ prompts:
 queues:
   support: {}
 """
+
+HELLO = "type: play\n    data: {prompt: hello}\n    children: {_: bye}"
 
 FLOW = """\
 nodes:
@@ -126,13 +131,105 @@ CASES = [
     ("missing required branch", None, FLOW.replace("children: {open: menu, closed: bye}", "children: {open: menu}"),
      "acme/flows/main.yaml:5:3: a time_route node needs a 'closed' branch"),
     ("YAML syntax", None, FLOW.replace("children: {_: hours}", "children: {_: hours"),
-     "acme/flows/main.yaml:5:8: not valid YAML: did not find expected ',' or '}'"),
+     "acme/flows/main.yaml:4:15: the { opened here is not closed (expected '}' after its last item"),
+    # --- tenant walls ---
+    ("set writes fsapps_tenant", None, FLOW.replace(HELLO, "type: set\n    data: {variables: {fsapps_tenant: bank}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: fsapps_tenant is fsapps' own variable (expected another name; flows may set only"),
+    ("set writes a variable the switch runs, in any case", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {Execute_On_Answer: 'system rm -rf /'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: Execute_On_Answer makes the switch run what it holds (expected another name)"),
+    ("set writes a hangup hook", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {api_hangup_hook: 'system x'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: api_hangup_hook makes the switch run what it holds"),
+    ("set writes a call-record field", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {billsec: 0}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: billsec is set by FreeSWITCH and read into the call records"),
+    ("set value runs an API command", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {note: '${system(touch /tmp/x)}'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:30: ${system(touch /tmp/x)} runs a command on the switch (expected only ${name} of a variable)"),
+    ("say value runs an API command (a space is enough)", None,
+     FLOW.replace(HELLO, "type: say\n    data: {type: number, value: '${system id}'}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:33: ${system id} runs a command on the switch"),
+    ("set value reads a switch global", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {pw: '$${default_password}'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:28: $${default_password} reads the switch's global settings"),
+    ("set value a set cannot carry: a dollar sign", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {price: 'costs $5'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:31: text expanded twice (set) cannot hold '$' or '\\' next to references (expected text and ${name} of variables; a set value expands twice)"),
+    ("set value a set cannot carry: a literal dollar before a reference", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {price: '$${amount}'}, export: true}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:31: $${amount} reads the switch's global settings"),
+    ("collect into a reserved variable", None,
+     FLOW.replace(HELLO, "type: collect\n    data: {prompt: hello, variable: fsapps_queue}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:37: fsapps_queue is fsapps' own variable"),
+    ("lookup field into a reserved variable", None,
+     FLOW.replace(HELLO, "type: lookup\n    data: {source: {table: t}, key: caller_id, fields: [tenant], prefix: fsapps_}\n"
+                         "    children: {found: bye, not_found: bye}"),
+     "acme/flows/main.yaml:15:57: field 'tenant' with prefix 'fsapps_': fsapps_tenant is fsapps' own variable"),
+    ("transfer into another tenant's context", None,
+     FLOW.replace(HELLO, "type: transfer\n    data: {extension: fx__main__start, context: fsapps_bank}"),
+     "acme/flows/main.yaml:15:49: context 'fsapps_bank' is not this tenant's (expected fsapps_acme or none)"),
+    ("recording outside the tenant's directory", TENANT.replace("support: {}", "support: {record-template: '/tmp/${uuid}.wav'}"), None,
+     "acme/tenant.yaml:16:30: a recording path outside $${recordings_dir}/acme/ (expected a file under it"),
+    ("recording in another tenant's directory", TENANT.replace("support: {}", "support: {record-template: '$${recordings_dir}/bank/${uuid}.wav'}"), None,
+     "acme/tenant.yaml:16:30: a recording path outside $${recordings_dir}/acme/"),
+    ("recording path climbing out with ..", TENANT.replace("support: {}", "support: {record-template: '$${recordings_dir}/acme/../bank/${uuid}.wav'}"), None,
+     "acme/tenant.yaml:16:30: a recording path outside $${recordings_dir}/acme/"),
+    ("recording path running a command", TENANT.replace("support: {}", "support: {record-template: '$${recordings_dir}/acme/${system(id)}.wav'}"), None,
+     "acme/tenant.yaml:16:30: a recording path may hold letters, digits, . _ - /, ${uuid} and ${strftime(<format>)} only"),
+    ("recording path with a spaced strftime", TENANT.replace("support: {}", "support: {record-template: '$${recordings_dir}/acme/${strftime(%Y %m)}.wav'}"), None,
+     "acme/tenant.yaml:16:30: a recording path may hold"),
+    ("lookup URL on a host the operator did not list", None,
+     FLOW.replace(HELLO, "type: lookup\n    data: {source: {url: 'http://10.0.0.5/customers'}, key: caller_id, fields: [name]}\n"
+                         "    children: {found: bye, not_found: bye}"),
+     "acme/flows/main.yaml:15:26: lookup host 10.0.0.5:80 is not in operator.yaml's lookup_hosts (expected it listed there; none are)"),
+    ("prompt text runs an API command", TENANT.replace('"Hello."', '"Hello ${system(id)}"'), None,
+     "acme/tenant.yaml:13:10: ${system(id)} runs a command on the switch"),
+    ("prompt file outside the sounds", TENANT.replace('hello: {text: "Hello."}', "hello: {file: ../../../etc/passwd}"), None,
+     "acme/tenant.yaml:13:10: prompt file '../../../etc/passwd' is outside sounds/en/ (expected a path under it, like acme/hello.wav)"),
+    # --- slips check used to let through ---
+    ("empty tenant.yaml", "", None, "acme/tenant.yaml:1:1: an empty tenant.yaml (expected id, name, domain, timezone, language)"),
+    ("empty flow file", None, "", "acme/flows/main.yaml:1:1: an empty flow file (expected nodes: with at least one node)"),
+    ("comment-only flow file", None, "# the main menu, to do\n", "acme/flows/main.yaml:1:1: an empty flow file"),
+    ("unquoted access number with a leading 0", TENANT.replace('"4000": main', "02164321234: main"), None,
+     'acme/tenant.yaml:7:3: YAML reads the unquoted key 02164321234 as the octal number 298951324 (expected it in quotes: "02164321234")'),
+    ("unquoted access number with a leading +", TENANT.replace('"4000": main', "+8613800000000: main"), None,
+     'acme/tenant.yaml:7:3: YAML reads the unquoted key +8613800000000 as the number 8613800000000 (expected it in quotes: "+8613800000000")'),
+    ("unquoted transfer number with a leading 0", None,
+     FLOW.replace(HELLO, "type: transfer\n    data: {number: 02164321234, gateway: carrier}"),
+     'acme/flows/main.yaml:15:20: YAML reads the unquoted 02164321234 as the octal number 298951324 (expected it in quotes: "02164321234")'),
+    ("unquoted callback key", TENANT.replace("support: {}", "support: {callback-key: 1}"), None,
+     'acme/tenant.yaml:16:27: YAML reads the unquoted 1 as the number 1 (expected it in quotes: "1")'),
+    ("collect regex shorter than min", None,
+     FLOW.replace(HELLO, "type: collect\n    data: {prompt: hello, variable: acct, regex: '^\\d{4}$', min: 6, max: 8}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:50: regex '^\\d{4}$' accepts no entry of 6 to 8 digits, the min and max (expected them to allow what it accepts: 4 digits)"),
+    ("collect regex of alternatives outside min..max", None,
+     FLOW.replace(HELLO, "type: collect\n    data: {prompt: hello, variable: acct, regex: '^(\\d{4}|\\d{9})$', min: 5, max: 8}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:50: regex '^(\\d{4}|\\d{9})$' accepts no entry of 5 to 8 digits, the min and max (expected them to allow what it accepts: 4 or 9 digits)"),
+    ("bad prompt name, at its own line", TENANT.replace('  menu: {text: "Press 1 or 2."}', '  menu: {text: "Press 1 or 2."}\n  "bad name": {text: x}'), None,
+     "acme/tenant.yaml:15:3: name 'bad name' is not allowed here (expected letters, digits and _ . -)"),
+    ("bad node name, at its own line", None, FLOW + "  Bad-Name:\n    type: hangup\n",
+     "acme/flows/main.yaml:22:3: name 'Bad-Name' is not allowed here (expected lowercase letters, digits and _)"),
+    ("full-width colon", TENANT.replace("name: Acme", "name\uff1a Acme"), None,
+     "acme/tenant.yaml:2:5: a full-width colon \uff1a after 'name' (expected ':' followed by a space, as in 'name: ...')"),
+    ("no space after a colon", None, FLOW.replace("type: answer", "type:answer"),
+     "acme/flows/main.yaml:3:9: no space after ':' (expected ':' followed by a space, as in 'type: answer')"),
+    ("unclosed quote", TENANT.replace('{text: "Hello."}', '{text: "Hello.}'), None,
+     "acme/tenant.yaml:13:17: the quote \" opened here is not closed"),
+    ("unquoted date shown as written", TENANT.replace("prompts:", "    holidays: [2026-10-01]\nprompts:"), None,
+     'acme/tenant.yaml:12:16: YAML reads the unquoted 2026-10-01 as a date (expected it in quotes: "2026-10-01")'),
+    ("empty value shown as none", None, FLOW.replace("type: hangup", "type: hangup\n    data: {cause: }"),
+     "acme/flows/main.yaml:22:19: no value (expected one of: "),
+    ("list shown as YAML", None, FLOW.replace("type: hangup", "type: hangup\n    data: {cause: [USER_BUSY, 2026-10-01, ~]}"),
+     "acme/flows/main.yaml:22:19: unexpected value ['USER_BUSY', 2026-10-01, null] (expected one of: "),
+    ("pattern shown in words", None, FLOW.replace(HELLO, "type: set\n    data: {variables: {my-var: x}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: name 'my-var' is not allowed here (expected a variable name: letters, digits and _, not starting with a digit)"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("what", "tenant", "flow", "want"), CASES, ids=[c[0] for c in CASES])
 def test_each_mistake_is_located(tmp_path, what, tenant, flow, want) -> None:
-    root = make(tmp_path, tenant or TENANT, flow or FLOW)
+    root = make(tmp_path, TENANT if tenant is None else tenant, FLOW if flow is None else flow)
     got = problems(root)
     assert any(line.startswith(want) for line in got), "\n".join(got)
 
@@ -159,3 +256,145 @@ def test_a_file_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path) -> None:
     root = make(tmp_path)
     (root / "acme" / "flows" / "main.yaml").write_bytes(b"nodes:\n  start: {type: answer}\n  \xff\xfe: x\n")
     assert "acme/flows/main.yaml:3:3: not UTF-8 text (expected a UTF-8 YAML file)" in problems(root)
+
+
+def test_messages_show_yaml_not_python(tmp_path) -> None:
+    """No row's messages hold a Python repr: a date object, None, doubled backslashes, a bare regex."""
+    for i, (_, tenant, flow, _) in enumerate(CASES):
+        root = make(tmp_path / str(i), TENANT if tenant is None else tenant, FLOW if flow is None else flow)
+        for line in problems(root):
+            assert not re.search(r"datetime\.|\bNone\b|\\\\|a value matching", line), line
+
+
+WALLED = """\
+nodes:
+  start:
+    type: answer
+    children: {_: find}
+  find:
+    type: lookup
+    data: {source: {url: "http://orders.acme.example:8080/find"}, key: caller_id,
+           fields: [account_manager], prefix: fsapps_}
+    children: {found: mark, not_found: mark, fallback: mark}
+  mark:
+    type: set
+    data: {variables: {fsapps_private_agent: alice, acme_note: "${acme_name} at ${caller_id_number}"}}
+    children: {_: order}
+  order:
+    type: collect
+    data: {prompt: hello, variable: acme_order, regex: '^\\d{8,10}$', min: 8, max: 10}
+    children: {_: say}
+  say:
+    type: say
+    data: {type: digits, value: "${acme_order}"}
+    children: {_: out}
+  out:
+    type: transfer
+    data: {extension: fx__main__start, context: fsapps_acme}
+"""
+
+
+def test_what_the_walls_allow_passes(tmp_path) -> None:
+    """The sticky-routing variables, ${name} references, the tenant's own context and
+    recordings, a listed lookup host, a regex that fits min..max: no problems."""
+    tenant = TENANT.replace(
+        "support: {}",
+        "support: {record-template: '$${recordings_dir}/acme/${strftime(%Y-%m-%d)}/${uuid}.wav'}",
+    )
+    root = make(tmp_path, tenant, WALLED, {"operator.yaml": "lookup_hosts: [orders.acme.example:8080]\n"})
+    assert problems(root) == []
+
+
+def test_a_lookup_host_listed_for_another_port_is_refused(tmp_path) -> None:
+    root = make(tmp_path, flow=WALLED, extra={"operator.yaml": "lookup_hosts: [orders.acme.example:443]\n"})
+    assert problems(root) == [
+        "acme/flows/main.yaml:7:26: lookup host orders.acme.example:8080 is not in operator.yaml's lookup_hosts"
+        " (expected one of: orders.acme.example:443)"
+    ]
+
+
+def second_tenant(root: Path, tenant_id: str, text: str) -> None:
+    (root / tenant_id / "flows").mkdir(parents=True)
+    (root / tenant_id / "tenant.yaml").write_text(text)
+    (root / tenant_id / "flows" / "main.yaml").write_text(FLOW)
+
+
+def test_a_domain_used_by_two_tenants(tmp_path) -> None:
+    root = make(tmp_path)
+    second_tenant(root, "bank", TENANT.replace("id: acme", "id: bank").replace('"4000"', '"4001"'))
+    got = problems(root)
+    assert any(
+        line.startswith("bank/tenant.yaml:3:9: domain acme.example is already used by tenant 'acme' at ")
+        and line.endswith("(expected each domain in one tenant)")
+        for line in got
+    ), got
+
+
+ROSTER = Roster(
+    agents={"alice": frozenset({"acme"}), "bob": frozenset({"bank"}), "carol": frozenset({"acme", "bank"})},
+    domains={"acme.example": "acme", "bank.example": "bank"},
+)
+
+
+def test_tiers_of_agents_who_do_not_serve_the_tenant(tmp_path) -> None:
+    tenant = TENANT.replace("support: {}", "support: {tiers: [alice, {agent: bob, level: 2}, carol, dave]}")
+    got = [
+        f"{Path(p.where.file).relative_to(root)}:{p.where.line}:{p.where.col}: {p.message}"
+        for root in [make(tmp_path, tenant)]
+        for p in check(root, sounds=root.parent / "sounds", roster=ROSTER).problems
+    ]
+    assert got == [
+        "acme/tenant.yaml:16:36: agent 'bob' does not serve tenant 'acme' (expected one of: alice, carol)",
+        "acme/tenant.yaml:16:59: no agent 'dave' in the roster (expected one of: alice, carol)",
+    ]
+
+
+def test_a_private_agent_who_does_not_serve_the_tenant(tmp_path) -> None:
+    flow = FLOW.replace(
+        HELLO, "type: set\n    data: {variables: {fsapps_private_agent: bob}}\n    children: {_: bye}"
+    )
+    root = make(tmp_path, flow=flow)
+    assert [str(p).removeprefix(f"{root}/") for p in check(root, roster=ROSTER).problems] == [
+        "acme/flows/main.yaml:15:46: agent 'bob' does not serve tenant 'acme' (expected one of: alice, carol)"
+    ]
+
+
+def test_without_a_roster_tiers_go_unchecked_and_check_says_so_once(tmp_path) -> None:
+    tenant = TENANT.replace("support: {}", "support: {tiers: [bob]}")
+    project = check(make(tmp_path, tenant))
+    assert [p for p in project.problems if "bob" in p.message] == []
+    assert len(project.notes) == 1 and "tiers were not checked" in project.notes[0]
+    assert check(make(tmp_path / "with", tenant), roster=ROSTER).notes == []
+
+
+def test_a_domain_another_tenant_owns_in_the_database(tmp_path) -> None:
+    root = make(tmp_path, TENANT.replace("domain: acme.example", "domain: Bank.Example"))
+    got = [str(p) for p in check(root, sounds=root.parent / "sounds", roster=ROSTER).problems]
+    assert got == [
+        f"{root}/acme/tenant.yaml:3:9: domain Bank.Example belongs to tenant 'bank' in the database"
+        " (expected a domain of this tenant's own)"
+    ]
+
+
+BOMB = "".join(
+    f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9 if i else ['"lol"'] * 9) + "]\n" for i in range(10)
+)
+
+
+def test_nested_aliases_are_refused_before_they_expand(tmp_path) -> None:
+    """A billion laughs: 1.5 KB whose aliases expand to 9**9 strings. Refused at the first
+    alias, and nothing of that size is built (its memory would be gigabytes)."""
+    tenant = TENANT + "calendars_x:\n" + BOMB
+    assert len(tenant.encode()) < 1600
+    root = make(tmp_path, tenant)
+    tracemalloc.start()
+    try:
+        got = problems(root)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == [
+        "acme/tenant.yaml:19:12: an alias *l0 (expected the value written out: "
+        "fsapps files take no YAML anchors and aliases)"
+    ]
+    assert peak < 20 * 1024 * 1024, peak

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from fsapps.flows.schema import SCHEMA_DIR, editor_schemas
+from fsapps.flows.schema import PATTERN_HINTS, SCHEMA_DIR, editor_schemas
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "dialplan"
 
@@ -45,3 +45,19 @@ def test_editor_schema_knows_each_node_types_fields() -> None:
     assert data["additionalProperties"] is False and "prompt" in data["required"]
     bad = {"nodes": {"m": {"type": "menu", "data": {"promt": "x"}}}}
     assert list(Draft202012Validator(flow).iter_errors(bad))
+
+
+def _patterns(schema: object) -> set[str]:
+    if isinstance(schema, dict):
+        own = {schema["pattern"]} if isinstance(schema.get("pattern"), str) else set()
+        return own.union(*(_patterns(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_patterns(v) for v in schema))
+    return set()
+
+
+def test_every_pattern_is_explained_in_words() -> None:
+    """A message's "expected" never shows a regex: each pattern in the schemas has words."""
+    patterns = set().union(*(_patterns(s) for s in editor_schemas().values()))
+    assert len(patterns) >= 15
+    assert patterns - set(PATTERN_HINTS) == set()

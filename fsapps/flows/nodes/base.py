@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fsapps.flows.model import Node, Problem, Tenant
+from fsapps.flows.model import Node, Operator, Problem, Tenant
 from fsapps.flows.yamlsrc import Where
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ class NodeType:
             if isinstance(node.data.get(f), str)
         ]
 
-    def check(self, node: Node, tenant: Tenant) -> list[Problem]:
+    def check(self, node: Node, tenant: Tenant, operator: Operator) -> list[Problem]:
+        """Problems of meaning in this node's data (its form is the schema's)."""
         return []
 
     def render(self, node: Node, r: RenderContext) -> Rendered:

@@ -1,9 +1,12 @@
 import re
 
 from fsapps.escape import Text
+from fsapps.flows import regexlen
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered, Route
 from fsapps.flows.nodes.set_vars import VARIABLE
+from fsapps.flows.walls import variable_problem
+from fsapps.flows.yamlsrc import show
 
 
 class Collect(NodeType):
@@ -26,15 +29,32 @@ class Collect(NodeType):
     required_branches = ("_",)
     prompt_fields = ("prompt", "invalid_prompt")
 
-    def check(self, node, tenant):
+    def check(self, node, tenant, operator):
         problems = []
-        if node.get("regex") is not None:
-            try:
-                re.compile(node.get("regex"))
-            except re.error as exc:
-                problems.append(Problem(node.data.at("regex"), f"bad regex: {exc} (expected a PCRE pattern)"))
-        if node.get("min", 1) > node.get("max", 32):
+        variable = node.get("variable")
+        if isinstance(variable, str) and (why := variable_problem(variable)) is not None:
+            problems.append(Problem(node.data.at("variable"), why))
+        lo, hi, regex = node.get("min", 1), node.get("max", 32), node.get("regex")
+        if not isinstance(lo, int) or not isinstance(hi, int):
+            return problems  # the schema said so already
+        if lo > hi:
             problems.append(Problem(node.data.at("min"), "min is above max (expected min <= max)"))
+        if not isinstance(regex, str):
+            return problems
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            problems.append(Problem(node.data.at("regex"), f"bad regex: {exc} (expected a PCRE pattern)"))
+            return problems
+        accepted = regexlen.entry_lengths(regex, hi)
+        if lo <= hi and accepted is not None and not any(lo <= n <= hi for n in accepted):
+            # Every entry the caller can make is turned away: the call always takes "invalid".
+            takes = regexlen.entry_lengths(regex, 64) or frozenset()
+            message = (
+                f"regex {show(regex)} accepts no entry of {lo} to {hi} digits, the min and max "
+                f"(expected them to allow what it accepts: {regexlen.describe(takes)} digits)"
+            )
+            problems.append(Problem(node.data.at("regex"), message))
         return problems
 
     def render(self, node, r):

@@ -1,6 +1,8 @@
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.logic import LogicNode
 from fsapps.flows.nodes.set_vars import VARIABLE
+from fsapps.flows.walls import lookup_url_problem, variable_problem
+from fsapps.flows.yamlsrc import YList, YMap, at, show
 
 
 class Lookup(LogicNode):
@@ -26,8 +28,21 @@ class Lookup(LogicNode):
     branches = ("found", "not_found")
     required_branches = ("found", "not_found")
 
-    def check(self, node, tenant):
+    def check(self, node, tenant, operator):
+        out = []
         key = node.get("key")
         if isinstance(key, str) and key != "caller_id" and not key.replace("_", "a").isalnum():
-            return [Problem(node.data.at("key"), f"key {key!r}: expected caller_id or a variable name")]
-        return []
+            message = f"key {show(key)}: expected caller_id or a variable name"
+            out.append(Problem(node.data.at("key"), message))
+        source = node.get("source")
+        url = source.get("url") if isinstance(source, YMap) else None
+        if isinstance(url, str) and (why := lookup_url_problem(url, operator.lookup_hosts)) is not None:
+            out.append(Problem(source.at("url"), why))
+        # The fields land in <prefix><field>: none may be a variable flows cannot set.
+        prefix, fields = node.get("prefix", ""), node.get("fields")
+        if isinstance(prefix, str) and isinstance(fields, YList):
+            for i, name in enumerate(fields):
+                if isinstance(name, str) and (why := variable_problem(prefix + name)) is not None:
+                    where = at(fields, i, node.data.where)
+                    out.append(Problem(where, f"field {show(name)} with prefix {show(prefix)}: {why}"))
+        return out

@@ -24,7 +24,7 @@ class Menu(NodeType):
     digit_branches = True
     prompt_fields = ("prompt", "invalid_prompt")
 
-    def check(self, node, tenant):
+    def check(self, node, tenant, operator):
         if not any(b in DIGITS and len(b) == 1 for b in node.children):
             return [
                 Problem(

@@ -1,5 +1,7 @@
 from fsapps import escape
+from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Rendered
+from fsapps.flows.walls import expansion_problem
 
 # mod_say: <module>[:<lang>] <type> <method> [<gender>] <text> (mod_dptools.c say_function)
 SAY = {
@@ -20,6 +22,12 @@ class Say(NodeType):
         "language": {"type": "string", "enum": ["en", "zh"]},
     }
     required_data = ("type", "value")
+
+    def check(self, node, tenant, operator):
+        value = node.get("value")
+        if isinstance(value, str) and (why := expansion_problem(value)) is not None:
+            return [Problem(node.data.at("value"), why)]
+        return []
 
     def render(self, node, r):
         kind, method = SAY[node.get("type")]

@@ -1,5 +1,8 @@
 from fsapps import escape
+from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Rendered
+from fsapps.flows.walls import expansion_problem, variable_problem
+from fsapps.flows.yamlsrc import YMap
 
 VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -18,6 +21,21 @@ class SetVariables(NodeType):
     }
     required_data = ("variables",)
 
+    def check(self, node, tenant, operator):
+        variables = node.get("variables")
+        if not isinstance(variables, YMap):
+            return []
+        out = []
+        for name, value in variables.items():
+            if (why := variable_problem(name)) is not None:
+                out.append(Problem(variables.key_at(name), why))
+            if not isinstance(value, str):
+                continue
+            why = expansion_problem(value) or _unwritable(name, value, node.get("export"))
+            if why is not None:
+                out.append(Problem(variables.at(name), why))
+        return out
+
     def render(self, node, r):
         # A value may name variables (${name}); the rest is text, never code. ``set`` expands
         # its value twice (switch_core_session.c:2867, mod_dptools.c base_set), export once.
@@ -26,6 +44,15 @@ class SetVariables(NodeType):
             (app, escape.app_data(f"{k}=", *escape.template(_text(v)), expansions=times))
             for k, v in node.get("variables").items()
         ])  # fmt: skip
+
+
+def _unwritable(name, value, export):
+    """What FreeSWITCH's syntax cannot carry as written in this value, or None."""
+    try:
+        escape.app_data(f"{name}=", *escape.template(value), expansions=1 if export else 2)
+    except escape.UnsafeValue as exc:
+        return f"{exc} (expected text and ${{name}} of variables; a set value expands twice)"
+    return None
 
 
 def _text(v):

@@ -1,6 +1,7 @@
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Ref, Rendered
 from fsapps.flows.nodes.logic import LogicNode
+from fsapps.flows.yamlsrc import show
 
 
 class Transfer(NodeType):
@@ -31,7 +32,16 @@ class Transfer(NodeType):
             out.append(Ref("queue", node.get("queue"), node.data.at("queue")))
         return out
 
-    def check(self, node, tenant):
+    def check(self, node, tenant, operator):
+        out = []
+        context = node.get("context")
+        if context is not None and context != tenant.context:
+            # Another context is another tenant's flows, or the public one with their numbers.
+            message = f"context {show(context)} is not this tenant's (expected {tenant.context} or none)"
+            out.append(Problem(node.data.at("context"), message))
+        return out + self._target(node)
+
+    def _target(self, node):
         targets = [k for k in ("extension", "queue", "number") if node.get(k) is not None]
         if len(targets) != 1:
             return [
