@@ -63,8 +63,8 @@ class FramedProtocol:
     reply_timeout: float = 30.0
     protocol_error: codec.ProtocolError | None = None
 
-    def _init_framing(self) -> None:
-        self._reader = codec.MessageReader()
+    def _init_framing(self, max_header: int = codec.MAX_HEADER_BLOCK, max_body: int = codec.MAX_BODY) -> None:
+        self._reader = codec.MessageReader(max_header, max_body)
         self._write_lock = gevent.lock.Semaphore()
         self.bytes_in = 0
         self.messages_in = 0
