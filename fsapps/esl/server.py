@@ -158,6 +158,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
     def drop(self) -> None:
         """Close the socket without a word."""
         self._run = False
+        self.connected = False
         self.close_socket()
 
     @staticmethod
