@@ -49,16 +49,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.close()
         db.close()
         return 2
+    from fsapps.httpserve import wsgi_server
+
     xml_curl = None
     if settings.xml_curl.port:
-        from gevent.pywsgi import WSGIServer
-
         from fsapps.flows.xmlcurl import make_app
 
         x = settings.xml_curl
         try:
             app = make_app(x.conf, x.username, x.password or "")
-            xml_curl = WSGIServer((x.listen, x.port), app, log=None)
+            xml_curl = wsgi_server(
+                x.listen, x.port, app, read_timeout=x.read_timeout, max_connections=x.max_connections
+            )
             xml_curl.start()
         except (ValueError, OSError) as exc:
             log.error("xml_curl: %s", exc)
@@ -70,10 +72,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.info("serving dialplan XML to mod_xml_curl", extra={"listen": where})
     metrics = None
     if settings.metrics.port:
-        from gevent.pywsgi import WSGIServer
         from prometheus_client import make_wsgi_app
 
-        metrics = WSGIServer((settings.metrics.listen, settings.metrics.port), make_wsgi_app(), log=None)
+        m = settings.metrics
+        metrics = wsgi_server(
+            m.listen, m.port, make_wsgi_app(), read_timeout=m.read_timeout, max_connections=m.max_connections
+        )
         try:
             metrics.start()
         except OSError as exc:

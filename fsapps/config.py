@@ -6,20 +6,33 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
 ``FSAPPS_ESL_PASSWORD``.
 
     esl:        {host: 127.0.0.1, port: 8021, password: ...}
-    controller: {listen: 127.0.0.1, port: 8084, max_connections: 1000, shutdown_grace: 10}
+    controller: {listen: 127.0.0.1, port: 8084, max_connections: 1000, max_pending: 100,
+                 connect_timeout: 5, allow_from: [127.0.0.0/8, "::1"], shutdown_grace: 10}
     log:        {level: info, format: json}
     state_dir:  ./var
     database:   {dsn: null}
-    xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...}
+    xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...,
+                 read_timeout: 10, max_connections: 100}
                 (port 0: off; serves rendered tenant contexts to mod_xml_curl)
     flows:      {dir: dialplan}   (the tenants' YAML the flow application runs)
-    metrics:    {listen: 127.0.0.1, port: 0}   (port 0: off; Prometheus scrapes /metrics)
+    metrics:    {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 10}
+                (port 0: off; Prometheus scrapes /metrics)
+
+The controller's outbound Event Socket server takes calls only from
+``allow_from`` (addresses or networks; in the environment, comma-separated:
+``FSAPPS_CONTROLLER_ALLOW_FROM=127.0.0.1,10.0.0.0/8``); it holds at most
+``max_connections`` calls plus ``max_pending`` sockets still in their
+handshake, closing any further connection at once, and gives the switch
+``connect_timeout`` seconds to answer the handshake. The HTTP servers close
+a connection that sends nothing for ``read_timeout`` seconds or has not sent
+its request head within that time, and serve ``max_connections`` connections
+at a time (more wait to be accepted).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -43,6 +56,9 @@ class ControllerSettings:
     listen: str = "127.0.0.1"
     port: int = 8084
     max_connections: int = 1000
+    max_pending: int = 100  # sockets beyond max_connections: handshakes, calls being handed back
+    connect_timeout: float = 5.0
+    allow_from: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1"])
     shutdown_grace: float = 10.0
 
 
@@ -64,12 +80,16 @@ class XmlCurlSettings:
     conf: str = "conf"  # where fsapps render --out wrote
     username: str = "freeswitch"
     password: str | None = None
+    read_timeout: float = 10.0
+    max_connections: int = 100
 
 
 @dataclass
 class MetricsSettings:
     listen: str = "127.0.0.1"
     port: int = 0  # 0: not served
+    read_timeout: float = 10.0
+    max_connections: int = 10
 
 
 @dataclass
@@ -107,6 +127,10 @@ _SECTIONS = {
 def _coerce(value: Any, want: type, where: str) -> Any:
     if value is None:
         return None
+    if want is list:
+        # A YAML list, or one string of comma-separated items (the environment's form).
+        items = value if isinstance(value, list) else str(value).split(",")
+        return [str(item).strip() for item in items if str(item).strip()]
     try:
         if want is int:
             return int(value)
@@ -117,14 +141,48 @@ def _coerce(value: Any, want: type, where: str) -> Any:
         raise SettingsError(f"{where}: expected {want.__name__}, got {value!r}") from None
 
 
+def _check_networks(value: list[str]) -> str | None:
+    import ipaddress
+
+    for spec in value:
+        try:
+            ipaddress.ip_network(spec, strict=False)
+        except ValueError:
+            return f"not an address or network: {spec!r}"
+    return None if value else "empty: no peer could connect"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else f"must be more than 0, got {value!r}"
+
+
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else f"must be 0 or more, got {value!r}"
+
+
+# Values a type alone does not make safe, checked as they are read.
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "allow_from": _check_networks,
+    "connect_timeout": _positive,
+    "read_timeout": _positive,
+    "max_connections": _positive,
+    "max_pending": _not_negative,
+}
+
+
 def _apply(target: Any, data: Mapping[str, Any], where: str) -> None:
     known = {f.name: f for f in fields(target)}
     for key, value in data.items():
         if key not in known:
             raise SettingsError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
-        # Annotations are strings here (postponed evaluation): "int", "float", "str | None".
-        kind = {"int": int, "float": float}.get(str(known[key].type), str)
-        setattr(target, key, _coerce(value, kind, f"{where}.{key}"))
+        # Annotations are strings here (postponed evaluation): "int", "float", "str | None", "list[str]".
+        kind = {"int": int, "float": float, "list[str]": list}.get(str(known[key].type), str)
+        got = _coerce(value, kind, f"{where}.{key}")
+        check = _CHECKS.get(key)
+        problem = check(got) if check is not None and got is not None else None
+        if problem:
+            raise SettingsError(f"{where}.{key}: {problem}")
+        setattr(target, key, got)
 
 
 def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -3,19 +3,33 @@
 Each call the dialplan hands over runs the application it names; an
 unknown name is logged and the call is handed back to the dialplan, whose
 next action (another controller, a native fallback) takes it.
+
+Whoever reaches the outbound port can claim to be the switch handing over a
+call. Beyond the server's allow-list, records are written only for tenants
+of the checked flows or the database (fsapps.apps.known), and a call that
+would write records is checked with ``uuid_exists`` over the controller's own
+authenticated connection while its application runs: a channel the switch
+does not have gets no record. Without that connection (no password set, or
+the switch unreachable) the check cannot be made and records are kept.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import gevent
 
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
+from fsapps.apps.known import KnownTenants
 from fsapps.apps.runner import Timing, run_application
 from fsapps.config import Settings
 from fsapps.esl.client import InboundClient
@@ -28,6 +42,12 @@ from fsapps.store.db import Store
 from fsapps.store.durable import DurableWriter
 
 log = logging.getLogger("fsapps.controller")
+
+# A channel's Unique-ID as it may travel in an api command: one word, no control
+# characters (an origination_uuid can be any such string, not only a UUID).
+_UUID = re.compile(r"[A-Za-z0-9._:@+-]{1,128}")
+UUID_CHECK_TIMEOUT = 2.0
+MAX_DENIED = 10000  # call uuids remembered as not on the switch, newest kept
 
 
 class Controller:
@@ -46,7 +66,15 @@ class Controller:
         self.settings = settings
         self.applications = APPLICATIONS if applications is None else applications
         c = settings.controller
-        self.server = OutboundServer(self.handle, c.listen, c.port, max_connections=c.max_connections)
+        self.server = OutboundServer(
+            self.handle,
+            c.listen,
+            c.port,
+            max_connections=c.max_connections,
+            max_pending=c.max_pending,
+            connect_timeout=c.connect_timeout,
+            allow_from=c.allow_from,
+        )
         self.client: InboundClient | None = None
         if settings.esl.password:
             self.client = InboundClient(settings.esl.host, settings.esl.port, settings.esl.password)
@@ -66,7 +94,9 @@ class Controller:
         self.context = context
         # Usage records are written once the call is handed back (a database that is
         # slow or down must not hold the caller), in batches; stop() waits for them.
-        self.record_batches = RecordBatches(context.write)
+        self.known_tenants = KnownTenants(lambda: context.tenants, store, db_timeout=context.db_timeout)
+        self.not_on_switch: OrderedDict[str, None] = OrderedDict()  # call uuids the switch denied
+        self.record_batches = RecordBatches(self._write_checked)
         if context.write_later is None:
             context.write_later = self.record_batches.put
         install(context)
@@ -77,6 +107,7 @@ class Controller:
             context.acd = self.dispatcher
 
     def start(self) -> Controller:
+        self.known_tenants.load()
         self.record_batches.start()
         self.server.start()
         if self.writer is not None:
@@ -111,7 +142,60 @@ class Controller:
         run_application(
             self.context, name, handler, session, call.variables.get("fsapps_args", ""),
             timing=SwitchTiming(call, self.context), call_uuid=call.uuid or None,
+            on_switch=self._on_switch(call),
         )  # fmt: skip
+
+    def _on_switch(self, call: OutboundCall) -> Callable[[], bool] | None:
+        """Ask the switch, while the application runs, whether the call's channel exists.
+
+        Only for calls that name a tenant (they may write records), so other
+        calls cost nothing. The answer is read when the record is due;
+        by then it has long arrived (one api round trip). False only when the
+        switch says so: no connection or no answer in time keeps the record.
+        """
+        conn = self.client.conn if self.client is not None else None
+        if conn is None or not conn.connected:
+            return None
+        if not call.variables.get("fsapps_tenant"):
+            return None  # no record will be written: nothing to check
+        uuid = call.uuid
+        if not _UUID.fullmatch(uuid):
+            log.warning("call from %s has no usable Unique-ID (%r)", call.peer[0], uuid[:64])
+            return lambda: False
+        asked = gevent.spawn(conn.api, f"uuid_exists {uuid}", UUID_CHECK_TIMEOUT)
+        asked.link_value(lambda done: self._denied(uuid) if str(done.value).strip() == "false" else None)
+
+        def on_switch() -> bool:
+            asked.join(UUID_CHECK_TIMEOUT + 1)
+            if not asked.successful():
+                asked.kill(block=False)
+                log.info("call %s: uuid_exists not answered (%s); its records kept", uuid, asked.exception)
+                return True
+            return str(asked.value).strip() != "false"
+
+        return on_switch
+
+    def _denied(self, uuid: str) -> None:
+        self.not_on_switch[uuid] = None
+        while len(self.not_on_switch) > MAX_DENIED:
+            self.not_on_switch.popitem(last=False)
+
+    def _write_checked(self, *records: Any) -> None:
+        """The background records, less those for a made-up tenant or a call the switch denied."""
+        kept: list[Any] = []
+        dropped: list[Any] = []
+        for r in records:
+            ok = r.tenant_id in self.known_tenants and getattr(r, "call_uuid", None) not in self.not_on_switch
+            (kept if ok else dropped).append(r)
+        if dropped:
+            named = sorted({f"{r.tenant_id[:64]!r}" for r in dropped})
+            log.warning(
+                "%d record(s) not written: tenant unknown or call not on the switch (%s)",
+                len(dropped),
+                ", ".join(named[:5]),
+            )
+        if kept:
+            self.context.write(*kept)
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(self.settings.controller.shutdown_grace if grace is None else grace)

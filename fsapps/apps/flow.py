@@ -37,8 +37,10 @@ def flow(session: Session, args: str) -> AppResult:
     node_id = session.getVariable("fsapps_node") or ""
     found = ctx.node(tenant_id, flow_name, node_id)
     if found is None:
-        log.error("no node %s.%s for tenant %r: taking its fallback", flow_name, node_id, tenant_id)
-        return AppResult("unknown_node", flow_name, node_id)
+        # The names stay in the log line only: a metric label or a record takes no name
+        # the checked flows do not have.
+        log.error("no node %r.%r for tenant %r: taking its fallback", flow_name, node_id, tenant_id)
+        return AppResult("unknown_node")
     tenant, f, node = found
     run = NODE_APPLICATIONS.get(node.type)
     if run is None:

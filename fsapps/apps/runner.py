@@ -2,11 +2,20 @@
 
 Shared by the outbound-ESL controller and the mod_python3 entry point, so a
 call is counted and billed the same way whichever runtime ran it.
+
+What the call names (fsapps_tenant, fsapps_flow, fsapps_node) is only as
+trustworthy as whoever handed it over. The flow application serves the
+checked flows' tenants only, so a ``flow`` call naming another tenant is
+counted nowhere; metric labels and a record's resource name a flow and node
+only when the checked flows have them. (The controller also drops records
+naming a tenant that is in neither the flows nor the database:
+fsapps.apps.known.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -52,7 +61,10 @@ def run_application(
     *,
     timing: Timing | None = None,
     call_uuid: str | None = None,
+    on_switch: Callable[[], bool] | None = None,
 ) -> AppResult:
+    """``on_switch``: whether the call is really on the switch (the controller asks
+    it over its own authenticated connection); a call that is not gets no record."""
     timing = timing or Timing(ctx)
     result = AppResult("completed")
     try:
@@ -68,7 +80,7 @@ def run_application(
         result = AppResult("failed", *_where(exc))
         raise
     finally:
-        _account(ctx, name, session, result, timing, call_uuid)
+        _account(ctx, name, session, result, timing, call_uuid, on_switch)
     return result
 
 
@@ -78,25 +90,42 @@ def _where(exc: BaseException) -> tuple[str, str]:
 
 
 def _account(
-    ctx: AppContext, name: str, session: Any, result: AppResult, timing: Timing, call_uuid: str | None
+    ctx: AppContext,
+    name: str,
+    session: Any,
+    result: AppResult,
+    timing: Timing,
+    call_uuid: str | None,
+    on_switch: Callable[[], bool] | None,
 ) -> None:
     tenant = _variable(session, "fsapps_tenant")
     if not tenant:
         return
+    uuid = call_uuid or _variable(session, "uuid") or None
+    if name == "flow" and tenant not in ctx.tenants:
+        log.warning("call %s names tenant %r, which has no checked flows: not counted", uuid, tenant[:64])
+        return
+    if on_switch is not None and not on_switch():
+        log.warning("call %s is not on the switch: no usage record", uuid)
+        return
+    # Labels and the record's resource come from the checked flows, never from the call.
+    flow, node = result.flow, result.node
+    if (flow or node) and ctx.node(tenant, flow, node) is None:
+        flow = node = ""
     if name == "flow":
-        IVR_SESSIONS.labels(tenant, result.flow or "?", result.node or "?", result.outcome).inc()
+        IVR_SESSIONS.labels(tenant, flow or "?", node or "?", result.outcome).inc()
     started, seconds = timing.span()
     record = UsageRecord(
         tenant_id=tenant,
         resource="ivr",
         kind="ivr_session",
-        resource_id=f"{result.flow}.{result.node}" if result.node else name,
+        resource_id=f"{flow}.{node}" if node else name,
         started_at=started,
         ended_at=started + timedelta(seconds=seconds),
         workload=Decimal(f"{seconds:.3f}"),
         unit="seconds",
         outcome=result.outcome,
-        call_uuid=call_uuid or _variable(session, "uuid") or None,
+        call_uuid=uuid,
     )
     try:
         (ctx.write_later or ctx.write)(record)

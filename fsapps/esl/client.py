@@ -61,11 +61,23 @@ class Connection(FramedProtocol, gs.InboundESL):
         if not self._auth_request_event.wait(self.timeout) or not self.connected:
             self.stop()
             raise ConnectionLost(f"{self.host}:{self.port}: no auth/request from the switch")
-        reply = self.send(f"auth {self.password}", timeout=self.timeout)
+        if "\n" in self.password or "\r" in self.password:
+            # encode_command would refuse it with the value in its message.
+            self._drop()
+            raise AuthenticationFailed(f"{self.host}:{self.port}: the password holds a line break")
+        try:
+            reply = self.send(f"auth {self.password}", timeout=self.timeout)
+        except CommandTimeout:
+            self._drop()  # no ``exit``: a switch that does not answer auth would not answer it either
+            raise
         if not isinstance(reply, codec.CommandReply) or not reply.ok:
             self.stop()
             # The password is deliberately not part of the message.
             raise AuthenticationFailed(f"{self.host}:{self.port}: authentication refused")
+
+    def _drop(self) -> None:
+        self._run = False
+        self.close_socket()
 
     def stop(self) -> None:
         if self.connected:
@@ -146,12 +158,14 @@ class InboundClient:
         backoff_min: float = 0.2,
         backoff_max: float = 10.0,
         heartbeat_timeout: float | None = 60.0,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.host, self.port, self.password = host, port, password
         self.events = list(dict.fromkeys(["BACKGROUND_JOB", *events]))
         self.filters = list(filters)
         self.backoff_min, self.backoff_max = backoff_min, backoff_max
         self.heartbeat_timeout = heartbeat_timeout
+        self.connect_timeout = connect_timeout
         self.handlers: list[tuple[str, Callable[[codec.Event], None]]] = []
         self.on_connect: list[Callable[[Connection], None]] = []
         self.on_disconnect: list[Callable[[], None]] = []
@@ -195,7 +209,7 @@ class InboundClient:
     def _run(self) -> None:
         delay = self.backoff_min
         while not self._stopping:
-            conn = Connection(self.host, self.port, self.password)
+            conn = Connection(self.host, self.port, self.password, self.connect_timeout)
             try:
                 conn.connect()
                 conn.subscribe(self.events)

@@ -50,7 +50,10 @@ __all__ = [
 ]
 
 # Frames bigger than this are refused rather than buffered: mod_event_socket
-# itself caps a command at 10 MiB (read_packet, max_len = 10485760).
+# itself caps a command at 10 MiB (read_packet, max_len = 10485760). These are
+# the defaults for the authenticated inbound connection, whose ``api`` replies
+# (``show channels`` on a busy switch) can be large; the outbound server, which
+# any allowed peer can reach, reads with tighter ones (fsapps.esl.server).
 MAX_HEADER_BLOCK = 1 << 20
 MAX_BODY = 64 << 20
 
@@ -407,7 +410,7 @@ _MESSAGE_TYPES: dict[str, type[Message]] = {
 }
 
 
-def _frame_length(headers: Headers) -> int:
+def _frame_length(headers: Headers, max_body: int) -> int:
     raw = headers._split().get("Content-Length")
     if raw is None:
         return 0
@@ -415,8 +418,8 @@ def _frame_length(headers: Headers) -> int:
         n = int(raw)
     except ValueError as exc:
         raise ProtocolError(f"Content-Length is not a number: {raw!r}") from exc
-    if n < 0 or n > MAX_BODY:
-        raise ProtocolError(f"Content-Length out of range: {n}")
+    if n < 0 or n > max_body:
+        raise ProtocolError(f"Content-Length {n} out of range (at most {max_body})")
     return n
 
 
@@ -426,14 +429,20 @@ class MessageReader:
     Feed it bytes in any chunking; it returns the messages completed so far.
     After a ProtocolError the stream cannot be resynchronised and the
     connection must be closed.
+
+    ``max_header`` and ``max_body`` bound what one peer can make it buffer:
+    a header block longer than ``max_header`` bytes, or a Content-Length over
+    ``max_body``, is a ProtocolError before the bytes are waited for.
     """
 
-    __slots__ = ("_buf", "_pending", "_scan")
+    __slots__ = ("_buf", "_pending", "_scan", "max_body", "max_header")
 
-    def __init__(self) -> None:
+    def __init__(self, max_header: int = MAX_HEADER_BLOCK, max_body: int = MAX_BODY) -> None:
         self._buf = bytearray()
         self._scan = 0
         self._pending: tuple[Headers, int] | None = None
+        self.max_header = max_header
+        self.max_body = max_body
 
     def feed(self, data: bytes) -> list[Message]:
         buf = self._buf
@@ -445,10 +454,10 @@ class MessageReader:
                 while buf[:1] == b"\n":
                     del buf[:1]
                 end = buf.find(b"\n\n", max(self._scan - 1, 0))
-                if end < 0:
+                if end < 0 or end > self.max_header:
+                    if end > self.max_header or len(buf) > self.max_header:
+                        raise ProtocolError(f"header block longer than {self.max_header} bytes")
                     self._scan = len(buf)
-                    if len(buf) > MAX_HEADER_BLOCK:
-                        raise ProtocolError("header block exceeds 1 MiB without a blank line")
                     return out
                 block = bytes(buf[:end]).decode("utf-8", "replace")
                 del buf[: end + 2]
@@ -456,7 +465,7 @@ class MessageReader:
                 headers = _parse_envelope(block)
                 if "Content-Type" not in headers:
                     raise ProtocolError(f"frame without Content-Type: {block[:80]!r}")
-                self._pending = (headers, _frame_length(headers))
+                self._pending = (headers, _frame_length(headers, self.max_body))
             headers, length = self._pending
             if len(buf) < length:
                 return out

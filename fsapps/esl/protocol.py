@@ -63,8 +63,8 @@ class FramedProtocol:
     reply_timeout: float = 30.0
     protocol_error: codec.ProtocolError | None = None
 
-    def _init_framing(self) -> None:
-        self._reader = codec.MessageReader()
+    def _init_framing(self, max_header: int = codec.MAX_HEADER_BLOCK, max_body: int = codec.MAX_BODY) -> None:
+        self._reader = codec.MessageReader(max_header, max_body)
         self._write_lock = gevent.lock.Semaphore()
         self.bytes_in = 0
         self.messages_in = 0
@@ -189,10 +189,11 @@ class FramedProtocol:
                 if result in self._commands_sent:
                     self._commands_sent.remove(result)
                 raise ConnectionLost(str(exc)) from exc
+        wait = timeout if timeout is not None else self.reply_timeout
         try:
-            return result.get(timeout=timeout if timeout is not None else self.reply_timeout)
+            return result.get(timeout=wait)
         except gevent.Timeout as exc:
-            raise CommandTimeout(f"no reply to {raw[:40]!r}") from exc
+            raise CommandTimeout(f"no reply to {describe(raw)} in {wait:g}s") from exc
 
     def on(self, name: str, handler: Handler) -> None:
         """Call ``handler(event)`` for events named ``name`` (or a CUSTOM subclass, or '*')."""
@@ -200,3 +201,25 @@ class FramedProtocol:
 
 
 _CLOSED = object()
+
+
+def describe(raw: bytes) -> str:
+    """What a command is, for a log line or an error: its name (``auth``,
+    ``api uuid_kill``, ``sendmsg execute playback``), never its arguments,
+    which can hold the Event Socket password (``auth``, ``userauth``) or a
+    caller's data."""
+    head, _, rest = raw.partition(b"\n\n")[0].partition(b"\n")
+    words = head.decode("utf-8", "replace").split()
+    if not words:
+        return "an empty command"
+    name = words[0].lower()
+    if name in ("api", "bgapi") and len(words) > 1:
+        return f"{name} {words[1][:40]}"
+    if name == "sendmsg":
+        wanted = (b"call-command", b"execute-app-name")
+        lines = (line.partition(b":") for line in rest.split(b"\n"))
+        named = [
+            value.strip().decode("utf-8", "replace")[:40] for key, _, value in lines if key.lower() in wanted
+        ]
+        return " ".join(["sendmsg", *named])
+    return name

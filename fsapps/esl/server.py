@@ -13,14 +13,25 @@ short (../shared/FACTS.md).
 accept loop polls with 100 ms sleeps and calls ``sys.exit()`` when it
 cannot bind: a gevent StreamServer accepts at once, binding errors raise,
 and a connection over the cap is handed straight back to the dialplan.
+
+Whoever connects is taken for the switch handing over a call, so the server
+trusts no more than it must: a peer outside ``allow_from`` is closed at
+once, and so is a socket over the cap on sockets in any state
+(``max_connections`` calls plus ``max_pending`` handshakes), both with
+``resume`` and ``exit`` written unread so that a real switch's caller goes on
+in the dialplan; the handshake (connect, myevents, linger) must be answered within
+``connect_timeout`` seconds, and a peer's frames are read with limits that
+keep what it can make us buffer to about a megabyte.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
+import time
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import gevent
@@ -36,6 +47,39 @@ from fsapps.esl.protocol import CommandTimeout, ConnectionLost, FramedProtocol
 
 log = logging.getLogger("fsapps.esl")
 
+# Who may hand calls over by default: this host only (the switch beside the controller).
+LOOPBACK = ("127.0.0.0/8", "::1")
+# What one outbound peer may make its reader buffer. The largest frames recorded from
+# FreeSWITCH 1.10 on an outbound socket are a 5.4 kB connect reply (its header block
+# carries every channel variable) and 9.3 kB event bodies (../shared/fs-traces).
+OUTBOUND_MAX_HEADER = 256 << 10
+OUTBOUND_MAX_BODY = 1 << 20
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(specs: Iterable[str]) -> tuple[Network, ...]:
+    """``127.0.0.0/8``, ``::1``, ``10.1.2.3``: raises ValueError naming a bad one."""
+    out = []
+    for spec in specs:
+        try:
+            out.append(ipaddress.ip_network(str(spec).strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"not an address or network: {spec!r}") from None
+    return tuple(out)
+
+
+def peer_allowed(host: str, allowed: Iterable[Network]) -> bool:
+    """Whether a peer address is inside one of ``allowed``. An IPv4 peer on a
+    dual-stack socket shows as ``::ffff:a.b.c.d`` and is matched as IPv4."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in allowed)
+
 
 class CallerHungUp(gs.OutboundSessionHasGoneAway):
     """The call is over: the caller (or the switch) hung up, or the socket went away."""
@@ -43,7 +87,7 @@ class CallerHungUp(gs.OutboundSessionHasGoneAway):
 
 class OutboundCall(FramedProtocol, gs.OutboundSession):
     def __init__(self, address: tuple[str, int], sock: socket.socket) -> None:
-        self._init_framing()
+        self._init_framing(OUTBOUND_MAX_HEADER, OUTBOUND_MAX_BODY)
         self._pending: dict[str, AsyncResult] = {}
         self.dtmf: gevent.queue.Queue[str] = gevent.queue.Queue()
         self.hangup_cause: str | None = None
@@ -62,8 +106,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     # --- lifecycle -------------------------------------------------------------
 
-    def connect(self) -> codec.CommandReply:
-        reply = self.send("connect")
+    def connect(self, timeout: float | None = None) -> codec.CommandReply:
+        reply = self.send("connect", timeout=timeout)
         if not isinstance(reply, codec.CommandReply) or not reply.ok:
             raise ConnectionLost(f"connect refused: {reply!r}")
         self.session_data = reply.headers
@@ -75,17 +119,17 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self._outbound_connected = True
         return reply
 
-    def myevents(self) -> None:
-        self._ok(self.send("myevents"))
+    def myevents(self, *, reply_timeout: float | None = None) -> None:
+        self._ok(self.send("myevents", timeout=reply_timeout))
 
-    def linger(self, timeout: int | None = None) -> None:
-        self._ok(self.send("linger" if timeout is None else f"linger {timeout}"))
+    def linger(self, timeout: int | None = None, *, reply_timeout: float | None = None) -> None:
+        self._ok(self.send("linger" if timeout is None else f"linger {timeout}", timeout=reply_timeout))
 
-    def resume(self) -> None:
+    def resume(self, *, reply_timeout: float | None = None) -> None:
         """Let the dialplan go on when this socket closes (mod_event_socket.c:2001)."""
-        self._ok(self.send("resume"))
+        self._ok(self.send("resume", timeout=reply_timeout))
 
-    def release(self) -> None:
+    def release(self, reply_timeout: float | None = None) -> None:
         """Hand the call back to the dialplan: its next action runs.
 
         ``resume`` puts the channel in CS_RESET when the socket closes, which
@@ -95,8 +139,13 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         """
         if not self.connected:
             return
-        with contextlib.suppress(ConnectionLost, CommandTimeout, RuntimeError):
-            self.resume()
+        try:
+            self.resume(reply_timeout=reply_timeout)
+        except CommandTimeout:
+            self.drop()  # a peer that does not answer resume would not answer exit either
+            return
+        except (ConnectionLost, RuntimeError):
+            pass
         self.finish()
 
     def finish(self) -> None:
@@ -104,7 +153,12 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         if self.connected:
             with contextlib.suppress(ConnectionLost, CommandTimeout):
                 self.send("exit", timeout=5)
+        self.drop()
+
+    def drop(self) -> None:
+        """Close the socket without a word."""
         self._run = False
+        self.connected = False
         self.close_socket()
 
     @staticmethod
@@ -240,12 +294,68 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 Application = Callable[[OutboundCall], Any]
 
 
+# Written, unread, to a connection closed at accept: if the peer is a switch handing a
+# call over, ``resume`` (taken before ``connect``, mod_event_socket.c:2001) lets its
+# dialplan go on when the socket closes (l.2811) instead of leaving the caller parked.
+HAND_BACK = b"resume\n\nexit\n\n"
+
+
+def hand_back_unread(sock: socket.socket) -> None:
+    """One non-blocking write and no wait: a refused peer costs no greenlet."""
+    with contextlib.suppress(OSError):
+        sock.setblocking(False)
+        sock.send(HAND_BACK)
+
+
+class _Listener(StreamServer):
+    """Admits or closes each connection before a greenlet is spent on it."""
+
+    def __init__(self, sock: socket.socket, owner: OutboundServer) -> None:
+        super().__init__(sock, owner._accept)
+        self.owner = owner
+
+    def do_handle(self, *args: Any) -> None:
+        sock, address = args
+        if not self.owner._admit(address):
+            hand_back_unread(sock)
+            self.do_close(sock, address)
+            return
+        try:
+            super().do_handle(sock, address)
+        except BaseException:
+            self.owner.open_sockets -= 1  # never started: _accept will not count it out
+            raise
+
+
+class _Throttled:
+    """A warning at most every ``every`` seconds, with how many were folded into it:
+    a flood of refused peers must not flood the log."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._last = float("-inf")
+        self._folded = 0
+
+    def warn(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every:
+            self._folded += 1
+            return
+        folded, self._folded, self._last = self._folded, 0, now
+        suffix = f" ({folded} more since the last warning)" if folded else ""
+        log.warning(message + suffix, *args)
+
+
 class OutboundServer:
     """Accepts the switch's socket connections and runs one greenlet per call.
 
     ``handler(call)`` runs after connect, myevents and linger. More than
     ``max_connections`` calls at once: the extra call is handed back to the
-    dialplan at once (``resume``), never left waiting in silence.
+    dialplan at once (``resume``), never left waiting in silence. Sockets in
+    any state are capped at ``max_connections + max_pending``: beyond that a
+    connection is closed as soon as it is accepted, as is one from a peer
+    outside ``allow_from``. The handshake must be answered within
+    ``connect_timeout`` seconds.
     """
 
     def __init__(
@@ -255,15 +365,31 @@ class OutboundServer:
         port: int = 8084,
         *,
         max_connections: int = 1000,
+        max_pending: int = 100,
+        connect_timeout: float = 5.0,
+        allow_from: Iterable[str] = LOOPBACK,
     ) -> None:
         self.handler = handler
         self.host, self.port = host, port
         self.max_connections = max_connections
+        self.max_pending = max_pending
+        self.connect_timeout = connect_timeout
+        self.allow_from = networks(allow_from)
         self.calls: set[OutboundCall] = set()
         self.accepted = 0
-        self.rejected = 0
+        self.rejected = 0  # over max_connections: handed back to the dialplan
+        self.open_sockets = 0
+        self.refused_peers = 0  # not on the allow-list
+        self.dropped = 0  # over the socket cap
         self._server: StreamServer | None = None
         self._greenlets: set[gevent.Greenlet] = set()
+        self._refusals = _Throttled()
+        self._drops = _Throttled()
+        self._silent = _Throttled()
+
+    @property
+    def max_sockets(self) -> int:
+        return self.max_connections + self.max_pending
 
     def start(self) -> OutboundServer:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
@@ -271,7 +397,7 @@ class OutboundServer:
         sock.bind((self.host, self.port))  # raises OSError: the caller decides, no sys.exit
         sock.listen(1024)
         self.port = sock.getsockname()[1]
-        self._server = StreamServer(sock, self._accept)
+        self._server = _Listener(sock, self)
         self._server.start()
         log.info("outbound Event Socket server listening on %s:%s", self.host, self.port)
         return self
@@ -280,13 +406,48 @@ class OutboundServer:
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
 
+    def _admit(self, address: tuple[str, int]) -> bool:
+        """At accept, before anything is read or written: counts the socket in when admitted."""
+        if not peer_allowed(address[0], self.allow_from):
+            self.refused_peers += 1
+            self._refusals.warn("connection from %s refused: not in controller.allow_from", address[0])
+            return False
+        if self.open_sockets >= self.max_sockets:
+            self.dropped += 1
+            self._drops.warn(
+                "connection from %s closed: %d sockets open (max_connections %d + max_pending %d)",
+                address[0],
+                self.open_sockets,
+                self.max_connections,
+                self.max_pending,
+            )
+            return False
+        self.open_sockets += 1
+        return True
+
     def _accept(self, sock: socket.socket, address: tuple[str, int]) -> None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        call = OutboundCall(address, sock)
-        call._init_handlers()
         self._greenlets.add(gevent.getcurrent())
+        call: OutboundCall | None = None
         try:
-            call.connect()
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            call = OutboundCall(address, sock)
+            call._init_handlers()
+            self._run(call)
+        finally:
+            self.open_sockets -= 1
+            self._greenlets.discard(gevent.getcurrent())
+            if call is not None and call.connected:
+                call.finish()
+
+    def _run(self, call: OutboundCall) -> None:
+        handshake = self.connect_timeout
+        try:
+            try:
+                call.connect(timeout=handshake)
+            except CommandTimeout:
+                self._silent.warn("peer %s sent no connect reply in %gs: closed", call.peer[0], handshake)
+                call.drop()
+                return
             if len(self.calls) >= self.max_connections or self._server is None:
                 self.rejected += 1
                 log.warning(
@@ -295,25 +456,27 @@ class OutboundServer:
                     len(self.calls),
                     self.max_connections,
                 )
-                call.release()
+                call.release(reply_timeout=handshake)
                 return
             self.calls.add(call)
             self.accepted += 1
-            call.myevents()
-            call.linger()
+            try:
+                call.myevents(reply_timeout=handshake)
+                call.linger(reply_timeout=handshake)
+            except CommandTimeout as exc:
+                log.warning("call %s: %s; closed", call.uuid, exc)
+                call.drop()
+                return
             self.handler(call)
         except CallerHungUp:
             log.info("call %s ended under its application", call.uuid)
         except (ConnectionLost, CommandTimeout) as exc:
-            log.warning("call %s: Event Socket failure: %s", call.uuid or address, exc)
+            log.warning("call %s: Event Socket failure: %s", call.uuid or call.peer[0], exc)
         except Exception:
             log.exception("call %s: application crashed; handing the call back to the dialplan", call.uuid)
             call.release()
         finally:
             self.calls.discard(call)
-            self._greenlets.discard(gevent.getcurrent())
-            if call.connected:
-                call.finish()
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop accepting; let calls finish for ``grace`` seconds, then hand them back."""

@@ -9,6 +9,7 @@ which writes the reply and only then drains its event queue.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import re
 import uuid as uuidlib
@@ -295,7 +296,9 @@ class Listener:
             return
         if not self.authed:
             if low.startswith("auth "):
-                if line[5:] == self.switch.password:
+                # In constant time, unlike the switch's strcmp (mod_event_socket.c:1748):
+                # the emulator must not teach a guessing peer the password's prefix.
+                if hmac.compare_digest(line[5:].encode("utf-8"), self.switch.password.encode("utf-8")):
                     self.authed = True
                     self._reply("+OK accepted")
                 else:

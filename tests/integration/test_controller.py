@@ -11,9 +11,11 @@ from fsapps.sim.switch import Switch
 FALLBACK = "tone_stream://%(300,0,620)"
 
 
-def rig(app_path: str, apps: dict) -> tuple[Controller, Switch]:
+def rig(app_path: str, apps: dict, **controller_settings) -> tuple[Controller, Switch]:
     settings = Settings()
     settings.controller.port = 0
+    for key, value in controller_settings.items():
+        setattr(settings.controller, key, value)
     controller = Controller(settings, applications=apps).start()
     dp = StaticDialplan().add(
         "public",
@@ -54,6 +56,25 @@ def test_unknown_application_is_logged_and_the_call_goes_on(caplog) -> None:
         assert ch.destroyed.wait(10)
         assert f"heard {FALLBACK}" in sw.call_log(ch.uuid)
         assert any("unknown application 'nosuchapp'" in r.getMessage() for r in caplog.records)
+    finally:
+        sw.stop()
+        controller.stop(0)
+
+
+def test_the_socket_settings_reach_the_server() -> None:
+    """controller.allow_from without loopback: the emulator's call is closed at accept and
+    goes on in the dialplan; the handshake timeout and the cap come from the settings too."""
+    ran = []
+    controller, sw = rig(
+        "myapp", {"myapp": ran.append}, allow_from=["10.0.0.0/8"], max_pending=7, connect_timeout=1.5
+    )
+    try:
+        server = controller.server
+        assert (server.max_sockets, server.connect_timeout) == (1007, 1.5)
+        ch = sw.place_call("1000", script=CallerScript(hangup_after=1.0))
+        assert ch.destroyed.wait(10)
+        assert f"heard {FALLBACK}" in sw.call_log(ch.uuid)
+        assert ran == [] and server.refused_peers == 1
     finally:
         sw.stop()
         controller.stop(0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import gevent
@@ -10,11 +12,12 @@ import pytest
 from gevent import socket
 from greenswitch import esl as gs
 
-from fsapps.esl.server import CallerHungUp, OutboundCall, OutboundServer
+from fsapps.esl.server import HAND_BACK, CallerHungUp, OutboundCall, OutboundServer
 from fsapps.sim.channel import Channel
 from fsapps.sim.dialplan import StaticDialplan
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch
+from tests.support.waiting import wait_for
 
 FALLBACK = "tone_stream://%(200,0,620)"
 
@@ -195,3 +198,120 @@ def test_unmodified_greenswitch_outbound_application() -> None:
         server.stop()
         sw.stop()
         listener.kill()
+
+
+# --- hostile peers: real TCP against the running server ------------------------------
+
+
+def peer(server: OutboundServer) -> socket.socket:
+    sock = socket.create_connection(server.address, timeout=5)
+    return sock
+
+
+def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
+    """Everything the server writes until it closes the socket (socket.timeout if it does not)."""
+    sock.settimeout(timeout)
+    got = b""
+    while chunk := sock.recv(4096):
+        got += chunk
+    return got
+
+
+def first_words(sock: socket.socket) -> bytes:
+    """What the server says first: ``connect`` to a peer it admits."""
+    sock.settimeout(5)
+    got = b""
+    while not got.endswith(b"\n\n"):
+        chunk = sock.recv(64)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def test_sockets_are_capped_at_accept_and_silent_peers_timed_out(rig_factory) -> None:
+    served: list[str] = []
+
+    def app(call: OutboundCall) -> None:
+        served.append(call.uuid)
+        call.hangup()
+
+    rig = rig_factory(app, max_connections=2, max_pending=3, connect_timeout=0.5)
+    peers, heard = [], []
+    started = time.monotonic()
+    for _ in range(8):  # one after the other, so which are over the cap is known
+        peers.append(peer(rig.server))
+        heard.append(first_words(peers[-1]))
+    # Five sockets (2 calls + 3 handshakes) asked to connect; the rest handed back at once.
+    assert heard[:5] == [b"connect\n\n"] * 5
+    for said, sock in zip(heard[5:], peers[5:], strict=True):
+        assert said + read_until_closed(sock, timeout=1) == HAND_BACK
+    for sock in peers[:5]:  # no connect reply: closed after connect_timeout, not 30 s
+        assert read_until_closed(sock, timeout=5) == b""
+    assert time.monotonic() - started < 3
+    assert rig.server.dropped == 3
+    assert wait_for(lambda: rig.server.open_sockets == 0, timeout=5)
+    ch = rig.call()
+    assert ch.destroyed.wait(10)
+    assert served == [ch.uuid]
+    for sock in peers:
+        sock.close()
+
+
+def test_a_call_over_the_socket_cap_goes_on_in_the_dialplan(rig_factory) -> None:
+    rig = rig_factory(lambda call: None, max_connections=1, max_pending=1, connect_timeout=30)
+    silent = [peer(rig.server), peer(rig.server)]
+    assert [first_words(sock) for sock in silent] == [b"connect\n\n"] * 2
+    ch = rig.call()
+    rig.switch.wait_for(lambda: f"heard {FALLBACK}" in rig.switch.call_log(ch.uuid), timeout=5)
+    assert rig.server.dropped == 1 and rig.server.accepted == 0
+    for sock in silent:
+        sock.close()
+    assert wait_for(lambda: rig.server.open_sockets == 0, timeout=5)
+
+
+def test_a_peer_outside_the_allow_list_is_closed_at_once(rig_factory) -> None:
+    seen: list[str] = []
+    rig = rig_factory(lambda call: seen.append(call.uuid), allow_from=["10.0.0.0/8", "fd00::/8"])
+    sock = peer(rig.server)
+    assert read_until_closed(sock, timeout=2) == HAND_BACK
+    sock.close()
+    ch = rig.call()  # the emulator connects from 127.0.0.1 too: back to its dialplan
+    assert ch.destroyed.wait(10)
+    assert f"heard {FALLBACK}" in rig.switch.call_log(ch.uuid)
+    assert seen == [] and rig.server.refused_peers == 2 and rig.server.open_sockets == 0
+
+
+def test_the_allow_list_admits_its_own_peers(rig_factory) -> None:
+    seen: list[str] = []
+
+    def app(call: OutboundCall) -> None:
+        seen.append(call.uuid)
+        call.hangup()
+
+    rig = rig_factory(app, allow_from=["10.0.0.0/8", "127.0.0.1/32"])
+    ch = rig.call()
+    assert ch.destroyed.wait(10)
+    assert seen == [ch.uuid] and rig.server.refused_peers == 0
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b"Content-Type: command/reply\nContent-Length: 67108864\n\n",  # a body it would wait for
+        b"Content-Type: command/reply\nX-Pad: " + b"a" * (300 << 10),  # a header block without end
+    ],
+    ids=["content-length", "header-block"],
+)
+def test_a_peer_cannot_make_the_server_buffer_megabytes(rig_factory, caplog, frame: bytes) -> None:
+    caplog.set_level(logging.ERROR, "fsapps.esl")
+    rig = rig_factory(lambda call: None, connect_timeout=30)
+    sock = peer(rig.server)
+    sock.settimeout(5)
+    assert sock.recv(64) == b"connect\n\n"
+    with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+        sock.sendall(frame)
+    assert read_until_closed(sock, timeout=5) == b""  # closed at once, not after connect_timeout
+    sock.close()
+    assert any("protocol error" in r.getMessage() for r in caplog.records)
+    assert wait_for(lambda: rig.server.open_sockets == 0, timeout=5)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 
 import gevent
@@ -17,6 +18,7 @@ from fsapps.sim.dialplan import StaticDialplan
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch
 from fsapps.testing.freeswitch import free_port
+from tests.support.waiting import wait_for
 
 PASSWORD = "s3cret-Esl-pass"
 FALLBACK = "tone_stream://%(250,0,620)"
@@ -88,3 +90,54 @@ def test_serve_refuses_a_port_in_use(tmp_path) -> None:
     assert out.returncode == 2
     assert "cannot listen on 127.0.0.1" in out.stderr
     gevent.sleep(0)
+
+
+def test_serve_closes_half_sent_http_requests(tmp_path) -> None:
+    """Against the running `fsapps serve`: half-sent requests to xml_curl and /metrics are
+    closed after the read timeout, a few at a time, and the servers go on answering."""
+    metrics_port, xml_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "FSAPPS_CONTROLLER_PORT": str(free_port()),
+        "FSAPPS_STATE_DIR": str(tmp_path / "var"),
+        "FSAPPS_METRICS_PORT": str(metrics_port),
+        "FSAPPS_METRICS_READ_TIMEOUT": "1",
+        "FSAPPS_METRICS_MAX_CONNECTIONS": "2",
+        "FSAPPS_XML_CURL_PORT": str(xml_port),
+        "FSAPPS_XML_CURL_PASSWORD": "xml-" + os.urandom(4).hex(),
+        "FSAPPS_XML_CURL_CONF": str(tmp_path / "conf"),
+        "FSAPPS_XML_CURL_READ_TIMEOUT": "1",
+        "FSAPPS_XML_CURL_MAX_CONNECTIONS": "2",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.DEVNULL, text=True
+    )
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    try:
+        assert wait_for(answers, timeout=60)
+        half = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
+        peers = []
+        for port in (metrics_port, xml_port):
+            for _ in range(6):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(half)
+                peers.append(sock)
+        started = time.monotonic()
+        for sock in peers:
+            sock.settimeout(10)
+            assert sock.recv(4096) == b""  # closed by the server, nothing said
+            sock.close()
+        assert time.monotonic() - started < 8  # three rounds of two at 1 s each, per server
+        assert answers()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

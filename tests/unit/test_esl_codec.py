@@ -182,6 +182,28 @@ def test_endless_header_block_is_refused() -> None:
         reader.feed(b"Content-Type: x\n" + b"A" * (codec.MAX_HEADER_BLOCK + 10))
 
 
+def test_a_complete_header_block_over_the_cap_is_refused() -> None:
+    """The cap holds when the block arrives whole with its blank line, not only while waiting for it."""
+    pad = b"A" * (codec.MAX_HEADER_BLOCK + 10)
+    with pytest.raises(ProtocolError, match="header block longer than"):
+        MessageReader().feed(b"Content-Type: command/reply\nX-Pad: " + pad + b"\n\n")
+
+
+def test_a_reader_takes_its_own_limits() -> None:
+    reader = MessageReader(max_header=1024, max_body=4096)
+    (ok,) = reader.feed(b"Content-Type: api/response\nContent-Length: 4096\n\n" + b"x" * 4096)
+    assert len(ok.body) == 4096
+    # Refused on the header, before a byte of the body is waited for.
+    with pytest.raises(ProtocolError, match="Content-Length 4097 out of range"):
+        MessageReader(max_header=1024, max_body=4096).feed(
+            b"Content-Type: api/response\nContent-Length: 4097\n\n"
+        )
+    with pytest.raises(ProtocolError, match="header block longer than 1024"):
+        MessageReader(max_header=1024, max_body=4096).feed(b"Content-Type: x\nX-Pad: " + b"a" * 1100)
+    (small,) = MessageReader(max_header=1024).feed(b"Content-Type: auth/request\n\n")
+    assert isinstance(small, codec.AuthRequest)
+
+
 def test_close_mid_frame_is_an_error() -> None:
     reader = MessageReader()
     reader.feed(b"Content-Type: api/response\nContent-Length: 10\n\nabc")
