@@ -133,7 +133,11 @@ class Store:
         except Exception as exc:
             raise StoreError(f"cannot reach PostgreSQL: {exc}") from exc
         if wait:
-            self._tenant_side(timeout, wait=True)
+            try:
+                self._tenant_side(timeout, wait=True)
+            except BaseException:
+                self.pool.close()
+                raise
         return self
 
     def close(self) -> None:

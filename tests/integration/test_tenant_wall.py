@@ -262,6 +262,18 @@ def test_what_tenant_sql_does_to_its_own_login_is_undone_when_a_store_opens(wall
         again.close()
 
 
+def test_a_login_that_could_leave_objects_for_the_next_tenant_is_refused(db_dsn) -> None:
+    """CREATE on public (PUBLIC had it before PostgreSQL 15): a table made there by one
+    tenant's SQL would outlive the wipe and shadow or catch the next tenant's."""
+    with psycopg.connect(db_dsn, autocommit=True) as conn:
+        conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    with pytest.raises(StoreError, match="REVOKE CREATE ON SCHEMA public FROM PUBLIC"):
+        Store(db_dsn).open().close()
+    with psycopg.connect(db_dsn, autocommit=True) as conn:
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    Store(db_dsn).open().close()
+
+
 def test_a_database_without_the_tenant_login_is_refused_clearly(pg_server) -> None:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS before_0009")

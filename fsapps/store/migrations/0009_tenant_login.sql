@@ -163,6 +163,20 @@ BEGIN
     RAISE EXCEPTION 'role % or fsapps_tenant is a member of %: revoke that, tenant connections must have'
       ' fsapps_tenant''s rights only', k.role_name, other USING ERRCODE = 'insufficient_privilege';
   END IF;
+  -- Nothing of its own that outlives the session: a table, view or function it made would
+  -- be there for the next tenant's SQL (a schema named after it comes first in search_path).
+  SELECT string_agg(quote_ident(n.nspname), ', ') INTO other FROM pg_namespace n
+   WHERE has_schema_privilege(k.role_name, n.oid, 'CREATE')
+     AND n.nspname !~ '^pg_(toast_)?temp_';
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION 'role % may create objects in schema %: REVOKE CREATE ON SCHEMA % FROM PUBLIC'
+      ' (PostgreSQL 15''s default for public), or from whoever gave it', k.role_name, other, other
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF has_database_privilege(k.role_name, current_database(), 'CREATE') THEN
+    RAISE EXCEPTION 'role % may create schemas: REVOKE CREATE ON DATABASE % FROM PUBLIC', k.role_name,
+      quote_ident(current_database()) USING ERRCODE = 'insufficient_privilege';
+  END IF;
   IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
               WHERE r.rolname IN (k.role_name, 'fsapps_tenant') AND c.relpersistence <> 't') THEN
     RAISE EXCEPTION 'role % or fsapps_tenant owns tables, which row-level security does not hold for',
