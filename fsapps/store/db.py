@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -173,7 +173,7 @@ class Store:
                 raise StoreError(f"cannot set up the tenant login: {exc}") from exc
             assert login is not None
             pool = ConnectionPool(
-                make_conninfo(self.dsn, user=login["role_name"]), min_size=self._sizes[0],
+                self._tenant_conninfo(login), min_size=self._sizes[0],
                 max_size=self._sizes[1], timeout=self._sizes[2], open=False, name="fsapps-tenant",
                 # autocommit: tenant() says BEGIN and COMMIT itself, the COMMIT and the wipe
                 # in one round trip. No server-side prepared statements: the wipe drops them.
@@ -194,12 +194,16 @@ class Store:
             self._tenant_pool, self._bind_secret = pool, login["bind_secret"]
             return pool, self._bind_secret
 
+    def _tenant_conninfo(self, login: dict[str, Any]) -> str:
+        """The owner's host, port, database and options, as the tenant login; its password
+        goes as a separate argument (the owner's, if the DSN has one, is left out)."""
+        params = {k: v for k, v in conninfo_to_dict(self.dsn).items() if k != "password"}
+        return make_conninfo(**{**params, "user": login["role_name"]})
+
     def _login_failure(self, login: dict[str, Any]) -> str:
         """Why the tenant login fails, in libpq's words (pg_hba.conf, password...)."""
         try:
-            psycopg.connect(
-                make_conninfo(self.dsn, user=login["role_name"]), password=login["password"]
-            ).close()
+            psycopg.connect(self._tenant_conninfo(login), password=login["password"]).close()
         except psycopg.Error as exc:
             return str(exc).strip() or type(exc).__name__
         return "no connection within the timeout"
