@@ -305,3 +305,41 @@ def test_migrating_a_database_with_tenants_keeps_their_rows_walled(pg_server) ->
             assert seen(t.conn) == {"bank"}
     finally:
         store.close()
+
+
+def test_tenant_login_by_password_where_pg_hba_wants_one(tmp_path) -> None:
+    """A server of one's own: the owner as configured, the tenant login by the generated
+    password (scram-sha-256), and one clear line when pg_hba.conf turns it away."""
+    from fsapps.store.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(tmp_path)
+    dsn = server.start()
+    hba = server.pgdata / "pg_hba.conf"
+    trusting = hba.read_text()
+
+    def hba_first(line: str) -> None:
+        hba.write_text(line + "\n" + trusting)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_reload_conf()")
+
+    try:
+        migrate.migrate(dsn)
+        with psycopg.connect(dsn) as conn:
+            role = conn.execute("SELECT role_name FROM fsapps_private.tenant_login").fetchone()[0]
+        hba_first(f"local all {role} scram-sha-256")
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(make_conninfo(dsn, user=role), password="guess").close()
+        store = Store(dsn).open()
+        try:
+            with store.operator() as op:
+                op.add_tenant(Tenant("acme", "Acme Cable", "acme.example"))
+            with store.tenant("acme") as t:
+                assert t.conn.execute("SELECT session_user AS u").fetchone() == {"u": role}
+                selfservice.add_blacklist(t, "111")
+        finally:
+            store.close()
+        hba_first(f"local all {role} reject")
+        with pytest.raises(StoreError, match=f"cannot log in as '{role}'.*pg_hba.conf rejects"):
+            Store(dsn).open(timeout=2).close()
+    finally:
+        server.close()
