@@ -63,15 +63,30 @@ class UnknownTenant(StoreError):
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # tenants.id's CHECK (migration 0001)
 
 # What SQL in a tenant transaction may leave in its session for the next tenant on that
-# connection (a temporary table named like a real one, a prepared statement, a setting, a
-# cursor WITH HOLD, LISTEN, an advisory lock, sequence values): dropped in the round trip
-# that ends the transaction. It is what DISCARD ALL drops but the cached plans, which hold
-# no data (dropping them would re-plan the binding functions at every transaction: +0.3 ms).
+# connection (a temporary table named like a real one, a setting, a cursor WITH HOLD,
+# LISTEN, an advisory lock, sequence values): dropped in the round trip that ends the
+# transaction. It is what DISCARD ALL drops but two things. Cached plans hold no data, and
+# re-planning the binding functions at every transaction would cost 0.3 ms. Prepared
+# statements: psycopg's own (protocol-level) are kept, which saves planning every statement
+# again; one made with SQL PREPARE (from_sql), which could take the name of one of psycopg's
+# and run in the next tenant's transaction instead, is counted, and then all are dropped.
 WIPE_SESSION = (
-    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *;"
-    " SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES; DISCARD TEMP"
+    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *;"
+    " SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES; DISCARD TEMP;"
+    " SELECT count(*) AS sql_prepared FROM pg_prepared_statements WHERE from_sql"
 )
 BIND = "SELECT fsapps_private.bind_tenant(%s, %s)"
+
+
+def _end(conn: psycopg.Connection, how: str) -> bool:
+    """COMMIT or ROLLBACK the tenant transaction and wipe its session; True once wiped."""
+    cur = conn.execute(f"{how}; {WIPE_SESSION}")
+    while cur.nextset():  # to the last statement's result: the count
+        pass
+    row: Any = cur.fetchone()
+    if row["sql_prepared"]:
+        conn.execute("DEALLOCATE ALL")  # psycopg sees it, and forgets its own statements too
+    return True
 
 
 def check_cooperative() -> None:
@@ -176,9 +191,8 @@ class Store:
                 self._tenant_conninfo(login), min_size=self._sizes[0],
                 max_size=self._sizes[1], timeout=self._sizes[2], open=False, name="fsapps-tenant",
                 # autocommit: tenant() says BEGIN and COMMIT itself, the COMMIT and the wipe
-                # in one round trip. No server-side prepared statements: the wipe drops them.
-                kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None,
-                        "password": login["password"]},
+                # in one round trip.
+                kwargs={"row_factory": dict_row, "autocommit": True, "password": login["password"]},
             )  # fmt: skip
             if wait:
                 try:
@@ -226,12 +240,10 @@ class Store:
                 # one role each other's query texts, never their parameters.
                 conn.execute(BIND, (secret, tenant_id))
                 yield TenantScope(conn, tenant_id)
-                conn.execute("COMMIT; " + WIPE_SESSION)  # a failed COMMIT skips the wipe
-                wiped = True
+                wiped = _end(conn, "COMMIT")  # a failed COMMIT skips the wipe: raises
             except BaseException:
                 with contextlib.suppress(Exception):
-                    conn.execute("ROLLBACK; " + WIPE_SESSION)
-                    wiped = True
+                    wiped = _end(conn, "ROLLBACK")
                 raise
             finally:
                 if not wiped:  # never handed to another tenant as it is: the pool replaces it

@@ -198,13 +198,43 @@ def test_what_one_tenants_sql_leaves_in_the_session_does_not_reach_the_next(db_d
         with store.tenant("acme") as t:
             assert t.conn.info.backend_pid == pid
             assert t.conn.execute("SELECT to_regclass('pg_temp.blacklist') AS r").fetchone() == {"r": None}
-            assert t.conn.execute("SELECT count(*) AS n FROM pg_prepared_statements").fetchone() == {"n": 0}
+            assert t.conn.execute(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE from_sql"
+            ).fetchone() == {"n": 0}  # fmt: skip
             assert t.conn.execute("SELECT count(*) AS n FROM pg_cursors").fetchone() == {"n": 0}
             assert selfservice.list_blacklist(t) == []
         with store.operator() as op:
             assert [
                 r["tenant_id"] for r in op.conn.execute("SELECT tenant_id FROM blacklist").fetchall()
             ] == ["bank"]
+    finally:
+        store.close()
+
+
+def test_a_statement_prepared_under_psycopgs_name_does_not_run_for_the_next_tenant(db_dsn) -> None:
+    """psycopg prepares a statement run often enough and then runs it by name: acme's SQL
+    swaps in its own under that name, and bank's next run of it must be bank's query."""
+    store = Store(db_dsn, max_size=1).open()
+    try:
+        with store.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme Cable", "acme.example"))
+            op.add_tenant(Tenant("bank", "Bank", "bank.example"))
+        with store.tenant("bank") as t:
+            selfservice.add_blacklist(t, "222")
+            for _ in range(6):  # past psycopg's prepare_threshold
+                selfservice.list_blacklist(t)
+            (name,) = [r["name"] for r in t.conn.execute(
+                "SELECT name FROM pg_prepared_statements"
+                " WHERE NOT from_sql AND statement LIKE '%FROM blacklist%'"
+            ).fetchall()]  # fmt: skip
+        with store.tenant("acme") as t:
+            t.conn.execute(f"DEALLOCATE {name}")
+            t.conn.execute(
+                f"PREPARE {name} AS SELECT 'acme was here'::text AS number, 'exact'::text AS match,"
+                " ''::text AS reason, NULL::timestamptz AS expires_at"
+            )
+        with store.tenant("bank") as t:
+            assert [r["number"] for r in selfservice.list_blacklist(t)] == ["222"]
     finally:
         store.close()
 
