@@ -50,7 +50,8 @@ def seen(conn: psycopg.Connection) -> set[str]:
 
 
 def attempt(conn: psycopg.Connection, statement: str, params: tuple = ()) -> str:
-    """Run ``statement`` in a savepoint; returns "ok" or the SQLSTATE it failed with."""
+    """Run ``statement`` in a savepoint (after a COMMIT, a transaction of its own); returns "ok"
+    or the SQLSTATE it failed with."""
     try:
         with conn.transaction():
             conn.execute(statement, params)
