@@ -9,6 +9,14 @@
     kept on disk; records/s beside the COPY bound of (a).
 
     ./dev bench store [--records 5000] [--greenlets 200] [--spool 120000]
+(c) What the tenant wall costs a transaction: the tenant login, the binding
+    (fsapps_private.bind_tenant) and the wipe of the session after it
+    (migration 0009), against the wall before it (the owner's connection,
+    SET LOCAL ROLE fsapps_tenant and fsapps.tenant by set_config, one round
+    trip) on a database migrated up to 0008: microseconds a transaction, one
+    client, for an empty transaction, a read through a policy and an insert.
+
+    ./dev bench store [--records 5000] [--greenlets 200] [--transactions 3000]
 """
 
 from __future__ import annotations
@@ -23,11 +31,18 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
+import psycopg  # noqa: E402
+from psycopg.conninfo import make_conninfo  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+from psycopg_pool import ConnectionPool  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -143,6 +158,58 @@ def bench_cdr_latency(store: Store, greenlets: int, per: int) -> None:
     )
 
 
+def bench_wall(store: Store, before_dsn: str, n: int) -> None:
+    """Both databases hold tenant acme; each workload runs about n transactions on each."""
+    # As Store.tenant up to migration 0008: the owner's pool, SET LOCAL ROLE and the setting.
+    old = ConnectionPool(before_dsn, min_size=1, max_size=20, kwargs={"row_factory": dict_row}, open=True)
+    old.wait()
+
+    @contextmanager
+    def old_tenant(tenant_id: str) -> Iterator[Any]:
+        with old.connection() as conn, conn.transaction():
+            conn.execute(
+                "SELECT set_config('role', 'fsapps_tenant', true), set_config('fsapps.tenant', %s, true)",
+                (tenant_id,),
+            )
+            yield conn
+
+    @contextmanager
+    def new_tenant(tenant_id: str) -> Iterator[Any]:
+        with store.tenant(tenant_id) as t:
+            yield t.conn
+
+    work = {
+        "empty (SELECT 1)": lambda conn, i: conn.execute("SELECT 1"),
+        "read through a policy (tenants)": lambda conn, i: conn.execute("SELECT * FROM tenants").fetchall(),
+        "one usage record inserted": lambda conn, i: insert_usage(conn, [usage(10_000_000 + i)]),
+    }
+    rounds, batch = max(n // 100, 1), 50  # old and new alternate: the machine's load drifts
+    print(f"(c) the tenant wall: {rounds} rounds of {batch} transactions each way, one client;")
+    print("    microseconds a transaction, median of the rounds (and of the rounds' ratios)")
+    print(f"    {'':34s} {'0008 (set_config)':>18s} {'0009 (login+bind)':>18s} {'ratio':>6s}")
+    try:
+        for label, fn in work.items():
+            per: dict[str, list[float]] = {"old": [], "new": []}
+            for i in range(20):  # warm both pools and caches
+                for scope in (old_tenant, new_tenant):
+                    with scope("acme") as conn:
+                        fn(conn, -i - 1)
+            for r in range(rounds):
+                for name, scope in (("old", old_tenant), ("new", new_tenant)):
+                    t = time.perf_counter()
+                    for i in range(batch):
+                        with scope("acme") as conn:
+                            fn(conn, r * batch + i)
+                    per[name].append((time.perf_counter() - t) / batch * 1e6)
+            o, w = statistics.median(per["old"]), statistics.median(per["new"])
+            ratio = statistics.median(b / a for a, b in zip(per["old"], per["new"], strict=True))
+            print(f"    {label:34s} {o:18.0f} {w:18.0f} {ratio:5.2f}x")
+        print("    round trips: BEGIN, set_config, the work, COMMIT before;")
+        print("                 BEGIN, bind_tenant, the work, COMMIT + the session's wipe after")
+    finally:
+        old.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=5000)
@@ -150,6 +217,7 @@ def main() -> None:
     ap.add_argument("--per", type=int, default=10)
     ap.add_argument("--spool", type=int, default=120_000, help="records in the spool to replay")
     ap.add_argument("--chunk", type=int, default=CHUNK, help="records a replay sends at once")
+    ap.add_argument("--transactions", type=int, default=3000)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         pg = EmbeddedPostgres(d)
@@ -158,10 +226,17 @@ def main() -> None:
         store = Store(dsn, max_size=20).open()
         with store.operator() as op:
             op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        before = make_conninfo(dsn, dbname="before_0009")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE before_0009")
+        migrate.migrate(before, upto=8)
+        with psycopg.connect(before) as conn:
+            conn.execute("INSERT INTO tenants (id, name, domain) VALUES ('acme', 'Acme', 'acme.example')")
         try:
             copy_rate = bench_inserts(store, a.records)
             bench_cdr_latency(store, a.greenlets, a.per)
             bench_spool_replay(store, a.spool, copy_rate, a.chunk)
+            bench_wall(store, before, a.transactions)
         finally:
             store.close()
             pg.close()

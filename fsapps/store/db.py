@@ -1,11 +1,19 @@
-"""The PostgreSQL store: a connection pool and tenant-scoped transactions.
+"""The PostgreSQL store: connection pools and tenant-scoped transactions.
 
 Tenant walls are kept twice. Code cannot reach tenant data except through
 ``store.tenant(t)``, whose repositories take the tenant from the
-transaction, never from the caller; and that transaction runs as the role
-``fsapps_tenant`` with ``fsapps.tenant`` set, so PostgreSQL's row-level
-security hides and refuses every other tenant's rows even to a bug.
-``store.operator()`` is the operator's view of everything.
+transaction, never from the caller. And PostgreSQL's row-level security
+hides and refuses every other tenant's rows, even to raw SQL run in that
+transaction: tenant transactions run on a pool of their own whose
+connections log in as an unprivileged role (member of ``fsapps_tenant``
+only, so ``RESET ROLE`` leads nowhere), and the transaction is bound to its
+tenant by ``fsapps_private.bind_tenant``, which wants a secret only the
+owner can read and binds a transaction once; a ``COMMIT`` leaves what
+follows bound to no tenant (migration 0009 says how). A connection back
+from a tenant transaction is wiped of session state (temporary tables,
+prepared statements, settings) before the next tenant gets it.
+``store.operator()`` is the operator's view of everything, on the owner's
+pool.
 
 psycopg cooperates with gevent only when gevent patched the standard
 library before psycopg was imported (../shared/FACTS.md: 50 x pg_sleep(0.1)
@@ -14,9 +22,12 @@ take 0.12 s patched, 5.1 s otherwise); ``Store`` refuses to start otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,8 +35,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from fsapps.store.records import Cdr, Tenant, UsageRecord, User
 
@@ -46,6 +58,35 @@ class StoreError(RuntimeError):
 
 class UnknownTenant(StoreError):
     pass
+
+
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # tenants.id's CHECK (migration 0001)
+
+# What SQL in a tenant transaction may leave in its session for the next tenant on that
+# connection (a temporary table named like a real one, a setting, a cursor WITH HOLD,
+# LISTEN, an advisory lock, sequence values): dropped in the round trip that ends the
+# transaction. It is what DISCARD ALL drops but two things. Cached plans hold no data, and
+# re-planning the binding functions at every transaction would cost 0.3 ms. Prepared
+# statements: psycopg's own (protocol-level) are kept, which saves planning every statement
+# again; one made with SQL PREPARE (from_sql), which could take the name of one of psycopg's
+# and run in the next tenant's transaction instead, is counted, and then all are dropped.
+WIPE_SESSION = (
+    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *;"
+    " SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES; DISCARD TEMP;"
+    " SELECT count(*) AS sql_prepared FROM pg_prepared_statements WHERE from_sql"
+)
+BIND = "SELECT fsapps_private.bind_tenant(%s, %s)"
+
+
+def _end(conn: psycopg.Connection, how: str) -> bool:
+    """COMMIT or ROLLBACK the tenant transaction and wipe its session; True once wiped."""
+    cur = conn.execute(f"{how}; {WIPE_SESSION}")
+    while cur.nextset():  # to the last statement's result: the count
+        pass
+    row: Any = cur.fetchone()
+    if row["sql_prepared"]:
+        conn.execute("DEALLOCATE ALL")  # psycopg sees it, and forgets its own statements too
+    return True
 
 
 def check_cooperative() -> None:
@@ -89,19 +130,34 @@ class Store:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20, timeout: float = 10.0) -> None:
         check_cooperative()
         self.dsn = dsn
+        self._sizes = (min_size, max_size, timeout)
+        # The owner's connections: migrations' objects, operator() transactions.
         self.pool = ConnectionPool(
             dsn, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
             kwargs={"row_factory": dict_row}, name="fsapps",
         )  # fmt: skip
+        self._tenant_pool: ConnectionPool | None = None
+        self._bind_secret = ""
+        self._tenant_setup = threading.Lock()
 
     def open(self, wait: bool = True, timeout: float = 10.0) -> Store:
+        """Open the pools; ``wait=False`` connects in the background (and the tenant pool at
+        the first tenant transaction), for a caller that must not wait for PostgreSQL."""
         try:
             self.pool.open(wait=wait, timeout=timeout)
         except Exception as exc:
             raise StoreError(f"cannot reach PostgreSQL: {exc}") from exc
+        if wait:
+            try:
+                self._tenant_side(timeout, wait=True)
+            except BaseException:
+                self.pool.close()
+                raise
         return self
 
     def close(self) -> None:
+        if self._tenant_pool is not None:
+            self._tenant_pool.close()
         self.pool.close()
 
     def __enter__(self) -> Store:
@@ -110,19 +166,88 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def tenant_pool(self) -> ConnectionPool | None:
+        """The pool of tenant transactions (None until set up)."""
+        return self._tenant_pool
+
+    def _tenant_side(self, timeout: float | None, *, wait: bool = False) -> tuple[ConnectionPool, str]:
+        """The tenant pool and the binding secret, set up once: the owner creates or repairs
+        the tenant login (fsapps_private.ensure_tenant_login) and reads the secret."""
+        with self._tenant_setup:
+            if self._tenant_pool is not None:
+                return self._tenant_pool, self._bind_secret
+            try:
+                with self.pool.connection(timeout=timeout) as conn, conn.transaction():
+                    login: Any = conn.execute("SELECT * FROM fsapps_private.ensure_tenant_login()").fetchone()
+            except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName) as exc:
+                raise StoreError(
+                    "the database has no tenant login (migration 0009): run `fsapps db migrate`"
+                ) from exc
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise StoreError(f"cannot set up the tenant login: {exc}") from exc
+            assert login is not None
+            pool = ConnectionPool(
+                self._tenant_conninfo(login), min_size=self._sizes[0],
+                max_size=self._sizes[1], timeout=self._sizes[2], open=False, name="fsapps-tenant",
+                # autocommit: tenant() says BEGIN and COMMIT itself, the COMMIT and the wipe
+                # in one round trip.
+                kwargs={"row_factory": dict_row, "autocommit": True, "password": login["password"]},
+            )  # fmt: skip
+            if wait:
+                try:
+                    pool.open(wait=True, timeout=timeout or 10.0)
+                except PoolTimeout as exc:
+                    pool.close()
+                    why = self._login_failure(login)
+                    raise StoreError(
+                        f"tenant connections cannot log in as {login['role_name']!r}: {why}"
+                    ) from exc
+            else:
+                pool.open(wait=False)
+            self._tenant_pool, self._bind_secret = pool, login["bind_secret"]
+            return pool, self._bind_secret
+
+    def _tenant_conninfo(self, login: dict[str, Any]) -> str:
+        """The owner's host, port, database and options, as the tenant login; its password
+        goes as a separate argument (the owner's, if the DSN has one, is left out)."""
+        params = {k: v for k, v in conninfo_to_dict(self.dsn).items() if k != "password"}
+        return make_conninfo(**{**params, "user": login["role_name"]})
+
+    def _login_failure(self, login: dict[str, Any]) -> str:
+        """Why the tenant login fails, in libpq's words (pg_hba.conf, password...)."""
+        try:
+            psycopg.connect(self._tenant_conninfo(login), password=login["password"]).close()
+        except psycopg.Error as exc:
+            return str(exc).strip() or type(exc).__name__
+        return "no connection within the timeout"
+
     @contextmanager
     def tenant(self, tenant_id: str, timeout: float | None = None) -> Iterator[TenantScope]:
         """One transaction that sees and changes ``tenant_id``'s rows only;
         ``timeout`` bounds the wait for a connection (a caller is listening)."""
         if not tenant_id:
             raise UnknownTenant("no tenant given")
-        with self.pool.connection(timeout=timeout) as conn, conn.transaction():
-            # One round trip for both: ``role`` is a setting like any other (SET LOCAL ROLE).
-            conn.execute(
-                "SELECT set_config('role', 'fsapps_tenant', true), set_config('fsapps.tenant', %s, true)",
-                (tenant_id,),
-            )
-            yield TenantScope(conn, tenant_id)
+        if not TENANT_ID.fullmatch(tenant_id):
+            raise UnknownTenant(f"unknown tenant {tenant_id!r}")
+        pool, secret = self._tenant_side(timeout)
+        with pool.connection(timeout=timeout) as conn:
+            wiped = False
+            try:
+                # (Pipelining these two costs more than the round trip it saves, in psycopg 3.3.)
+                conn.execute("BEGIN")
+                # The secret travels as a parameter: pg_stat_activity shows the sessions of
+                # one role each other's query texts, never their parameters.
+                conn.execute(BIND, (secret, tenant_id))
+                yield TenantScope(conn, tenant_id)
+                wiped = _end(conn, "COMMIT")  # a failed COMMIT skips the wipe: raises
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    wiped = _end(conn, "ROLLBACK")
+                raise
+            finally:
+                if not wiped:  # never handed to another tenant as it is: the pool replaces it
+                    conn.close()
 
     @contextmanager
     def operator(self) -> Iterator[OperatorScope]:

@@ -39,8 +39,9 @@ def applied(conn: psycopg.Connection) -> dict[int, str]:
     return dict(conn.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall())
 
 
-def migrate(dsn: str) -> list[Migration]:
-    """Apply what is missing; returns the migrations applied by this call."""
+def migrate(dsn: str, upto: int | None = None) -> list[Migration]:
+    """Apply what is missing (up to version ``upto``, for tests and benchmarks of an
+    earlier schema); returns the migrations applied by this call."""
     done: list[Migration] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
@@ -52,7 +53,7 @@ def migrate(dsn: str) -> list[Migration]:
             )
             have = applied(conn)
             for m in available():
-                if m.version in have:
+                if m.version in have or (upto is not None and m.version > upto):
                     continue
                 with conn.transaction():
                     conn.execute(m.sql)
