@@ -285,7 +285,11 @@ class Dispatcher:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
+            serving = store_acd.serving(op.conn, {t.agent for t in tiers})
             rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
+        # A tenant's YAML may name any agent id: only agents who serve the tenant are rung
+        # (fsapps check reports the others where it has the roster).
+        tiers = tuple(t for t in tiers if (t.agent, split_key(t.queue)[0]) in serving)
         # A member's weight: its tenant's with the queue's shared agents (the highest).
         queue_weight: dict[str, float] = {}
         for t in tiers:

@@ -121,7 +121,8 @@ class ThreadedWriter:
     def write(self, *records: Any) -> None:
         with self.lock:
             if self.writer.pending:
-                self.writer.replay()
+                # One chunk per write: a call's thread never waits on a whole backlog.
+                self.writer.replay(max_chunks=1)
             self.writer.write(*records)
 
 

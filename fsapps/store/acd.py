@@ -252,6 +252,14 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
     return out
 
 
+def serving(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """(agent, tenant) for each tenant each of these agents serves (agent_tenants)."""
+    rows: list[Any] = conn.execute(
+        "SELECT agent_id, tenant_id FROM agent_tenants WHERE agent_id = ANY(%s)", (list(agent_ids),)
+    ).fetchall()
+    return {(r["agent_id"], r["tenant_id"]) for r in rows}
+
+
 def tenant_weights(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
     """(agent, tenant) -> weight, for the agents that serve more than one tenant."""
     rows: list[Any] = conn.execute(

@@ -290,7 +290,7 @@ COPY_FROM = 200  # a batch this big goes through COPY (bench/store.py: ~3x execu
 
 def insert_usage(conn: psycopg.Connection, records: Iterable[UsageRecord]) -> int:
     """Insert, skipping event ids already there; returns how many were new."""
-    rows = [tuple(r.to_row()[c] for c in USAGE_COLUMNS) for r in records]
+    rows = [tuple(map(r.to_row().__getitem__, USAGE_COLUMNS)) for r in records]
     if not rows:
         return 0
     cols = ", ".join(USAGE_COLUMNS)
@@ -323,7 +323,7 @@ def insert_usage(conn: psycopg.Connection, records: Iterable[UsageRecord]) -> in
 
 
 def insert_cdrs(conn: psycopg.Connection, records: Iterable[Cdr]) -> int:
-    rows = [tuple(r.to_row()[c] for c in CDR_COLUMNS) for r in records]
+    rows = [tuple(map(r.to_row().__getitem__, CDR_COLUMNS)) for r in records]
     if not rows:
         return 0
     cols = ", ".join(CDR_COLUMNS)

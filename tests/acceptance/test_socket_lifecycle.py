@@ -42,6 +42,10 @@ def controller_does(conn: socket.socket, mode: str) -> None:
     elif mode == "connect_exit":
         send(b"connect\n\n")
         send(b"exit\n\n")
+    elif mode == "resume_exit_without_connect":
+        # What the controller's server does to a peer it refuses at accept (fsapps.esl.server):
+        # one write, no connect, then close.
+        conn.sendall(b"resume\n\nexit\n\n")
     elif mode == "connect_resume_exit":
         send(b"connect\n\n")
         send(b"resume\n\n")
@@ -101,6 +105,7 @@ def rig():
         ("9001", "connect_exit", "parked"),
         ("9002", "close_at_once", "fallback"),
         ("9001", "connect_resume_exit", "fallback"),
+        ("9001", "resume_exit_without_connect", "fallback"),
         ("9001", "dies_while_parked", "fallback"),
     ],
 )

@@ -71,3 +71,26 @@ def test_hostile_name_and_record_reach_the_agent_as_text(store, tmp_path, hostil
         assert agent.variables.get("cn_due_date", "") == escape.dial_value(stored)
         name = escape.dial_value(clean_profile_field(hostile))
         assert agent.variables.get("origination_caller_id_name", "") == (name or "13800000001")
+
+
+def test_a_tier_naming_another_tenants_agent_never_rings_them(store, tmp_path) -> None:
+    """cablenet's YAML lists harbourbank's agent first in a top-down queue: the dispatcher
+    rings only agents who serve cablenet (agent_tenants), whatever the YAML says."""
+    from fsapps.store import acd
+    from fsapps.store.records import Tenant
+
+    with rig(store, tmp_path, tiers=["hb_teller", "cn_wang"]) as r:
+        with store.operator() as op:
+            op.add_tenant(Tenant("harbourbank", "Harbour Bank", "harbourbank.example", "Asia/Hong_Kong"))
+            contact = "sofia/external/hb_teller@127.0.0.1:5080"
+            op.add_agent("hb_teller", "hb_teller", {"harbourbank": 1}, contact)
+            acd.ensure_agent(op.conn, "hb_teller")
+            acd.set_status(op.conn, "hb_teller", "Available", 0)
+        teller = r.switch.register_user("hb_teller", Endpoint(answer_after=0.5, hangup_after=2.0))
+        r.agent("cn_wang", Endpoint(answer_after=1.0, hangup_after=2.0))
+        ch = r.call(keypad=["1", "4"])
+        assert ch.destroyed.wait(120 / SPEED + 30), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"], q["offers"]) for q in rows] == [("answered", "cn_wang", 1)]
+        assert teller.calls == []
+        assert r.agent_row("hb_teller")["offered_member"] is None

@@ -161,6 +161,15 @@ def test_tenant_updates_neither_its_plan_nor_its_status(walled) -> None:
         assert op.tenant("acme").status == "active"
 
 
+def test_tenant_claims_no_access_number(walled) -> None:
+    with walled.tenant("acme") as t:
+        claim = "INSERT INTO access_numbers (number, tenant_id) VALUES ('9999', 'acme')"
+        assert attempt(t.conn, claim) == "42501"
+        assert attempt(t.conn, "DELETE FROM access_numbers") == "42501"
+    with walled.operator() as op:
+        assert op._one("SELECT 1 FROM access_numbers WHERE number = '9999'") is None
+
+
 def test_api_token_only_for_the_tenants_own_users(walled) -> None:
     with walled.operator() as op:
         bank_boss = op.find_user("bank-boss")

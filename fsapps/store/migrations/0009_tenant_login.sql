@@ -221,3 +221,6 @@ ALTER POLICY tenant_rows ON queue_calls
 
 -- The plan and the status are the operator's.
 REVOKE UPDATE ON tenants FROM fsapps_tenant;
+-- So are the access numbers: one number, one tenant, given out by the operator (a tenant
+-- could otherwise claim a number nobody has yet).
+REVOKE INSERT, UPDATE, DELETE ON access_numbers FROM fsapps_tenant;
