@@ -94,3 +94,23 @@ def test_a_tier_naming_another_tenants_agent_never_rings_them(store, tmp_path) -
         assert [(q["outcome"], q["agent_id"], q["offers"]) for q in rows] == [("answered", "cn_wang", 1)]
         assert teller.calls == []
         assert r.agent_row("hb_teller")["offered_member"] is None
+
+
+def test_simulate_var_with_an_api_call_prints_text_not_the_switch(capsys) -> None:
+    """`fsapps simulate ... --var 'sw_status=${version()}'` printed the switch's version: shopwise's
+    flow exports sw_last_status=${sw_status}, and a variable's value is expanded again when it is
+    referred to (switch_channel.c:4171). The value is now stored inert."""
+    from pathlib import Path
+
+    from fsapps import cli
+
+    root = Path(__file__).resolve().parents[2] / "dialplan"
+    code = cli.main([
+        "simulate", str(root / "shopwise"), "--to", "08001234567", "--from", "447700900123",
+        "--digits", "1,12345678", "--at", "2026-11-23 10:00", "--var", "sw_status=${version()}",
+    ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "variable   sw_status = %{version()}" in out, out
+    assert "sw_last_status = %{version()}" in out, out
+    assert "FreeSWITCH Version" not in out and "1.10.12" not in out
