@@ -196,7 +196,8 @@ def _completions_early(lines: list[str]) -> list[str]:
     return out
 
 
-RFC2822_DATE = re.compile(r",RFC2822_DATE='(\\.|[^'])*'")
+# A dial-string value: the date's comma is full-width there (fsapps.escape.dial_value).
+RFC2822_DATE = re.compile(r",RFC2822_DATE=[^,}\]]*")
 
 # Each normalisation for a deliberate difference, by its name in DELIBERATE.
 RULES: dict[str, Callable[[list[str]], list[str]]] = {
