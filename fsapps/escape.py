@@ -152,19 +152,22 @@ def app_data(*parts: Part, expansions: int = 1) -> str:
     FreeSWITCH's syntax has no way to write a literal ``$`` right before ``${name}``
     (``\\$${`` reads as ``$${`` text, l.4024): such a Text ends in ``%`` instead.
     """
+    # Cleaned first: a NUL between "$" and "{" would hide a reference from the checks below.
+    parts = tuple(Text(_clean(p.value, 1 << 20)) if isinstance(p, Text) else p for p in parts)
     for i, part in enumerate(parts):
         before = parts[i - 1] if i else None
         if isinstance(part, Ref):
             variable_name(part.name)
             if isinstance(before, Text) and before.value.endswith("$"):
                 raise UnsafeValue("a literal '$' cannot precede a ${reference} in FreeSWITCH's syntax")
-        elif isinstance(part, Text) and isinstance(before, Ref) and part.value.startswith("$"):
+        elif isinstance(part, Text) and isinstance(before, Ref) and part.value[:1] in ("$", "{"):
             # The character after a reference's '}' is read again as a possible reference
-            # (switch_channel.c:4258-4262), and no escape applies to it.
-            raise UnsafeValue("a literal '$' cannot follow a ${reference} in FreeSWITCH's syntax")
+            # (switch_channel.c:4258-4262), and no escape applies to it; a '{' would complete
+            # a reference with a value that ends in '$'.
+            raise UnsafeValue("a literal '$' or '{' cannot follow a ${reference} in FreeSWITCH's syntax")
         if expansions > 1 and isinstance(part, Text) and ("$" in part.value or "\\" in part.value):
             raise UnsafeValue("text expanded twice (set) cannot hold '$' or '\\' next to references")
-    cleaned = [Text(_clean(p.value, 1 << 20)) if isinstance(p, Text) else p for p in parts]
+    cleaned = list(parts)
     plain = "".join(_plain(p) for p in cleaned)
     if not needs_expansion(plain):
         return plain
@@ -282,7 +285,8 @@ def dial_value(text: str, limit: int = MAX_DIAL_VALUE) -> str:
     blanks (the switch does that to caller IDs, switch_clean_string) and the characters the
     parsers read are their full-width forms, which read the same to a person.
     """
-    text = _CONTROL.sub(" ", inert(text, limit)).strip(" ")
+    # Blanks go first: stripped after, "Bob$\n" would end in "$" again.
+    text = inert(_CONTROL.sub(" ", _clean(text, limit)).strip(" "), limit)
     # ":_:" splits a dial string into several originates (switch_ivr_originate.c:1689).
     return text.translate(FULLWIDTH).replace(":_:", ":\uff3f:")
 

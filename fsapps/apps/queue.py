@@ -41,6 +41,7 @@ from fsapps.apps.registry import node_application
 from fsapps.esl import codec
 from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
+from fsapps.flows.walls import variable_problem
 from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
 from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
 
@@ -245,7 +246,9 @@ class QueueVisit:
             # order ahead of the bridge: nothing waits for their completions (the switch's
             # socket poll, above), the path is read from the set's when it is needed.
             try:
+                # The call's own Unique-ID, not whatever a ${uuid} variable says.
                 template = escape.recording_path(self.settings.record_template, self.tenant)
+                template = template.replace("${uuid}", esl.uuid)
             except escape.UnsafeValue as exc:
                 log.error("queue %s: not recorded: %s", self.name, exc)
             else:
@@ -264,7 +267,9 @@ class QueueVisit:
             "fsapps_queue_wait": str(int(self.acd.clock() - self.joined)),
         }
         for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
-            if escape.VARIABLE_NAME.fullmatch(name) and call.var(name):
+            # Never a name the switch would act on at the agent's leg (execute_on_answer, ...),
+            # nor fsapps' own, which are set above.
+            if escape.VARIABLE_NAME.fullmatch(name) and variable_problem(name) is None and call.var(name):
                 common[name] = call.var(name)
         try:
             dial = escape.dial_string(

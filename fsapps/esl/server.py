@@ -174,7 +174,8 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     @property
     def uuid(self) -> str:
-        return self.variables.get("uuid") or self.channel_data("Unique-ID")
+        # The switch's own Unique-ID, never a ${uuid} variable a flow could have set.
+        return self.channel_data("Unique-ID")
 
     @property
     def caller_id_number(self) -> str:

@@ -20,7 +20,7 @@ from fsapps.flows.load import load_project
 from fsapps.flows.model import Flow, Problem, Project, Roster, Tenant
 from fsapps.flows.nodes import NODE_TYPES
 from fsapps.flows.nodes.menu import DIGITS
-from fsapps.flows.walls import expansion_problem, record_template_problem
+from fsapps.flows.walls import expansion_problem, flow_variables, record_template_problem, reference_problem
 from fsapps.flows.yamlsrc import Where, YList, YMap, show
 
 NO_ROSTER = (
@@ -140,8 +140,14 @@ def check_tenant(
             out.append(Problem(where, f"{message} (expected one of: {flows})"))
     for prompt in tenant.prompts.values():
         # Both are played as written (say:<text>, <sounds>/<language>/<file>): FreeSWITCH expands them.
-        for played in (prompt.text, prompt.file):
-            if isinstance(played, str) and (why := expansion_problem(played)) is not None:
+        known = flow_variables(tenant)
+        for played, allowed in ((prompt.text, known), (prompt.file, ())):
+            if not isinstance(played, str):
+                continue
+            why = expansion_problem(played) or reference_problem(played, allowed, once=True)
+            if why is None and allowed == () and "$" in played:
+                why = f"a prompt file named with '$' (expected a plain path under sounds/{tenant.language}/)"
+            if why is not None:
                 out.append(Problem(prompt.where, why))
         if isinstance(prompt.file, str) and (prompt.file.startswith("/") or ".." in prompt.file.split("/")):
             message = f"prompt file {show(prompt.file)} is outside sounds/{tenant.language}/"

@@ -16,6 +16,7 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Iterable
+from typing import Any
 
 from fsapps import escape
 from fsapps.flows.yamlsrc import quote
@@ -71,9 +72,40 @@ RUNS_NAMES = frozenset({
 })  # fmt: skip
 
 
-def variable_problem(name: str) -> str | None:
-    """Why a flow may not set channel variable ``name``, or None."""
+# Names the switch and fsapps read with meaning: whose variables are exported (export_vars,
+# bridge_export_vars: switch_channel.c:1257-1290, switch_ivr_bridge.c:1517), where a transfer
+# lands (force_transfer_*: switch_ivr.c), the channel's own UUID (OutboundCall.uuid is the
+# Unique-ID, but fsapps' own code and the switch read ${uuid}), and the switch's global
+# directories and settings, which a channel variable of the same name shadows when anything
+# refers to it (switch_channel_get_variable_dup falls back to globals, switch_channel.c:1005):
+# ${recordings_dir} names where a queue records, ${sounds_dir} what a prompt plays.
+RESERVED = frozenset({
+    "export_vars", "bridge_export_vars", "force_transfer_context", "force_transfer_dialplan", "uuid",
+    "base_dir", "recordings_dir", "sounds_dir", "conf_dir", "log_dir", "run_dir", "db_dir", "mod_dir",
+    "htdocs_dir", "script_dir", "temp_dir", "grammar_dir", "certs_dir", "storage_dir", "cache_dir",
+    "data_dir", "localstate_dir", "fonts_dir", "images_dir", "default_password", "domain", "domain_name",
+    "hostname", "local_ip_v4", "local_ip_v6", "core_uuid", "switchname",
+})  # fmt: skip
+
+
+def bare_name(name: str) -> str:
+    """The variable a name sets: ``export nolocal:x`` and ``_nolocal_x`` set ``x`` on the legs
+    the call bridges to (switch_channel.c:1280-1284, mod_dptools.c export)."""
     low = name.lower()
+    for prefix in ("nolocal:", "_nolocal_"):
+        if low.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def variable_problem(name: str) -> str | None:
+    """Why a flow may not set channel variable ``name`` (on this leg or, with a nolocal
+    prefix, on the legs it bridges to), or None."""
+    low = bare_name(name).lower()
+    if low != name.lower() and bare_name(low) != low:
+        return f"{name} names a nolocal variable twice (expected one prefix at most)"
+    if low in RESERVED:
+        return f"{name} is read by the switch or fsapps with a meaning of its own (expected another name)"
     if low.startswith(OWN_PREFIX) and low not in FLOW_SETTABLE:
         allowed = ", ".join(sorted(FLOW_SETTABLE))
         return f"{name} is fsapps' own variable (expected another name; flows may set only {allowed})"
@@ -100,6 +132,52 @@ def _expansions(value: str) -> Iterable[tuple[str, str]]:
             j += 1
         yield opening, value[start + 2 : j - 1 if depth == 0 else j]
         i = j
+
+
+# What a flow may refer to with ${name}: what its own nodes store (each of them inert: set and
+# export values checked here, collected digits, looked-up fields fsapps stores inert), what
+# fsapps' applications store, and, where the switch expands the text once only (a say value, a
+# prompt), the caller's fields, which the switch itself cleans (switch_caller.h:61). Not the
+# switch's globals (${default_password}) and not other channel variables (a SIP header's text
+# is neither cleaned nor inert: "$\\'{...}" becomes "${...}" in one expansion).
+FSAPPS_STORED = frozenset({
+    "fsapps_queue", "fsapps_queue_outcome", "fsapps_agent", "fsapps_outage_id", "fsapps_callback_requested",
+    "fsapps_access_number", "fsapps_account_manager", "fsapps_private_agent", "fsapps_callback_number",
+})  # fmt: skip
+CALLER_FIELDS = frozenset({"caller_id_name", "caller_id_number", "destination_number", "ani"})
+
+
+def flow_variables(tenant: Any) -> frozenset[str]:
+    """The variables a tenant's flows store themselves."""
+    out: set[str] = set(FSAPPS_STORED)
+    for flow in tenant.flows.values():
+        for node in flow.nodes.values():
+            data = node.data if isinstance(node.data, dict) else {}
+            if node.type == "set" and isinstance(data.get("variables"), dict):
+                out.update(bare_name(str(k)) for k in data["variables"])
+            elif node.type == "collect" and isinstance(data.get("variable"), str):
+                out.add(data["variable"])
+            elif node.type == "lookup" and isinstance(data.get("fields"), list):
+                prefix = data.get("prefix") if isinstance(data.get("prefix"), str) else ""
+                out.update(f"{prefix}{f}" for f in data["fields"] if isinstance(f, str))
+    return frozenset(out)
+
+
+def reference_problem(value: str, known: Iterable[str], *, once: bool) -> str | None:
+    """Why ``value`` may not refer to the variables it names, or None. ``once``: the switch
+    expands the text once (say, prompts); otherwise it is stored and expanded again (set,
+    export), where only the flow's own inert variables may be named."""
+    allowed = set(known) | (CALLER_FIELDS if once else set())
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        return "a control character in a value the switch reads (expected text on one line)"
+    for opening, inside in _expansions(value):
+        if opening == "${" and _REFERENCE.fullmatch(inside) and inside not in allowed:
+            hint = ", ".join(sorted(allowed - FSAPPS_STORED - CALLER_FIELDS)[:8]) or "none yet"
+            return (
+                f"${{{inside}}} is not a variable this tenant's flows store (expected one set, collected "
+                f"or looked up by its flows: {hint}; the switch's own settings are not readable)"
+            )
+    return None
 
 
 def expansion_problem(value: str) -> str | None:

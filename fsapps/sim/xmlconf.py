@@ -59,7 +59,8 @@ def preprocess(text: str, file: str, cwd: Path, variables: dict[str, str], depth
     if depth > MAX_DEPTH:
         raise ConfError(f"{file}: include depth over {MAX_DEPTH} (an include loop?)")
     out: list[Line] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    # switch_fp_read_dline ends a line at '\n' only (switch_utils.c), not at U+2028 and the like.
+    for number, raw in enumerate(text.split("\n"), 1):
         line = _expand_globals(raw, variables)
         if "<include>" in line or "</include>" in line or "<?" in line:
             continue

@@ -174,3 +174,24 @@ def test_a_tenant_in_neither_the_flows_nor_the_database_gets_no_record(controlle
         ("shopwise", "noop", "done"),
     ]
     assert controller.known_tenants.lookups == 1  # dbonly was read at start; the made-up name once
+
+
+def test_a_flow_setting_uuid_changes_nothing_the_controller_does(controller_for) -> None:
+    """A ${uuid} variable (a tenant's `set uuid=...`) is not the channel's UUID: the controller
+    keeps using the switch's Unique-ID, so the call is still recognised and billed."""
+    sw = Switch(speed=10.0, password=PASSWORD).start()
+    try:
+        controller, kept = controller_for(sw.port)
+        port = controller.server.port
+        sw.dialplan = StaticDialplan().add(
+            "public", r"^1000$",
+            [("answer", ""), ("set", "fsapps_tenant=shopwise"), ("set", "fsapps_flow=main"),
+             ("set", "fsapps_node=start"), ("set", "uuid=0123456789abcdef"),
+             ("set", "socket_resume=true"), ("socket", f"127.0.0.1:{port}/flow async full"), ("hangup", "")],
+        )  # fmt: skip
+        ch = sw.place_call("1000", script=CallerScript())
+        assert ch.destroyed.wait(15)
+        got = wait_for(lambda: controller.record_batches.flush(0.1) and kept.records)
+        assert [(r.tenant_id, r.call_uuid) for r in got or []] == [("shopwise", ch.uuid)]
+    finally:
+        sw.stop()

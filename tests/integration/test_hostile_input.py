@@ -114,3 +114,28 @@ def test_simulate_var_with_an_api_call_prints_text_not_the_switch(capsys) -> Non
     assert "variable   sw_status = %{version()}" in out, out
     assert "sw_last_status = %{version()}" in out, out
     assert "FreeSWITCH Version" not in out and "1.10.12" not in out
+
+
+def test_the_screen_pop_never_carries_a_variable_the_switch_acts_on(store, tmp_path) -> None:
+    """export_vars naming execute_on_answer (or any name a flow may not set) is not copied to the
+    agent's leg, where the switch would run it when the agent answers."""
+    with rig(store, tmp_path) as r:
+        ran: list[tuple[str, str]] = []
+        _api_spy(r.switch, ran)
+        r.agent("cn_wang", Endpoint(answer_after=1.0, hangup_after=2.0))
+        hostile = {
+            "export_vars": "execute_on_answer,api_on_answer,fsapps_tenant,cn_note",
+            "execute_on_answer": "system /bin/touch " + MARKER,
+            "api_on_answer": "system /bin/touch " + MARKER,
+            "cn_note": "kept",
+        }
+        ch = r.switch.place_call(
+            "96171", caller_id_number="13800000001", variables=hostile, script=CallerScript(keypad=["1", "4"])
+        )
+        assert ch.destroyed.wait(120 / SPEED + 30), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls)
+        assert [row["outcome"] for row in rows] == ["answered"]
+        (agent,) = [rec for u, rec in r.switch.history.items() if u != ch.uuid]
+        assert "execute_on_answer" not in agent.variables and "api_on_answer" not in agent.variables
+        assert agent.variables.get("fsapps_tenant") == "cablenet" and agent.variables.get("cn_note") == "kept"
+        assert ran == []

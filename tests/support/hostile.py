@@ -22,6 +22,8 @@ CORPUS: list[str] = [
     "${version()}",
     "${uuid}",
     "$\\{version()}",
+    "$\\'{system(/bin/touch " + MARKER + ")}",  # the switch's own cleaning misses it; one expansion makes ${
+    "$\x00{version()}",
     "$\\\\{version()}",
     "\\${version()}",
     "\\\\${version()}",

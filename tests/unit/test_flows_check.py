@@ -159,6 +159,36 @@ CASES = [
     ("set value a set cannot carry: a literal dollar before a reference", None,
      FLOW.replace(HELLO, "type: set\n    data: {variables: {price: '$${amount}'}, export: true}\n    children: {_: bye}"),
      "acme/flows/main.yaml:15:31: $${amount} reads the switch's global settings"),
+    ("set copies a caller field the switch does not clean", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {note: 'caller ${caller_id_name}'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:30: ${caller_id_name} is not a variable this tenant's flows store"),
+    ("say reads a switch global with a plain reference", None,
+     FLOW.replace(HELLO, "type: say\n    data: {type: digits, value: '${recordings_dir}'}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:33: ${recordings_dir} is not a variable this tenant's flows store"),
+    ("export text ending in a dollar sign", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {a: 'x$'}, export: true}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:27: text expanded twice (set) cannot hold '$' or '\\' next to references"),
+    ("a brace right after a reference", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {a: x, b: '${a}{hupall(MANAGER_REQUEST)}'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:33: a literal '$' or '{' cannot follow a ${reference}"),
+    ("a NUL hides a reference", None,
+     FLOW.replace(HELLO, 'type: say\n    data: {type: digits, value: "$\\0{hupall(MANAGER_REQUEST)}"}\n    children: {_: bye}'),
+     "acme/flows/main.yaml:15:33: a control character in a value the switch reads"),
+    ("collect regex names a variable (conditions expand it)", None,
+     FLOW.replace(HELLO, "type: collect\n    data: {prompt: hello, variable: acct, regex: '^1$|${hupall(MANAGER_REQUEST)}'}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:50: ${hupall(MANAGER_REQUEST)} runs a command on the switch"),
+    ("export to the agent's leg with _nolocal_", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {_nolocal_execute_on_answer: 'system x'}, export: true}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: _nolocal_execute_on_answer makes the switch run what it holds"),
+    ("export_vars rewritten", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {export_vars: 'execute_on_answer'}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: export_vars is read by the switch or fsapps with a meaning of its own"),
+    ("recordings_dir shadowed", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {recordings_dir: /tmp/x}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: recordings_dir is read by the switch or fsapps with a meaning of its own"),
+    ("uuid set by a flow", None,
+     FLOW.replace(HELLO, "type: set\n    data: {variables: {uuid: 0123456789abcdef}}\n    children: {_: bye}"),
+     "acme/flows/main.yaml:15:24: uuid is read by the switch or fsapps with a meaning of its own"),
     ("collect into a reserved variable", None,
      FLOW.replace(HELLO, "type: collect\n    data: {prompt: hello, variable: fsapps_queue}\n    children: {_: bye}"),
      "acme/flows/main.yaml:15:37: fsapps_queue is fsapps' own variable"),
@@ -278,7 +308,7 @@ nodes:
     children: {found: mark, not_found: mark, fallback: mark}
   mark:
     type: set
-    data: {variables: {fsapps_private_agent: alice, acme_note: "${acme_name} at ${caller_id_number}"}}
+    data: {variables: {fsapps_private_agent: alice, acme_note: "${fsapps_account_manager} at desk"}}
     children: {_: order}
   order:
     type: collect
@@ -286,7 +316,7 @@ nodes:
     children: {_: say}
   say:
     type: say
-    data: {type: digits, value: "${acme_order}"}
+    data: {type: digits, value: "${acme_order} from ${caller_id_number}"}
     children: {_: out}
   out:
     type: transfer
@@ -295,7 +325,8 @@ nodes:
 
 
 def test_what_the_walls_allow_passes(tmp_path) -> None:
-    """The sticky-routing variables, ${name} references, the tenant's own context and
+    """The sticky-routing variables, ${name} references to what the flows store (and, in a say
+    value, the caller's own fields), the tenant's own context and
     recordings, a listed lookup host, a regex that fits min..max: no problems."""
     tenant = TENANT.replace(
         "support: {}",

@@ -1,11 +1,12 @@
 import re
 
+from fsapps import escape
 from fsapps.escape import Text
 from fsapps.flows import regexlen
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import PROMPT_NAME, SECONDS, NodeType, Rendered, Route
 from fsapps.flows.nodes.set_vars import VARIABLE
-from fsapps.flows.walls import variable_problem
+from fsapps.flows.walls import expansion_problem, reference_problem, variable_problem
 from fsapps.flows.yamlsrc import show
 
 
@@ -40,6 +41,12 @@ class Collect(NodeType):
         if lo > hi:
             problems.append(Problem(node.data.at("min"), "min is above max (expected min <= max)"))
         if not isinstance(regex, str):
+            return problems
+        # The regex is a condition's expression too, which mod_dialplan_xml expands
+        # (mod_dialplan_xml.c:270): it may name no variable.
+        why = expansion_problem(regex) or reference_problem(regex, (), once=False)
+        if why is not None:
+            problems.append(Problem(node.data.at("regex"), why))
             return problems
         try:
             re.compile(regex)
@@ -76,7 +83,7 @@ class Collect(NodeType):
             "_",
             (
                 {"field": "${" + var + "}", "expression": f"^.{{{lo},{hi}}}$"},
-                {"field": "${" + var + "}", "expression": regex},
+                {"field": "${" + var + "}", "expression": escape.app_arg(regex)},
             ),
         )
         default = "invalid" if "invalid" in node.children else None

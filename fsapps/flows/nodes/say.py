@@ -1,7 +1,7 @@
 from fsapps import escape
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Rendered
-from fsapps.flows.walls import expansion_problem
+from fsapps.flows.walls import expansion_problem, flow_variables, reference_problem
 
 # mod_say: <module>[:<lang>] <type> <method> [<gender>] <text> (mod_dptools.c say_function)
 SAY = {
@@ -25,9 +25,10 @@ class Say(NodeType):
 
     def check(self, node, tenant, operator):
         value = node.get("value")
-        if isinstance(value, str) and (why := expansion_problem(value)) is not None:
-            return [Problem(node.data.at("value"), why)]
-        return []
+        if not isinstance(value, str):
+            return []
+        why = expansion_problem(value) or reference_problem(value, flow_variables(tenant), once=True)
+        return [Problem(node.data.at("value"), why)] if why is not None else []
 
     def render(self, node, r):
         kind, method = SAY[node.get("type")]

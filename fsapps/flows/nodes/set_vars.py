@@ -1,7 +1,7 @@
 from fsapps import escape
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Rendered
-from fsapps.flows.walls import expansion_problem, variable_problem
+from fsapps.flows.walls import expansion_problem, flow_variables, reference_problem, variable_problem
 from fsapps.flows.yamlsrc import YMap
 
 VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -31,7 +31,11 @@ class SetVariables(NodeType):
                 out.append(Problem(variables.key_at(name), why))
             if not isinstance(value, str):
                 continue
-            why = expansion_problem(value) or _unwritable(name, value, node.get("export"))
+            why = (
+                expansion_problem(value)
+                or reference_problem(value, flow_variables(tenant), once=False)
+                or _unwritable(name, value)
+            )
             if why is not None:
                 out.append(Problem(variables.at(name), why))
         return out
@@ -46,10 +50,12 @@ class SetVariables(NodeType):
         ])  # fmt: skip
 
 
-def _unwritable(name, value, export):
-    """What FreeSWITCH's syntax cannot carry as written in this value, or None."""
+def _unwritable(name, value):
+    """What FreeSWITCH's syntax cannot carry as written in this value, or None. A set value is
+    expanded twice, an exported one is stored and expanded whenever it is referred to: either
+    way its text must be inert, so no '$' or backslash of its own."""
     try:
-        escape.app_data(f"{name}=", *escape.template(value), expansions=1 if export else 2)
+        escape.app_data(f"{name}=", *escape.template(value), expansions=2)
     except escape.UnsafeValue as exc:
         return f"{exc} (expected text and ${{name}} of variables; a set value expands twice)"
     return None
