@@ -103,7 +103,11 @@ class Controller:
         self.dispatcher: Dispatcher | None = None
         if store is not None and context.acd is None:
             ctx = context
-            self.dispatcher = Dispatcher(store, lambda: ctx.project, lambda: ctx.now().timestamp())
+            client = self.client
+            self.dispatcher = Dispatcher(
+                store, lambda: ctx.project, lambda: ctx.now().timestamp(),
+                api=client.api if client is not None else None, write=ctx.write_soon,
+            )  # fmt: skip
             context.acd = self.dispatcher
 
     def start(self) -> Controller:

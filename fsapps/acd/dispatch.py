@@ -27,7 +27,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import agent_events
+from fsapps.acd import agent_events, visit_records
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import Announce, Decision, Discard, Exit, Offer, decide
 from fsapps.acd.model import Agent, AgentState, AgentStatus, Member, MemberState, Queue, Snapshot, Tier
@@ -39,6 +39,7 @@ log = logging.getLogger("fsapps.acd")
 
 TICK = 1.0  # seconds between passes when nothing happens
 DEAD_AFTER = 10.0  # seconds without a heartbeat before a controller's calls are freed
+ORPHAN_CDR_WAIT = 30.0  # how long a call that ended without its controller waits for its CDRs
 
 
 @dataclass
@@ -69,9 +70,16 @@ class AgentOffer:
 
 
 class Dispatcher:
+    """``api``: the switch's API (the controller's inbound Event Socket), to ask whether a call
+    that outlived its controller is still up; ``write``: where visit records go."""
+
     def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
-                 name: str | None = None) -> None:  # fmt: skip
+                 name: str | None = None, *, api: Callable[[str], str] | None = None,
+                 write: Callable[..., Any] | None = None) -> None:  # fmt: skip
         self.store = store
+        self.api = api
+        self.write = write
+        self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
         self.project = project  # the checked flows, read at each pass (they can be reloaded)
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -133,8 +141,65 @@ class Dispatcher:
             store_acd.heartbeat(op.conn, self.name, now)
             self.weights = store_acd.tenant_weights(op.conn)
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
+            orphans = store_acd.answered_orphans(op.conn, now, DEAD_AFTER)
         if members or agents:
             log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
+        self.reconcile(orphans, now)
+
+    # --- calls that outlived their controller ------------------------------------------
+
+    def reconcile(self, orphans: list[dict[str, Any]], now: float) -> None:
+        """Answered calls whose controller died: still up, they are left alone (the caller
+        comes back to a controller when the bridge ends); over, the visit is completed here,
+        once: one controller adopts the row, and the records' ids are the visit's own."""
+        if self.api is None:
+            return  # no way to ask the switch: the caller's return completes the visit
+        for row in orphans:
+            member = str(row["uuid"])
+            try:
+                up = (self.api(f"uuid_exists {member}") or "").strip() == "true"
+            except Exception as exc:  # the switch is unreachable: ask again next time
+                log.debug("uuid_exists %s: %s", member, exc)
+                return
+            if up:
+                continue
+            legs = [member, str(row["agent_leg"]) if row.get("agent_leg") else ""]
+            with self.store.operator() as op:
+                ended = store_acd.legs_ended(op.conn, legs)
+            first = self._orphans_seen.setdefault(member, now)
+            if ended is None and now - first < ORPHAN_CDR_WAIT:
+                continue  # its CDRs are on their way (the collector writes them at hangup)
+            self._orphans_seen.pop(member, None)
+            with self.store.operator() as op:
+                if not store_acd.adopt(op.conn, member, row["controller"], self.name):
+                    continue
+            self.complete_answered(member, ended if ended is not None else now)
+            log.warning("queue call %s outlived its controller %s: completed", member, row["controller"])
+
+    def complete_answered(self, member: str, ended: float) -> str | None:
+        """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
+        from ``ended``), the caller leaves the queue, the visit's records are written.
+        Returns the agent, or None when there was no answered visit to complete."""
+        with self.store.operator() as op:
+            row = store_acd.answered_member(op.conn, member)
+            if row is None:
+                return None
+            agent_id = row["agent_id"]
+            if agent_id is not None:
+                got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+                if got is not None:
+                    after = agent_events.call_ended(got[0], ended)
+                    store_acd.release(op.conn, agent_id, member, _fields(after))
+            store_acd.remove_member(op.conn, member)
+        if agent_id is not None and self.write is not None:
+            records = visit_records.answered(
+                tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"],
+                agent=agent_id, joined=float(row["joined_epoch"]),
+                bridged=float(row["last_bridge_start"] or row["joined_epoch"]), ended=ended,
+            )  # fmt: skip
+            self.write(*records)
+        self.kick.set()
+        return agent_id
 
     # --- the queues, as the flows define them ----------------------------------------
 

@@ -23,8 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 import gevent
@@ -32,6 +31,7 @@ import gevent.event
 import gevent.queue
 
 from fsapps import escape
+from fsapps.acd import visit_records
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
@@ -43,7 +43,7 @@ from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
 from fsapps.flows.walls import variable_problem
 from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
-from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
+from fsapps.store.records import CallbackRequest, QueueCall
 
 log = logging.getLogger("fsapps.acd")
 
@@ -123,13 +123,18 @@ class QueueVisit:
         )  # fmt: skip
         resume = self.settings.discard_abandoned_after if self.settings.abandoned_resume_allowed else 0
         self.joined, before = self.acd.join(w, resume_within=resume)
+        if before == "Answered":
+            # The call outlived the controller that bridged it (socket_resume was off while
+            # bridged) and comes back as the bridge ended: the visit is complete.
+            self.acd.forget(w)
+            ended = esl.connected_us / 1e6 if esl.connected_us else now
+            agent = self.acd.complete_answered(esl.uuid, ended)
+            log.info("caller %s back from agent %s after their controller went: completed", esl.uuid, agent)
+            return "_"
         if before:
             # Another controller had this caller: whatever it left offered is ours to settle.
             stale = self.acd.release_stale(esl.uuid, "ORIGINATOR_CANCEL", self.settings, now)
             log.info("caller %s resumes queue %s (was %s; freed %s)", esl.uuid, self.name, before, stale)
-            if before == "Answered":
-                self.acd.leave(w, abandoned=False)
-                return "_"
         try:
             self._set(fsapps_queue=self.name, fsapps_queue_entered=f"{self.joined:.3f}")
             branch = self._wait(w)
@@ -322,6 +327,7 @@ class QueueVisit:
             other = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID") or ""
             if event.name == "CHANNEL_BRIDGE" and other in legs and not self.bridged:
                 self.bridged[other] = _stamp(event) or self.acd.clock()
+                self._outlive_controller(True)
                 agent = legs[other]
                 others = [a for a in legs.values() if a != agent]
                 self.answering = gevent.spawn(
@@ -329,8 +335,20 @@ class QueueVisit:
                 )
             elif event.name == "CHANNEL_UNBRIDGE":
                 self.unbridged = _stamp(event) or self.acd.clock()
+                self._outlive_controller(False)
 
         return watch
+
+    def _outlive_controller(self, bridged: bool) -> None:
+        """While the caller talks to an agent, the call must not depend on this controller:
+        with socket_resume off, a socket that closes (this process killed, or shutting down)
+        leaves the channel as it is instead of resetting it, which would end the bridge
+        (mod_event_socket.c:2809-2813); when the bridge ends the caller goes on in the
+        dialplan, to the controller that resumes them (seen on 1.10.12). Off again once the
+        bridge is over, so that a controller that dies later hands the caller back as before."""
+        self.esl.keep_on_close = bridged
+        command = escape.setvar_command(self.esl.uuid, "socket_resume", "false" if bridged else "true")
+        gevent.spawn(self.esl.api, command)  # from the event loop: its reply comes on it
 
     def _picked_up(self, w: Waiter, rung: AgentOffer) -> AgentOffer | None:
         """The offer to the agent who picked this call up, if that is why the ring ended."""
@@ -372,15 +390,14 @@ class QueueVisit:
         ACD_HANDLE.labels(self.tenant, self.name).observe(talk + wrap)
         if wait <= self.settings.service_level_seconds:
             ACD_ANSWERED_IN_SL.labels(self.tenant, self.name).inc()
-        self._record("answered", end, wait, agent=agent, talk=talk, wrap=wrap)
-        started = datetime.fromtimestamp(start, UTC)
-        call.ctx.write_soon(
-            UsageRecord(
-                tenant_id=self.tenant, resource="agent", kind="handled_call", resource_id=agent,
-                started_at=started, ended_at=started + timedelta(seconds=talk),
-                workload=Decimal(f"{talk:.3f}"), unit="seconds", outcome="answered", call_uuid=self.esl.uuid,
-            )
-        )  # fmt: skip
+        self._recording_path()
+        ACD_CALLS.labels(self.tenant, self.name, "answered").inc()
+        # The same records, by the same ids, as a controller completing this visit would write.
+        call.ctx.write_soon(*visit_records.answered(
+            tenant=self.tenant, queue=self.name, call_uuid=self.esl.uuid, caller=call.caller, agent=agent,
+            joined=self.joined, bridged=start, ended=end, ring_seconds=self.ring_seconds, offers=self.offers,
+            wrap_up=wrap, recording=self.recording,
+        ))  # fmt: skip
         if call.session.ready():
             self._set(fsapps_agent=agent, fsapps_queue_outcome="answered")
         if handed is not None:

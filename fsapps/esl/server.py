@@ -94,6 +94,9 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.variables: dict[str, str] = {}
         self.answered = False  # from the connect reply's Answer-State, then CHANNEL_ANSWER
         self.hungup = gevent.event.Event()
+        # Set while the call must outlive this socket (a caller bridged to an agent): closing
+        # it then says no ``resume``, so the switch leaves the channel where it is.
+        self.keep_on_close = False
         # Called with CHANNEL_BRIDGE / CHANNEL_UNBRIDGE (the ACD marks the agent answered).
         self.bridge_watchers: list[Callable[[codec.Event], None]] = []
         # The switch's clock (Event-Date-Timestamp, µs): when the call was handed
@@ -138,6 +141,9 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         CF_CONTROLLED again if the listener is already gone).
         """
         if not self.connected:
+            return
+        if self.keep_on_close:
+            self.finish()
             return
         try:
             self.resume(reply_timeout=reply_timeout)

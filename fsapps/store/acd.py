@@ -306,23 +306,71 @@ def heartbeat(conn: psycopg.Connection, controller: str, now: float) -> None:
 
 
 def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tuple[list[str], list[str]]:
-    """What controllers silent for ``silent_for`` seconds held: their callers are marked
-    Abandoned (a caller the dialplan hands to a live controller resumes their place from
-    it), their agents are back to Waiting. Returns (members, agents) freed."""
+    """What controllers silent for ``silent_for`` seconds held: their waiting callers are
+    marked Abandoned (a caller the dialplan hands to a live controller resumes their place
+    from it), the agents they were ringing are back to Waiting. Answered callers and their
+    agents stay as they are: the bridge outlives the controller (fsapps.apps.queue), and the
+    visit is completed when the call comes back or ends (answered_orphans). Returns
+    (members, agents) freed."""
     alive = "SELECT name FROM acd_controllers WHERE seen_epoch >= %s"
     members: list[Any] = conn.execute(
         "UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %s, serving_agent = NULL"
-        f" WHERE state IN ('Waiting', 'Trying', 'Answered') AND controller NOT IN ({alive}) RETURNING uuid",
+        f" WHERE state IN ('Waiting', 'Trying') AND controller NOT IN ({alive}) RETURNING uuid",
         (now, now - silent_for),
     ).fetchall()
     agents: list[Any] = conn.execute(
         "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
-        " agent_leg = NULL,"
-        " last_bridge_end = CASE WHEN state = 'In a queue call' THEN %s ELSE last_bridge_end END"
-        f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({alive}) RETURNING agent_id",
-        (now, now - silent_for),
+        " agent_leg = NULL"
+        f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({alive}) AND state <> 'In a queue call'"
+        " RETURNING agent_id",
+        (now - silent_for,),
     ).fetchall()
     conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
     if members or agents:
         notify(conn)
     return [str(r["uuid"]) for r in members], [r["agent_id"] for r in agents]
+
+
+def answered_orphans(conn: psycopg.Connection, now: float, silent_for: float) -> list[dict[str, Any]]:
+    """Answered callers whose controller has been silent for ``silent_for`` seconds, with the
+    agent talking to them: calls that outlived their controller."""
+    rows: list[Any] = conn.execute(
+        "SELECT m.uuid, m.tenant_id, m.queue, m.joined_epoch, m.cid_number, m.controller,"
+        " s.agent_id, s.last_bridge_start, s.agent_leg"
+        " FROM queue_members m LEFT JOIN agent_state s"
+        "   ON s.offered_member = m.uuid AND s.state = 'In a queue call'"
+        " WHERE m.state = 'Answered'"
+        "   AND m.controller NOT IN (SELECT name FROM acd_controllers WHERE seen_epoch >= %s)",
+        (now - silent_for,),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def answered_member(conn: psycopg.Connection, member: str) -> dict[str, Any] | None:
+    """An Answered caller's row with the agent talking to them (or None for the agent)."""
+    row: Any = conn.execute(
+        "SELECT m.uuid, m.tenant_id, m.queue, m.joined_epoch, m.cid_number, m.controller,"
+        " s.agent_id, s.last_bridge_start, s.agent_leg"
+        " FROM queue_members m LEFT JOIN agent_state s"
+        "   ON s.offered_member = m.uuid AND s.state = 'In a queue call'"
+        " WHERE m.uuid = %s AND m.state = 'Answered'",
+        (member,),
+    ).fetchone()
+    return dict(row) if row is not None else None
+
+
+def adopt(conn: psycopg.Connection, member: str, old: str, new: str) -> bool:
+    """Take over a caller from controller ``old``; False when another controller did first."""
+    cur = conn.execute(
+        "UPDATE queue_members SET controller = %s WHERE uuid = %s AND controller = %s", (new, member, old)
+    )
+    return cur.rowcount == 1
+
+
+def legs_ended(conn: psycopg.Connection, legs: list[str]) -> float | None:
+    """When the latest of these legs ended, from their CDRs (None before any is written)."""
+    row: Any = conn.execute(
+        "SELECT max(extract(epoch FROM ended_at)) AS ended FROM cdrs WHERE leg_uuid = ANY(%s::uuid[])",
+        ([leg for leg in legs if leg],),
+    ).fetchone()
+    return float(row["ended"]) if row is not None and row["ended"] is not None else None
