@@ -30,7 +30,17 @@ import psycopg
 from fsapps.acd import agent_events, visit_records
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import Announce, Decision, Discard, Exit, Offer, decide
-from fsapps.acd.model import Agent, AgentState, AgentStatus, Member, MemberState, Queue, Snapshot, Tier
+from fsapps.acd.model import (
+    Agent,
+    AgentState,
+    AgentStatus,
+    Member,
+    MemberState,
+    Queue,
+    QueueSettings,
+    Snapshot,
+    Tier,
+)
 from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
@@ -40,6 +50,7 @@ log = logging.getLogger("fsapps.acd")
 TICK = 1.0  # seconds between passes when nothing happens
 DEAD_AFTER = 10.0  # seconds without a heartbeat before a controller's calls are freed
 ORPHAN_CDR_WAIT = 30.0  # how long a call that ended without its controller waits for its CDRs
+STALE_MARGIN = 30.0  # seconds past the longest ring-timeout before an offer counts as stale
 
 
 @dataclass
@@ -142,9 +153,40 @@ class Dispatcher:
             self.weights = store_acd.tenant_weights(op.conn)
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
             orphans = store_acd.answered_orphans(op.conn, now, DEAD_AFTER)
+            longest = max((q.settings.ring_timeout for q in self.queues()[0].values()), default=60)
+            stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)
         if members or agents:
             log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
         self.reconcile(orphans, now)
+        self.free_stale_offers(stale, now)
+
+    def free_stale_offers(self, stale: list[dict[str, Any]], now: float) -> None:
+        """An offer older than any ring whose legs are both gone (a caller who hung up as the
+        offer was made, say): the agent is free again, with no no-answer counted, and the
+        caller's place, if still held, is given up. Whichever controller made the offer,
+        alive or not: only the switch knows whether the call is still there."""
+        if self.api is None:
+            return
+        for row in stale:
+            member, leg = str(row["offered_member"] or ""), str(row["agent_leg"] or "")
+            try:
+                gone = all(
+                    (self.api(f"uuid_exists {u}") or "").strip() != "true" for u in (member, leg) if u
+                )
+            except Exception as exc:
+                log.debug("uuid_exists for a stale offer: %s", exc)
+                return
+            if not gone:
+                continue
+            with self.store.operator() as op:
+                got = store_acd.load_agents(op.conn, [row["agent_id"]]).get(row["agent_id"])
+                if got is None:
+                    continue
+                after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
+                if store_acd.release(op.conn, row["agent_id"], member, _fields(after, got[0])) and member:
+                    store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
+            log.warning("agent %s left Receiving for %s, whose call is gone: freed", row["agent_id"], member)
+        self.kick.set()
 
     # --- calls that outlived their controller ------------------------------------------
 

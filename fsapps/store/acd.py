@@ -374,3 +374,14 @@ def legs_ended(conn: psycopg.Connection, legs: list[str]) -> float | None:
         ([leg for leg in legs if leg],),
     ).fetchone()
     return float(row["ended"]) if row is not None and row["ended"] is not None else None
+
+
+def stale_offers(conn: psycopg.Connection, now: float, older_than: float) -> list[dict[str, Any]]:
+    """Agents still Receiving an offer made more than ``older_than`` seconds ago: longer than
+    any ring, so either its controller missed the end of the ring or the call is gone."""
+    rows: list[Any] = conn.execute(
+        "SELECT agent_id, offered_member, agent_leg, offered_by FROM agent_state"
+        " WHERE state = 'Receiving' AND last_offered_call < %s",
+        (now - older_than,),
+    ).fetchall()
+    return [dict(r) for r in rows]

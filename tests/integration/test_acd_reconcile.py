@@ -1,0 +1,59 @@
+"""What a live controller frees that no live call holds, asking the switch (the emulator over
+its Event Socket) rather than trusting the rows: an offer left Receiving long past any ring
+whose caller and agent legs are gone, while an offer whose call is still up stays."""
+
+from __future__ import annotations
+
+import time
+import uuid as uuidlib
+
+from fsapps.acd.dispatch import Dispatcher
+from fsapps.acd.model import Member
+from fsapps.esl.client import Connection
+from fsapps.flows.model import Operator, Project
+from fsapps.sim.dialplan import StaticDialplan
+from fsapps.sim.endpoints import CallerScript
+from fsapps.sim.switch import Switch
+from fsapps.store import acd
+from fsapps.store.records import Tenant
+from tests.support.waiting import wait_for
+
+
+def _offer(op, agent: str, member: str, leg: str, at: float) -> None:
+    acd.ensure_agent(op.conn, agent)
+    acd.set_status(op.conn, agent, "Available", 0)
+    acd.join_member(op.conn, Member(uuid=member, queue="support", joined_epoch=at), "acme", "support",
+                    "controller-x", "5550100", "", at)  # fmt: skip
+    assert acd.claim_member(op.conn, member, agent, "controller-x")
+    assert acd.reserve(op.conn, agent, member, "controller-x", at, leg)
+
+
+def test_a_stale_offer_whose_call_is_gone_is_freed_and_a_live_one_is_not(store) -> None:
+    parked = StaticDialplan().add("public", r"^1$", [("park", "")])
+    sw = Switch(speed=1.0, password="pw", dialplan=parked).start()
+    conn = Connection("127.0.0.1", sw.port, "pw")
+    conn.connect()
+    try:
+        live = sw.place_call("1", script=CallerScript(hangup_after=60))
+        assert wait_for(lambda: conn.api(f"uuid_exists {live.uuid}").strip() == "true")
+        long_ago = time.time() - 1000
+        with store.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+            acd.heartbeat(op.conn, "controller-x", time.time())  # the controller that made them is alive
+            op.add_agent("gone_a", "gone_a", {"acme": 1}, "user/1")
+            op.add_agent("live_a", "live_a", {"acme": 1}, "user/2")
+            gone = str(uuidlib.uuid4())
+            _offer(op, "gone_a", gone, str(uuidlib.uuid4()), long_ago)
+            _offer(op, "live_a", live.uuid, str(uuidlib.uuid4()), long_ago)
+        d = Dispatcher(store, lambda: Project(".", Operator(), []), time.time, api=conn.api)
+        d.housekeeping()
+        with store.operator() as op:
+            states = {r["agent_id"]: (r["state"], r["offered_member"], r["no_answer_count"])
+                      for r in op._all("SELECT * FROM agent_state")}  # fmt: skip
+            members = {str(r["uuid"]): r["state"] for r in op._all("SELECT uuid, state FROM queue_members")}
+        assert states["gone_a"] == ("Waiting", None, 0)
+        assert states["live_a"][0] == "Receiving"
+        assert members == {gone: "Abandoned", live.uuid: "Trying"}
+    finally:
+        conn.stop()
+        sw.stop()
