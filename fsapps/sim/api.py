@@ -194,8 +194,8 @@ def originate_api(sw: Switch, arg: str, lst: Listener | None) -> str:
     app_target = _parse_target(target)
 
     def run_leg(ch: Channel) -> None:
-        ch.dialplan_hit = True
         if app_target is not None:
+            ch.dialplan_hit = True
             name, app_args = app_target
             ch.profile.flip_caller_id(ch)
             ch.running_state = "CS_EXECUTE"
@@ -204,6 +204,8 @@ def originate_api(sw: Switch, arg: str, lst: Listener | None) -> str:
             if ch.up and not ch.transfer_to:
                 return
         else:
+            # mod_commands.c:5166: to an extension, the leg is transferred there; it hits
+            # the dialplan (CF_DIALPLAN) only when routing finds the extension.
             session_transfer(ch, target, dialplan, context)
         route_and_execute(ch)
 
@@ -244,11 +246,27 @@ def _uuid_bridge(a: Channel, b: Channel) -> None:
     """switch_ivr_uuid_bridge: both legs leave what they run for CS_SOFT_EXECUTE,
     where A runs the bridge (switch_ivr_bridge.c uuid_bridge_on_soft_execute, l.1236)."""
     a.uuid_bridged = b.uuid_bridged = True
-    a.other_type, a.other_profile = "originatee", b.profile.clone()
-    b.other_type, b.other_profile = "originator", a.profile.clone()
+    # br:2031-2036 and 2061-2063: the originator counts as having hit the dialplan
+    # (CF_DIALPLAN), an outbound originatee no longer does; the profiles stepped next
+    # take their logical direction from that (seen on 1.10.12: the originator's turns inbound).
+    if a.direction == "outbound":
+        a.dialplan_hit = True
+    if b.direction == "outbound":
+        b.dialplan_hit = False
+    # br:2121-2122: both legs get a new caller profile (Profile-Index 2 in the s06 trace) ...
+    pa, pb = a.step_profile(), b.step_profile()
+    # ... each carries a clone of the other's as Other-Leg (br:2142-2143) ...
+    a.other_type, a.other_profile = "originatee", pb.clone()
+    b.other_type, b.other_profile = "originator", pa.originator_clone()
+    # ... the originator takes the originatee's callee id and gives it its caller id (br:2145-2149) ...
+    pa.callee_id_name, pa.callee_id_number = pb.callee_id_name, pb.callee_id_number
+    pb.caller_id_name, pb.caller_id_number = pa.caller_id_name, pa.caller_id_number
+    # ... and the transfer source names the profile's own id and the other leg (br:2176-2189).
     now = int(a.switch.clock.now())
-    a.profile.transfer_source = f"{now}:{a.uuid}:uuid_br:{b.uuid}"
-    b.profile.transfer_source = f"{now}:{b.uuid}:uuid_br:{a.uuid}"
+    for ch, prof, other in ((a, pa, b), (b, pb, a)):
+        prof.transfer_source = f"{now}:{prof.uuid_str}:uuid_br:{other.uuid}"
+        ch.push_var("transfer_history", prof.transfer_source)
+        ch.set_var("transfer_source", prof.transfer_source)
 
     def enter(ch: Channel, other: Channel, line: int) -> None:
         ch.running_state = "CS_SOFT_EXECUTE"

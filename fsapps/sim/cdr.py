@@ -11,6 +11,8 @@ def set_cdr_variables(ch: Channel) -> None:
     t = ch.profile.times
     end = t.get("hangup") or ch.switch.clock.micros()
     start = t.get("created", end)
+    # switch_channel.c:4602, 4670-4674: from the current profile, which a transfer replaced.
+    profile_start = t.get("profile_created", start)
     answered = t.get("answered", 0)
     progress = t.get("progress", 0)
     progress_media = t.get("progress_media", 0)
@@ -22,7 +24,7 @@ def set_cdr_variables(ch: Channel) -> None:
     v = ch.set_var
     v("digits_dialed", ch.digits_dialed or "none")
     v("start_stamp", stamp(start))
-    v("profile_start_stamp", stamp(start))
+    v("profile_start_stamp", stamp(profile_start))
     if answered:
         v("answer_stamp", stamp(answered))
     if bridged:
@@ -34,7 +36,7 @@ def set_cdr_variables(ch: Channel) -> None:
     v("end_stamp", stamp(end))
     for name, us in (
         ("start", start),
-        ("profile_start", start),
+        ("profile_start", profile_start),
         ("answer", answered),
         ("bridge", bridged),
         ("last_hold", 0),

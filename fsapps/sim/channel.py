@@ -105,6 +105,9 @@ class CallerProfile:
     logical_direction: str = "inbound"
     profile_index: str = "1"
     times: dict[str, int] = field(default_factory=dict)
+    # The profile's own id (switch_caller.c:54-55, a fresh one per clone, l.118-119): a
+    # transfer names it in Transfer-Source, not the channel's UUID.
+    uuid_str: str = field(default_factory=lambda: str(uuidlib.uuid4()))
 
     def __post_init__(self) -> None:
         # switch_caller_profile_new copies these with profile_dup_clean (switch_caller.h:61):
@@ -168,8 +171,28 @@ class CallerProfile:
         return out
 
     def clone(self) -> CallerProfile:
-        """switch_caller_profile_clone: the snapshot a bridged leg carries as Other-Leg."""
-        twin = dataclasses.replace(self, times=dict(self.times))
+        """switch_caller_profile_dup (switch_caller.c:110-181), what switch_caller_profile_clone returns.
+
+        A new profile id; the fields l.122-150 list are copied, and nothing else: no
+        transfer source, no profile index, and the logical direction left zero
+        (SWITCH_CALL_DIRECTION_INBOUND). The times are a snapshot (old_times, l.152-154),
+        which events show while the clone has no timetable of its own (l.415-417).
+        """
+        return dataclasses.replace(
+            self,
+            uuid_str=str(uuidlib.uuid4()),
+            transfer_source="",
+            profile_index="",
+            logical_direction="inbound",
+            times=dict(self.times),
+        )
+
+    def originator_clone(self) -> CallerProfile:
+        """A clone as switch_channel_set_originator_caller_profile keeps it: it gives a
+        clone without a timetable a zeroed one (switch_channel.c:2932-2934), so an
+        originator's Other-Leg times are all 0 (seen on 1.10.12 after uuid_bridge)."""
+        twin = self.clone()
+        twin.times = {}
         return twin
 
     def flip_caller_id(self, ch: Channel) -> None:
@@ -220,6 +243,7 @@ class Channel:
         for k, v in variables:
             self.set_var(k, v)
         self.dialplan_hit = direction == "inbound"
+        self.profile_count = 1  # channel->profile_index: profiles this channel has had
         self.other_type: str | None = None  # "originator" / "originatee"
         self.other_profile: CallerProfile | None = None
         self.bridged_to: Channel | None = None
@@ -273,6 +297,20 @@ class Channel:
         if value is not None:
             self.variables[name] = str(value)
 
+    def push_var(self, name: str, value: str) -> None:
+        """switch_channel_add_variable_var_check with SWITCH_STACK_PUSH (switch_channel.c:1562):
+        a second value turns the variable into an array in place (switch_event.c:1108-1170),
+        which reads as ``ARRAY::first|:second``."""
+        old = self.variables.get(name)
+        if not value:
+            self.variables.pop(name, None)
+        elif old is None:
+            self.variables[name] = value
+        elif old.startswith("ARRAY::"):
+            self.variables[name] = f"{old}|:{value}"
+        else:
+            self.variables[name] = f"ARRAY::{old}|:{value}"
+
     def get_var(self, name: str) -> str | None:
         value = self.variables.get(name)
         if value is None:
@@ -312,6 +350,42 @@ class Channel:
             return self.switch.api(command, args)
 
         return expand_variables(text, lookup, api)
+
+    # --- caller profile ---------------------------------------------------------
+
+    @property
+    def logical_direction(self) -> str:
+        """channel->logical_direction: setting CF_DIALPLAN on an outbound leg makes it
+        logically inbound, clearing it outbound again (switch_channel.c:1976-1984, 2169-2172).
+        An inbound leg keeps what its profile says."""
+        if self.direction == "outbound":
+            return "inbound" if self.dialplan_hit else "outbound"
+        return self.profile.logical_direction
+
+    def step_profile(self) -> CallerProfile:
+        """switch_channel_step_caller_profile (switch_channel.c:2851): a clone of the
+        profile becomes the channel's, as switch_channel_set_caller_profile (l.2863) sets it.
+
+        The new profile starts a timetable of its own (l.2887-2890) with only the call's
+        created, answered, progress and hangup times (l.2894-2898), so its transfer and
+        bridged times read 0; the transfer time goes to the previous profile (l.2893),
+        which only the CDR's callflow shows and the emulator does not keep. Its index is
+        the next one (l.2909). The Other-Leg profiles hang off the old profile
+        (l.2666-2668): the new one has none.
+        """
+        old = self.profile
+        new = old.clone()
+        new.direction = self.direction
+        new.logical_direction = self.logical_direction
+        new.times = {"profile_created": self.switch.clock.micros()}
+        for key in ("answered", "progress", "progress_media", "created", "hangup"):
+            if key in old.times:
+                new.times[key] = old.times[key]
+        self.profile_count += 1
+        new.profile_index = str(self.profile_count)
+        self.profile = new
+        self.other_type = self.other_profile = None
+        return new
 
     # --- events --------------------------------------------------------------
 

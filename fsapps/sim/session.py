@@ -66,6 +66,12 @@ def route_and_execute(ch: Channel) -> None:
             ch.note(f"no route for {ch.profile.destination_number} in {ch.profile.context}")
             ch.hangup("NO_ROUTE_DESTINATION")
             return
+        if ch.direction == "outbound" and not ch.dialplan_hit:
+            # switch_channel_set_caller_extension sorts the caller id (switch_channel.c:3337,
+            # 3299-3307): an outbound leg routed to an extension (originated to one, or
+            # transferred) hits the dialplan now and shows the far end as its caller.
+            ch.dialplan_hit = True
+            ch.profile.flip_caller_id(ch)
         ch.running_state = "CS_EXECUTE"
         ch.state_number = STATE_NUMBER["CS_EXECUTE"]
         if transferred and ch.answered:

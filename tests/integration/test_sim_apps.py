@@ -271,6 +271,24 @@ def test_record_until_terminator(tmp_path) -> None:
     assert ch.variables.get("playback_terminator_used") == "#"
 
 
+def test_profile_start_is_the_transferred_profiles() -> None:
+    # switch_channel.c:4602, 4670-4674: profile_start_* come from the profile a transfer made
+    # (switch_ivr.c:2293), start_* from the channel's creation, which the new profile keeps.
+    dp = StaticDialplan().add("public", r"^100$", [("sleep", "1500"), ("transfer", "200 XML public")])
+    dp.add("public", r"^200$", [("hangup", "")])
+    sw = Switch(dialplan=dp, speed=5.0).start()
+    events: list[SimEvent] = []
+    sw.watchers.append(events.append)
+    ch = sw.place_call("100", script=CallerScript())
+    assert ch.destroyed.wait(30), sw.call_log(ch.uuid)
+    done = next(e for e in events if e.name == "CHANNEL_HANGUP_COMPLETE" and e.uuid == ch.uuid)
+    start, profile_start = (int(done.get(f"variable_{n}_uepoch")) for n in ("start", "profile_start"))
+    assert profile_start == int(done.get("Caller-Profile-Created-Time"))
+    assert start == int(done.get("Caller-Channel-Created-Time"))
+    assert 1.5 <= (profile_start - start) / 1e6 < 2.0
+    assert done.get("Caller-Profile-Index") == "2"
+
+
 def test_cdr_durations_on_hangup_complete() -> None:
     # Whole seconds are compared: a slower virtual clock keeps a busy machine from adding one.
     _sw, _ch, ev = run_call(

@@ -75,7 +75,7 @@ def bridge_legs(a: Channel, b: Channel) -> None:
     a.profile.times["bridged"] = b.profile.times["bridged"] = now
     if a.other_profile is None or a.other_profile.uuid != b.uuid:
         a.other_type, a.other_profile = "originatee", b.profile.clone()
-        b.other_type, b.other_profile = "originator", a.profile.clone()
+        b.other_type, b.other_profile = "originator", a.profile.originator_clone()
     for x, y in ((a, b), (b, a)):
         x.set_var("bridge_to", y.uuid)
         x.set_var("last_bridge_to", y.uuid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fsapps.sim.apps.registry import app
 from fsapps.sim.channel import Channel
+from fsapps.sim.strings import atoi
 
 # --- answer, early media (dpt:1385-1477, 1104-1114) ---------------------------
 
@@ -102,23 +103,52 @@ def hangup_app(ch: Channel, data: str) -> None:
 
 
 def session_transfer(ch: Channel, extension: str, dialplan: str = "", context: str = "") -> None:
-    """switch_ivr_session_transfer (switch_ivr.c): a new destination, back through CS_ROUTING.
+    """switch_ivr_session_transfer (switch_ivr.c:2163): a new caller profile, back through CS_ROUTING.
 
     Whatever runs on the channel ends as if it were not ready (CF_TRANSFER).
     """
+    # ivr:2173-2194: each transfer spends one of max_session_transfers, else of max_forwards
+    # (70 when neither is set); with none left the call ends instead.
+    counter = "max_session_transfers"
+    left = ch.get_var(counter)
+    if not left:
+        counter = "max_forwards"
+        left = ch.get_var(counter)
+    forwards = atoi(left) - 1 if left else 70
+    if forwards <= 0:
+        ch.hangup("EXCHANGE_ROUTING_ERROR")
+        return
+    ch.set_var(counter, str(forwards))
+    ch.set_var("temp_hold_music", None)  # ivr:2203
     p = ch.profile
-    p.destination_number = extension
-    if dialplan:
-        p.dialplan = dialplan
-    if context:
-        p.context = context
-    now = ch.switch.clock.now()
-    p.times["transferred"] = int(now * 1_000_000)
-    history = f"{int(now)}:{ch.uuid}:bl_xfer:{extension}/{p.context}/{p.dialplan}"
-    ch.set_var("transfer_history", history)
-    ch.set_var("transfer_source", history)
+    # ivr:2210-2239: the dialplan and context given, else forced, else the profile's
+    # (an inline dialplan is not kept), else XML and default; no extension is "service".
+    if not dialplan:
+        dialplan = ch.get_var("force_transfer_dialplan") or ""
+    if not context:
+        context = ch.get_var("force_transfer_context") or ""
+    if not dialplan and p.dialplan.lower() != "inline":
+        dialplan = p.dialplan
+    dialplan = dialplan or "XML"
+    context = context or p.context or "default"
+    extension = extension or "service"
+    # ivr:2245-2251 and 2292-2293: a clone of the profile, with the new destination and the
+    # old one as RDNIS, becomes the channel's (switch_channel_set_caller_profile).
+    new = ch.step_profile()
+    new.dialplan, new.context, new.destination_number = dialplan, context, extension
+    new.rdnis = p.destination_number
+    # ivr:2253, 2261-2271: neither this leg nor the one it is bridged to keeps the signal bond.
+    ch.set_var("signal_bond", None)
+    partner = ch.switch.channels.get(ch.get_var("bridge_to") or "")
+    if partner is not None:
+        partner.set_var("signal_bond", None)
+    # ivr:2307-2311: the transfer source names the new profile's own id, not the channel.
+    now = int(ch.switch.clock.now())
+    new.transfer_source = f"{now}:{new.uuid_str}:bl_xfer:{extension}/{context}/{dialplan}"
+    ch.push_var("transfer_history", new.transfer_source)
+    ch.set_var("transfer_source", new.transfer_source)
     ch.flush_dtmf()
-    ch.transfer_to = (extension, p.dialplan, p.context)
+    ch.transfer_to = (extension, dialplan, context)
     ch.note(f"transferred to {extension}")
     ch.kick()
 
