@@ -343,12 +343,14 @@ class QueueVisit:
         """While the caller talks to an agent, the call must not depend on this controller:
         with socket_resume off, a socket that closes (this process killed, or shutting down)
         leaves the channel as it is instead of resetting it, which would end the bridge
-        (mod_event_socket.c:2809-2813); when the bridge ends the caller goes on in the
-        dialplan, to the controller that resumes them (seen on 1.10.12). Off again once the
-        bridge is over, so that a controller that dies later hands the caller back as before."""
+        (mod_event_socket.c:2809-2813); when the bridge ends the caller leaves the socket's
+        park and goes on in the dialplan, to the controller that resumes them (seen on
+        1.10.12). After the bridge nothing needs setting back: handing the call back says
+        ``resume``, which turns socket_resume on again (l.2001-2003)."""
         self.esl.keep_on_close = bridged
-        command = escape.setvar_command(self.esl.uuid, "socket_resume", "false" if bridged else "true")
-        gevent.spawn(self.esl.api, command)  # from the event loop: its reply comes on it
+        if bridged:
+            command = escape.setvar_command(self.esl.uuid, "socket_resume", "false")
+            gevent.spawn(self.esl.api, command)  # from the event loop: its reply comes on it
 
     def _picked_up(self, w: Waiter, rung: AgentOffer) -> AgentOffer | None:
         """The offer to the agent who picked this call up, if that is why the ring ended."""

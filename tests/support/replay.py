@@ -53,6 +53,9 @@ DELIBERATE = {
     "after CHANNEL_HANGUP_COMPLETE in the recorded traces; the emulator always sends it after "
     "CHANNEL_HANGUP_COMPLETE. The controller, its flow over, says exit on the notice, so whether "
     "CHANNEL_EXECUTE_COMPLETE socket and CHANNEL_HANGUP_COMPLETE still reach it is that race",
+    "the bridged caller's socket_resume": "the queue turns socket_resume off as it sees the caller "
+    "bridged to an agent, from its event loop, so that the call outlives the controller; where the "
+    "command and its reply fall among the call's other events (a digit, say) is that timing",
     "digits after the hangup": "a digit keyed while an agent's phone rings waits in the channel's "
     "queue (its DTMF event fires when an application dequeues it, switch_channel.c:677); seen on "
     "1.10.12, a digit still queued when the caller hangs up is fired after the bridge completes, "

@@ -196,6 +196,24 @@ def _completions_early(lines: list[str]) -> list[str]:
     return out
 
 
+SOCKET_RESUME_OFF = "> api uuid_setvar <uuid> socket_resume false"
+
+
+def _socket_resume_after_the_bridge(lines: list[str]) -> list[str]:
+    """The bridged caller's socket_resume command and its reply, put right after the
+    CHANNEL_BRIDGE that prompted it (the controller sends it from its event loop)."""
+    out = list(lines)
+    for i in [i for i, line in enumerate(out) if line == SOCKET_RESUME_OFF]:
+        reply = next((j for j in range(i + 1, len(out)) if out[j].startswith(("< +OK", "< -ERR"))), None)
+        bridge = max((j for j in range(i) if out[j] == "< CHANNEL_BRIDGE"), default=None)
+        if reply is None or bridge is None:
+            continue
+        answer = out.pop(reply)
+        command = out.pop(i)
+        out[bridge + 1 : bridge + 1] = [command, answer]
+    return out
+
+
 # A dial-string value: the date's comma is full-width there (fsapps.escape.dial_value).
 RFC2822_DATE = re.compile(r",RFC2822_DATE=[^,}\]]*")
 
@@ -208,6 +226,7 @@ RULES: dict[str, Callable[[list[str]], list[str]]] = {
     "completions of queued executes": _completions_early,
     "the hangup's tail": _hangup_tail,
     "digits after the hangup": _no_digits_after_hangup,
+    "the bridged caller's socket_resume": _socket_resume_after_the_bridge,
 }
 
 

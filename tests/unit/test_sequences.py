@@ -123,3 +123,14 @@ def test_completions_move_up_to_their_own_execute_over_commands_only() -> None:
     ]
     assert rule(fenced) == ["> execute set a", "< +OK", "< DTMF", "< CHANNEL_EXECUTE_COMPLETE set",
                             "> execute bridge x", "< +OK"]  # fmt: skip
+
+
+def test_the_bridged_callers_socket_resume_goes_right_after_the_bridge() -> None:
+    lines = ["< +OK", "< CHANNEL_BRIDGE", "< DTMF", "> api uuid_setvar <uuid> socket_resume false", "< +OK",
+             "< CHANNEL_UNBRIDGE"]  # fmt: skip
+    assert sequences.RULES["the bridged caller's socket_resume"](lines) == [
+        "< +OK", "< CHANNEL_BRIDGE", "> api uuid_setvar <uuid> socket_resume false", "< +OK", "< DTMF",
+        "< CHANNEL_UNBRIDGE",
+    ]  # fmt: skip
+    unbridged = ["< CHANNEL_UNBRIDGE", "> api uuid_setvar <uuid> socket_resume true", "< +OK"]
+    assert sequences.RULES["the bridged caller's socket_resume"](unbridged) == unbridged
