@@ -12,20 +12,17 @@ usage record, and both agents are free again.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import gevent
 import pytest
-import yaml
 
 from fsapps.apps.context import AppContext
 from fsapps.config import ControllerSettings, EslSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.check import check
 from fsapps.sim.endpoints import CallerScript
-from tests.acceptance.test_queue_scenarios import TARGETS, Target, _listening, target
+from tests.acceptance.test_queue_scenarios import TARGETS, Target, _listening, killable_controller, target
 from tests.support import sipp
 from tests.support.waiting import wait_for
 
@@ -77,17 +74,7 @@ def test_bridged_calls_outlive_a_killed_controller_and_their_visits_complete_onc
     with target(where, store, tmp_path) as t:
         t.agent("acme_a1", "answer")
         t.agent("acme_a2", "answer")
-        config = tmp_path / "controller.yaml"
-        config.write_text(yaml.safe_dump({
-            "controller": {"listen": "127.0.0.1", "port": t.port},
-            "database": {"dsn": store.dsn}, "flows": {"dir": str(t.root)},
-            "state_dir": str(tmp_path / "killed"), "log": {"level": "info", "format": "text"},
-        }))  # fmt: skip
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
-             "--config", str(config)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        proc = killable_controller(t, tmp_path)
         back = None
         try:
             assert wait_for(lambda: _listening(t.port), timeout=30), "the controller did not start"

@@ -38,6 +38,7 @@ from fsapps.store import acd
 from fsapps.store.records import Tenant
 from fsapps.testing.freeswitch import RealSwitch, free_port
 from tests.support import sipp
+from tests.support.hostile import create_lookup_table
 from tests.support.targets import real_switch_available
 from tests.support.waiting import wait_for
 
@@ -67,12 +68,6 @@ nodes:
   say: {type: say, data: {type: digits, value: "${ev_balance}"}, children: {_: wait}}
   wait: {type: queue, data: {queue: support}, children: {_: bye}}
   bye: {type: hangup}
-"""
-LOOKUP = """
-CREATE TABLE lookup.accounts (tenant_id text NOT NULL, phone text, balance text, note text);
-ALTER TABLE lookup.accounts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_rows ON lookup.accounts TO fsapps_tenant USING (tenant_id = fsapps_current_tenant());
-GRANT SELECT ON lookup.accounts TO fsapps_tenant
 """
 # (caller number, SIP display name, looked-up balance, looked-up note). sipp reads [..] as
 # its own keywords and the display name is a SIP quoted string: those stay out of names.
@@ -106,8 +101,7 @@ def target(where: str, store, tmp_path: Path) -> Iterator[tuple[Target, Controll
         path.unlink()
     with store.operator() as op:
         op.add_tenant(Tenant("evil", "Evil", "evil.example", "UTC"))
-        for statement in LOOKUP.split(";"):
-            op.conn.execute(statement)
+        create_lookup_table(op.conn, "phone text, balance text, note text")
         for number, _, balance, note in CALLERS:
             op.conn.execute(
                 "INSERT INTO lookup.accounts VALUES ('evil', %s, %s, %s)", (number, balance, note)

@@ -170,6 +170,21 @@ def target(name: str, store, tmp_path: Path) -> Iterator[Target]:
             t.switch.stop()
 
 
+def killable_controller(t: Target, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``fsapps serve`` as its own process on the dialplan's controller port, to be killed."""
+    config = tmp_path / "controller.yaml"
+    config.write_text(yaml.safe_dump({
+        "controller": {"listen": "127.0.0.1", "port": t.port},
+        "database": {"dsn": t.store.dsn}, "flows": {"dir": str(t.root)},
+        "state_dir": str(tmp_path / "killed"), "log": {"level": "info", "format": "text"},
+    }))  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
+         "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
 def _listening(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
         return True
@@ -249,17 +264,7 @@ def test_c_caller_hangs_up_while_waiting(where, store, tmp_path) -> None:
 def test_d_controller_killed_while_the_caller_waits(where, store, tmp_path) -> None:
     with target(where, store, tmp_path) as t:
         t.agent("acme_a2", "answer", status="Logged Out")
-        config = tmp_path / "controller.yaml"
-        config.write_text(yaml.safe_dump({
-            "controller": {"listen": "127.0.0.1", "port": t.port},
-            "database": {"dsn": store.dsn}, "flows": {"dir": str(t.root)},
-            "state_dir": str(tmp_path / "killed"), "log": {"level": "info", "format": "text"},
-        }))  # fmt: skip
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
-             "--config", str(config)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        proc = killable_controller(t, tmp_path)
         back = None
         try:
             assert wait_for(lambda: _listening(t.port), timeout=30), "the controller did not start"

@@ -14,15 +14,9 @@ from fsapps import escape
 from fsapps.sim.channel import clean_profile_field
 from fsapps.sim.endpoints import CallerScript, Endpoint
 from tests.integration.test_acd_calls import SPEED, rig
-from tests.support.hostile import MARKER
+from tests.support.hostile import MARKER, create_lookup_table
 from tests.support.waiting import wait_for
 
-LOOKUP = """
-CREATE TABLE lookup.accounts (tenant_id text NOT NULL, account_no text, balance text, due_date text);
-ALTER TABLE lookup.accounts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_rows ON lookup.accounts TO fsapps_tenant USING (tenant_id = fsapps_current_tenant());
-GRANT SELECT ON lookup.accounts TO fsapps_tenant
-"""
 # Three callers, each carrying what aims at the dial string and the expansion at once
 # (tests/unit/test_escape.py takes the whole corpus through every escaping function).
 AIMED = [
@@ -47,8 +41,7 @@ def test_hostile_name_and_record_reach_the_agent_as_text(store, tmp_path, hostil
         ran: list[tuple[str, str]] = []
         _api_spy(r.switch, ran)
         with store.operator() as op:
-            for statement in LOOKUP.split(";"):
-                op.conn.execute(statement)
+            create_lookup_table(op.conn, "account_no text, balance text, due_date text")
             op.conn.execute(
                 "INSERT INTO lookup.accounts VALUES ('cablenet', '12345678', %s, %s)", (hostile, hostile)
             )

@@ -70,3 +70,16 @@ CORPUS: list[str] = [
     "x" * 5000,
     "${" * 300 + "}" * 300,
 ]
+
+
+def create_lookup_table(conn, columns: str, table: str = "accounts") -> None:
+    """A tenant's lookup table as the README's recipe makes it (row-level security for
+    fsapps_tenant), with text ``columns`` for hostile records."""
+    for statement in (
+        f"CREATE TABLE lookup.{table} (tenant_id text NOT NULL, {columns})",
+        f"ALTER TABLE lookup.{table} ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_rows ON lookup.{table} TO fsapps_tenant"
+        " USING (tenant_id = (SELECT fsapps_current_tenant()))",
+        f"GRANT SELECT ON lookup.{table} TO fsapps_tenant",
+    ):
+        conn.execute(statement)
