@@ -37,6 +37,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -375,6 +376,9 @@ def main() -> None:
         help="run the controller without its inbound Event Socket client (no CDR writes)",
     )
     p.add_argument("--warmup", type=int, default=5, help="unmeasured calls through each system first")
+    p.add_argument(
+        "--profile", metavar="DIR", help="sample the controller with py-spy in each fsapps phase (raw stacks)"
+    )
     a = p.parse_args()
     rates = [float(r) for r in a.rates.split(",") if r.strip()]
     # Calls in flight at the top rate, plus the second mod_callcenter keeps a freed agent
@@ -450,11 +454,25 @@ def main() -> None:
                 calls = max(a.min_calls, int(rate * a.seconds))
                 results = {}
                 for system in SYSTEMS:
+                    spy = None
+                    if a.profile and system == "fsapps":
+                        Path(a.profile).mkdir(parents=True, exist_ok=True)
+                        spy = subprocess.Popen(
+                            ["py-spy", "record", "--pid", str(controller.pid), "--format", "raw",
+                             "--rate", "200", "--output", str(Path(a.profile) / f"fsapps-{rate:g}.txt"),
+                             "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                        )  # fmt: skip
                     r = run_phase(fs, watch, system, calls, rate, a.talk, d / f"r{rate:g}-{system}")
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)
+                        spy.wait(30)
                     results[system] = r
                     summary[system].append((rate, three(r.offered)[1]))
                     gevent.sleep(1.5)  # agents back to Waiting before the other system's callers
                 print_rate(rate, calls, results)
+            if a.profile:
+                (Path(a.profile) / "controller.log").write_bytes((d / "controller.log").read_bytes())
             by_rate = {s: ", ".join(f"{r:g}/s {v:.0f} ms" for r, v in summary[s]) for s in SYSTEMS}
             print("\noffered p99 by rate: " + "; ".join(f"{s} {by_rate[s]}" for s in SYSTEMS))
             print(
