@@ -31,7 +31,7 @@ import ipaddress
 import logging
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import gevent
@@ -81,6 +81,53 @@ def peer_allowed(host: str, allowed: Iterable[Network]) -> bool:
     return any(ip in net for net in allowed)
 
 
+class ChannelVariables(MutableMapping[str, str]):
+    """A call's channel variables as last heard, decoded only when read.
+
+    Every channel event carries all of the channel's variables (~100 headers); decoding
+    them all for each of a call's events was the controller's biggest cost at 30 calls/s
+    (bench/realswitch.py --profile). The latest event that carries them is kept and a
+    variable decoded when read; what this process set since (``call.variables[k] = v``)
+    wins until an event says otherwise; a variable the switch unset is gone from the
+    latest event, and so gone here (the old copy kept a stale value)."""
+
+    __slots__ = ("_latest", "_set")
+
+    def __init__(self) -> None:
+        self._latest: Mapping[str, str] | None = None
+        self._set: dict[str, str] = {}
+
+    def heard(self, headers: Mapping[str, str]) -> None:
+        self._latest = headers
+        for name in [n for n in self._set if "variable_" + n in headers]:
+            del self._set[name]  # the switch's word is newer
+
+    def __getitem__(self, name: str) -> str:
+        if name in self._set:
+            return self._set[name]
+        if self._latest is not None:
+            return self._latest["variable_" + name]
+        raise KeyError(name)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._set[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        self._set[name] = ""  # unset, as the switch's empty value is
+
+    def _names(self) -> set[str]:
+        names = set(self._set)
+        if self._latest is not None:
+            names.update(k[9:] for k in self._latest if k.startswith("variable_"))
+        return names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
 class CallerHungUp(gs.OutboundSessionHasGoneAway):
     """The call is over: the caller (or the switch) hung up, or the socket went away."""
 
@@ -91,7 +138,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self._pending: dict[str, AsyncResult] = {}
         self.dtmf: gevent.queue.Queue[str] = gevent.queue.Queue()
         self.hangup_cause: str | None = None
-        self.variables: dict[str, str] = {}
+        self.variables = ChannelVariables()
         self.answered = False  # from the connect reply's Answer-State, then CHANNEL_ANSWER
         self.hungup = gevent.event.Event()
         # Set while the call must outlive this socket (a caller bridged to an agent): closing
@@ -116,9 +163,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.session_data = reply.headers
         self.answered = reply.headers.get("Answer-State") == "answered"
         self.connected_us = self.last_event_us = int(reply.headers.get("Event-Date-Timestamp") or 0)
-        for name in reply.headers:
-            if name.startswith("variable_"):
-                self.variables[name[9:]] = reply.headers[name]
+        self.variables.heard(reply.headers)
         self._outbound_connected = True
         return reply
 
@@ -210,9 +255,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
             "CHANNEL_HANGUP_COMPLETE",
             "CHANNEL_ANSWER",
         ):
-            for key in event.fields:
-                if key.startswith("variable_"):
-                    self.variables[key[9:]] = event.fields[key]
+            self.variables.heard(event.fields)
         if name == "CHANNEL_EXECUTE_COMPLETE":
             waiter = self._pending.pop(event.get("Application-UUID") or "", None)
             if waiter is not None:
