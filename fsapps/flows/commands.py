@@ -76,6 +76,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     except InstallError as exc:
         print(f"fsapps render: {exc}; {args.out} left as it was", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # install() took back what it had written.
+        print(f"fsapps render: cannot write {args.out}: {exc}; {args.out} left as it was", file=sys.stderr)
+        return 2
     state = "installed" if done.changed else "unchanged, already current"
     print(f"{args.dir}: {_summary(project)} -> {done.path} ({state})")
     if args.reload:
