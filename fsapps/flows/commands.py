@@ -87,6 +87,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+RELOAD_OK = "+OK [Success]"
+
+
 def _reloadxml(args: argparse.Namespace) -> int:
     from fsapps import config
     from fsapps.esl.client import Connection
@@ -105,8 +108,19 @@ def _reloadxml(args: argparse.Namespace) -> int:
         return 2
     finally:
         conn.stop()
-    print(f"reloadxml: {reply}")
-    return 0 if reply.startswith("+OK") else 2
+    # reloadxml answers "+OK [<error>]" whatever happened, and "+OK [Success]" only when the
+    # new configuration was loaded (mod_commands.c:2846, switch_xml.c:2418); on an error the
+    # switch keeps running the configuration it had.
+    if reply == RELOAD_OK:
+        print(f"reloadxml: {reply}")
+        return 0
+    error = reply[5:-1] if reply.startswith("+OK [") and reply.endswith("]") else reply
+    print(
+        f"fsapps render: files installed, but FreeSWITCH did not load them: reloadxml: {error}"
+        "\n  the switch keeps its previous configuration until a reloadxml succeeds",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _pairs(items: list[str], option: str, form: str) -> dict[str, str] | None:
