@@ -90,6 +90,7 @@ def add_number(examples: Path, number: str) -> None:
 # --- render -------------------------------------------------------------------------
 
 
+@pytest.mark.realswitch
 def test_render_into_the_vanilla_conf_edits_none_of_its_files(tmp_path: Path, capsys) -> None:
     """README: render writes FreeSWITCH's own shape into a vanilla conf directory and edits none of
     its files; three include stubs that the vanilla X-PRE-PROCESS includes pick up."""
