@@ -1,4 +1,5 @@
-"""A statement as files: CSV (one row per line, then the total) and JSON."""
+"""A statement as files: CSV (one row per line, one per kind of usage the plan does not
+price, then the total) and JSON."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def to_csv(st: Statement) -> str:
     w.writerow(CSV_FIELDS)
     for ln in st.lines:
         w.writerow([getattr(ln, f) for f in CSV_FIELDS])
+    # Listed, never dropped: what was used and is not billed, with no price and no amount.
+    for u in st.unrated:
+        w.writerow([f"{u.resource} {u.kind}, not in the plan", "not billed", u.workload, u.unit, "", "", "",
+                    u.records])  # fmt: skip
     w.writerow(["Total", "", "", "", "", "", st.total, st.records])
     return out.getvalue()
 

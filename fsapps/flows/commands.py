@@ -76,11 +76,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     except InstallError as exc:
         print(f"fsapps render: {exc}; {args.out} left as it was", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # install() took back what it had written.
+        print(f"fsapps render: cannot write {args.out}: {exc}; {args.out} left as it was", file=sys.stderr)
+        return 2
     state = "installed" if done.changed else "unchanged, already current"
     print(f"{args.dir}: {_summary(project)} -> {done.path} ({state})")
     if args.reload:
         return _reloadxml(args)
     return 0
+
+
+RELOAD_OK = "+OK [Success]"
 
 
 def _reloadxml(args: argparse.Namespace) -> int:
@@ -101,8 +108,19 @@ def _reloadxml(args: argparse.Namespace) -> int:
         return 2
     finally:
         conn.stop()
-    print(f"reloadxml: {reply}")
-    return 0 if reply.startswith("+OK") else 2
+    # reloadxml answers "+OK [<error>]" whatever happened, and "+OK [Success]" only when the
+    # new configuration was loaded (mod_commands.c:2846, switch_xml.c:2418); on an error the
+    # switch keeps running the configuration it had.
+    if reply == RELOAD_OK:
+        print(f"reloadxml: {reply}")
+        return 0
+    error = reply[5:-1] if reply.startswith("+OK [") and reply.endswith("]") else reply
+    print(
+        f"fsapps render: files installed, but FreeSWITCH did not load them: reloadxml: {error}"
+        "\n  the switch keeps its previous configuration until a reloadxml succeeds",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _pairs(items: list[str], option: str, form: str) -> dict[str, str] | None:

@@ -12,11 +12,15 @@ The vanilla freeswitch.xml includes dialplan/*.xml into the dialplan
 section and directory/*.xml into the directory section, and
 dialplan/public.xml includes public/*.xml inside the public context;
 X-PRE-PROCESS include paths are relative to the including file's
-directory (switch_xml.c:1388-1408). A new generation is written beside the
-old one, loaded back the way FreeSWITCH assembles it (fsapps.sim.xmlconf)
-and only then made current by renaming a symlink, which is atomic: a
-reloadxml at any moment sees the old set or the new one, never a mix. On
-any error nothing under conf/ changes.
+directory (switch_xml.c:1388-1408). The rendered files are first loaded
+back the way FreeSWITCH assembles them (fsapps.sim.xmlconf) in a scratch
+directory outside conf/, so a file the switch could not load touches
+nothing. Then the new generation is written beside the old one, the include
+stubs are put in place (they name fsapps/current, still the old generation,
+or nothing yet), and only then is the generation made current by renaming a
+symlink, which is atomic: a reloadxml at any moment sees the old set or the
+new one, never a mix. If writing fails part way, what this install wrote is
+taken back, so on any error conf/ is as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +78,11 @@ def generation_name(files: dict[str, str]) -> str:
 
 
 def validate(files: dict[str, str], where: Path) -> None:
-    """Each file as FreeSWITCH reads it: preprocessed, then well-formed XML with the right roots."""
+    """Each file as FreeSWITCH reads it from ``where``: preprocessed, then well-formed XML
+    with the right roots. Problems name the file by its path in the generation."""
     for rel in sorted(files):
         lines: list[Line] = [Line("<root>", "", 0)]
-        lines += preprocess(files[rel], str(where / rel), where / Path(rel).parent, {})
+        lines += preprocess(files[rel], rel, where / Path(rel).parent, {})
         lines.append(Line("</root>", "", 0))
         try:
             root = parse_lines(lines)
@@ -84,72 +90,182 @@ def validate(files: dict[str, str], where: Path) -> None:
             raise InstallError(str(exc)) from None
         want = ROOTS.get(rel.split("/", 1)[0])
         if want is None:
-            raise InstallError(f"{where / rel}: not a file fsapps renders")
+            raise InstallError(f"{rel}: not a file fsapps renders")
         if not root.findall(want) or any(child.tag != want for child in root):
-            raise InstallError(f"{where / rel}: expected only <{want}> elements")
+            raise InstallError(f"{rel}: expected only <{want}> elements")
 
 
 def install(files: dict[str, str], conf: str | Path) -> Installed:
+    """Put ``files`` (path in the generation -> XML) under ``conf`` and make them current.
+    Raises InstallError (a file FreeSWITCH could not load) or OSError (conf/ could not be
+    written); either way conf/ is as it was."""
     conf = Path(conf)
+    # Loaded back before anything under conf/ is touched: a file FreeSWITCH could not
+    # load is refused with conf/ as it was.
+    with tempfile.TemporaryDirectory(prefix="fsapps-render-") as scratch:
+        _write_tree(files, Path(scratch), sync=False)
+        validate(files, Path(scratch))
+    undo = _Undo()
+    try:
+        undo.mkdir(conf)
+        fd = os.open(conf, os.O_RDONLY | os.O_DIRECTORY)
+    except BaseException:
+        undo.run()
+        raise
+    try:
+        # Two renders at once would prune each other's work in progress. The lock is on
+        # the conf directory itself, so no lock file is left behind.
+        _lock(fd)
+        try:
+            return _install(files, conf, undo)
+        except BaseException:
+            undo.run()
+            raise
+    finally:
+        # Unlocked explicitly: under gevent (26) os.close of a directory's descriptor is
+        # deferred to the hub's next turn, and the lock would outlive this call.
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _lock(fd: int) -> None:
+    """Wait for the lock without blocking a gevent process's other greenlets (flock
+    itself would block the whole process)."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.05)
+
+
+def _install(files: dict[str, str], conf: Path, undo: _Undo) -> Installed:
     base = conf / "fsapps"
-    base.mkdir(parents=True, exist_ok=True)
-    with (base / ".lock").open("w") as lock:
-        # Two renders at once would prune each other's work in progress.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _install(files, conf, base)
-
-
-def _install(files: dict[str, str], conf: Path, base: Path) -> Installed:
     name = generation_name(files)
     target = base / name
     current = base / "current"
     if current.is_symlink() and os.readlink(current) == name and target.is_dir():
-        _write_stubs(conf)
+        _write_stubs(conf, undo)
         return Installed(name, target, changed=False)
-    tmp = Path(tempfile.mkdtemp(prefix=".render-", dir=base))
-    try:
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-        for sub in ROOTS:
-            (tmp / sub).mkdir(exist_ok=True)
-        validate(files, tmp)
-        if target.exists():
-            shutil.rmtree(tmp)
-        else:
+    undo.mkdir(base)
+    if not target.exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".render-", dir=base))
+        try:
+            _write_tree(files, tmp, sync=True)
             os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        undo.created_tree(target)
+    # The stubs before the swap: they include fsapps/current, which is still the old
+    # generation (or nothing), so a failure here leaves the switch's view as it was.
+    _write_stubs(conf, undo)
     link = base / f".current-{os.getpid()}"
     if link.is_symlink():
         link.unlink()
     os.symlink(name, link)
+    undo.replaced(current)
     os.replace(link, current)
     _fsync_dir(base)
-    _write_stubs(conf)
+    undo.done()  # current now names the new generation: from here on, no taking back
     _prune(base, keep={name})
     return Installed(name, target, changed=True)
 
 
-def _write_stubs(conf: Path) -> None:
+def _write_tree(files: dict[str, str], root: Path, *, sync: bool) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as f:
+            f.write(text)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+    for sub in ROOTS:
+        (root / sub).mkdir(exist_ok=True)
+
+
+def _write_stubs(conf: Path, undo: _Undo) -> None:
     public = conf / "dialplan" / "public.xml"
     if not public.exists():
-        public.parent.mkdir(parents=True, exist_ok=True)
-        public.write_text(PUBLIC_SKELETON, encoding="utf-8")
+        _replace(public, PUBLIC_SKELETON, undo)
     for rel, pattern in STUBS.items():
         path = conf / rel
         text = stub(pattern)
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        _replace(path, text, undo)
+
+
+def _replace(path: Path, text: str, undo: _Undo) -> None:
+    """``path`` holds ``text``, swapped in by rename; what it held before is kept by ``undo``."""
+    undo.mkdir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
         tmp.write_text(text, encoding="utf-8")
+        undo.replaced(path)
         os.replace(tmp, path)
+    finally:
+        if tmp.exists() or tmp.is_symlink():
+            tmp.unlink()
+
+
+class _Undo:
+    """What one install changed under conf/, taken back in reverse order if it fails."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, Path, bytes | str | None]] = []
+
+    def mkdir(self, path: Path) -> None:
+        missing = []
+        p = path
+        while not p.exists() and not p.is_symlink():
+            missing.append(p)
+            p = p.parent
+        path.mkdir(parents=True, exist_ok=True)
+        # Outermost first, so that taking back (in reverse) removes the innermost first.
+        self.steps += [("dir", d, None) for d in reversed(missing)]
+
+    def created_tree(self, path: Path) -> None:
+        self.steps.append(("tree", path, None))
+
+    def replaced(self, path: Path) -> None:
+        """Note what ``path`` holds (a symlink's target, a file's bytes, or nothing)."""
+        if path.is_symlink():
+            self.steps.append(("link", path, os.readlink(path)))
+        elif path.is_file():
+            self.steps.append(("file", path, path.read_bytes()))
+        elif not path.exists():
+            self.steps.append(("absent", path, None))
+        else:
+            raise InstallError(f"{path}: expected a file, found a directory")
+
+    def done(self) -> None:
+        self.steps.clear()
+
+    def run(self) -> None:
+        for kind, path, before in reversed(self.steps):
+            try:
+                if kind == "dir":
+                    path.rmdir()  # only if still empty: nothing of anyone else's goes
+                elif kind == "tree":
+                    shutil.rmtree(path)
+                elif kind == "absent":
+                    if path.is_symlink() or path.is_file():
+                        path.unlink()
+                elif kind == "link":
+                    tmp = path.with_name(f".{path.name}.undo-{os.getpid()}")
+                    if tmp.is_symlink():
+                        tmp.unlink()
+                    os.symlink(str(before), tmp)
+                    os.replace(tmp, path)
+                else:
+                    tmp = path.with_name(f".{path.name}.undo-{os.getpid()}")
+                    tmp.write_bytes(before if isinstance(before, bytes) else b"")
+                    os.replace(tmp, path)
+            except OSError:
+                pass  # best effort: the error that made us take back is the one to report
+        self.steps.clear()
 
 
 def _prune(base: Path, keep: set[str]) -> None:

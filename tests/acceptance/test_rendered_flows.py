@@ -43,7 +43,7 @@ CALLS = [  # (tenant, number, caller, digits keyed at each digit prompt)
     ("harbourbank", "95556", "85291234567", []),
     ("harbourbank", "95555", "85291234568", ["2", "3", "0", "9", "9", "9"]),
     ("shopwise", "08001234567", "447700900123", ["2"]),
-    ("travelgo", "08007654329", "447700900456", []),
+    ("travelgo", "08007654321", "447700900456", ["2"]),  # open or closed, 2 is the emergency line
 ]
 
 

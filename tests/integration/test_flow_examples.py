@@ -116,8 +116,6 @@ CALLS = [
     Call("travelgo", "08007654321", XMAS, ("2",), ends_at="main.bye", hears=("closed", "emergency")),
     Call("travelgo", "08007654321", XMAS, ("",), ends_at="main.message"),
     Call("travelgo", "08007654321", XMAS, ("9",), ends_at="main.message"),
-    Call("travelgo", "08007654329", LONDON_OPEN, (), ends_at="fax.bye"),
-    Call("travelgo", "08007654329", LONDON_OPEN, (), branches={"receive": "failed"}, ends_at="fax.bye"),
 ]  # fmt: skip
 
 

@@ -60,7 +60,7 @@ def test_install_swaps_in_a_generation_the_emulator_loads(tmp_path: Path) -> Non
     names = sorted(c.get("name") or "" for c in dp.section.findall("context"))
     assert names == ["fsapps_cablenet", "fsapps_harbourbank", "fsapps_shopwise", "fsapps_travelgo", "public"]
     public = dp.context("public")
-    assert public is not None and len(public.findall("extension")) == 7  # one per access number
+    assert public is not None and len(public.findall("extension")) == 6  # one per access number
     again = install(files, conf)
     assert (again.changed, again.generation) == (False, done.generation)
 
@@ -98,7 +98,7 @@ def test_mod_xml_curl_gets_tenant_contexts_and_not_found_for_the_rest() -> None:
 
 def test_check_exit_codes_and_messages(examples: Path, capsys) -> None:
     assert main(["check", str(examples)]) == 0
-    assert "4 tenant(s), 6 flow(s)" in capsys.readouterr().out
+    assert "4 tenant(s), 5 flow(s)" in capsys.readouterr().out
     flow = examples / "shopwise" / "flows" / "main.yaml"
     flow.write_text(flow.read_text().replace("type: hangup", "type: hang_up"))
     assert main(["check", str(examples)]) == 1

@@ -7,7 +7,6 @@ from fsapps.flows.nodes.base import NodeType
 from fsapps.flows.nodes.blacklist import Blacklist
 from fsapps.flows.nodes.callback import Callback
 from fsapps.flows.nodes.collect import Collect
-from fsapps.flows.nodes.fax_receive import FaxReceive
 from fsapps.flows.nodes.goto import Goto
 from fsapps.flows.nodes.hangup import Hangup
 from fsapps.flows.nodes.lookup import Lookup
@@ -27,7 +26,7 @@ NODE_TYPES: dict[str, NodeType] = {
     t.name: t()
     for t in (
         Answer, Play, Menu, Collect, TimeRoute, SetVariables, Lookup, Say, Queue, Voicemail,
-        FaxReceive, Transfer, Survey, Callback, Blacklist, OutageNotice, Readback, Hangup, Goto,
+        Transfer, Survey, Callback, Blacklist, OutageNotice, Readback, Hangup, Goto,
     )
 }  # fmt: skip
 
