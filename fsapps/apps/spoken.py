@@ -51,9 +51,12 @@ def spoken(value: str, kind: str, language: str = "en", currency: str = "USD") -
 
 def _decimal(value: str) -> Decimal:
     try:
-        return Decimal(value.replace(",", ""))
+        number = Decimal(value.replace(",", ""))
     except InvalidOperation:
         raise NotSayable(f"{value!r} is not a number") from None
+    if not number.is_finite():  # PostgreSQL's numeric holds NaN and Infinity; nobody says them
+        raise NotSayable(f"{value!r} is not a number")
+    return number
 
 
 def _money(amount: Decimal, language: str, currency: str) -> str:

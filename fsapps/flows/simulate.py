@@ -318,7 +318,7 @@ def build_trace(
                 add(ev, "variable", f"{name} = {value}")
         elif app == "socket":
             add(ev, "controller", "hand-off: socket " + data.split(" ")[0])
-        elif app in ("voicemail", "bridge", "rxfax"):
+        elif app in ("voicemail", "bridge"):
             add(ev, app, data)
     if trace.hangup_cause is None:
         trace.hangup_cause = cause

@@ -33,7 +33,10 @@ def test_values_in_words(value, kind, language, currency, words) -> None:
     assert spoken(value, kind, language, currency) == words
 
 
-@pytest.mark.parametrize(("value", "kind"), [("soon", "date"), ("twelve", "money"), ("1", "colour")])
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("soon", "date"), ("twelve", "money"), ("1", "colour"), ("NaN", "money"), ("Infinity", "number")],
+)
 def test_what_is_not_its_kind_is_refused(value, kind) -> None:
     with pytest.raises(NotSayable):
         spoken(value, kind)
