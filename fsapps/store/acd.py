@@ -59,9 +59,13 @@ def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[s
 
 
 def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float, reason: str = "") -> bool:
+    """The agent's status; last_status_change moves only when the status does (a second
+    logout of a logged-out agent is not when their queues lost them)."""
     cur = conn.execute(
-        "UPDATE agent_state SET status = %s, break_reason = %s, last_status_change = %s WHERE agent_id = %s",
-        (status, reason, now, agent_id),
+        "UPDATE agent_state SET status = %s, break_reason = %s,"
+        " last_status_change = CASE WHEN status = %s THEN last_status_change ELSE %s END"
+        " WHERE agent_id = %s",
+        (status, reason, status, now, agent_id),
     )
     notify(conn)
     return cur.rowcount == 1
@@ -77,14 +81,36 @@ def ensure_agent(conn: psycopg.Connection, agent_id: str, **settings: Any) -> No
             conn.execute(query, (settings[key], agent_id))
 
 
-def claim_member(conn: psycopg.Connection, member: str, agent_id: str, controller: str) -> bool:
-    """Waiting -> Trying for ``member``: the same race, on the caller's row."""
+def claim_member(
+    conn: psycopg.Connection,
+    member: str,
+    agent_id: str,
+    controller: str,
+    *,
+    now: float = 0,
+    tier: tuple[int, int] | None = None,
+    adding: bool = False,
+) -> bool:
+    """Waiting -> Trying for ``member``: the same race, on the caller's row. ``tier``: the
+    (level, position) of the agent offered, where top-down goes on from; ``now``: when
+    (ring-progressively's next agent waits from it). ``adding``: another agent joins
+    the ringing of a caller this controller already has Trying (ring-progressively)."""
+    level, position = tier if tier is not None else (None, None)
     cur = conn.execute(
-        "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s"
-        " WHERE uuid = %s AND state = 'Waiting'",
-        (agent_id, controller, member),
+        "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s,"
+        " last_originated = %s, last_tier_level = coalesce(%s, last_tier_level),"
+        " last_tier_position = coalesce(%s, last_tier_position)"
+        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))",
+        (agent_id, controller, now, level, position, member, adding, controller),
     )
     return cur.rowcount == 1
+
+
+def rewind_member(conn: psycopg.Connection, member: str) -> None:
+    """top-down: the caller starts again from the first tier (fsapps.acd.decide.Rewind)."""
+    conn.execute(
+        "UPDATE queue_members SET last_tier_level = 0, last_tier_position = 0 WHERE uuid = %s", (member,)
+    )
 
 
 # --- members: callers waiting in queues ---------------------------------------------
@@ -126,8 +152,8 @@ def join_member(
     joined_row: Any = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s)"
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
-        "   owner_agent, private_agent, controller, cid_number, cid_name)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
         " RETURNING q.joined_epoch, (SELECT state FROM before) AS before",
@@ -145,6 +171,7 @@ def join_member(
             controller,
             cid_number,
             cid_name,
+            m.system_epoch,
         ),
     ).fetchone()
     notify(conn)
@@ -246,7 +273,7 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
             last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
             no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
             talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
-            skills=dict(r["skills"] or {}),
+            last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
         )  # fmt: skip
         out[agent.id] = (agent, agent.contact)
     return out
@@ -272,14 +299,17 @@ def tenant_weights(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
 def load_members(
     conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
 ) -> list[tuple[Member, str, str]]:
-    """Members of these (tenant, queue)s still in play, with their tenant and queue."""
+    """Members of these (tenant, queue)s still in play, with their tenant and queue, and
+    the agents each one's offer rings now (one query for the whole pass)."""
     pairs = list(queues)
     if not pairs:
         return []
     rows: list[Any] = conn.execute(
-        "SELECT * FROM queue_members"
-        " WHERE (tenant_id, queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        " AND state IN ('Waiting', 'Trying', 'Abandoned')",
+        "SELECT q.*, ARRAY(SELECT s.agent_id FROM agent_state s WHERE s.offered_member = q.uuid"
+        "   AND s.state = 'Receiving' ORDER BY s.last_offered_call, s.agent_id) AS ringing"
+        " FROM queue_members q"
+        " WHERE (q.tenant_id, q.queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        " AND q.state IN ('Waiting', 'Trying', 'Abandoned')",
         ([t for t, _ in pairs], [q for _, q in pairs]),
     ).fetchall()
     out = []
@@ -288,7 +318,9 @@ def load_members(
             uuid=str(r["uuid"]), queue="", joined_epoch=r["joined_epoch"], state=r["state"],
             base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
             owner_agent=r["owner_agent"], private_agent=r["private_agent"],
-            abandoned_epoch=r["abandoned_epoch"],
+            abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
+            ringing=tuple(r["ringing"]), last_originated=r["last_originated"],
+            last_tier=(r["last_tier_position"], r["last_tier_level"]),
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out
