@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from fsapps.acd.model import Agent, AgentState, Member
+from fsapps.acd.model import Agent, AgentState, AgentStatus, Member
 
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
@@ -59,13 +59,23 @@ def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[s
 
 
 def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float, reason: str = "") -> bool:
-    """The agent's status; last_status_change moves only when the status does (a second
-    logout of a logged-out agent is not when their queues lost them)."""
+    """The agent's status. Becoming Available starts their talk time, calls answered and
+    no-answer count from 0, as mod_callcenter's status change does (mod_callcenter.c:1016-1021:
+    agent-with-least-talk-time and agent-with-fewest-calls count from the login, and an
+    agent back from max-no-answer's break has all their no-answers again).
+    last_status_change moves only when the status does (there, any status but Available
+    moves it even unchanged): a second logout of a logged-out agent is not when their
+    queues lost them (max-wait-time-with-no-agent counts from it)."""
+    changed = "status <> %(status)s"
+    fresh = f"%(status)s = '{AgentStatus.AVAILABLE}' AND {changed}"
     cur = conn.execute(
-        "UPDATE agent_state SET status = %s, break_reason = %s,"
-        " last_status_change = CASE WHEN status = %s THEN last_status_change ELSE %s END"
-        " WHERE agent_id = %s",
-        (status, reason, status, now, agent_id),
+        "UPDATE agent_state SET status = %(status)s, break_reason = %(reason)s,"
+        f" last_status_change = CASE WHEN {changed} THEN %(now)s ELSE last_status_change END,"
+        f" talk_time = CASE WHEN {fresh} THEN 0 ELSE talk_time END,"
+        f" calls_answered = CASE WHEN {fresh} THEN 0 ELSE calls_answered END,"
+        f" no_answer_count = CASE WHEN {fresh} THEN 0 ELSE no_answer_count END"
+        " WHERE agent_id = %(agent)s",
+        {"status": status, "reason": reason, "now": now, "agent": agent_id},
     )
     notify(conn)
     return cur.rowcount == 1
