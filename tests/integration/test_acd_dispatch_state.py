@@ -249,3 +249,32 @@ def test_an_offer_whose_caller_left_meanwhile_reserves_nobody(store) -> None:
     assert rung(w) == []
     assert {s for s, _ in acme.agent_rows().values()} == {"Waiting"}
     assert not w.trying
+
+
+def test_becoming_available_starts_the_agents_counts_from_zero(store) -> None:
+    """mod_callcenter.c:1016-1021: talk time, calls answered and no-answers count from the
+    login (agent-with-least-talk-time, agent-with-fewest-calls, max-no-answer); a status
+    set again unchanged moves nothing, so a queue's no-agent time stays the last logout."""
+    acme = Acme(store, {})
+    with store.operator() as op:
+        op.conn.execute("UPDATE agent_state SET talk_time = 500, calls_answered = 7, no_answer_count = 3")
+    acme.clock.now += 1
+    acme.set_status("a1", AgentStatus.ON_BREAK)
+    acme.set_status("a2", AgentStatus.AVAILABLE)  # already Available
+    acme.set_status("a3", AgentStatus.LOGGED_OUT)
+    acme.clock.now += 1
+    acme.set_status("a1", AgentStatus.AVAILABLE)
+    acme.set_status("a3", AgentStatus.LOGGED_OUT)
+    with store.operator() as op:
+        rows = {
+            r["agent_id"]: (
+                r["talk_time"],
+                r["calls_answered"],
+                r["no_answer_count"],
+                r["last_status_change"],
+            )
+            for r in op._all("SELECT * FROM agent_state")
+        }
+    assert rows["a1"] == (0, 0, 0, NOW + 2)
+    assert rows["a2"] == (500, 7, 3, NOW - 100)
+    assert rows["a3"] == (500, 7, 3, NOW + 1)
