@@ -61,7 +61,8 @@ class Acme:
     def caller(self, d: Dispatcher, queue: str, adds_legs: bool = False, system_epoch: float = 0,
                member: str | None = None) -> Waiter:  # fmt: skip
         m = Member(member or str(uuid.uuid4()), queue, self.clock(), system_epoch=system_epoch)
-        w = Waiter(m, "acme", queue, caller="1000", adds_legs=adds_legs)
+        w = Waiter(m, "acme", queue, caller="1000")
+        w.adds_legs = adds_legs
         d.join(w)
         return w
 
