@@ -9,6 +9,15 @@ controllers pick the same agent one wins and the other's caller waits for
 the next pass. Passes run when a local caller joins or an offer ends, when
 another controller NOTIFYs a change, and once a second for the clock
 (announcements, timeouts, wrap-up and delays running out).
+
+What mod_callcenter remembers between passes is in PostgreSQL too, so every
+controller sees the same and a caller handed to another controller keeps it:
+round-robin's last offered agent is the agents' last_offered_call, when a
+queue lost its last agent their last_status_change (both read with the agents),
+and on the caller's row top-down's last tier, ring-progressively's last
+originate and the time the switch answered the call (time-base-score system),
+read with the members. A pass makes the same three queries whatever the
+strategies.
 """
 
 from __future__ import annotations
