@@ -13,11 +13,11 @@ another controller NOTIFYs a change, and once a second for the clock
 What mod_callcenter remembers between passes is in PostgreSQL too, so every
 controller sees the same and a caller handed to another controller keeps it:
 round-robin's last offered agent is the agents' last_offered_call, when a
-queue lost its last agent their last_status_change (both read with the agents),
-and on the caller's row top-down's last tier, ring-progressively's last
-originate and the time the switch answered the call (time-base-score system),
-read with the members. A pass makes the same three queries whatever the
-strategies.
+queue lost its last agent their last_status_change, whom a caller's offer
+rings their offered_member (all read with the agents), and on the caller's row
+top-down's last tier, ring-progressively's last originate and the time the
+switch answered the call (time-base-score system), read with the members. A
+pass makes the same three queries whatever the strategies.
 """
 
 from __future__ import annotations
@@ -320,6 +320,12 @@ class Dispatcher:
             w8 = self.weights.get((t.agent, split_key(t.queue)[0]))
             if w8 is not None:
                 queue_weight[t.queue] = max(queue_weight.get(t.queue, 0.0), float(w8))
+        # Whom each caller's offer rings now (ring-progressively adds to them): from the
+        # agents' rows already read, their queues' tiers being all an offer rings.
+        ringing: dict[str, list[Agent]] = {}
+        for agent, _ in agents.values():
+            if agent.state == AgentState.RECEIVING and agent.offered_member:
+                ringing.setdefault(agent.offered_member, []).append(agent)
         members = []
         for m, tenant, queue in rows:
             key = queue_key(tenant, queue)
@@ -327,8 +333,12 @@ class Dispatcher:
             last = w.last_announce if w else now
             # Another controller's caller: its ring path is taken to be like ours.
             adds = w.adds_legs if w else Waiter.adds_legs
+            rung = tuple(
+                a.id for a in sorted(ringing.get(m.uuid, ()), key=lambda a: (a.last_offered_call, a.id))
+            )
             members.append(replace(
                 m, queue=key, last_announce=last, weight=queue_weight.get(key, 1.0), adds_legs=adds,
+                ringing=rung,
             ))  # fmt: skip
         by_id = {a: got[0] for a, got in agents.items()}
         present = {k: queues[k] for k in keys if k in queues}

@@ -117,6 +117,7 @@ class Agent:
     external_calls_count: int = 0
     break_reason: str = ""
     skills: dict[str, int] = field(default_factory=dict)  # fsapps: proficiency 1-10 per skill
+    offered_member: str = ""  # fsapps: the caller this agent's phone rings or talks for
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,7 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
             no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
             talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
             last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
+            offered_member=str(r["offered_member"] or ""),
         )  # fmt: skip
         out[agent.id] = (agent, agent.contact)
     return out
@@ -309,17 +310,14 @@ def tenant_weights(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
 def load_members(
     conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
 ) -> list[tuple[Member, str, str]]:
-    """Members of these (tenant, queue)s still in play, with their tenant and queue, and
-    the agents each one's offer rings now (one query for the whole pass)."""
+    """Members of these (tenant, queue)s still in play, with their tenant and queue."""
     pairs = list(queues)
     if not pairs:
         return []
     rows: list[Any] = conn.execute(
-        "SELECT q.*, ARRAY(SELECT s.agent_id FROM agent_state s WHERE s.offered_member = q.uuid"
-        "   AND s.state = 'Receiving' ORDER BY s.last_offered_call, s.agent_id) AS ringing"
-        " FROM queue_members q"
-        " WHERE (q.tenant_id, q.queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        " AND q.state IN ('Waiting', 'Trying', 'Abandoned')",
+        "SELECT * FROM queue_members"
+        " WHERE (tenant_id, queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        " AND state IN ('Waiting', 'Trying', 'Abandoned')",
         ([t for t, _ in pairs], [q for _, q in pairs]),
     ).fetchall()
     out = []
@@ -329,8 +327,7 @@ def load_members(
             base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
             owner_agent=r["owner_agent"], private_agent=r["private_agent"],
             abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
-            ringing=tuple(r["ringing"]), last_originated=r["last_originated"],
-            last_tier=(r["last_tier_position"], r["last_tier_level"]),
+            last_originated=r["last_originated"], last_tier=(r["last_tier_position"], r["last_tier_level"]),
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out

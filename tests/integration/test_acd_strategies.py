@@ -43,6 +43,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEED = 10.0
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
 RING = 3  # ring-timeout (switch seconds) unless a case says otherwise
+# How much later than due a timed decision may come, in switch seconds: a pass every
+# switch second (TICK below) plus the controller's own latency at this speed.
+SLACK = 2.5
 ALL = ("a1", "a2", "a3", "a4")
 
 
@@ -456,7 +459,7 @@ def test_max_wait_time_with_no_agent_takes_the_timeout_branch(
     assert _branch(rig, ch) == "timeout"
     row = rig.queue_call(ch.uuid)
     assert row["outcome"] == "overflowed"
-    assert exit_after <= float(row["wait_seconds"]) < exit_after + 1.5, row
+    assert exit_after <= float(row["wait_seconds"]) < exit_after + SLACK, row
 
 
 def test_max_wait_time_with_no_agent_counts_from_when_the_last_agent_logged_out(rig: Rig) -> None:
@@ -473,7 +476,7 @@ def test_max_wait_time_with_no_agent_counts_from_when_the_last_agent_logged_out(
     assert _branch(rig, ch) == "timeout"
     row = rig.queue_call(ch.uuid)
     assert row["outcome"] == "overflowed"
-    assert out + 4 <= joined + float(row["wait_seconds"]) < out + 4 + 1.5, (out - joined, row)
+    assert out + 4 <= joined + float(row["wait_seconds"]) < out + 4 + SLACK, (out - joined, row)
 
 
 def test_max_wait_time_with_no_agent_without_a_timeout_branch_is_a_timeout(rig: Rig) -> None:
@@ -485,7 +488,7 @@ def test_max_wait_time_with_no_agent_without_a_timeout_branch_is_a_timeout(rig: 
     assert _branch(rig, ch) == ""
     row = rig.queue_call(ch.uuid)
     assert (row["outcome"], row["agent_id"]) == ("timed_out", None)
-    assert 0 <= float(row["wait_seconds"]) < 1.5
+    assert 0 <= float(row["wait_seconds"]) < SLACK
 
 
 def _joined(rig: Rig, member: str) -> float | None:
@@ -523,7 +526,7 @@ def test_tier_rules_hold_the_caller_at_level_one(
     assert (row["outcome"], row["agent_id"]) == ("answered", f"{queue}_t2")
     (ring,) = rig.rung(f"{queue}_")
     waited = ring.at - row["joined_at"].timestamp()
-    assert level_two_after <= waited < level_two_after + 1.5, waited
+    assert level_two_after <= waited < level_two_after + SLACK, waited
 
 
 # --- time-base-score (l.3037, 3077-3079) ---------------------------------------------------
@@ -531,14 +534,15 @@ def test_tier_rules_hold_the_caller_at_level_one(
 
 @pytest.mark.parametrize(("queue", "first"), [("tbs_system", "ivr"), ("tbs_queue", "direct")])
 def test_time_base_score_system_counts_the_time_before_the_queue(rig: Rig, queue: str, first: str) -> None:
-    """Two callers wait while the queue's only agent is logged out. ``ivr`` was answered
-    first but spent 5 s elsewhere before the queue; ``direct`` joined the queue first. With
+    """Two callers wait while the queue's agents are logged out. ``ivr`` was answered
+    first but spent 5 s elsewhere before the queue; ``direct``, answered 2.5 s later,
+    joined the queue first. With
     time-base-score system the time since the switch answered counts (l.3077-3079: the
     member's base score gets now - the channel's answered time), so ``ivr`` goes first."""
     rig.agent(f"{queue}_t1", answers=True, talk=0.5, status="Logged Out")
     rig.agent(f"{queue}_t2", answers=True, talk=0.5, status="Logged Out")
     ivr = rig.switch.place_call(f"{queue}-ivr", caller_id_number="15550002", script=CallerScript())
-    direct_at = rig.switch.clock.now() + 1
+    direct_at = rig.switch.clock.now() + 2.5
     assert wait_for(lambda: rig.switch.clock.now() >= direct_at)
     direct = rig.call(queue, caller="15550003")
     assert wait_for(lambda: _joined(rig, ivr.uuid) and _joined(rig, direct.uuid))

@@ -14,14 +14,11 @@
 --   ring-progressively-delay seconds later (l.2704-2716).
 --
 -- The queue's last offered agent (round-robin) needs no column: mod_callcenter reads it
--- from the agents' last_offered_call (l.2655-2656), as fsapps does from agent_state; and
--- when a queue last had an agent logged in is the agents' last_status_change.
+-- from the agents' last_offered_call (l.2655-2656), as fsapps does from agent_state;
+-- when a queue last had an agent logged in is the agents' last_status_change, and whom
+-- a caller's offer rings the agents' offered_member.
 ALTER TABLE queue_members
   ADD COLUMN system_epoch        double precision NOT NULL DEFAULT 0,
   ADD COLUMN last_tier_level     integer NOT NULL DEFAULT 0,
   ADD COLUMN last_tier_position  integer NOT NULL DEFAULT 0,
   ADD COLUMN last_originated     double precision NOT NULL DEFAULT 0;
-
--- Each pass reads which agents ring for each waiting caller (ring-progressively adds
--- the next agent to them): agents with an offer are few, so the index is small.
-CREATE INDEX agent_state_offered ON agent_state (offered_member) WHERE offered_member IS NOT NULL;
