@@ -377,7 +377,7 @@ class Dispatcher:
             elif isinstance(d, Rewind):
                 with self.store.operator() as op:
                     store_acd.rewind_member(op.conn, d.member)
-                self.kick.set()  # from the top at the next pass, as mod_callcenter's
+                self.kick.set()  # the next pass starts from the top, at once
             elif isinstance(d, Announce):
                 w.last_announce = now
                 w.inbox.put(d)
