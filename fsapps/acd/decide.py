@@ -72,7 +72,19 @@ class Discard:
     queue: str
 
 
-Decision = Offer | Announce | Exit | Discard
+@dataclass(frozen=True)
+class Rewind:
+    """top-down: no agent is listed below the tier last offered this member, who starts
+    again from the top at the next pass (l.2736-2745 clears cc_last_agent_tier_*)."""
+
+    member: str
+    queue: str
+
+
+Decision = Offer | Announce | Exit | Discard | Rewind
+
+# ring-progressively-delay 0 (the setting's default) means 10 seconds (l.2479, l.2518-2519).
+RING_PROGRESSIVELY_DELAY = 10
 
 
 def score(member: Member, queue: Queue, now: float) -> float:
@@ -84,6 +96,42 @@ def score(member: Member, queue: Queue, now: float) -> float:
     if s.time_base_score == "system" and member.system_epoch:
         value += member.joined_epoch - member.system_epoch  # l.3077: time in the switch counts too
     return value
+
+
+def last_offered_tiers(tiers: Iterable[Tier], agents: dict[str, Agent]) -> dict[str, tuple[int, int]]:
+    """round-robin's starting point: for each queue, the (level, position) of its agent
+    most recently offered a call, from any queue (l.2655-2656: the tier of the queue's
+    agent with the greatest agents.last_offered_call > 0)."""
+    best: dict[str, tuple[float, int, int]] = {}
+    for t in tiers:
+        agent = agents.get(t.agent)
+        if agent is None or agent.last_offered_call <= 0:
+            continue
+        key = (agent.last_offered_call, t.level, t.position)
+        if t.queue not in best or key > best[t.queue]:
+            best[t.queue] = key
+    return {q: (level, position) for q, (_, level, position) in best.items()}
+
+
+def no_agent_since(
+    queues: Iterable[str], tiers: Iterable[Tier], agents: dict[str, Agent]
+) -> dict[str, float]:
+    """For each queue with no agent logged in (none of its agents Available, On Demand or
+    On Break: the statuses the dispatch query lists, l.2632-2690; mod_callcenter calls an
+    agent found on any listed row, l.2297, and keeps the time it last found one,
+    last_agent_exist, l.2731-2733), since when: its agents' last status change, the moment
+    the last of them logged out. 0 when they never were logged in, as last_agent_exist
+    starts at 0 (l.770)."""
+    last: dict[str, float] = {q: 0.0 for q in queues}
+    staffed: set[str] = set()
+    for t in tiers:
+        agent = agents.get(t.agent)
+        if agent is None or t.queue not in last:
+            continue
+        if agent.status in LISTED:
+            staffed.add(t.queue)
+        last[t.queue] = max(last[t.queue], agent.last_status_change)
+    return {q: since for q, since in last.items() if q not in staffed}
 
 
 def required_level(level: int, waited: float, relax: Iterable[tuple[int, int]]) -> int:
@@ -223,18 +271,21 @@ def _unconstrained(member: Member, s: QueueSettings) -> bool:
 
 
 def _no_agent_exit(member: Member, queue: Queue, snap: Snapshot, now: float) -> bool:
-    """max-wait-time-with-no-agent (l.2888): the queue has had nobody logged in for
-    that long; a member who joined since also gets time_reached more seconds."""
+    """max-wait-time-with-no-agent (l.2888-2903): the queue has had nobody logged in for
+    that long (l.2890); then, with max-wait-time-with-no-agent-time-reached above 0, the
+    member leaves once they have waited both together (l.2892-2894), else at once."""
     s = queue.settings
     since = snap.no_agent_since.get(queue.name)
     if not s.max_wait_time_with_no_agent or since is None or now - since < s.max_wait_time_with_no_agent:
         return False
-    if member.joined_epoch <= since:
-        return True
-    return (
-        now - member.joined_epoch
-        >= s.max_wait_time_with_no_agent_time_reached + s.max_wait_time_with_no_agent
-    )
+    reached = s.max_wait_time_with_no_agent_time_reached
+    return reached <= 0 or now - member.joined_epoch >= reached + s.max_wait_time_with_no_agent
+
+
+def _below(tier: Tier, last: tuple[int, int]) -> bool:
+    """top-down: listed after the member's last tier (the two halves of l.2632-2642)."""
+    position, level = last
+    return (tier.level == level and tier.position > position) or tier.level > level
 
 
 def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
@@ -274,7 +325,7 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
             out.append(Exit(m.uuid, m.queue, "max-wait-time-with-no-agent"))
             continue
         progressive = s.strategy == "ring-progressively"
-        if m.state == MemberState.TRYING and not progressive:
+        if m.state == MemberState.TRYING and not (progressive and m.adds_legs):
             continue
         if (
             m.state == MemberState.WAITING
@@ -284,9 +335,17 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
             staffed = sum(1 for _, a in listed.get(m.queue, []) if a.status in STAFFED)
             wait = estimated_wait(position, snap.handle_time.get(m.queue, 180.0), staffed)
             out.append(Announce(m.uuid, m.queue, position, wait))
-        if m.state == MemberState.TRYING and now < m.last_originated + s.ring_progressively_delay:
-            continue  # l.2700: the next agent joins the ringing after the delay
+        delay = s.ring_progressively_delay or RING_PROGRESSIVELY_DELAY
+        if progressive and m.last_originated and now < m.last_originated + delay:
+            continue  # l.2704-2716: the next agent joins the ringing after the delay
         if m.queue in exhausted:
+            continue
+        if (
+            s.strategy == "top-down"
+            and m.last_tier != (0, 0)
+            and not any(_below(t, m.last_tier) for t, _ in listed.get(m.queue, []))
+        ):
+            out.append(Rewind(m.uuid, m.queue))
             continue
         found = candidates(m, q, snap, now, taken, rng, listed.get(m.queue, []), orders)
         if not found and _unconstrained(m, s):

@@ -9,6 +9,15 @@ controllers pick the same agent one wins and the other's caller waits for
 the next pass. Passes run when a local caller joins or an offer ends, when
 another controller NOTIFYs a change, and once a second for the clock
 (announcements, timeouts, wrap-up and delays running out).
+
+What mod_callcenter remembers between passes is in PostgreSQL too, so every
+controller sees the same and a caller handed to another controller keeps it:
+round-robin's last offered agent is the agents' last_offered_call, when a
+queue lost its last agent their last_status_change, whom a caller's offer
+rings their offered_member (all read with the agents), and on the caller's row
+top-down's last tier, ring-progressively's last originate and the time the
+switch answered the call (time-base-score system), read with the members. A
+pass makes the same three queries whatever the strategies.
 """
 
 from __future__ import annotations
@@ -29,7 +38,17 @@ import psycopg
 
 from fsapps.acd import agent_events, visit_records
 from fsapps.acd.config import queue_key, split_key, tenant_queues
-from fsapps.acd.decide import Announce, Decision, Discard, Exit, Offer, decide
+from fsapps.acd.decide import (
+    Announce,
+    Decision,
+    Discard,
+    Exit,
+    Offer,
+    Rewind,
+    decide,
+    last_offered_tiers,
+    no_agent_since,
+)
 from fsapps.acd.model import (
     Agent,
     AgentState,
@@ -65,6 +84,11 @@ class Waiter:
     inbox: gevent.queue.Queue[Any] = field(default_factory=gevent.queue.Queue)
     last_announce: float = 0
     trying: bool = False
+    # The ring path can ring another agent while this caller's offer rings: the dispatcher
+    # then hands it ring-progressively's next agent (an AgentOffer in the inbox) while
+    # ``trying``. False: the next agent waits until the ring ends (the queue application's
+    # ring is one bridge on the caller's channel, which cannot gain a leg while it rings).
+    adds_legs: bool = False
 
     @property
     def key(self) -> str:
@@ -403,17 +427,36 @@ class Dispatcher:
             w8 = self.weights.get((t.agent, split_key(t.queue)[0]))
             if w8 is not None:
                 queue_weight[t.queue] = max(queue_weight.get(t.queue, 0.0), float(w8))
+        # Whom each caller's offer rings now (ring-progressively adds to them): from the
+        # agents' rows already read, their queues' tiers being all an offer rings.
+        ringing: dict[str, list[Agent]] = {}
+        for agent, _ in agents.values():
+            if agent.state == AgentState.RECEIVING and agent.offered_member:
+                ringing.setdefault(agent.offered_member, []).append(agent)
         members = []
         for m, tenant, queue in rows:
             key = queue_key(tenant, queue)
             w = self.waiters.get(m.uuid)
             last = w.last_announce if w else now
-            members.append(replace(m, queue=key, last_announce=last, weight=queue_weight.get(key, 1.0)))
+            # Another controller's caller: its ring path is taken to be like ours.
+            adds = w.adds_legs if w else Waiter.adds_legs
+            rung = tuple(
+                a.id for a in sorted(ringing.get(m.uuid, ()), key=lambda a: (a.last_offered_call, a.id))
+            )
+            members.append(replace(
+                m, queue=key, last_announce=last, weight=queue_weight.get(key, 1.0), adds_legs=adds,
+                ringing=rung,
+            ))  # fmt: skip
+        by_id = {a: got[0] for a, got in agents.items()}
+        present = {k: queues[k] for k in keys if k in queues}
         snap = Snapshot(
-            queues={k: queues[k] for k in keys if k in queues},
-            agents={a: got[0] for a, got in agents.items()},
+            queues=present,
+            agents=by_id,
             tiers=tiers,
             members=tuple(members),
+            # Both from the agents' rows already read: no query of their own.
+            last_offered_tier=last_offered_tiers(tiers, by_id),
+            no_agent_since=no_agent_since(present, tiers, by_id),
             handle_time=dict(self.handle_time),
         )
         return snap, agents
@@ -428,6 +471,7 @@ class Dispatcher:
         snap, agents = self._snapshot(mine, queues, all_tiers, now)
         self._gauges(snap, now)
         decisions = decide(snap, now, seed=self.passes)
+        tiers = {(t.queue, t.agent): t for t in snap.tiers}
         for d in decisions:
             w = self.waiters.get(d.member)
             if isinstance(d, Discard):
@@ -436,7 +480,11 @@ class Dispatcher:
             elif w is None:
                 continue
             elif isinstance(d, Offer):
-                self._offer(w, d, agents)
+                self._offer(w, d, agents, tiers)
+            elif isinstance(d, Rewind):
+                with self.store.operator() as op:
+                    store_acd.rewind_member(op.conn, d.member)
+                self.kick.set()  # the next pass starts from the top, at once
             elif isinstance(d, Announce):
                 w.last_announce = now
                 w.inbox.put(d)
@@ -445,23 +493,41 @@ class Dispatcher:
                 w.inbox.put(d)
         return decisions
 
-    def _offer(self, w: Waiter, d: Offer, agents: dict[str, tuple[Agent, str]]) -> None:
-        if w.trying:
+    def _offer(
+        self,
+        w: Waiter,
+        d: Offer,
+        agents: dict[str, tuple[Agent, str]],
+        tiers: dict[tuple[str, str], Tier],
+    ) -> None:
+        # While the caller's offer rings, only ring-progressively's next agent is added,
+        # and only by a ring path that can add it.
+        adding = w.trying
+        if adding and not w.adds_legs:
             return
         now = self.clock()
         won: list[str] = []
-        with self.store.operator() as op:
-            if not store_acd.claim_member(op.conn, w.member.uuid, d.agents[0], self.name):
-                return
-            legs: dict[str, str] = {}
-            for agent_id in d.agents:
-                leg = str(uuidlib.uuid4())
-                if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now, leg):
-                    won.append(agent_id)
-                    legs[agent_id] = leg
-            if not won:
-                store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
-                return
+        legs: dict[str, str] = {}
+        try:
+            with self.store.operator() as op:
+                # The agents first, then the caller's row: the order every other transaction
+                # on both takes (an offer's outcome, fsapps.acd.operations).
+                for agent_id in d.agents:
+                    leg = str(uuidlib.uuid4())
+                    if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now, leg):
+                        won.append(agent_id)
+                        legs[agent_id] = leg
+                if not won:
+                    return  # another controller's offer got them first: nothing written
+                t = tiers.get((d.queue, won[0]))
+                tier = (t.level, t.position) if t is not None else None
+                claimed = store_acd.claim_member(
+                    op.conn, w.member.uuid, won[0], self.name, now=now, tier=tier, adding=adding
+                )
+                if not claimed:
+                    raise _Withdrawn  # the caller left or was answered meanwhile: undo the reservations
+        except _Withdrawn:
+            return
         w.trying = True
         tenant, queue = split_key(d.queue)
         ACD_OFFERS.labels(tenant, queue).inc(len(won))
@@ -491,6 +557,10 @@ class Dispatcher:
                     counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
             for (status, state), n in counts.items():
                 ACD_AGENTS.labels(tenant, queue, status, state).set(n)
+
+
+class _Withdrawn(Exception):
+    """Rolls an offer's transaction back: its caller is no longer there to ring."""
 
 
 def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:

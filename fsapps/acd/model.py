@@ -109,6 +109,7 @@ class Agent:
     last_bridge_start: float = 0
     last_bridge_end: float = 0
     last_offered_call: float = 0
+    last_status_change: float = 0  # when the status last changed (a logout: max-wait-time-with-no-agent)
     no_answer_count: int = 0
     calls_answered: int = 0
     talk_time: float = 0
@@ -116,6 +117,7 @@ class Agent:
     external_calls_count: int = 0
     break_reason: str = ""
     skills: dict[str, int] = field(default_factory=dict)  # fsapps: proficiency 1-10 per skill
+    offered_member: str = ""  # fsapps: the caller this agent's phone rings or talks for
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,11 @@ class Member:
     # ring-progressively: who is already ringing and when the last was added
     ringing: tuple[str, ...] = ()
     last_originated: float = 0
-    # top-down: the tier position/level last tried for this member
+    # fsapps: whether the caller's ringing can take another agent while it rings
+    # (ring-progressively); when it cannot, the next agent waits until the ring ends.
+    adds_legs: bool = True
+    # top-down: the (position, level) of the tier last offered this member, as
+    # mod_callcenter's cc_last_agent_tier_position and _level; (0, 0): from the top
     last_tier: tuple[int, int] = (0, 0)
 
 
@@ -159,8 +165,10 @@ class Snapshot:
     tiers: tuple[Tier, ...]
     members: tuple[Member, ...]
     # round-robin: the (level, position) of the agent last offered in each queue
+    # (fsapps.acd.decide.last_offered_tiers reads it from the agents)
     last_offered_tier: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # since when each queue has had no agent logged in (max-wait-time-with-no-agent)
+    # for each queue with no agent logged in now, since when (max-wait-time-with-no-agent;
+    # fsapps.acd.decide.no_agent_since reads it from the agents); absent: it has one
     no_agent_since: dict[str, float] = field(default_factory=dict)
     # recent average handle time per queue, for estimated waits (seconds)
     handle_time: dict[str, float] = field(default_factory=dict)

@@ -109,6 +109,7 @@ class QueueVisit:
             skills=dict(call.data("skills") or {}),
             owner_agent=call.var("fsapps_account_manager") or None,
             private_agent=call.var("fsapps_private_agent") or None,
+            system_epoch=int(esl.channel_data("Caller-Channel-Answered-Time") or 0) / 1e6,
         )  # fmt: skip
         self.waiter = w = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
         # Armed before the caller has a place: a controller that dies from here on leaves

@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from fsapps.acd.model import Agent, AgentState, Member
+from fsapps.acd.model import Agent, AgentState, AgentStatus, Member
 
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
@@ -59,9 +59,23 @@ def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[s
 
 
 def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float, reason: str = "") -> bool:
+    """The agent's status. Becoming Available starts their talk time, calls answered and
+    no-answer count from 0, as mod_callcenter's status change does (mod_callcenter.c:1016-1021:
+    agent-with-least-talk-time and agent-with-fewest-calls count from the login, and an
+    agent back from max-no-answer's break has all their no-answers again).
+    last_status_change moves only when the status does (there, any status but Available
+    moves it even unchanged): a second logout of a logged-out agent is not when their
+    queues lost them (max-wait-time-with-no-agent counts from it)."""
+    changed = "status <> %(status)s"
+    fresh = f"%(status)s = '{AgentStatus.AVAILABLE}' AND {changed}"
     cur = conn.execute(
-        "UPDATE agent_state SET status = %s, break_reason = %s, last_status_change = %s WHERE agent_id = %s",
-        (status, reason, now, agent_id),
+        "UPDATE agent_state SET status = %(status)s, break_reason = %(reason)s,"
+        f" last_status_change = CASE WHEN {changed} THEN %(now)s ELSE last_status_change END,"
+        f" talk_time = CASE WHEN {fresh} THEN 0 ELSE talk_time END,"
+        f" calls_answered = CASE WHEN {fresh} THEN 0 ELSE calls_answered END,"
+        f" no_answer_count = CASE WHEN {fresh} THEN 0 ELSE no_answer_count END"
+        " WHERE agent_id = %(agent)s",
+        {"status": status, "reason": reason, "now": now, "agent": agent_id},
     )
     notify(conn)
     return cur.rowcount == 1
@@ -77,14 +91,36 @@ def ensure_agent(conn: psycopg.Connection, agent_id: str, **settings: Any) -> No
             conn.execute(query, (settings[key], agent_id))
 
 
-def claim_member(conn: psycopg.Connection, member: str, agent_id: str, controller: str) -> bool:
-    """Waiting -> Trying for ``member``: the same race, on the caller's row."""
+def claim_member(
+    conn: psycopg.Connection,
+    member: str,
+    agent_id: str,
+    controller: str,
+    *,
+    now: float = 0,
+    tier: tuple[int, int] | None = None,
+    adding: bool = False,
+) -> bool:
+    """Waiting -> Trying for ``member``: the same race, on the caller's row. ``tier``: the
+    (level, position) of the agent offered, where top-down goes on from; ``now``: when
+    (ring-progressively's next agent waits from it). ``adding``: another agent joins
+    the ringing of a caller this controller already has Trying (ring-progressively)."""
+    level, position = tier if tier is not None else (None, None)
     cur = conn.execute(
-        "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s"
-        " WHERE uuid = %s AND state = 'Waiting'",
-        (agent_id, controller, member),
+        "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s,"
+        " last_originated = %s, last_tier_level = coalesce(%s, last_tier_level),"
+        " last_tier_position = coalesce(%s, last_tier_position)"
+        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))",
+        (agent_id, controller, now, level, position, member, adding, controller),
     )
     return cur.rowcount == 1
+
+
+def rewind_member(conn: psycopg.Connection, member: str) -> None:
+    """top-down: the caller starts again from the first tier (fsapps.acd.decide.Rewind)."""
+    conn.execute(
+        "UPDATE queue_members SET last_tier_level = 0, last_tier_position = 0 WHERE uuid = %s", (member,)
+    )
 
 
 # --- members: callers waiting in queues ---------------------------------------------
@@ -126,8 +162,8 @@ def join_member(
     joined_row: Any = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s)"
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
-        "   owner_agent, private_agent, controller, cid_number, cid_name)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
         " RETURNING q.joined_epoch, (SELECT state FROM before) AS before",
@@ -145,6 +181,7 @@ def join_member(
             controller,
             cid_number,
             cid_name,
+            m.system_epoch,
         ),
     ).fetchone()
     notify(conn)
@@ -246,7 +283,8 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
             last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
             no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
             talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
-            skills=dict(r["skills"] or {}),
+            last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
+            offered_member=str(r["offered_member"] or ""),
         )  # fmt: skip
         out[agent.id] = (agent, agent.contact)
     return out
@@ -288,7 +326,8 @@ def load_members(
             uuid=str(r["uuid"]), queue="", joined_epoch=r["joined_epoch"], state=r["state"],
             base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
             owner_agent=r["owner_agent"], private_agent=r["private_agent"],
-            abandoned_epoch=r["abandoned_epoch"],
+            abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
+            last_originated=r["last_originated"], last_tier=(r["last_tier_position"], r["last_tier_level"]),
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out

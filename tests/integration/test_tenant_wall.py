@@ -336,7 +336,7 @@ def test_migrating_a_database_with_tenants_keeps_their_rows_walled(pg_server) ->
             " VALUES ('acme', 'A', 'a.example'), ('bank', 'B', 'b.example');"
             " INSERT INTO blacklist (tenant_id, number) VALUES ('acme', '111'), ('bank', '222')"
         )
-    assert [m.version for m in migrate.migrate(dsn)] == [9]
+    assert [m.version for m in migrate.migrate(dsn)][:1] == [9]  # then any later ones
     store = Store(dsn).open()
     try:
         with store.tenant("bank") as t:

@@ -1,0 +1,281 @@
+"""The dispatcher's state between passes lives in PostgreSQL, as mod_callcenter keeps it,
+so that it holds across passes, controllers and a caller handed from one controller to
+another: round-robin's last offered agent (agents' last_offered_call), top-down's last
+tier and ring-progressively's last originate (the caller's row), the caller's time in
+the switch (time-base-score system) and when a queue lost its last agent
+(max-wait-time-with-no-agent).
+
+Dispatchers here run no greenlets: each test calls ``dispatch()`` itself, on a clock it
+moves, against a real PostgreSQL; the callers' side (answered, no answer) is the
+dispatcher's own API, which the queue application calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from fsapps.acd.config import queue_key
+from fsapps.acd.decide import Exit, Offer
+from fsapps.acd.dispatch import AgentOffer, Dispatcher, Waiter
+from fsapps.acd.model import AgentStatus, Member
+from fsapps.store import acd
+from fsapps.store.db import Store
+from fsapps.store.records import Tenant
+
+NOW = 2_000_000_000.0
+AGENTS = ("a1", "a2", "a3", "a4")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Acme:
+    """Tenant acme's queues (their YAML mappings) and a dispatcher per controller."""
+
+    def __init__(self, store: Store, queues: dict[str, dict[str, Any]]) -> None:
+        self.store, self.clock = store, Clock()
+        tenant = SimpleNamespace(id="acme", queues={n: SimpleNamespace(data=d) for n, d in queues.items()})
+        self.project = SimpleNamespace(tenants=[tenant])
+        self.dispatchers: list[Dispatcher] = []
+        with store.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+            for a in AGENTS:
+                op.add_agent(a, a, {"acme": 1}, f"user/{a}@acme.example")
+                acd.ensure_agent(op.conn, a)
+                acd.set_status(op.conn, a, AgentStatus.AVAILABLE, NOW - 100)
+
+    def controller(self) -> Dispatcher:
+        d = Dispatcher(self.store, lambda: self.project, self.clock, name=f"c{len(self.dispatchers) + 1}")
+        self.dispatchers.append(d)
+        return d
+
+    def caller(self, d: Dispatcher, queue: str, adds_legs: bool = False, system_epoch: float = 0,
+               member: str | None = None) -> Waiter:  # fmt: skip
+        m = Member(member or str(uuid.uuid4()), queue, self.clock(), system_epoch=system_epoch)
+        w = Waiter(m, "acme", queue, caller="1000")
+        w.adds_legs = adds_legs
+        d.join(w)
+        return w
+
+    def settings(self, queue: str) -> Any:
+        found = self.dispatchers[0].queue("acme", queue)
+        assert found is not None
+        return found.settings
+
+    def row(self, member: str) -> dict[str, Any]:
+        with self.store.operator() as op:
+            got = op._one("SELECT * FROM queue_members WHERE uuid = %s", (member,))
+        assert got is not None
+        return got
+
+    def agent_rows(self) -> dict[str, tuple[str, str | None]]:
+        with self.store.operator() as op:
+            rows = op._all("SELECT agent_id, state, offered_member::text AS m FROM agent_state")
+        return {r["agent_id"]: (r["state"], r["m"]) for r in rows}
+
+    def set_status(self, agent: str, status: str) -> None:
+        with self.store.operator() as op:
+            acd.set_status(op.conn, agent, status, self.clock())
+
+
+def inbox(w: Waiter) -> Iterator[Any]:
+    while not w.inbox.empty():
+        yield w.inbox.get_nowait()
+
+
+def rung(w: Waiter) -> list[str]:
+    """The agents of the offers this caller was handed since last asked."""
+    return [a for item in inbox(w) if isinstance(item, AgentOffer) for a in item.offer.agents]
+
+
+def four(strategy: str, **settings: Any) -> dict[str, Any]:
+    return {"strategy": strategy, "tiers": list(AGENTS), **settings}
+
+
+def test_round_robin_goes_on_from_the_agent_another_controller_offered_last(store) -> None:
+    """Callers alternate between two controllers; each takes up where the other left off,
+    because the starting point is the agents' last_offered_call (mod_callcenter.c:2655)."""
+    acme = Acme(store, {"rr": four("round-robin")})
+    controllers = [acme.controller(), acme.controller()]
+    settings = acme.settings("rr")
+    order = []
+    for k in range(6):
+        d = controllers[k % 2]
+        w = acme.caller(d, "rr")
+        d.dispatch()
+        (agent,) = rung(w)
+        order.append(agent)
+        assert d.answered(w, agent, [], settings, acme.clock()) is not None
+        acme.clock.now += 5
+        d.call_ended(w, agent, acme.clock())
+        d.leave(w, abandoned=False)
+        acme.clock.now += 1
+    assert order == ["a1", "a2", "a3", "a4", "a1", "a2"]
+
+
+def test_top_down_tier_is_kept_on_the_callers_row_across_controllers_and_rewinds(store) -> None:
+    acme = Acme(store, {"td": four("top-down", tiers=["a1", "a2", "a3"])})
+    first, second = acme.controller(), acme.controller()
+    settings = acme.settings("td")
+    w = acme.caller(first, "td")
+    first.dispatch()
+    assert rung(w) == ["a1"]
+    assert (acme.row(w.member.uuid)["last_tier_level"], acme.row(w.member.uuid)["last_tier_position"]) == (
+        1,
+        1,
+    )
+    first.offer_failed(w, ["a1"], "NO_ANSWER", settings, acme.clock())
+    first.dispatch()
+    assert rung(w) == ["a2"]  # a1 is free again (no delay): top-down still moves on
+    first.offer_failed(w, ["a2"], "NO_ANSWER", settings, acme.clock())
+    # The caller's controller goes away; the next one resumes them from their row.
+    first.forget(w)
+    again = acme.caller(second, "td", member=w.member.uuid)
+    second.dispatch()
+    assert rung(again) == ["a3"]
+    second.offer_failed(again, ["a3"], "NO_ANSWER", settings, acme.clock())
+    second.dispatch()  # nobody listed below a3: back to the top (l.2736-2745)
+    assert rung(again) == []
+    assert (acme.row(w.member.uuid)["last_tier_level"], acme.row(w.member.uuid)["last_tier_position"]) == (
+        0,
+        0,
+    )
+    second.dispatch()
+    assert rung(again) == ["a1"]
+
+
+def test_ring_progressively_adds_the_next_agent_after_the_delay_to_a_ring_that_can_take_it(store) -> None:
+    acme = Acme(store, {"rp": four("ring-progressively", **{"ring-progressively-delay": 4})})
+    d = acme.controller()
+    w = acme.caller(d, "rp", adds_legs=True)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+    row = acme.row(w.member.uuid)
+    assert (row["state"], row["last_originated"]) == ("Trying", NOW)
+    acme.clock.now += 3
+    d.dispatch()
+    assert rung(w) == []
+    acme.clock.now += 1
+    d.dispatch()
+    assert rung(w) == ["a2"]  # a1 still rings: it is not offered twice
+    member = w.member.uuid
+    assert {a: s for a, s in acme.agent_rows().items() if s[1]} == {
+        "a1": ("Receiving", member),
+        "a2": ("Receiving", member),
+    }
+    assert acme.row(member)["last_originated"] == NOW + 4
+    acme.clock.now += 4
+    d.dispatch()
+    assert rung(w) == ["a3"]
+
+
+def test_ring_progressively_holds_no_agent_for_a_ring_that_cannot_add_legs(store) -> None:
+    """The queue application's bridge cannot gain a leg: while its offer rings, the
+    caller is offered nobody else, and the free agents serve the next caller."""
+    acme = Acme(store, {"rp": four("ring-progressively", **{"ring-progressively-delay": 2})})
+    d = acme.controller()
+    w = acme.caller(d, "rp")
+    d.dispatch()
+    assert rung(w) == ["a1"]
+    acme.clock.now += 10
+    d.dispatch()
+    assert rung(w) == []
+    assert acme.agent_rows()["a2"] == ("Waiting", None)
+    nxt = acme.caller(d, "rp")
+    d.dispatch()
+    assert rung(nxt) == ["a2"]
+
+
+def test_max_wait_time_with_no_agent_counts_from_the_last_logout(store) -> None:
+    acme = Acme(store, {
+        "empty": {"tiers": ["a1"], "max-wait-time-with-no-agent": 30,
+                  "max-wait-time-with-no-agent-time-reached": 5},
+        "resting": {"tiers": ["a2"], "max-wait-time-with-no-agent": 30},
+    })  # fmt: skip
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)  # at NOW: the queue has had nobody since
+    acme.set_status("a2", AgentStatus.ON_BREAK)  # listed: the queue still has an agent
+    acme.set_status("a3", AgentStatus.LOGGED_OUT)
+    acme.set_status("a4", AgentStatus.LOGGED_OUT)
+    acme.clock.now += 10
+    w = acme.caller(d, "empty")
+    resting = acme.caller(d, "resting")
+    acme.clock.now += 34  # the queue has been empty 44 s, the caller has waited 34 < 30 + 5
+    d.dispatch()
+    assert list(inbox(w)) == []
+    acme.clock.now += 1
+    d.dispatch()
+    assert list(inbox(w)) == [Exit(w.member.uuid, queue_key("acme", "empty"), "max-wait-time-with-no-agent")]
+    acme.clock.now += 100
+    d.dispatch()
+    assert list(inbox(resting)) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "first"), [("system", "in the switch longer"), ("queue", "in the queue longer")]
+)
+def test_time_base_score_system_counts_the_callers_time_in_the_switch(store, base: str, first: str) -> None:
+    acme = Acme(store, {"q": {"tiers": ["a1"], "time-base-score": base}})
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)
+    queued = acme.caller(d, "q", system_epoch=NOW - 1)
+    acme.clock.now += 5
+    switched = acme.caller(d, "q", system_epoch=NOW - 60)  # a minute in the IVR, then the queue
+    assert acme.row(switched.member.uuid)["system_epoch"] == NOW - 60
+    acme.set_status("a1", AgentStatus.AVAILABLE)
+    d.dispatch()
+    served = {"in the switch longer": switched, "in the queue longer": queued}[first]
+    assert rung(served) == ["a1"]
+
+
+def test_an_offer_whose_caller_left_meanwhile_reserves_nobody(store) -> None:
+    """The agents are reserved first, then the caller's row claimed: a caller gone by
+    then rolls the reservations back."""
+    acme = Acme(store, {"q": four("ring-all")})
+    d = acme.controller()
+    w = acme.caller(d, "q")
+    with store.operator() as op:
+        acd.remove_member(op.conn, w.member.uuid)
+    _, agents = d._snapshot({w.key}, *d.queues(), acme.clock())
+    d._offer(w, Offer(w.member.uuid, w.key, AGENTS, 20), agents, {})
+    assert rung(w) == []
+    assert {s for s, _ in acme.agent_rows().values()} == {"Waiting"}
+    assert not w.trying
+
+
+def test_becoming_available_starts_the_agents_counts_from_zero(store) -> None:
+    """mod_callcenter.c:1016-1021: talk time, calls answered and no-answers count from the
+    login (agent-with-least-talk-time, agent-with-fewest-calls, max-no-answer); a status
+    set again unchanged moves nothing, so a queue's no-agent time stays the last logout."""
+    acme = Acme(store, {})
+    with store.operator() as op:
+        op.conn.execute("UPDATE agent_state SET talk_time = 500, calls_answered = 7, no_answer_count = 3")
+    acme.clock.now += 1
+    acme.set_status("a1", AgentStatus.ON_BREAK)
+    acme.set_status("a2", AgentStatus.AVAILABLE)  # already Available
+    acme.set_status("a3", AgentStatus.LOGGED_OUT)
+    acme.clock.now += 1
+    acme.set_status("a1", AgentStatus.AVAILABLE)
+    acme.set_status("a3", AgentStatus.LOGGED_OUT)
+    with store.operator() as op:
+        rows = {
+            r["agent_id"]: (
+                r["talk_time"],
+                r["calls_answered"],
+                r["no_answer_count"],
+                r["last_status_change"],
+            )
+            for r in op._all("SELECT * FROM agent_state")
+        }
+    assert rows["a1"] == (0, 0, 0, NOW + 2)
+    assert rows["a2"] == (500, 7, 3, NOW - 100)
+    assert rows["a3"] == (500, 7, 3, NOW + 1)
