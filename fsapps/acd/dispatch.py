@@ -124,6 +124,8 @@ class Dispatcher:
         # (agent, tenant) -> weight for shared agents; they change with ops' edits, not per
         # call, so the heartbeat refreshes them rather than every pass.
         self.weights: dict[tuple[str, str], int] = {}
+        # (agent, tenant) for the tiers' agents, refreshed with the heartbeat too.
+        self.serving: set[tuple[str, str]] | None = None
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
@@ -138,7 +140,7 @@ class Dispatcher:
         gevent.killall(self._greenlets, timeout=5)
 
     def _run(self) -> None:
-        last_beat = 0.0
+        last_beat = last_pass = 0.0
         while True:
             woken = self.kick.wait(TICK)
             self.kick.clear()
@@ -146,9 +148,16 @@ class Dispatcher:
                 if time.monotonic() - last_beat >= TICK:
                     last_beat = time.monotonic()
                     self.housekeeping()
-                if self.waiters or woken:
+                # A change (a NOTIFY, a caller joining, an offer ending) calls for a pass only
+                # when one of this controller's callers can take an offer; the others (ringing,
+                # talking) are looked at once a tick, for their timeouts. Under load most
+                # callers ring or talk, and most changes are other controllers' and other calls'.
+                due = time.monotonic() - last_pass >= TICK
+                if self.waiters and (due or (woken and self._someone_to_offer())):
+                    last_pass = time.monotonic()
                     self.dispatch()
-                else:
+                elif due:
+                    last_pass = time.monotonic()
                     self.refresh_gauges()  # nobody waits here: the metrics still follow the queues
             except (psycopg.Error, OSError) as exc:
                 log.warning("ACD pass failed (%s); retrying", exc)
@@ -156,6 +165,9 @@ class Dispatcher:
             except Exception:
                 log.exception("ACD pass failed")
                 gevent.sleep(0.5)
+
+    def _someone_to_offer(self) -> bool:
+        return any(not w.trying or w.adds_legs for w in self.waiters.values())
 
     def _listen(self) -> None:
         """Other controllers' changes (a caller joined, an agent is free) wake this one."""
@@ -175,6 +187,7 @@ class Dispatcher:
         with self.store.operator() as op:
             store_acd.heartbeat(op.conn, self.name, now)
             self.weights = store_acd.tenant_weights(op.conn)
+            self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
             orphans = store_acd.answered_orphans(op.conn, now, DEAD_AFTER)
             longest = max((q.settings.ring_timeout for q in self.queues()[0].values()), default=60)
@@ -416,8 +429,13 @@ class Dispatcher:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
-            serving = store_acd.serving(op.conn, {t.agent for t in tiers})
+            known = self.serving
+            if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
+                # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
+                # who does not serve the tenant asks each pass; that is a mistake check reports).
+                self.serving = store_acd.serving(op.conn, {t.agent for t in all_tiers})
             rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
+        serving = self.serving or set()
         # A tenant's YAML may name any agent id: only agents who serve the tenant are rung
         # (fsapps check reports the others where it has the roster).
         tiers = tuple(t for t in tiers if (t.agent, split_key(t.queue)[0]) in serving)
