@@ -80,10 +80,12 @@ class Controller:
             self.client = InboundClient(settings.esl.host, settings.esl.port, settings.esl.password)
         self.writer: DurableWriter | None = None
         self.collector: CdrCollector | None = None
+        self.cdr_batches: RecordBatches | None = None
         if store is not None:
             self.writer = DurableWriter(store, Path(settings.state_dir) / "spool")
             if self.client is not None:
-                self.collector = CdrCollector(self.client, self.writer)
+                self.cdr_batches = RecordBatches(self.writer.write)
+                self.collector = CdrCollector(self.client, self.cdr_batches.put)
         if context is None:
             project = (
                 load_checked(settings.flows.dir)
@@ -113,6 +115,8 @@ class Controller:
     def start(self) -> Controller:
         self.known_tenants.load()
         self.record_batches.start()
+        if self.cdr_batches is not None:
+            self.cdr_batches.start()
         self.server.start()
         if self.writer is not None:
             self.writer.start()
@@ -208,6 +212,8 @@ class Controller:
             self.dispatcher.stop()
         if self.client is not None:
             self.client.stop()
+        if self.cdr_batches is not None:
+            self.cdr_batches.stop(timeout=10)
         if self.writer is not None:
             self.writer.stop()
 
