@@ -256,7 +256,8 @@ class Visit:
         if self.ending is not None:
             return []
         if isinstance(event, RecordingNamed):
-            self.recording = event.path or self.recording
+            if self.recording is not None:
+                self.recording = event.path or self.recording
             return []
         if isinstance(event, Unbridged) and self.handed_to is not None and event.other == self.handed_to:
             self.handover_over = True

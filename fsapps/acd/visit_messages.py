@@ -11,8 +11,9 @@ Commands come in lists that run in order. A ``Query`` is answered at once by
 an event (its result), so it is always the last command of its list. A
 command on the call (``Switch``) that finds the caller gone ends its list:
 the driver drops the rest and hands the visit ``HungUp`` or
-``SocketClosed`` instead, so no command to the dispatcher or the records
-ever follows one in a list. ``BestEffort`` commands act on the switch but
+``SocketClosed`` instead. So nothing that settles the visit (with the
+dispatcher, in the records) follows one in a list, but a ``Join``: a caller
+found gone is not placed. ``BestEffort`` commands act on the switch but
 never end a list: what they would find, the visit hears from the call.
 """
 
