@@ -51,7 +51,7 @@ Phases and what moves them ([commands]):
   PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]
     --NoteRead--> the wait loop [OfferFailed(rung, the disposition)]; the caller gone:
       done [OfferFailed(ORIGINATOR_CANCEL), then as a hangup or a closed socket below]
-  TALKING --Unbridged--> [OutliveController(off)]
+  TALKING --Unbridged--> [OutliveController(off), the switch told only if the caller is there]
     --AppFinished(ring) | SocketClosed--> CONSULT_CHECK [ReadNote(look)]
     --HungUp--> waits for the ring's AppFinished, as RINGING
   CONSULT_CHECK --NoteRead(a consult)--> CONSULTING (fsapps.acd.transfer.AttendedTransfer)
@@ -207,6 +207,9 @@ WAITED_FOR = (Offered, Announced, TimedOut, Digit)
 
 
 class Visit:
+    """One caller's visit to one queue (the module's doc has its phases). ``ending`` is set
+    once it is over; an agent's transfer to another queue is a new Visit."""
+
     def __init__(self, setup: VisitSetup) -> None:
         self.setup = setup
         self.phase = Phase.ARRIVING
@@ -247,6 +250,7 @@ class Visit:
         return self.hung_up is None and not self.socket_closed
 
     def receive(self, event: Event, now: float) -> list[Command]:
+        """What to do about ``event``, heard at ``now``: commands to run in order."""
         if isinstance(event, Failed):
             # Whatever the visit had reached, the dispatcher must not keep offering to it.
             forget: list[Command] = [Forget()] if self.placed else []
@@ -502,7 +506,8 @@ class Visit:
             return [OutliveController(True), TellAnswered(self.agent, others, self.bridged_at)]
         if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
             return self._not_answered(event.disposition, now)
-        return self._ring_ends(event, now) or self._defer(event)
+        ends = self._ring_ends(event, now)
+        return ends if ends is not None else self._defer(event)
 
     def _ring_ends(self, event: Event, now: float) -> list[Command] | None:
         """The ring's own completion after the caller went (RINGING, TALKING): waited for a
@@ -545,10 +550,13 @@ class Visit:
     def _on_talking(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, Unbridged):
             self.unbridged = event.at or now
-            return [OutliveController(False)]
+            # A caller who hung up is past needing it: on 1.10.12 their channel is gone by the
+            # time a uuid_setvar arrives (the hangup comes before the unbridge).
+            return [OutliveController(False, tell_switch=self.caller_here)]
         if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
             return self._after_conversation(now)
-        return self._ring_ends(event, now) or self._defer(event)
+        ends = self._ring_ends(event, now)
+        return ends if ends is not None else self._defer(event)
 
     def _after_conversation(self, now: float) -> list[Command]:
         self.end = self.unbridged or now
@@ -666,7 +674,4 @@ class Visit:
             return self._done(Ending(branch="_"))
         if isinstance(event, SocketClosed):
             return [Forget(), *self._done(Ending(caller_gone="socket closed"))]
-        return []
-
-    def _on_done(self, event: Event, now: float) -> list[Command]:
         return []

@@ -280,9 +280,12 @@ class TransferTo(Switch):
 @dataclass(frozen=True)
 class OutliveController(BestEffort):
     """``on``: the call must outlive this controller (socket_resume off, no ``resume`` on
-    close) while the caller talks to an agent; ``off`` once that bridge is over."""
+    close) while the caller talks to an agent; ``off`` once that bridge is over.
+    ``tell_switch`` False: only this controller's side (a caller who hung up has no
+    channel left to set a variable on)."""
 
     on: bool
+    tell_switch: bool = True
 
 
 @dataclass(frozen=True)

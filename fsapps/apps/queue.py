@@ -352,6 +352,8 @@ class QueueDriver:
         dialplan, to the controller that resumes them (seen on 1.10.12). Off again once the
         bridge is over, so that a controller that dies later hands the caller back as before."""
         self.esl.keep_on_close = c.on
+        if not c.tell_switch:
+            return
         with contextlib.suppress(ConnectionLost):
             self._api(escape.setvar_command(self.esl.uuid, "socket_resume", "false" if c.on else "true"))
 
