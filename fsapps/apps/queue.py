@@ -165,6 +165,7 @@ class QueueDriver:
             if self.timer is not None:
                 self.timer.kill(block=False)
         ending = self.visit.ending
+        assert ending is not None
         if ending.caller_gone is not None:
             raise CallerHungUp(esl.hangup_cause or ending.caller_gone)
         if ending.hand_back is not None:
