@@ -1,18 +1,12 @@
 """``queue``: the caller waits in an ACD queue until an agent answers.
 
-The caller is answered and hears hold music (the queue's moh-sound, in short
-clips: a controller that dies leaves at most one clip before the dialplan
-hands the call to the next controller) and, every announce-frequency
-seconds, their position and expected wait. The dispatcher (fsapps.acd)
-hands this greenlet an offer: the music stops and the caller's channel
-bridges to the agents' phones, with the caller's ID and the screen-pop
-variables, ringing for ring-timeout seconds. Answered: recording runs per
-the record-template while bridged (RECORD_BRIDGE_REQ, switch_ivr_async.c
-l.3040, as mod_callcenter's record on the member channel); when the agent
-hangs up, the flow goes on (``_``: a survey). Not answered: the agents go
-into their delays (fsapps.acd.agent_events) and the caller keeps their
-place. max-wait-time takes the ``timeout`` branch; the callback key takes
-``callback`` with the caller's place stored.
+What the visit does and when is fsapps.acd.visit, a pure state machine;
+this is its driver, the ``queue`` node application. It owns the call's
+socket: one feed (the caller's inbox, which the dispatcher also fills)
+carries the dispatcher's decisions, the call's events and the driver's own
+timers, in the order they happened; each becomes a visit event, and the
+visit's commands are carried out on the switch (every value through
+fsapps.escape), with the dispatcher, in the records (fsapps.acd.accounting).
 
 A caller whose controller died comes back here through the dialplan's next
 ``socket``: their row (same channel UUID) keeps their place.
@@ -22,42 +16,86 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import gevent
-import gevent.event
-import gevent.queue
 
 from fsapps import escape
-from fsapps.acd import visit_records
+from fsapps.acd import accounting, recording
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.model import Member
+from fsapps.acd.visit import Visit, VisitSetup
+from fsapps.acd.visit_messages import (
+    Account,
+    AgentCallEnded,
+    Announced,
+    Answer,
+    AppFinished,
+    Arrived,
+    Break,
+    BridgeCaller,
+    Bridged,
+    CallerBridged,
+    CatchUp,
+    CaughtUp,
+    CheckLegs,
+    Command,
+    CompleteAnswered,
+    ConsultOver,
+    DialRefused,
+    Digit,
+    EndAgentCall,
+    Event,
+    Failed,
+    Forget,
+    HangUpLeg,
+    HungUp,
+    Join,
+    Leave,
+    LegsChecked,
+    NoteHandleTime,
+    NoteRead,
+    Offered,
+    OfferFailed,
+    OutliveController,
+    ParkAfterBridge,
+    PickedUp,
+    Placed,
+    Play,
+    Query,
+    ReadNote,
+    RecordingNamed,
+    ReleaseStale,
+    Ring,
+    RingTarget,
+    SetLegVariable,
+    SetVariables,
+    SocketClosed,
+    StartRecording,
+    StopRecording,
+    TellAnswered,
+    TimedOut,
+    TransferTo,
+    Unbridged,
+    Wait,
+    WaitOver,
+)
 from fsapps.apps.node import NodeCall
 from fsapps.apps.registry import node_application
 from fsapps.esl import codec
 from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
 from fsapps.flows.walls import variable_problem
-from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
-from fsapps.store.records import CallbackRequest, QueueCall
 
 log = logging.getLogger("fsapps.acd")
 
 
-ANNOUNCE = {
-    "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
-    "zh": "您现在排在第{position}位，预计等待约{minutes}分钟。",
-}
-
-
-def _announcement(language: str, position: int, seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return ANNOUNCE.get(language, ANNOUNCE["en"]).format(position=position, minutes=minutes, unit=unit)
+class VisitHandedBack(RuntimeError):
+    """The visit could not go on; the call goes back to the dialplan, which resumes it."""
 
 
 @node_application("queue")
@@ -69,7 +107,7 @@ def queue(call: NodeCall) -> str | None:
     if acd is None or esl is None or found is None:
         log.error("queue %s: no ACD here (no database, or not over ESL): taking the fallback", queue_name)
         return None
-    return QueueVisit(call, acd, esl, found).run()
+    return QueueDriver(call, acd, esl, found).run()
 
 
 @node_application("transfer")
@@ -78,7 +116,9 @@ def transfer_to_queue(call: NodeCall) -> str | None:
     return queue(call) if call.data("queue") else None
 
 
-class QueueVisit:
+class QueueDriver:
+    """Runs one Visit on one call: its events in, its commands out."""
+
     def __init__(
         self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any, name: str | None = None
     ) -> None:
@@ -86,18 +126,10 @@ class QueueVisit:
         self.settings = queue.settings
         self.tenant = call.tenant.id
         self.name = name or call.data("queue")
-        self.offers = 0
-        self.ring_seconds = 0.0
-        self.recording: str | None = None
-        self._recording_named: gevent.event.AsyncResult | None = None  # the set naming the file
-        self.waiter: Waiter | None = None
-        self.joined = 0.0
-        self.bridged: dict[str, float] = {}  # agent leg uuid -> CHANNEL_BRIDGE time (s)
-        self.unbridged = 0.0
-        self.answering: gevent.Greenlet | None = None
-        self.forwarder: gevent.Greenlet | None = None  # the caller's digits into this visit's inbox
+        self.refs: dict[str, tuple[str, int]] = {}  # Application-UUID -> (what, the visit's ref)
+        self.timer: gevent.Greenlet | None = None
 
-    # --- the visit -----------------------------------------------------------------
+    # --- the visit ---------------------------------------------------------------------
 
     def run(self) -> str | None:
         call, esl = self.call, self.esl
@@ -111,486 +143,322 @@ class QueueVisit:
             private_agent=call.var("fsapps_private_agent") or None,
             system_epoch=int(esl.channel_data("Caller-Channel-Answered-Time") or 0) / 1e6,
         )  # fmt: skip
-        self.waiter = w = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
-        # Armed before the caller has a place: a controller that dies from here on leaves
-        # them to the route that holds them (nodes/queue.py), never to the sorry message.
-        # Variables are set with the api (its reply is immediate), not multiset, whose
-        # completion reaches the controller only at the switch's next socket poll, up to
-        # 20 ms later (mod_event_socket.c:1496): the path to the agent waits on no such poll.
-        call.session.answer()
-        self._set(
-            fsapps_resume=f"{call.flow.name}.{call.node.id}", fsapps_held="",
-            continue_on_fail="true", hangup_after_bridge="false",
-        )  # fmt: skip
-        resume = self.settings.discard_abandoned_after if self.settings.abandoned_resume_allowed else 0
-        self.joined, before = self.acd.join(w, resume_within=resume)
-        if before == "Answered":
-            # The call outlived the controller that bridged it (socket_resume was off while
-            # bridged) and comes back as the bridge ended: the visit is complete.
-            self.acd.forget(w)
-            ended = esl.connected_us / 1e6 if esl.connected_us else now
-            agent = self.acd.complete_answered(esl.uuid, ended)
-            log.info("caller %s back from agent %s after their controller went: completed", esl.uuid, agent)
-            return "_"
-        if before:
-            # Another controller had this caller: whatever it left offered is ours to settle.
-            stale = self.acd.release_stale(esl.uuid, "ORIGINATOR_CANCEL", self.settings, now)
-            log.info("caller %s resumes queue %s (was %s; freed %s)", esl.uuid, self.name, before, stale)
+        self.waiter = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
+        self.visit = Visit(self._setup())
+        # The one feed: the dispatcher puts its decisions in the caller's inbox; the call's
+        # events and this driver's timers go in behind them, in the order they happen.
+        feed = self.waiter.inbox
+        unsubscribe = esl.subscribe(feed.put)
         try:
-            self._set(fsapps_queue=self.name, fsapps_queue_entered=f"{self.joined:.3f}")
-            branch = self._wait(w)
-            if branch is None and call.session.ready():
-                call.session.setVariable("fsapps_resume", "")  # the fallback, not this queue again
-            return branch
-        except CallerHungUp:
-            if esl.hangup_cause is None:
-                # The socket closed under us with the caller still there (a controller
-                # shutting down hands calls back): the next controller resumes them.
-                self.acd.forget(w)
-            else:
-                self._abandoned(w)
+            self._run(self.visit.receive(Arrived(), now))
+            while self.visit.ending is None:
+                event = self._event(feed.get())
+                if event is not None:
+                    self._run(self.visit.receive(event, self.acd.clock()))
+        except (Exception, gevent.Timeout) as exc:
+            # A bug or a lost switch or database: the call goes back to the dialplan, whose
+            # queue route hands it to a controller again; that one resumes the place and
+            # frees the agents this visit had offered it to (release_stale).
+            self._run(self.visit.receive(Failed(repr(exc)), self.acd.clock()))
             raise
-        except (Exception, gevent.Timeout):
-            # A bug or a lost switch: the call goes back to the dialplan, whose queue route
-            # hands it to a controller again; that one resumes the place and frees the
-            # agents this visit had offered it to (release_stale).
-            self.acd.forget(w)
-            raise
+        finally:
+            unsubscribe()
+            if self.timer is not None:
+                self.timer.kill(block=False)
+        ending = self.visit.ending
+        assert ending is not None
+        if ending.caller_gone is not None:
+            raise CallerHungUp(esl.hangup_cause or ending.caller_gone)
+        if ending.hand_back is not None:
+            raise VisitHandedBack(f"queue {self.name}: {ending.hand_back}")
+        if ending.next_queue is not None:
+            return self._next_queue(ending.next_queue, ending.by)
+        return ending.branch
 
-    def _set(self, **variables: str) -> None:
-        """Channel variables, at once (uuid_setvar_multi); an empty value unsets."""
-        reply = self.esl.api(escape.setvar_multi_command(self.esl.uuid, variables))
+    def _setup(self) -> VisitSetup:
+        call, s = self.call, self.settings
+        path = None
+        if s.record_template:
+            try:
+                path = recording.recording_path(s.record_template, self.tenant, self.esl.uuid)
+            except escape.UnsafeValue as exc:
+                log.error("queue %s: not recorded: %s", self.name, exc)
+        screen_pop = []
+        for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
+            # Never a name the switch would act on at the agent's leg (execute_on_answer, ...),
+            # nor fsapps' own, which the visit sets.
+            if escape.VARIABLE_NAME.fullmatch(name) and variable_problem(name) is None and call.var(name):
+                screen_pop.append((name, call.var(name)))
+        return VisitSetup(
+            tenant=self.tenant, queue=self.name, call_uuid=self.esl.uuid, caller=call.caller,
+            caller_name=call.var("caller_id_name") or call.caller,
+            resume=f"{call.flow.name}.{call.node.id}",
+            hold_music=call.prompt(s.moh_sound) if s.moh_sound else DEFAULT_MOH,
+            answered=self.esl.answered,
+            connected_at=self.esl.connected_us / 1e6 if self.esl.connected_us else 0.0,
+            branches=frozenset(call.node.children),
+            announce_prompt=call.prompt(s.announce_sound) if s.announce_sound else None,
+            language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
+            callback_key=s.callback_key,
+            resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
+        )  # fmt: skip
+
+    def _next_queue(self, name: str, by: str) -> str | None:
+        """An agent's transfer to another queue: a new visit there, on the same call."""
+        other = self.acd.queue(self.tenant, name)
+        if other is None:
+            log.error("transfer to unknown queue %r: the caller goes on in the flow", name)
+            return "_"
+        log.info("queue %s: %s transfers %s to queue %s", self.name, by, self.esl.uuid, name)
+        return QueueDriver(self.call, self.acd, self.esl, other, name=name).run()
+
+    # --- events in ---------------------------------------------------------------------
+
+    def _event(self, item: Any) -> Event | None:
+        if item is None:
+            return SocketClosed()
+        if isinstance(item, codec.Event):
+            return self._channel_event(item)
+        if isinstance(item, AgentOffer):
+            targets = tuple(RingTarget(a, item.legs[a], item.contacts[a]) for a in item.offer.agents)
+            return Offered(targets, item.offer.ring_timeout)
+        if isinstance(item, Announce):
+            return Announced(item.position, item.estimated_wait)
+        if isinstance(item, Exit):
+            return TimedOut(item.reason)
+        if isinstance(item, WaitOver | CaughtUp):
+            return item
+        log.warning("queue %s: %r in the caller's inbox, ignored", self.name, item)
+        return None
+
+    def _channel_event(self, e: codec.Event) -> Event | None:
+        name = e.name
+        if name == "CHANNEL_EXECUTE_COMPLETE":
+            what, ref = self.refs.pop(e.get("Application-UUID") or "", ("", 0))
+            if what == "named":
+                return RecordingNamed(e.variable(recording.NAME_VARIABLE) or "")
+            if what == "app":
+                disposition = e.variable("originate_disposition") or e.variable("DIALSTATUS") or ""
+                return AppFinished(ref, disposition)
+            return None
+        if name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
+            other = e.get("Bridge-B-Unique-ID") or e.get("Other-Leg-Unique-ID") or ""
+            return (Bridged if name == "CHANNEL_BRIDGE" else Unbridged)(other, _stamp(e))
+        if name == "CHANNEL_HANGUP":
+            return HungUp(e.get("Hangup-Cause") or "NORMAL_CLEARING")
+        if name == "DTMF":
+            return Digit(e.get("DTMF-Digit") or "")
+        return None
+
+    # --- commands out ------------------------------------------------------------------
+
+    def _run(self, commands: list[Command]) -> None:
+        """Carry out a list of commands in order. A query's answer goes straight back to
+        the visit; a command that finds the caller gone ends the list (the visit hears of
+        it at once, then nothing later in that list runs)."""
+        todo = deque(commands)
+        while todo:
+            command = todo.popleft()
+            try:
+                answer = self._do(command)
+            except (CallerHungUp, ConnectionLost):
+                todo.clear()
+                answer = HungUp(self.esl.hangup_cause) if self.esl.hangup_cause else SocketClosed()
+            else:
+                if answer is not None and todo:
+                    raise RuntimeError(f"{command} was answered with {list(todo)} still to run")
+            if answer is not None:
+                todo.extend(self.visit.receive(answer, self.acd.clock()))
+
+    def _do(self, c: Command) -> Event | None:
+        do: Callable[[Any], Event | None] | None = getattr(self, "_" + type(c).__name__, None)
+        if do is None:
+            raise TypeError(f"no way to carry out {c!r}")
+        answer = do(c)
+        if isinstance(c, Query) and answer is None:
+            raise RuntimeError(f"{c!r} was not answered")
+        return answer
+
+    def _execute(self, ref: int, app: str, arg: str | None = None, what: str = "app") -> None:
+        app_uuid, _ = self.esl.execute_async(app, arg)
+        self.refs[app_uuid] = (what, ref)
+
+    def _api(self, command: str) -> str:
+        return self.esl.api(command)
+
+    # the switch
+
+    def _Answer(self, c: Answer) -> None:
+        self._execute(c.ref, "answer")
+
+    def _SetVariables(self, c: SetVariables) -> None:
+        if len(c.values) == 1:
+            # As Session.setVariable: uuid_setvar (the fallback for a socket without ``full``).
+            ((name, value),) = c.values
+            self.call.session.setVariable(name, value)
+            return
+        variables = dict(c.values)
+        reply = self._api(escape.setvar_multi_command(self.esl.uuid, variables))
         if not reply.startswith("+OK"):
             if not self.esl.ready:
                 raise CallerHungUp(self.esl.hangup_cause or "hangup")
             raise RuntimeError(f"uuid_setvar_multi refused: {reply.strip()}")
         self.esl.variables.update(variables)
 
-    def _wait(self, w: Waiter) -> str | None:
-        esl = self.esl
-        inbox: gevent.queue.Queue[Any] = w.inbox
-        forward = self.forwarder = gevent.spawn(self._forward_digits, inbox)
+    def _Play(self, c: Play) -> None:
+        self._execute(c.ref, "playback", escape.playback_arg(c.media))
 
-        def hung_up() -> None:
-            inbox.put(("hangup", None))
+    def _Break(self, c: Break) -> None:
+        with contextlib.suppress(ConnectionLost):
+            self._api(escape.api_command("uuid_break", self.esl.uuid))
 
-        esl.hungup.rawlink(lambda _: hung_up())
-        try:
-            while True:
-                if isinstance(self._peek(inbox), AgentOffer):
-                    # An agent is free already: ring them, no hold music to start and stop.
-                    branch = self._ring(w, inbox.get())
-                    if branch is not None:
-                        return branch
-                    continue
-                moh_id, moh = esl.execute_async("playback", self._moh())
-                moh.rawlink(lambda _, moh_id=moh_id: inbox.put(("moh_done", moh_id)))
-                item = inbox.get()
-                while isinstance(item, tuple) and item[0] == "moh_done" and item[1] != moh_id:
-                    item = inbox.get()  # a clip that ended earlier
-                if isinstance(item, tuple) and item[0] == "moh_done":
-                    continue  # the clip ended: the next one
-                self._stop_music(moh)
-                if isinstance(item, tuple) and item[0] == "hangup":
-                    raise CallerHungUp(esl.hangup_cause or "hangup")
-                if isinstance(item, tuple) and item[0] == "dtmf":
-                    if item[1] == self.settings.callback_key and "callback" in self.call.node.children:
-                        return self._callback(w)
-                elif isinstance(item, Announce):
-                    self._announce(item)
-                elif isinstance(item, Exit):
-                    return self._exit(w, item)
-                elif isinstance(item, AgentOffer):
-                    branch = self._ring(w, item)
-                    if branch is not None:
-                        return branch
-        finally:
-            forward.kill(block=False)
-
-    @staticmethod
-    def _peek(inbox: gevent.queue.Queue[Any]) -> Any:
-        return inbox.peek(block=False) if not inbox.empty() else None
-
-    def _forward_digits(self, inbox: gevent.queue.Queue[Any]) -> None:
-        while True:
-            inbox.put(("dtmf", self.esl.dtmf.get()))
-
-    def _moh(self) -> str:
-        name = self.settings.moh_sound
-        return escape.playback_arg(self.call.prompt(name)) if name else DEFAULT_MOH
-
-    def _stop_music(self, moh: gevent.event.AsyncResult) -> None:
-        # Measured on 1.10.12: a break that reaches the channel before the queued playback
-        # has begun is lost (the execute clears it), so break until the clip completes; and
-        # never "all", which drops a playback still queued: it would then never complete.
-        for attempt in range(80):
-            if moh.ready() or not self.esl.ready:
-                break
-            self.esl.api(escape.api_command("uuid_break", self.esl.uuid))
-            with contextlib.suppress(gevent.Timeout):
-                moh.get(timeout=0.02 if attempt < 10 else 0.25)
-        if not self.esl.ready:
-            # A clip still queued when the caller hung up never runs, so never completes.
-            raise CallerHungUp(self.esl.hangup_cause or "hangup")
-        moh.get(timeout=15)
-
-    def _announce(self, a: Announce) -> None:
-        s = self.call.session
-        if self.settings.announce_sound:
-            s.streamFile(self.call.prompt(self.settings.announce_sound))
-        s.streamFile(self.call.tts(_announcement(self.call.tenant.language, a.position, a.estimated_wait)))
-
-    # --- an offer ------------------------------------------------------------------
-
-    def _ring(self, w: Waiter, offer: AgentOffer) -> str | None:
-        esl, call = self.esl, self.call
-        legs = {offer.legs[agent]: agent for agent in offer.offer.agents}
-        self.offers += len(legs)
-        if self.settings.record_template and self.recording is None:
-            # ``set`` expands the template (its ${uuid}, ${strftime(...)}) once, on this
-            # channel; record_session's argument is expanded as it runs. The three run in
-            # order ahead of the bridge: nothing waits for their completions (the switch's
-            # socket poll, above), the path is read from the set's when it is needed.
-            try:
-                # The call's own Unique-ID, not whatever a ${uuid} variable says.
-                template = escape.recording_path(self.settings.record_template, self.tenant)
-                template = template.replace("${uuid}", esl.uuid)
-            except escape.UnsafeValue as exc:
-                log.error("queue %s: not recorded: %s", self.name, exc)
+    def _StartRecording(self, c: StartRecording) -> None:
+        for i, (app, arg) in enumerate(recording.start(c.path)):
+            if i == 0:
+                self._execute(c.ref, app, arg, what="named")
             else:
-                self.recording = template
-                _, self._recording_named = esl.execute_async("set", f"fsapps_recording={template}")
-                esl.execute_async("set", "RECORD_BRIDGE_REQ=true")
-                esl.execute_async("record_session", "${fsapps_recording}")
-        common = {
-            "leg_timeout": str(offer.offer.ring_timeout),
-            "ignore_early_media": "true",
-            "origination_caller_id_number": call.caller,
-            "origination_caller_id_name": call.var("caller_id_name") or call.caller,
-            "fsapps_tenant": self.tenant,
-            "fsapps_queue": self.name,
-            "fsapps_member": esl.uuid,
-            "fsapps_queue_wait": str(int(self.acd.clock() - self.joined)),
-        }
-        for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
-            # Never a name the switch would act on at the agent's leg (execute_on_answer, ...),
-            # nor fsapps' own, which are set above.
-            if escape.VARIABLE_NAME.fullmatch(name) and variable_problem(name) is None and call.var(name):
-                common[name] = call.var(name)
+                self.esl.execute_async(app, arg)
+
+    def _StopRecording(self, c: StopRecording) -> None:
+        app, arg = recording.stop(c.path)
+        self._execute(c.ref, app, arg)
+
+    def _Ring(self, c: Ring) -> Event | None:
         try:
             dial = escape.dial_string(
-                common,
-                [({"origination_uuid": leg, "fsapps_agent": agent}, offer.contacts[agent])
-                 for leg, agent in legs.items()],
-            )  # fmt: skip
+                dict(c.variables), [(dict(leg.variables), leg.target) for leg in c.legs]
+            )
         except escape.UnsafeValue as exc:
             # An agent's contact that is not a plain dial target is never dialled.
-            log.error("queue %s: cannot ring %s: %s", self.name, ",".join(legs.values()), exc)
-            agents, now = list(legs.values()), self.acd.clock()
-            self.acd.offer_failed(w, agents, "INVALID_NUMBER_FORMAT", self.settings, now)
-            return None
-        self.bridged.clear()
-        watcher = self._watch_bridge(w, legs, offer)
-        esl.bridge_watchers.append(watcher)
-        rang = self.acd.clock()
-        done: codec.Event | None = None
-        try:
-            done = esl.execute("bridge", dial)
-        except CallerHungUp:
-            pass  # settled below, as when the bridge returns to a caller who has gone
-        finally:
-            esl.bridge_watchers.remove(watcher)
-        answered = [legs[u] for u in self.bridged if u in legs]
-        if answered:
-            return self._served(w, answered[0], rang)
-        self.ring_seconds += self.acd.clock() - rang
-        picked = self._picked_up(w, offer)
-        if picked is not None:
-            # Not the ringing agents' no-answer: another agent took the call (operations.pickup).
-            self.acd.picked_up(w, list(legs.values()), self.settings, self.acd.clock())
-            by = picked.offer.agents[0]
-            if not esl.ready:
-                self.acd.offer_failed(w, [by], "ORIGINATOR_CANCEL", self.settings, self.acd.clock())
-                raise CallerHungUp(esl.hangup_cause or "hangup")
-            log.info("queue %s: %s picks up %s (rang %s)", self.name, by, esl.uuid, ",".join(legs.values()))
-            return self._ring(w, picked)
-        cause = "ORIGINATOR_CANCEL"
-        if done is not None and esl.ready:
-            cause = done.variable("originate_disposition") or done.variable("DIALSTATUS") or "NO_ANSWER"
-        log.info("queue %s: %s did not answer (%s)", self.name, ",".join(legs.values()), cause)
-        self.acd.offer_failed(w, list(legs.values()), cause, self.settings, self.acd.clock())
-        if not esl.ready:
-            raise CallerHungUp(esl.hangup_cause or "hangup")
+            agents = ",".join(v for leg in c.legs for k, v in leg.variables if k == "fsapps_agent")
+            log.error("queue %s: cannot ring %s: %s", self.name, agents, exc)
+            return DialRefused(c.ref, str(exc))
+        self._execute(c.ref, "bridge", dial)
         return None
 
-    def _watch_bridge(self, w: Waiter, legs: dict[str, str], offer: AgentOffer) -> Any:
-        def watch(event: codec.Event) -> None:
-            other = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID") or ""
-            if event.name == "CHANNEL_BRIDGE" and other in legs and not self.bridged:
-                self.bridged[other] = _stamp(event) or self.acd.clock()
-                self._outlive_controller(True)
-                agent = legs[other]
-                others = [a for a in legs.values() if a != agent]
-                self.answering = gevent.spawn(
-                    self.acd.answered, w, agent, others, self.settings, self.bridged[other]
-                )
-            elif event.name == "CHANNEL_UNBRIDGE":
-                self.unbridged = _stamp(event) or self.acd.clock()
-                self._outlive_controller(False)
+    def _TransferTo(self, c: TransferTo) -> Event | None:
+        log.info("queue %s: %s transfers %s to %s", self.name, c.by, self.esl.uuid, c.target)
+        try:
+            dial = escape.dial_string(dict(c.variables), [({}, c.target)])
+        except escape.UnsafeValue as exc:
+            log.error("queue %s: transfer of %s not dialled: %s", self.name, self.esl.uuid, exc)
+            return DialRefused(c.ref, str(exc))
+        self._execute(c.ref, "bridge", dial)
+        return None
 
-        return watch
-
-    def _outlive_controller(self, bridged: bool) -> None:
+    def _OutliveController(self, c: OutliveController) -> None:
         """While the caller talks to an agent, the call must not depend on this controller:
         with socket_resume off, a socket that closes (this process killed, or shutting down)
         leaves the channel as it is instead of resetting it, which would end the bridge
         (mod_event_socket.c:2809-2813); when the bridge ends the caller leaves the socket's
         park and goes on in the dialplan, to the controller that resumes them (seen on
-        1.10.12). After the bridge nothing needs setting back: handing the call back says
-        ``resume``, which turns socket_resume on again (l.2001-2003)."""
-        self.esl.keep_on_close = bridged
-        if bridged:
-            command = escape.setvar_command(self.esl.uuid, "socket_resume", "false")
-            gevent.spawn(self.esl.api, command)  # from the event loop: its reply comes on it
+        1.10.12). After the bridge only this controller's flag is reset: handing the call
+        back says ``resume``, which turns socket_resume on again (l.2001-2003), and no
+        command races a caller who hung up."""
+        self.esl.keep_on_close = c.on
+        if not (c.on and c.tell_switch):
+            return
+        with contextlib.suppress(ConnectionLost):
+            self._api(escape.setvar_command(self.esl.uuid, "socket_resume", "false"))
 
-    def _picked_up(self, w: Waiter, rung: AgentOffer) -> AgentOffer | None:
-        """The offer to the agent who picked this call up, if that is why the ring ended."""
-        note = self.acd.take_transfer(w)
-        if not note or "pickup" not in note:
-            return None
-        agent = str(note["pickup"])
-        offer = replace(rung.offer, agents=(agent,))
-        return AgentOffer(offer, {agent: str(note["dial"])}, {agent: str(note["leg"])})
+    def _ParkAfterBridge(self, c: ParkAfterBridge) -> None:
+        if c.on:
+            self._execute(c.ref, "set", "park_after_bridge=true")
+        else:
+            self._execute(c.ref, "unset", "park_after_bridge")
 
-    def _served(self, w: Waiter, agent: str, rang: float) -> str | None:
-        call, acd = self.call, self.acd
-        if self.answering is not None:
-            self.answering.join(timeout=10)
-        leg, start = next(iter(self.bridged.items()))
-        end = self.unbridged or acd.clock()
-        self.ring_seconds += max(start - rang, 0)
-        handed: gevent.event.AsyncResult | None = None
-        note = acd.peek_transfer(w)
-        if note and "consult" in note:
-            end, handed = self._attended(w, leg, note)
-        # An agent's transfer (fsapps.acd.operations) hung the agent's leg up: where next.
-        transfer = acd.take_transfer(w)
-        if transfer and "pickup" in transfer:
-            # Picked up as this agent answered: the picking agent is free again.
-            acd.picked_up(w, [str(transfer["pickup"])], self.settings, acd.clock())
-        if transfer and "dial" not in transfer and "queue" not in transfer:
-            transfer = None
-        self._recording_path()
-        if self.recording and call.session.ready():
-            call.session.execute("stop_record_session", escape.app_arg(self.recording))
-        after = acd.call_ended(w, agent, end)
-        acd.leave(w, abandoned=False)
-        talk = max(end - start, 0)
-        wrap = float(after.wrap_up_time) if after is not None else 0.0
-        acd.note_handle_time(w.key, talk + wrap)
-        wait = start - self.joined
-        ACD_WAIT.labels(self.tenant, self.name, "answered").observe(wait)
-        ACD_HANDLE.labels(self.tenant, self.name).observe(talk + wrap)
-        if wait <= self.settings.service_level_seconds:
-            ACD_ANSWERED_IN_SL.labels(self.tenant, self.name).inc()
-        self._recording_path()
-        ACD_CALLS.labels(self.tenant, self.name, "answered").inc()
-        # The same records, by the same ids, as a controller completing this visit would write.
-        call.ctx.write_soon(*visit_records.answered(
-            tenant=self.tenant, queue=self.name, call_uuid=self.esl.uuid, caller=call.caller, agent=agent,
-            joined=self.joined, bridged=start, ended=end, ring_seconds=self.ring_seconds, offers=self.offers,
-            wrap_up=wrap, recording=self.recording,
-        ))  # fmt: skip
-        if call.session.ready():
-            self._set(fsapps_agent=agent, fsapps_queue_outcome="answered")
-        if handed is not None:
-            # The caller talks to whom the agent consulted; the flow goes on after that.
-            gevent.wait([handed, self.esl.hungup], count=1)
-            if call.session.ready():
-                call.session.execute("unset", "park_after_bridge")
-            return "_"
-        if transfer and call.session.ready():
-            return self._transfer(transfer, agent)
-        return "_"
+    def _SetLegVariable(self, c: SetLegVariable) -> None:
+        with contextlib.suppress(ConnectionLost):
+            self._api(escape.api_command("uuid_setvar", c.leg, c.name, c.value))
 
-    # --- attended transfer ---------------------------------------------------------
+    def _HangUpLeg(self, c: HangUpLeg) -> None:
+        with contextlib.suppress(ConnectionLost):
+            self._api(escape.api_command("uuid_kill", c.leg, c.cause))
 
-    def _attended(
-        self, w: Waiter, leg: str, note: dict[str, Any]
-    ) -> tuple[float, gevent.event.AsyncResult | None]:
-        """The agent consults someone (fsapps.acd.operations.consult) while the caller holds.
-        Complete: the caller is bridged to the consulted leg and the agent's leg hung up.
-        Cancel (or the consulted party hangs up): the caller is bridged back to the agent,
-        who may consult again. Returns when the agent's part ended, and, when the caller
-        was handed on, when that bridge ends.
+    def _CheckLegs(self, c: CheckLegs) -> Event:
+        up = tuple(self._api(escape.api_command("uuid_exists", leg)).strip() == "true" for leg in c.legs)
+        if not any(up):
+            log.info("queue %s: %s all gone", self.name, ", ".join(c.legs))
+        return LegsChecked(up)
 
-        The caller is moved with uuid_bridge, which takes them out of the socket
-        application; park_after_bridge parks them when that bridge ends, and in park the
-        socket's commands still run (seen on 1.10.12, switch_ivr_bridge.c:1931)."""
-        end = self.acd.clock()
-        try:
-            while note and "consult" in note:
-                consult = str(note["consult"])
-                step = self._hold(w, leg, consult)
-                self.acd.consult_over(w, consult)
-                end = self.acd.clock()
-                if step == "gone":
-                    log.info("queue %s: agent and consulted party of %s both gone", self.name, self.esl.uuid)
-                    return end, None
-                self.call.session.execute("set", "park_after_bridge=true")
-                if step == "complete":
-                    handed = self._bridge_to(consult)
-                    # It parked to outlive the agent's leg; now it leaves with the caller
-                    # (left parked, the real switch kept the phone's call up).
-                    self.esl.api(escape.api_command("uuid_setvar", consult, "park_after_bridge", "false"))
-                    self.esl.api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
-                    log.info("queue %s: %s handed to %s (attended)", self.name, self.esl.uuid, consult)
-                    return end, handed
-                self.esl.api(escape.api_command("uuid_kill", consult, "NORMAL_CLEARING"))
-                end = self._bridge_to(leg).get()
-                note = self.acd.peek_transfer(w)
-        except CallerHungUp:
-            end = self.acd.clock()
-        return end, None
-
-    def _hold(self, w: Waiter, leg: str, consult: str) -> str:
-        """Hold music until the consult is completed or cancelled, or a leg goes: the
-        operation breaks the music to be seen at once; the row and legs are also looked at
-        twice a second (a break before a clip begins is lost)."""
-        esl = self.esl
-        moh: gevent.event.AsyncResult | None = None
-        try:
-            while True:
-                note = self.acd.peek_transfer(w) or {}
-                step = note.get("step") if note.get("consult") == consult else "cancel"
-                if step in ("complete", "cancel"):
-                    return str(step)
-                agent_up, consult_up = self._exists(leg), self._exists(consult)
-                if not consult_up:
-                    return "cancel" if agent_up else "gone"
-                if not agent_up:
-                    return "complete"  # the agent hung up on the consult: theirs to take
-                if moh is None or moh.ready():
-                    moh = esl.execute_async("playback", self._moh())[1]
-                gevent.wait([moh, esl.hungup], timeout=0.5, count=1)
-                if not esl.ready:
-                    raise CallerHungUp(esl.hangup_cause or "hangup")
-        finally:
-            if moh is not None and not moh.ready() and esl.ready:
-                self._stop_music(moh)
-
-    def _exists(self, uuid: str) -> bool:
-        return self.esl.api(escape.api_command("uuid_exists", uuid)).strip() == "true"
-
-    def _bridge_to(self, other: str) -> gevent.event.AsyncResult:
-        """uuid_bridge the caller (the originator) to ``other``; the result is set when
-        that bridge ends (the switch's time) or the caller hangs up."""
-        esl = self.esl
-        ended: gevent.event.AsyncResult = gevent.event.AsyncResult()
-
-        def settle(when: float) -> None:
-            if not ended.ready():
-                ended.set(when)
-                if watch in esl.bridge_watchers:
-                    esl.bridge_watchers.remove(watch)
-
-        def watch(event: codec.Event) -> None:
-            other_leg = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID")
-            if event.name == "CHANNEL_UNBRIDGE" and other_leg == other:
-                settle(_stamp(event) or self.acd.clock())
-
-        esl.bridge_watchers.append(watch)
-        esl.hungup.rawlink(lambda _: settle(self.acd.clock()))
-        reply = esl.api(escape.api_command("uuid_bridge", esl.uuid, other)).strip()
+    def _BridgeCaller(self, c: BridgeCaller) -> Event:
+        reply = self._api(escape.api_command("uuid_bridge", self.esl.uuid, c.other)).strip()
         if not reply.startswith("+OK"):
-            log.warning("queue %s: uuid_bridge %s %s: %s", self.name, esl.uuid, other, reply)
-            settle(self.acd.clock())
-        return ended
+            log.warning("queue %s: uuid_bridge %s %s: %s", self.name, self.esl.uuid, c.other, reply)
+        else:
+            log.info("queue %s: %s bridged to %s", self.name, self.esl.uuid, c.other)
+        return CallerBridged(c.other, reply.startswith("+OK"))
 
-    def _transfer(self, where: dict[str, str], by: str) -> str | None:
-        """Carry out the agent's blind transfer on the caller's own channel: another
-        agent's phone or a dial string (bridged here), or another queue (a new visit)."""
-        if "queue" in where:
-            other = self.acd.queue(self.tenant, where["queue"])
-            if other is not None:
-                log.info(
-                    "queue %s: %s transfers %s to queue %s", self.name, by, self.esl.uuid, where["queue"]
-                )
-                if self.forwarder is not None:
-                    self.forwarder.kill()  # the new visit takes the caller's digits from here on
-                return QueueVisit(self.call, self.acd, self.esl, other, name=where["queue"]).run()
-            log.error("transfer to unknown queue %r: the caller goes on in the flow", where["queue"])
-            return "_"
-        dial = where.get("dial", "")
-        head = {
-            "origination_caller_id_number": self.call.caller,
-            "fsapps_tenant": self.tenant,
-            "fsapps_transferred_by": by,
-        }
-        log.info("queue %s: %s transfers %s to %s", self.name, by, self.esl.uuid, dial)
+    # the dispatcher
+
+    def _Join(self, c: Join) -> Event:
+        joined, before = self.acd.join(self.waiter, resume_within=c.resume_within)
+        return Placed(joined, before)
+
+    def _Forget(self, c: Forget) -> None:
+        self.acd.forget(self.waiter)
+
+    def _CompleteAnswered(self, c: CompleteAnswered) -> None:
+        # The call outlived the controller that bridged it (socket_resume was off while
+        # bridged) and comes back as the bridge ended: the visit is complete.
+        agent = self.acd.complete_answered(self.esl.uuid, c.ended)
+        log.info("caller %s back from agent %s after their controller went: completed", self.esl.uuid, agent)
+
+    def _ReleaseStale(self, c: ReleaseStale) -> None:
+        # Another controller had this caller: whatever it left offered is ours to settle.
+        stale = self.acd.release_stale(self.esl.uuid, "ORIGINATOR_CANCEL", self.settings, c.at)
+        log.info("caller %s resumes queue %s (was %s; freed %s)", self.esl.uuid, self.name, c.was, stale)
+
+    def _TellAnswered(self, c: TellAnswered) -> None:
+        self.acd.answered(self.waiter, c.agent, list(c.others), self.settings, c.at)
+
+    def _OfferFailed(self, c: OfferFailed) -> None:
+        log.info("queue %s: %s did not answer (%s)", self.name, ",".join(c.agents), c.cause)
+        self.acd.offer_failed(self.waiter, list(c.agents), c.cause, self.settings, c.at)
+
+    def _PickedUp(self, c: PickedUp) -> None:
+        log.info(
+            "queue %s: the offer of %s to %s was picked up", self.name, self.esl.uuid, ",".join(c.agents)
+        )
+        self.acd.picked_up(self.waiter, list(c.agents), self.settings, c.at)
+
+    def _EndAgentCall(self, c: EndAgentCall) -> Event:
+        after = self.acd.call_ended(self.waiter, c.agent, c.at)
+        return AgentCallEnded(float(after.wrap_up_time) if after is not None else 0.0)
+
+    def _Leave(self, c: Leave) -> None:
+        if not c.abandoned:
+            self.acd.leave(self.waiter, abandoned=False)
+            return
         try:
-            self.esl.execute("bridge", escape.dial_string(head, [({}, dial)]))
-        except escape.UnsafeValue as exc:
-            log.error("queue %s: transfer of %s not dialled: %s", self.name, self.esl.uuid, exc)
-        return "_"
-
-    # --- other ways out ------------------------------------------------------------
-
-    def _exit(self, w: Waiter, e: Exit) -> str | None:
-        self.acd.leave(w, abandoned=False)
-        overflow = "timeout" in self.call.node.children
-        outcome = "overflowed" if overflow else "timed_out"
-        self._record(outcome, self.acd.clock(), self.acd.clock() - self.joined)
-        self.call.session.setVariable("fsapps_queue_outcome", outcome)
-        return "timeout" if overflow else None
-
-    def _callback(self, w: Waiter) -> str:
-        self.acd.leave(w, abandoned=False)
-        now = self.acd.clock()
-        self.call.ctx.write_soon(
-            CallbackRequest(
-                tenant_id=self.tenant, number=self.call.caller, requested_at=datetime.fromtimestamp(now, UTC),
-                call_uuid=self.esl.uuid, queue=self.name,
-                queue_entered_at=datetime.fromtimestamp(self.joined, UTC),
-            )
-        )  # fmt: skip
-        self._record("callback", now, now - self.joined)
-        self.call.session.setVariable("fsapps_queue_outcome", "callback")
-        return "callback"
-
-    def _abandoned(self, w: Waiter) -> None:
-        now = self.acd.clock()
-        try:
-            self.acd.leave(w, abandoned=True)
+            self.acd.leave(self.waiter, abandoned=True)
         except Exception:
             log.exception("queue %s: abandon of %s not stored", self.name, self.esl.uuid)
-        self._record("abandoned", now, now - self.joined)
 
-    def _recording_path(self) -> None:
-        """The recording's file name, from the completion of the set that expanded it."""
-        named, self._recording_named = self._recording_named, None
-        if named is not None and self.esl.ready:
-            with contextlib.suppress(gevent.Timeout, CallerHungUp, ConnectionLost):
-                named.get(timeout=5)
-        # A caller who hung up: their hangup event carried every variable already.
-        self.recording = self.esl.variables.get("fsapps_recording") or self.recording
+    def _NoteHandleTime(self, c: NoteHandleTime) -> None:
+        self.acd.note_handle_time(self.waiter.key, c.seconds)
 
-    def _record(self, outcome: str, end: float, wait: float, agent: str | None = None,
-                talk: float = 0, wrap: float = 0) -> None:  # fmt: skip
-        self._recording_path()
-        ACD_CALLS.labels(self.tenant, self.name, outcome).inc()
-        if outcome != "answered":
-            ACD_WAIT.labels(self.tenant, self.name, outcome).observe(max(wait, 0))
-        self.call.ctx.write_soon(
-            QueueCall(
-                tenant_id=self.tenant, queue=self.name, joined_at=datetime.fromtimestamp(self.joined, UTC),
-                ended_at=datetime.fromtimestamp(max(end, self.joined), UTC),
-                wait_seconds=round(max(wait, 0), 3), outcome=outcome, call_uuid=self.esl.uuid, agent_id=agent,
-                caller=self.call.caller,
-                ring_seconds=round(self.ring_seconds, 3), talk_seconds=round(talk, 3), wrap_up_seconds=wrap,
-                offers=self.offers, recording=self.recording,
-            )
-        )  # fmt: skip
+    def _ReadNote(self, c: ReadNote) -> Event:
+        note = self.acd.take_transfer(self.waiter) if c.take else self.acd.peek_transfer(self.waiter)
+        return NoteRead(note)
+
+    def _ConsultOver(self, c: ConsultOver) -> None:
+        self.acd.consult_over(self.waiter, c.leg)
+
+    # the records
+
+    def _Account(self, c: Account) -> None:
+        accounting.account(c.summary, self.settings.service_level_seconds, self.call.ctx.write_soon)
+
+    # this driver
+
+    def _Wait(self, c: Wait) -> None:
+        if self.timer is not None:
+            self.timer.kill(block=False)
+        self.timer = gevent.spawn_later(c.seconds, self.waiter.inbox.put, WaitOver(c.token))
+
+    def _CatchUp(self, c: CatchUp) -> None:
+        self.waiter.inbox.put(CaughtUp(c.token))
 
 
 def _stamp(event: codec.Event) -> float:

@@ -144,8 +144,9 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         # Set while the call must outlive this socket (a caller bridged to an agent): closing
         # it then says no ``resume``, so the switch leaves the channel where it is.
         self.keep_on_close = False
-        # Called with CHANNEL_BRIDGE / CHANNEL_UNBRIDGE (the ACD marks the agent answered).
-        self.bridge_watchers: list[Callable[[codec.Event], None]] = []
+        # Whoever follows this call's events (subscribe).
+        self._subscribers: list[Callable[[codec.Event | None], None]] = []
+        self._gone = False  # the socket closed: subscribers were told
         # The switch's clock (Event-Date-Timestamp, µs): when the call was handed
         # over and the latest moment heard of, so durations agree with its CDRs.
         self.connected_us = 0
@@ -262,11 +263,24 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
                 waiter.set(event)
         elif name == "DTMF":
             self.dtmf.put(event.get("DTMF-Digit") or "")
+        for deliver in list(self._subscribers):
+            deliver(event)
 
-    def on_bridge(self, event: codec.Event) -> None:
-        self.on_event(event)
-        for watcher in list(self.bridge_watchers):
-            watcher(event)
+    def subscribe(self, deliver: Callable[[codec.Event | None], None]) -> Callable[[], None]:
+        """Hand ``deliver`` every event this call hears from now on, after the call's own
+        bookkeeping (variables, hangup cause, the executes waited on), in the order heard,
+        then ``None`` once the socket is gone (at once if it is gone already). ``deliver``
+        runs on the connection's event loop: it must not block (a queue's ``put``).
+        Returns what ends the subscription."""
+        self._subscribers.append(deliver)
+        if self._gone:
+            deliver(None)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(deliver)
+
+        return unsubscribe
 
     def on_hangup(self, event: codec.Event) -> None:
         self.hangup_cause = event.get("Hangup-Cause") or "NORMAL_CLEARING"
@@ -283,14 +297,19 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         pending, self._pending = self._pending, {}
         for waiter in pending.values():
             waiter.set_exception(err)
+        if not self._gone:
+            self._gone = True
+            for deliver in list(self._subscribers):
+                deliver(None)
 
     def _init_handlers(self) -> None:
         self.event_handlers.clear()
-        for name in ("CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):
+        for name in (
+            "CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE",
+            "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+        ):  # fmt: skip
             self.register_handle(name, self.on_event)
         self.register_handle("CHANNEL_HANGUP", self.on_hangup)
-        for name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
-            self.register_handle(name, self.on_bridge)
         self.register_handle("DISCONNECT", self.on_disconnect)
         self.register_handle("DISCONNECTED", lambda _: self.on_disconnect(None))
 

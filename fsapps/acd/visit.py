@@ -1,0 +1,677 @@
+"""A caller's visit to a queue, as a pure state machine.
+
+``Visit(setup).receive(event, now)`` returns the commands that carry the
+visit on: no I/O, no clock (``now`` is given), no gevent. fsapps.apps.queue
+drives it: the dispatcher's decisions and the call's Event Socket events
+come in as events, commands go out to the switch, the dispatcher and the
+records (fsapps.acd.visit_messages says which is which and how a list of
+commands runs).
+
+The caller is answered and hears hold music (the queue's moh-sound, in short
+clips: a controller that dies leaves at most one clip before the dialplan
+hands the call to the next controller) and, every announce-frequency
+seconds, their position and expected wait. An offer rings the agents'
+phones with one bridge; the first leg to answer is the call's agent, and the
+call must then outlive this controller. When that bridge ends, an agent's
+transfer noted on the caller's row (fsapps.acd.transfer) says where the
+caller goes; else the flow goes on (``_``: a survey). Not answered: the
+agents go into their delays and the caller keeps their place.
+max-wait-time takes the ``timeout`` branch (or the fallback); the callback
+key takes ``callback`` with the caller's place stored.
+
+Phases and what moves them ([commands]):
+
+  ARRIVING --Arrived--> ANSWERING [Answer] if the call is not answered yet,
+      else JOINING [SetVariables(armed for resume), Join]
+  ANSWERING --AppFinished--> JOINING [SetVariables(armed), Join]
+  JOINING --Placed(before Answered)--> done "_" [Forget, CompleteAnswered]: the call
+      outlived the controller that bridged it and is back as that bridge ended
+    --Placed--> ENTERING [ReleaseStale if another controller had the caller,
+      SetVariables(queue, entered), CatchUp]
+  ENTERING --CaughtUp--> the wait loop
+  the wait loop: an offer already waiting --> RINGING, no music to start and stop;
+      else ON_HOLD [Play(clip)], at once STOPPING_MUSIC if a decision or a digit waits
+  ON_HOLD --AppFinished(clip)--> the wait loop (the next clip)
+    --Offered | Announced | TimedOut | Digit--> STOPPING_MUSIC [Break, Wait]
+  STOPPING_MUSIC --WaitOver--> [Break, Wait] again (fsapps.acd.hold_music), at last
+      done, handed back [Forget]
+    --AppFinished(clip)--> what stopped it:
+      Offered --> RINGING
+      Announced --> ANNOUNCING [Play(announce-sound), Play(position and wait)]
+      TimedOut --> done "timeout" or the fallback [Leave, Account(overflowed |
+        timed_out), SetVariables(outcome; resume unset for the fallback)]
+      Digit: the callback key, with a callback branch --> done "callback"
+        [Leave, Account(callback), SetVariables(outcome)]; any other --> the wait loop
+  ANNOUNCING --AppFinished(the last part)--> the wait loop
+  RINGING [StartRecording at the first offer of a recorded queue, Ring]
+    --DialRefused--> the wait loop [OfferFailed(INVALID_NUMBER_FORMAT)]
+    --Bridged(a rung leg)--> TALKING [OutliveController(on), TellAnswered]
+    --AppFinished(ring) | SocketClosed--> PICKUP_CHECK [ReadNote(take)]
+    --HungUp--> waits for the ring's AppFinished (at most RING_END_AFTER_HANGUP)
+  PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]
+    --NoteRead--> the wait loop [OfferFailed(rung, the disposition)]; the caller gone:
+      done [OfferFailed(ORIGINATOR_CANCEL), then as a hangup or a closed socket below]
+  TALKING --Unbridged--> [OutliveController(off), the switch told only if the caller is there]
+    --AppFinished(ring) | SocketClosed--> CONSULT_CHECK [ReadNote(look)]
+    --HungUp--> waits for the ring's AppFinished, as RINGING
+  CONSULT_CHECK --NoteRead(a consult)--> CONSULTING (fsapps.acd.transfer.AttendedTransfer)
+    --NoteRead--> TRANSFER_CHECK [ReadNote(take)]
+  CONSULTING --the consult is over--> TRANSFER_CHECK [ReadNote(take)]
+  TRANSFER_CHECK --NoteRead--> [PickedUp(the picking agent) if the pickup lost the race]
+      STOPPING_RECORDING [StopRecording] if recorded and the caller is there,
+      else ENDING_AGENT_CALL [EndAgentCall]
+  STOPPING_RECORDING --AppFinished | HungUp | SocketClosed--> ENDING_AGENT_CALL [EndAgentCall]
+  ENDING_AGENT_CALL --AgentCallEnded--> [Leave, NoteHandleTime, Account(answered),
+      SetVariables(agent, outcome)], then:
+      handed on by a consult: HANDED_ON until that bridge ends, UNPARKING
+        [ParkAfterBridge(off)] --> done "_";
+      a blind transfer to a queue: done, next queue (a new visit there);
+      to a dial target: TRANSFERRING [TransferTo] --AppFinished--> done "_";
+      else done "_"
+
+  From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
+  SocketClosed: done [Forget] (the caller's row waits for the next controller).
+  Before the place is written, either: done, nothing to undo. Failed: done [Forget].
+
+Two things the real switch does that the emulator cannot show (measured on
+1.10.12) shape it: a hold clip still queued when the caller hangs up never
+completes, so no phase waits for a playback once the caller is gone (the
+visit ends at once, as a hang-up); and a uuid_break that arrives before a
+queued playback begins is lost, so STOPPING_MUSIC breaks until the clip
+completes, never with ``all``. Decisions and digits that arrive while the
+visit is busy (answering, stopping the music, announcing, ringing) wait
+their turn, in order, as in an inbox.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fsapps.acd import transfer
+from fsapps.acd.hold_music import ClipStop
+from fsapps.acd.transfer import AttendedTransfer
+from fsapps.acd.visit_messages import (
+    Account,
+    AgentCallEnded,
+    Announced,
+    Answer,
+    AppFinished,
+    Arrived,
+    Break,
+    Bridged,
+    CatchUp,
+    CaughtUp,
+    Command,
+    CompleteAnswered,
+    DialLeg,
+    DialRefused,
+    Digit,
+    EndAgentCall,
+    Ending,
+    Event,
+    Failed,
+    Forget,
+    HungUp,
+    Join,
+    Leave,
+    NoteHandleTime,
+    NoteRead,
+    Offered,
+    OfferFailed,
+    OutliveController,
+    ParkAfterBridge,
+    PickedUp,
+    Placed,
+    Play,
+    ReadNote,
+    RecordingNamed,
+    ReleaseStale,
+    Ring,
+    SetVariables,
+    SocketClosed,
+    StartRecording,
+    StopRecording,
+    TellAnswered,
+    TimedOut,
+    Unbridged,
+    VisitSummary,
+    Wait,
+    WaitOver,
+)
+
+# A bridge running when the caller hangs up completes at once; one still queued never does.
+RING_END_AFTER_HANGUP = 5.0
+
+ANNOUNCE = {
+    "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
+    "zh": "您现在排在第{position}位，预计等待约{minutes}分钟。",
+}
+
+
+def announcement(language: str, position: int, seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return ANNOUNCE.get(language, ANNOUNCE["en"]).format(position=position, minutes=minutes, unit=unit)
+
+
+@dataclass(frozen=True)
+class VisitSetup:
+    """The caller, the queue and the flow node, as the visit needs them (the driver reads them)."""
+
+    tenant: str
+    queue: str
+    call_uuid: str
+    caller: str  # the caller ID number
+    caller_name: str  # shown on the agents' phones: the caller's name, else their number
+    resume: str  # "flow.node": the dialplan's route back to this queue node
+    hold_music: str  # one hold clip: a sound path, say: text or a tone_stream
+    answered: bool = True  # before the visit
+    connected_at: float = 0.0  # when the switch handed the call over (0: unknown)
+    branches: frozenset[str] = frozenset()  # the queue node's children
+    announce_prompt: str | None = None  # the queue's announce-sound, played first
+    language: str = "en"
+    recording: str | None = None  # the recording's path template (None: not recorded)
+    screen_pop: tuple[tuple[str, str], ...] = ()  # the lookup's exported fields for the agents' phones
+    callback_key: str = ""
+    resume_within: float = 0.0  # abandoned-resume-allowed: discard-abandoned-after, else 0
+
+
+class Phase(StrEnum):
+    ARRIVING = "arriving"
+    ANSWERING = "answering"
+    JOINING = "joining"
+    ENTERING = "entering"
+    ON_HOLD = "on hold"
+    STOPPING_MUSIC = "stopping the music"
+    ANNOUNCING = "announcing"
+    RINGING = "ringing"
+    PICKUP_CHECK = "checking for a pickup"
+    TALKING = "talking"
+    CONSULT_CHECK = "checking for a consult"
+    CONSULTING = "consulting"
+    TRANSFER_CHECK = "checking for a transfer"
+    STOPPING_RECORDING = "stopping the recording"
+    ENDING_AGENT_CALL = "ending the agent's call"
+    HANDED_ON = "handed on"
+    UNPARKING = "unparking"
+    TRANSFERRING = "transferring"
+    DONE = "done"
+
+
+# What the caller waits for while holding: the dispatcher's and their own.
+WAITED_FOR = (Offered, Announced, TimedOut, Digit)
+
+
+class Visit:
+    """One caller's visit to one queue (the module's doc has its phases). ``ending`` is set
+    once it is over; an agent's transfer to another queue is a new Visit."""
+
+    def __init__(self, setup: VisitSetup) -> None:
+        self.setup = setup
+        self.phase = Phase.ARRIVING
+        self.ending: Ending | None = None
+        self.placed = False
+        self.joined = 0.0
+        self.offers = 0
+        self.ring_seconds = 0.0
+        self.recording: str | None = None
+        self.deferred: deque[Event] = deque()  # decisions and digits waiting their turn
+        self.hung_up: str | None = None  # the cause
+        self.socket_closed = False
+        self._last = 0  # refs and tokens
+        self.waiting_for = 0  # the ref or token the phase waits on
+        # on hold
+        self.clip = 0
+        self.stop: ClipStop | None = None
+        self.then: Event | None = None  # what stopped the music
+        self.parts: list[str] = []
+        # an offer
+        self.rung: Offered | None = None
+        self.bridge_ref = 0  # the bridge application the phase waits on (a ring, a transfer)
+        self.rang = 0.0
+        self.disposition = ""
+        self.agent = ""
+        self.agent_leg = ""
+        self.bridged_at = 0.0
+        self.unbridged = 0.0
+        # after the conversation
+        self.end = 0.0
+        self.consult: AttendedTransfer | None = None
+        self.transfer: Mapping[str, Any] | None = None
+        self.handed_to: str | None = None
+        self.handover_over = False
+
+    @property
+    def caller_here(self) -> bool:
+        return self.hung_up is None and not self.socket_closed
+
+    def receive(self, event: Event, now: float) -> list[Command]:
+        """What to do about ``event``, heard at ``now``: commands to run in order."""
+        if isinstance(event, Failed):
+            # Whatever the visit had reached, the dispatcher must not keep offering to it.
+            forget: list[Command] = [Forget()] if self.placed else []
+            if self.ending is None:
+                self._done(Ending(hand_back=event.why or "failed"))
+            return forget
+        if self.ending is not None:
+            return []
+        if isinstance(event, RecordingNamed):
+            if self.recording is not None:
+                self.recording = event.path or self.recording
+            return []
+        if isinstance(event, Unbridged) and self.handed_to is not None and event.other == self.handed_to:
+            self.handover_over = True
+        if isinstance(event, HungUp):
+            if not self.caller_here:
+                return []
+            self.hung_up = event.cause or "NORMAL_CLEARING"
+        elif isinstance(event, SocketClosed):
+            if self.socket_closed:
+                return []
+            self.socket_closed = True
+        handler: Callable[[Event, float], list[Command]] = getattr(self, "_on_" + self.phase.name.lower())
+        return handler(event, now)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _ref(self) -> int:
+        self._last += 1
+        return self._last
+
+    def _defer(self, event: Event) -> list[Command]:
+        if isinstance(event, WAITED_FOR):
+            self.deferred.append(event)
+        return []
+
+    def _enter(self, phase: Phase) -> None:
+        # A wait of the phase before (a break's, a timer's) means nothing here.
+        self.phase, self.waiting_for = phase, 0
+
+    def _done(self, ending: Ending) -> list[Command]:
+        self._enter(Phase.DONE)
+        self.ending = ending
+        return []
+
+    def _gone(self, now: float) -> list[Command]:
+        """The caller left while in the queue: an abandon if they hung up; a closed socket
+        leaves their row to the controller the dialplan hands them to next."""
+        cause = self.hung_up or "socket closed"
+        if self.hung_up is not None:
+            out: list[Command] = [Leave(abandoned=True), Account(self._summary("abandoned", now))]
+        else:
+            out = [Forget()]
+        return out + self._done(Ending(caller_gone=cause))
+
+    def _summary(self, outcome: str, ended: float, **answered: Any) -> VisitSummary:
+        s = self.setup
+        return VisitSummary(
+            tenant=s.tenant, queue=s.queue, call_uuid=s.call_uuid, caller=s.caller, outcome=outcome,
+            joined=self.joined, ended=ended, ring_seconds=self.ring_seconds, offers=self.offers,
+            recording=self.recording, **answered,
+        )  # fmt: skip
+
+    # --- arriving -----------------------------------------------------------------------
+
+    def _on_arriving(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, Arrived):
+            return self._defer(event)
+        if self.setup.answered:
+            return self._arm()
+        self._enter(Phase.ANSWERING)
+        self.waiting_for = self._ref()
+        return [Answer(self.waiting_for)]
+
+    def _arm(self) -> list[Command]:
+        # Armed before the caller has a place: a controller that dies from here on leaves
+        # them to the route that holds them (nodes/queue.py), never to the sorry message.
+        self._enter(Phase.JOINING)
+        armed = (
+            ("fsapps_resume", self.setup.resume), ("fsapps_held", ""),
+            ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
+        )  # fmt: skip
+        return [SetVariables(armed), Join(self.setup.resume_within)]
+
+    def _on_answering(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, AppFinished) and event.ref == self.waiting_for:
+            return self._arm()
+        if isinstance(event, HungUp | SocketClosed):
+            return self._done(Ending(caller_gone=self.hung_up or "socket closed"))
+        return self._defer(event)
+
+    def _on_joining(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, HungUp | SocketClosed):
+            return self._done(Ending(caller_gone=self.hung_up or "socket closed"))
+        if not isinstance(event, Placed):
+            return self._defer(event)
+        self.placed, self.joined = True, event.joined
+        if event.before == "Answered":
+            ended = self.setup.connected_at or now
+            return [Forget(), CompleteAnswered(ended), *self._done(Ending(branch="_"))]
+        out: list[Command] = []
+        if event.before:
+            out.append(ReleaseStale(now, event.before))  # whatever another controller left offered
+        entered = (("fsapps_queue", self.setup.queue), ("fsapps_queue_entered", f"{self.joined:.3f}"))
+        self._enter(Phase.ENTERING)
+        self.waiting_for = self._ref()
+        # An offer that arrives meanwhile is rung at once, with no music to start and stop.
+        return [*out, SetVariables(entered), CatchUp(self.waiting_for)]
+
+    def _on_entering(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, CaughtUp) and event.token == self.waiting_for:
+            return self._wait_loop(now)
+        if isinstance(event, HungUp | SocketClosed):
+            return self._gone(now)
+        return self._defer(event)
+
+    # --- waiting -------------------------------------------------------------------------
+
+    def _wait_loop(self, now: float) -> list[Command]:
+        if self.deferred and isinstance(self.deferred[0], Offered):
+            offer = self.deferred.popleft()
+            assert isinstance(offer, Offered)
+            return self._ring(offer, now)
+        self.clip = self._ref()
+        self._enter(Phase.ON_HOLD)
+        out: list[Command] = [Play(self.clip, self.setup.hold_music)]
+        if self.deferred:
+            out += self._stop_music(self.deferred.popleft(), now)
+        return out
+
+    def _on_on_hold(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, AppFinished) and event.ref == self.clip:
+            return self._wait_loop(now)
+        if isinstance(event, WAITED_FOR):
+            return self._stop_music(event, now)
+        if isinstance(event, HungUp | SocketClosed):
+            return self._gone(now)
+        return []
+
+    def _stop_music(self, then: Event, now: float) -> list[Command]:
+        self.then, self.stop = then, ClipStop(self.clip)
+        self._enter(Phase.STOPPING_MUSIC)
+        return self._break_again()
+
+    def _break_again(self) -> list[Command]:
+        assert self.stop is not None
+        step = self.stop.next_try()
+        if step is None:
+            return [Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
+        send, seconds = step
+        self.waiting_for = self._ref()
+        return [*([Break()] if send else []), Wait(self.waiting_for, seconds)]
+
+    def _on_stopping_music(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, AppFinished) and event.ref == self.clip:
+            then, self.then = self.then, None
+            assert then is not None
+            return self._act(then, now)
+        if isinstance(event, WaitOver) and event.token == self.waiting_for:
+            return self._break_again()
+        if isinstance(event, HungUp | SocketClosed):
+            return self._gone(now)  # the clip, if still queued, will never complete
+        return self._defer(event)
+
+    def _act(self, then: Event, now: float) -> list[Command]:
+        if isinstance(then, Offered):
+            return self._ring(then, now)
+        if isinstance(then, Announced):
+            s = self.setup
+            text = announcement(s.language, then.position, then.estimated_wait)
+            self.parts = [*([s.announce_prompt] if s.announce_prompt else []), "say:" + text]
+            return self._announce_next()
+        if isinstance(then, TimedOut):
+            return self._timed_out(now)
+        if isinstance(then, Digit):
+            key = self.setup.callback_key
+            if key and then.digit == key and "callback" in self.setup.branches:
+                return self._callback(now)
+        return self._wait_loop(now)
+
+    def _announce_next(self) -> list[Command]:
+        self._enter(Phase.ANNOUNCING)
+        self.waiting_for = self._ref()
+        return [Play(self.waiting_for, self.parts.pop(0))]
+
+    def _on_announcing(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, AppFinished) and event.ref == self.waiting_for:
+            return self._announce_next() if self.parts else self._wait_loop(now)
+        if isinstance(event, HungUp | SocketClosed):
+            return self._gone(now)
+        return self._defer(event)
+
+    def _timed_out(self, now: float) -> list[Command]:
+        overflow = "timeout" in self.setup.branches
+        outcome = "overflowed" if overflow else "timed_out"
+        out: list[Command] = [
+            Leave(abandoned=False), Account(self._summary(outcome, now)),
+            SetVariables((("fsapps_queue_outcome", outcome),)),
+        ]  # fmt: skip
+        if not overflow:
+            out.append(SetVariables((("fsapps_resume", ""),)))  # the fallback, not this queue again
+        return out + self._done(Ending(branch="timeout" if overflow else None))
+
+    def _callback(self, now: float) -> list[Command]:
+        out: list[Command] = [
+            Leave(abandoned=False), Account(self._summary("callback", now)),
+            SetVariables((("fsapps_queue_outcome", "callback"),)),
+        ]  # fmt: skip
+        return out + self._done(Ending(branch="callback"))
+
+    # --- an offer --------------------------------------------------------------------------
+
+    def _ring(self, offer: Offered, now: float) -> list[Command]:
+        s = self.setup
+        self.rung = offer
+        self.offers += len(offer.targets)
+        out: list[Command] = []
+        if s.recording and self.recording is None:
+            self.recording = s.recording
+            out.append(StartRecording(self._ref(), s.recording))
+        variables = {
+            "leg_timeout": str(offer.ring_timeout),
+            "ignore_early_media": "true",
+            "origination_caller_id_number": s.caller,
+            "origination_caller_id_name": s.caller_name,
+            "fsapps_tenant": s.tenant,
+            "fsapps_queue": s.queue,
+            "fsapps_member": s.call_uuid,
+            "fsapps_queue_wait": str(int(now - self.joined)),
+        }
+        variables.update(s.screen_pop)
+        legs = tuple(
+            DialLeg((("origination_uuid", t.leg), ("fsapps_agent", t.agent)), t.contact)
+            for t in offer.targets
+        )
+        self.bridge_ref, self.rang = self._ref(), now
+        self.agent, self.agent_leg, self.bridged_at, self.unbridged, self.disposition = "", "", 0.0, 0.0, ""
+        self._enter(Phase.RINGING)
+        return [*out, Ring(self.bridge_ref, tuple(variables.items()), legs)]
+
+    def _on_ringing(self, event: Event, now: float) -> list[Command]:
+        assert self.rung is not None
+        if isinstance(event, DialRefused) and event.ref == self.bridge_ref:
+            failed = OfferFailed(self.rung.agents, "INVALID_NUMBER_FORMAT", now)
+            return [failed, *self._wait_loop(now)]
+        if isinstance(event, Bridged):
+            legs = {t.leg: t.agent for t in self.rung.targets}
+            if event.other not in legs:
+                return []
+            self.agent, self.agent_leg, self.bridged_at = legs[event.other], event.other, event.at or now
+            self._enter(Phase.TALKING)
+            others = tuple(a for a in legs.values() if a != self.agent)
+            return [OutliveController(True), TellAnswered(self.agent, others, self.bridged_at)]
+        if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
+            return self._not_answered(event.disposition, now)
+        ends = self._ring_ends(event, now)
+        return ends if ends is not None else self._defer(event)
+
+    def _ring_ends(self, event: Event, now: float) -> list[Command] | None:
+        """The ring's own completion after the caller went (RINGING, TALKING): waited for a
+        moment after a hangup, not at all once the socket is gone."""
+        if isinstance(event, HungUp):
+            self.waiting_for = self._ref()
+            return [Wait(self.waiting_for, RING_END_AFTER_HANGUP)]
+        if isinstance(event, SocketClosed) or (
+            isinstance(event, WaitOver) and event.token == self.waiting_for
+        ):
+            if self.phase is Phase.TALKING:
+                return self._after_conversation(now)
+            return self._not_answered("", now)
+        return None
+
+    def _not_answered(self, disposition: str, now: float) -> list[Command]:
+        self.ring_seconds += now - self.rang
+        self.disposition = disposition
+        self._enter(Phase.PICKUP_CHECK)
+        return [ReadNote(take=True)]
+
+    def _on_pickup_check(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, NoteRead):
+            return self._defer(event)
+        assert self.rung is not None
+        rung = self.rung.agents
+        picked = transfer.pickup_offer(event.note, self.rung.ring_timeout)
+        if picked is not None:
+            # Not the ringing agents' no-answer: another agent took the call (operations.pickup).
+            out: list[Command] = [PickedUp(rung, now)]
+            if not self.caller_here:
+                return [*out, OfferFailed(picked.agents, "ORIGINATOR_CANCEL", now), *self._gone(now)]
+            return out + self._ring(picked, now)
+        if not self.caller_here:
+            return [OfferFailed(rung, "ORIGINATOR_CANCEL", now), *self._gone(now)]
+        return [OfferFailed(rung, self.disposition or "NO_ANSWER", now), *self._wait_loop(now)]
+
+    # --- answered --------------------------------------------------------------------------
+
+    def _on_talking(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, Unbridged):
+            self.unbridged = event.at or now
+            # A caller who hung up is past needing it: on 1.10.12 their channel is gone by the
+            # time a uuid_setvar arrives (the hangup comes before the unbridge).
+            return [OutliveController(False, tell_switch=self.caller_here)]
+        if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
+            return self._after_conversation(now)
+        ends = self._ring_ends(event, now)
+        return ends if ends is not None else self._defer(event)
+
+    def _after_conversation(self, now: float) -> list[Command]:
+        self.end = self.unbridged or now
+        self.ring_seconds += max(self.bridged_at - self.rang, 0)
+        self._enter(Phase.CONSULT_CHECK)
+        return [ReadNote(take=False)]
+
+    def _on_consult_check(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, NoteRead):
+            return []
+        if event.note and "consult" in event.note and self.caller_here:
+            self.consult = AttendedTransfer(self.agent_leg, self.setup.hold_music, self._ref, now)
+            self._enter(Phase.CONSULTING)
+            return self.consult.start(event.note, now)
+        return self._take_note()
+
+    def _on_consulting(self, event: Event, now: float) -> list[Command]:
+        assert self.consult is not None
+        out = self.consult.receive(event, now)
+        if not self.consult.over:
+            return out
+        if self.consult.stuck:
+            return [*out, Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
+        self.end, self.handed_to = self.consult.end, self.consult.handed_to
+        self.handover_over = self.handover_over or self.consult.handover_over
+        return out + self._take_note()
+
+    def _take_note(self) -> list[Command]:
+        self._enter(Phase.TRANSFER_CHECK)
+        return [ReadNote(take=True)]
+
+    def _on_transfer_check(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, NoteRead):
+            return []
+        out: list[Command] = []
+        if event.note and "pickup" in event.note:
+            # Picked up as this agent answered: the picking agent is free again.
+            out.append(PickedUp((str(event.note["pickup"]),), now))
+        self.transfer = transfer.handover(event.note)
+        if self.recording and self.caller_here:
+            self._enter(Phase.STOPPING_RECORDING)
+            self.waiting_for = self._ref()
+            return [*out, StopRecording(self.waiting_for, self.recording)]
+        return out + self._end_agent_call()
+
+    def _on_stopping_recording(self, event: Event, now: float) -> list[Command]:
+        if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
+            event, HungUp | SocketClosed
+        ):
+            return self._end_agent_call()
+        return []
+
+    def _end_agent_call(self) -> list[Command]:
+        self._enter(Phase.ENDING_AGENT_CALL)
+        return [EndAgentCall(self.agent, self.end)]
+
+    def _on_ending_agent_call(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, AgentCallEnded):
+            return []
+        talk = max(self.end - self.bridged_at, 0)
+        summary = self._summary(
+            "answered", self.end, agent=self.agent, bridged=self.bridged_at, wrap_up=event.wrap_up
+        )
+        out: list[Command] = [Leave(abandoned=False), NoteHandleTime(talk + event.wrap_up), Account(summary)]
+        if self.caller_here:
+            out.append(SetVariables((("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))))
+        if self.handed_to is not None:
+            # The caller talks to whom the agent consulted; the flow goes on after that.
+            if self.handover_over or not self.caller_here:
+                return out + self._unpark()
+            self._enter(Phase.HANDED_ON)
+            return out
+        if self.transfer and self.caller_here:
+            return out + self._blind_transfer()
+        return out + self._done(Ending(branch="_"))
+
+    def _on_handed_on(self, event: Event, now: float) -> list[Command]:
+        if self.handover_over or isinstance(event, HungUp | SocketClosed):
+            return self._unpark()
+        return []
+
+    def _unpark(self) -> list[Command]:
+        if not self.caller_here:
+            return self._done(Ending(branch="_"))
+        self._enter(Phase.UNPARKING)
+        self.waiting_for = self._ref()
+        return [ParkAfterBridge(self.waiting_for, False)]
+
+    def _on_unparking(self, event: Event, now: float) -> list[Command]:
+        if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
+            event, HungUp | SocketClosed
+        ):
+            return self._done(Ending(branch="_"))
+        return []
+
+    def _blind_transfer(self) -> list[Command]:
+        where = self.transfer
+        assert where is not None
+        if "queue" in where:
+            return self._done(Ending(next_queue=str(where["queue"]), by=self.agent))
+        self._enter(Phase.TRANSFERRING)
+        self.bridge_ref = self._ref()
+        s = self.setup
+        return [
+            transfer.blind_transfer(self.bridge_ref, where, caller=s.caller, tenant=s.tenant, by=self.agent)
+        ]
+
+    def _on_transferring(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, AppFinished | DialRefused) and event.ref == self.bridge_ref:
+            return self._done(Ending(branch="_"))
+        if isinstance(event, HungUp):
+            self.waiting_for = self._ref()  # the bridge's own end, for a moment
+            return [Wait(self.waiting_for, RING_END_AFTER_HANGUP)]
+        if isinstance(event, WaitOver) and event.token == self.waiting_for:
+            return self._done(Ending(branch="_"))
+        if isinstance(event, SocketClosed):
+            return [Forget(), *self._done(Ending(caller_gone="socket closed"))]
+        return []

@@ -1,0 +1,969 @@
+"""The caller's side of a queue (fsapps.acd.visit) against what the queue application
+did on the switch (tables), the two behaviours of the real switch the emulator cannot
+reproduce, and the invariants every run of events must keep (hypothesis)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fsapps.acd import hold_music
+from fsapps.acd.visit import RING_END_AFTER_HANGUP, Phase, Visit, VisitSetup, announcement
+from fsapps.acd.visit_messages import (
+    Account,
+    AgentCallEnded,
+    Announced,
+    Answer,
+    AppFinished,
+    Arrived,
+    BestEffort,
+    Break,
+    BridgeCaller,
+    Bridged,
+    CallerBridged,
+    CatchUp,
+    CaughtUp,
+    CheckLegs,
+    Command,
+    CompleteAnswered,
+    ConsultOver,
+    DialRefused,
+    Digit,
+    Dispatcher,
+    EndAgentCall,
+    Event,
+    Failed,
+    Forget,
+    HangUpLeg,
+    HungUp,
+    Join,
+    Leave,
+    LegsChecked,
+    NoteHandleTime,
+    NoteRead,
+    Offered,
+    OfferFailed,
+    OutliveController,
+    ParkAfterBridge,
+    PickedUp,
+    Placed,
+    Play,
+    Query,
+    ReadNote,
+    RecordingNamed,
+    Ring,
+    RingTarget,
+    SetLegVariable,
+    SetVariables,
+    SocketClosed,
+    StartRecording,
+    StopRecording,
+    Switch,
+    TellAnswered,
+    TimedOut,
+    TransferTo,
+    Unbridged,
+    Wait,
+    WaitOver,
+)
+
+NOW = 1_800_000_000.0
+CALLER = "0b0c2f7e-1111-4222-8333-944445555666"
+RECORDING = "${recordings_dir}/acme/" + CALLER + "-${strftime(%Y%m%d)}.wav"
+HOLD = "tone_stream://%(300,700,523)"
+SETUP = VisitSetup(
+    tenant="acme", queue="support", call_uuid=CALLER, caller="447700900101", caller_name="Ann",
+    resume="main.wait", hold_music=HOLD, branches=frozenset({"_", "timeout", "callback"}),
+    recording=RECORDING, callback_key="1", connected_at=NOW - 300,
+)  # fmt: skip
+A1 = RingTarget("acme_a1", "11111111-0000-4000-8000-000000000001", "user/1001@acme.example")
+A2 = RingTarget("acme_a2", "11111111-0000-4000-8000-000000000002", "user/1002@acme.example")
+CONSULTED = "22222222-0000-4000-8000-000000000009"
+
+
+def kinds(commands: Iterable[Command]) -> list[str]:
+    return [type(c).__name__ for c in commands]
+
+
+def the(kind: type, commands: list[Command]) -> Any:
+    (found,) = [c for c in commands if isinstance(c, kind)]
+    return found
+
+
+class Run:
+    """A visit and the refs and tokens its commands asked to hear back about."""
+
+    def __init__(self, setup: VisitSetup = SETUP) -> None:
+        self.visit = Visit(setup)
+        self.now = NOW
+        self.started: dict[str, int] = {}  # the latest ref by command kind
+        self.token = 0  # the latest Wait's or CatchUp's
+
+    def send(self, event: Event, at: float | None = None) -> list[Command]:
+        self.now = at if at is not None else self.now + 0.01
+        out = self.visit.receive(event, self.now)
+        for c in out:
+            if hasattr(c, "ref"):
+                self.started[type(c).__name__] = c.ref
+            if isinstance(c, Wait | CatchUp):
+                self.token = c.token
+        return out
+
+    def done(self, kind: str, disposition: str = "") -> list[Command]:
+        return self.send(AppFinished(self.started[kind], disposition))
+
+    def timer(self) -> list[Command]:
+        return self.send(WaitOver(self.token))
+
+    # --- ways into a phase ---
+
+    def on_hold(self, before: str = "") -> list[Command]:
+        self.send(Arrived())
+        self.send(Placed(NOW, before))
+        return self.send(CaughtUp(self.token))
+
+    def ringing(self, *targets: RingTarget) -> list[Command]:
+        self.on_hold()
+        self.send(Offered(targets or (A1,), 6))
+        return self.done("Play")
+
+    def talking(self) -> list[Command]:
+        self.ringing(A1, A2)
+        return self.send(Bridged(A2.leg, NOW + 10))
+
+    def after_conversation(self) -> list[Command]:
+        self.talking()
+        self.send(Unbridged(A2.leg, NOW + 40))
+        return self.done("Ring", "SUCCESS")
+
+
+# --- arriving -----------------------------------------------------------------------------
+
+
+def test_the_caller_is_armed_for_the_hold_route_before_their_place_is_written() -> None:
+    r = Run()
+    out = r.send(Arrived())
+    assert kinds(out) == ["SetVariables", "Join"]
+    assert out[0].values == (
+        ("fsapps_resume", "main.wait"), ("fsapps_held", ""),
+        ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
+    )  # fmt: skip
+    unanswered = Run(replace(SETUP, answered=False))
+    assert kinds(unanswered.send(Arrived())) == ["Answer"]
+    assert kinds(unanswered.send(Digit("5"))) == []  # heard later, in turn
+    assert kinds(unanswered.done("Answer")) == ["SetVariables", "Join"]
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        ("", ["SetVariables", "CatchUp"]),
+        ("Waiting", ["ReleaseStale", "SetVariables", "CatchUp"]),  # another controller had them
+        ("Trying", ["ReleaseStale", "SetVariables", "CatchUp"]),
+    ],
+)
+def test_a_placed_caller_notes_the_queue_then_catches_up_with_what_arrived_meanwhile(
+    before, expected
+) -> None:
+    r = Run()
+    r.send(Arrived())
+    out = r.send(Placed(NOW - 90.5, before))
+    assert kinds(out) == expected
+    assert the(SetVariables, out).values == (
+        ("fsapps_queue", "support"),
+        ("fsapps_queue_entered", f"{NOW - 90.5:.3f}"),
+    )
+    assert kinds(r.send(CaughtUp(r.token))) == ["Play"]
+
+
+def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the_flow() -> None:
+    """socket_resume was off while bridged: the call outlived its controller and is back
+    as the bridge ended; acd.complete_answered completes it, from the hand-over time."""
+    r = Run()
+    r.send(Arrived())
+    out = r.send(Placed(NOW - 200, "Answered"))
+    assert out == [Forget(), CompleteAnswered(NOW - 300)]
+    assert r.visit.ending is not None and r.visit.ending.branch == "_"
+    assert r.send(HungUp()) == []
+
+
+def test_a_caller_who_hangs_up_before_their_place_is_written_leaves_nothing_to_undo() -> None:
+    r = Run()
+    r.send(Arrived())
+    assert r.send(HungUp("NORMAL_CLEARING")) == []  # the arm's set failed: no Join ran
+    assert r.visit.ending is not None and r.visit.ending.caller_gone == "NORMAL_CLEARING"
+
+
+# --- on hold -------------------------------------------------------------------------------
+
+
+def test_hold_music_plays_in_clips_one_after_another() -> None:
+    r = Run()
+    first = r.on_hold()
+    assert first == [Play(first[0].ref, HOLD)]
+    second = r.done("Play")
+    assert kinds(second) == ["Play"] and second[0].ref != first[0].ref
+    assert r.send(AppFinished(first[0].ref)) == []  # an old clip's completion: nothing
+
+
+def test_an_offer_already_waiting_is_rung_without_hold_music() -> None:
+    r = Run()
+    r.send(Arrived())
+    r.send(Placed(NOW))
+    assert r.send(Offered((A1,), 6)) == []  # arrived while the queue was being noted
+    assert kinds(r.send(CaughtUp(r.token))) == ["StartRecording", "Ring"]
+
+
+@pytest.mark.parametrize(
+    "decision", [Offered((A1,), 6), Announced(2, 120), TimedOut("max-wait-time"), Digit("5")]
+)
+def test_anything_the_caller_waits_for_stops_the_clip_first(decision) -> None:
+    r = Run()
+    r.on_hold()
+    out = r.send(decision)
+    assert out == [Break(), Wait(r.token, hold_music.QUICK_WAIT)]
+    assert r.visit.phase is Phase.STOPPING_MUSIC
+
+
+def test_a_break_lost_before_the_clip_began_is_sent_again_until_the_clip_completes() -> None:
+    """On 1.10.12 a uuid_break that arrives before a queued playback begins is lost; the
+    visit breaks again (quickly, then every 250 ms) and acts only once the clip completed."""
+    r = Run()
+    r.on_hold()
+    r.send(Offered((A1,), 6))
+    waits = []
+    for _ in range(hold_music.QUICK_BREAKS + 2):
+        out = r.timer()
+        assert kinds(out) == ["Break", "Wait"]
+        waits.append(out[1].seconds)
+    assert waits == [hold_music.QUICK_WAIT] * (hold_music.QUICK_BREAKS - 1) + [hold_music.SLOW_WAIT] * 3
+    assert kinds(r.done("Play")) == ["StartRecording", "Ring"]
+    assert r.timer() == []  # the last break's wait means nothing now
+
+
+def test_a_clip_that_never_stops_hands_the_call_back_after_every_break() -> None:
+    r = Run()
+    r.on_hold()
+    r.send(Digit("5"))
+    breaks = 1
+    while True:
+        out = r.timer()
+        if kinds(out) != ["Break", "Wait"]:
+            break
+        breaks += 1
+    assert breaks == hold_music.BREAKS
+    assert out == [Wait(r.token, hold_music.LAST_WAIT)]  # no break with "all": a last wait
+    assert r.timer() == [Forget()]
+    assert r.visit.ending is not None and r.visit.ending.hand_back
+
+
+@pytest.mark.parametrize("stopping", [False, True], ids=["playing", "stopping"])
+def test_a_caller_who_hangs_up_on_hold_is_an_abandon_at_once(stopping) -> None:
+    """The hold-clip-at-hangup window: on the real switch a clip still queued when the caller
+    hangs up never completes, so the visit ends at the hangup, never waiting for the clip."""
+    r = Run()
+    r.on_hold()
+    r.send(Offered((A1,), 6)) if stopping else None
+    out = r.send(HungUp("NORMAL_CLEARING"), at=NOW + 42)
+    assert kinds(out) == ["Leave", "Account"]
+    assert out[0] == Leave(abandoned=True)
+    assert (out[1].summary.outcome, out[1].summary.ended) == ("abandoned", NOW + 42)
+    assert r.visit.ending is not None and r.visit.ending.caller_gone == "NORMAL_CLEARING"
+    assert r.done("Play") == [] and r.timer() == []
+
+
+def test_a_closed_socket_leaves_the_caller_to_the_next_controller() -> None:
+    r = Run()
+    r.on_hold()
+    assert r.send(SocketClosed()) == [Forget()]
+    assert r.visit.ending is not None and r.visit.ending.caller_gone
+
+
+@pytest.mark.parametrize(
+    ("digit", "branches", "expected"),
+    [
+        ("1", {"_", "callback"}, ["Leave", "Account", "SetVariables"]),
+        ("1", {"_"}, ["Play"]),  # no callback branch: the key means nothing
+        ("5", {"_", "callback"}, ["Play"]),  # a stray digit: the music starts again
+    ],
+)
+def test_the_callback_key(digit, branches, expected) -> None:
+    r = Run(replace(SETUP, branches=frozenset(branches)))
+    r.on_hold()
+    r.send(Digit(digit))
+    out = r.done("Play")
+    assert kinds(out) == expected
+    if expected[0] == "Leave":
+        assert out[0] == Leave(abandoned=False)
+        assert out[1].summary.outcome == "callback"
+        assert out[2].values == (("fsapps_queue_outcome", "callback"),)
+        assert r.visit.ending is not None and r.visit.ending.branch == "callback"
+
+
+@pytest.mark.parametrize(
+    ("branches", "outcome", "branch", "unset_resume"),
+    [({"_", "timeout"}, "overflowed", "timeout", False), ({"_"}, "timed_out", None, True)],
+)
+def test_max_wait_time(branches, outcome, branch, unset_resume) -> None:
+    r = Run(replace(SETUP, branches=frozenset(branches)))
+    r.on_hold()
+    r.send(TimedOut("max-wait-time"))
+    out = r.done("Play")
+    assert out[:2] == [Leave(abandoned=False), Account(out[1].summary)]
+    assert out[1].summary.outcome == outcome
+    sets = [c.values for c in out if isinstance(c, SetVariables)]
+    assert sets == [(("fsapps_queue_outcome", outcome),)] + (
+        [(("fsapps_resume", ""),)] if unset_resume else []
+    )
+    assert r.visit.ending is not None and r.visit.ending.branch == branch
+
+
+def test_the_announcement_plays_the_queues_sound_then_position_and_wait() -> None:
+    r = Run(replace(SETUP, announce_prompt="/sounds/en/acme/please_hold.wav"))
+    r.on_hold()
+    r.send(Announced(3, 130))
+    first = r.done("Play")
+    assert [c.media for c in first] == ["/sounds/en/acme/please_hold.wav"]
+    assert r.send(Offered((A1,), 6)) == []  # waits its turn
+    second = r.done("Play")
+    assert [c.media for c in second] == ["say:" + announcement("en", 3, 130)]
+    assert kinds(r.done("Play")) == ["StartRecording", "Ring"]
+    assert announcement("en", 1, 50) == "You are number 1 in the queue. The expected wait is about 1 minute."
+    assert announcement("zh", 2, 300) == "您现在排在第2位，预计等待约5分钟。"
+
+
+# --- an offer ------------------------------------------------------------------------------
+
+
+def test_an_offer_rings_the_agents_with_one_bridge_of_the_dial_strings_parts() -> None:
+    setup = replace(SETUP, screen_pop=(("cn_balance", "12.00"),))
+    r = Run(setup)
+    r.on_hold()
+    r.send(Offered((A1, A2), 6), at=NOW + 75.9)
+    out = r.done("Play")
+    assert out[0] == StartRecording(out[0].ref, RECORDING)
+    ring = out[1]
+    assert dict(ring.variables) == {
+        "leg_timeout": "6", "ignore_early_media": "true", "origination_caller_id_number": "447700900101",
+        "origination_caller_id_name": "Ann", "fsapps_tenant": "acme", "fsapps_queue": "support",
+        "fsapps_member": CALLER, "fsapps_queue_wait": "75", "cn_balance": "12.00",
+    }  # fmt: skip
+    assert [(dict(leg.variables), leg.target) for leg in ring.legs] == [
+        ({"origination_uuid": A1.leg, "fsapps_agent": "acme_a1"}, A1.contact),
+        ({"origination_uuid": A2.leg, "fsapps_agent": "acme_a2"}, A2.contact),
+    ]
+
+
+@pytest.mark.parametrize(("disposition", "cause"), [("USER_BUSY", "USER_BUSY"), ("", "NO_ANSWER")])
+def test_nobody_answered_the_agents_go_into_their_delays_and_the_caller_holds_again(
+    disposition, cause
+) -> None:
+    r = Run()
+    r.ringing(A1)
+    rang = r.now
+    assert r.send(AppFinished(r.started["Ring"], disposition), at=rang + 6) == [ReadNote(take=True)]
+    out = r.send(NoteRead(None))  # not a pickup
+    assert kinds(out) == ["OfferFailed", "Play"]
+    assert (out[0].agents, out[0].cause) == (("acme_a1",), cause)
+    assert r.visit.ring_seconds == pytest.approx(6)
+
+
+def test_a_contact_that_is_not_a_dial_target_is_never_dialled() -> None:
+    r = Run()
+    r.ringing(A1)
+    out = r.send(DialRefused(r.started["Ring"], "not a dial target"))
+    assert kinds(out) == ["OfferFailed", "Play"]
+    assert out[0].cause == "INVALID_NUMBER_FORMAT"
+
+
+def test_the_recording_starts_once_at_the_first_offer() -> None:
+    r = Run()
+    r.ringing(A1)
+    r.done("Ring", "NO_ANSWER")
+    r.send(NoteRead(None))
+    r.send(Offered((A2,), 6))
+    assert kinds(r.done("Play")) == ["Ring"]
+    assert r.visit.offers == 2
+    unrecorded = Run(replace(SETUP, recording=None))
+    assert kinds(unrecorded.ringing(A1)) == ["Ring"]
+
+
+def test_a_pickup_rings_the_picking_agent_as_the_calls_agent_with_no_no_answer() -> None:
+    r = Run()
+    r.ringing(A1)
+    r.done("Ring", "PICKED_OFF")
+    note = {
+        "pickup": "acme_a3",
+        "leg": "33333333-0000-4000-8000-000000000003",
+        "dial": "user/1003@acme.example",
+    }
+    out = r.send(NoteRead(note))
+    assert kinds(out) == ["PickedUp", "Ring"]
+    assert out[0].agents == ("acme_a1",)
+    assert [(dict(leg.variables)["fsapps_agent"], leg.target) for leg in out[1].legs] == [
+        ("acme_a3", "user/1003@acme.example")
+    ]
+    assert r.visit.offers == 2
+
+
+def test_a_caller_who_hangs_up_while_agents_ring_is_an_abandon_and_frees_them() -> None:
+    r = Run()
+    r.ringing(A1)
+    assert r.send(HungUp("ORIGINATOR_CANCEL")) == [Wait(r.token, RING_END_AFTER_HANGUP)]
+    assert r.done("Ring", "ORIGINATOR_CANCEL") == [ReadNote(take=True)]
+    out = r.send(NoteRead(None))
+    assert kinds(out) == ["OfferFailed", "Leave", "Account"]
+    assert (out[0].cause, out[1].abandoned, out[2].summary.outcome) == (
+        "ORIGINATOR_CANCEL",
+        True,
+        "abandoned",
+    )
+
+
+def test_a_ring_still_queued_when_the_caller_hangs_up_is_not_waited_for() -> None:
+    r = Run()
+    r.ringing(A1)
+    r.send(HungUp())
+    assert r.timer() == [ReadNote(take=True)]
+
+
+def test_a_caller_who_hangs_up_as_a_pickup_happens_frees_the_picking_agent_too() -> None:
+    r = Run()
+    r.ringing(A1)
+    r.send(HungUp())
+    r.done("Ring")
+    out = r.send(NoteRead({"pickup": "acme_a3", "leg": "x", "dial": "user/1003@acme.example"}))
+    assert kinds(out) == ["PickedUp", "OfferFailed", "Leave", "Account"]
+    assert (out[1].agents, out[1].cause) == (("acme_a3",), "ORIGINATOR_CANCEL")
+
+
+def test_a_closed_socket_while_ringing_frees_the_agents_and_leaves_the_caller_to_the_next_controller() -> (
+    None
+):
+    r = Run()
+    r.ringing(A1)
+    assert r.send(SocketClosed()) == [ReadNote(take=True)]
+    assert r.send(NoteRead(None)) == [OfferFailed(("acme_a1",), "ORIGINATOR_CANCEL", r.now), Forget()]
+
+
+def test_digits_keyed_while_ringing_are_heard_once_the_caller_holds_again() -> None:
+    r = Run()
+    r.ringing(A1)
+    assert r.send(Digit("1")) == []
+    r.done("Ring", "NO_ANSWER")
+    out = r.send(NoteRead(None))
+    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
+    assert kinds(r.done("Play")) == ["Leave", "Account", "SetVariables"]  # the callback
+
+
+def test_a_wait_from_the_music_before_the_ring_means_nothing_while_ringing() -> None:
+    r = Run()
+    r.on_hold()
+    r.send(Offered((A1,), 6))
+    stale = r.token
+    r.done("Play")  # the clip completed before the first break's wait ran out
+    assert r.send(WaitOver(stale)) == []
+    assert r.visit.phase is Phase.RINGING
+
+
+# --- answered ------------------------------------------------------------------------------
+
+
+def test_the_first_agent_to_answer_is_the_calls_agent_and_the_call_outlives_this_controller() -> None:
+    r = Run()
+    r.ringing(A1, A2)
+    out = r.send(Bridged(A2.leg, NOW + 10))
+    assert out == [OutliveController(True), TellAnswered("acme_a2", ("acme_a1",), NOW + 10)]
+    assert r.send(Bridged(A1.leg, NOW + 11)) == []
+    assert r.send(Unbridged(A2.leg, NOW + 40)) == [OutliveController(False)]
+
+
+def test_the_agent_hangs_up_the_visit_is_recorded_and_the_flow_goes_on() -> None:
+    r = Run()
+    assert r.after_conversation() == [ReadNote(take=False)]  # a consult?
+    assert r.send(NoteRead(None)) == [ReadNote(take=True)]  # a transfer?
+    r.send(RecordingNamed("/recordings/acme/x-20270115.wav"))
+    out = r.send(NoteRead(None))
+    assert out == [StopRecording(r.started["StopRecording"], "/recordings/acme/x-20270115.wav")]
+    assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 40)]
+    out = r.send(AgentCallEnded(wrap_up=5.0))
+    assert kinds(out) == ["Leave", "NoteHandleTime", "Account", "SetVariables"]
+    assert out[1] == NoteHandleTime(30 + 5.0)
+    summary = out[2].summary
+    assert (summary.outcome, summary.agent, summary.bridged, summary.ended, summary.wrap_up) == (
+        "answered", "acme_a2", NOW + 10, NOW + 40, 5.0)  # fmt: skip
+    assert summary.recording == "/recordings/acme/x-20270115.wav"
+    assert out[3].values == (("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"))
+    assert r.visit.ending is not None and r.visit.ending.branch == "_"
+
+
+def test_a_caller_who_hangs_up_while_talking_is_answered_not_abandoned() -> None:
+    r = Run()
+    r.talking()
+    r.send(HungUp())
+    # The hangup comes before the unbridge (both switches): no uuid_setvar for a channel
+    # that 1.10.12 has destroyed by the time it arrives ("-ERR No such channel!").
+    assert r.send(Unbridged(A2.leg, NOW + 30)) == [OutliveController(False, tell_switch=False)]
+    r.done("Ring")
+    r.send(NoteRead(None))
+    assert kinds(r.send(NoteRead(None))) == ["EndAgentCall"]  # no recording to stop, nobody to tell
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out) == ["Leave", "NoteHandleTime", "Account"]
+    assert out[0] == Leave(abandoned=False) and out[2].summary.outcome == "answered"
+
+
+def test_a_stop_of_the_recording_the_switch_never_runs_does_not_hold_the_agent() -> None:
+    """The caller hangs up just as stop_record_session is queued: it never completes, the
+    agent's call still ends."""
+    r = Run()
+    r.after_conversation()
+    r.send(NoteRead(None))
+    r.send(NoteRead(None))
+    assert r.send(HungUp()) == [EndAgentCall("acme_a2", NOW + 40)]
+
+
+def test_a_closed_socket_while_talking_ends_the_agents_call_at_once() -> None:
+    r = Run()
+    r.talking()
+    assert r.send(SocketClosed()) == [ReadNote(take=False)]
+
+
+def test_a_pickup_that_lost_the_race_to_the_answer_frees_the_picking_agent() -> None:
+    r = Run()
+    r.after_conversation()
+    r.send(NoteRead(None))
+    out = r.send(NoteRead({"pickup": "acme_a3", "leg": "x", "dial": "user/1003@acme.example"}))
+    assert kinds(out) == ["PickedUp", "StopRecording"]
+    assert out[0].agents == ("acme_a3",)
+
+
+def test_a_blind_transfer_to_a_dial_target_bridges_the_caller_on() -> None:
+    r = Run()
+    r.after_conversation()
+    r.send(NoteRead(None))
+    r.send(NoteRead({"dial": "sofia/gateway/carrier/0755123", "agent": "acme_a9"}))
+    r.done("StopRecording")
+    out = r.send(AgentCallEnded(0.0))
+    transfer = out[-1]
+    assert transfer == TransferTo(
+        transfer.ref,
+        (("origination_caller_id_number", "447700900101"), ("fsapps_tenant", "acme"),
+         ("fsapps_transferred_by", "acme_a2")),
+        "sofia/gateway/carrier/0755123", "acme_a2",
+    )  # fmt: skip
+    assert r.send(HungUp()) == [Wait(r.token, RING_END_AFTER_HANGUP)]  # the bridge's own end first
+    assert r.done("TransferTo") == []
+    assert r.visit.ending is not None and r.visit.ending.branch == "_"
+
+
+def test_a_blind_transfer_to_a_queue_is_a_new_visit() -> None:
+    r = Run()
+    r.after_conversation()
+    r.send(NoteRead(None))
+    r.send(NoteRead({"queue": "complaints"}))
+    r.done("StopRecording")
+    r.send(AgentCallEnded(0.0))
+    assert r.visit.ending is not None
+    assert (r.visit.ending.next_queue, r.visit.ending.by) == ("complaints", "acme_a2")
+
+
+def consulting(r: Run) -> list[Command]:
+    r.after_conversation()
+    return r.send(NoteRead({"consult": CONSULTED, "by": "acme_a2", "step": "consulting"}))
+
+
+def test_the_caller_holds_while_the_agent_consults_then_is_handed_on() -> None:
+    r = Run()
+    assert consulting(r) == [ReadNote(take=False)]
+    note = {"consult": CONSULTED, "by": "acme_a2", "step": "consulting"}
+    assert r.send(NoteRead(note)) == [CheckLegs((A2.leg, CONSULTED))]
+    out = r.send(LegsChecked((True, True)))
+    assert kinds(out) == ["Play", "Wait"] and out[1].seconds == 0.5
+    assert r.timer() == [ReadNote(take=False)]  # looked at twice a second
+    r.send(NoteRead(note))
+    assert kinds(r.send(LegsChecked((True, True)))) == ["Wait"]  # the clip still plays
+    r.timer()
+    assert r.send(NoteRead({**note, "step": "complete"})) == [Break(), Wait(r.token, hold_music.QUICK_WAIT)]
+    out = r.done("Play")
+    assert out == [ConsultOver(CONSULTED), ParkAfterBridge(out[1].ref, True)]
+    handed = r.now  # the agent's part ends as the consult is decided
+    assert r.done("ParkAfterBridge") == [BridgeCaller(CONSULTED)]
+    out = r.send(CallerBridged(CONSULTED, ok=True))
+    assert out == [
+        SetLegVariable(CONSULTED, "park_after_bridge", "false"),
+        HangUpLeg(A2.leg),
+        ReadNote(take=True),
+    ]
+    r.send(NoteRead(None))
+    assert r.done("StopRecording") == [EndAgentCall("acme_a2", handed)]
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out) == ["Leave", "NoteHandleTime", "Account", "SetVariables"]
+    assert r.visit.phase is Phase.HANDED_ON
+    assert r.send(Unbridged(CONSULTED, NOW + 120)) == [ParkAfterBridge(r.started["ParkAfterBridge"], False)]
+    assert r.done("ParkAfterBridge") == []
+    assert r.visit.ending is not None and r.visit.ending.branch == "_"
+
+
+def test_a_cancelled_consult_bridges_the_caller_back_to_the_agent_who_may_consult_again() -> None:
+    r = Run()
+    consulting(r)
+    out = r.send(NoteRead({"consult": CONSULTED, "step": "cancel"}))  # before any music
+    assert kinds(out) == ["ConsultOver", "ParkAfterBridge"]
+    assert r.done("ParkAfterBridge") == [HangUpLeg(CONSULTED), BridgeCaller(A2.leg)]
+    assert r.send(CallerBridged(A2.leg, ok=True)) == []
+    assert r.visit.phase is Phase.CONSULTING
+    again = "22222222-0000-4000-8000-00000000000a"
+    assert r.send(Unbridged(A2.leg, NOW + 90)) == [ReadNote(take=False)]
+    assert r.send(NoteRead({"consult": again, "step": "consulting"})) == [ReadNote(take=False)]
+    r.send(NoteRead({"consult": again, "step": "consulting"}))
+    out = r.send(LegsChecked((True, False)))  # the consulted party hung up: back to the agent
+    assert kinds(out) == ["ConsultOver", "ParkAfterBridge"] and out[0].leg == again
+    r.done("ParkAfterBridge")
+    r.send(CallerBridged(A2.leg, ok=True))
+    r.send(Unbridged(A2.leg, NOW + 130))  # the agent hung up, back with the caller
+    assert r.send(NoteRead(None)) == [ReadNote(take=True)]
+    r.send(NoteRead(None))
+    assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 130)]
+
+
+@pytest.mark.parametrize(
+    ("up", "expected"),
+    [
+        ((False, True), [BridgeCaller(CONSULTED)]),  # the agent hung up on the consult: complete
+        ((True, False), [HangUpLeg(CONSULTED), BridgeCaller(A2.leg)]),  # the consulted party did: cancel
+    ],
+)
+def test_a_leg_that_goes_decides_the_consult(up, expected) -> None:
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "consulting"}))
+    r.send(LegsChecked(up))
+    assert r.done("ParkAfterBridge") == expected
+
+
+def test_both_gone_the_consult_is_over_with_nobody_to_bridge() -> None:
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "consulting"}))
+    assert r.send(LegsChecked((False, False))) == [ConsultOver(CONSULTED), ReadNote(take=True)]
+
+
+def test_a_caller_who_hangs_up_during_the_consult_ends_the_agents_part_then() -> None:
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "consulting"}))
+    r.send(LegsChecked((True, True)))
+    assert r.send(HungUp(), at=NOW + 70) == [ReadNote(take=True)]
+    assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 70)]
+
+
+def test_a_refused_hand_on_does_not_wait_for_its_end() -> None:
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "complete"}))
+    r.done("ParkAfterBridge")
+    r.send(CallerBridged(CONSULTED, ok=False))
+    r.send(NoteRead(None))
+    r.done("StopRecording")
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out)[-1] == "ParkAfterBridge"  # unparked at once
+
+
+def test_failed_after_the_place_is_written_forgets_the_caller() -> None:
+    r = Run()
+    r.on_hold()
+    assert r.send(Failed("OperationalError")) == [Forget()]
+    assert r.visit.ending is not None
+    early = Run()
+    early.send(Arrived())
+    assert early.send(Failed("OperationalError")) == []
+
+
+# --- invariants over any run of events (hypothesis) ------------------------------------------
+
+NOTES = [
+    None,
+    {"pickup": "acme_a3", "leg": "33333333-0000-4000-8000-000000000003", "dial": "user/1003@acme.example"},
+    {"consult": CONSULTED, "by": "acme_a2", "step": "consulting"},
+    {"consult": CONSULTED, "by": "acme_a2", "step": "complete"},
+    {"consult": CONSULTED, "by": "acme_a2", "step": "cancel"},
+    {"dial": "user/1009@acme.example", "agent": "acme_a9"},
+    {"queue": "complaints"},
+]
+WAITING = (Phase.ENTERING, Phase.ON_HOLD, Phase.STOPPING_MUSIC, Phase.ANNOUNCING)
+
+
+def ONCE_IN(n: int) -> st.SearchStrategy[bool]:
+    # Not st.integers() == 0: hypothesis draws boundary values far more often than 1 in n.
+    return st.sampled_from([False] * (n - 1) + [True])
+
+
+class Driver:
+    """Plays fsapps.apps.queue: answers queries with drawn results, remembers what is
+    outstanding so the drawn events are ones the driver could deliver, and now and then
+    has the caller hang up under a command on the call (which then ends its list)."""
+
+    def __init__(self, data: st.DataObject, setup: VisitSetup) -> None:
+        self.data, self.visit, self.now = data, Visit(setup), NOW
+        self.running: dict[int, Command] = {}
+        self.timer: int | None = None
+        self.catch_ups: deque[int] = deque()
+        self.refs: set[int] = set()
+        self.commands: list[Command] = []  # those that ran
+        self.issued: list[Command] = []  # and those a hangup under an earlier one dropped
+        self.hung_up = self.closed = False
+        self.heard_gone = False  # the visit was told
+        self.forced: dict[type, deque[Event]] = {}  # answers to give first, by query
+        self.scripted = False  # no hangups under commands while a script runs
+
+    def send(self, event: Event) -> None:
+        self.now += self.data.draw(st.sampled_from([0.0, 0.01, 0.3, 7.0]))
+        phase = self.visit.phase
+        self.run(self.visit.receive(event, self.now), event)
+        if isinstance(event, HungUp | SocketClosed) and phase is not Phase.ARRIVING:
+            self.heard_gone = True
+            # Nothing on the call is waited for once the caller is gone (a clip still queued
+            # at the hangup never completes), but a bridge's own end, for a moment.
+            waits = isinstance(event, HungUp) and phase in (Phase.RINGING, Phase.TALKING, Phase.TRANSFERRING)
+            assert self.visit.ending is not None or waits, phase
+
+    def run(self, commands: list[Command], cause: Event) -> None:
+        todo = deque(commands)
+        self.issued += commands
+        self.check_list(commands)
+        while todo:
+            c = todo.popleft()
+            if isinstance(c, Switch) and not isinstance(c, BestEffort):
+                assert not self.heard_gone, f"{c} after the caller was gone ({cause})"
+                if not (self.hung_up or self.closed or self.scripted) and self.data.draw(ONCE_IN(40)):
+                    # The caller hangs up under this command: the list ends, the visit hears it.
+                    self.hung_up, self.heard_gone = True, True
+                    todo.clear()
+                    answer: Event | None = HungUp("NORMAL_CLEARING")
+                    more = self.visit.receive(answer, self.now)
+                    self.issued += more
+                    self.check_list(more)
+                    todo.extend(more)
+                    continue
+            self.commands.append(c)
+            answer = self.answer(c)
+            if answer is not None:
+                assert not todo, f"{c} answered with {list(todo)} still to run"
+                more = self.visit.receive(answer, self.now)
+                self.issued += more
+                self.check_list(more)
+                todo.extend(more)
+
+    @staticmethod
+    def check_list(commands: list[Command]) -> None:
+        switched = False
+        for i, c in enumerate(commands):
+            if isinstance(c, Query | Ring | TransferTo):
+                assert i == len(commands) - 1, commands
+            if switched:
+                # What settles the visit never hangs on the caller still being there; a Join
+                # does: a caller found gone is not placed.
+                assert not isinstance(c, Dispatcher | Account) or isinstance(c, Join), commands
+            if isinstance(c, Switch) and not isinstance(c, BestEffort):
+                switched = True
+
+    def answer(self, c: Command) -> Event | None:
+        ref = getattr(c, "ref", None)
+        if ref is not None:
+            assert ref not in self.refs, c
+            self.refs.add(ref)
+        draw = self.data.draw
+        if self.forced.get(type(c)):
+            return self.forced[type(c)].popleft()
+        if isinstance(c, Ring | TransferTo) and not self.scripted and draw(ONCE_IN(10)):
+            return DialRefused(c.ref)
+        if isinstance(
+            c, Answer | Play | StartRecording | StopRecording | ParkAfterBridge | Ring | TransferTo
+        ):
+            self.running[c.ref] = c
+        elif isinstance(c, Wait):
+            self.timer = c.token
+        elif isinstance(c, CatchUp):
+            self.catch_ups.append(c.token)
+        elif isinstance(c, Join):
+            return Placed(NOW, draw(st.sampled_from(["", "", "", "", "Waiting", "Trying", "Answered"])))
+        elif isinstance(c, ReadNote):
+            return NoteRead(draw(st.sampled_from(NOTES)))
+        elif isinstance(c, CheckLegs):
+            both = draw(st.booleans())  # the consult goes on half the time
+            return LegsChecked(tuple(both or draw(st.booleans()) for _ in c.legs))
+        elif isinstance(c, BridgeCaller):
+            return CallerBridged(c.other, draw(st.booleans()))
+        elif isinstance(c, EndAgentCall):
+            return AgentCallEnded(draw(st.sampled_from([0.0, 5.0])))
+        return None
+
+    @property
+    def gone(self) -> bool:
+        return self.hung_up or self.closed
+
+    def next_event(self) -> Event:
+        """Mostly what moves a visit on; once in a while what ends it."""
+        draw = self.data.draw
+        if draw(ONCE_IN(25)):
+            ends = (
+                ["failed"]
+                + (["socket"] if not self.closed else [])
+                + (["hangup"] * 3 if not self.gone else [])
+            )
+            what = draw(st.sampled_from(ends))
+        else:
+            choices: list[str] = ["offer"] * 3 + ["announce", "timeout"]
+            if not self.gone:
+                choices += ["digit"] + ["bridge"] * 3 + ["unbridge"] * 2
+            choices += ["finish"] * 8 if self.running and not self.closed else []
+            choices += ["timer"] * 3 if self.timer is not None else []
+            choices += ["catch up"] * 6 if self.catch_ups else []
+            what = draw(st.sampled_from(choices))
+        if what == "finish":
+            ref = draw(st.sampled_from(sorted(self.running)))
+            c = self.running.pop(ref)
+            if isinstance(c, StartRecording):  # its first set's completion names the file
+                return RecordingNamed("/recordings/acme/named.wav")
+            disposition = draw(st.sampled_from(["", "NO_ANSWER", "USER_BUSY"])) if isinstance(c, Ring) else ""
+            return AppFinished(ref, disposition)
+        if what == "timer":
+            token, self.timer = self.timer, None
+            assert token is not None
+            return WaitOver(token)
+        if what == "catch up":
+            return CaughtUp(self.catch_ups.popleft())
+        if what == "offer":
+            return Offered(draw(st.sampled_from([(A1,), (A1, A2)])), 6)
+        if what == "announce":
+            return Announced(draw(st.integers(1, 5)), draw(st.integers(0, 600)))
+        if what == "timeout":
+            return TimedOut("max-wait-time")
+        if what == "failed":
+            return Failed("boom")
+        if what == "socket":
+            self.closed = True
+            return SocketClosed()
+        if what == "digit":
+            return Digit(draw(st.sampled_from(["1", "5"])))
+        if what == "hangup":
+            self.hung_up = True
+            return HungUp("NORMAL_CLEARING")
+        other = draw(st.sampled_from([A1.leg, A2.leg, CONSULTED]))
+        return (Bridged if what == "bridge" else Unbridged)(other, self.now)
+
+
+SETUPS = st.builds(
+    lambda answered, recorded, branches, prompt: replace(
+        SETUP, answered=answered, recording=RECORDING if recorded else None, branches=frozenset(branches),
+        announce_prompt="/sounds/en/acme/please_hold.wav" if prompt else None,
+    ),
+    st.booleans(), st.booleans(), st.sets(st.sampled_from(["_", "timeout", "callback"])), st.booleans(),
+)  # fmt: skip
+
+
+def run_and_check(d: Driver) -> None:
+    """Random events until the visit ends, then the invariants of the whole run."""
+    for _ in range(120):
+        if d.visit.ending is not None:
+            break
+        failed = isinstance(event := d.next_event(), Failed)
+        d.send(event)
+        if failed:
+            break
+    c = d.commands
+    ending = d.visit.ending
+    placed = any(isinstance(x, Join) for x in c)
+    # Each visit is counted at most once, and left (or forgotten) at most once.
+    accounts = [x for x in c if isinstance(x, Account)]
+    assert len(accounts) <= 1
+    assert sum(isinstance(x, Leave) for x in c) <= 1
+    if accounts:
+        summary = accounts[0].summary
+        assert summary.ended >= summary.joined - 1e-6 or summary.outcome == "answered"
+        assert summary.offers == sum(len(x.legs) for x in d.issued if isinstance(x, Ring))
+        # The abandon is counted exactly when the place is kept for resuming.
+        assert (summary.outcome == "abandoned") == any(x == Leave(abandoned=True) for x in c)
+    # Nothing goes to the switch, the dispatcher or the records once the visit is over.
+    if ending is not None:
+        tail = d.visit.receive(HungUp(), d.now) + d.visit.receive(AppFinished(max(d.refs, default=0)), d.now)
+        assert tail == []
+        if ending.caller_gone is not None and placed and not any(isinstance(x, CompleteAnswered) for x in c):
+            # Gone while in the queue or after the agent: the place is settled one way.
+            assert any(isinstance(x, Leave | Forget) for x in c), kinds(c)
+    # Every offer is settled: answered, failed, or withdrawn by a pickup, before another rings.
+    rung = 0
+    for x in c:
+        if isinstance(x, Ring):
+            assert rung == 0, kinds(c)
+            rung = 1
+        elif isinstance(x, TellAnswered | OfferFailed | PickedUp):
+            rung = 0
+    # The recording starts at most once and is stopped only after it started.
+    starts = [x for x in c if isinstance(x, StartRecording)]
+    assert len(starts) <= 1
+    assert not any(isinstance(x, StopRecording) for x in c) or starts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data(), SETUPS)
+def test_any_run_of_events_keeps_the_visits_invariants(data, setup) -> None:
+    d = Driver(data, setup)
+    d.send(Arrived())
+    run_and_check(d)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), SETUPS, st.sampled_from(NOTES))
+def test_any_run_after_an_agent_answered_keeps_the_visits_invariants(data, setup, note) -> None:
+    """From the end of a conversation (an agent's transfer noted, maybe), on at random."""
+    d = Driver(data, replace(setup, answered=True))
+    d.forced = {Join: deque([Placed(NOW)]), ReadNote: deque([NoteRead(note), NoteRead(note)])}
+    d.scripted = True
+    d.send(Arrived())
+    d.send(CaughtUp(d.catch_ups.popleft()))
+    d.send(Offered((A1, A2), 6))
+    (clip,) = [ref for ref, c in d.running.items() if isinstance(c, Play)]
+    d.running.pop(clip)
+    d.send(AppFinished(clip))
+    (ring,) = [ref for ref, c in d.running.items() if isinstance(c, Ring)]
+    d.send(Bridged(A2.leg, d.now))
+    d.running.pop(ring)
+    d.send(AppFinished(ring, "SUCCESS"))
+    assert d.visit.phase not in WAITING and d.visit.agent == "acme_a2"
+    d.scripted = False
+    run_and_check(d)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, hold_music.BREAKS + 1), st.sampled_from(["offer", "digit", "announce", "timeout"]))
+def test_on_hold_the_visit_acts_only_once_the_clip_completed_and_a_hangup_ends_it_at_once(waits, why) -> None:
+    """Whatever number of breaks were lost, nothing happens before the clip's completion,
+    and a hangup meanwhile is an abandon at once: the clip, if still queued, never completes."""
+    decision = {"offer": Offered((A1,), 6), "digit": Digit("1"), "announce": Announced(1, 60),
+                "timeout": TimedOut()}[why]  # fmt: skip
+    r = Run()
+    r.on_hold()
+    assert kinds(r.send(decision)) == ["Break", "Wait"]
+    for _ in range(waits):
+        out = r.timer()
+        assert set(kinds(out)) <= {"Break", "Wait", "Forget"}
+        if r.visit.ending is not None:
+            return  # handed back: it never stopped
+    hung = Run()
+    hung.on_hold()
+    hung.send(decision)
+    for _ in range(min(waits, hold_music.BREAKS - 1)):
+        hung.timer()
+    out = hung.send(HungUp())
+    assert out == [Leave(abandoned=True), Account(out[1].summary)]
+    assert hung.visit.ending is not None and hung.done("Play") == []
+    acted = r.done("Play")
+    assert kinds(acted)[0] in ("StartRecording", "Play", "Leave")
+    assert not {"Break", "Wait"} & set(kinds(acted))
