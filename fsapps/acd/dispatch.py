@@ -189,7 +189,11 @@ class Dispatcher:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
-            orphans = store_acd.answered_orphans(op.conn, now, DEAD_AFTER)
+            orphans = [
+                row for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=self.name)
+                # Its own: only those no visit here holds (a socket that closed mid-conversation).
+                if row["controller"] != self.name or str(row["uuid"]) not in self.waiters
+            ]
             longest = max((q.settings.ring_timeout for q in self.queues()[0].values()), default=60)
             stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)
         if members or agents:

@@ -70,7 +70,8 @@ Phases and what moves them ([commands]):
       else done "_"
 
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
-  SocketClosed: done [Forget] (the caller's row waits for the next controller).
+  SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
+  too: the conversation outlives the socket and is completed by whoever sees it end.
   Before the place is written, either: done, nothing to undo. Failed: done [Forget].
 
 Two things the real switch does that the emulator cannot show (measured on
@@ -515,6 +516,12 @@ class Visit:
         if isinstance(event, HungUp):
             self.waiting_for = self._ref()
             return [Wait(self.waiting_for, RING_END_AFTER_HANGUP)]
+        if isinstance(event, SocketClosed) and self.phase is Phase.TALKING and not self.unbridged:
+            # The conversation goes on without this controller (socket_resume is off): the
+            # visit is completed by the controller the caller comes back to, or by one that
+            # finds the call over (fsapps.acd.dispatch reconcile). Nothing is settled here:
+            # the agent is still talking.
+            return [Forget(), *self._done(Ending(caller_gone="socket closed while talking"))]
         if isinstance(event, SocketClosed) or (
             isinstance(event, WaitOver) and event.token == self.waiting_for
         ):

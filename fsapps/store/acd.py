@@ -370,17 +370,20 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
     return [str(r["uuid"]) for r in members], [r["agent_id"] for r in agents]
 
 
-def answered_orphans(conn: psycopg.Connection, now: float, silent_for: float) -> list[dict[str, Any]]:
-    """Answered callers whose controller has been silent for ``silent_for`` seconds, with the
-    agent talking to them: calls that outlived their controller."""
+def answered_orphans(
+    conn: psycopg.Connection, now: float, silent_for: float, mine: str = ""
+) -> list[dict[str, Any]]:
+    """Answered callers whose controller has been silent for ``silent_for`` seconds, or is
+    ``mine`` (the caller asks which of its own it no longer holds), with the agent talking to
+    them: calls that outlived their controller's hold on them."""
     rows: list[Any] = conn.execute(
         "SELECT m.uuid, m.tenant_id, m.queue, m.joined_epoch, m.cid_number, m.controller,"
         " s.agent_id, s.last_bridge_start, s.agent_leg"
         " FROM queue_members m LEFT JOIN agent_state s"
         "   ON s.offered_member = m.uuid AND s.state = 'In a queue call'"
-        " WHERE m.state = 'Answered'"
-        "   AND m.controller NOT IN (SELECT name FROM acd_controllers WHERE seen_epoch >= %s)",
-        (now - silent_for,),
+        " WHERE m.state = 'Answered' AND (m.controller = %s"
+        "   OR m.controller NOT IN (SELECT name FROM acd_controllers WHERE seen_epoch >= %s))",
+        (mine, now - silent_for),
     ).fetchall()
     return [dict(r) for r in rows]
 

@@ -57,3 +57,26 @@ def test_a_stale_offer_whose_call_is_gone_is_freed_and_a_live_one_is_not(store) 
     finally:
         conn.stop()
         sw.stop()
+
+
+def test_a_controller_stopped_mid_conversation_leaves_it_whole(store, tmp_path) -> None:
+    """fsapps serve stopped (SIGTERM's path: hand calls back) while its caller talks to an agent:
+    the conversation goes on, and when the agent hangs up the caller comes back to the other
+    controller, which completes the visit once, with the whole talk time."""
+    from fsapps.sim.endpoints import Endpoint
+    from tests.integration.test_acd_calls import SPEED, rig
+
+    with rig(store, tmp_path, controllers=2) as r:
+        r.agent("cn_wang", Endpoint(answer_after=1.0, hangup_after=40.0))
+        ch = r.call(keypad=["1", "4"])
+        assert wait_for(lambda: r.agent_row("cn_wang")["state"] == "In a queue call", timeout=60)
+        first = r.controllers[0]
+        assert first.server.calls, "the call is not on the first controller"
+        first.stop(grace=0.1)  # hands its calls back: this one must stay with its agent
+        assert wait_for(lambda: not first.server.calls, timeout=10)
+        assert r.agent_row("cn_wang")["state"] == "In a queue call"
+        assert ch.destroyed.wait(120 / SPEED + 60), r.switch.call_log(ch.uuid)
+        rows = wait_for(r.queue_calls, timeout=30)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        assert float(rows[0]["talk_seconds"]) >= 38.0, rows[0]
+        assert wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting", timeout=10)

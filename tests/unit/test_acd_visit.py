@@ -528,9 +528,21 @@ def test_a_stop_of_the_recording_the_switch_never_runs_does_not_hold_the_agent()
     assert r.send(HungUp()) == [EndAgentCall("acme_a2", NOW + 40)]
 
 
-def test_a_closed_socket_while_talking_ends_the_agents_call_at_once() -> None:
+def test_a_closed_socket_while_talking_leaves_the_conversation_to_whoever_sees_it_end() -> None:
+    """The call outlives this controller (socket_resume is off): nothing is settled here, the
+    agent is still talking; the controller the caller comes back to, or one that finds the
+    call over, completes the visit."""
     r = Run()
     r.talking()
+    assert r.send(SocketClosed()) == [Forget()]
+    assert r.visit.phase is Phase.DONE and r.visit.ending is not None
+    assert r.visit.ending.caller_gone == "socket closed while talking"
+
+
+def test_a_closed_socket_once_the_bridge_is_over_completes_the_visit_here() -> None:
+    r = Run()
+    r.talking()
+    r.send(Unbridged(A2.leg, NOW + 40))
     assert r.send(SocketClosed()) == [ReadNote(take=False)]
 
 
