@@ -293,6 +293,7 @@ class PoolWatch:
 def run_phase(
     fs: RealSwitch, watch: Connection, events: list[codec.Event], system: str, calls: int, rate: float,
     workdir: Path, pid: int, pool: PoolWatch | None, files: tuple[str, str], profile: Path | None = None,
+    perf: Path | None = None,
 ) -> Result:  # fmt: skip
     result = Result(system, rate, calls)
     events.clear()
@@ -306,11 +307,20 @@ def run_phase(
              "--output", str(profile / f"{system}-{rate:g}.txt"), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+    sampler = None
+    if perf is not None and fs.proc is not None:
+        perf.mkdir(parents=True, exist_ok=True)
+        sampler = subprocess.Popen(
+            ["perf", "record", "-F", "199", "--call-graph", "dwarf,16384", "-p", str(fs.proc.pid),
+             "-o", str(perf / f"freeswitch-{system}-{rate:g}.data")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     with pool if pool is not None else contextlib.nullcontext():
         result.sipp_ok = place_calls(fs.sip_port("external"), NUMBERS[system], calls, rate, workdir)
-    if spy is not None:
-        spy.send_signal(signal.SIGINT)
-        spy.wait(30)
+    for sampling in (spy, sampler):
+        if sampling is not None:
+            sampling.send_signal(signal.SIGINT)
+            sampling.wait(60)
     result.cpu_ms_per_call = (cpu_seconds(pid) - cpu) * 1000 / calls
     result.others_ms_per_call = {n: (command_cpu(n) - v) * 1000 / calls for n, v in others.items()}
     if pool is not None:
@@ -363,6 +373,7 @@ def main() -> None:
     p.add_argument(
         "--profile", metavar="DIR", help="sample the fsapps controller with py-spy (idle stacks too)"
     )
+    p.add_argument("--perf", metavar="DIR", help="sample FreeSWITCH with Linux perf during each phase")
     p.add_argument("--trivial", nargs=2, metavar=("PORT", "TONE"), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.trivial:
@@ -434,6 +445,7 @@ def main() -> None:
                         fs, watch, events, system, calls, rate, d / f"r{rate:g}-{system}", pids[system],
                         pool if system == "fsapps" else None, (tone, sorry),
                         Path(a.profile) if a.profile and system == "fsapps" else None,
+                        Path(a.perf) if a.perf else None,
                     )  # fmt: skip
                     summary[system].append(results[system])
                     gevent.sleep(2.0)  # the switch settles before the other system's callers

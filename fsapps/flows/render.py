@@ -118,18 +118,57 @@ def tts_parts(text: str) -> list[Part]:
     return ["say:", Text(escape.spoken(text))]
 
 
-def entry_actions(tenant: Tenant, operator: Operator, flow: str) -> list[Action]:
+# A value ``multiset`` passes through as written: no blank (its separator), quote or
+# backslash (switch_split, switch_utils.c:2796-2874, reads those), no ``$`` (base_set
+# expands the value, mod_dptools.c:1668), nothing the XML would need escaped.
+_CONSTANT = re.compile(r"[A-Za-z0-9_.:/+@-]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def coalesce_sets(actions: list[Action]) -> list[Action]:
+    """Runs of ``set`` with constant values as one ``multiset`` (mod_dptools.c:1682-1707,
+    base_set for each blank-separated part). Every application the channel runs costs
+    the switch a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE event, each carrying a
+    copy of every channel variable (switch_core_session_exec, switch_core_session.c:2944,2967;
+    switch_channel_event_set_extended_data): on a flow's entry that was most of the
+    switch's CPU per call."""
+    out: list[Action] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(("set", run[0]))
+        elif run:
+            out.append(("multiset", " ".join(run)))
+        run.clear()
+
+    for app, data in actions:
+        name, eq, value = data.partition("=")
+        if app == "set" and eq and _NAME.match(name) and _CONSTANT.match(value):
+            run.append(data)
+            continue
+        flush()
+        out.append((app, data))
+    flush()
+    return out
+
+
+def entry_actions(tenant: Tenant, operator: Operator, flow: str, number: str) -> list[Action]:
+    """``export`` sets the variable on this leg too (switch_channel.c:1339)."""
     f = tenant.flows[flow]
-    return [
-        ("set", f"fsapps_tenant={tenant.id}"),
-        ("export", f"fsapps_tenant={tenant.id}"),
-        ("set", f"timezone={tenant.timezone}"),
-        ("set", f"default_language={tenant.language}"),
-        ("set", f"tts_engine={operator.tts_engine}"),
-        ("set", f"tts_voice={operator.tts_voice}"),
-        ("set", "fsapps_access_number=${destination_number}"),
-        ("transfer", f"{node_number(flow, f.start)} XML {tenant.context}"),
-    ]
+    # The access number is the destination the extension matched, literally (regex_escape).
+    access = number if _CONSTANT.match(number) else "${destination_number}"
+    return coalesce_sets(
+        [
+            ("export", f"fsapps_tenant={tenant.id}"),
+            ("set", f"timezone={tenant.timezone}"),
+            ("set", f"default_language={tenant.language}"),
+            ("set", f"tts_engine={operator.tts_engine}"),
+            ("set", f"tts_voice={operator.tts_voice}"),
+            ("set", f"fsapps_access_number={access}"),
+            ("transfer", f"{node_number(flow, f.start)} XML {tenant.context}"),
+        ]
+    )
 
 
 def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Extension]:
@@ -145,7 +184,7 @@ def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Exte
             actions.append(("transfer", r.transfer_to(node.children[rendered.default])))
         elif rendered.default is not None or not _ends(actions):
             actions += rendered.otherwise
-        out.append(Extension(f"{flow.name}.{node.id}", number, actions))
+        out.append(Extension(f"{flow.name}.{node.id}", number, coalesce_sets(actions)))
         if not rendered.routes:
             continue
         route = f"{number}__route"
@@ -156,7 +195,11 @@ def flow_extensions(tenant: Tenant, operator: Operator, flow: Flow) -> list[Exte
                 then = [("transfer", r.transfer_to(node.children[rt.branch]))]
             else:
                 continue
-            out.append(Extension(f"{flow.name}.{node.id}.{rt.branch}.{i}", route, then, list(rt.conditions)))
+            out.append(
+                Extension(
+                    f"{flow.name}.{node.id}.{rt.branch}.{i}", route, coalesce_sets(then), list(rt.conditions)
+                )
+            )
         if rendered.default is not None and rendered.default in node.children:
             last = [("transfer", r.transfer_to(node.children[rendered.default]))]
         else:
@@ -185,7 +228,7 @@ def render(project: Project) -> dict[str, str]:
             source=rel,
             tenant=tenant,
             numbers=numbers,
-            entry_actions=lambda flow, t=tenant: entry_actions(t, project.operator, flow),
+            entry_actions=lambda flow, number, t=tenant: entry_actions(t, project.operator, flow, number),
         )
         extensions: list[Extension] = []
         sources = [rel]

@@ -308,14 +308,16 @@ def build_trace(
         elif app == "say":
             add(ev, "prompt", f"say {data}")
             trace.prompts.append(f"say {data}")
-        elif app in ("set", "export"):
-            name, _, value = data.partition("=")
-            if name == "fsapps_branch" and value:
-                chosen = value
-                add(ev, "controller", f"branch {value}")
-            elif not name.startswith("fsapps_") and name not in INTERNAL_VARIABLES and value:
-                trace.variables[name] = value
-                add(ev, "variable", f"{name} = {value}")
+        elif app in ("set", "export", "multiset"):
+            # multiset: blank-separated name=value pairs (render.coalesce_sets writes only those).
+            for pair in data.split(" ") if app == "multiset" else [data]:
+                name, _, value = pair.partition("=")
+                if name == "fsapps_branch" and value:
+                    chosen = value
+                    add(ev, "controller", f"branch {value}")
+                elif not name.startswith("fsapps_") and name not in INTERNAL_VARIABLES and value:
+                    trace.variables[name] = value
+                    add(ev, "variable", f"{name} = {value}")
         elif app == "socket":
             add(ev, "controller", "hand-off: socket " + data.split(" ")[0])
         elif app in ("voicemail", "bridge"):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from fsapps.flows.check import check
 from fsapps.flows.model import Calendar, Operator
 from fsapps.flows.nodes.time_route import closed_days, weekly_conditions
-from fsapps.flows.render import RenderContext, render
+from fsapps.flows.render import RenderContext, coalesce_sets, render
 from fsapps.sim.strings import separate_string
 from fsapps.sim.timecheck import datetime_check
 
@@ -45,9 +45,49 @@ def test_access_numbers_mark_the_call_and_enter_the_tenant_context() -> None:
     cond = ext.find("condition")
     assert cond is not None and cond.get("expression") == "^96171$"
     actions = [(a.get("application"), a.get("data")) for a in cond.findall("action")]
-    assert ("set", "fsapps_tenant=cablenet") in actions
-    assert ("set", "timezone=Asia/Shanghai") in actions
+    assert ("export", "fsapps_tenant=cablenet") in actions  # export sets it on this leg too
+    assert variables_after(actions) == {
+        "fsapps_tenant": "cablenet", "timezone": "Asia/Shanghai", "default_language": "zh",
+        "tts_engine": "flite", "tts_voice": "slt", "fsapps_access_number": "96171",
+    }  # fmt: skip
+    assert len(actions) == 3, (
+        "one multiset, not a set per variable: each application costs the switch two events"
+    )
     assert actions[-1] == ("transfer", "fx__main__start XML fsapps_cablenet")
+
+
+def variables_after(actions: list[tuple[str | None, str | None]]) -> dict[str, str]:
+    """What set, export and multiset leave on the channel, as mod_dptools does it: base_set
+    splits at the first '=' and an empty value unsets (mod_dptools.c:1632-1680); multiset
+    runs base_set on each part switch_split gives at blanks (mod_dptools.c:1682-1707)."""
+    out: dict[str, str] = {}
+    for app, data in actions:
+        if app not in ("set", "export", "multiset"):
+            continue
+        for part in separate_string(data or "", " ", 256) if app == "multiset" else [data or ""]:
+            name, _, value = part.partition("=")
+            if value:
+                out[name] = value
+            else:
+                out.pop(name, None)
+    return out
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["x", "y", "fsapps_branch"]), st.text(st.sampled_from("ab1.:/+@- '\\\"$=,\u4e2d"))
+        ),
+        max_size=6,
+    )
+)
+def test_coalesced_sets_leave_the_same_variables(pairs: list[tuple[str, str]]) -> None:
+    actions = [("set", f"{name}={value}") for name, value in pairs]
+    coalesced = coalesce_sets(actions)
+    assert variables_after(coalesced) == variables_after(actions)
+    assert len(coalesced) <= len(actions)
+    if len(actions) >= 2 and all(v.isalnum() and v.isascii() for _, v in pairs):
+        assert coalesced == [("multiset", " ".join(f"{n}={v}" for n, v in pairs))]
 
 
 def test_voicemail_boxes_are_users_nobody_can_register_as() -> None:
