@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 __all__ = [
+    "MYEVENTS",
     "ApiResponse",
     "AuthRequest",
     "Command",
@@ -48,6 +49,18 @@ __all__ = [
     "url_decode",
     "url_encode",
 ]
+
+# What ``myevents`` subscribes a socket to (parse_command, mod_event_socket.c:2096-2118).
+MYEVENTS = frozenset(
+    {
+        "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE",
+        "CHANNEL_DATA", "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE",
+        "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID",
+        "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
+        "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF",
+        "NOTALK", "TALK",
+    }
+)  # fmt: skip
 
 # Frames bigger than this are refused rather than buffered: mod_event_socket
 # itself caps a command at 10 MiB (read_packet, max_len = 10485760). These are

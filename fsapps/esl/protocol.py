@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -192,6 +193,31 @@ class FramedProtocol:
         wait = timeout if timeout is not None else self.reply_timeout
         try:
             return result.get(timeout=wait)
+        except gevent.Timeout as exc:
+            raise CommandTimeout(f"no reply to {describe(raw)} in {wait:g}s") from exc
+
+    def send_pipelined(self, commands: list[str], timeout: float | None = None) -> list[codec.Message]:
+        """Write several commands at once and wait for their replies, in order: one round
+        trip, not one each. The switch reads a command a byte at a time and leaves the
+        next one in the socket (read_packet, mod_event_socket.c:1208-1260), so nothing of
+        the later commands is lost while it answers the first."""
+        raw = b"".join(codec.encode_command(c) for c in commands)
+        if not self.connected:
+            raise ConnectionLost("not connected")
+        results = [AsyncResult() for _ in commands]
+        with self._write_lock:
+            self._commands_sent.extend(results)
+            try:
+                self.sock.sendall(raw)
+            except OSError as exc:
+                for result in results:
+                    if result in self._commands_sent:
+                        self._commands_sent.remove(result)
+                raise ConnectionLost(str(exc)) from exc
+        wait = timeout if timeout is not None else self.reply_timeout
+        deadline = time.monotonic() + wait
+        try:
+            return [r.get(timeout=max(0.0, deadline - time.monotonic())) for r in results]
         except gevent.Timeout as exc:
             raise CommandTimeout(f"no reply to {describe(raw)} in {wait:g}s") from exc
 

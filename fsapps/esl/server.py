@@ -52,6 +52,12 @@ LOOPBACK = ("127.0.0.0/8", "::1")
 # What one outbound peer may make its reader buffer. The largest frames recorded from
 # FreeSWITCH 1.10 on an outbound socket are a 5.4 kB connect reply (its header block
 # carries every channel variable) and 9.3 kB event bodies (../shared/fs-traces).
+# The events an outbound call's handlers read (OutboundCall._init_handlers); the rest of
+# myevents is taken back with nixevent at take-over.
+HANDLED = (
+    "CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",
+)  # fmt: skip
 OUTBOUND_MAX_HEADER = 256 << 10
 OUTBOUND_MAX_BODY = 1 << 20
 
@@ -170,6 +176,16 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     def myevents(self, *, reply_timeout: float | None = None) -> None:
         self._ok(self.send("myevents", timeout=reply_timeout))
+
+    def take_over(self, *, reply_timeout: float | None = None) -> None:
+        """``myevents``, less the events no handler here reads, then ``linger``: one write,
+        one round trip. Every event the switch sends is a copy of the channel with every
+        variable, serialized there and parsed here; myevents alone subscribes to 23 kinds
+        (mod_event_socket.c:2096-2118), ``nixevent`` takes kinds back off (:2539-2590)."""
+        unread = sorted(codec.MYEVENTS - set(HANDLED))
+        commands = ["myevents", f"nixevent {' '.join(unread)}", "linger"]
+        for reply in self.send_pipelined(commands, reply_timeout):
+            self._ok(reply)
 
     def linger(self, timeout: int | None = None, *, reply_timeout: float | None = None) -> None:
         self._ok(self.send("linger" if timeout is None else f"linger {timeout}", timeout=reply_timeout))
@@ -304,11 +320,9 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
 
     def _init_handlers(self) -> None:
         self.event_handlers.clear()
-        for name in (
-            "CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE",
-            "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
-        ):  # fmt: skip
-            self.register_handle(name, self.on_event)
+        for name in HANDLED:
+            if name != "CHANNEL_HANGUP":
+                self.register_handle(name, self.on_event)
         self.register_handle("CHANNEL_HANGUP", self.on_hangup)
         self.register_handle("DISCONNECT", self.on_disconnect)
         self.register_handle("DISCONNECTED", lambda _: self.on_disconnect(None))
@@ -530,8 +544,7 @@ class OutboundServer:
             self.calls.add(call)
             self.accepted += 1
             try:
-                call.myevents(reply_timeout=handshake)
-                call.linger(reply_timeout=handshake)
+                call.take_over(reply_timeout=handshake)
             except CommandTimeout as exc:
                 log.warning("call %s: %s; closed", call.uuid, exc)
                 call.drop()

@@ -33,17 +33,7 @@ log = logging.getLogger("fsapps.sim.esl")
 MAX_QUEUE_LEN = 100_000  # mod_event_socket.c:34
 MAX_MISSED = 500  # mod_event_socket.c:35
 
-# parse_command, mod_event_socket.c:2068-2090: what myevents subscribes to.
-MYEVENTS = frozenset(
-    {
-        "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE",
-        "CHANNEL_DATA", "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE",
-        "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID",
-        "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
-        "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF",
-        "NOTALK", "TALK",
-    }
-)  # fmt: skip
+MYEVENTS = codec.MYEVENTS  # parse_command, mod_event_socket.c:2096-2118
 
 
 class Listener:

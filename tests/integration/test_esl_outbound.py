@@ -315,3 +315,25 @@ def test_a_peer_cannot_make_the_server_buffer_megabytes(rig_factory, caplog, fra
     sock.close()
     assert any("protocol error" in r.getMessage() for r in caplog.records)
     assert wait_for(lambda: rig.server.open_sockets == 0, timeout=5)
+
+
+def test_a_call_hears_only_the_events_its_handlers_read(rig_factory) -> None:
+    """myevents less what nothing reads: no CHANNEL_EXECUTE or CHANNEL_STATE copies of the
+    channel cross the socket (each is every variable, serialized by the switch and parsed
+    here), while the handled ones still arrive."""
+    unhandled: list[str] = []
+    handled: list[str] = []
+
+    def app(call: OutboundCall) -> None:
+        call.on("*", lambda ev: unhandled.append(ev.name))
+        call.subscribe(lambda ev: handled.append(ev.name) if ev is not None else None)
+        call.execute("answer")
+        call.execute("playback", "silence_stream://100")
+        call.hangup("NORMAL_CLEARING")
+
+    rig = rig_factory(app)
+    ch = rig.call()
+    assert ch.destroyed.wait(15)
+    wait_for(lambda: "CHANNEL_HANGUP_COMPLETE" in handled, timeout=10)
+    assert handled.count("CHANNEL_EXECUTE_COMPLETE") >= 2 and "CHANNEL_ANSWER" in handled
+    assert unhandled == []
