@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,27 +33,27 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 import yaml
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from fsapps import cli
+from fsapps import cli, config
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.context import AppContext
 from fsapps.config import ControllerSettings, Settings
 from fsapps.controller import Controller
+from fsapps.flows.check import check
 from fsapps.flows.model import Operator, Project
+from fsapps.sim.channel import Channel
 from fsapps.sim.dialplan import StaticDialplan
 from fsapps.sim.endpoints import CallerScript, Endpoint
-from fsapps.sim.switch import Switch
-from fsapps.flows.check import check
-from fsapps.sim.channel import Channel
-from fsapps.sim.switch import SwitchConfig
+from fsapps.sim.switch import Switch, SwitchConfig
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd, selfservice
+from fsapps.store.db import Store, verify_password
 from fsapps.store.durable import DurableWriter
 from fsapps.store.records import CallbackRequest, SurveyAnswer, UsageRecord
+from tests.support import readme
 from tests.support.controllers import start_controller, switch_on_conf
 from tests.support.waiting import wait_for
-from tests.support import readme
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,6 +114,47 @@ EXAMPLES: dict[str, Example] = {
     'fsapps simulate dialplan/cablenet --to 96171 --from 13905710000 --digits 2,12345678 --at "2026-11-23 10:00"':
         Example("test_simulate_prints_what_the_readme_shows"),
 }  # fmt: skip
+
+T_PYTHON = "test_the_python_and_xml_examples_run_on_the_emulator_through_the_controller"
+T_ACME = "test_the_acme_example_checks_renders_and_reads_a_balance_from_its_lookup_table"
+
+# Every other fenced block, by its language and first line: the test that loads or runs it
+# (the sh blocks' fsapps lines are EXAMPLES'). A block added to the README fails the guard
+# until it is here.
+BLOCKS: dict[str, str] = {
+    "sh: ./dev demo # set up, start the emulator and the controller, place scripted calls, print each call":
+        "not run here: ./dev test runs the whole suite (its demo is test_demo.py's)",
+    'xml: <action application="set" data="socket_resume=true"/>': T_PYTHON,
+    "yaml: esl: {host: 127.0.0.1, port: 8021} # password: use FSAPPS_ESL_PASSWORD":
+        "test_the_settings_example_loads_as_the_readme_says",
+    "sh: fsapps db migrate # numbered migrations, once each, safe with two at once": T_DATA,
+    ": # TYPE DATABASE USER ADDRESS METHOD": T_DATA,
+    "yaml: currency: EUR": T_DATA,
+    "python: from fsapps.apps.registry import application": T_PYTHON,
+    "sql: CREATE TABLE lookup.accounts (tenant_id text NOT NULL, account_no text, balance numeric, due_date date);":
+        T_ACME,
+    'sh: fsapps blacklist add 0755 --prefix --reason "fraud ring" --tenant harbourbank': T_SELF,
+    'xml: <action application="python" data="fsapps.embedded flow"/>': T_ACME,
+    "yaml: queues:": T_ACD,
+    "sh: fsapps agent add cn_li --tenant cablenet --contact user/1001@cablenet.example --max-no-answer 3": T_ACD,
+    "yaml: # dialplan/acme/tenant.yaml": T_ACME,
+    "yaml: # dialplan/acme/flows/main.yaml": T_ACME,
+    "sh: fsapps check dialplan/ # every problem as file:line:col: message (expected ...); exit 1 if any": T_ACD,
+    ": 7.3s node main.menu (menu)": "test_simulate_prints_what_the_readme_shows",
+    "python: from fsapps.sim.switch import Switch": T_PYTHON,
+}  # fmt: skip
+
+
+def block_key(block: readme.Block) -> str:
+    return f"{block.lang}: {readme.example_key(block.first)}"
+
+
+def block(key: str) -> readme.Block:
+    """The README's block ``key`` names (its language and first line)."""
+    assert key in BLOCKS, key
+    found = [b for b in readme.blocks() if block_key(b) == key]
+    assert len(found) == 1, f"the README has {len(found)} block(s) {key!r}"
+    return found[0]
 
 
 def line_of(example: str) -> str:
@@ -208,12 +250,53 @@ def test_every_readme_example_is_run_here() -> None:
     assert sorted(set(EXAMPLES) - set(lines)) == [], "tests of examples the README no longer has"
     tests = {name for name, value in globals().items() if name.startswith("test_") and callable(value)}
     assert {e.test for e in EXAMPLES.values()} <= tests
+    keys = [block_key(b) for b in readme.blocks()]
+    assert len(keys) == len(set(keys)), "two README blocks start alike"
+    assert sorted(set(keys) - set(BLOCKS)) == [], "README blocks no test loads or runs"
+    assert sorted(set(BLOCKS) - set(keys)) == [], "tests of blocks the README no longer has"
+    assert {t for t in BLOCKS.values() if t.startswith("test_")} <= tests
     for key, example in EXAMPLES.items():
         # An alternative is the example with what its comment offers in place of some words.
         said, words = readme.comment(key), readme.command(key)
         for alternative in example.instead:
             new = [w for w in readme.command(alternative) if w not in words]
             assert new and all(w in said for w in new), (key, alternative)
+
+
+# --- The controller: its settings ------------------------------------------------------------
+
+
+def test_the_settings_example_loads_as_the_readme_says(tmp_path) -> None:
+    """The settings example is read as written; the environment wins (the README's
+    allow_from example); metrics are off and both sockets on loopback unless told;
+    an unquoted ``::1`` is refused, with where."""
+    body = block("yaml: esl: {host: 127.0.0.1, port: 8021} # password: use FSAPPS_ESL_PASSWORD").body
+    path = tmp_path / "fsapps.yaml"
+    path.write_text(body)
+    got = config.load(path, env={})
+    assert (got.esl.host, got.esl.port, got.esl.password) == ("127.0.0.1", 8021, None)
+    assert got.controller == ControllerSettings(
+        listen="127.0.0.1", port=8084, max_connections=1000, max_pending=100, connect_timeout=5,
+        allow_from=["127.0.0.0/8", "::1"], shutdown_grace=10)  # fmt: skip
+    assert (got.log.level, got.log.format, got.flows.dir) == ("info", "json", "dialplan")
+    assert (got.metrics.listen, got.metrics.port, got.metrics.read_timeout, got.metrics.max_connections) == (
+        "127.0.0.1", 9184, 10, 10)  # fmt: skip
+
+    said = re.search(r"`FSAPPS_CONTROLLER_ALLOW_FROM=([^`]+)`", readme.TEXT)
+    assert said is not None
+    env = {"FSAPPS_CONTROLLER_ALLOW_FROM": said.group(1), "FSAPPS_ESL_PASSWORD": "s3cret",
+           "FSAPPS_METRICS_PORT": "9185"}  # fmt: skip
+    got = config.load(path, env=env)
+    assert (got.controller.allow_from, got.esl.password, got.metrics.port) == (
+        ["127.0.0.1", "10.0.0.5"], "s3cret", 9185)  # fmt: skip
+
+    default = config.load(None, env={})
+    assert (default.metrics.port, default.metrics.listen, default.controller.listen) == (0, "127.0.0.1", "127.0.0.1")
+    assert default.esl.password is None
+
+    path.write_text(body.replace('"::1"', "::1"))
+    with pytest.raises(config.SettingsError, match=rf"^{re.escape(str(path))}:3:\d+: not valid YAML"):
+        config.load(path, env={})
 
 
 # --- Data: tenants, CDRs, usage records, bills ------------------------------------------------
@@ -225,6 +308,10 @@ def empty_database(pg_server) -> str:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return make_conninfo(pg_server.dsn, dbname=name)
+
+
+def dsn_name(dsn: str) -> str:
+    return conninfo_to_dict(dsn)["dbname"]  # type: ignore[return-value]
 
 
 def test_database_tenants_users_and_a_bill(pg_server, tmp_path, capsys, monkeypatch) -> None:
@@ -241,12 +328,24 @@ def test_database_tenants_users_and_a_bill(pg_server, tmp_path, capsys, monkeypa
     with psycopg.connect(dsn) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, 11))
+    # migrate made the tenants' login role the pg_hba.conf example lets in: fsapps_app_<database>,
+    # no superuser, no BYPASSRLS, a member of fsapps_tenant only; its password only the owner reads.
+    hba = [line.split() for line in block(": # TYPE DATABASE USER ADDRESS METHOD").body.splitlines()[1:]]
+    assert hba and all(row[2] == f"fsapps_app_{row[1]}" for row in hba), hba
+    role = f"fsapps_app_{dsn_name(dsn)}"
+    with psycopg.connect(dsn) as conn:
+        got = conn.execute(
+            "SELECT r.rolcanlogin, r.rolsuper, r.rolbypassrls, array(SELECT g.rolname FROM pg_auth_members m"
+            " JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),"
+            " has_table_privilege(r.oid, 'fsapps_private.tenant_login', 'SELECT')"
+            " FROM pg_roles r WHERE r.rolname = %s", (role,)).fetchone()  # fmt: skip
+    assert got == (True, False, False, ["fsapps_tenant"], False), (role, got)
     got = sh("fsapps db status")
     assert got.code == 0 and "0010_member_dispatch_state: applied" in got.out
     assert "pending" not in got.out and got.out.endswith("database: configured database.dsn\n")
 
     # The plan the README's billing section describes.
-    (tmp_path / "plan.yaml").write_text(next(b.body for b in readme.blocks() if b.first == "currency: EUR"))
+    (tmp_path / "plan.yaml").write_text(block("yaml: currency: EUR").body)
     got = sh("fsapps tenant add acme --domain acme.example --timezone Asia/Shanghai --number 4000 --plan plan.yaml")
     assert (got.code, got.out) == (0, "tenant acme added\n")
     got = sh("fsapps tenant list")
@@ -255,13 +354,15 @@ def test_database_tenants_users_and_a_bill(pg_server, tmp_path, capsys, monkeypa
     (tmp_path / "secret.txt").write_text("correct horse battery staple\n")
     got = sh("fsapps user add boss --role tenant_admin --tenant acme --password-stdin < secret.txt")
     assert (got.code, got.out) == (0, "user boss (tenant_admin, acme) added\n")
-    from fsapps.store.db import Store
-
     store = Store(dsn).open()
     try:
         with store.operator() as op:
-            user, _ = op.find_user("boss")
+            found = op.find_user("boss")
+            assert found is not None
+            user, password_hash = found
             assert (user.role, user.tenant_id) == ("tenant_admin", "acme")
+            assert password_hash.startswith("$argon2") and verify_password(password_hash, "correct horse battery staple")
+            assert op._all("SELECT number, tenant_id FROM access_numbers") == [{"number": "4000", "tenant_id": "acme"}]
             # A seat: an agent serving acme; November's calls, in Shanghai time.
             op.add_agent("acme_a1", "acme_a1", {"acme": 1}, "user/1001@acme.example")
         calls = [(datetime(2026, 10, 31, 16, 30, tzinfo=UTC), "600", "answered"),  # 1 Nov 00:30 in Shanghai
@@ -285,10 +386,6 @@ def test_database_tenants_users_and_a_bill(pg_server, tmp_path, capsys, monkeypa
 # --- Writing an application; The emulator ---------------------------------------------------
 
 
-def python_blocks() -> dict[str, readme.Block]:
-    found = {b.body.split("\n")[0]: b for b in readme.blocks() if b.lang == "python"}
-    assert set(found) == {"from fsapps.apps.registry import application", "from fsapps.sim.switch import Switch"}
-    return found
 
 
 def run_block(block: readme.Block, replace: dict[str, str] | None = None) -> tuple[dict, str]:
@@ -304,20 +401,31 @@ def run_block(block: readme.Block, replace: dict[str, str] | None = None) -> tup
     return names, printed.getvalue()
 
 
-def test_the_python_examples_run_on_the_emulator_through_the_controller() -> None:
+def socket_actions(port: int, application: str) -> list[tuple[str, str]]:
+    """The README's socket example as the emulator's actions, aimed at ``port``; its target
+    naming ``application`` instead of ``welcome`` (the demo's menu) when told."""
+    xml = block('xml: <action application="set" data="socket_resume=true"/>').body
+    actions = [(a.get("application"), a.get("data")) for a in ET.fromstring(f"<x>{xml}</x>")]
+    assert actions[1] == ("socket", "127.0.0.1:8084/welcome async full"), actions
+    actions[1] = ("socket", f"127.0.0.1:{port}/{application} async full")
+    return actions  # type: ignore[return-value]
+
+
+def test_the_python_and_xml_examples_run_on_the_emulator_through_the_controller() -> None:
     """The application example runs as an application (the decorator registers it; the
     controller runs it by the socket target's name); the emulator example runs as written,
-    the controller it names on a free port."""
-    blocks = python_blocks()
+    the controller it names on a free port; the controller's dialplan example reaches the
+    application it names, and with a name no application has, the next action runs."""
     controller = Controller(
         Settings(controller=ControllerSettings(listen="127.0.0.1", port=0)),
         context=AppContext(Project("", Operator(), [])),
     ).start()
+    port = controller.server.port
     try:
-        names, _ = run_block(blocks["from fsapps.apps.registry import application"])
+        names, _ = run_block(block("python: from fsapps.apps.registry import application"))
         try:
             assert APPLICATIONS["hours"] is names["hours"]
-            target = f"127.0.0.1:{controller.server.port}/hours async full"
+            target = f"127.0.0.1:{port}/hours async full"
             dialplan = StaticDialplan().add("public", r"^1000$", [("socket", target)])
             with Switch(dialplan=dialplan, speed=10) as sw:
                 call = sw.place_call("1000", script=CallerScript(answers=[("Press 1 for opening hours", "1")]))
@@ -334,20 +442,34 @@ def test_the_python_examples_run_on_the_emulator_through_the_controller() -> Non
         ], log
 
         _, printed = run_block(
-            blocks["from fsapps.sim.switch import Switch"],
-            {"127.0.0.1:8084/welcome": f"127.0.0.1:{controller.server.port}/welcome"},
+            block("python: from fsapps.sim.switch import Switch"),
+            {"127.0.0.1:8084/welcome": f"127.0.0.1:{port}/welcome"},
         )
+        log = ast.literal_eval(printed)
+        assert [line for line in log if line.startswith(("heard", "caller pressed", "hangup"))] == [
+            "heard (tts) Welcome to fsapps.",
+            "heard say:For sales press 1. For support press 2.",
+            "caller pressed 1",
+            "heard say:Connecting you to sales. Goodbye.",
+            "hangup NORMAL_CLEARING",
+        ], log
+        assert f"socket(127.0.0.1:{port}/welcome async full)" in log
+
+        busy = "playback(ivr/ivr-all_circuits_busy.wav)"
+        dialplan = StaticDialplan().add("public", r"^1000$", socket_actions(port, "welcome"))
+        dialplan.add("public", r"^1001$", socket_actions(port, "no_such_application"))
+        with Switch(dialplan=dialplan, speed=10) as sw:
+            welcome = sw.place_call("1000", script=CallerScript(answers=[("For sales", "1")]))
+            unknown = sw.place_call("1001")
+            assert welcome.destroyed.wait(30) and unknown.destroyed.wait(30)
+            logs = {"welcome": sw.call_log(welcome.uuid), "unknown": sw.call_log(unknown.uuid)}
     finally:
         controller.stop(grace=1.0)
-    log = ast.literal_eval(printed)
-    assert [line for line in log if line.startswith(("heard", "caller pressed", "hangup"))] == [
-        "heard (tts) Welcome to fsapps.",
-        "heard say:For sales press 1. For support press 2.",
-        "caller pressed 1",
-        "heard say:Connecting you to sales. Goodbye.",
-        "hangup NORMAL_CLEARING",
-    ], log
-    assert f"socket(127.0.0.1:{controller.server.port}/welcome async full)" in log
+    assert "heard say:Connecting you to sales. Goodbye." in logs["welcome"], logs["welcome"]
+    assert busy not in logs["welcome"], logs["welcome"]
+    assert logs["unknown"].index(busy) > logs["unknown"].index(
+        f"socket(127.0.0.1:{port}/no_such_application async full)"), logs["unknown"]  # fmt: skip
+    assert not any("Welcome to fsapps" in line for line in logs["unknown"]), logs["unknown"]
 
 
 # --- Call flows: simulate ---------------------------------------------------------------------
@@ -379,7 +501,7 @@ def test_simulate_prints_what_the_readme_shows(tmp_path, capsys, monkeypatch) ->
     assert proc.returncode == 0, (out, err)
     assert err.count("\n") == 1 and "queue tiers were not checked against the agent roster" in err, err
     printed = [trace_shape(line) for line in out.splitlines()]
-    sample = next(b for b in readme.blocks() if b.lang == "" and "node       main.menu (menu)" in b.body)
+    sample = block(": 7.3s node main.menu (menu)")
     shown = [trace_shape(line) for line in sample.body.splitlines()]
     assert len(shown) >= 5
     starts = [i for i in range(len(printed)) if printed[i : i + len(shown)] == shown]
@@ -419,7 +541,7 @@ class Live:
 
 
 def readme_queues() -> readme.Block:
-    return next(b for b in readme.blocks() if b.lang == "yaml" and b.first == "queues:")
+    return block("yaml: queues:")
 
 
 @contextmanager
@@ -640,7 +762,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
             got = sh("fsapps agent whisper cn_li --dial user/2000@cablenet.example", instead)
             spy = got.out.strip()
             assert got.code == 0 and phones["2000"].calls[-1] == spy, got
-            assert wait_for(lambda: f"eavesdrop({li})" in sw.call_log(spy)), sw.call_log(spy)
+            assert wait_for(lambda spy=spy: f"eavesdrop({li})" in sw.call_log(spy)), sw.call_log(spy)
             leg = sw.channels[spy]
             assert (leg.get_var("eavesdrop_whisper_aleg"), leg.get_var("eavesdrop_whisper_bleg")) == (aleg, bleg)
             sw.api("uuid_kill", spy)
@@ -650,9 +772,15 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
 
         # cn_li wraps up: the next caller waits, with music, until wrap-up-done.
         caller = lv.call("96171", "13800000002", keypad=["1"])
-        assert wait_for(lambda: any(line.startswith("playback(") and "wait" not in line for line in sw.call_log(caller.uuid)[-3:])
-                        and agent_row(store, "cn_li")["state"] == "Waiting", timeout=30)
-        assert agent_row(store, "cn_li")["offered_member"] is None
+
+        def hold_clips() -> int:
+            return sum(line.startswith("heard tone_stream://") for line in sw.call_log(caller.uuid))
+
+        # Two hold clips (about 25 s on the switch's clock) heard while cn_li, the queue's only
+        # Available agent, is Waiting but not offered the call.
+        assert wait_for(lambda: hold_clips() >= 2, timeout=30), sw.call_log(caller.uuid)
+        row = agent_row(store, "cn_li")
+        assert (row["status"], row["state"], row["offered_member"]) == ("Available", "Waiting", None)
         assert sh("fsapps agent wrap-up-done cn_li") == Result(0, "", "")
         row = wait_for(lambda: (r := agent_row(store, "cn_li"))["state"] == "In a queue call" and r, timeout=30)
         assert str(row["offered_member"]) == caller.uuid
@@ -721,7 +849,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
             got = sh("fsapps agent pickup cn_wang --from-agent cn_li", instead, UUID=caller.uuid)
             leg = got.out.strip()
             assert got.code == 0, got
-            assert wait_for(lambda: phones["1002"].calls[-1] == leg and bridged(caller.uuid, leg), timeout=15)
+            assert wait_for(lambda c=caller, leg=leg: phones["1002"].calls[-1] == leg and bridged(c.uuid, leg), timeout=15)
             wang, li_row = agent_row(store, "cn_wang"), agent_row(store, "cn_li")
             assert (wang["state"], str(wang["offered_member"])) == ("In a queue call", caller.uuid)
             assert (li_row["state"], li_row["no_answer_count"]) == ("Waiting", 0)  # withdrawn, not missed
