@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jsonschema
 import psycopg
 import pytest
 import yaml
@@ -882,3 +884,119 @@ def check_reports_every_problem(sh: Shell) -> None:
     finally:
         for t, f in flows.items():
             f.write_text(kept[t])
+
+
+# --- Call flows: the acme example, with its lookup table ---------------------------------------
+
+
+def silence(path: Path, seconds: float = 1.0) -> None:
+    """A recorded prompt as sounds/ holds them: 8 kHz 16-bit mono WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * int(8000 * seconds))
+
+
+def test_the_acme_example_checks_renders_and_reads_a_balance_from_its_lookup_table(
+    store, tmp_path, capsys, monkeypatch
+) -> None:
+    """The README's acme tenant and flow, written where their first lines say, check clean
+    with ``fsapps check`` (the prompt where the tenant's comment says; without it, check says
+    where), its tenant file against the schema it names; the lookup table made by the README's
+    SQL shows a tenant only its own rows; rendered and reloaded into the emulator, a caller who
+    presses 2 and keys an account number hears its balance, found in that table by the
+    controller. Rendered with ``runtime: embedded``, the lookup is the README's python action
+    and the queue still goes to the controller."""
+    sh = Shell(T_ACME, tmp_path / "home", capsys, monkeypatch)
+    files = {}
+    for name in ("dialplan/acme/tenant.yaml", "dialplan/acme/flows/main.yaml"):
+        body = block(f"yaml: # {name}").body
+        files[name] = sh.home / name
+        files[name].parent.mkdir(parents=True, exist_ok=True)
+        files[name].write_text(body)
+    shutil.copy(ROOT / "dialplan" / "operator.yaml", sh.home / "dialplan" / "operator.yaml")
+    tenant = yaml.safe_load(files["dialplan/acme/tenant.yaml"].read_text())
+    said = re.search(r"hello: \{file: acme/hello\.wav\} +# (\S+)", block("yaml: # dialplan/acme/tenant.yaml").body)
+    assert said is not None and tenant["prompts"]["hello"] == {"file": "acme/hello.wav"}
+    prompt = sh.home / said.group(1)
+    assert prompt == sh.home / "sounds" / tenant["language"] / "acme" / "8000" / "hello.wav"
+    silence(prompt)
+    # The schema its first line names, from where the file would be in this repository.
+    schema_line = files["dialplan/acme/tenant.yaml"].read_text().splitlines()[1]
+    schema = (ROOT / "dialplan" / "acme" / schema_line.split("$schema=")[1]).resolve()
+    assert schema == ROOT / "fsapps" / "flows" / "schemas" / "tenant.schema.json"
+    jsonschema.validate(tenant, json.loads(schema.read_text()))
+
+    share = tmp_path / "share"  # $${sounds_dir}, where operator.yaml says sounds/ is deployed
+    share.mkdir()
+    (share / "fsapps").symlink_to(sh.home / "sounds")
+    conf = tmp_path / "etc" / "freeswitch"
+    switch = switch_on_conf(conf, share, SwitchConfig(speed=10.0, start=next_monday_morning().timestamp())).start()
+    project = check(sh.home / "dialplan")
+    assert project.problems == [], project.problems
+    controller = start_controller(project, store, switch.clock, tmp_path / "c")
+    try:
+        operator_yaml = sh.home / "dialplan" / "operator.yaml"
+        operator = yaml.safe_load(operator_yaml.read_text())
+        operator["controllers"] = [f"127.0.0.1:{controller.server.port}"]
+        operator_yaml.write_text(yaml.safe_dump(operator))
+        sh.settings(
+            database={"dsn": store.dsn}, state_dir=str(tmp_path / "var"),
+            esl={"host": "127.0.0.1", "port": switch.port, "password": switch.password},
+        )  # fmt: skip
+        sh.setup("fsapps tenant add acme --domain acme.example --timezone Asia/Shanghai --number 4000")
+
+        got = sh.run("fsapps", "check", "dialplan/")
+        assert (got.code, got.out, got.err) == (0, "dialplan/: 1 tenant(s), 1 flow(s), 9 node(s), no problems\n", "")
+        prompt.rename(prompt.with_suffix(".kept"))
+        got = sh.run("fsapps", "check", "dialplan/")
+        line = files["dialplan/acme/tenant.yaml"].read_text().splitlines().index(
+            next(x for x in files["dialplan/acme/tenant.yaml"].read_text().splitlines() if x.startswith("  hello:"))) + 1
+        assert got.code == 1 and got.out.startswith(f"dialplan/acme/tenant.yaml:{line}:"), got
+        assert "hello.wav" in got.out and len(got.out.splitlines()) == 1, got.out
+        prompt.with_suffix(".kept").rename(prompt)
+
+        # The README's SQL, run by the operator; each tenant's rows.
+        sh.setup("fsapps tenant add harbourbank --domain harbourbank.example --timezone Asia/Hong_Kong")
+        with store.operator() as op:
+            op.conn.execute(block(
+                "sql: CREATE TABLE lookup.accounts (tenant_id text NOT NULL, account_no text, balance numeric,"
+                " due_date date);").body)  # fmt: skip
+            op.conn.execute(
+                "INSERT INTO lookup.accounts VALUES ('acme', '123456', 42.10, '2026-12-01'),"
+                " ('harbourbank', '123456', 999.00, '2026-12-01'), ('harbourbank', '654321', 7.00, NULL)")  # fmt: skip
+        with store.tenant("acme") as t:
+            assert t._all("SELECT tenant_id, account_no, balance FROM lookup.accounts") == [
+                {"tenant_id": "acme", "account_no": "123456", "balance": Decimal("42.10")}]  # fmt: skip
+        with store.tenant("harbourbank") as t:
+            assert sorted(r["account_no"] for r in t._all("SELECT account_no FROM lookup.accounts")) == [
+                "123456", "654321"]  # fmt: skip
+
+        got = sh.run("fsapps", "render", "dialplan/", "--out", str(conf), "--reload")
+        assert got.code == 0 and got.out.endswith("reloadxml: +OK [Success]\n"), got
+        call = switch.place_call("4000", caller_id_number="13900000000", script=CallerScript(keypad=["2", "123456"]))
+        # The lookup's found branch (say), with acme's balance, not harbourbank's for the same number.
+        balance = "heard say://en/CURRENCY/42.10"
+        assert wait_for(lambda: balance in switch.call_log(call.uuid), timeout=30), switch.call_log(call.uuid)
+        log = switch.call_log(call.uuid)
+        assert log.index(f"socket(127.0.0.1:{controller.server.port}/flow async full)") < log.index(
+            "transferred to fx__main__say") < log.index(balance)  # fmt: skip
+        assert "caller pressed 2" in log and not any("999" in line for line in log)
+        switch.api("uuid_kill", call.uuid)
+        assert call.destroyed.wait(10)
+    finally:
+        controller.stop(grace=1.0)
+        switch.stop()
+
+    # The same flows rendered for mod_python3: the lookup in the switch, the queue not.
+    operator["runtime"] = "embedded"
+    operator_yaml.write_text(yaml.safe_dump(operator))
+    embedded = tmp_path / "embedded"
+    got = sh.run("fsapps", "render", "dialplan/", "--out", str(embedded))
+    assert got.code == 0, got
+    context = (embedded / "fsapps" / "current" / "contexts" / "acme.xml").read_text()
+    action = block('xml: <action application="python" data="fsapps.embedded flow"/>').first.strip()
+    assert context.count(action) == 1, context
+    assert 'application="socket"' in context
