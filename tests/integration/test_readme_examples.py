@@ -147,6 +147,21 @@ BLOCKS: dict[str, str] = {
 }  # fmt: skip
 
 
+# Commands the prose gives in backticks: the test that runs each, here or as "file::test".
+INLINE: dict[str, str] = {
+    "fsapps check dialplan": "test_simulate_prints_what_the_readme_shows",
+    "fsapps render dialplan/ --out /etc/freeswitch":
+        "tests/integration/test_cli_claims.py::test_render_into_the_vanilla_conf_edits_none_of_its_files",
+    "fsapps serve --config fsapps.yaml":
+        "tests/integration/test_cli_claims.py::test_serve_hands_tenant_contexts_to_mod_xml_curl_on_loopback",
+    "fsapps sim --conf conf/":
+        "tests/integration/test_cli_claims.py::test_sim_runs_a_rendered_conf_and_render_reload_puts_it_live_or_says_why_not",
+    "fsapps sim --port 8021 --socket 127.0.0.1:8084/welcome":
+        "tests/integration/test_cli_claims.py::test_sim_hands_every_call_to_the_socket_and_prints_a_generated_password",
+    "python -m fsapps.flows.schema": "tests/unit/test_flows_schema.py::test_written_schemas_are_current",
+}  # fmt: skip
+
+
 def block_key(block: readme.Block) -> str:
     return f"{block.lang}: {readme.example_key(block.first)}"
 
@@ -257,6 +272,13 @@ def test_every_readme_example_is_run_here() -> None:
     assert sorted(set(keys) - set(BLOCKS)) == [], "README blocks no test loads or runs"
     assert sorted(set(BLOCKS) - set(keys)) == [], "tests of blocks the README no longer has"
     assert {t for t in BLOCKS.values() if t.startswith("test_")} <= tests
+    inline = readme.inline_commands()
+    assert sorted(set(inline) - set(INLINE)) == [], "commands in the README's prose no test runs"
+    assert sorted(set(INLINE) - set(inline)) == [], "tests of commands the README's prose no longer has"
+    for where in INLINE.values():
+        path, _, name = where.rpartition("::")
+        source = (ROOT / path).read_text() if path else Path(__file__).read_text()
+        assert re.search(rf"^def {name}\(", source, re.M), where
     for key, example in EXAMPLES.items():
         # An alternative is the example with what its comment offers in place of some words.
         said, words = readme.comment(key), readme.command(key)
@@ -497,6 +519,11 @@ def test_simulate_prints_what_the_readme_shows(tmp_path, capsys, monkeypatch) ->
     """The README's sample output is a run of lines of what its simulate example prints today."""
     sh = Shell(T_SIMULATE, home_with_examples(tmp_path), capsys, monkeypatch)
     sh.settings(state_dir=str(tmp_path / "var"))  # no database: the roster is not checked, once said
+    # The example tenants as the table of contents runs them: clean, and without a database
+    # configured, check says once that the roster was not checked.
+    got = sh.run("fsapps", "check", "dialplan")
+    assert got.code == 0 and got.out == "dialplan: 4 tenant(s), 5 flow(s), 80 node(s), no problems\n", got
+    assert got.err.count("\n") == 1 and "not checked against the agent roster" in got.err, got.err
     # Its own process: what the user sees on stderr is one note, nothing else.
     proc = sh.spawn('fsapps simulate dialplan/cablenet --to 96171 --from 13905710000 --digits 2,12345678 --at "2026-11-23 10:00"')
     out, err = proc.communicate(timeout=60)

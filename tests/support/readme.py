@@ -84,3 +84,11 @@ def comment(line: str) -> str:
         elif ch == "#" and (i == 0 or line[i - 1].isspace()):
             return line[i + 1 :].strip()
     return ""
+
+
+def inline_commands(text: str = TEXT) -> list[str]:
+    """Commands the prose gives in backticks with arguments (``fsapps sim --conf conf/``,
+    ``python -m ...``): three words or more, other than one a ``sh`` block's line runs."""
+    run = {tuple(command(line)) for line in shell_examples()}
+    spans = re.findall(r"`((?:fsapps|python -m) [^`]+)`", text)
+    return sorted({s for s in spans if len(s.split()) >= 3 and tuple(s.split()) not in run})
