@@ -719,6 +719,12 @@ def agent_row(store, agent: str) -> dict:
         return op._one("SELECT * FROM agent_state WHERE agent_id = %s", (agent,))
 
 
+def on_a_queue_call(store, agent: str) -> dict:
+    """The agent's state row once they are on a queue call (offered and answered)."""
+    assert wait_for(lambda: agent_row(store, agent)["state"] == "In a queue call", timeout=30), agent_row(store, agent)
+    return agent_row(store, agent)
+
+
 def queue_calls(store, tenant: str = "cablenet") -> list[dict]:
     with store.tenant(tenant) as t:
         return t._all("SELECT queue, outcome, agent_id FROM queue_calls ORDER BY joined_at")
@@ -741,7 +747,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
         assert added == {"contact": "user/1001@cablenet.example", "status": "Logged Out", "max_no_answer": 3,
                          "tenants": ["cablenet"]}  # fmt: skip
         bring_up(lv)
-        check_reports_every_problem(sh)
+        check_reports_every_problem(lv)
 
         # Status: each of the comment's, then available.
         for instead, said, status, reason in (
@@ -764,7 +770,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
         def answered_by_li(number: str) -> tuple[Channel, str]:
             """A caller of the business queue (1 at the menu), answered at cn_li's phone."""
             caller = lv.call("96171", number, keypad=["1"])
-            row = wait_for(lambda: (r := agent_row(store, "cn_li"))["state"] == "In a queue call" and r, timeout=30)
+            row = on_a_queue_call(store, "cn_li")
             assert row and str(row["offered_member"]) == caller.uuid, sw.call_log(caller.uuid)[-20:]
             return caller, str(row["agent_leg"])
 
@@ -811,7 +817,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
         row = agent_row(store, "cn_li")
         assert (row["status"], row["state"], row["offered_member"]) == ("Available", "Waiting", None)
         assert sh("fsapps agent wrap-up-done cn_li") == Result(0, "", "")
-        row = wait_for(lambda: (r := agent_row(store, "cn_li"))["state"] == "In a queue call" and r, timeout=30)
+        row = on_a_queue_call(store, "cn_li")
         assert str(row["offered_member"]) == caller.uuid
         li = str(row["agent_leg"])
 
@@ -854,7 +860,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
         sh.setup("fsapps agent status cn_zhao available")  # complaints is top-down: cn_zhao first
         got = sh("fsapps agent transfer cn_li --to-agent cn_wang", "fsapps agent transfer cn_li --to-queue complaints")
         assert got == Result(0, "", "")
-        row = wait_for(lambda: (r := agent_row(store, "cn_zhao"))["state"] == "In a queue call" and r, timeout=30)
+        row = on_a_queue_call(store, "cn_zhao")
         assert str(row["offered_member"]) == caller.uuid
         assert wait_for(lambda: bridged(caller.uuid, str(row["agent_leg"])), timeout=15)
         sh.setup("fsapps agent status cn_zhao break")
@@ -884,7 +890,8 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
             assert (li_row["state"], li_row["no_answer_count"]) == ("Waiting", 0)  # withdrawn, not missed
             hang_up(caller)
             assert wait_for(lambda: agent_row(store, "cn_wang")["state"] == "Waiting")
-        rows = wait_for(lambda: len(queue_calls(store)) == 8 and queue_calls(store))
+        assert wait_for(lambda: len(queue_calls(store)) == 8), queue_calls(store)
+        rows = queue_calls(store)
         assert [(r["queue"], r["agent_id"]) for r in rows] == [
             ("business", "cn_li"), ("business", "cn_li"), ("business", "cn_li"), ("business", "cn_li"),
             ("complaints", "cn_zhao"), ("business", "cn_li"), ("business", "cn_wang"), ("business", "cn_wang"),
@@ -893,8 +900,10 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
     sh.finished()
 
 
-def check_reports_every_problem(sh: Shell) -> None:
-    """check's comment: every problem as file:line:col: message (expected ...); exit 1 if any."""
+def check_reports_every_problem(lv: Live) -> None:
+    """check's comment: every problem as file:line:col: message (expected ...); exit 1 if any.
+    render's: it checks first, so the same problems leave the live generation as it was."""
+    sh = lv.sh
     flows = {t: sh.home / "dialplan" / t / "flows" / "main.yaml" for t in ("cablenet", "harbourbank")}
     kept = {t: f.read_text() for t, f in flows.items()}
     try:
@@ -908,6 +917,11 @@ def check_reports_every_problem(sh: Shell) -> None:
             line = f.read_text().splitlines().index("    type: hang_up") + 1
             assert problem.startswith(f"dialplan/{f.relative_to(sh.home / 'dialplan')}:{line}:11: "), problem
             assert "'hang_up'" in problem and "(expected " in problem, problem
+        current = os.readlink(lv.conf / "fsapps" / "current")
+        got = sh("fsapps render dialplan/ --out /etc/freeswitch --reload", **{"/etc/freeswitch": str(lv.conf)})
+        assert got.code == 1 and got.out.splitlines() == problems, got
+        assert os.readlink(lv.conf / "fsapps" / "current") == current
+        assert sorted(p.name for p in (lv.conf / "fsapps").iterdir()) == sorted(["current", current]), current
     finally:
         for t, f in flows.items():
             f.write_text(kept[t])
