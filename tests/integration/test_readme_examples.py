@@ -6,8 +6,15 @@ Each ``fsapps`` line of a ``sh`` block (and each alternative its comment offers)
 PostgreSQL and, where a switch is needed, the emulator; calls are real calls through the
 rendered example tenants, a controller and the emulator. ``EXAMPLES`` says which test runs which
 line: a line of the README that no test runs, or a test that runs a line the README no longer
-has, fails ``test_every_readme_example_is_run_here``. Paths are replaced only where the README
+has, fails ``test_every_readme_example_is_run_here``. ``BLOCKS`` does the same for every other
+fenced block (YAML loaded as settings, a plan, queues, a tenant and a flow that ``fsapps check``
+passes; Python run; SQL run; XML run on the emulator or found in what is rendered) and
+``INLINE`` for commands the prose gives in backticks. Paths are replaced only where the README
 names a system directory (``/etc/freeswitch``) or elides (``UUID``, ``ID``, ``0755...``).
+
+The live tests each start their own emulator and controller: the agents' runs on a clock set to
+cablenet's opening hours, the others on the wall clock that the command line's outage and
+blacklist times are read against.
 """
 
 from __future__ import annotations
