@@ -683,6 +683,10 @@ def test_self_service_commands_change_what_callers_meet(store, tmp_path, capsys,
             "prefix", "fraud ring", None)  # fmt: skip
         expiry = datetime.fromisoformat("2027-01-01T00:00+08:00")
         assert (listed["+8613800000000"]["match"], listed["+8613800000000"]["expires_at"]) == ("exact", expiry)
+        with store.tenant("harbourbank") as t:  # --until: listed up to that moment, not from it
+            assert selfservice.blacklisted(t, "+8613800000000", expiry - timedelta(seconds=1)) is not None
+            assert selfservice.blacklisted(t, "+8613800000000", expiry) is None
+            assert selfservice.blacklisted(t, "075599990000", expiry + timedelta(days=3650)) is not None
         calls = {n: lv.call("95555", n) for n in ("075599990000", "+8613800000000", "85261230000")}
         for ch in calls.values():
             assert wait_for(lambda ch=ch: lv.heard(ch, "blocked.wav") or lv.heard(ch, "welcome.wav"), timeout=20)
