@@ -274,6 +274,9 @@ def playback_arg(path: str) -> str:
 # --- dial strings ---------------------------------------------------------------------
 
 
+_SEPARATOR_UNDERSCORE = re.compile(r"(?<=:)_(?=:)")
+
+
 def dial_value(text: str, limit: int = MAX_DIAL_VALUE) -> str:
     """A value inside a dial string's ``{}`` or ``[]``.
 
@@ -287,8 +290,9 @@ def dial_value(text: str, limit: int = MAX_DIAL_VALUE) -> str:
     """
     # Blanks go first: stripped after, "Bob$\n" would end in "$" again.
     text = inert(_CONTROL.sub(" ", _clean(text, limit)).strip(" "), limit)
-    # ":_:" splits a dial string into several originates (switch_ivr_originate.c:1689).
-    return text.translate(FULLWIDTH).replace(":_:", ":\uff3f:")
+    # ":_:" splits a dial string into several originates (switch_ivr_originate.c:1689);
+    # every "_" between colons goes, so that overlapping ones (":_:_:") leave none either.
+    return _SEPARATOR_UNDERSCORE.sub("\uff3f", text.translate(FULLWIDTH))
 
 
 def dial_vars(variables: Mapping[str, str], brackets: str = "{}") -> str:

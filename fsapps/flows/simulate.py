@@ -120,7 +120,8 @@ def simulate(
 ) -> Trace:
     """``real_apps``: the controller runs fsapps' own node applications (with
     ``store`` and ``records``, on the switch's virtual clock) instead of
-    answering from ``branches`` and ``variables``."""
+    answering from ``branches`` and ``variables``. Without ``records`` the
+    simulated call keeps no records (and says nothing about it)."""
     from fsapps.config import ControllerSettings, Settings
     from fsapps.controller import Controller
     from fsapps.sim.directory import Directory
@@ -149,7 +150,10 @@ def simulate(
     from fsapps.apps.context import AppContext
 
     operator = dataclasses.replace(project.operator, sounds=str(sounds_dir))
-    context = AppContext(dataclasses.replace(project, operator=operator), store=store, records=records)
+    context = AppContext(
+        dataclasses.replace(project, operator=operator), store=store,
+        records=records if records is not None else _KeepNothing(),
+    )  # fmt: skip
     scripted = ScriptedFlow(tenant, dict(branches or {}), dict(variables or {}))
     apps = APPLICATIONS if real_apps else {"flow": scripted}
     settings = Settings(controller=ControllerSettings(listen="127.0.0.1", port=0))
@@ -189,6 +193,13 @@ def simulate(
                 sw.stop()
     finally:
         controller.stop(grace=1.0)
+
+
+class _KeepNothing:
+    """Where a simulated call's usage records go when nobody asked to keep them."""
+
+    def write(self, *records: Any) -> None:
+        pass
 
 
 class ScriptedFlow:

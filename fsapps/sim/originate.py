@@ -4,7 +4,8 @@ Follows switch_ivr_originate.c: ``{global vars}`` then ``[leg vars]`` per
 endpoint, ``,`` rings legs at once (first answer wins, the others go with
 LOSE_RACE), ``|`` tries the next group when one fails. Endpoints:
 ``user/<id>`` (a registered directory user), ``sofia/<profile>/<user>@host``
-(the user part names an emulated phone), ``loopback/<ext>[/<context>]``
+(the user part names an emulated phone), ``sofia/gateway/<gw>/<number>`` (a
+gateway's far end: Switch.register_gateway), ``loopback/<ext>[/<context>]``
 (mod_loopback's -a/-b pair), ``error/<cause>``.
 """
 
@@ -244,6 +245,19 @@ def new_leg(
             return "USER_NOT_REGISTERED"
         name = f"sofia/internal/{user}@127.0.0.1:5060"
         dest = user
+    elif tech == "sofia" and rest.lower().startswith("gateway/"):
+        # mod_sofia.c:4774-4797 (sofia_outgoing_channel): sofia/gateway/<gw>/<number>; the leg is
+        # named after the gateway's profile and the number (sofia_glue.c:65, sofia_glue_attach_private)
+        gw, _, number = rest[len("gateway/") :].partition("/")
+        if not gw or not number:
+            return "INVALID_URL"
+        found = switch.gateways.get(gw)
+        if found is None:
+            return "INVALID_GATEWAY"
+        profile, ep = found
+        dest = number.split(";", 1)[0]
+        name = f"sofia/{profile}/{dest}"
+        vars_ = {**vars_, "sip_gateway_name": gw}
     elif tech == "sofia":
         parts = rest.split("/", 1)
         target = parts[1] if len(parts) > 1 else parts[0]

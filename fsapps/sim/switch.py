@@ -95,6 +95,7 @@ class Switch:
         self.listeners: list[Listener] = []
         self.watchers: list[Callable[[SimEvent], None]] = []
         self.users: dict[str, Endpoint] = {}
+        self.gateways: dict[str, tuple[str, Endpoint]] = {}  # name: (its sofia profile, the far end)
         self.dialplan: Dialplan = dialplan or StaticDialplan()
         self.directory: Directory | None = directory
         self.globals: dict[str, str] = {
@@ -287,6 +288,15 @@ class Switch:
         """A directory user (user/NNNN) registered from an emulated phone."""
         ep = endpoint or Endpoint()
         self.users[user] = ep
+        return ep
+
+    def register_gateway(
+        self, name: str, endpoint: Endpoint | None = None, profile: str = "external"
+    ) -> Endpoint:
+        """A sofia gateway (sofia/gateway/<name>/<number>) and what answers every number dialled
+        through it: a carrier, as seen from the switch."""
+        ep = endpoint or Endpoint()
+        self.gateways[name] = (profile, ep)
         return ep
 
     def unregister_user(self, user: str) -> None:

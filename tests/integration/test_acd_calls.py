@@ -34,6 +34,7 @@ from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd
 from fsapps.store.records import Tenant
+from tests.support.controllers import start_controller
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,19 +93,7 @@ def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = N
     started: list[Controller] = []
     try:
         for i in range(controllers):
-            ctx = AppContext(
-                project, store=store, now=lambda: datetime.fromtimestamp(switch.clock.now(), UTC)
-            )
-            c = Controller(
-                Settings(
-                    controller=ControllerSettings(listen="127.0.0.1", port=0),
-                    state_dir=str(tmp_path / f"c{i}"),
-                ),
-                store=store,
-                context=ctx,
-            )
-            ctx.records = c.writer
-            started.append(c.start())
+            started.append(start_controller(project, store, switch.clock, tmp_path / f"c{i}"))
         op = dataclasses.replace(
             project.operator, controllers=[f"127.0.0.1:{c.server.port}" for c in started]
         )

@@ -135,6 +135,18 @@ def test_originate_to_users(sw, esl) -> None:
     assert esl.api("originate error/CALL_REJECTED &park()") == "-ERR CALL_REJECTED\n"
 
 
+def test_originate_through_a_gateway(sw, esl) -> None:
+    """sofia/gateway/<gw>/<number>: the leg is the gateway's profile and the number (mod_sofia.c)."""
+    sw.register_gateway("carrier", Endpoint(answer_after=0.2))
+    ok = esl.api("originate sofia/gateway/carrier/075512345678 &park()")
+    assert ok.startswith("+OK "), ok
+    leg = sw.channels[ok.split()[1]]
+    assert (leg.name, leg.get_var("sip_gateway_name")) == ("sofia/external/075512345678", "carrier")
+    assert leg.profile.destination_number == "075512345678"
+    assert esl.api("originate sofia/gateway/nowhere/1 &park()") == "-ERR INVALID_GATEWAY\n"
+    assert esl.api("originate sofia/gateway/carrier &park()") == "-ERR INVALID_URL\n"
+
+
 def test_originate_and_uuid_bridge_two_calls(sw, esl) -> None:
     a, b = parked(sw), parked(sw)
     assert esl.api(f"uuid_bridge {a.uuid} {b.uuid}") == f"+OK {b.uuid}\n"
