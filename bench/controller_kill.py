@@ -5,7 +5,8 @@ phones answering at once and staying until the switch hangs up; each caller
 stays --talk seconds after the flow answers (waiting, then talking) and hangs
 up. Two controllers (``fsapps serve``, one PostgreSQL) are in the dialplan's
 list; the first takes every call until, --kill-at seconds into the load, it is
-killed with SIGKILL. Fewer agents than callers in flight, so some callers are
+killed with SIGKILL, and started again on its state directory once the load
+is over (as a supervisor would). Fewer agents than callers in flight, so some callers are
 waiting at that moment. Printed, from the switch's events and the store:
 
 - bridged at the kill: callers talking to an agent then; **dropped**: those
@@ -76,6 +77,7 @@ class Caller:
         self.uuid, self.entered = uuid, entered
         self.bridges: list[float] = []
         self.unbridges: list[float] = []
+        self.sockets: list[float] = []  # each hand-off to a controller's queue
         self.hangup: float | None = None
         self.disposition = ""
 
@@ -86,7 +88,7 @@ def callers_from(events: list[codec.Event]) -> dict[str, Caller]:
         uid, ts = e.get("Unique-ID") or "", stamp(e)
         if e.name == "CHANNEL_EXECUTE":
             if e.get("Application") == "socket" and "/flow" in (e.get("Application-Data") or ""):
-                callers.setdefault(uid, Caller(uid, ts))
+                callers.setdefault(uid, Caller(uid, ts)).sockets.append(ts)
         elif e.name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
             for side in ("Bridge-A-Unique-ID", "Bridge-B-Unique-ID"):
                 c = callers.get(e.get(side) or "")
@@ -113,10 +115,12 @@ def dropped(c: Caller) -> bool:
     return any(u < c.hangup - DROP_SLACK for u in c.unbridges)
 
 
+ORDER_SLACK = 0.5  # seconds: callers offered together may be bridged in either order
+
+
 def inversions(order: list[str], by: dict[str, float]) -> int:
-    served = sorted(order, key=lambda u: by[u])
-    position = {u: i for i, u in enumerate(order)}
-    return sum(1 for i, a in enumerate(served) for b in served[i + 1 :] if position[a] > position[b])
+    """Pairs served more than ORDER_SLACK apart in the other order than they entered."""
+    return sum(1 for i, a in enumerate(order) for b in order[i + 1 :] if by[b] < by[a] - ORDER_SLACK)
 
 
 def main() -> None:
@@ -188,6 +192,9 @@ def main() -> None:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
             sipp_ok = load.get()
+            # As systemd would: the killed controller comes back on its state directory and
+            # replays what it had spooled but not yet written.
+            first = start_controller(d / "a", fs, dsn, root, ports[0])
             last = max((stamp(e) for e in events if e.name == "CHANNEL_HANGUP"), default=time.time())
             gevent.sleep(max(0.0, last + 10 - time.time()))
             stuck = store_rows(store, "SELECT agent_id, state, offered_member FROM agent_state"
@@ -237,6 +244,11 @@ def report(
     served = [c for c in callers.values() if c.bridges]
     answered = {r["u"]: int(r["n"]) for r in rows}
     billed = {r["u"]: int(r["n"]) for r in usage}
+    for c in served:
+        if answered.get(c.uuid, 0) != 1 or billed.get(c.uuid, 0) != 1:
+            print(f"  caller {c.uuid}: answered {answered.get(c.uuid, 0)}, usage {billed.get(c.uuid, 0)};"
+                  f" bridged {[round(b - killed_at, 2) for b in c.bridges]} s from the kill,"
+                  f" hung up {round((c.hangup or math.nan) - killed_at, 2)} s ({c.disposition})")  # fmt: skip
     missing = sum(1 for c in served if answered.get(c.uuid, 0) == 0)
     doubled = sum(1 for c in served if answered.get(c.uuid, 0) > 1)
     unbilled = sum(1 for c in served if billed.get(c.uuid, 0) == 0)
@@ -253,10 +265,16 @@ def report(
     if waiting:
         p50 = after[len(after) // 2] if after else math.nan
         top = after[-1] if after else math.nan
+        back = sorted(min(t for t in c.sockets if t > killed_at) - killed_at
+                      for c in waiting if any(t > killed_at for t in c.sockets))  # fmt: skip
+        print(f"waiting at the kill: {len(waiting)}; handed to the other controller again: {len(back)},"
+              f" {back[len(back) // 2] if back else math.nan:.2f} s after the kill (p50),"
+              f" {back[-1] if back else math.nan:.2f} s (max)")  # fmt: skip
         order = [c.uuid for c in waiting if c.uuid in reoffered]
         print(f"waiting at the kill: {len(waiting)}; bridged again: {len(reoffered)},"
               f" {p50:.1f} s after the kill (p50), {top:.1f} s (max);"
-              f" served out of entry order: {inversions(order, reoffered)} pair(s)")  # fmt: skip
+              f" pairs served out of entry order (over {ORDER_SLACK:g} s apart):"
+              f" {inversions(order, reoffered)}")  # fmt: skip
     else:
         print("waiting at the kill: none (raise --rate or lower --agents)")
 

@@ -84,7 +84,9 @@ class Controller:
         if store is not None:
             self.writer = DurableWriter(store, Path(settings.state_dir) / "spool")
             if self.client is not None:
-                self.cdr_batches = RecordBatches(self.writer.write)
+                self.cdr_batches = RecordBatches(
+                    self.writer.write, journal=self.writer.spool.dir / "cdrs.journal"
+                )
                 self.collector = CdrCollector(self.client, self.cdr_batches.put)
         if context is None:
             project = (
@@ -98,7 +100,8 @@ class Controller:
         # slow or down must not hold the caller), in batches; stop() waits for them.
         self.known_tenants = KnownTenants(lambda: context.tenants, store, db_timeout=context.db_timeout)
         self.not_on_switch: OrderedDict[str, None] = OrderedDict()  # call uuids the switch denied
-        self.record_batches = RecordBatches(self._write_checked)
+        journal = self.writer.spool.dir / "records.journal" if self.writer is not None else None
+        self.record_batches = RecordBatches(self._write_checked, journal=journal)
         if context.write_later is None:
             context.write_later = self.record_batches.put
         install(context)

@@ -163,6 +163,62 @@ def test_a_refused_record_in_a_live_batch_does_not_lose_the_others(store, tmp_pa
     assert writer.pending == 0
 
 
+KILLED_WHILE_WRITING = """
+import sys
+from gevent import monkey
+monkey.patch_all()
+import gevent.event
+from pathlib import Path
+from fsapps.store.batches import RecordBatches
+from fsapps.store.db import Store
+from fsapps.store.durable import DurableWriter
+from tests.integration.test_spool_replay import record
+
+store = Store(sys.argv[1]).open()
+writer = DurableWriter(store, sys.argv[2])
+stall = gevent.event.Event()
+
+def write(*records):
+    writer.write(*records)  # in PostgreSQL now...
+    print("written", len(records), flush=True)
+    stall.wait()  # ...and killed before the journal learns it
+
+batches = RecordBatches(write, journal=Path(sys.argv[2]) / "records.journal").start()
+batches.put(record(0), record(1))
+gevent.sleep(0.5)
+batches.put(record(2), record(3))  # journaled, never handed to the writer
+print("put", flush=True)
+stall.wait()
+"""
+
+
+def test_records_a_killed_controller_held_land_once_when_it_comes_back(store, db_dsn, tmp_path) -> None:
+    """SIGKILL between a call's state and its records' batch: the journal keeps them. The
+    first batch reached PostgreSQL before the kill, the second never left memory; started
+    again on the same spool, the batcher sends both: each record lands once."""
+    add_acme(store)
+    spool = tmp_path / "spool"
+    spool.mkdir(mode=0o700)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_WRITING, db_dsn, str(spool)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().split() == ["written", "2"], proc.stderr.read() if proc.stderr else ""
+        assert proc.stdout.readline().strip() == "put"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert count(store) == (2, 2)
+    batches = RecordBatches(DurableWriter(store, spool).write, journal=spool / "records.journal").start()
+    try:
+        assert batches.flush(10)
+    finally:
+        batches.stop()
+    assert batches.recovered == 4
+    assert count(store) == (4, 4)
+    assert (spool / "records.journal").read_bytes() == b""
+
+
 def test_a_120000_record_spool_replays_while_new_records_queue_behind(store, tmp_path) -> None:
     add_acme(store)
     spool = tmp_path / "spool"
