@@ -286,7 +286,9 @@ class Service:
         with self._tenant(tenant_id, "callback.claim") as t:
             self._callback(t, "callback.claim", event_id)
             agent_id = self.principal.agent_id
-            if agent_id is None or not repo.claim_callback(t, event_id, agent_id):
+            if agent_id is None:  # the operator, or an agent's user with no agent
+                raise Refused("invalid", "not_an_agent", "a callback is claimed by the agent who dials it")
+            if not repo.claim_callback(t, event_id, agent_id):
                 raise Refused("conflict", "callback_taken", f"callback {event_id} is no longer pending")
 
     def finish_callback(self, tenant_id: str, event_id: str, status: str) -> None:
