@@ -153,11 +153,10 @@ def set_skills(t: TenantScope, agent_id: str, skills: dict[str, int]) -> None:
 
 
 def waiting(t: TenantScope, queue: str) -> list[dict[str, Any]]:
-    """The callers in the queue, in the order they are served (priority, then time joined)."""
+    """The callers in the queue: waiting, ringing an agent, or talking to one."""
     return t._all(
-        "SELECT uuid, cid_number, cid_name, state, priority, joined_epoch, serving_agent FROM queue_members"
-        " WHERE queue = %s AND state IN ('Waiting', 'Trying', 'Answered')"
-        " ORDER BY state = 'Answered', priority DESC, joined_epoch, uuid",
+        "SELECT uuid, cid_number, cid_name, state, priority, base_score, joined_epoch, system_epoch,"
+        " serving_agent FROM queue_members WHERE queue = %s AND state IN ('Waiting', 'Trying', 'Answered')",
         (queue,),
     )
 

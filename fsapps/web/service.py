@@ -18,7 +18,8 @@ from typing import Any
 import psycopg
 
 from fsapps.acd import config as acd_config
-from fsapps.acd.model import AgentStatus
+from fsapps.acd.decide import score
+from fsapps.acd.model import AgentStatus, Member, Queue
 from fsapps.store import acd as store_acd
 from fsapps.store import api as repo
 from fsapps.store import selfservice
@@ -203,12 +204,23 @@ class Service:
         data = self.queues_of(tenant_id).get(name)
         if data is None:
             raise Refused("not_found", "no_such_queue", f"no queue {name!r}")
+        key = acd_config.queue_key(tenant_id, name)
         settings = acd_config.queue_settings(data)
-        tiers = acd_config.queue_tiers(acd_config.queue_key(tenant_id, name), data)
+        tiers = acd_config.queue_tiers(key, data)
         now = self.clock()
+        queue = Queue(key, tenant_id, settings)
+
+        def served_first(m: dict[str, Any]) -> tuple[Any, ...]:
+            # The dispatcher's own order (fsapps.acd.decide: highest score first), talking callers last.
+            member = Member(
+                uuid=str(m["uuid"]), queue=key, joined_epoch=m["joined_epoch"], priority=m["priority"],
+                base_score=m["base_score"], system_epoch=m["system_epoch"],
+            )  # fmt: skip
+            return (m["state"] == "Answered", -score(member, queue, now), m["joined_epoch"], str(m["uuid"]))
+
         callers = []
         position = 0
-        for m in repo.waiting(t, name):
+        for m in sorted(repo.waiting(t, name), key=served_first):
             answered = m["state"] == "Answered"
             if not answered:
                 position += 1
