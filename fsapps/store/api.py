@@ -32,8 +32,8 @@ def open_session(op: OperatorScope, user_id: int, expires_at: datetime) -> tuple
 def find_session(op: OperatorScope, session_id: str) -> dict[str, Any] | None:
     """The live session's user (id, username, role, tenant_id) and CSRF token."""
     return op._one(
-        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id, s.csrf_token"
-        " FROM user_sessions s JOIN users u ON u.id = s.user_id"
+        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id, t.status AS tenant_status, s.csrf_token"
+        " FROM user_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN tenants t ON t.id = u.tenant_id"
         " WHERE s.session_sha256 = %s AND s.expires_at > now() AND NOT u.disabled",
         (token_digest(session_id),),
     )
@@ -46,8 +46,8 @@ def close_session(op: OperatorScope, session_id: str) -> None:
 def find_bearer(op: OperatorScope, token: str) -> dict[str, Any] | None:
     """The user of a live API token (not revoked, not expired, user not disabled)."""
     return op._one(
-        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id FROM api_tokens t"
-        " JOIN users u ON u.id = t.user_id"
+        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id, tn.status AS tenant_status"
+        " FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN tenants tn ON tn.id = u.tenant_id"
         " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL"
         " AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled",
         (token_digest(token),),

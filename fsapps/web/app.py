@@ -154,4 +154,7 @@ def authenticate(ctx: ApiContext) -> tuple[Principal, str | None]:
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), csrf.encode()):
                 raise errors.ApiError(403, "csrf_failed", f"send the session's CSRF token as {CSRF_HEADER}")
+    if row["tenant_status"] not in (None, "active"):
+        why = f"tenant {row['tenant_id']!r} is {row['tenant_status']}"
+        raise errors.ApiError(403, "tenant_suspended", why)
     return principal_for(ctx.store, row), csrf

@@ -171,3 +171,39 @@ def test_every_operation_runs_behind_the_tenant_wall(api, store) -> None:
         assert changed == 2  # acme's two callers, not globex's
     with pytest.raises(psycopg.errors.InsufficientPrivilege), svc._tenant("acme", "agents.list") as t:
         t._all("SELECT * FROM user_sessions")  # sessions are the owner's alone
+
+
+def test_a_suspended_tenants_users_can_neither_log_in_nor_use_their_tokens(api, store) -> None:
+    _, port, cc, _ = api
+    agent = Client(port, token=cc.token("agent", "acme"))
+    browser = Client(port)
+    assert browser.login("supervisor_acme", PASSWORD).status == 200
+    with store.operator() as op:
+        op.conn.execute("UPDATE tenants SET status = 'suspended' WHERE id = 'acme'")
+    for r in (agent.get("/api/v1/session"), browser.get("/api/v1/session"),
+              Client(port).login("tenant_admin_acme", PASSWORD)):  # fmt: skip
+        assert (r.status, r.json["code"]) == (403, "tenant_suspended")
+    assert Client(port, token=cc.token("agent", "globex")).get("/api/v1/session").status == 200
+    assert Client(port, token=cc.token("operator", "acme")).get("/api/v1/tenants/acme").status == 200
+
+
+def test_concurrent_requests_never_see_each_others_principal(api) -> None:
+    """Flask's request globals under gevent: each greenlet its own (a mix-up would hand one
+    person's rights to another)."""
+    import gevent
+
+    _, port, cc, _ = api
+    people = [
+        (role, tenant)
+        for role in ("tenant_admin", "supervisor", "agent", "qa")
+        for tenant in ("acme", "globex")
+    ]
+
+    def whoami(role: str, tenant: str) -> list[str]:
+        client = Client(port, token=cc.token(role, tenant))
+        return [client.get("/api/v1/session").json["username"] for _ in range(5)]
+
+    jobs = [gevent.spawn(whoami, role, tenant) for role, tenant in people * 3]
+    gevent.joinall(jobs, timeout=60, raise_error=True)
+    for (role, tenant), job in zip(people * 3, jobs, strict=True):
+        assert job.value == [f"{role}_{tenant}"] * 5

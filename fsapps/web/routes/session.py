@@ -51,6 +51,9 @@ def login(body: dict[str, Any]) -> Any:
         raise errors.ApiError(401, "wrong_credentials", "wrong username or password")
     ctx.throttle.succeeded(username)
     with ctx.store.operator() as op:
+        status = op.tenant(user.tenant_id).status if user.tenant_id else "active"
+        if status != "active":
+            raise errors.ApiError(403, "tenant_suspended", f"tenant {user.tenant_id!r} is {status}")
         session_id, csrf = repo.open_session(op, user.id, session_expiry(ctx.clock(), ctx.session_hours))
     principal = principal_for(ctx.store, {"user_id": user.id, "username": user.username, "role": user.role,
                                           "tenant_id": user.tenant_id})  # fmt: skip
