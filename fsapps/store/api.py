@@ -172,6 +172,19 @@ def set_priority(t: TenantScope, queue: str, member: str, priority: int) -> bool
     return cur.rowcount == 1
 
 
+# --- calls ---------------------------------------------------------------------------------------
+
+
+def cdrs(t: TenantScope, limit: int, agent: str | None = None) -> list[dict[str, Any]]:
+    """The newest legs; with ``agent``, every leg of the calls that agent was on."""
+    return t._all(
+        "SELECT * FROM cdrs WHERE %s::text IS NULL"
+        " OR call_uuid IN (SELECT call_uuid FROM cdrs WHERE agent_id = %s)"
+        " ORDER BY started_at DESC, leg LIMIT %s",
+        (agent, agent, limit),
+    )
+
+
 # --- callbacks ------------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * an **operator** does everything, in any tenant or across all of them;
 * a **tenant admin** manages their own tenant only;
 * a **supervisor** acts on the queues and agents of their own groups;
-* an **agent** acts on their own status and their own calls and callbacks;
+* an **agent** acts on their own status and their own calls and callbacks (and reads
+  the outage notices callers hear and the callbacks waiting to be claimed);
 * **qa** reads what quality assurance reviews (calls, survey answers) and changes nothing.
 
 A target names the tenant acted in (None: across all tenants) and, where it
@@ -92,7 +93,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "callback.claim": {AG: _S},
     "callback.done": {A: _T, SUP: _G, AG: _S},
     "surveys.read": {A: _T, SUP: _G, QA: _T},
-    "cdrs.read": {A: _T, QA: _T},
+    "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},
     "statement.read": {A: _T},
 }

@@ -319,7 +319,11 @@ class Service:
 
     def cdrs(self, tenant_id: str, limit: int) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "cdrs.read") as t:
-            return t.cdrs(limit)
+            if self.principal.role is Role.AGENT:  # their own calls
+                if self.principal.agent_id is None:
+                    return []
+                return repo.cdrs(t, limit, self.principal.agent_id)
+            return repo.cdrs(t, limit)
 
     def usage(self, tenant_id: str, start: datetime, end: datetime) -> list[Any]:
         with self._tenant(tenant_id, "usage.read") as t:

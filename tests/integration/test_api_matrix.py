@@ -116,7 +116,7 @@ MATRIX = [
     Row("POST", T + "/callbacks/{event_id}/done",
         only({OP: 204, ADMIN: 204, SUP: (204, 403), AGENT: (204, 403)}), body={}, prepare=_callback(True)),
     Row("GET", T + "/surveys", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
-    Row("GET", T + "/cdrs", only({OP: 200, ADMIN: 200, QA: 200})),
+    Row("GET", T + "/cdrs", only({OP: 200, ADMIN: 200, QA: 200, AGENT: 200})),
     Row("GET", T + "/usage", only({OP: 200, ADMIN: 200}),
         query="?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"),
     Row("GET", T + "/statements/{month}", only({OP: 200, ADMIN: 200})),

@@ -286,4 +286,17 @@ def test_records_surveys_cdrs_usage_and_statements(api, store) -> None:
     st = admin.get(f"{T}/acme/statements/2026-11").json
     assert (st["currency"], st["records"], st["total"]) == ("EUR", 1, "0.10")
     assert admin.get(f"{T}/acme/statements/november").json["code"] == "invalid_month"
+    # An agent reads the calls they were on: both legs of acme1's call, nothing of acme2's.
+    other_call = str(uuid.uuid4())
+    end = now + timedelta(seconds=65)
+    with store.tenant("acme") as t:
+        t.add_cdrs([
+            Cdr(str(uuid.uuid4()), "acme", call, str(uuid.uuid4()), "b", "outbound", "+15550123", "acme1",
+                now, now + timedelta(seconds=5), end, 0, 60, 65, "NORMAL_CLEARING"),
+            Cdr(str(uuid.uuid4()), "acme", other_call, other_call, "a", "inbound", "+15550124", "100",
+                now, None, end, 9, 0, 9, "ORIGINATOR_CANCEL", agent_id="acme2"),
+        ])  # fmt: skip
+    assert sorted(c["leg"] for c in as_("agent").get(f"{T}/acme/cdrs").json) == ["a", "b"]
+    assert {c["call_uuid"] for c in as_("agent").get(f"{T}/acme/cdrs").json} == {call}
+    assert len(qa.get(f"{T}/acme/cdrs").json) == 3
     assert as_("operator").get(f"{T}/globex/cdrs").json == []  # globex had none: acme's stay acme's

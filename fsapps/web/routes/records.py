@@ -23,7 +23,8 @@ def list_surveys(tenant: str, query: dict[str, Any]) -> Any:
 @bp.get("/cdrs")
 @bp.input(schemas.LimitQuery, location="query", arg_name="query")
 @bp.output(schemas.CdrOut(many=True))
-@bp.doc(summary="Call detail records, one per leg, newest first", responses=[200, 401, 403, 404])
+@bp.doc(summary="Call detail records, one per leg, newest first (an agent: the calls they were on)",
+        responses=[200, 401, 403, 404])  # fmt: skip
 def list_cdrs(tenant: str, query: dict[str, Any]) -> Any:
     return service().cdrs(tenant, query["limit"])
 
