@@ -96,6 +96,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},
     "statement.read": {A: _T},
+    "statements.all": {},
 }
 
 

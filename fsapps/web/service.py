@@ -344,6 +344,20 @@ class Service:
                 raise Refused("conflict", "invalid_plan", str(exc)) from None
             return rate(tenant.id, month, tenant.timezone, plan, t.usage_between(start, end), t.seats())
 
+    def statements(self, month: str) -> list[Any]:
+        """Every tenant's statement for the month (the operator's billing run), each rated in
+        its own tenant's transaction."""
+        self._allow("statements.all", Target(None))
+        with self.store.operator() as op:
+            tenants = [t.id for t in op.tenants() if t.status != "closed"]
+        out = []
+        for tenant_id in tenants:
+            try:
+                out.append(self.statement(tenant_id, month))
+            except Refused as exc:
+                raise Refused(exc.kind, exc.code, f"tenant {tenant_id!r}: {exc.message}") from None
+        return out
+
 
 def session_expiry(now: float, hours: float) -> datetime:
     return datetime.fromtimestamp(now, UTC) + timedelta(hours=hours)

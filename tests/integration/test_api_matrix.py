@@ -120,6 +120,7 @@ MATRIX = [
     Row("GET", T + "/usage", only({OP: 200, ADMIN: 200}),
         query="?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"),
     Row("GET", T + "/statements/{month}", only({OP: 200, ADMIN: 200})),
+    Row("GET", "/api/v1/statements/{month}", only({OP: 200})),
 ]  # fmt: skip
 
 

@@ -286,6 +286,8 @@ def test_records_surveys_cdrs_usage_and_statements(api, store) -> None:
     st = admin.get(f"{T}/acme/statements/2026-11").json
     assert (st["currency"], st["records"], st["total"]) == ("EUR", 1, "0.10")
     assert admin.get(f"{T}/acme/statements/november").json["code"] == "invalid_month"
+    billing_run = as_("operator").get("/api/v1/statements/2026-11").json
+    assert [(s["tenant_id"], s["total"]) for s in billing_run] == [("acme", "0.10"), ("globex", "0.00")]
     # An agent reads the calls they were on: both legs of acme1's call, nothing of acme2's.
     other_call = str(uuid.uuid4())
     end = now + timedelta(seconds=65)

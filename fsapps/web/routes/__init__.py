@@ -11,3 +11,4 @@ def register(app: APIFlask) -> None:
 
     for module in (session, tenants, agents, queues, selfservice, records):
         app.register_blueprint(module.bp)
+    app.register_blueprint(records.everyone)

@@ -44,3 +44,13 @@ def list_usage(tenant: str, query: dict[str, Any]) -> Any:
 )
 def get_statement(tenant: str, month: str) -> Any:
     return service().statement(tenant, month)
+
+
+everyone = APIBlueprint("billing", __name__, url_prefix=PREFIX, tag="Records")
+
+
+@everyone.get("/statements/<month>")
+@everyone.output(schemas.StatementOut(many=True))
+@everyone.doc(summary="Every tenant's statement for the month (operator)", responses=[200, 401, 403, 409])
+def all_statements(month: str) -> Any:
+    return service().statements(month)
