@@ -63,6 +63,16 @@ def issue_operator_token(op: OperatorScope, user_id: int, name: str) -> str:
     return token
 
 
+def change_user(
+    t: TenantScope, user_id: int, role: str | None, disabled: bool | None
+) -> dict[str, Any] | None:
+    return t._one(
+        "UPDATE users SET role = coalesce(%s, role), disabled = coalesce(%s, disabled) WHERE id = %s"
+        " RETURNING id, username, role, disabled",
+        (role, disabled, user_id),
+    )
+
+
 # --- what a tenant's user looks after (tenant) -------------------------------------------
 
 

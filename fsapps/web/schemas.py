@@ -63,6 +63,11 @@ class UserOut(Schema):
     disabled = Boolean()
 
 
+class UserChange(Schema):
+    role = String(validate=OneOf(ROLES))
+    disabled = Boolean(metadata={"description": "a disabled user's sessions and tokens stop working"})
+
+
 class TokenIn(Schema):
     name = String(required=True, validate=Length(1, 100))
 
@@ -88,6 +93,13 @@ class AgentOut(Schema):
     state = String()
     break_reason = String()
     skills = Dict(keys=String(), values=Integer())
+    tiers = List(Nested(lambda: AgentTier()), metadata={"description": "the queues it serves (tenant.yaml)"})
+
+
+class AgentTier(Schema):
+    queue = String()
+    level = Integer()
+    position = Integer()
 
 
 class StatusIn(Schema):

@@ -124,6 +124,15 @@ class Service:
         except psycopg.errors.UniqueViolation:
             raise Refused("conflict", "user_exists", f"user {username!r} exists already") from None
 
+    def change_user(self, tenant_id: str, user_id: int, changes: dict[str, Any]) -> Any:
+        with self._tenant(tenant_id, "users.create") as t:
+            if user_id == self.principal.user_id and changes:
+                raise Refused("invalid", "own_account", "ask another admin to change your own role or access")
+            row = repo.change_user(t, user_id, changes.get("role"), changes.get("disabled"))
+            if row is None:
+                raise Refused("not_found", "no_such_user", f"no user {user_id} in tenant {tenant_id!r}")
+            return row
+
     def issue_token(self, tenant_id: str, user_id: int, name: str) -> str:
         with self._tenant(tenant_id, "users.token") as t:
             if not any(u.id == user_id for u in t.users()):
@@ -157,13 +166,22 @@ class Service:
 
     def agents(self, tenant_id: str) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "agents.list") as t:
-            return repo.agents(t, self._visible(self.principal.agents))
+            return [self._with_tiers(t, a) for a in repo.agents(t, self._visible(self.principal.agents))]
 
     def _agent(self, t: TenantScope, agent_id: str) -> dict[str, Any]:
         row = repo.agent(t, agent_id)
         if row is None:
             raise Refused("not_found", "no_such_agent", f"no agent {agent_id!r}")
-        return row
+        return self._with_tiers(t, row)
+
+    def _with_tiers(self, t: TenantScope, row: dict[str, Any]) -> dict[str, Any]:
+        """The queues the agent serves in this tenant, as its tenant.yaml's tiers say."""
+        tiers = []
+        for name, data in sorted(self.queues_of(t.tenant_id).items()):
+            for tier in acd_config.queue_tiers(acd_config.queue_key(t.tenant_id, name), data):
+                if tier.agent == row["id"]:
+                    tiers.append({"queue": name, "level": tier.level, "position": tier.position})
+        return {**row, "tiers": tiers}
 
     def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
         with self._tenant(tenant_id, "agent.read", Target(tenant_id, agent_id=agent_id)) as t:

@@ -88,6 +88,7 @@ MATRIX = [
     Row("GET", T + "/users", only({OP: 200, ADMIN: 200})),
     Row("POST", T + "/users", only({OP: 201, ADMIN: 201}),
         body=lambda f: {"username": f"new{next(_n)}", "password": "long-enough", "role": "agent"}),
+    Row("PATCH", T + "/users/{user_id}", only({OP: 200, ADMIN: 200}), body={"disabled": False}),
     Row("POST", T + "/users/{user_id}/tokens", only({OP: 201, ADMIN: 201}), body={"name": "matrix"}),
     Row("GET", T + "/groups", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/groups/{group}", only({OP: 204, ADMIN: 204}),

@@ -302,3 +302,29 @@ def test_records_surveys_cdrs_usage_and_statements(api, store) -> None:
     assert {c["call_uuid"] for c in as_("agent").get(f"{T}/acme/cdrs").json} == {call}
     assert len(qa.get(f"{T}/acme/cdrs").json) == 3
     assert as_("operator").get(f"{T}/globex/cdrs").json == []  # globex had none: acme's stay acme's
+
+
+def test_a_tenant_admin_changes_roles_and_disables_users(api) -> None:
+    as_, cc, _ = api
+    admin, qa_id = as_("tenant_admin"), cc.users[("acme", "qa")]
+    r = admin.request("PATCH", f"{T}/acme/users/{qa_id}", {"role": "supervisor"})
+    assert (r.status, r.json["role"], r.json["disabled"]) == (200, "supervisor", False)
+    assert as_("qa").get("/api/v1/session").json["role"] == "supervisor"
+    assert admin.request("PATCH", f"{T}/acme/users/{qa_id}", {"disabled": True}).json["disabled"] is True
+    assert as_("qa").get("/api/v1/session").status == 401
+    r = admin.request("PATCH", f"{T}/acme/users/{cc.users[('acme', 'tenant_admin')]}", {"disabled": True})
+    assert (r.status, r.json["code"]) == (422, "own_account")
+    r = admin.request("PATCH", f"{T}/acme/users/{cc.users[('globex', 'qa')]}", {"disabled": True})
+    assert (r.status, r.json["code"]) == (404, "no_such_user")  # globex's user, from acme's wall
+    assert as_("qa", "globex").get("/api/v1/session").status == 200
+    r = admin.request("PATCH", f"{T}/acme/users/{qa_id}", {"role": "operator_admin"})
+    assert (r.status, r.json["code"]) == (422, "invalid_input")
+
+
+def test_an_agent_shows_the_queues_they_serve(api) -> None:
+    as_, _, _ = api
+    agent = as_("agent").get(f"{T}/acme/agents/acme1").json
+    assert agent["tiers"] == [{"queue": "support", "level": 1, "position": 1}]
+    listed = {a["id"]: a["tiers"] for a in as_("tenant_admin").get(f"{T}/acme/agents").json}
+    assert listed == {"acme1": [{"queue": "support", "level": 1, "position": 1}],
+                      "acme2": [{"queue": "sales", "level": 1, "position": 1}]}  # fmt: skip

@@ -52,6 +52,14 @@ def add_user(tenant: str, body: dict[str, Any]) -> Any:
     return service().add_user(tenant, body["username"], body["password"], body["role"])
 
 
+@bp.patch("/tenants/<tenant>/users/<int:user_id>")
+@bp.input(schemas.UserChange, arg_name="body")
+@bp.output(schemas.UserOut)
+@bp.doc(summary="Change a user's role, or disable them", responses=[200, 401, 403, 404, 422])
+def change_user(tenant: str, user_id: int, body: dict[str, Any]) -> Any:
+    return service().change_user(tenant, user_id, body)
+
+
 @bp.post("/tenants/<tenant>/users/<int:user_id>/tokens")
 @bp.input(schemas.TokenIn, arg_name="body")
 @bp.output(schemas.TokenOut, status_code=201)
