@@ -120,6 +120,14 @@ def make_app(ctx: ApiContext) -> APIFlask:
             return  # routing answers 404/405 on its own
         g.principal, g.csrf = authenticate(ctx)
 
+    @app.after_request
+    def _headers(resp: Any) -> Any:
+        # Answers carry tokens, CSRF tokens and callers' numbers: no cache keeps them, and a
+        # browser takes JSON as JSON only.
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
     from fsapps.web.routes import register
 
     register(app)

@@ -63,6 +63,7 @@ def test_every_error_is_json_with_a_stable_code(api, store, operator_token) -> N
         (ops.request("PATCH", "/api/v1/tenants"), 405, "method_not_allowed"),
         (ops.request("POST", "/api/v1/tenants", {"id": "Not Valid!"}), 422, "invalid_input"),
         (ops.request("POST", "/api/v1/tenants", raw=b"{not json", headers=bad_json), 400, "bad_request"),
+        (ops.request("POST", "/api/v1/tenants", raw=b"[" * (2 << 20), headers=bad_json), 413, "too_large"),
         (ops.get("/api/v1/tenants/nosuch"), 404, "no_such_tenant"),
         (ops.get("/api/v1/tenants/acme/queues/nosuch"), 404, "no_such_queue"),
         (ops.get("/api/v1/tenants/broken/queues"), 500, "internal_error"),
@@ -72,9 +73,12 @@ def test_every_error_is_json_with_a_stable_code(api, store, operator_token) -> N
         assert reply.headers["content-type"] == "application/json", reply
         assert (reply.status, reply.json["code"]) == (status, code), reply.body
         assert reply.json["message"]
+    for reply, _, _ in cases:
+        assert reply.headers["cache-control"] == "no-store"
+        assert reply.headers["x-content-type-options"] == "nosniff"
     invalid = cases[4][0].json
     assert "domain" in invalid["detail"]["json"] and "id" in invalid["detail"]["json"]
-    assert "RuntimeError" not in cases[8][0].body.decode()  # no traceback to the client
+    assert "RuntimeError" not in cases[9][0].body.decode()  # no traceback to the client
 
 
 def test_a_database_that_is_gone_is_a_503(api, store, operator_token) -> None:
