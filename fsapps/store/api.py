@@ -73,6 +73,22 @@ def change_user(
     )
 
 
+def tokens(t: TenantScope, user_id: int) -> list[dict[str, Any]]:
+    """A user's API tokens, without the tokens (only digests are kept, and not shown)."""
+    return t._all(
+        "SELECT id, name, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = %s ORDER BY id",
+        (user_id,),
+    )
+
+
+def revoke_token(t: TenantScope, user_id: int, token_id: int) -> bool:
+    cur = t.conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = %s AND user_id = %s AND revoked_at IS NULL",
+        (token_id, user_id),
+    )
+    return cur.rowcount == 1
+
+
 # --- what a tenant's user looks after (tenant) -------------------------------------------
 
 

@@ -70,6 +70,15 @@ class UserChange(Schema):
 
 class TokenIn(Schema):
     name = String(required=True, validate=Length(1, 100))
+    expires_at = DateTime(load_default=None, allow_none=True, metadata={"description": "default: never"})
+
+
+class TokenInfo(Schema):
+    id = Integer()
+    name = String()
+    created_at = DateTime()
+    expires_at = DateTime(allow_none=True)
+    revoked_at = DateTime(allow_none=True)
 
 
 class TokenOut(Schema):

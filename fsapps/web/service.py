@@ -133,11 +133,26 @@ class Service:
                 raise Refused("not_found", "no_such_user", f"no user {user_id} in tenant {tenant_id!r}")
             return row
 
-    def issue_token(self, tenant_id: str, user_id: int, name: str) -> str:
+    def issue_token(self, tenant_id: str, user_id: int, name: str, expires_at: datetime | None) -> str:
+        if expires_at is not None and expires_at <= self._now():
+            raise Refused("invalid", "expired", "the token would be expired already")
         with self._tenant(tenant_id, "users.token") as t:
-            if not any(u.id == user_id for u in t.users()):
-                raise Refused("not_found", "no_such_user", f"no user {user_id} in tenant {tenant_id!r}")
-            return t.issue_token(user_id, name)
+            self._user(t, user_id)
+            return t.issue_token(user_id, name, expires_at)
+
+    def _user(self, t: TenantScope, user_id: int) -> None:
+        if not any(u.id == user_id for u in t.users()):
+            raise Refused("not_found", "no_such_user", f"no user {user_id} in tenant {t.tenant_id!r}")
+
+    def tokens(self, tenant_id: str, user_id: int) -> list[dict[str, Any]]:
+        with self._tenant(tenant_id, "users.token") as t:
+            self._user(t, user_id)
+            return repo.tokens(t, user_id)
+
+    def revoke_token(self, tenant_id: str, user_id: int, token_id: int) -> None:
+        with self._tenant(tenant_id, "users.token") as t:
+            if not repo.revoke_token(t, user_id, token_id):
+                raise Refused("not_found", "no_such_token", f"no live token {token_id} of user {user_id}")
 
     def groups(self, tenant_id: str) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "groups.list") as t:

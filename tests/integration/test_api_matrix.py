@@ -62,6 +62,13 @@ def _blacklisted(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"number": "+15550999"}
 
 
+def _token(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    with store.tenant(fill["tenant"]) as t:
+        t.issue_token(int(fill["user_id"]), "to revoke")
+        row = t._one("SELECT max(id) AS id FROM api_tokens")
+    return {"token_id": str(row["id"])}
+
+
 def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     def prepare(store: Any, fill: dict[str, str]) -> dict[str, str]:
         event = str(uuid.uuid4())
@@ -90,6 +97,8 @@ MATRIX = [
         body=lambda f: {"username": f"new{next(_n)}", "password": "long-enough", "role": "agent"}),
     Row("PATCH", T + "/users/{user_id}", only({OP: 200, ADMIN: 200}), body={"disabled": False}),
     Row("POST", T + "/users/{user_id}/tokens", only({OP: 201, ADMIN: 201}), body={"name": "matrix"}),
+    Row("GET", T + "/users/{user_id}/tokens", only({OP: 200, ADMIN: 200})),
+    Row("DELETE", T + "/users/{user_id}/tokens/{token_id}", only({OP: 204, ADMIN: 204}), prepare=_token),
     Row("GET", T + "/groups", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/groups/{group}", only({OP: 204, ADMIN: 204}),
         body=lambda f: {"supervisors": [int(f["supervisor"])], "agents": [f"{f['tenant']}1"],
@@ -208,6 +217,6 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{r.method} {r.path}" for r in MATRIX])
 def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None:
     _, port, cc = matrix_api
-    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4())}
+    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1"}
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")

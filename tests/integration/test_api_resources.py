@@ -328,3 +328,31 @@ def test_an_agent_shows_the_queues_they_serve(api) -> None:
     listed = {a["id"]: a["tiers"] for a in as_("tenant_admin").get(f"{T}/acme/agents").json}
     assert listed == {"acme1": [{"queue": "support", "level": 1, "position": 1}],
                       "acme2": [{"queue": "sales", "level": 1, "position": 1}]}  # fmt: skip
+
+
+def test_api_tokens_are_listed_without_the_token_expire_and_are_revoked(api, store) -> None:
+    as_, cc, clock = api
+    admin, qa_id = as_("tenant_admin"), cc.users[("acme", "qa")]
+    path = f"{T}/acme/users/{qa_id}/tokens"
+    soon = datetime.fromtimestamp(clock.now, UTC) + timedelta(seconds=2)
+    r = admin.request("POST", path, {"name": "nightly", "expires_at": soon.isoformat()})
+    assert r.status == 201
+    token = r.json["token"]
+    script = Client(admin.port, token=token)
+    assert script.get("/api/v1/session").json["username"] == "qa_acme"
+    listed = admin.get(path).json
+    assert [(x["name"], x["revoked_at"]) for x in listed] == [("tests", None), ("nightly", None)]
+    assert token not in str(listed)
+    r = admin.request("POST", path, {"name": "late", "expires_at": "2020-01-01T00:00:00Z"})
+    assert (r.status, r.json["code"]) == (422, "expired")
+    nightly = listed[1]["id"]
+    assert admin.request("DELETE", f"{path}/{nightly}").status == 204
+    assert (script.get("/api/v1/session").json["code"]) == "invalid_token"
+    assert admin.request("DELETE", f"{path}/{nightly}").json["code"] == "no_such_token"
+    assert as_("qa").get("/api/v1/session").status == 200  # the user's other token goes on
+    other = cc.users[("globex", "qa")]
+    assert admin.get(f"{T}/acme/users/{other}/tokens").json["code"] == "no_such_user"
+    with store.tenant("acme") as t:  # the database's clock passes the token's end
+        past = "now() - interval '1 second'"
+        t.conn.execute(f"UPDATE api_tokens SET expires_at = {past} WHERE user_id = %s", (qa_id,))
+    assert as_("qa").get("/api/v1/session").json["code"] == "invalid_token"

@@ -65,7 +65,23 @@ def change_user(tenant: str, user_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.TokenOut, status_code=201)
 @bp.doc(summary="Issue an API token for a user (shown once)", responses=[201, 401, 403, 404, 422])
 def issue_token(tenant: str, user_id: int, body: dict[str, Any]) -> Any:
-    return {"token": service().issue_token(tenant, user_id, body["name"])}
+    return {"token": service().issue_token(tenant, user_id, body["name"], body["expires_at"])}
+
+
+@bp.get("/tenants/<tenant>/users/<int:user_id>/tokens")
+@bp.output(schemas.TokenInfo(many=True))
+@bp.doc(summary="A user's API tokens (names and dates; the tokens are never shown again)",
+        responses=[200, 401, 403, 404])  # fmt: skip
+def list_tokens(tenant: str, user_id: int) -> Any:
+    return service().tokens(tenant, user_id)
+
+
+@bp.delete("/tenants/<tenant>/users/<int:user_id>/tokens/<int:token_id>")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Revoke an API token: it stops working at once", responses=[204, 401, 403, 404])
+def revoke_token(tenant: str, user_id: int, token_id: int) -> Any:
+    service().revoke_token(tenant, user_id, token_id)
+    return "", 204
 
 
 @bp.get("/tenants/<tenant>/groups")
