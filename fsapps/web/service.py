@@ -318,7 +318,11 @@ class Service:
 
     def callbacks(self, tenant_id: str, status: str) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "callbacks.list") as t:
-            return repo.callbacks(t, status, self._visible(self.principal.queues))
+            rows = repo.callbacks(t, status, self._visible(self.principal.queues))
+            if self.principal.role is Role.AGENT and status != "pending":
+                # Agents see what is there to claim, and what they claimed: not their colleagues' work.
+                rows = [r for r in rows if r["claimed_by"] == self.principal.agent_id]
+            return rows
 
     def _callback(self, t: TenantScope, action: str, event_id: str) -> dict[str, Any]:
         row = repo.callback(t, event_id)

@@ -233,6 +233,8 @@ def test_callbacks_are_claimed_by_one_agent_and_marked_done(api, store) -> None:
     with store.operator() as op:
         op.conn.execute("UPDATE agents SET user_id = %s WHERE id = 'acme2'", (other.id,))
     agent2 = Client(agent.port, token=token)
+    assert agent2.get(f"{T}/acme/callbacks?status=dialing").json == []  # not theirs
+    assert [c["event_id"] for c in agent2.get(f"{T}/acme/callbacks").json] == [support]  # still to claim
     r = agent2.request("POST", f"{T}/acme/callbacks/{sales}/claim")
     assert (r.status, r.json["code"]) == (403, "forbidden")
     r = agent2.request("POST", f"{T}/acme/callbacks/{sales}/done", {})
