@@ -88,6 +88,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             db.close()
             return 2
         log.info("serving /metrics", extra={"listen": f"{settings.metrics.listen}:{metrics.server_port}"})
+    api = None
+    if settings.api.port:
+        api = _api_server(settings, store, controller)
+        if api is None:
+            if xml_curl is not None:
+                xml_curl.stop()
+            if metrics is not None:
+                metrics.stop()
+            controller.stop(0)
+            store.close()
+            db.close()
+            return 2
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)
@@ -104,10 +116,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
         xml_curl.stop()
     if metrics is not None:
         metrics.stop()
+    if api is not None:
+        api.stop()
     controller.stop()
     store.close()
     db.close()
     log.info("stopped")
+    return 0
+
+
+def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
+    """The HTTP API, started (None, logged, when it cannot listen)."""
+    from fsapps.httpserve import wsgi_server
+    from fsapps.web.app import ApiContext, make_app
+
+    def queues(tenant_id: str) -> dict[str, dict[str, Any]]:
+        # The flows as the controller runs them now (they can be reloaded).
+        for tenant in controller.context.project.tenants:
+            if tenant.id == tenant_id:
+                return {name: dict(q.data or {}) for name, q in tenant.queues.items()}
+        return {}
+
+    a = settings.api
+    ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure)
+    server = wsgi_server(a.listen, a.port, make_app(ctx), read_timeout=a.read_timeout,
+                         max_connections=a.max_connections)  # fmt: skip
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("api: cannot listen on %s:%s: %s", a.listen, a.port, exc)
+        return None
+    log.info("serving the HTTP API under /api/v1", extra={"listen": f"{a.listen}:{server.server_port}"})
+    return server
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Print the API's OpenAPI document (the checked-in fsapps/web/openapi.json is this)."""
+    from fsapps.web.openapi import document
+
+    text = document()
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -241,6 +292,8 @@ def cmd_tenant(args: argparse.Namespace) -> int:
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
+    if args.action == "token":
+        return _user_token(args)
     with _store(args) as store:
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
         if len(password) < 8:
@@ -256,6 +309,25 @@ def cmd_user(args: argparse.Namespace) -> int:
             with store.tenant(args.tenant) as t:
                 user = t.add_user(args.username, password, args.role)
         print(f"user {user.username} ({user.role}{', ' + user.tenant_id if user.tenant_id else ''}) added")
+    return 0
+
+
+def _user_token(args: argparse.Namespace) -> int:
+    """A new API token for a user, printed once (only its digest is kept)."""
+    from fsapps.store import api as repo
+
+    with _store(args) as store:
+        with store.operator() as op:
+            found = op.find_user(args.username)
+            if found is None:
+                raise config.SettingsError(f"no user {args.username!r}")
+            user = found[0]
+            if user.tenant_id is None:
+                token = repo.issue_operator_token(op, user.id, args.name)
+        if user.tenant_id is not None:
+            with store.tenant(user.tenant_id) as t:
+                token = t.issue_token(user.id, args.name)
+    print(token)
     return 0
 
 
@@ -294,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the controller (outbound Event Socket server, inbound client)")
     s.add_argument("--config", help="settings file (YAML); FSAPPS_* variables override it")
     s.set_defaults(func=cmd_serve)
+
+    o = sub.add_parser("openapi", help="print the HTTP API's OpenAPI document (JSON)")
+    o.add_argument("--out", help="write it to this file (the repository keeps fsapps/web/openapi.json)")
+    o.set_defaults(func=cmd_openapi)
 
     m = sub.add_parser("sim", help="run the FreeSWITCH emulator as its own process")
     m.add_argument("--host", default="127.0.0.1")
@@ -336,16 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--config")
     t.set_defaults(func=cmd_tenant)
 
-    u = sub.add_parser("user", help="users: add")
+    u = sub.add_parser("user", help="users: add, token")
     usub = u.add_subparsers(dest="action", required=True)
     ua = usub.add_parser("add")
     ua.add_argument("username")
     ua.add_argument(
-        "--role", required=True, choices=["operator_admin", "tenant_admin", "supervisor", "agent"]
+        "--role", required=True, choices=["operator_admin", "tenant_admin", "supervisor", "agent", "qa"]
     )
     ua.add_argument("--tenant")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     ua.add_argument("--config")
+    ut = usub.add_parser("token", help="issue an API token for the user (printed once)")
+    ut.add_argument("username")
+    ut.add_argument("--name", required=True, help="what the token is for (shown in listings)")
+    ut.add_argument("--config")
     u.set_defaults(func=cmd_user)
 
     from fsapps.apps.commands import add_parsers as add_selfservice_parsers

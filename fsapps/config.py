@@ -17,6 +17,9 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     flows:      {dir: dialplan}   (the tenants' YAML the flow application runs)
     metrics:    {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 10}
                 (port 0: off; Prometheus scrapes /metrics)
+    api:        {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 100,
+                 session_hours: 12, cookie_secure: false}
+                (port 0: off; the HTTP API under /api/v1; cookie_secure: true behind TLS)
 
 The controller's outbound Event Socket server takes calls only from
 ``allow_from`` (addresses or networks; in the environment, comma-separated:
@@ -93,6 +96,16 @@ class MetricsSettings:
 
 
 @dataclass
+class ApiSettings:
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: not served
+    read_timeout: float = 10.0
+    max_connections: int = 100
+    session_hours: float = 12.0  # a browser's login lasts this long
+    cookie_secure: bool = False  # true once TLS fronts the API: browsers then send the cookie over https only
+
+
+@dataclass
 class FlowsSettings:
     dir: str = "dialplan"
 
@@ -106,6 +119,7 @@ class Settings:
     xml_curl: XmlCurlSettings = field(default_factory=XmlCurlSettings)
     flows: FlowsSettings = field(default_factory=FlowsSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     state_dir: str = "./var"
 
     def secrets(self) -> list[str]:
@@ -121,6 +135,7 @@ _SECTIONS = {
     "xml_curl": XmlCurlSettings,
     "flows": FlowsSettings,
     "metrics": MetricsSettings,
+    "api": ApiSettings,
 }
 
 
@@ -131,6 +146,15 @@ def _coerce(value: Any, want: type, where: str) -> Any:
         # A YAML list, or one string of comma-separated items (the environment's form).
         items = value if isinstance(value, list) else str(value).split(",")
         return [str(item).strip() for item in items if str(item).strip()]
+    if want is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
     try:
         if want is int:
             return int(value)
@@ -167,6 +191,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "read_timeout": _positive,
     "max_connections": _positive,
     "max_pending": _not_negative,
+    "session_hours": _positive,
 }
 
 
@@ -176,7 +201,7 @@ def _apply(target: Any, data: Mapping[str, Any], where: str) -> None:
         if key not in known:
             raise SettingsError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
         # Annotations are strings here (postponed evaluation): "int", "float", "str | None", "list[str]".
-        kind = {"int": int, "float": float, "list[str]": list}.get(str(known[key].type), str)
+        kind = {"int": int, "float": float, "bool": bool, "list[str]": list}.get(str(known[key].type), str)
         got = _coerce(value, kind, f"{where}.{key}")
         check = _CHECKS.get(key)
         problem = check(got) if check is not None and got is not None else None

@@ -419,12 +419,13 @@ class TenantScope(_Scope):
     def users(self) -> list[User]:
         return [_user(r) for r in self._all("SELECT * FROM users ORDER BY username")]
 
-    def issue_token(self, user_id: int, name: str) -> str:
+    def issue_token(self, user_id: int, name: str, expires_at: datetime | None = None) -> str:
         """A new API token for a user of this tenant; returned once, stored as a digest."""
         token = "fsa_" + secrets.token_urlsafe(32)
         self.conn.execute(
-            "INSERT INTO api_tokens (user_id, tenant_id, name, token_sha256) VALUES (%s, %s, %s, %s)",
-            (user_id, self.tenant_id, name, token_digest(token)),
+            "INSERT INTO api_tokens (user_id, tenant_id, name, token_sha256, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (user_id, self.tenant_id, name, token_digest(token), expires_at),
         )
         return token
 

@@ -11,7 +11,7 @@ from typing import Any
 RESOURCES = ("agent", "ivr", "recording", "fax", "voicemail", "dialer")
 KINDS = ("handled_call", "ivr_session", "recording", "fax_pages", "voicemail", "outbound_attempt")
 UNITS = ("seconds", "pages", "bytes", "count")
-ROLES = ("operator_admin", "tenant_admin", "supervisor", "agent")
+ROLES = ("operator_admin", "tenant_admin", "supervisor", "agent", "qa")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,249 @@
+"""The SQL of the HTTP API (fsapps.web) that the other repositories do not have yet.
+
+Sessions and token look-ups run as the owner (``store.operator()``): they come before
+any tenant is known. Everything else takes a ``TenantScope``: row-level security keeps
+it to that tenant's rows whatever the query says.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from fsapps.store.db import OperatorScope, TenantScope, token_digest
+
+# --- who is asking (owner) ----------------------------------------------------------------
+
+
+def open_session(op: OperatorScope, user_id: int, expires_at: datetime) -> tuple[str, str]:
+    """A browser session for the user: (session id for the cookie, CSRF token). The id is
+    stored as a digest only."""
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    op.conn.execute(
+        "INSERT INTO user_sessions (session_sha256, user_id, csrf_token, expires_at) VALUES (%s, %s, %s, %s)",
+        (token_digest(session_id), user_id, csrf, expires_at),
+    )
+    # Expired sessions of anyone go as new ones come: no sweeper to run.
+    op.conn.execute("DELETE FROM user_sessions WHERE expires_at < now()")
+    return session_id, csrf
+
+
+def find_session(op: OperatorScope, session_id: str) -> dict[str, Any] | None:
+    """The live session's user (id, username, role, tenant_id) and CSRF token."""
+    return op._one(
+        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id, t.status AS tenant_status, s.csrf_token"
+        " FROM user_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN tenants t ON t.id = u.tenant_id"
+        " WHERE s.session_sha256 = %s AND s.expires_at > now() AND NOT u.disabled",
+        (token_digest(session_id),),
+    )
+
+
+def close_session(op: OperatorScope, session_id: str) -> None:
+    op.conn.execute("DELETE FROM user_sessions WHERE session_sha256 = %s", (token_digest(session_id),))
+
+
+def find_bearer(op: OperatorScope, token: str) -> dict[str, Any] | None:
+    """The user of a live API token (not revoked, not expired, user not disabled)."""
+    return op._one(
+        "SELECT u.id AS user_id, u.username, u.role, u.tenant_id, tn.status AS tenant_status"
+        " FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN tenants tn ON tn.id = u.tenant_id"
+        " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL"
+        " AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled",
+        (token_digest(token),),
+    )
+
+
+def issue_operator_token(op: OperatorScope, user_id: int, name: str) -> str:
+    token = "fsa_" + secrets.token_urlsafe(32)
+    op.conn.execute(
+        "INSERT INTO api_tokens (user_id, tenant_id, name, token_sha256) VALUES (%s, NULL, %s, %s)",
+        (user_id, name, token_digest(token)),
+    )
+    return token
+
+
+def change_user(
+    t: TenantScope, user_id: int, role: str | None, disabled: bool | None
+) -> dict[str, Any] | None:
+    return t._one(
+        "UPDATE users SET role = coalesce(%s, role), disabled = coalesce(%s, disabled) WHERE id = %s"
+        " RETURNING id, username, role, disabled",
+        (role, disabled, user_id),
+    )
+
+
+def tokens(t: TenantScope, user_id: int) -> list[dict[str, Any]]:
+    """A user's API tokens, without the tokens (only digests are kept, and not shown)."""
+    return t._all(
+        "SELECT id, name, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = %s ORDER BY id",
+        (user_id,),
+    )
+
+
+def revoke_token(t: TenantScope, user_id: int, token_id: int) -> bool:
+    cur = t.conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = %s AND user_id = %s AND revoked_at IS NULL",
+        (token_id, user_id),
+    )
+    return cur.rowcount == 1
+
+
+# --- what a tenant's user looks after (tenant) -------------------------------------------
+
+
+def own_agent(t: TenantScope, user_id: int) -> str | None:
+    row = t._one("SELECT id FROM agents WHERE user_id = %s ORDER BY id LIMIT 1", (user_id,))
+    return row["id"] if row else None
+
+
+def supervised(t: TenantScope, user_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The queues and agents of the groups this user supervises."""
+    rows = t._all(
+        "SELECT m.kind, m.member FROM supervisor_group_members m"
+        " JOIN supervisor_group_members s ON s.group_name = m.group_name AND s.kind = 'supervisor'"
+        " WHERE s.member = %s AND m.kind IN ('queue', 'agent')",
+        (str(user_id),),
+    )
+    return (
+        frozenset(r["member"] for r in rows if r["kind"] == "queue"),
+        frozenset(r["member"] for r in rows if r["kind"] == "agent"),
+    )
+
+
+def groups(t: TenantScope) -> list[dict[str, Any]]:
+    rows = t._all(
+        "SELECT g.name, m.kind, m.member FROM supervisor_groups g"
+        " LEFT JOIN supervisor_group_members m ON m.group_name = g.name ORDER BY g.name, m.kind, m.member"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        g = out.setdefault(r["name"], {"name": r["name"], "supervisors": [], "agents": [], "queues": []})
+        if r["kind"]:
+            g[r["kind"] + "s"].append(int(r["member"]) if r["kind"] == "supervisor" else r["member"])
+    return list(out.values())
+
+
+def put_group(
+    t: TenantScope, name: str, supervisors: list[int], agents: list[str], queues: list[str]
+) -> None:
+    t.conn.execute(
+        "INSERT INTO supervisor_groups (tenant_id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (t.tenant_id, name),
+    )
+    t.conn.execute("DELETE FROM supervisor_group_members WHERE group_name = %s", (name,))
+    members = [("supervisor", str(s)) for s in supervisors] + [("agent", a) for a in agents]
+    members += [("queue", q) for q in queues]
+    with t.conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO supervisor_group_members (tenant_id, group_name, kind, member)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [(t.tenant_id, name, kind, member) for kind, member in members],
+        )
+
+
+# --- agents ------------------------------------------------------------------------------------
+
+AGENT_COLUMNS = (
+    "a.id, a.name, a.contact, a.user_id, m.weight, coalesce(s.status, 'Logged Out') AS status,"
+    " coalesce(s.state, 'Waiting') AS state, coalesce(s.break_reason, '') AS break_reason,"
+    " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change"
+)
+
+
+def agents(t: TenantScope, only: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    return t._all(
+        f"SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"
+        " LEFT JOIN agent_state s ON s.agent_id = a.id"
+        " WHERE %s::text[] IS NULL OR a.id = ANY(%s::text[]) ORDER BY a.id",
+        (None if only is None else sorted(only),) * 2,
+    )
+
+
+def agent(t: TenantScope, agent_id: str) -> dict[str, Any] | None:
+    return t._one(
+        f"SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"
+        " LEFT JOIN agent_state s ON s.agent_id = a.id WHERE a.id = %s",
+        (agent_id,),
+    )
+
+
+def set_skills(t: TenantScope, agent_id: str, skills: dict[str, int]) -> None:
+    from psycopg.types.json import Jsonb
+
+    t.conn.execute("INSERT INTO agent_state (agent_id) VALUES (%s) ON CONFLICT DO NOTHING", (agent_id,))
+    t.conn.execute("UPDATE agent_state SET skills = %s WHERE agent_id = %s", (Jsonb(skills), agent_id))
+
+
+# --- queues' live state -------------------------------------------------------------------
+
+
+def waiting(t: TenantScope, queue: str) -> list[dict[str, Any]]:
+    """The callers in the queue: waiting, ringing an agent, or talking to one."""
+    return t._all(
+        "SELECT uuid, cid_number, cid_name, state, priority, base_score, joined_epoch, system_epoch,"
+        " serving_agent FROM queue_members WHERE queue = %s AND state IN ('Waiting', 'Trying', 'Answered')",
+        (queue,),
+    )
+
+
+def set_priority(t: TenantScope, queue: str, member: str, priority: int) -> bool:
+    cur = t.conn.execute(
+        "UPDATE queue_members SET priority = %s"
+        " WHERE uuid = %s AND queue = %s AND state IN ('Waiting', 'Trying')",
+        (priority, member, queue),
+    )
+    if cur.rowcount:
+        t.conn.execute("SELECT pg_notify('fsapps_acd', '')")  # the dispatcher re-reads the order
+    return cur.rowcount == 1
+
+
+# --- calls ---------------------------------------------------------------------------------------
+
+
+def cdrs(t: TenantScope, limit: int, agent: str | None = None) -> list[dict[str, Any]]:
+    """The newest legs; with ``agent``, every leg of the calls that agent was on."""
+    return t._all(
+        "SELECT * FROM cdrs WHERE %s::text IS NULL"
+        " OR call_uuid IN (SELECT call_uuid FROM cdrs WHERE agent_id = %s)"
+        " ORDER BY started_at DESC, leg LIMIT %s",
+        (agent, agent, limit),
+    )
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+def callbacks(t: TenantScope, status: str, queues: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    return t._all(
+        "SELECT event_id, number, queue, queue_entered_at, requested_at, call_uuid, status, claimed_by,"
+        " claimed_at FROM callback_requests WHERE status = %s"
+        " AND (%s::text[] IS NULL OR queue = ANY(%s::text[]))"
+        " ORDER BY coalesce(queue_entered_at, requested_at), event_id",
+        (status, *(None if queues is None else sorted(queues),) * 2),
+    )
+
+
+def callback(t: TenantScope, event_id: str) -> dict[str, Any] | None:
+    return t._one(
+        "SELECT event_id, number, queue, status, claimed_by FROM callback_requests WHERE event_id = %s"
+        " FOR UPDATE",
+        (event_id,),
+    )
+
+
+def claim_callback(t: TenantScope, event_id: str, agent_id: str) -> bool:
+    cur = t.conn.execute(
+        "UPDATE callback_requests SET status = 'dialing', claimed_by = %s, claimed_at = now()"
+        " WHERE event_id = %s AND status = 'pending'",
+        (agent_id, event_id),
+    )
+    return cur.rowcount == 1
+
+
+def finish_callback(t: TenantScope, event_id: str, status: str) -> bool:
+    cur = t.conn.execute(
+        "UPDATE callback_requests SET status = %s WHERE event_id = %s AND status IN ('pending', 'dialing')",
+        (status, event_id),
+    )
+    return cur.rowcount == 1

@@ -1,0 +1,120 @@
+"""Who may do what: one pure function, ``may(principal, action, target)``.
+
+Every request of the HTTP API asks it before touching anything, and so can
+any other front end (the CLI). The rules, from DESIGN.md's principle 5:
+
+* an **operator** does everything, in any tenant or across all of them;
+* a **tenant admin** manages their own tenant only;
+* a **supervisor** acts on the queues and agents of their own groups;
+* an **agent** acts on their own status and their own calls and callbacks (and reads
+  the outage notices callers hear and the callbacks waiting to be claimed);
+* **qa** reads what quality assurance reviews (calls, survey answers) and changes nothing.
+
+A target names the tenant acted in (None: across all tenants) and, where it
+matters, the queue and the agent the action is about. No I/O, no clock:
+whoever calls it has already read the principal's groups and the target's
+owner from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    TENANT_ADMIN = "tenant_admin"
+    SUPERVISOR = "supervisor"
+    AGENT = "agent"
+    QA = "qa"
+
+
+def role_of(stored: str) -> Role:
+    """The role a users row's ``role`` column gives (the operator's is stored as operator_admin)."""
+    return Role.OPERATOR if stored == "operator_admin" else Role(stored)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a user, with what their role scopes them to."""
+
+    user_id: int
+    username: str
+    role: Role
+    tenant_id: str | None  # None: the operator's, across tenants
+    agent_id: str | None = None  # an agent's own agent (agents.user_id)
+    queues: frozenset[str] = frozenset()  # a supervisor's groups' queues
+    agents: frozenset[str] = frozenset()  # ... and agents
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action is about. ``queue``/``agent_id`` None: no particular one (a list,
+    an unclaimed callback), which the service then narrows to what the principal may see."""
+
+    tenant_id: str | None  # None: across all tenants
+    queue: str | None = None
+    agent_id: str | None = None
+
+
+class Scope(StrEnum):
+    TENANT = "tenant"  # anything in their tenant
+    GROUP = "group"  # their groups' queues and agents
+    SELF = "self"  # their own agent
+
+
+_T, _G, _S = Scope.TENANT, Scope.GROUP, Scope.SELF
+A, SUP, AG, QA = Role.TENANT_ADMIN, Role.SUPERVISOR, Role.AGENT, Role.QA
+
+# action -> the roles that may take it, each within its scope. The operator may take all,
+# so appears nowhere; an action missing here is the operator's alone.
+RULES: dict[str, dict[Role, Scope]] = {
+    "tenants.list": {},
+    "tenants.create": {},
+    "tenant.read": {A: _T},
+    "users.list": {A: _T},
+    "users.create": {A: _T},
+    "users.token": {A: _T},
+    "agents.list": {A: _T, SUP: _G},
+    "agent.read": {A: _T, SUP: _G, AG: _S},
+    "agent.status": {A: _T, SUP: _G, AG: _S},
+    "agent.skills": {A: _T, SUP: _G},
+    "groups.list": {A: _T},
+    "groups.write": {A: _T},
+    "queues.list": {A: _T, SUP: _G},
+    "queue.read": {A: _T, SUP: _G},
+    "queue.priority": {A: _T, SUP: _G},
+    "blacklist.read": {A: _T, SUP: _T},
+    "blacklist.write": {A: _T},
+    "outages.read": {A: _T, SUP: _T, AG: _T},
+    "outages.write": {A: _T, SUP: _T},
+    "callbacks.list": {A: _T, SUP: _G, AG: _S},
+    "callback.claim": {AG: _S},
+    "callback.done": {A: _T, SUP: _G, AG: _S},
+    "surveys.read": {A: _T, SUP: _G, QA: _T},
+    "cdrs.read": {A: _T, QA: _T, AG: _S},
+    "usage.read": {A: _T},
+    "statement.read": {A: _T},
+    "statements.all": {},
+}
+
+
+def may(principal: Principal, action: str, target: Target) -> bool:
+    if action not in RULES:
+        raise KeyError(f"unknown action {action!r}")  # a typo must not read as "no"
+    if principal.role is Role.OPERATOR:
+        return True
+    if target.tenant_id is None or target.tenant_id != principal.tenant_id:
+        return False
+    scope = RULES[action].get(principal.role)
+    if scope is None:
+        return False
+    if scope is Scope.TENANT:
+        return True
+    if scope is Scope.GROUP:
+        if target.queue is not None and target.queue not in principal.queues:
+            return False
+        return target.agent_id is None or target.agent_id in principal.agents
+    # Scope.SELF
+    return principal.agent_id is not None and target.agent_id in (None, principal.agent_id)

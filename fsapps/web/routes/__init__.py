@@ -1,0 +1,14 @@
+"""The API's routes, one blueprint per kind of resource; each route is a thin adapter
+over fsapps.web.service, which checks the policy and runs the SQL in the tenant's wall."""
+
+from __future__ import annotations
+
+from apiflask import APIFlask
+
+
+def register(app: APIFlask) -> None:
+    from fsapps.web.routes import agents, queues, records, selfservice, session, tenants
+
+    for module in (session, tenants, agents, queues, selfservice, records):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(records.everyone)

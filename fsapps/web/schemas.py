@@ -1,0 +1,286 @@
+"""What the API reads and writes, as marshmallow schemas: apiflask validates input against
+them (a 422 with the field and the reason) and writes the OpenAPI document from them."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import UUID, Boolean, DateTime, Decimal, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+from fsapps.acd.model import AgentStatus
+
+ROLES = ("tenant_admin", "supervisor", "agent", "qa")
+NUMBER = Regexp(r"^\+?[0-9*#]{1,32}$", error="digits, * and #, with an optional leading +")
+NAME = Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$", error="letters, digits, . _ @ -, at most 63")
+
+
+class Login(Schema):
+    username = String(required=True, validate=Length(1, 200))
+    password = String(required=True, validate=Length(1, 1000), load_only=True)
+
+
+class Me(Schema):
+    user_id = Integer()
+    username = String()
+    role = String(metadata={"enum": ["operator", *ROLES]})
+    tenant = String(allow_none=True)
+    agent = String(allow_none=True, metadata={"description": "an agent's own agent id"})
+    queues = List(String(), metadata={"description": "a supervisor's groups' queues"})
+    agents = List(String(), metadata={"description": "a supervisor's groups' agents"})
+    csrf_token = String(
+        allow_none=True, metadata={"description": "send it as X-CSRF-Token on changes (cookie sessions only)"}
+    )
+
+
+class TenantIn(Schema):
+    id = String(required=True, validate=Regexp(r"^[a-z0-9][a-z0-9_-]{0,62}$"))
+    name = String(validate=Length(1, 200))
+    domain = String(required=True, validate=Length(1, 253))
+    timezone = String(load_default="UTC")
+    language = String(load_default="en")
+    numbers = List(String(validate=NUMBER), load_default=list)
+
+
+class TenantOut(Schema):
+    id = String()
+    name = String()
+    domain = String()
+    timezone = String()
+    language = String()
+    status = String()
+
+
+class UserIn(Schema):
+    username = String(required=True, validate=NAME)
+    password = String(required=True, validate=Length(8, 1000), load_only=True)
+    role = String(required=True, validate=OneOf(ROLES))
+
+
+class UserOut(Schema):
+    id = Integer()
+    username = String()
+    role = String()
+    disabled = Boolean()
+
+
+class UserChange(Schema):
+    role = String(validate=OneOf(ROLES))
+    disabled = Boolean(metadata={"description": "a disabled user's sessions and tokens stop working"})
+
+
+class TokenIn(Schema):
+    name = String(required=True, validate=Length(1, 100))
+    expires_at = DateTime(load_default=None, allow_none=True, metadata={"description": "default: never"})
+
+
+class TokenInfo(Schema):
+    id = Integer()
+    name = String()
+    created_at = DateTime()
+    expires_at = DateTime(allow_none=True)
+    revoked_at = DateTime(allow_none=True)
+
+
+class TokenOut(Schema):
+    token = String(metadata={"description": "shown once; only its digest is kept"})
+
+
+class Group(Schema):
+    name = String(dump_only=True)
+    supervisors = List(Integer(), load_default=list, metadata={"description": "user ids"})
+    agents = List(String(), load_default=list)
+    queues = List(String(), load_default=list)
+
+
+class AgentOut(Schema):
+    id = String()
+    name = String()
+    contact = String(allow_none=True)
+    user_id = Integer(allow_none=True)
+    weight = Integer()
+    status = String(metadata={"enum": [s.value for s in AgentStatus]})
+    state = String()
+    break_reason = String()
+    skills = Dict(keys=String(), values=Integer())
+    tiers = List(Nested(lambda: AgentTier()), metadata={"description": "the queues it serves (tenant.yaml)"})
+
+
+class AgentTier(Schema):
+    queue = String()
+    level = Integer()
+    position = Integer()
+
+
+class StatusIn(Schema):
+    status = String(required=True, validate=OneOf([s.value for s in AgentStatus]))
+    reason = String(load_default="", validate=Length(0, 100), metadata={"description": "the break's reason"})
+
+
+class SkillsIn(Schema):
+    skills = Dict(
+        keys=String(validate=NAME), values=Integer(validate=Range(1, 10)), required=True,
+        metadata={"description": "skill -> proficiency 1-10"},
+    )  # fmt: skip
+
+
+class Tier(Schema):
+    agent = String()
+    level = Integer()
+    position = Integer()
+
+
+class Caller(Schema):
+    uuid = String()
+    number = String(allow_none=True)
+    name = String(allow_none=True)
+    state = String()
+    priority = Integer()
+    position = Integer(allow_none=True, metadata={"description": "1: served next; null once answered"})
+    wait_seconds = Float()
+    agent = String(allow_none=True)
+
+
+class QueueOut(Schema):
+    name = String()
+    strategy = String()
+    settings = Dict(metadata={"description": "as in tenant.yaml"})
+    tiers = List(Nested(Tier))
+    callers = List(Nested(Caller))
+    waiting = Integer()
+
+
+class PriorityIn(Schema):
+    priority = Integer(required=True, validate=Range(-1000, 1000))
+
+
+class BlacklistIn(Schema):
+    match = String(load_default="exact", validate=OneOf(["exact", "prefix"]))
+    reason = String(load_default="", validate=Length(0, 200))
+    expires_at = DateTime(load_default=None, allow_none=True)
+
+
+class BlacklistOut(Schema):
+    number = String()
+    match = String()
+    reason = String()
+    expires_at = DateTime(allow_none=True)
+
+
+class MatchQuery(Schema):
+    match = String(load_default="exact", validate=OneOf(["exact", "prefix"]))
+
+
+class OutageIn(Schema):
+    area_kind = String(required=True, validate=OneOf(["prefix", "area"]))
+    area = String(required=True, validate=Length(1, 100))
+    message = String(required=True, validate=Length(1, 1000))
+    starts_at = DateTime(load_default=None, allow_none=True, metadata={"description": "default: now"})
+    ends_at = DateTime(required=True)
+
+
+class OutageOut(Schema):
+    id = Integer()
+    area_kind = String()
+    area = String()
+    message = String()
+    starts_at = DateTime()
+    ends_at = DateTime()
+
+
+class OutagesQuery(Schema):
+    include_ended = Boolean(load_default=False)
+
+
+class CallbackOut(Schema):
+    event_id = UUID()
+    number = String()
+    queue = String(allow_none=True)
+    queue_entered_at = DateTime(allow_none=True)
+    requested_at = DateTime()
+    call_uuid = UUID(allow_none=True)
+    status = String()
+    claimed_by = String(allow_none=True)
+    claimed_at = DateTime(allow_none=True)
+
+
+class CallbacksQuery(Schema):
+    status = String(load_default="pending", validate=OneOf(["pending", "dialing", "done", "failed"]))
+
+
+class DoneIn(Schema):
+    status = String(load_default="done", validate=OneOf(["done", "failed"]))
+
+
+class LimitQuery(Schema):
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+
+
+class SurveyOut(Schema):
+    call_uuid = UUID(allow_none=True)
+    agent_id = String(allow_none=True)
+    queue = String(allow_none=True)
+    flow = String()
+    question = String()
+    score = Integer(allow_none=True)
+    answered_at = DateTime()
+
+
+class CdrOut(Schema):
+    call_uuid = UUID()
+    leg_uuid = UUID()
+    leg = String()
+    direction = String()
+    caller = String(allow_none=True)
+    destination = String(allow_none=True)
+    queue = String(allow_none=True)
+    agent_id = String(allow_none=True)
+    started_at = DateTime()
+    answered_at = DateTime(allow_none=True)
+    ended_at = DateTime()
+    wait_seconds = Integer()
+    billsec = Integer()
+    duration = Integer()
+    hangup_cause = String()
+    recording = String(allow_none=True)
+
+
+class UsageQuery(Schema):
+    start = DateTime(required=True, data_key="from")
+    end = DateTime(required=True, data_key="to")
+
+
+class UsageOut(Schema):
+    event_id = String()
+    resource = String()
+    resource_id = String(allow_none=True)
+    kind = String()
+    started_at = DateTime()
+    ended_at = DateTime()
+    workload = Decimal(as_string=True)
+    unit = String()
+    outcome = String()
+    call_uuid = String(allow_none=True)
+
+
+class StatementLine(Schema):
+    description = String()
+    component = String()
+    quantity = Decimal(as_string=True)
+    unit = String()
+    unit_price = Decimal(as_string=True)
+    weight = Decimal(as_string=True)
+    amount = Decimal(as_string=True)
+    records = Integer()
+
+
+class StatementOut(Schema):
+    tenant_id = String()
+    month = String()
+    currency = String()
+    total = Decimal(as_string=True)
+    records = Integer()
+    lines = List(Nested(StatementLine))
+
+
+class Created(Schema):
+    id = Integer()

@@ -1,0 +1,222 @@
+"""Every endpoint x every role x (their own things, their tenant's other things, another
+tenant) -> the status the rules promise, over real HTTP against the real PostgreSQL.
+
+Each row gives a role's status as one number (the same for their own and their tenant's
+other things) or a pair (theirs, the rest of their tenant's): "theirs" is the agent's own
+agent and the supervisor's group's queue and agent (agent <tenant>1, queue support),
+"the rest" agent <tenant>2 and queue sales. In another tenant every role but the operator
+gets 404 (a tenant's users cannot tell which other tenants exist); the operator gets what
+they get anywhere. Without credentials, every endpoint answers 401.
+
+A route with no row here fails test_every_endpoint_has_a_row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from fsapps.store import selfservice
+from fsapps.web.app import PUBLIC, ApiContext, make_app
+from tests.support.api import QUEUES, ROLES, CallCenter, Client, populate, serve_api, static_queues
+
+OP, ADMIN, SUP, AGENT, QA = ROLES
+_n = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # with the route's own placeholder names
+    expect: dict[str, int | tuple[int, int]]
+    body: Any = None  # a value, or fill -> value
+    query: str = ""
+    prepare: Callable[[Any, dict[str, str]], dict[str, str]] | None = None  # (store, fill) -> more fill
+
+
+def everyone(status: int) -> dict[str, int | tuple[int, int]]:
+    return dict.fromkeys(ROLES, status)
+
+
+def only(allowed: dict[str, int | tuple[int, int]]) -> dict[str, int | tuple[int, int]]:
+    return {role: allowed.get(role, 403) for role in ROLES}
+
+
+def _outage(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    now = datetime.now(UTC)
+    with store.tenant(fill["tenant"]) as t:
+        oid = selfservice.post_outage(t, "prefix", "+1555", "Works", now, now + timedelta(hours=1))
+    return {"outage_id": str(oid)}
+
+
+def _blacklisted(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    with store.tenant(fill["tenant"]) as t:
+        selfservice.add_blacklist(t, "+15550999")
+    return {"number": "+15550999"}
+
+
+def _token(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    with store.tenant(fill["tenant"]) as t:
+        t.issue_token(int(fill["user_id"]), "to revoke")
+        row = t._one("SELECT max(id) AS id FROM api_tokens")
+    return {"token_id": str(row["id"])}
+
+
+def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
+    def prepare(store: Any, fill: dict[str, str]) -> dict[str, str]:
+        event = str(uuid.uuid4())
+        with store.tenant(fill["tenant"]) as t:
+            t.conn.execute(
+                "INSERT INTO callback_requests (event_id, tenant_id, number, queue, requested_at, status,"
+                " claimed_by) VALUES (%s, %s, '+15550142', %s, now(), %s, %s)",
+                (event, fill["tenant"], fill["queue"], "dialing" if claimed else "pending",
+                 fill["agent"] if claimed else None),
+            )  # fmt: skip
+        return {"event_id": event}
+
+    return prepare
+
+
+T = "/api/v1/tenants/{tenant}"
+MATRIX = [
+    Row("GET", "/api/v1/session", everyone(200)),
+    Row("DELETE", "/api/v1/session", everyone(204)),
+    Row("GET", "/api/v1/tenants", only({OP: 200})),
+    Row("POST", "/api/v1/tenants", only({OP: 201}),
+        body=lambda f: {"id": f"t{next(_n)}", "domain": f"t{next(_n)}.example"}),
+    Row("GET", T, only({OP: 200, ADMIN: 200})),
+    Row("GET", T + "/users", only({OP: 200, ADMIN: 200})),
+    Row("POST", T + "/users", only({OP: 201, ADMIN: 201}),
+        body=lambda f: {"username": f"new{next(_n)}", "password": "long-enough", "role": "agent"}),
+    Row("PATCH", T + "/users/{user_id}", only({OP: 200, ADMIN: 200}), body={"disabled": False}),
+    Row("POST", T + "/users/{user_id}/tokens", only({OP: 201, ADMIN: 201}), body={"name": "matrix"}),
+    Row("GET", T + "/users/{user_id}/tokens", only({OP: 200, ADMIN: 200})),
+    Row("DELETE", T + "/users/{user_id}/tokens/{token_id}", only({OP: 204, ADMIN: 204}), prepare=_token),
+    Row("GET", T + "/groups", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/groups/{group}", only({OP: 204, ADMIN: 204}),
+        body=lambda f: {"supervisors": [int(f["supervisor"])], "agents": [f"{f['tenant']}1"],
+                        "queues": ["support"]}),
+    Row("GET", T + "/agents", only({OP: 200, ADMIN: 200, SUP: 200})),
+    Row("GET", T + "/agents/{agent}", only({OP: 200, ADMIN: 200, SUP: (200, 403), AGENT: (200, 403)})),
+    Row("PUT", T + "/agents/{agent}/status", only({OP: 200, ADMIN: 200, SUP: (200, 403), AGENT: (200, 403)}),
+        body={"status": "Available"}),
+    Row("PUT", T + "/agents/{agent}/skills", only({OP: 200, ADMIN: 200, SUP: (200, 403)}),
+        body={"skills": {"english": 7}}),
+    Row("GET", T + "/queues", only({OP: 200, ADMIN: 200, SUP: 200})),
+    Row("GET", T + "/queues/{queue}", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
+    Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),
+        body={"priority": 5}),
+    Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
+    Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
+    Row("DELETE", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), prepare=_blacklisted),
+    Row("GET", T + "/outages", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200})),
+    Row("POST", T + "/outages", only({OP: 201, ADMIN: 201, SUP: 201}),
+        body=lambda f: {"area_kind": "area", "area": "north", "message": "Line cut",
+                        "ends_at": (datetime.now(UTC) + timedelta(hours=2)).isoformat()}),
+    Row("DELETE", T + "/outages/{outage_id}", only({OP: 204, ADMIN: 204, SUP: 204}), prepare=_outage),
+    Row("GET", T + "/callbacks", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200})),
+    Row("POST", T + "/callbacks/{event_id}/claim", only({OP: 422, AGENT: 204}), prepare=_callback(False)),
+    Row("POST", T + "/callbacks/{event_id}/done",
+        only({OP: 204, ADMIN: 204, SUP: (204, 403), AGENT: (204, 403)}), body={}, prepare=_callback(True)),
+    Row("GET", T + "/surveys", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
+    Row("GET", T + "/cdrs", only({OP: 200, ADMIN: 200, QA: 200, AGENT: 200})),
+    Row("GET", T + "/usage", only({OP: 200, ADMIN: 200}),
+        query="?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"),
+    Row("GET", T + "/statements/{month}", only({OP: 200, ADMIN: 200})),
+    Row("GET", "/api/v1/statements/{month}", only({OP: 200})),
+]  # fmt: skip
+
+
+def _routes() -> set[tuple[str, str]]:
+    app = make_app(ApiContext(store=None, queues=lambda t: {}))  # type: ignore[arg-type]
+    out = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC or rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        out |= {(m, path) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
+    return out
+
+
+def test_every_endpoint_has_a_row() -> None:
+    rows = [(r.method, r.path) for r in MATRIX]
+    assert len(rows) == len(set(rows)), "a route with two rows"
+    routes = _routes()
+    assert set(rows) == routes, {"no row": routes - set(rows), "no route": set(rows) - routes}
+    assert {"openapi.spec", "session.login"} == PUBLIC  # the only doors without a login
+
+
+@pytest.fixture(scope="module")
+def matrix_api(pg_server, tmp_path_factory):
+    """One call center for the whole matrix (the rows are written to be repeatable)."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from fsapps.store.db import Store
+    from fsapps.store.migrate import migrate
+
+    name = f"matrix{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    dsn = make_conninfo(pg_server.dsn, dbname=name)
+    migrate(dsn)
+    store = Store(dsn, max_size=20).open()
+    cc = populate(store)
+    server = serve_api(ApiContext(store, static_queues(QUEUES)))
+    yield store, server.server_port, cc
+    server.stop()
+    store.close()
+
+
+def _fill(cc: CallCenter, tenant: str, theirs: bool) -> dict[str, str]:
+    queue = "support" if theirs else "sales"
+    return {
+        "tenant": tenant,
+        "agent": f"{tenant}{1 if theirs else 2}",
+        "queue": queue,
+        "member": cc.callers[(tenant, queue)],
+        "user_id": str(cc.users[(tenant, QA)]),
+        "supervisor": str(cc.users[(tenant, SUP)]),
+        "group": "front",
+        "number": "+15550100",
+        "month": "2026-11",
+    }
+
+
+CASES = [(row, role) for row in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("row", "role"), CASES, ids=[f"{r.method} {r.path} {role}" for r, role in CASES])
+def test_the_matrix(matrix_api, row: Row, role: str) -> None:
+    store, port, cc = matrix_api
+    client = Client(port, token=cc.token(role, "acme"))
+    want = row.expect[role]
+    theirs, rest = want if isinstance(want, tuple) else (want, want)
+    other = theirs if role == OP or "{tenant}" not in row.path else 404
+    got = {}
+    places = (("theirs", "acme", True), ("rest", "acme", False), ("other", "globex", True))
+    for where, tenant, is_theirs in places:
+        fill = _fill(cc, tenant, is_theirs)
+        if row.prepare is not None:
+            fill |= row.prepare(store, fill)
+        body = row.body(fill) if callable(row.body) else row.body
+        r = client.request(row.method, row.path.format(**fill) + row.query, body)
+        assert r.headers.get("content-type") == "application/json" or r.status == 204, r
+        got[where] = r.status if r.status < 400 else (r.status, r.json["code"])
+    statuses = {k: v if isinstance(v, int) else v[0] for k, v in got.items()}
+    assert statuses == {"theirs": theirs, "rest": rest, "other": other}, got
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[f"{r.method} {r.path}" for r in MATRIX])
+def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None:
+    _, port, cc = matrix_api
+    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1"}
+    r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
+    assert (r.status, r.json["code"]) == (401, "unauthenticated")
