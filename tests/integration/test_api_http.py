@@ -46,6 +46,15 @@ def test_the_openapi_document_is_served_and_matches_the_checked_in_copy(api) -> 
     assert openapi.document() == openapi.CHECKED_IN.read_text()
 
 
+def test_fsapps_openapi_writes_the_document_the_api_serves(tmp_path) -> None:
+    from fsapps.cli import main
+
+    out = tmp_path / "openapi.json"
+    assert main(["openapi", "--out", str(out)]) == 0
+    assert out.read_text() == openapi.CHECKED_IN.read_text()
+    assert "/api/v1/tenants/{tenant}/blacklist" in json.loads(out.read_text())["paths"]
+
+
 def test_every_error_is_json_with_a_stable_code(api, store, operator_token) -> None:
     _, port = api
     anonymous = Client(port)

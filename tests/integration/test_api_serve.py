@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,23 +16,15 @@ from pathlib import Path
 import pytest
 
 from fsapps.testing.freeswitch import free_port
+from tests.support import readme
 from tests.support.waiting import wait_for
 
-# The README's "HTTP API" section, as proposed: first the setup, then (with serve running)
-# the requests. The port is the README's; the test swaps in a free one.
-SETUP = """\
-printf '%s\\n' 'a-long-secret' | fsapps user add ops --role operator_admin --password-stdin
-fsapps tenant add acme --domain acme.example
-fsapps user token ops --name reports > token
-"""
-REQUESTS = """\
-TOKEN=$(cat token)
-curl -s -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
-  -d '{"reason": "fraud"}' http://127.0.0.1:8086/api/v1/tenants/acme/blacklist/+15550100
-curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8086/api/v1/tenants/acme/blacklist
-"""
-# What the second curl prints, as the README shows it.
-PRINTS = '[{"expires_at":null,"match":"exact","number":"+15550100","reason":"fraud"}]\n'
+# The README's "HTTP API" section as written: first the setup, then (with serve running)
+# the requests, and what the second curl prints. The port is the README's; the test swaps
+# in a free one.
+_SECTION = readme.section("## The HTTP API")
+SETUP, REQUESTS = [b.body for b in readme.blocks(_SECTION) if b.lang == "sh"]
+PRINTS = re.search(r"^prints `(.*)`\.$", _SECTION, re.M).group(1) + "\n"  # type: ignore[union-attr]
 
 
 def _env(tmp_path: Path, api_port: int | None) -> dict[str, str]:
