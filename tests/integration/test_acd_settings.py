@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg.conninfo import make_conninfo
 
@@ -570,3 +571,85 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
     quarantined = {dict(k)["kind"]: v - before.get((n, k), 0.0) for (n, k), v in after.items()
                    if n == "fsapps_records_quarantined_total"}  # fmt: skip
     assert {k: v for k, v in quarantined.items() if v} == {"survey": 1, "usage": 1}, quarantined
+
+
+# --- a PostgreSQL outage ----------------------------------------------------------------------
+
+
+def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_outage(rig, pg_server):
+    """PostgreSQL stops while ``rated`` hears the survey after an answered queue call,
+    ``talking`` talks to an agent and ``waiting`` waits in a queue nobody serves. Meanwhile
+    ``rated`` answers the survey, ``waiting`` hangs up (an abandon), ``asks`` asks to be called
+    back, and ``talking``'s agent hangs up. Their records go through the controller's spool
+    and into PostgreSQL once it is back, once each; ``talking`` is held by the dialplan until
+    then, their visit completed with the agent they had, who their survey answer names."""
+    writer = rig.controller.writer
+    answered = ("fsapps_acd_calls_total", {"tenant": "claims", "queue": "served", "outcome": "answered"})
+    answered_before = REGISTRY.get_sample_value(*answered) or 0
+    rig.agent("cl_o1", talk=1.0)
+    rig.agent("cl_o3", talk=None, status="On Break")
+    rig.agent("cl_o2", status="On Break")
+    rated = rig.call("7010", "15550601")
+    assert wait_for(lambda: surveyed(rig, rated))
+    rig.set_status("cl_o1", "On Break")
+    rig.set_status("cl_o3", "Available")
+    talking = rig.call("7010", "15550605")
+    assert wait_for(lambda: rig.rung("cl_o3"))
+    (ring,) = rig.rung("cl_o3")
+    assert wait_for(lambda: rig.switch.channels[talking.uuid].bridged_to is not None)
+    waiting = rig.call("7012", "15550602")
+    rig.joined(waiting)
+    spooled = writer.spooled
+    pg_server.stop_server()
+    try:
+        rated.queue_dtmf("4")
+        waiting.hangup()
+        asks = rig.call("7011", "15550603", keypad=["1"])
+        rig.switch.channels[ring.leg].hangup("NORMAL_CLEARING")  # the agent hangs up
+        hung_up = rig.switch.clock.now()
+        rig.done(rated, waiting, asks)
+        # The survey answer, the abandoned visit, the callback request and their calls' usage.
+        assert wait_for(lambda: writer.spooled - spooled >= 6), writer.spooled - spooled
+        assert rig.switch.history[rated.uuid].variables.get("fsapps_survey_1") == "4"
+        assert talking.up and not surveyed(rig, talking)
+    finally:
+        pg_server.start_server()
+    assert wait_for(lambda: surveyed(rig, talking), timeout=30), rig.switch.call_log(talking.uuid)[-20:]
+    talking.queue_dtmf("5")
+    rig.done(talking)
+    assert wait_for(lambda: writer.pending == 0, timeout=30), writer.pending
+    # Read with a store of our own: the rig's lost its connections with the server.
+    with Store(rig.dsn, max_size=2).open() as store, store.tenant("claims") as t:
+        calls = t._all("SELECT * FROM queue_calls WHERE call_uuid = ANY(%s) ORDER BY joined_at",
+                       ([rated.uuid, talking.uuid, waiting.uuid],))  # fmt: skip
+        answers = t._all("SELECT call_uuid, agent_id, queue, score FROM survey_answers ORDER BY answered_at")
+        callbacks = t._all("SELECT call_uuid, number, queue FROM callback_requests WHERE call_uuid = %s",
+                           (asks.uuid,))  # fmt: skip
+        usage = t._all("SELECT call_uuid, resource_id, outcome FROM usage_records WHERE call_uuid = ANY(%s)"
+                       " AND resource = 'ivr'", ([rated.uuid, waiting.uuid, asks.uuid],))  # fmt: skip
+    assert [(str(c["call_uuid"]), c["queue"], c["outcome"], c["agent_id"]) for c in calls] == [
+        (rated.uuid, "served", "answered", "cl_o1"),
+        (talking.uuid, "served", "answered", "cl_o3"),
+        (waiting.uuid, "unstaffed", "abandoned", None),
+    ]
+    # talking's conversation lasted until the agent hung up, not until PostgreSQL was back.
+    talked = hung_up - ring.at
+    assert talked - 1 < float(calls[1]["talk_seconds"]) < talked + 1, (talked, calls[1])
+    assert [(str(a["call_uuid"]), a["agent_id"], a["queue"], a["score"]) for a in answers] == [
+        (rated.uuid, "cl_o1", "served", 4),
+        (talking.uuid, "cl_o3", "served", 5),
+    ]
+    assert [(str(c["call_uuid"]), c["number"], c["queue"]) for c in callbacks] == [
+        (asks.uuid, "15550603", None)
+    ]
+    assert sorted((str(u["call_uuid"]), u["resource_id"], u["outcome"]) for u in usage) == sorted([
+        (rated.uuid, "served.start", "_"), (rated.uuid, "served.rate", "_"),
+        (waiting.uuid, "unstaffed.start", "caller_hung_up"), (asks.uuid, "callme.start", "_"),
+    ])  # fmt: skip
+    # Each answered visit counted once on /metrics, whichever way it was completed.
+    assert (REGISTRY.get_sample_value(*answered) or 0) - answered_before == 2
+
+
+def surveyed(rig: Rig, ch: Channel) -> bool:
+    """The caller hears the survey's question."""
+    return any(line.startswith("play_and_get_digits") for line in rig.switch.call_log(ch.uuid))
