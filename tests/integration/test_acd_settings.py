@@ -27,9 +27,11 @@ from psycopg.conninfo import make_conninfo
 
 from fsapps import cli
 from fsapps.acd import dispatch
+from fsapps.acd.operations import AgentOperations
 from fsapps.acd.visit import announcement
 from fsapps.config import MetricsSettings
 from fsapps.controller import Controller
+from fsapps.esl.client import Connection
 from fsapps.flows.check import check
 from fsapps.httpserve import metrics_server
 from fsapps.sim.channel import Channel
@@ -60,6 +62,7 @@ QUEUES: dict[str, dict[str, Any]] = {
     "metered": {"service-level-seconds": 4, "ring-timeout": 2, "tiers": ["cl_slow", "cl_fast"]},
     "served": {"tiers": ["cl_o1", "cl_o3"]},
     "unstaffed": {"tiers": ["cl_o2"]},
+    "consult": {"tiers": ["cl_c1", {"agent": "cl_c2", "level": 2}]},
 }
 
 
@@ -112,6 +115,7 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
         "start": {"type": "callback", "data": {"prompt": "offer"}, "children": {"_": "bye"}}, "bye": BYE,
     }),
     "7012": ("unstaffed", {"start": _queue("unstaffed", {"_": "bye"}), "bye": BYE}),
+    "7013": ("consult", {"start": _queue("consult", {"_": "after"}), "after": _play("after"), "bye": BYE}),
 }  # fmt: skip
 PROMPTS = {
     "over": "All our agents are still busy.",
@@ -449,6 +453,66 @@ def test_an_abandoned_place_is_kept_until_discard_abandoned_after(rig):
     rig.done(first, again, late)
     outcomes = [rig.queue_call(ch)["outcome"] for ch in (first, again, late)]
     assert outcomes == ["abandoned"] * 3
+
+
+# --- an attended transfer: the consulted party hangs up, then the agent --------------------
+
+
+def test_a_consult_whose_party_hangs_up_returns_the_caller_and_one_the_agent_leaves_completes(rig):
+    """Queue ``consult``: cl_c1 answers and consults cl_c2, who hangs up: the caller is back
+    with cl_c1. cl_c1 consults an outside number (``cl_ext9``) and hangs up: the transfer
+    completes, the caller talks to cl_ext9; cl_c1's talk time ends there."""
+    rig.agent("cl_c1", talk=None)
+    rig.agent("cl_c2", talk=None, status="On Break")
+    rig.switch.register_user("cl_ext9", Endpoint(answer_after=0.3))
+    conn = Connection("127.0.0.1", rig.switch.port, rig.switch.password)
+    conn.connect()
+    ops = AgentOperations(rig.store, conn.api, now=rig.switch.clock.now)
+    caller = rig.call("7013", "15550701")
+    assert wait_for(lambda: rig.rung("cl_c1"))
+    (ring,) = rig.rung("cl_c1")
+    ch = rig.switch.channels[caller.uuid]
+
+    def bridged_to(uuid: str) -> bool:
+        return ch.bridged_to is not None and ch.bridged_to.uuid == uuid
+
+    def agent_row(agent_id: str) -> dict[str, Any]:
+        with rig.store.operator() as op:
+            got = op._one("SELECT * FROM agent_state WHERE agent_id = %s", (agent_id,))
+        assert got is not None
+        return dict(got)
+
+    assert wait_for(lambda: bridged_to(ring.leg))
+    held = len(rig.heard(caller))
+    consulted = ops.consult("cl_c1", to_agent="cl_c2")
+    assert wait_for(lambda: ch.bridged_to is None and len(rig.heard(caller)) > held), rig.switch.call_log(
+        caller.uuid
+    )[-20:]
+    assert wait_for(lambda: rig.switch.channels[consulted].bridged_to is not None)
+    assert rig.switch.channels[consulted].bridged_to.uuid == ring.leg
+    # The consulted party hangs up: the caller is back with the agent, still on their call.
+    rig.switch.channels[consulted].hangup("NORMAL_CLEARING")
+    assert wait_for(lambda: bridged_to(ring.leg), timeout=15), rig.switch.call_log(caller.uuid)[-20:]
+    assert agent_row("cl_c1")["state"] == "In a queue call"
+    assert agent_row("cl_c2")["state"] == "Waiting"
+
+    # The agent hangs up during the next consult: the transfer completes.
+    outside = ops.consult("cl_c1", dial="sofia/external/cl_ext9@127.0.0.1:5080")
+    assert wait_for(lambda: ch.bridged_to is None)
+    assert wait_for(
+        lambda: outside in rig.switch.channels and rig.switch.channels[outside].bridged_to is not None
+    )
+    rig.switch.channels[ring.leg].hangup("NORMAL_CLEARING")
+    left = rig.switch.clock.now()
+    assert wait_for(lambda: bridged_to(outside), timeout=15), rig.switch.call_log(caller.uuid)[-20:]
+    c1 = wait_for(lambda: (row := agent_row("cl_c1"))["state"] == "Waiting" and row)
+    assert (c1["calls_answered"], c1["agent_leg"], c1["offered_member"]) == (1, None, None)
+    row = rig.queue_call(caller)
+    assert (row["outcome"], row["agent_id"]) == ("answered", "cl_c1")
+    # From the answer (the ring plus cl_c1's 0.3 s) to cl_c1's hangup, both consults included.
+    assert left - ring.at - 0.3 - 1 < float(row["talk_seconds"]) < left - ring.at + 1, (left - ring.at, row)
+    rig.switch.channels[outside].hangup("NORMAL_CLEARING")
+    rig.done(caller)
 
 
 # --- /metrics ---------------------------------------------------------------------------------
