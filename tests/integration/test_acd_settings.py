@@ -159,6 +159,7 @@ class Ring:
     agent: str
     member: str  # the caller's channel
     leg: str
+    shown: str = ""  # the caller ID the phone shows
 
 
 @dataclasses.dataclass
@@ -170,7 +171,7 @@ class Phone(Endpoint):
 
     def attach(self, ch: Channel) -> None:
         self.rig.rings.append(Ring(self.rig.switch.clock.now(), self.agent, ch.get_var("fsapps_member") or "",
-                                   ch.uuid))  # fmt: skip
+                                   ch.uuid, ch.get_var("caller_id_number") or ""))  # fmt: skip
         super().attach(ch)
 
 
@@ -422,6 +423,7 @@ def test_the_agents_phone_rings_with_the_looked_up_record_and_the_wait(rig):
     (missed,) = rig.rung("cl_pop1")
     (answered,) = rig.rung("cl_pop2")
     for ring in (missed, answered):
+        assert ring.shown == "15550301"
         pop = rig.leg_variables(ring.leg)
         assert (pop.get("cl_name"), pop.get("cl_plan")) == ("Ada Lovelace", "gold")
         assert (pop.get("fsapps_tenant"), pop.get("fsapps_queue"), pop.get("fsapps_member")) == (
