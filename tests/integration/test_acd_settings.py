@@ -79,7 +79,10 @@ BYE = {"type": "hangup"}
 FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     "7001": ("waits", {
         "start": _queue("waiting", {"_": "bye", "timeout": "over", "callback": "later"}),
-        "over": _play("over"), "later": _play("later"), "bye": BYE,
+        "over": {"type": "play", "data": {"prompt": "over"}, "children": {"_": "cb"}},
+        # After the queue: the callback node stores the queue and the caller's place in it.
+        "cb": {"type": "callback", "data": {"prompt": "offer"}, "children": {"_": "bye"}},
+        "later": _play("later"), "bye": BYE,
     }),
     # No timeout branch: max-wait-time takes the node's fallback.
     "7002": ("plain", {"start": _queue("waiting", {"_": "bye", "fallback": "after"}), "after": _play("after"),
@@ -292,9 +295,10 @@ def test_waiting_callers_hear_their_place_and_leave_by_max_wait_time_or_the_call
     """Queue ``waiting``: announce-frequency 15, max-wait-time 40, callback-key 1; its only
     agent is On Break. Four callers join one after another: ``over`` and ``plain`` wait until
     max-wait-time (the node with a timeout branch overflows there; the one without times out
-    and takes its fallback); ``first`` and ``second`` press 1, ``second`` first."""
+    and takes its fallback); ``first`` and ``second`` press 1, ``second`` first. ``over``
+    then asks to be called back at the flow's callback node."""
     rig.agent("cl_w1", status="On Break")
-    over = rig.call("7001", "15550101")
+    over = rig.call("7001", "15550101", keypad=["1"])
     j_over = rig.joined(over)
     plain = rig.call("7002", "15550102")
     j_plain = rig.joined(plain)
@@ -316,8 +320,19 @@ def test_waiting_callers_hear_their_place_and_leave_by_max_wait_time_or_the_call
         assert row["joined_at"].timestamp() == pytest.approx(joined, abs=0.01)
         assert 40 <= float(row["wait_seconds"]) < 40 + SLACK, row
         assert any(went_on in text for _, text in rig.heard(ch)), rig.switch.call_log(ch.uuid)
-    assert rig.switch.history[over.uuid].variables.get("fsapps_branch") == "timeout"
-    assert rig.switch.history[plain.uuid].variables.get("fsapps_branch", "") == ""
+
+    # The queue node's own record: the branch taken, or no branch (the fallback).
+    def node_outcomes() -> list[tuple[str, str]]:
+        with rig.store.tenant("claims") as t:
+            got = t._all(
+                "SELECT call_uuid, outcome FROM usage_records WHERE call_uuid = ANY(%s)"
+                " AND resource_id LIKE '%%.start'",
+                ([over.uuid, plain.uuid],),
+            )
+        return sorted((str(n["call_uuid"]), n["outcome"]) for n in got)
+
+    expected = sorted([(over.uuid, "timeout"), (plain.uuid, "fallback")])
+    assert wait_for(lambda: node_outcomes() == expected), node_outcomes()
 
     # On joining, then every 15 s: each caller's position and expected wait (no call handled
     # yet: 180 s a call; one agent listed).
@@ -341,16 +356,18 @@ def test_waiting_callers_hear_their_place_and_leave_by_max_wait_time_or_the_call
     config.write_text(f"database: {{dsn: '{rig.dsn}'}}\n")
     capsys.readouterr()
     assert wait_for(lambda: cli.main(["callbacks", "--tenant", "claims", "--config", str(config)]) == 0
-                    and len(capsys.readouterr().out.splitlines()) == 2)  # fmt: skip
+                    and len(capsys.readouterr().out.splitlines()) == 3)  # fmt: skip
     assert cli.main(["callbacks", "--tenant", "claims", "--config", str(config)]) == 0
     listed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
-    # Oldest place first: ``first`` asked last but joined first.
+    # Oldest place first, whenever they asked: ``over`` asked last, 40 s on, and ``first``
+    # after ``second``.
     assert [(n, q, datetime.fromisoformat(place).timestamp()) for n, q, place, _ in listed] == [
+        ("15550101", "waiting", pytest.approx(j_over, abs=0.01)),
         ("15550103", "waiting", pytest.approx(j_first, abs=0.01)),
         ("15550104", "waiting", pytest.approx(j_second, abs=0.01)),
     ]
     asked = [datetime.fromisoformat(a) for *_, a in listed]
-    assert asked[0] > asked[1]
+    assert asked[0] > asked[1] > asked[2]
 
 
 # --- routing: sticky-seconds, priority-aging, skill-relax -----------------------------------
