@@ -27,7 +27,7 @@ import os
 import socket
 import time
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -156,7 +156,11 @@ class Dispatcher:
                 due = time.monotonic() - last_pass >= TICK
                 if self.waiters and (due or (woken and self._someone_to_offer())):
                     last_pass = time.monotonic()
+                    passed = {w.key for w in self.waiters.values()}
                     self.dispatch()
+                    if due:
+                        # The pass refreshed the gauges of its callers' queues only.
+                        self.refresh_gauges(but=passed)
                 elif due:
                     last_pass = time.monotonic()
                     self.refresh_gauges()  # nobody waits here: the metrics still follow the queues
@@ -427,12 +431,14 @@ class Dispatcher:
 
     # --- one pass ----------------------------------------------------------------------
 
-    def refresh_gauges(self) -> None:
-        """Callers waiting and agents by status for every queue, from the database."""
+    def refresh_gauges(self, but: Collection[str] = ()) -> None:
+        """Callers waiting and agents by status for every queue (but those a pass just did),
+        from the database: every controller's callers, whichever it holds itself."""
         queues, tiers = self.queues()
-        if queues:
+        keys = set(queues).difference(but)
+        if keys:
             now = self.clock()
-            self._gauges(self._snapshot(set(queues), queues, tiers, now)[0], now)
+            self._gauges(self._snapshot(keys, queues, tiers, now)[0], now)
 
     def _snapshot(
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
