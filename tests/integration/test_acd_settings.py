@@ -639,6 +639,9 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
     answered = [r for r in rows.values() if r["outcome"] == "answered"]
     assert [rows[ch.uuid]["outcome"] for ch in (slow, fast, gone)] == ["answered", "answered", "abandoned"]
     assert [r["offers"] for r in rows.values()] == [2, 1, 0]
+    # Ringing: slow's unanswered ring-timeout (2 s) and cl_fast's 0.3 s; fast's 0.3 s.
+    rang = [float(rows[ch.uuid]["ring_seconds"]) for ch in (slow, fast, gone)]
+    assert 2.3 <= rang[0] < 2.3 + SLACK and 0.3 <= rang[1] < 0.3 + SLACK and rang[2] == 0, rang
     assert delta("fsapps_acd_offers_total", **q) == 3
     assert delta("fsapps_acd_calls_total", **q, outcome="answered") == 2
     assert delta("fsapps_acd_calls_total", **q, outcome="abandoned") == 1
