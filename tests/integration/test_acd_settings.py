@@ -727,6 +727,8 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
                            (asks.uuid,))  # fmt: skip
         usage = t._all("SELECT call_uuid, resource_id, outcome FROM usage_records WHERE call_uuid = ANY(%s)"
                        " AND resource = 'ivr'", ([rated.uuid, waiting.uuid, asks.uuid],))  # fmt: skip
+        handled = t._all("SELECT resource_id, kind, workload FROM usage_records WHERE call_uuid = %s"
+                         " AND resource = 'agent'", (talking.uuid,))  # fmt: skip
     assert [(str(c["call_uuid"]), c["queue"], c["outcome"], c["agent_id"]) for c in calls] == [
         (rated.uuid, "served", "answered", "cl_o1"),
         (talking.uuid, "served", "answered", "cl_o3"),
@@ -735,6 +737,10 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
     # talking's conversation lasted until the agent hung up, not until PostgreSQL was back.
     talked = hung_up - ring.at
     assert talked - 1 < float(calls[1]["talk_seconds"]) < talked + 1, (talked, calls[1])
+    # And the agent's call, its usage record, as long.
+    assert [(h["resource_id"], h["kind"], float(h["workload"])) for h in handled] == [
+        ("cl_o3", "handled_call", float(calls[1]["talk_seconds"]))
+    ]
     assert [(str(a["call_uuid"]), a["agent_id"], a["queue"], a["score"]) for a in answers] == [
         (rated.uuid, "cl_o1", "served", 4),
         (talking.uuid, "cl_o3", "served", 5),
