@@ -265,8 +265,9 @@ class Visit:
             forget: list[Command] = [Forget()] if self.placed else []
             if self.ending is None:
                 if self.end and self.caller_here:
-                    # The conversation is over but not yet accounted (the database is away):
-                    # the controller that completes it, maybe long after, needs its end.
+                    # The conversation is over, maybe not yet accounted (the database is away):
+                    # the controller that completes it, maybe long after, needs its end. Already
+                    # accounted, the row is gone and the next visit unsets it.
                     forget.append(SetVariables(((BRIDGE_ENDED, f"{self.end:.6f}"),)))
                 self._done(Ending(hand_back=event.why or "failed"))
             return forget
