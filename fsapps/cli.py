@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.close()
         db.close()
         return 2
-    from fsapps.httpserve import wsgi_server
+    from fsapps.httpserve import metrics_server, wsgi_server
 
     xml_curl = None
     if settings.xml_curl.port:
@@ -72,12 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.info("serving dialplan XML to mod_xml_curl", extra={"listen": where})
     metrics = None
     if settings.metrics.port:
-        from prometheus_client import make_wsgi_app
-
-        m = settings.metrics
-        metrics = wsgi_server(
-            m.listen, m.port, make_wsgi_app(), read_timeout=m.read_timeout, max_connections=m.max_connections
-        )
+        metrics = metrics_server(settings.metrics)
         try:
             metrics.start()
         except OSError as exc:

@@ -23,6 +23,8 @@ from gevent import socket
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from fsapps.config import MetricsSettings
+
 log = logging.getLogger("fsapps.http")
 
 WSGIApp = Callable[..., Any]
@@ -88,3 +90,12 @@ def wsgi_server(
 ) -> BoundedWSGIServer:
     """Not started; ``start()`` binds (and raises OSError when it cannot)."""
     return BoundedWSGIServer((listen, port), app, read_timeout=read_timeout, max_connections=max_connections)
+
+
+def metrics_server(m: MetricsSettings) -> BoundedWSGIServer:
+    """Prometheus' ``/metrics``: this process's collectors (fsapps.metrics), not started."""
+    from prometheus_client import make_wsgi_app
+
+    return wsgi_server(
+        m.listen, m.port, make_wsgi_app(), read_timeout=m.read_timeout, max_connections=m.max_connections
+    )

@@ -27,7 +27,7 @@ import os
 import socket
 import time
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,7 +36,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import agent_events, visit_records
+from fsapps.acd import accounting, agent_events
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
     Announce,
@@ -60,6 +60,7 @@ from fsapps.acd.model import (
     Snapshot,
     Tier,
 )
+from fsapps.acd.visit_messages import VisitSummary
 from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
@@ -155,7 +156,11 @@ class Dispatcher:
                 due = time.monotonic() - last_pass >= TICK
                 if self.waiters and (due or (woken and self._someone_to_offer())):
                     last_pass = time.monotonic()
+                    passed = {w.key for w in self.waiters.values()}
                     self.dispatch()
+                    if due:
+                        # The pass refreshed the gauges of its callers' queues only.
+                        self.refresh_gauges(but=passed)
                 elif due:
                     last_pass = time.monotonic()
                     self.refresh_gauges()  # nobody waits here: the metrics still follow the queues
@@ -268,19 +273,25 @@ class Dispatcher:
             if row is None:
                 return None
             agent_id = row["agent_id"]
+            wrap_up = 0.0
             if agent_id is not None:
                 got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
                 if got is not None:
                     after = agent_events.call_ended(got[0], ended)
                     store_acd.release(op.conn, agent_id, member, _fields(after))
+                    wrap_up = float(after.wrap_up_time)
             store_acd.remove_member(op.conn, member)
-        if agent_id is not None and self.write is not None:
-            records = visit_records.answered(
-                tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"],
-                agent=agent_id, joined=float(row["joined_epoch"]),
-                bridged=float(row["last_bridge_start"] or row["joined_epoch"]), ended=ended,
+        if agent_id is not None:
+            # Recorded and counted as the visit's own controller would have.
+            summary = VisitSummary(
+                tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"] or "",
+                outcome="answered", joined=float(row["joined_epoch"]), ended=ended, agent=agent_id,
+                bridged=float(row["last_bridge_start"] or row["joined_epoch"]), wrap_up=wrap_up,
             )  # fmt: skip
-            self.write(*records)
+            queue = self.queue(summary.tenant, summary.queue)
+            accounting.count(summary, (queue.settings if queue else QueueSettings()).service_level_seconds)
+            if self.write is not None:
+                self.write(*accounting.records(summary))
         self.kick.set()
         return agent_id
 
@@ -420,12 +431,14 @@ class Dispatcher:
 
     # --- one pass ----------------------------------------------------------------------
 
-    def refresh_gauges(self) -> None:
-        """Callers waiting and agents by status for every queue, from the database."""
+    def refresh_gauges(self, but: Collection[str] = ()) -> None:
+        """Callers waiting and agents by status for every queue (but those a pass just did),
+        from the database: every controller's callers, whichever it holds itself."""
         queues, tiers = self.queues()
-        if queues:
+        keys = set(queues).difference(but)
+        if keys:
             now = self.clock()
-            self._gauges(self._snapshot(set(queues), queues, tiers, now)[0], now)
+            self._gauges(self._snapshot(keys, queues, tiers, now)[0], now)
 
     def _snapshot(
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float

@@ -24,8 +24,10 @@ Phases and what moves them ([commands]):
   ARRIVING --Arrived--> ANSWERING [Answer] if the call is not answered yet,
       else JOINING [SetVariables(armed for resume), Join]
   ANSWERING --AppFinished--> JOINING [SetVariables(armed), Join]
-  JOINING --Placed(before Answered)--> done "_" [Forget, CompleteAnswered]: the call
-      outlived the controller that bridged it and is back as that bridge ended
+  JOINING --Placed(before Answered)--> COMPLETING [Forget, CompleteAnswered]: the call
+      outlived the controller that bridged it and is back as that bridge ended (or, handed
+      back when the database failed it, with that end noted on the channel)
+  COMPLETING --Completed--> done "_" [SetVariables(agent, outcome; the noted end unset)]
     --Placed--> ENTERING [ReleaseStale if another controller had the caller,
       SetVariables(queue, entered), CatchUp]
   ENTERING --CaughtUp--> the wait loop
@@ -72,7 +74,8 @@ Phases and what moves them ([commands]):
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
   SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
   too: the conversation outlives the socket and is completed by whoever sees it end.
-  Before the place is written, either: done, nothing to undo. Failed: done [Forget].
+  Before the place is written, either: done, nothing to undo. Failed: done [Forget], and
+  once the conversation is over, [SetVariables(its end)] for whoever completes the visit.
 
 Two things the real switch does that the emulator cannot show (measured on
 1.10.12) shape it: a hold clip still queued when the caller hangs up never
@@ -108,6 +111,7 @@ from fsapps.acd.visit_messages import (
     CaughtUp,
     Command,
     CompleteAnswered,
+    Completed,
     DialLeg,
     DialRefused,
     Digit,
@@ -146,6 +150,8 @@ from fsapps.acd.visit_messages import (
 
 # A bridge running when the caller hangs up completes at once; one still queued never does.
 RING_END_AFTER_HANGUP = 5.0
+# The channel variable an answered visit handed back notes its conversation's end in.
+BRIDGE_ENDED = "fsapps_bridge_ended"
 
 ANNOUNCE = {
     "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
@@ -172,6 +178,7 @@ class VisitSetup:
     hold_music: str  # one hold clip: a sound path, say: text or a tone_stream
     answered: bool = True  # before the visit
     connected_at: float = 0.0  # when the switch handed the call over (0: unknown)
+    bridge_ended: float = 0.0  # BRIDGE_ENDED on the channel: an answered visit handed back (0: none)
     branches: frozenset[str] = frozenset()  # the queue node's children
     announce_prompt: str | None = None  # the queue's announce-sound, played first
     language: str = "en"
@@ -185,6 +192,7 @@ class Phase(StrEnum):
     ARRIVING = "arriving"
     ANSWERING = "answering"
     JOINING = "joining"
+    COMPLETING = "completing an answered visit"
     ENTERING = "entering"
     ON_HOLD = "on hold"
     STOPPING_MUSIC = "stopping the music"
@@ -256,6 +264,11 @@ class Visit:
             # Whatever the visit had reached, the dispatcher must not keep offering to it.
             forget: list[Command] = [Forget()] if self.placed else []
             if self.ending is None:
+                if self.end and self.caller_here:
+                    # The conversation is over, maybe not yet accounted (the database is away):
+                    # the controller that completes it, maybe long after, needs its end. Already
+                    # accounted, the row is gone and the next visit unsets it.
+                    forget.append(SetVariables(((BRIDGE_ENDED, f"{self.end:.6f}"),)))
                 self._done(Ending(hand_back=event.why or "failed"))
             return forget
         if self.ending is not None:
@@ -349,17 +362,34 @@ class Visit:
         if not isinstance(event, Placed):
             return self._defer(event)
         self.placed, self.joined = True, event.joined
+        # A noted end belongs to the visit it completes, never to a later one on this call.
+        noted = self.setup.bridge_ended
+        forget_end = ((BRIDGE_ENDED, ""),) if noted else ()
         if event.before == "Answered":
-            ended = self.setup.connected_at or now
-            return [Forget(), CompleteAnswered(ended), *self._done(Ending(branch="_"))]
+            self._enter(Phase.COMPLETING)
+            return [Forget(), CompleteAnswered(noted or self.setup.connected_at or now)]
         out: list[Command] = []
         if event.before:
             out.append(ReleaseStale(now, event.before))  # whatever another controller left offered
-        entered = (("fsapps_queue", self.setup.queue), ("fsapps_queue_entered", f"{self.joined:.3f}"))
+        entered = (
+            ("fsapps_queue", self.setup.queue), ("fsapps_queue_entered", f"{self.joined:.3f}"), *forget_end,
+        )  # fmt: skip
         self._enter(Phase.ENTERING)
         self.waiting_for = self._ref()
         # An offer that arrives meanwhile is rung at once, with no music to start and stop.
         return [*out, SetVariables(entered), CatchUp(self.waiting_for)]
+
+    def _on_completing(self, event: Event, now: float) -> list[Command]:
+        if not isinstance(event, Completed):
+            return []
+        # As a visit completed here would (a survey next names the agent).
+        values: tuple[tuple[str, str], ...] = ()
+        if event.agent:
+            values = (("fsapps_agent", event.agent), ("fsapps_queue_outcome", "answered"))
+        if self.setup.bridge_ended:
+            values += ((BRIDGE_ENDED, ""),)
+        out: list[Command] = [SetVariables(values)] if values and self.caller_here else []
+        return out + self._done(Ending(branch="_"))
 
     def _on_entering(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, CaughtUp) and event.token == self.waiting_for:

@@ -41,6 +41,14 @@ class Placed:
 
 
 @dataclass(frozen=True)
+class Completed:
+    """CompleteAnswered's answer: the agent whose call it completed (None: nothing was left
+    to complete, another controller had)."""
+
+    agent: str | None
+
+
+@dataclass(frozen=True)
 class RingTarget:
     agent: str
     leg: str  # the UUID the agent's leg gets (origination_uuid)
@@ -181,8 +189,8 @@ class Failed:
 
 
 Event = (
-    Arrived | Placed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed | Bridged
-    | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
+    Arrived | Placed | Completed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed
+    | Bridged | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
     | AgentCallEnded | WaitOver | CaughtUp | Failed
 )  # fmt: skip
 
@@ -332,7 +340,7 @@ class Forget(Dispatcher):
 
 
 @dataclass(frozen=True)
-class CompleteAnswered(Dispatcher):
+class CompleteAnswered(Query, Dispatcher):
     """An answered visit whose controller went: complete it, the bridge having ended at ``ended``."""
 
     ended: float

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,7 @@ from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.model import Member
-from fsapps.acd.visit import Visit, VisitSetup
+from fsapps.acd.visit import BRIDGE_ENDED, Visit, VisitSetup
 from fsapps.acd.visit_messages import (
     Account,
     AgentCallEnded,
@@ -45,6 +46,7 @@ from fsapps.acd.visit_messages import (
     CheckLegs,
     Command,
     CompleteAnswered,
+    Completed,
     ConsultOver,
     DialRefused,
     Digit,
@@ -196,6 +198,7 @@ class QueueDriver:
             hold_music=call.prompt(s.moh_sound) if s.moh_sound else DEFAULT_MOH,
             answered=self.esl.answered,
             connected_at=self.esl.connected_us / 1e6 if self.esl.connected_us else 0.0,
+            bridge_ended=_epoch(call.var(BRIDGE_ENDED)),
             branches=frozenset(call.node.children),
             announce_prompt=call.prompt(s.announce_sound) if s.announce_sound else None,
             language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
@@ -398,11 +401,12 @@ class QueueDriver:
     def _Forget(self, c: Forget) -> None:
         self.acd.forget(self.waiter)
 
-    def _CompleteAnswered(self, c: CompleteAnswered) -> None:
+    def _CompleteAnswered(self, c: CompleteAnswered) -> Event:
         # The call outlived the controller that bridged it (socket_resume was off while
         # bridged) and comes back as the bridge ended: the visit is complete.
         agent = self.acd.complete_answered(self.esl.uuid, c.ended)
         log.info("caller %s back from agent %s after their controller went: completed", self.esl.uuid, agent)
+        return Completed(agent)
 
     def _ReleaseStale(self, c: ReleaseStale) -> None:
         # Another controller had this caller: whatever it left offered is ours to settle.
@@ -464,3 +468,12 @@ class QueueDriver:
 def _stamp(event: codec.Event) -> float:
     raw = event.get("Event-Date-Timestamp") or ""
     return int(raw) / 1e6 if raw.isdigit() else 0.0
+
+
+def _epoch(raw: str) -> float:
+    """A time this module wrote on the channel; anything else (unset, altered) is none."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) and value > 0 else 0.0

@@ -21,20 +21,13 @@ import gevent
 import pytest
 from prometheus_client import REGISTRY
 
-from fsapps.apps.context import AppContext
-from fsapps.config import ControllerSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.check import check
-from fsapps.flows.install import install
-from fsapps.flows.render import render
-from fsapps.sim.directory import Directory
 from fsapps.sim.endpoints import CallerScript, Endpoint
 from fsapps.sim.switch import Switch, SwitchConfig
-from fsapps.sim.xmlconf import load_document
-from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.store import acd
 from fsapps.store.records import Tenant
-from tests.support.controllers import start_controller
+from tests.support.controllers import load_rendered, start_controller
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,13 +87,7 @@ def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = N
     try:
         for i in range(controllers):
             started.append(start_controller(project, store, switch.clock, tmp_path / f"c{i}"))
-        op = dataclasses.replace(
-            project.operator, controllers=[f"127.0.0.1:{c.server.port}" for c in started]
-        )
-        install(render(dataclasses.replace(project, operator=op)), tmp_path / "conf")
-        document = load_document(tmp_path / "conf")
-        switch.dialplan = XmlDialplan.from_document(document)
-        switch.directory = Directory.from_document(document)
+        load_rendered(switch, project, started, tmp_path / "conf")
         switch.start()
         yield Rig(switch, started, store, tmp_path / "recordings")
     finally:
@@ -329,16 +316,7 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(
             log[-30:]
         )
-        ctx = only.context
-        back = Controller(
-            Settings(
-                controller=ControllerSettings(listen="127.0.0.1", port=port), state_dir=str(tmp_path / "back")
-            ),
-            store=store,
-            context=AppContext(ctx.project, store=store, now=ctx.now),
-        )
-        back.context.records = back.writer
-        r.controllers.append(back.start())
+        r.controllers.append(start_controller(only.context.project, store, r.switch.clock, tmp_path / "back", port))
         r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=2.0))
         assert ch.destroyed.wait(120), "\n".join(r.switch.call_log(ch.uuid))
         rows = wait_for(r.queue_calls)

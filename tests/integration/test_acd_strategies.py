@@ -25,8 +25,6 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from fsapps.acd import dispatch
-from fsapps.apps.context import AppContext
-from fsapps.config import ControllerSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.check import check
 from fsapps.sim.channel import Channel
@@ -37,6 +35,7 @@ from fsapps.store import acd
 from fsapps.store.db import Store
 from fsapps.store.migrate import migrate
 from fsapps.store.records import Tenant
+from tests.support.controllers import start_controller
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -320,18 +319,7 @@ def rig(pg_server, tmp_path_factory) -> Iterator[Rig]:
     patch.setattr(dispatch, "TICK", 1.0 / SPEED)
     try:
         for i in range(2):
-            ctx = AppContext(
-                project, store=store, now=lambda: datetime.fromtimestamp(switch.clock.now(), UTC)
-            )
-            c = Controller(
-                Settings(
-                    controller=ControllerSettings(listen="127.0.0.1", port=0), state_dir=str(tmp / f"c{i}")
-                ),
-                store=store,
-                context=ctx,
-            )
-            ctx.records = c.writer
-            started.append(c.start())
+            started.append(start_controller(project, store, switch.clock, tmp / f"c{i}"))
         dp = StaticDialplan()
         head = [("answer", ""), ("set", "fsapps_tenant=strat"), ("set", "fsapps_flow=main"),
                 ("set", "fsapps_node=$1"), ("set", "socket_resume=true")]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,18 +11,24 @@ from typing import Any
 from fsapps.apps.context import AppContext
 from fsapps.config import ControllerSettings, Settings
 from fsapps.controller import Controller
+from fsapps.flows.install import install
 from fsapps.flows.model import Project
+from fsapps.flows.render import render
 from fsapps.sim.clock import SimClock
 from fsapps.sim.directory import Directory
 from fsapps.sim.switch import Switch, SwitchConfig
+from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 
 
-def start_controller(project: Project, store: Any, clock: SimClock, state_dir: Path) -> Controller:
-    """A controller on a free loopback port serving ``project``'s flows, its records written
-    through its own spool under ``state_dir``, on the emulator's ``clock``."""
+def start_controller(
+    project: Project, store: Any, clock: SimClock, state_dir: Path, port: int = 0
+) -> Controller:
+    """A controller on loopback (a free port unless ``port``) serving ``project``'s flows, its
+    records written through its own spool under ``state_dir``, on the emulator's ``clock``."""
     ctx = AppContext(project, store=store, now=lambda: datetime.fromtimestamp(clock.now(), UTC))
-    settings = Settings(controller=ControllerSettings(listen="127.0.0.1", port=0), state_dir=str(state_dir))
+    listen = ControllerSettings(listen="127.0.0.1", port=port)
+    settings = Settings(controller=listen, state_dir=str(state_dir))
     controller = Controller(settings, store=store, context=ctx)
     ctx.records = controller.writer
     return controller.start()
@@ -41,3 +48,15 @@ def switch_on_conf(conf: Path, sounds_dir: Path, config: SwitchConfig) -> Switch
 
     dialplan.on_reload = refresh
     return switch
+
+
+def load_rendered(switch: Switch, project: Project, controllers: list[Controller], conf: Path) -> None:
+    """Render ``project`` with these controllers as its socket targets, into ``conf``, and
+    make it the switch's dialplan and directory."""
+    op = dataclasses.replace(
+        project.operator, controllers=[f"127.0.0.1:{c.server.port}" for c in controllers]
+    )
+    install(render(dataclasses.replace(project, operator=op)), conf)
+    document = load_document(conf)
+    switch.dialplan = XmlDialplan.from_document(document)
+    switch.directory = Directory.from_document(document)

@@ -32,6 +32,7 @@ from fsapps.acd.visit_messages import (
     CheckLegs,
     Command,
     CompleteAnswered,
+    Completed,
     ConsultOver,
     DialRefused,
     Digit,
@@ -189,8 +190,48 @@ def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the
     r.send(Arrived())
     out = r.send(Placed(NOW - 200, "Answered"))
     assert out == [Forget(), CompleteAnswered(NOW - 300)]
+    assert r.visit.ending is None
+    # As a visit completed by its own controller: the survey next names the agent.
+    out = r.send(Completed("acme_a2"))
+    assert out == [SetVariables((("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered")))]
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
     assert r.send(HungUp()) == []
+    # Another controller completed it meanwhile: nothing to name.
+    late = Run()
+    late.send(Arrived())
+    late.send(Placed(NOW - 200, "Answered"))
+    assert late.send(Completed(None)) == []
+    assert late.visit.ending is not None and late.visit.ending.branch == "_"
+
+
+def test_a_conversation_over_when_the_database_fails_the_visit_notes_its_end_for_whoever_completes_it() -> (
+    None
+):
+    """The agent hung up at NOW + 40; the transfer note cannot be read (PostgreSQL away): the
+    call is handed back with the end on the channel, and the controller that completes the
+    visit (when PostgreSQL is back, long after) counts the talk time to it, then unsets it."""
+    r = Run()
+    r.after_conversation()
+    assert r.send(Failed("PoolTimeout")) == [
+        Forget(),
+        SetVariables((("fsapps_bridge_ended", f"{NOW + 40:.6f}"),)),
+    ]
+    assert r.visit.ending is not None and r.visit.ending.hand_back
+    back = Run(replace(SETUP, connected_at=NOW + 400, bridge_ended=NOW + 40))
+    back.send(Arrived())
+    assert back.send(Placed(NOW, "Answered")) == [Forget(), CompleteAnswered(NOW + 40)]
+    assert back.send(Completed("acme_a2")) == [SetVariables((
+        ("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"), ("fsapps_bridge_ended", ""),
+    ))]  # fmt: skip
+    # Still talking when it failed: no end to note (the caller comes back as the bridge ends).
+    talking = Run()
+    talking.talking()
+    assert talking.send(Failed("PoolTimeout")) == [Forget()]
+    # A noted end left over (another controller completed that visit) is unset by the next one.
+    again = Run(replace(SETUP, bridge_ended=NOW + 40))
+    again.send(Arrived())
+    out = again.send(Placed(NOW + 500))
+    assert the(SetVariables, out).values[-1] == ("fsapps_bridge_ended", "")
 
 
 def test_a_caller_who_hangs_up_before_their_place_is_written_leaves_nothing_to_undo() -> None:
@@ -814,6 +855,8 @@ class Driver:
             return CallerBridged(c.other, draw(st.booleans()))
         elif isinstance(c, EndAgentCall):
             return AgentCallEnded(draw(st.sampled_from([0.0, 5.0])))
+        elif isinstance(c, CompleteAnswered):
+            return Completed(draw(st.sampled_from(["acme_a2", None])))
         return None
 
     @property
