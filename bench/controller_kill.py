@@ -130,6 +130,7 @@ def main() -> None:
     p.add_argument("--talk", type=float, default=20.0, help="seconds a caller stays after the answer")
     p.add_argument("--kill-at", type=float, default=25.0, help="seconds into the load the kill comes")
     p.add_argument("--agents", type=int, default=0, help="agents (default: 80%% of the callers in flight)")
+    p.add_argument("--details", action="store_true", help="print each waiting caller's timeline")
     a = p.parse_args()
     calls = int(a.rate * a.seconds)
     agents = a.agents or max(2, int(a.rate * a.talk * 0.8))
@@ -203,7 +204,14 @@ def main() -> None:
                                      " WHERE outcome = 'answered' GROUP BY call_uuid")  # fmt: skip
             usage = store_rows(store, "SELECT call_uuid::text AS u, count(*) AS n FROM usage_records"
                                       " WHERE resource = 'agent' GROUP BY call_uuid")  # fmt: skip
-            report(callers_from(events), killed_at, sipp_ok, calls, stuck, rows, usage)
+            callers = callers_from(events)
+            report(callers, killed_at, sipp_ok, calls, stuck, rows, usage, a.details)
+            if a.details:
+                late = [c.uuid for c in callers.values() if len([t for t in c.sockets if t > killed_at]) > 1]
+                for who in ("a", "b"):
+                    for line in (d / who / "controller.log").read_text(errors="replace").splitlines():
+                        if any(u in line for u in late):
+                            print(f"  {who}: {line[:400]}")
         finally:
             for proc in (first, second):
                 if proc is not None and proc.poll() is None:
@@ -231,7 +239,7 @@ def store_rows(store: Store, sql: str) -> list[dict]:
 
 def report(
     callers: dict[str, Caller], killed_at: float, sipp_ok: int, calls: int,
-    stuck: list[dict], rows: list[dict], usage: list[dict],
+    stuck: list[dict], rows: list[dict], usage: list[dict], details: bool = False,
 ) -> None:  # fmt: skip
     talking = [c for c in callers.values() if talking_at(c, killed_at)]
     waiting = sorted(
@@ -270,6 +278,11 @@ def report(
         print(f"waiting at the kill: {len(waiting)}; handed to the other controller again: {len(back)},"
               f" {back[len(back) // 2] if back else math.nan:.2f} s after the kill (p50),"
               f" {back[-1] if back else math.nan:.2f} s (max)")  # fmt: skip
+        if details:
+            for i, c in enumerate(waiting):
+                print(f"  waiting #{i}: entered {c.entered - killed_at:+.2f} s, handed again"
+                      f" {[round(t - killed_at, 2) for t in c.sockets if t > killed_at]},"
+                      f" bridged {[round(b - killed_at, 2) for b in c.bridges]}")  # fmt: skip
         order = [c.uuid for c in waiting if c.uuid in reoffered]
         print(f"waiting at the kill: {len(waiting)}; bridged again: {len(reoffered)},"
               f" {p50:.1f} s after the kill (p50), {top:.1f} s (max);"

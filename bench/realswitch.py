@@ -36,6 +36,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -308,7 +309,7 @@ def start_controller(
     settings: dict[str, object] = {
         "controller": {"listen": "127.0.0.1", "port": port},
         "database": {"dsn": dsn}, "flows": {"dir": str(root)}, "state_dir": str(d / "state"),
-        "log": {"level": "warning", "format": "text"},
+        "log": {"level": os.environ.get("FSAPPS_BENCH_LOG", "warning"), "format": "text"},
     }  # fmt: skip
     if cdrs:
         settings["esl"] = {"host": "127.0.0.1", "port": fs.esl_port, "password": fs.password}

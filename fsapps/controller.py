@@ -111,7 +111,8 @@ class Controller:
             client = self.client
             self.dispatcher = Dispatcher(
                 store, lambda: ctx.project, lambda: ctx.now().timestamp(),
-                api=client.api if client is not None else None, write=ctx.write_soon,
+                api=client.api if client is not None else None,
+                api_many=client.api_many if client is not None else None, write=ctx.write_soon,
             )  # fmt: skip
             context.acd = self.dispatcher
 

@@ -107,13 +107,16 @@ class AgentOffer:
 
 class Dispatcher:
     """``api``: the switch's API (the controller's inbound Event Socket), to ask whether a call
-    that outlived its controller is still up; ``write``: where visit records go."""
+    that outlived its controller is still up, and ``api_many`` the same for many commands in
+    one round trip; ``write``: where visit records go."""
 
     def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
                  name: str | None = None, *, api: Callable[[str], str] | None = None,
+                 api_many: Callable[[list[str]], list[str]] | None = None,
                  write: Callable[..., Any] | None = None) -> None:  # fmt: skip
         self.store = store
         self.api = api
+        self.api_many = api_many
         self.write = write
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
         self.project = project  # the checked flows, read at each pass (they can be reloaded)
@@ -179,6 +182,8 @@ class Dispatcher:
         while True:
             try:
                 with psycopg.connect(self.store.dsn, autocommit=True) as conn:
+                    if not store_acd.hold_liveness(conn, self.name):
+                        log.error("another controller is named %s: its death will be seen late", self.name)
                     conn.execute(f"LISTEN {store_acd.CHANNEL}")
                     for _ in conn.notifies():
                         self.kick.set()
@@ -195,7 +200,8 @@ class Dispatcher:
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
             members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
             orphans = [
-                row for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=self.name)
+                row
+                for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=self.name)
                 # Its own: only those no visit here holds (a socket that closed mid-conversation).
                 if row["controller"] != self.name or str(row["uuid"]) not in self.waiters
             ]
@@ -213,16 +219,21 @@ class Dispatcher:
         alive or not: only the switch knows whether the call is still there."""
         if self.api is None:
             return
+        try:
+            up = self.existing(
+                [
+                    u
+                    for row in stale
+                    for u in (str(row["offered_member"] or ""), str(row["agent_leg"] or ""))
+                    if u
+                ]
+            )
+        except Exception as exc:
+            log.debug("uuid_exists for stale offers: %s", exc)
+            return
         for row in stale:
             member, leg = str(row["offered_member"] or ""), str(row["agent_leg"] or "")
-            try:
-                gone = all(
-                    (self.api(f"uuid_exists {u}") or "").strip() != "true" for u in (member, leg) if u
-                )
-            except Exception as exc:
-                log.debug("uuid_exists for a stale offer: %s", exc)
-                return
-            if not gone:
+            if member in up or leg in up:
                 continue
             with self.store.operator() as op:
                 got = store_acd.load_agents(op.conn, [row["agent_id"]]).get(row["agent_id"])
@@ -242,14 +253,14 @@ class Dispatcher:
         once: one controller adopts the row, and the records' ids are the visit's own."""
         if self.api is None:
             return  # no way to ask the switch: the caller's return completes the visit
+        try:
+            up = self.existing([str(row["uuid"]) for row in orphans])
+        except Exception as exc:  # the switch is unreachable: ask again next time
+            log.debug("uuid_exists: %s", exc)
+            return
         for row in orphans:
             member = str(row["uuid"])
-            try:
-                up = (self.api(f"uuid_exists {member}") or "").strip() == "true"
-            except Exception as exc:  # the switch is unreachable: ask again next time
-                log.debug("uuid_exists %s: %s", member, exc)
-                return
-            if up:
+            if member in up:
                 continue
             legs = [member, str(row["agent_leg"]) if row.get("agent_leg") else ""]
             with self.store.operator() as op:
@@ -263,6 +274,17 @@ class Dispatcher:
                     continue
             self.complete_answered(member, ended if ended is not None else now)
             log.warning("queue call %s outlived its controller %s: completed", member, row["controller"])
+
+    def existing(self, uuids: list[str]) -> set[str]:
+        """Which of these calls the switch still has (uuid_exists). A dead controller leaves
+        every call it bridged to be asked about once a tick until it ends: one pipelined
+        write, not a round trip each on the connection new calls' checks also wait on."""
+        if not uuids or self.api is None:
+            return set()
+        commands = [f"uuid_exists {u}" for u in uuids]
+        api = self.api
+        replies = self.api_many(commands) if self.api_many is not None else [api(c) for c in commands]
+        return {u for u, r in zip(uuids, replies, strict=True) if (r or "").strip() == "true"}
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up

@@ -92,6 +92,11 @@ class Connection(FramedProtocol, gs.InboundESL):
         reply = self.send(f"api {command}", timeout=timeout)
         return reply.text
 
+    def api_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+        """Several API commands in one write, their replies in order: one round trip, and
+        the connection is not held between them by anyone else's command."""
+        return [r.text for r in self.send_pipelined([f"api {c}" for c in commands], timeout)]
+
     def bgapi(self, command: str, job_uuid: str | None = None) -> AsyncResult:
         """Start a background job; the result's value is the BACKGROUND_JOB body.
 
@@ -197,6 +202,9 @@ class InboundClient:
 
     def api(self, command: str, timeout: float | None = None) -> str:
         return self._live().api(command, timeout)
+
+    def api_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+        return self._live().api_many(commands, timeout)
 
     def bgapi(self, command: str, job_uuid: str | None = None) -> AsyncResult:
         return self._live().bgapi(command, job_uuid)

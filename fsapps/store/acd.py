@@ -344,25 +344,53 @@ def heartbeat(conn: psycopg.Connection, controller: str, now: float) -> None:
     )
 
 
+# Each controller's dispatcher holds an advisory lock on its listening connection for as
+# long as it runs (two-int4 form: classid CONTROLLER_LOCKS, objid hashtext(name), which
+# pg_locks shows with objsubid 2). PostgreSQL drops it the moment that connection goes, and
+# a killed process's connections go at once: a controller whose lock is gone and whose
+# heartbeat is GONE_AFTER seconds old is dead, without waiting out a heartbeat timeout
+# sized for a controller that is merely slow. The heartbeat alone still decides when the
+# lock cannot be seen (silent for ``silent_for``).
+CONTROLLER_LOCKS = 0x66736170
+GONE_AFTER = 3.0
+_ALIVE = (
+    "SELECT c.name FROM acd_controllers c WHERE c.seen_epoch >= %(silent)s AND (c.seen_epoch >= %(gone)s"
+    " OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+    " AND l.classid = %(locks)s::oid AND l.objid = hashtext(c.name)::oid))"
+)
+
+
+def hold_liveness(conn: psycopg.Connection, name: str) -> bool:
+    """Take this controller's lifetime lock on ``conn`` (kept until the connection closes)."""
+    row: Any = conn.execute(
+        "SELECT pg_try_advisory_lock(%s, hashtext(%s)) AS got", (CONTROLLER_LOCKS, name)
+    ).fetchone()
+    return bool(row["got"] if isinstance(row, dict) else row[0])
+
+
+def _alive_params(now: float, silent_for: float) -> dict[str, float | int]:
+    return {"silent": now - silent_for, "gone": now - GONE_AFTER, "locks": CONTROLLER_LOCKS}
+
+
 def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tuple[list[str], list[str]]:
-    """What controllers silent for ``silent_for`` seconds held: their waiting callers are
+    """What dead controllers held (see CONTROLLER_LOCKS): their waiting callers are
     marked Abandoned (a caller the dialplan hands to a live controller resumes their place
     from it), the agents they were ringing are back to Waiting. Answered callers and their
     agents stay as they are: the bridge outlives the controller (fsapps.apps.queue), and the
     visit is completed when the call comes back or ends (answered_orphans). Returns
     (members, agents) freed."""
-    alive = "SELECT name FROM acd_controllers WHERE seen_epoch >= %s"
+    alive = _alive_params(now, silent_for)
     members: list[Any] = conn.execute(
-        "UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %s, serving_agent = NULL"
-        f" WHERE state IN ('Waiting', 'Trying') AND controller NOT IN ({alive}) RETURNING uuid",
-        (now, now - silent_for),
+        "UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %(now)s, serving_agent = NULL"
+        f" WHERE state IN ('Waiting', 'Trying') AND controller NOT IN ({_ALIVE}) RETURNING uuid",
+        {**alive, "now": now},
     ).fetchall()
     agents: list[Any] = conn.execute(
         "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
         " agent_leg = NULL"
-        f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({alive}) AND state <> 'In a queue call'"
+        f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({_ALIVE}) AND state <> 'In a queue call'"
         " RETURNING agent_id",
-        (now - silent_for,),
+        alive,
     ).fetchall()
     conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
     if members or agents:
@@ -373,7 +401,7 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
 def answered_orphans(
     conn: psycopg.Connection, now: float, silent_for: float, mine: str = ""
 ) -> list[dict[str, Any]]:
-    """Answered callers whose controller has been silent for ``silent_for`` seconds, or is
+    """Answered callers whose controller is dead (see CONTROLLER_LOCKS), or is
     ``mine`` (the caller asks which of its own it no longer holds), with the agent talking to
     them: calls that outlived their controller's hold on them."""
     rows: list[Any] = conn.execute(
@@ -381,9 +409,9 @@ def answered_orphans(
         " s.agent_id, s.last_bridge_start, s.agent_leg"
         " FROM queue_members m LEFT JOIN agent_state s"
         "   ON s.offered_member = m.uuid AND s.state = 'In a queue call'"
-        " WHERE m.state = 'Answered' AND (m.controller = %s"
-        "   OR m.controller NOT IN (SELECT name FROM acd_controllers WHERE seen_epoch >= %s))",
-        (mine, now - silent_for),
+        " WHERE m.state = 'Answered' AND (m.controller = %(mine)s"
+        f"   OR m.controller NOT IN ({_ALIVE}))",
+        {**_alive_params(now, silent_for), "mine": mine},
     ).fetchall()
     return [dict(r) for r in rows]
 

@@ -312,10 +312,13 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert ch.up, "\n".join(r.switch.call_log(ch.uuid))
         log = r.switch.call_log(ch.uuid)
         refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
-        assert len(refused) >= 2, "\n".join(log[-30:])
-        assert any(line.startswith("playback(tone_stream://") for line in log[refused[0] :]), "\n".join(
-            log[-30:]
-        )
+        assert len(refused) >= 3, "\n".join(log[-30:])
+        # Handed over again at once (the first refusal), then after a second, then between
+        # hold clips.
+        between = [[line.split("(")[0] for line in log[a:b] if line.startswith(("sleep(", "playback("))]
+                   for a, b in itertools.pairwise(refused)]  # fmt: skip
+        assert between[:2] == [["sleep"], ["playback"]], "\n".join(log[-30:])
+        assert "sleep(1000)" in log[refused[0] : refused[1]]
         r.controllers.append(start_controller(only.context.project, store, r.switch.clock, tmp_path / "back", port))
         r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=2.0))
         assert ch.destroyed.wait(120), "\n".join(r.switch.call_log(ch.uuid))

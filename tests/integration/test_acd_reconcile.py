@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 import uuid as uuidlib
 
-from fsapps.acd.dispatch import Dispatcher
+import psycopg
+
+from fsapps.acd.dispatch import DEAD_AFTER, Dispatcher
 from fsapps.acd.model import Member
 from fsapps.esl.client import Connection
 from fsapps.flows.model import Operator, Project
@@ -45,7 +47,7 @@ def test_a_stale_offer_whose_call_is_gone_is_freed_and_a_live_one_is_not(store) 
             gone = str(uuidlib.uuid4())
             _offer(op, "gone_a", gone, str(uuidlib.uuid4()), long_ago)
             _offer(op, "live_a", live.uuid, str(uuidlib.uuid4()), long_ago)
-        d = Dispatcher(store, lambda: Project(".", Operator(), []), time.time, api=conn.api)
+        d = Dispatcher(store, lambda: Project(".", Operator(), []), time.time, api=conn.api, api_many=conn.api_many)
         d.housekeeping()
         with store.operator() as op:
             states = {r["agent_id"]: (r["state"], r["offered_member"], r["no_answer_count"])
@@ -80,3 +82,30 @@ def test_a_controller_stopped_mid_conversation_leaves_it_whole(store, tmp_path) 
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
         assert float(rows[0]["talk_seconds"]) >= 38.0, rows[0]
         assert wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting", timeout=10)
+
+
+def test_a_killed_controllers_hold_ends_with_its_connection_not_a_heartbeat_timeout_later(
+    store, db_dsn
+) -> None:
+    """A controller is dead once its lifetime lock (held by its listening connection) is gone
+    and its heartbeat is GONE_AFTER old: what it was ringing is freed then, not DEAD_AFTER
+    later. A slow controller, heartbeat late but connection up, keeps what it holds; so does
+    one whose connection blinked, while its heartbeat is fresh."""
+    now = time.time()
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        op.add_agent("ring_a", "ring_a", {"acme": 1}, "user/1")
+        member = str(uuidlib.uuid4())
+        _offer(op, "ring_a", member, str(uuidlib.uuid4()), now)
+        acd.heartbeat(op.conn, "controller-x", now)
+    holder = psycopg.connect(db_dsn, autocommit=True)
+    try:
+        assert acd.hold_liveness(holder, "controller-x")
+        late = now + acd.GONE_AFTER + 1
+        with store.operator() as op:
+            assert acd.free_the_dead(op.conn, late, DEAD_AFTER) == ([], [])  # slow, not dead
+    finally:
+        holder.close()  # what a SIGKILL does to its connections
+    with store.operator() as op:
+        assert acd.free_the_dead(op.conn, now + 1, DEAD_AFTER) == ([], [])  # heartbeat still fresh
+        assert acd.free_the_dead(op.conn, late, DEAD_AFTER) == ([member], ["ring_a"])

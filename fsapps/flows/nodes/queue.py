@@ -3,10 +3,12 @@
 A queue holds callers for minutes, so its controller may die while they
 wait. The application arms ``fsapps_resume`` with its node; when the socket
 ends with no branch, the route hands the caller over again at once (the
-next controller of the list picks them up, place kept), and if nobody
-answers, plays a clip of the queue's hold music and tries again, and so on
-until a controller is back (or the caller hangs up: FreeSWITCH ends a call
-after max_session_transfers, 1000 by default, about an hour here).
+next controller of the list picks them up, place kept); if that fails too,
+once more after a second (a controller killed that instant still accepted
+the first try: its process was being torn down); and if nobody answers,
+plays a clip of the queue's hold music and tries again, and so on until a
+controller is back (or the caller hangs up: FreeSWITCH ends a call after
+max_session_transfers, 1000 by default, about an hour here).
 """
 
 from fsapps.acd.config import DEFAULT_MOH
@@ -39,12 +41,18 @@ class Queue(LogicNode):
         moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
         hold = r.prompt(moh) if moh else DEFAULT_MOH
         armed = {"field": "${fsapps_resume}", "expression": here}
-        # The first matching extension wins: held (tried once already) before resume.
+        tried = f"{r.flow.name}.{node.id}"
+        paused = exact(f"{tried}:paused")
+        # The first matching extension wins: held (tried after a pause already), then the
+        # pause (tried once at once), then resume. A new visit clears fsapps_held.
         rendered.routes += [
-            Route("hold", (armed, {"field": "${fsapps_held}", "expression": here}),
-                  (("set", "fsapps_held="), ("playback", hold), ("transfer", r.transfer_to(node.id)))),
+            Route("hold", (armed, {"field": "${fsapps_held}", "expression": paused}),
+                  (("playback", hold), ("transfer", r.transfer_to(node.id)))),
+            Route("pause", (armed, {"field": "${fsapps_held}", "expression": here}),
+                  (("set", f"fsapps_held={tried}:paused"), ("sleep", "1000"),
+                   ("transfer", r.transfer_to(node.id)))),
             Route("resume", (armed,),
-                  (("set", f"fsapps_held={r.flow.name}.{node.id}"), ("transfer", r.transfer_to(node.id)))),
+                  (("set", f"fsapps_held={tried}"), ("transfer", r.transfer_to(node.id)))),
         ]  # fmt: skip
         return rendered
 
