@@ -63,7 +63,7 @@ Phases and what moves them ([commands]):
       STOPPING_RECORDING [StopRecording] if recorded and the caller is there,
       else ENDING_AGENT_CALL [EndAgentCall]
   STOPPING_RECORDING --AppFinished | HungUp | SocketClosed--> ENDING_AGENT_CALL [EndAgentCall]
-  ENDING_AGENT_CALL --AgentCallEnded--> [Leave, NoteHandleTime, Account(answered),
+  ENDING_AGENT_CALL --AgentCallEnded--> [Account(answered), Leave, NoteHandleTime,
       SetVariables(agent, outcome)], then:
       handed on by a consult: HANDED_ON until that bridge ends, UNPARKING
         [ParkAfterBridge(off)] --> done "_";
@@ -657,7 +657,9 @@ class Visit:
         summary = self._summary(
             "answered", self.end, agent=self.agent, bridged=self.bridged_at, wrap_up=event.wrap_up
         )
-        out: list[Command] = [Leave(abandoned=False), NoteHandleTime(talk + event.wrap_up), Account(summary)]
+        # The records first: once the agent's call has ended (EndAgentCall) and the caller's
+        # row is gone (Leave), no reconciliation can write them for a controller killed here.
+        out: list[Command] = [Account(summary), Leave(abandoned=False), NoteHandleTime(talk + event.wrap_up)]
         if self.caller_here:
             out.append(SetVariables((("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))))
         if self.handed_to is not None:

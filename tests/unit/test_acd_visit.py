@@ -534,9 +534,9 @@ def test_the_agent_hangs_up_the_visit_is_recorded_and_the_flow_goes_on() -> None
     assert out == [StopRecording(r.started["StopRecording"], "/recordings/acme/x-20270115.wav")]
     assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 40)]
     out = r.send(AgentCallEnded(wrap_up=5.0))
-    assert kinds(out) == ["Leave", "NoteHandleTime", "Account", "SetVariables"]
-    assert out[1] == NoteHandleTime(30 + 5.0)
-    summary = out[2].summary
+    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables"]
+    assert out[2] == NoteHandleTime(30 + 5.0)
+    summary = out[0].summary
     assert (summary.outcome, summary.agent, summary.bridged, summary.ended, summary.wrap_up) == (
         "answered", "acme_a2", NOW + 10, NOW + 40, 5.0)  # fmt: skip
     assert summary.recording == "/recordings/acme/x-20270115.wav"
@@ -555,8 +555,8 @@ def test_a_caller_who_hangs_up_while_talking_is_answered_not_abandoned() -> None
     r.send(NoteRead(None))
     assert kinds(r.send(NoteRead(None))) == ["EndAgentCall"]  # no recording to stop, nobody to tell
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out) == ["Leave", "NoteHandleTime", "Account"]
-    assert out[0] == Leave(abandoned=False) and out[2].summary.outcome == "answered"
+    assert kinds(out) == ["Account", "Leave", "NoteHandleTime"]  # the records before the row goes
+    assert out[1] == Leave(abandoned=False) and out[0].summary.outcome == "answered"
 
 
 def test_a_stop_of_the_recording_the_switch_never_runs_does_not_hold_the_agent() -> None:
@@ -656,7 +656,7 @@ def test_the_caller_holds_while_the_agent_consults_then_is_handed_on() -> None:
     r.send(NoteRead(None))
     assert r.done("StopRecording") == [EndAgentCall("acme_a2", handed)]
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out) == ["Leave", "NoteHandleTime", "Account", "SetVariables"]
+    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables"]
     assert r.visit.phase is Phase.HANDED_ON
     assert r.send(Unbridged(CONSULTED, NOW + 120)) == [ParkAfterBridge(r.started["ParkAfterBridge"], False)]
     assert r.done("ParkAfterBridge") == []
