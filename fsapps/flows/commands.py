@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from fsapps.flows.check import check
 from fsapps.flows.model import Project, Roster
@@ -64,6 +65,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from fsapps.flows.install import InstallError, install
     from fsapps.flows.render import render
+    from fsapps.flows.switchconf import switch_zones, timezone_problems
 
     roster, failed = _roster(args)
     if failed:
@@ -71,6 +73,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     project = _checked(args.dir, args.sounds, roster=roster)
     if project is None:
         return 1
+    zones = switch_zones(Path(args.out))
+    if zones is not None:
+        wrong = timezone_problems(project, zones, Path(args.out))
+        for p in wrong:
+            print(p)
+        if wrong:
+            print(f"{args.dir}: {len(wrong)} problem(s); nothing rendered", file=sys.stderr)
+            return 1
     try:
         done = install(render(project), args.out)
     except InstallError as exc:

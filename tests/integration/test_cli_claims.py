@@ -536,3 +536,23 @@ def test_bill_csv_lines_rounding_total_and_what_is_not_billed(run, store, tmp_pa
     assert total["description"] == "Total" and total["records"] == "5"
     billed = [Decimal(r["amount"]) for r in rows[:-1] if r["amount"]]
     assert Decimal(total["amount"]) == sum(billed) == Decimal("52.81")
+
+
+def test_render_refuses_a_timezone_the_target_switch_does_not_know(tmp_path: Path, capsys) -> None:
+    """A tenant's timezone is looked up in the switch's own zone table; one it lacks would
+    make every time condition a coin toss, so render names the tenant.yaml line and writes
+    nothing. Python's zoneinfo knows Asia/Shanghai; this switch's table does not."""
+    conf = tmp_path / "conf"
+    (conf / "autoload_configs").mkdir(parents=True)
+    table = conf / "autoload_configs" / "timezones.conf.xml"
+    table.write_text(
+        '<configuration name="timezones.conf"><timezones>'
+        '<zone name="UTC" value="UTC0"/><zone name="Europe/London" value="GMT0BST,M3.5.0/1,M10.5.0"/>'
+        '<zone name="Asia/Hong_Kong" value="HKT-8"/></timezones></configuration>'
+    )
+    before = snapshot(conf)
+    code, out, err = cli_run(capsys, "render", str(EXAMPLES), "--out", str(conf))
+    assert code == 1, err
+    assert f"{EXAMPLES / 'cablenet' / 'tenant.yaml'}:6:" in out
+    assert "timezone 'Asia/Shanghai' is not in" in out and "harbourbank" not in out
+    assert snapshot(conf) == before

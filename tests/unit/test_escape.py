@@ -308,3 +308,30 @@ def test_any_text_survives_the_preprocessor_and_the_parser(text, tmp_path_factor
     doc = f"<!-- {escape.xml_comment(text)} -->\n<root a={escape.xml_attr(text)}/>\n"
     root = _preprocessed(doc, tmp, {"x": "GLOBAL"})
     assert root.get("a") == text
+
+
+def _ends_in_a_lone_backslash(text: str) -> bool:
+    """An odd run of backslashes at the end: switch_separate_string's escape then steps over
+    the terminating NUL and reads and writes the next allocation (switch_utils.c:2774, 2826)."""
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
+SPLIT_CONTEXTS = {
+    "api_arg": escape.api_arg,
+    "dial_value": escape.dial_value,
+    "dial_vars": lambda t: escape.dial_vars({"x": t})[1:-1],
+    "setvar_multi": lambda t: escape.setvar_multi_command(
+        "1b4e28ba-2fa1-11d2-883f-0016d3cca427", {"x": t, "y": t}
+    ).split(" ", 2)[2],
+    "inert": escape.inert,
+}
+
+
+@pytest.mark.parametrize("context", sorted(SPLIT_CONTEXTS))
+@given(text=st.one_of(st.sampled_from(CORPUS), st.text(), st.text(alphabet="\\a;,' ")))
+@example(text="\\")
+@example(text="abc\\")
+@example(text="a\\\\\\")
+@settings(max_examples=300)
+def test_nothing_sent_into_a_split_context_ends_in_a_lone_backslash(context: str, text: str) -> None:
+    assert not _ends_in_a_lone_backslash(SPLIT_CONTEXTS[context](text))
