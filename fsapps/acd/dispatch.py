@@ -86,8 +86,9 @@ class Waiter:
     trying: bool = False
     # The ring path can ring another agent while this caller's offer rings: the dispatcher
     # then hands it ring-progressively's next agent (an AgentOffer in the inbox) while
-    # ``trying``. False: the next agent waits until the ring ends (the queue application's
-    # ring is one bridge on the caller's channel, which cannot gain a leg while it rings).
+    # ``trying``. The queue application sets it for ring-progressively queues, whose ring
+    # path originates each agent's leg on its own (fsapps.acd.visit); False: the next agent
+    # waits until the ring ends (one bridge on the caller's channel cannot gain a leg).
     adds_legs: bool = False
 
     @property
@@ -387,17 +388,24 @@ class Dispatcher:
         self.kick.set()
         return after
 
-    def offer_failed(self, w: Waiter, agent_ids: list[str], cause: str, settings: Any, now: float) -> None:
-        """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting."""
+    def offer_failed(
+        self, w: Waiter, agent_ids: list[str], cause: str, settings: Any, now: float,
+        *, still_ringing: bool = False,
+    ) -> None:
+        """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting;
+        ``still_ringing``: other agents' legs still ring for the caller, who stays Trying."""
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, agent_ids)
             for agent_id in agent_ids:
                 if agent_id in agents:
                     after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
                     store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agents[agent_id][0]))
-            if w.member.uuid in self.waiters:
+            if still_ringing:
+                pass
+            elif w.member.uuid in self.waiters:
                 store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
-        w.trying = False
+        if not still_ringing:
+            w.trying = False
         self.kick.set()
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
@@ -460,8 +468,9 @@ class Dispatcher:
             key = queue_key(tenant, queue)
             w = self.waiters.get(m.uuid)
             last = w.last_announce if w else now
-            # Another controller's caller: its ring path is taken to be like ours.
-            adds = w.adds_legs if w else Waiter.adds_legs
+            # Another controller's caller: its ring path is the queue's, as it would be here.
+            q = queues.get(key)
+            adds = w.adds_legs if w else (q is not None and q.settings.strategy == "ring-progressively")
             rung = tuple(
                 a.id for a in sorted(ringing.get(m.uuid, ()), key=lambda a: (a.last_offered_call, a.id))
             )

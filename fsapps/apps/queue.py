@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -56,11 +57,14 @@ from fsapps.acd.visit_messages import (
     HungUp,
     Join,
     Leave,
+    LegAnswered,
+    LegEnded,
     LegsChecked,
     NoteHandleTime,
     NoteRead,
     Offered,
     OfferFailed,
+    Originate,
     OutliveController,
     ParkAfterBridge,
     PickedUp,
@@ -72,6 +76,7 @@ from fsapps.acd.visit_messages import (
     ReleaseStale,
     Ring,
     RingTarget,
+    RouteOn,
     SetLegVariable,
     SetVariables,
     SocketClosed,
@@ -89,6 +94,7 @@ from fsapps.apps.registry import node_application
 from fsapps.esl import codec
 from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
+from fsapps.flows.render import node_number
 from fsapps.flows.walls import variable_problem
 
 log = logging.getLogger("fsapps.acd")
@@ -127,6 +133,7 @@ class QueueDriver:
         self.tenant = call.tenant.id
         self.name = name or call.data("queue")
         self.refs: dict[str, tuple[str, int]] = {}  # Application-UUID -> (what, the visit's ref)
+        self.jobs: dict[str, str] = {}  # an Originate's Job-UUID -> the agent's leg
         self.timer: gevent.Greenlet | None = None
 
     # --- the visit ---------------------------------------------------------------------
@@ -144,6 +151,9 @@ class QueueDriver:
             system_epoch=int(esl.channel_data("Caller-Channel-Answered-Time") or 0) / 1e6,
         )  # fmt: skip
         self.waiter = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
+        # ring-progressively's next agent joins a ring that goes on: the ring path that
+        # originates each agent's leg on its own (fsapps.acd.visit, RINGING_LEGS).
+        self.waiter.adds_legs = self.settings.strategy == "ring-progressively"
         self.visit = Visit(self._setup())
         # The one feed: the dispatcher puts its decisions in the caller's inbox; the call's
         # events and this driver's timers go in behind them, in the order they happen.
@@ -201,6 +211,7 @@ class QueueDriver:
             language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
             callback_key=s.callback_key,
             resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
+            adds_legs=self.waiter.adds_legs,
         )  # fmt: skip
 
     def _next_queue(self, name: str, by: str) -> str | None:
@@ -226,7 +237,7 @@ class QueueDriver:
             return Announced(item.position, item.estimated_wait)
         if isinstance(item, Exit):
             return TimedOut(item.reason)
-        if isinstance(item, WaitOver | CaughtUp):
+        if isinstance(item, WaitOver | CaughtUp | LegEnded | AppFinished):
             return item
         log.warning("queue %s: %r in the caller's inbox, ignored", self.name, item)
         return None
@@ -248,6 +259,16 @@ class QueueDriver:
             return HungUp(e.get("Hangup-Cause") or "NORMAL_CLEARING")
         if name == "DTMF":
             return Digit(e.get("DTMF-Digit") or "")
+        if name == "BACKGROUND_JOB":
+            leg = self.jobs.pop(e.get("Job-UUID") or "", None)
+            if leg is None:
+                return None
+            # originate's reply (mod_commands.c originate_function): "+OK <uuid>" once the
+            # leg answered, else "-ERR <cause>".
+            result = e.payload.strip()
+            if result.startswith("+OK"):
+                return LegAnswered(leg)
+            return LegEnded(leg, result.removeprefix("-ERR").strip() or "NO_ANSWER")
         return None
 
     # --- commands out ------------------------------------------------------------------
@@ -336,6 +357,26 @@ class QueueDriver:
         self._execute(c.ref, "bridge", dial)
         return None
 
+    def _Originate(self, c: Originate) -> None:
+        """``bgapi originate {...}<contact> &park()`` from the caller's socket: its result
+        comes back to this socket (the job's owner is the caller's channel)."""
+        try:
+            command = escape.originate_command(
+                {**dict(c.variables), **dict(c.leg.variables)}, c.leg.target, "park"
+            )
+        except escape.UnsafeValue as exc:
+            log.error("queue %s: cannot ring leg %s: %s", self.name, c.uuid, exc)
+            self.waiter.inbox.put(LegEnded(c.uuid, "INVALID_NUMBER_FORMAT"))
+            return
+        job = str(uuidlib.uuid4())
+        self.jobs[job] = c.uuid
+        try:
+            self.esl.bgapi(command, job)
+        except (ConnectionLost, RuntimeError) as exc:
+            self.jobs.pop(job, None)
+            log.warning("queue %s: originate of leg %s not started: %s", self.name, c.uuid, exc)
+            self.waiter.inbox.put(LegEnded(c.uuid, "DESTINATION_OUT_OF_ORDER"))
+
     def _TransferTo(self, c: TransferTo) -> Event | None:
         log.info("queue %s: %s transfers %s to %s", self.name, c.by, self.esl.uuid, c.target)
         try:
@@ -367,13 +408,46 @@ class QueueDriver:
         else:
             self._execute(c.ref, "unset", "park_after_bridge")
 
+    def _RouteOn(self, c: RouteOn) -> None:
+        """To the node's route extension (fsapps.flows.render), whose routes read
+        fsapps_branch, once this socket is gone: the next node may be handed to a controller
+        by a socket of its own, after ``set socket_resume=true``, and this socket closing
+        after that would reset the channel under it (mod_event_socket.c:2809-2813). So the
+        transfer goes by the controller's own Event Socket, when this one has closed;
+        without one, from this socket at once (the next node had better be native)."""
+        route = f"{node_number(self.call.flow.name, self.call.node.id)}__route"
+        api = getattr(self.acd, "api", None)
+        if api is None:
+            log.warning("queue %s: no Event Socket of the controller's own: %s routed on from its socket",
+                        self.name, self.esl.uuid)  # fmt: skip
+            self._execute(c.ref, "transfer", escape.app_args(route, "XML", self.call.tenant.context))
+            return
+        command = escape.api_command("uuid_transfer", self.esl.uuid, route, "XML", self.call.tenant.context)
+        fired = False
+
+        def on_close(item: Any) -> None:
+            nonlocal fired
+            if item is None and not fired:
+                fired = True
+                gevent.spawn(_route_on, api, command, self.esl.uuid)
+
+        self.esl.subscribe(on_close)
+        self.waiter.inbox.put(AppFinished(c.ref))
+
     def _SetLegVariable(self, c: SetLegVariable) -> None:
         with contextlib.suppress(ConnectionLost):
             self._api(escape.api_command("uuid_setvar", c.leg, c.name, c.value))
 
     def _HangUpLeg(self, c: HangUpLeg) -> None:
-        with contextlib.suppress(ConnectionLost):
-            self._api(escape.api_command("uuid_kill", c.leg, c.cause))
+        command = escape.api_command("uuid_kill", c.leg, c.cause)
+        try:
+            self._api(command)
+        except ConnectionLost:
+            # The caller's socket is gone: a leg rung on its own would ring on (and park once
+            # answered) with nobody to bridge it; the controller's own socket ends it.
+            if getattr(self.acd, "api", None) is not None:
+                with contextlib.suppress(Exception):
+                    self.acd.api(command)
 
     def _CheckLegs(self, c: CheckLegs) -> Event:
         up = tuple(self._api(escape.api_command("uuid_exists", leg)).strip() == "true" for leg in c.legs)
@@ -414,7 +488,9 @@ class QueueDriver:
 
     def _OfferFailed(self, c: OfferFailed) -> None:
         log.info("queue %s: %s did not answer (%s)", self.name, ",".join(c.agents), c.cause)
-        self.acd.offer_failed(self.waiter, list(c.agents), c.cause, self.settings, c.at)
+        self.acd.offer_failed(
+            self.waiter, list(c.agents), c.cause, self.settings, c.at, still_ringing=c.still_ringing
+        )
 
     def _PickedUp(self, c: PickedUp) -> None:
         log.info(
@@ -459,6 +535,16 @@ class QueueDriver:
 
     def _CatchUp(self, c: CatchUp) -> None:
         self.waiter.inbox.put(CaughtUp(c.token))
+
+
+def _route_on(api: Callable[[str], str], command: str, uuid: str) -> None:
+    try:
+        reply = (api(command) or "").strip()
+    except Exception as exc:
+        log.warning("caller %s not routed on after the queue: %s", uuid, exc)
+        return
+    if not reply.startswith("+OK"):
+        log.warning("caller %s not routed on after the queue: %s", uuid, reply)
 
 
 def _stamp(event: codec.Event) -> float:
