@@ -60,7 +60,7 @@ from fsapps.acd.model import (
     Snapshot,
     Tier,
 )
-from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
+from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -107,12 +107,16 @@ class AgentOffer:
 
 class Dispatcher:
     """``api``: the switch's API (the controller's inbound Event Socket), to ask whether a call
-    that outlived its controller is still up; ``write``: where visit records go."""
+    that outlived its controller is still up; ``write``: where visit records go; ``notifier``:
+    where the ACD's live events go (fsapps.acd.notifier; the controller's, which its metrics
+    and streams follow)."""
 
     def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
                  name: str | None = None, *, api: Callable[[str], str] | None = None,
-                 write: Callable[..., Any] | None = None) -> None:  # fmt: skip
+                 write: Callable[..., Any] | None = None,
+                 notifier: Notifier | None = None) -> None:  # fmt: skip
         self.store = store
+        self.notifier = notifier if notifier is not None else Notifier()
         self.api = api
         self.write = write
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
@@ -227,6 +231,7 @@ class Dispatcher:
                 after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
                 if store_acd.release(op.conn, row["agent_id"], member, _fields(after, got[0])) and member:
                     store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
+            self._agent_changed(after, now)
             log.warning("agent %s left Receiving for %s, whose call is gone: freed", row["agent_id"], member)
         self.kick.set()
 
@@ -264,6 +269,7 @@ class Dispatcher:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
         from ``ended``), the caller leaves the queue, the visit's records are written.
         Returns the agent, or None when there was no answered visit to complete."""
+        changed: list[Agent] = []
         with self.store.operator() as op:
             row = store_acd.answered_member(op.conn, member)
             if row is None:
@@ -274,7 +280,10 @@ class Dispatcher:
                 if got is not None:
                     after = agent_events.call_ended(got[0], ended)
                     store_acd.release(op.conn, agent_id, member, _fields(after))
+                    changed.append(after)
             store_acd.remove_member(op.conn, member)
+        for agent in changed:
+            self._agent_changed(agent, ended)
         if agent_id is not None and self.write is not None:
             records = visit_records.answered(
                 tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"],
@@ -314,6 +323,7 @@ class Dispatcher:
             )  # fmt: skip
         w.member = replace(w.member, joined_epoch=joined)
         self.waiters[w.member.uuid] = w
+        self.notifier.publish(MemberChanged(w.tenant, w.queue, w.member.uuid, "joined", self.clock()))
         self.kick.set()
         return joined, before
 
@@ -336,9 +346,13 @@ class Dispatcher:
         counted (mod_callcenter's LOSE_RACE), the caller still Trying, for the picking agent."""
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, agent_ids)
+            changed = []
             for agent_id, (agent, _) in agents.items():
                 after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
                 store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agent))
+                changed.append(after)
+        for after in changed:
+            self._agent_changed(after, now)
 
     def _drop(self, w: Waiter) -> None:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.
@@ -371,11 +385,21 @@ class Dispatcher:
             after = agent_events.answered(got[0], now) if got else None
             if after is not None:
                 store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+            losers = []
             for other in others:
                 if other in agents:
                     lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
                     store_acd.release(op.conn, other, w.member.uuid, _fields(lost, agents[other][0]))
+                    losers.append(lost)
             store_acd.member_state(op.conn, w.member.uuid, MemberState.ANSWERED)
+        if after is not None:
+            self._agent_changed(after, now, w.member.uuid)
+        for lost in losers:
+            self._agent_changed(lost, now)
+        self.notifier.publish(MemberChanged(
+            w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
+            wait=now - w.member.joined_epoch,
+        ))  # fmt: skip
         return after
 
     def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
@@ -385,6 +409,7 @@ class Dispatcher:
                 return None
             after = agent_events.call_ended(got[0], now)
             store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+        self._agent_changed(after, now)
         self.kick.set()
         return after
 
@@ -394,22 +419,27 @@ class Dispatcher:
     ) -> None:
         """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting;
         ``still_ringing``: other agents' legs still ring for the caller, who stays Trying."""
+        changed = []
         with self.store.operator() as op:
             agents = store_acd.load_agents(op.conn, agent_ids)
             for agent_id in agent_ids:
                 if agent_id in agents:
                     after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
                     store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agents[agent_id][0]))
+                    changed.append(after)
             if still_ringing:
                 pass
             elif w.member.uuid in self.waiters:
                 store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
         if not still_ringing:
             w.trying = False
+        for after in changed:
+            self._agent_changed(after, now)
         self.kick.set()
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
         """Agents a dead controller left offered to this member: free them."""
+        changed = []
         with self.store.operator() as op:
             ids = store_acd.offered_to(op.conn, member)
             agents = store_acd.load_agents(op.conn, ids)
@@ -419,6 +449,9 @@ class Dispatcher:
                 else:
                     after = agent_events.offer_failed(agent, cause, settings, now)
                 store_acd.release(op.conn, agent_id, member, _fields(after, agent))
+                changed.append(after)
+        for after in changed:
+            self._agent_changed(after, now)
         return ids
 
     def note_handle_time(self, key: str, seconds: float) -> None:
@@ -560,8 +593,11 @@ class Dispatcher:
         except _Withdrawn:
             return
         w.trying = True
-        tenant, queue = split_key(d.queue)
-        ACD_OFFERS.labels(tenant, queue).inc(len(won))
+        for agent_id in won:
+            was = agents[agent_id][0]
+            self.notifier.publish(AgentStateChanged(
+                agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
+            ))  # fmt: skip
         w.inbox.put(
             AgentOffer(
                 replace(d, agents=tuple(won)),
@@ -570,24 +606,25 @@ class Dispatcher:
             )
         )
 
+    def _agent_changed(self, agent: Agent, at: float, member: str = "") -> None:
+        self.notifier.publish(AgentStateChanged(agent.id, agent.state, agent.status, at, member=member))
+
     def _gauges(self, snap: Snapshot, now: float) -> None:
+        """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
         for key in snap.queues:
             tenant, queue = split_key(key)
             waiting = [
                 m for m in snap.members if m.queue == key and m.state in (MemberState.WAITING, "Trying")
             ]
-            ACD_WAITING.labels(tenant, queue).set(len(waiting))
-            ACD_LONGEST_WAIT.labels(tenant, queue).set(
-                max((now - m.joined_epoch for m in waiting), default=0)
-            )
+            longest = max((now - m.joined_epoch for m in waiting), default=0)
             # Every status x state, so a count that dropped to zero reads zero.
             counts = {(status.value, state.value): 0 for status in AgentStatus for state in AgentState}
             for t in snap.tiers:
                 a = snap.agents.get(t.agent)
                 if t.queue == key and a is not None:
                     counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
-            for (status, state), n in counts.items():
-                ACD_AGENTS.labels(tenant, queue, status, state).set(n)
+            agents = tuple((str(status), str(state), n) for (status, state), n in counts.items())
+            self.notifier.publish(QueueFigures(tenant, queue, len(waiting), longest, agents, now))
 
 
 class _Withdrawn(Exception):

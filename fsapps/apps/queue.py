@@ -29,6 +29,7 @@ from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.model import Member
+from fsapps.acd.notifier import LegChanged, OfferMade
 from fsapps.acd.visit import Visit, VisitSetup
 from fsapps.acd.visit_messages import (
     Account,
@@ -47,6 +48,7 @@ from fsapps.acd.visit_messages import (
     Command,
     CompleteAnswered,
     ConsultOver,
+    DialLeg,
     DialRefused,
     Digit,
     EndAgentCall,
@@ -229,7 +231,9 @@ class QueueDriver:
         if item is None:
             return SocketClosed()
         if isinstance(item, codec.Event):
-            return self._channel_event(item)
+            event = self._channel_event(item)
+            self._leg_news(event)
+            return event
         if isinstance(item, AgentOffer):
             targets = tuple(RingTarget(a, item.legs[a], item.contacts[a]) for a in item.offer.agents)
             return Offered(targets, item.offer.ring_timeout)
@@ -238,9 +242,21 @@ class QueueDriver:
         if isinstance(item, Exit):
             return TimedOut(item.reason)
         if isinstance(item, WaitOver | CaughtUp | LegEnded | AppFinished):
+            self._leg_news(item)
             return item
         log.warning("queue %s: %r in the caller's inbox, ignored", self.name, item)
         return None
+
+    def _leg_news(self, event: Event | None) -> None:
+        """A queue call's legs as they go, for the live events."""
+        what = {LegAnswered: "answered", LegEnded: "ended", Bridged: "bridged", Unbridged: "unbridged"}
+        if event is None or type(event) not in what:
+            return
+        leg = getattr(event, "leg", "") or getattr(event, "other", "")
+        self.acd.notifier.publish(LegChanged(
+            self.tenant, self.name, self.esl.uuid, leg, what[type(event)], self.acd.clock(),
+            agent=self.visit.agent if leg == self.visit.agent_leg else "", cause=getattr(event, "cause", ""),
+        ))  # fmt: skip
 
     def _channel_event(self, e: codec.Event) -> Event | None:
         name = e.name
@@ -355,7 +371,17 @@ class QueueDriver:
             log.error("queue %s: cannot ring %s: %s", self.name, agents, exc)
             return DialRefused(c.ref, str(exc))
         self._execute(c.ref, "bridge", dial)
+        for leg in c.legs:
+            self._offered(c.variables, leg)
         return None
+
+    def _offered(self, variables: tuple[tuple[str, str], ...], leg: DialLeg) -> None:
+        """An agent's phone rings for this caller: the event carries what the leg carries."""
+        own = dict(leg.variables)
+        self.acd.notifier.publish(OfferMade(
+            self.tenant, self.name, self.esl.uuid, own.get("fsapps_agent", ""),
+            own.get("origination_uuid", ""), variables, self.acd.clock(),
+        ))  # fmt: skip
 
     def _Originate(self, c: Originate) -> None:
         """``bgapi originate {...}<contact> &park()`` from the caller's socket: its result
@@ -376,6 +402,8 @@ class QueueDriver:
             self.jobs.pop(job, None)
             log.warning("queue %s: originate of leg %s not started: %s", self.name, c.uuid, exc)
             self.waiter.inbox.put(LegEnded(c.uuid, "DESTINATION_OUT_OF_ORDER"))
+            return
+        self._offered(c.variables, c.leg)
 
     def _TransferTo(self, c: TransferTo) -> Event | None:
         log.info("queue %s: %s transfers %s to %s", self.name, c.by, self.esl.uuid, c.target)
@@ -524,7 +552,9 @@ class QueueDriver:
     # the records
 
     def _Account(self, c: Account) -> None:
-        accounting.account(c.summary, self.settings.service_level_seconds, self.call.ctx.write_soon)
+        accounting.account(
+            c.summary, self.settings.service_level_seconds, self.call.ctx.write_soon, self.acd.notifier
+        )
 
     # this driver
 
