@@ -56,10 +56,10 @@ Phases and what moves them ([commands]):
     --Offered--> [Originate the next agent's leg]: the others ring on
     --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]
     --LegEnded, the last--> PICKUP_CHECK [ReadNote(take)]
-    --LegAnswered--> [SetVariables(park_after_bridge), BridgeCaller(leg)]; a later answer
-      [HangUpLeg(LOSE_RACE)]
-    --CallerBridged(ok)--> TALKING [HangUpLeg(the others, LOSE_RACE), OutliveController(on),
-      TellAnswered]; refused: that agent's leg ended
+    --LegAnswered--> [SetVariables(park_after_bridge, socket_resume off, park on cancel),
+      BridgeCaller(leg)]; a later answer [HangUpLeg(LOSE_RACE)]
+    --Bridged(that leg)--> TALKING [HangUpLeg(the others, LOSE_RACE), OutliveController(on),
+      TellAnswered]; CallerBridged refused, or Parked before the bridge: that leg ended
     --HungUp | SocketClosed--> done [HangUpLeg(all), OfferFailed(ORIGINATOR_CANCEL), as below]
   PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]
     --NoteRead--> the wait loop [OfferFailed(rung, the disposition)]; the caller gone:
@@ -147,6 +147,7 @@ from fsapps.acd.visit_messages import (
     Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -569,6 +570,8 @@ class Visit:
     def _on_ringing_legs(self, event: Event, now: float) -> list[Command]:
         assert self.rung is not None
         if isinstance(event, Offered):
+            if self.agent_leg:
+                return [PickedUp(event.agents, now)]  # one answered: being bridged to them
             # ring-progressively's next agent: the others keep ringing.
             self.rung = Offered(self.rung.targets + event.targets, self.rung.ring_timeout)
             self.offers += len(event.targets)
@@ -580,13 +583,24 @@ class Visit:
                 return [HangUpLeg(event.leg, "LOSE_RACE")]  # another answered first
             self.agent, self.agent_leg = self.ringing[event.leg].agent, event.leg
             self.park_set = True
-            return [SetVariables((("park_after_bridge", "true"),)), BridgeCaller(event.leg)]
-        if isinstance(event, CallerBridged) and event.other == self.agent_leg:
-            if not event.ok:
-                # The answering agent's leg went before the caller reached it.
-                leg, self.agent, self.agent_leg = self.agent_leg, "", ""
-                return self._leg_ended(leg, "NORMAL_CLEARING", now)
-            self.uuid_bridged, self.bridged_at = True, now
+            # socket_resume off first: the uuid_bridge ends the socket application, which
+            # with it on would send the caller on in the dialplan (mod_event_socket.c:544-548)
+            # from a caller profile the bridge replaced, where nothing is found: hung up.
+            # uuid_bridge_park_on_cancel: a leg gone before the bridge begins parks the caller
+            # (switch_ivr_bridge.c:1206-1209) instead of hanging them up.
+            held = SetVariables((
+                ("park_after_bridge", "true"), ("socket_resume", "false"),
+                ("uuid_bridge_park_on_cancel", "true"),
+            ))  # fmt: skip
+            return [held, BridgeCaller(event.leg)]
+        gone = isinstance(event, CallerBridged) and event.other == self.agent_leg and not event.ok
+        if gone or (isinstance(event, Parked) and self.agent_leg):
+            # The answering agent's leg went before the caller reached it.
+            leg, self.agent, self.agent_leg = self.agent_leg, "", ""
+            return self._leg_ended(leg, "NORMAL_CLEARING", now)
+        if isinstance(event, Bridged) and self.agent_leg and event.other == self.agent_leg:
+            # The uuid_bridge has begun (uuid_bridge itself answers at once, before it).
+            self.uuid_bridged, self.bridged_at = True, event.at or now
             winner = self.ringing.pop(self.agent_leg)
             lost = list(self.ringing.values())
             self.rung = Offered((winner, *lost), self.rung.ring_timeout)

@@ -112,6 +112,12 @@ class Unbridged:
 
 
 @dataclass(frozen=True)
+class Parked:
+    """The caller's channel parked (CHANNEL_PARK): after a uuid_bridge to a leg that went
+    before the bridge began, with uuid_bridge_park_on_cancel (switch_ivr_bridge.c:1206-1209)."""
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller's channel hung up (CHANNEL_HANGUP)."""
 
@@ -199,7 +205,7 @@ class Failed:
 Event = (
     Arrived | Placed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed | Bridged
     | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
-    | LegAnswered | LegEnded | AgentCallEnded | WaitOver | CaughtUp | Failed
+    | LegAnswered | LegEnded | Parked | AgentCallEnded | WaitOver | CaughtUp | Failed
 )  # fmt: skip
 
 

@@ -69,6 +69,7 @@ from fsapps.acd.visit_messages import (
     Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -271,6 +272,8 @@ class QueueDriver:
         if name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
             other = e.get("Bridge-B-Unique-ID") or e.get("Other-Leg-Unique-ID") or ""
             return (Bridged if name == "CHANNEL_BRIDGE" else Unbridged)(other, _stamp(e))
+        if name == "CHANNEL_PARK":
+            return Parked()
         if name == "CHANNEL_HANGUP":
             return HungUp(e.get("Hangup-Cause") or "NORMAL_CLEARING")
         if name == "DTMF":

@@ -307,7 +307,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.event_handlers.clear()
         for name in (
             "CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE",
-            "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "BACKGROUND_JOB",
+            "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "BACKGROUND_JOB", "CHANNEL_PARK",
         ):  # fmt: skip
             self.register_handle(name, self.on_event)
         self.register_handle("CHANNEL_HANGUP", self.on_hangup)

@@ -54,6 +54,7 @@ from fsapps.acd.visit_messages import (
     Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -505,8 +506,14 @@ def test_the_first_leg_to_answer_is_bridged_to_the_caller_and_the_others_lose_th
     r.send(Offered((A2,), 6))
     r.send(Offered((A3,), 6))
     out = r.send(LegAnswered(A2.leg), NOW + 10)
-    assert out == [SetVariables((("park_after_bridge", "true"),)), BridgeCaller(A2.leg)]
-    out = r.send(CallerBridged(A2.leg, True), NOW + 10)
+    assert out == [
+        SetVariables((("park_after_bridge", "true"), ("socket_resume", "false"), ("uuid_bridge_park_on_cancel", "true"))),
+        BridgeCaller(A2.leg),
+    ]
+    # uuid_bridge answers at once; the conversation begins with the bridge itself.
+    assert r.send(CallerBridged(A2.leg, True), NOW + 10) == []
+    assert r.visit.phase is Phase.RINGING_LEGS
+    out = r.send(Bridged(A2.leg, NOW + 10), NOW + 10)
     assert out == [
         HangUpLeg(A1.leg, "LOSE_RACE"), HangUpLeg(A3.leg, "LOSE_RACE"),
         OutliveController(True), TellAnswered("acme_a2", ("acme_a1", "acme_a3"), NOW + 10),
@@ -536,7 +543,8 @@ def test_a_second_answer_before_the_bridge_is_hung_up_and_lost_the_race() -> Non
     r.ringing(A1, A2)
     r.send(LegAnswered(A1.leg))
     assert r.send(LegAnswered(A2.leg)) == [HangUpLeg(A2.leg, "LOSE_RACE")]
-    out = r.send(CallerBridged(A1.leg, True), NOW + 10)
+    r.send(CallerBridged(A1.leg, True), NOW + 10)
+    out = r.send(Bridged(A1.leg, NOW + 10))
     assert out[-1] == TellAnswered("acme_a1", ("acme_a2",), NOW + 10)
 
 
@@ -555,11 +563,18 @@ def test_a_leg_that_ends_unanswered_frees_its_agent_at_once_and_the_last_ends_th
     assert kinds(out[1:]) == ["Play"] and r.visit.phase is Phase.ON_HOLD
 
 
-def test_an_answered_leg_gone_before_the_bridge_is_its_agents_failure_and_the_others_ring_on() -> None:
+@pytest.mark.parametrize("how", ["refused", "parked"])
+def test_an_answered_leg_gone_before_the_bridge_is_its_agents_failure_and_the_others_ring_on(how) -> None:
+    """uuid_bridge refused (the leg was gone), or accepted and the leg went before the bridge
+    began: uuid_bridge_park_on_cancel parked the caller (switch_ivr_bridge.c:1206-1209)."""
     r = Run(LEGS)
     r.ringing(A1, A2)
     r.send(LegAnswered(A2.leg))
-    out = r.send(CallerBridged(A2.leg, False), NOW + 9)
+    if how == "refused":
+        out = r.send(CallerBridged(A2.leg, False), NOW + 9)
+    else:
+        assert r.send(CallerBridged(A2.leg, True), NOW + 9) == []
+        out = r.send(Parked(), NOW + 9)
     assert out == [OfferFailed(("acme_a2",), "NORMAL_CLEARING", NOW + 9, still_ringing=True)]
     assert r.visit.phase is Phase.RINGING_LEGS
     assert kinds(r.send(LegAnswered(A1.leg))) == ["SetVariables", "BridgeCaller"]
@@ -583,6 +598,9 @@ def test_an_offer_won_as_the_first_agent_answered_is_handed_back() -> None:
     r.ringing(A1)
     r.send(LegAnswered(A1.leg))
     r.send(CallerBridged(A1.leg, True), NOW + 10)
+    # Won while the caller was being bridged, or once talking.
+    assert r.send(Offered((A2,), 6), NOW + 10.2) == [PickedUp(("acme_a2",), NOW + 10.2)]
+    r.send(Bridged(A1.leg, NOW + 10))
     assert r.send(Offered((A2,), 6), NOW + 10.5) == [PickedUp(("acme_a2",), NOW + 10.5)]
 
 
@@ -591,6 +609,7 @@ def test_a_caller_who_hangs_up_while_uuid_bridged_ends_the_conversation_at_once(
     r.ringing(A1)
     r.send(LegAnswered(A1.leg))
     r.send(CallerBridged(A1.leg, True), NOW + 10)
+    r.send(Bridged(A1.leg, NOW + 10))
     assert r.send(HungUp(), NOW + 30) == [ReadNote(take=False)]  # no bridge application to wait for
     r.send(NoteRead(None))
     assert r.send(NoteRead(None)) == [EndAgentCall("acme_a1", NOW + 30)]
@@ -962,7 +981,7 @@ class Driver:
         else:
             choices: list[str] = ["offer"] * 3 + ["announce", "timeout"]
             if not self.gone:
-                choices += ["digit"] + ["bridge"] * 3 + ["unbridge"] * 2
+                choices += ["digit", "parked"] + ["bridge"] * 3 + ["unbridge"] * 2
             choices += ["finish"] * 8 if self.running and not self.closed else []
             choices += ["timer"] * 3 if self.timer is not None else []
             choices += ["catch up"] * 6 if self.catch_ups else []
@@ -1005,6 +1024,8 @@ class Driver:
             return SocketClosed()
         if what == "digit":
             return Digit(draw(st.sampled_from(["1", "5"])))
+        if what == "parked":
+            return Parked()
         if what == "hangup":
             self.hung_up = True
             return HungUp("NORMAL_CLEARING")
@@ -1115,6 +1136,7 @@ def test_any_run_after_an_agent_answered_keeps_the_visits_invariants(data, setup
         d.forced[BridgeCaller] = deque([CallerBridged(A2.leg, True)])
         del d.legs[A2.leg]
         d.send(LegAnswered(A2.leg))
+        d.send(Bridged(A2.leg, d.now))
         d.send(Unbridged(A2.leg, d.now))
     else:
         (ring,) = [ref for ref, c in d.running.items() if isinstance(c, Ring)]
