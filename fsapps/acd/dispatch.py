@@ -36,7 +36,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import agent_events, visit_records
+from fsapps.acd import visit_records
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
     Announce,
@@ -56,11 +56,11 @@ from fsapps.acd.model import (
     Member,
     MemberState,
     Queue,
-    QueueSettings,
     Snapshot,
     Tier,
 )
 from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
+from fsapps.acd.transitions import AgentTransitions
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -117,6 +117,7 @@ class Dispatcher:
                  notifier: Notifier | None = None) -> None:  # fmt: skip
         self.store = store
         self.notifier = notifier if notifier is not None else Notifier()
+        self.transitions = AgentTransitions(store, self.notifier)
         self.api = api
         self.write = write
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
@@ -224,14 +225,8 @@ class Dispatcher:
                 return
             if not gone:
                 continue
-            with self.store.operator() as op:
-                got = store_acd.load_agents(op.conn, [row["agent_id"]]).get(row["agent_id"])
-                if got is None:
-                    continue
-                after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
-                if store_acd.release(op.conn, row["agent_id"], member, _fields(after, got[0])) and member:
-                    store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
-            self._agent_changed(after, now)
+            if not self.transitions.stale_offer_gone(row["agent_id"], member, now):
+                continue
             log.warning("agent %s left Receiving for %s, whose call is gone: freed", row["agent_id"], member)
         self.kick.set()
 
@@ -269,21 +264,10 @@ class Dispatcher:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
         from ``ended``), the caller leaves the queue, the visit's records are written.
         Returns the agent, or None when there was no answered visit to complete."""
-        changed: list[Agent] = []
-        with self.store.operator() as op:
-            row = store_acd.answered_member(op.conn, member)
-            if row is None:
-                return None
-            agent_id = row["agent_id"]
-            if agent_id is not None:
-                got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
-                if got is not None:
-                    after = agent_events.call_ended(got[0], ended)
-                    store_acd.release(op.conn, agent_id, member, _fields(after))
-                    changed.append(after)
-            store_acd.remove_member(op.conn, member)
-        for agent in changed:
-            self._agent_changed(agent, ended)
+        row = self.transitions.complete_answered(member, ended)
+        if row is None:
+            return None
+        agent_id = row["agent_id"]
         if agent_id is not None and self.write is not None:
             records = visit_records.answered(
                 tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"],
@@ -344,15 +328,7 @@ class Dispatcher:
     def picked_up(self, w: Waiter, agent_ids: list[str], settings: Any, now: float) -> None:
         """Another agent took the call that rang these: back to Waiting with no no-answer
         counted (mod_callcenter's LOSE_RACE), the caller still Trying, for the picking agent."""
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, agent_ids)
-            changed = []
-            for agent_id, (agent, _) in agents.items():
-                after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
-                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agent))
-                changed.append(after)
-        for after in changed:
-            self._agent_changed(after, now)
+        self.transitions.lost_race(w.member.uuid, agent_ids, settings, now)
 
     def _drop(self, w: Waiter) -> None:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.
@@ -379,23 +355,7 @@ class Dispatcher:
         self, w: Waiter, agent_id: str, others: list[str], settings: Any, now: float
     ) -> Agent | None:
         """One agent answered: they are in a queue call; the others' legs lost the race."""
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, [agent_id, *others])
-            got = agents.get(agent_id)
-            after = agent_events.answered(got[0], now) if got else None
-            if after is not None:
-                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
-            losers = []
-            for other in others:
-                if other in agents:
-                    lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
-                    store_acd.release(op.conn, other, w.member.uuid, _fields(lost, agents[other][0]))
-                    losers.append(lost)
-            store_acd.member_state(op.conn, w.member.uuid, MemberState.ANSWERED)
-        if after is not None:
-            self._agent_changed(after, now, w.member.uuid)
-        for lost in losers:
-            self._agent_changed(lost, now)
+        after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
         self.notifier.publish(MemberChanged(
             w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
             wait=now - w.member.joined_epoch,
@@ -403,13 +363,7 @@ class Dispatcher:
         return after
 
     def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
-        with self.store.operator() as op:
-            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
-            if got is None:
-                return None
-            after = agent_events.call_ended(got[0], now)
-            store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
-        self._agent_changed(after, now)
+        after = self.transitions.call_ended(w.member.uuid, agent_id, now)
         self.kick.set()
         return after
 
@@ -419,40 +373,15 @@ class Dispatcher:
     ) -> None:
         """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting;
         ``still_ringing``: other agents' legs still ring for the caller, who stays Trying."""
-        changed = []
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, agent_ids)
-            for agent_id in agent_ids:
-                if agent_id in agents:
-                    after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
-                    store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agents[agent_id][0]))
-                    changed.append(after)
-            if still_ringing:
-                pass
-            elif w.member.uuid in self.waiters:
-                store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
+        waits = not still_ringing and w.member.uuid in self.waiters
+        self.transitions.offer_failed(w.member.uuid, agent_ids, cause, settings, now, caller_waits=waits)
         if not still_ringing:
             w.trying = False
-        for after in changed:
-            self._agent_changed(after, now)
         self.kick.set()
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
         """Agents a dead controller left offered to this member: free them."""
-        changed = []
-        with self.store.operator() as op:
-            ids = store_acd.offered_to(op.conn, member)
-            agents = store_acd.load_agents(op.conn, ids)
-            for agent_id, (agent, _) in agents.items():
-                if agent.state == AgentState.IN_A_QUEUE_CALL:
-                    after = agent_events.call_ended(agent, now)
-                else:
-                    after = agent_events.offer_failed(agent, cause, settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
-                changed.append(after)
-        for after in changed:
-            self._agent_changed(after, now)
-        return ids
+        return self.transitions.release_stale(member, cause, settings, now)
 
     def note_handle_time(self, key: str, seconds: float) -> None:
         """Recent handle time per queue (an exponential average) for expected waits."""
@@ -606,9 +535,6 @@ class Dispatcher:
             )
         )
 
-    def _agent_changed(self, agent: Agent, at: float, member: str = "") -> None:
-        self.notifier.publish(AgentStateChanged(agent.id, agent.state, agent.status, at, member=member))
-
     def _gauges(self, snap: Snapshot, now: float) -> None:
         """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
         for key in snap.queues:
@@ -629,15 +555,3 @@ class Dispatcher:
 
 class _Withdrawn(Exception):
     """Rolls an offer's transaction back: its caller is no longer there to ring."""
-
-
-def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:
-    """The columns an offer's outcome sets. The status only when the outcome changed it
-    (max-no-answer): a supervisor's or the agent's own change made meanwhile stands."""
-    status = {"status": agent.status} if before is not None and agent.status != before.status else {}
-    return {
-        **status, "state": agent.state, "ready_time": agent.ready_time,
-        "no_answer_count": agent.no_answer_count, "last_bridge_start": agent.last_bridge_start,
-        "last_bridge_end": agent.last_bridge_end, "calls_answered": agent.calls_answered,
-        "talk_time": agent.talk_time,
-    }  # fmt: skip
