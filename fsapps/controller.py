@@ -25,7 +25,9 @@ from typing import Any
 
 import gevent
 
+from fsapps.acd import live_metrics
 from fsapps.acd.dispatch import Dispatcher
+from fsapps.acd.notifier import Notifier
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
@@ -106,6 +108,9 @@ class Controller:
             context.write_later = self.record_batches.put
         install(context)
         self.dispatcher: Dispatcher | None = None
+        # The ACD's live events: the metrics follow them; the console and API subscribe.
+        self.notifier = Notifier()
+        self._stop_metrics = live_metrics.follow(self.notifier)
         if store is not None and context.acd is None:
             ctx = context
             client = self.client
@@ -113,6 +118,7 @@ class Controller:
                 store, lambda: ctx.project, lambda: ctx.now().timestamp(),
                 api=client.api if client is not None else None,
                 api_many=client.api_many if client is not None else None, write=ctx.write_soon,
+                notifier=self.notifier,
             )  # fmt: skip
             context.acd = self.dispatcher
 
@@ -214,6 +220,7 @@ class Controller:
         self.record_batches.stop(timeout=10)
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        self._stop_metrics()
         if self.client is not None:
             self.client.stop()
         if self.cdr_batches is not None:

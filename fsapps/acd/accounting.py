@@ -1,10 +1,12 @@
-"""A queue visit's records and metrics, from its summary.
+"""A queue visit's records and its ending's live event, from its summary.
 
 ``records`` is pure: the queue_calls row (and, answered, the agent's usage
 record, by the visit's own ids: fsapps.acd.visit_records; a callback, the
-request that keeps the caller's place first). ``count`` moves the ACD
-metrics; ``account`` does both, the records written through ``write``
-(the controller's durable spool, which the caller never waits for).
+request that keeps the caller's place first). ``ended`` is the event the
+visit's end publishes (fsapps.acd.notifier; the metrics count it,
+fsapps.acd.live_metrics); ``account`` writes the records through ``write``
+(the controller's durable spool, which the caller never waits for) and
+publishes the event.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fsapps.acd import visit_records
+from fsapps.acd.notifier import MemberChanged, Notifier
 from fsapps.acd.visit_messages import VisitSummary
-from fsapps.metrics import ACD_ANSWERED_IN_SL, ACD_CALLS, ACD_HANDLE, ACD_WAIT
 from fsapps.store.records import CallbackRequest, QueueCall
 
 
@@ -45,24 +47,24 @@ def records(s: VisitSummary) -> list[Any]:
     return out
 
 
-def count(s: VisitSummary, service_level_seconds: float) -> None:
-    """fsapps_acd_calls_total by outcome, the wait by outcome (answered: the speed of
-    answer), and for answered calls the handle time and the service level."""
-    if s.outcome == "answered":
-        wait = s.bridged - s.joined
-        ACD_WAIT.labels(s.tenant, s.queue, "answered").observe(wait)
-        ACD_HANDLE.labels(s.tenant, s.queue).observe(max(s.ended - s.bridged, 0) + s.wrap_up)
-        if wait <= service_level_seconds:
-            ACD_ANSWERED_IN_SL.labels(s.tenant, s.queue).inc()
-        ACD_CALLS.labels(s.tenant, s.queue, "answered").inc()
-        return
-    ACD_CALLS.labels(s.tenant, s.queue, s.outcome).inc()
-    ACD_WAIT.labels(s.tenant, s.queue, s.outcome).observe(max(s.ended - s.joined, 0))
+def ended(s: VisitSummary, service_level_seconds: float) -> MemberChanged:
+    """The visit's end: its outcome, its wait (answered: the speed of answer) and, answered,
+    its handle time (talk plus wrap-up)."""
+    answered = s.outcome == "answered"
+    return MemberChanged(
+        s.tenant, s.queue, s.call_uuid, "abandoned" if s.outcome == "abandoned" else "left", s.ended,
+        agent=s.agent or "", outcome=s.outcome,
+        wait=(s.bridged - s.joined) if answered else max(s.ended - s.joined, 0),
+        handle=max(s.ended - s.bridged, 0) + s.wrap_up if answered else 0.0,
+        service_level_seconds=service_level_seconds,
+    )  # fmt: skip
 
 
-def account(s: VisitSummary, service_level_seconds: float, write: Callable[..., Any]) -> None:
+def account(
+    s: VisitSummary, service_level_seconds: float, write: Callable[..., Any], notifier: Notifier
+) -> None:
     out = records(s)
     if s.outcome == "callback":
         write(out.pop(0))  # the request that keeps the caller's place, on its own
-    count(s, service_level_seconds)
+    notifier.publish(ended(s, service_level_seconds))
     write(*out)

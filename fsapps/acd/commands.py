@@ -66,13 +66,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
                 return 1
             print(f"{args.id}: {STATUSES[args.status]}" + (f" ({args.reason})" if args.reason else ""))
         else:
-            rows = op._all(
-                "SELECT a.id, s.status, s.state, s.break_reason,"
-                "       string_agg(t.tenant_id, ',' ORDER BY t.tenant_id) AS tenants"
-                "  FROM agents a LEFT JOIN agent_state s ON s.agent_id = a.id"
-                "  LEFT JOIN agent_tenants t ON t.agent_id = a.id"
-                " GROUP BY a.id, s.status, s.state, s.break_reason ORDER BY a.id"
-            )
+            rows = acd.agents_overview(op.conn)
             for r in rows:
                 status = r["status"] or AgentStatus.LOGGED_OUT
                 reason = f" ({r['break_reason']})" if r["break_reason"] else ""

@@ -36,7 +36,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import accounting, agent_events
+from fsapps.acd import accounting
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
     Announce,
@@ -60,8 +60,9 @@ from fsapps.acd.model import (
     Snapshot,
     Tier,
 )
+from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
+from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
-from fsapps.metrics import ACD_AGENTS, ACD_LONGEST_WAIT, ACD_OFFERS, ACD_WAITING
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -87,8 +88,9 @@ class Waiter:
     trying: bool = False
     # The ring path can ring another agent while this caller's offer rings: the dispatcher
     # then hands it ring-progressively's next agent (an AgentOffer in the inbox) while
-    # ``trying``. False: the next agent waits until the ring ends (the queue application's
-    # ring is one bridge on the caller's channel, which cannot gain a leg while it rings).
+    # ``trying``. The queue application sets it for ring-progressively queues, whose ring
+    # path originates each agent's leg on its own (fsapps.acd.visit); False: the next agent
+    # waits until the ring ends (one bridge on the caller's channel cannot gain a leg).
     adds_legs: bool = False
 
     @property
@@ -108,13 +110,17 @@ class AgentOffer:
 class Dispatcher:
     """``api``: the switch's API (the controller's inbound Event Socket), to ask whether a call
     that outlived its controller is still up, and ``api_many`` the same for many commands in
-    one round trip; ``write``: where visit records go."""
+    one round trip; ``write``: where visit records go; ``notifier``: where the ACD's live
+    events go (fsapps.acd.notifier; the controller's, which its metrics and streams follow)."""
 
     def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
                  name: str | None = None, *, api: Callable[[str], str] | None = None,
                  api_many: Callable[[list[str]], list[str]] | None = None,
-                 write: Callable[..., Any] | None = None) -> None:  # fmt: skip
+                 write: Callable[..., Any] | None = None,
+                 notifier: Notifier | None = None) -> None:  # fmt: skip
         self.store = store
+        self.notifier = notifier if notifier is not None else Notifier()
+        self.transitions = AgentTransitions(store, self.notifier)
         self.api = api
         self.api_many = api_many
         self.write = write
@@ -235,13 +241,8 @@ class Dispatcher:
             member, leg = str(row["offered_member"] or ""), str(row["agent_leg"] or "")
             if member in up or leg in up:
                 continue
-            with self.store.operator() as op:
-                got = store_acd.load_agents(op.conn, [row["agent_id"]]).get(row["agent_id"])
-                if got is None:
-                    continue
-                after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
-                if store_acd.release(op.conn, row["agent_id"], member, _fields(after, got[0])) and member:
-                    store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
+            if not self.transitions.stale_offer_gone(row["agent_id"], member, now):
+                continue
             log.warning("agent %s left Receiving for %s, whose call is gone: freed", row["agent_id"], member)
         self.kick.set()
 
@@ -290,30 +291,20 @@ class Dispatcher:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
         from ``ended``), the caller leaves the queue, the visit's records are written.
         Returns the agent, or None when there was no answered visit to complete."""
-        with self.store.operator() as op:
-            row = store_acd.answered_member(op.conn, member)
-            if row is None:
-                return None
-            agent_id = row["agent_id"]
-            wrap_up = 0.0
-            if agent_id is not None:
-                got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
-                if got is not None:
-                    after = agent_events.call_ended(got[0], ended)
-                    store_acd.release(op.conn, agent_id, member, _fields(after))
-                    wrap_up = float(after.wrap_up_time)
-            store_acd.remove_member(op.conn, member)
+        row = self.transitions.complete_answered(member, ended)
+        if row is None:
+            return None
+        agent_id = row["agent_id"]
         if agent_id is not None:
             # Recorded and counted as the visit's own controller would have.
             summary = VisitSummary(
                 tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"] or "",
                 outcome="answered", joined=float(row["joined_epoch"]), ended=ended, agent=agent_id,
-                bridged=float(row["last_bridge_start"] or row["joined_epoch"]), wrap_up=wrap_up,
+                bridged=float(row["last_bridge_start"] or row["joined_epoch"]), wrap_up=row["wrap_up"],
             )  # fmt: skip
             queue = self.queue(summary.tenant, summary.queue)
-            accounting.count(summary, (queue.settings if queue else QueueSettings()).service_level_seconds)
-            if self.write is not None:
-                self.write(*accounting.records(summary))
+            level = (queue.settings if queue else QueueSettings()).service_level_seconds
+            accounting.account(summary, level, self.write or _unwritten, self.notifier)
         self.kick.set()
         return agent_id
 
@@ -346,6 +337,7 @@ class Dispatcher:
             )  # fmt: skip
         w.member = replace(w.member, joined_epoch=joined)
         self.waiters[w.member.uuid] = w
+        self.notifier.publish(MemberChanged(w.tenant, w.queue, w.member.uuid, "joined", self.clock()))
         self.kick.set()
         return joined, before
 
@@ -366,11 +358,7 @@ class Dispatcher:
     def picked_up(self, w: Waiter, agent_ids: list[str], settings: Any, now: float) -> None:
         """Another agent took the call that rang these: back to Waiting with no no-answer
         counted (mod_callcenter's LOSE_RACE), the caller still Trying, for the picking agent."""
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, agent_ids)
-            for agent_id, (agent, _) in agents.items():
-                after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
-                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agent))
+        self.transitions.lost_race(w.member.uuid, agent_ids, settings, now)
 
     def _drop(self, w: Waiter) -> None:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.
@@ -397,54 +385,33 @@ class Dispatcher:
         self, w: Waiter, agent_id: str, others: list[str], settings: Any, now: float
     ) -> Agent | None:
         """One agent answered: they are in a queue call; the others' legs lost the race."""
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, [agent_id, *others])
-            got = agents.get(agent_id)
-            after = agent_events.answered(got[0], now) if got else None
-            if after is not None:
-                store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
-            for other in others:
-                if other in agents:
-                    lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
-                    store_acd.release(op.conn, other, w.member.uuid, _fields(lost, agents[other][0]))
-            store_acd.member_state(op.conn, w.member.uuid, MemberState.ANSWERED)
+        after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
+        self.notifier.publish(MemberChanged(
+            w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
+            wait=now - w.member.joined_epoch,
+        ))  # fmt: skip
         return after
 
     def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
-        with self.store.operator() as op:
-            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
-            if got is None:
-                return None
-            after = agent_events.call_ended(got[0], now)
-            store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after))
+        after = self.transitions.call_ended(w.member.uuid, agent_id, now)
         self.kick.set()
         return after
 
-    def offer_failed(self, w: Waiter, agent_ids: list[str], cause: str, settings: Any, now: float) -> None:
-        """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting."""
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, agent_ids)
-            for agent_id in agent_ids:
-                if agent_id in agents:
-                    after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
-                    store_acd.release(op.conn, agent_id, w.member.uuid, _fields(after, agents[agent_id][0]))
-            if w.member.uuid in self.waiters:
-                store_acd.member_state(op.conn, w.member.uuid, MemberState.WAITING)
-        w.trying = False
+    def offer_failed(
+        self, w: Waiter, agent_ids: list[str], cause: str, settings: Any, now: float,
+        *, still_ringing: bool = False,
+    ) -> None:
+        """Nobody answered: each agent into its delay (or On Break), the caller back to Waiting;
+        ``still_ringing``: other agents' legs still ring for the caller, who stays Trying."""
+        waits = not still_ringing and w.member.uuid in self.waiters
+        self.transitions.offer_failed(w.member.uuid, agent_ids, cause, settings, now, caller_waits=waits)
+        if not still_ringing:
+            w.trying = False
         self.kick.set()
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
         """Agents a dead controller left offered to this member: free them."""
-        with self.store.operator() as op:
-            ids = store_acd.offered_to(op.conn, member)
-            agents = store_acd.load_agents(op.conn, ids)
-            for agent_id, (agent, _) in agents.items():
-                if agent.state == AgentState.IN_A_QUEUE_CALL:
-                    after = agent_events.call_ended(agent, now)
-                else:
-                    after = agent_events.offer_failed(agent, cause, settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
-        return ids
+        return self.transitions.release_stale(member, cause, settings, now)
 
     def note_handle_time(self, key: str, seconds: float) -> None:
         """Recent handle time per queue (an exponential average) for expected waits."""
@@ -495,8 +462,9 @@ class Dispatcher:
             key = queue_key(tenant, queue)
             w = self.waiters.get(m.uuid)
             last = w.last_announce if w else now
-            # Another controller's caller: its ring path is taken to be like ours.
-            adds = w.adds_legs if w else Waiter.adds_legs
+            # Another controller's caller: its ring path is the queue's, as it would be here.
+            q = queues.get(key)
+            adds = w.adds_legs if w else (q is not None and q.settings.strategy == "ring-progressively")
             rung = tuple(
                 a.id for a in sorted(ringing.get(m.uuid, ()), key=lambda a: (a.last_offered_call, a.id))
             )
@@ -586,8 +554,11 @@ class Dispatcher:
         except _Withdrawn:
             return
         w.trying = True
-        tenant, queue = split_key(d.queue)
-        ACD_OFFERS.labels(tenant, queue).inc(len(won))
+        for agent_id in won:
+            was = agents[agent_id][0]
+            self.notifier.publish(AgentStateChanged(
+                agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
+            ))  # fmt: skip
         w.inbox.put(
             AgentOffer(
                 replace(d, agents=tuple(won)),
@@ -597,36 +568,26 @@ class Dispatcher:
         )
 
     def _gauges(self, snap: Snapshot, now: float) -> None:
+        """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
         for key in snap.queues:
             tenant, queue = split_key(key)
             waiting = [
                 m for m in snap.members if m.queue == key and m.state in (MemberState.WAITING, "Trying")
             ]
-            ACD_WAITING.labels(tenant, queue).set(len(waiting))
-            ACD_LONGEST_WAIT.labels(tenant, queue).set(
-                max((now - m.joined_epoch for m in waiting), default=0)
-            )
+            longest = max((now - m.joined_epoch for m in waiting), default=0)
             # Every status x state, so a count that dropped to zero reads zero.
             counts = {(status.value, state.value): 0 for status in AgentStatus for state in AgentState}
             for t in snap.tiers:
                 a = snap.agents.get(t.agent)
                 if t.queue == key and a is not None:
                     counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
-            for (status, state), n in counts.items():
-                ACD_AGENTS.labels(tenant, queue, status, state).set(n)
+            agents = tuple((str(status), str(state), n) for (status, state), n in counts.items())
+            self.notifier.publish(QueueFigures(tenant, queue, len(waiting), longest, agents, now))
 
 
 class _Withdrawn(Exception):
     """Rolls an offer's transaction back: its caller is no longer there to ring."""
 
 
-def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:
-    """The columns an offer's outcome sets. The status only when the outcome changed it
-    (max-no-answer): a supervisor's or the agent's own change made meanwhile stands."""
-    status = {"status": agent.status} if before is not None and agent.status != before.status else {}
-    return {
-        **status, "state": agent.state, "ready_time": agent.ready_time,
-        "no_answer_count": agent.no_answer_count, "last_bridge_start": agent.last_bridge_start,
-        "last_bridge_end": agent.last_bridge_end, "calls_answered": agent.calls_answered,
-        "talk_time": agent.talk_time,
-    }  # fmt: skip
+def _unwritten(*records: Any) -> None:
+    log.warning("no record writer: %d record(s) of a completed visit not kept", len(records))

@@ -87,9 +87,7 @@ class AgentOperations:
 
     def current_call(self, agent: str) -> AgentCall:
         with self.store.operator() as op:
-            row = op._one(
-                "SELECT state, offered_member, agent_leg FROM agent_state WHERE agent_id = %s", (agent,)
-            )
+            row = store_acd.agent_call(op.conn, agent)
         if row is None:
             raise OperationError(f"no agent {agent!r}")
         if row["state"] != AgentState.IN_A_QUEUE_CALL or not row["agent_leg"]:
@@ -135,30 +133,24 @@ class AgentOperations:
         agents it rang and rings ``agent`` at once as the call's agent."""
         with self.store.operator() as op:
             if caller is None:
-                row = op._one(
-                    "SELECT state, offered_member FROM agent_state WHERE agent_id = %s", (ringing_at,)
-                )
+                row = store_acd.agent_call(op.conn, ringing_at or "")
                 if row is None:
                     raise OperationError(f"no agent {ringing_at!r}")
                 if row["state"] != AgentState.RECEIVING:
                     raise OperationError(f"no call rings at agent {ringing_at!r} ({row['state']})")
                 caller = str(row["offered_member"])
-            ringing = op._all(
-                "SELECT agent_id, agent_leg, offered_by FROM agent_state"
-                " WHERE offered_member = %s AND state = %s",
-                (caller, AgentState.RECEIVING),
-            )
+            ringing = store_acd.ringing_for(op.conn, caller)
             if not ringing:
                 raise OperationError(f"caller {caller} is not ringing at any agent")
             if agent in {r["agent_id"] for r in ringing}:
                 raise OperationError(f"the call already rings at agent {agent!r}: answer it")
-            contact = op._one("SELECT contact FROM agents WHERE id = %s", (agent,))
-            if contact is None or not contact["contact"]:
+            contact = store_acd.agent_contact(op.conn, agent)
+            if contact is None:
                 raise OperationError(f"no agent {agent!r} with a phone to take the call")
             leg = str(uuidlib.uuid4())
             if not store_acd.reserve(op.conn, agent, caller, ringing[0]["offered_by"], self.now(), leg):
                 raise OperationError(f"agent {agent!r} is busy: a pickup needs them free (Waiting)")
-            note = {"pickup": agent, "leg": leg, "dial": _dial(contact["contact"])}
+            note = {"pickup": agent, "leg": leg, "dial": _dial(contact)}
             if store_acd.ask_transfer(op.conn, caller, note) is None:
                 raise OperationError(f"caller {caller} is not in a queue")
         if not self._kill_ringing(caller, [str(r["agent_leg"]) for r in ringing]):
@@ -182,12 +174,8 @@ class AgentOperations:
             if any(killed) or time.monotonic() > deadline:
                 return any(killed)
             with self.store.operator() as op:
-                still = op._one(
-                    "SELECT 1 FROM agent_state WHERE offered_member = %s AND agent_leg = ANY(%s::uuid[])"
-                    " AND state = %s",
-                    (caller, legs, AgentState.RECEIVING),
-                )
-            if still is None:
+                still = store_acd.still_ringing(op.conn, caller, legs)
+            if not still:
                 return False
             time.sleep(0.05)
 
@@ -203,10 +191,10 @@ class AgentOperations:
         (the transfer completes)."""
         call = self.current_call(agent)
         with self.store.operator() as op:
-            note = op._one("SELECT transfer FROM queue_members WHERE uuid = %s", (call.caller_leg,))
-        if note is None:
+            queued, noted = store_acd.member_transfer(op.conn, call.caller_leg)
+        if not queued:
             raise OperationError(f"agent {agent!r}'s caller is not in a queue")
-        if note["transfer"] and "consult" in note["transfer"]:
+        if "consult" in noted:
             raise OperationError(f"agent {agent!r} is consulting already: complete or cancel it")
         if to_agent is not None:
             target = self._contact(to_agent)
@@ -243,8 +231,7 @@ class AgentOperations:
     def _consult_step(self, agent: str, step: str) -> str:
         call = self.current_call(agent)
         with self.store.operator() as op:
-            row = op._one("SELECT transfer FROM queue_members WHERE uuid = %s", (call.caller_leg,))
-            note = (row or {}).get("transfer") or {}
+            _, note = store_acd.member_transfer(op.conn, call.caller_leg)
             if note.get("step") != "consulting" or not store_acd.consult_step(
                 op.conn, call.caller_leg, note["consult"], step
             ):
@@ -275,10 +262,10 @@ class AgentOperations:
 
     def _contact(self, agent: str) -> str:
         with self.store.operator() as op:
-            row = op._one("SELECT contact FROM agents WHERE id = %s", (agent,))
-        if row is None or not row["contact"]:
+            contact = store_acd.agent_contact(op.conn, agent)
+        if contact is None:
             raise OperationError(f"no agent {agent!r} with a phone to transfer to")
-        return _dial(row["contact"])
+        return _dial(contact)
 
     # --- the switch ----------------------------------------------------------------------
 

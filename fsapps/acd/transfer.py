@@ -115,6 +115,7 @@ class AttendedTransfer:
         self.end = now
         self.handed_to: str | None = None
         self.handover_over = False
+        self.handover_bridged = False  # uuid_bridge joined the caller to it: out of the node's extension
         self.stuck = False
         self.step = ""
         self.clip: int | None = None
@@ -232,6 +233,7 @@ class AttendedTransfer:
         if not isinstance(event, CallerBridged):
             return []
         self.handed_to, self.handover_over = self.consult, not event.ok
+        self.handover_bridged = event.ok
         self.phase = Consult.OVER
         # The consulted leg parked to outlive the agent's; now it leaves with the caller
         # (left parked, the real switch kept the phone's call up).

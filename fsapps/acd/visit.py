@@ -12,7 +12,10 @@ clips: a controller that dies leaves at most one clip before the dialplan
 hands the call to the next controller) and, every announce-frequency
 seconds, their position and expected wait. An offer rings the agents'
 phones with one bridge; the first leg to answer is the call's agent, and the
-call must then outlive this controller. When that bridge ends, an agent's
+call must then outlive this controller. ring-progressively's ring path
+(``adds_legs``) originates each agent's leg on its own instead, so the next
+agent can join while the others ring, and uuid-bridges the caller to the first
+that answers. When that bridge ends, an agent's
 transfer noted on the caller's row (fsapps.acd.transfer) says where the
 caller goes; else the flow goes on (``_``: a survey). Not answered: the
 agents go into their delays and the caller keeps their place.
@@ -50,10 +53,22 @@ Phases and what moves them ([commands]):
     --Bridged(a rung leg)--> TALKING [OutliveController(on), TellAnswered]
     --AppFinished(ring) | SocketClosed--> PICKUP_CHECK [ReadNote(take)]
     --HungUp--> waits for the ring's AppFinished (at most RING_END_AFTER_HANGUP)
+  RINGING_LEGS (adds_legs: ring-progressively) [StartRecording at the first offer, Originate
+      each agent's leg on its own]
+    --Offered--> [Originate the next agent's leg]: the others ring on
+    --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]
+    --LegEnded, the last--> PICKUP_CHECK [ReadNote(take)]
+    --LegAnswered--> [SetVariables(park_after_bridge, socket_resume off, park on cancel),
+      BridgeCaller(leg)]; a later answer [HangUpLeg(LOSE_RACE)]
+    --Bridged(that leg)--> TALKING [HangUpLeg(the others, LOSE_RACE), OutliveController(on),
+      TellAnswered]; CallerBridged refused, or Parked before the bridge: that leg ended
+    --HungUp | SocketClosed--> done [HangUpLeg(all), OfferFailed(ORIGINATOR_CANCEL), as below]
   PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]
     --NoteRead--> the wait loop [OfferFailed(rung, the disposition)]; the caller gone:
       done [OfferFailed(ORIGINATOR_CANCEL), then as a hangup or a closed socket below]
-  TALKING --Unbridged--> [OutliveController(off), the switch told only if the caller is there]
+  TALKING --Unbridged--> [OutliveController(off), the switch told only if the caller is there];
+      uuid-bridged (RINGING_LEGS): the conversation is over, CONSULT_CHECK at once, as on HungUp
+    --Offered (ring-progressively's next agent, won as the first answered)--> [PickedUp(them)]
     --AppFinished(ring) | SocketClosed--> CONSULT_CHECK [ReadNote(look)]
     --HungUp--> waits for the ring's AppFinished, as RINGING
   CONSULT_CHECK --NoteRead(a consult)--> CONSULTING (fsapps.acd.transfer.AttendedTransfer)
@@ -65,11 +80,12 @@ Phases and what moves them ([commands]):
   STOPPING_RECORDING --AppFinished | HungUp | SocketClosed--> ENDING_AGENT_CALL [EndAgentCall]
   ENDING_AGENT_CALL --AgentCallEnded--> [Account(answered), Leave, NoteHandleTime,
       SetVariables(agent, outcome)], then:
-      handed on by a consult: HANDED_ON until that bridge ends, UNPARKING
-        [ParkAfterBridge(off)] --> done "_";
+      handed on by a consult: HANDED_ON until that bridge ends, then routed on as below
+        (ROUTING_ON); a hand-on the switch refused: UNPARKING [ParkAfterBridge(off)] --> done "_";
       a blind transfer to a queue: done, next queue (a new visit there);
       to a dial target: TRANSFERRING [TransferTo] --AppFinished--> done "_";
-      else done "_"
+      else done "_"; a caller who was uuid-bridged is first routed on: ROUTING_ON
+      [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done "_"
 
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
   SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
@@ -106,7 +122,9 @@ from fsapps.acd.visit_messages import (
     AppFinished,
     Arrived,
     Break,
+    BridgeCaller,
     Bridged,
+    CallerBridged,
     CatchUp,
     CaughtUp,
     Command,
@@ -120,15 +138,20 @@ from fsapps.acd.visit_messages import (
     Event,
     Failed,
     Forget,
+    HangUpLeg,
     HungUp,
     Join,
     Leave,
+    LegAnswered,
+    LegEnded,
     NoteHandleTime,
     NoteRead,
     Offered,
     OfferFailed,
+    Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -136,6 +159,8 @@ from fsapps.acd.visit_messages import (
     RecordingNamed,
     ReleaseStale,
     Ring,
+    RingTarget,
+    RouteOn,
     SetVariables,
     SocketClosed,
     StartRecording,
@@ -186,6 +211,10 @@ class VisitSetup:
     screen_pop: tuple[tuple[str, str], ...] = ()  # the lookup's exported fields for the agents' phones
     callback_key: str = ""
     resume_within: float = 0.0  # abandoned-resume-allowed: discard-abandoned-after, else 0
+    # The ring path: one bridge on the caller's channel (False), or each agent's leg
+    # originated on its own and the caller bridged to the first that answers (True), so
+    # legs can join while others ring (ring-progressively).
+    adds_legs: bool = False
 
 
 class Phase(StrEnum):
@@ -198,6 +227,7 @@ class Phase(StrEnum):
     STOPPING_MUSIC = "stopping the music"
     ANNOUNCING = "announcing"
     RINGING = "ringing"
+    RINGING_LEGS = "ringing legs"
     PICKUP_CHECK = "checking for a pickup"
     TALKING = "talking"
     CONSULT_CHECK = "checking for a consult"
@@ -207,12 +237,21 @@ class Phase(StrEnum):
     ENDING_AGENT_CALL = "ending the agent's call"
     HANDED_ON = "handed on"
     UNPARKING = "unparking"
+    ROUTING_ON = "routing on"
     TRANSFERRING = "transferring"
     DONE = "done"
 
 
 # What the caller waits for while holding: the dispatcher's and their own.
 WAITED_FOR = (Offered, Announced, TimedOut, Digit)
+
+# Once an agent answered, an offer can no longer be rung (one that ring-progressively's
+# next agent won as the first answered): its agents are handed back.
+ANSWERED_PHASES = frozenset({
+    Phase.TALKING, Phase.CONSULT_CHECK, Phase.CONSULTING, Phase.TRANSFER_CHECK,
+    Phase.STOPPING_RECORDING, Phase.ENDING_AGENT_CALL, Phase.HANDED_ON, Phase.UNPARKING,
+    Phase.TRANSFERRING, Phase.ROUTING_ON,
+})  # fmt: skip
 
 
 class Visit:
@@ -241,6 +280,10 @@ class Visit:
         # an offer
         self.rung: Offered | None = None
         self.bridge_ref = 0  # the bridge application the phase waits on (a ring, a transfer)
+        # legs rung on their own (adds_legs): those still ringing, leg -> target
+        self.ringing: dict[str, RingTarget] = {}
+        self.uuid_bridged = False  # the caller was bridged to the agent's leg by uuid_bridge
+        self.park_set = False  # park_after_bridge was set on the caller for that
         self.rang = 0.0
         self.disposition = ""
         self.agent = ""
@@ -253,6 +296,7 @@ class Visit:
         self.transfer: Mapping[str, Any] | None = None
         self.handed_to: str | None = None
         self.handover_over = False
+        self.handover_bridged = False
 
     @property
     def caller_here(self) -> bool:
@@ -273,6 +317,8 @@ class Visit:
             return forget
         if self.ending is not None:
             return []
+        if isinstance(event, Offered) and self.phase in ANSWERED_PHASES:
+            return [PickedUp(event.agents, now)]
         if isinstance(event, RecordingNamed):
             if self.recording is not None:
                 self.recording = event.path or self.recording
@@ -502,6 +548,24 @@ class Visit:
         if s.recording and self.recording is None:
             self.recording = s.recording
             out.append(StartRecording(self._ref(), s.recording))
+        self.agent, self.agent_leg, self.bridged_at, self.unbridged, self.disposition = "", "", 0.0, 0.0, ""
+        self.rang = now
+        if s.adds_legs:
+            self.ringing, self.uuid_bridged = {}, False
+            self.bridge_ref = self._ref()  # no bridge application: nothing completes with it
+            self._enter(Phase.RINGING_LEGS)
+            return out + self._originate(offer, now)
+        variables = self._ring_variables(offer, now)
+        legs = tuple(
+            DialLeg((("origination_uuid", t.leg), ("fsapps_agent", t.agent)), t.contact)
+            for t in offer.targets
+        )
+        self.bridge_ref = self._ref()
+        self._enter(Phase.RINGING)
+        return [*out, Ring(self.bridge_ref, variables, legs)]
+
+    def _ring_variables(self, offer: Offered, now: float) -> tuple[tuple[str, str], ...]:
+        s = self.setup
         variables = {
             "leg_timeout": str(offer.ring_timeout),
             "ignore_early_media": "true",
@@ -513,14 +577,95 @@ class Visit:
             "fsapps_queue_wait": str(int(now - self.joined)),
         }
         variables.update(s.screen_pop)
-        legs = tuple(
-            DialLeg((("origination_uuid", t.leg), ("fsapps_agent", t.agent)), t.contact)
-            for t in offer.targets
-        )
-        self.bridge_ref, self.rang = self._ref(), now
-        self.agent, self.agent_leg, self.bridged_at, self.unbridged, self.disposition = "", "", 0.0, 0.0, ""
-        self._enter(Phase.RINGING)
-        return [*out, Ring(self.bridge_ref, tuple(variables.items()), legs)]
+        return tuple(variables.items())
+
+    # --- an offer rung leg by leg (adds_legs: ring-progressively) ----------------------------
+    #
+    # Each agent's leg is originated on its own and parked once answered, as mod_callcenter
+    # rings each agent from a thread of its own (outbound_agent_thread_run) and bridges the
+    # member to the first that answers (mod_callcenter.c:1906-1929: the others are hung up
+    # with LOSE_RACE). The caller waits in silence, as on a ring's bridge; the dispatcher's
+    # next agent (Offered) joins the ringing at once. The caller is bridged with uuid_bridge,
+    # park_after_bridge set first so that its end parks them under this socket again
+    # (switch_ivr_bridge.c:1931-1933), and the conversation ends with that unbridge.
+
+    def _originate(self, offer: Offered, now: float) -> list[Command]:
+        variables = self._ring_variables(offer, now)
+        out: list[Command] = []
+        for t in offer.targets:
+            self.ringing[t.leg] = t
+            leg = DialLeg((("origination_uuid", t.leg), ("fsapps_agent", t.agent)), t.contact)
+            out.append(Originate(variables, leg, t.leg))
+        return out
+
+    def _on_ringing_legs(self, event: Event, now: float) -> list[Command]:
+        assert self.rung is not None
+        if isinstance(event, Offered):
+            if self.agent_leg:
+                return [PickedUp(event.agents, now)]  # one answered: being bridged to them
+            # ring-progressively's next agent: the others keep ringing.
+            self.rung = Offered(self.rung.targets + event.targets, self.rung.ring_timeout)
+            self.offers += len(event.targets)
+            return self._originate(event, now)
+        if isinstance(event, LegAnswered):
+            if event.leg not in self.ringing:
+                return [HangUpLeg(event.leg, "LOSE_RACE")]  # a leg given up already
+            if self.agent_leg:
+                return [HangUpLeg(event.leg, "LOSE_RACE")]  # another answered first
+            self.agent, self.agent_leg = self.ringing[event.leg].agent, event.leg
+            self.park_set = True
+            # socket_resume off first: the uuid_bridge ends the socket application, which
+            # with it on would send the caller on in the dialplan (mod_event_socket.c:544-548)
+            # from a caller profile the bridge replaced, where nothing is found: hung up.
+            # uuid_bridge_park_on_cancel: a leg gone before the bridge begins parks the caller
+            # (switch_ivr_bridge.c:1206-1209) instead of hanging them up.
+            held = SetVariables((
+                ("park_after_bridge", "true"), ("socket_resume", "false"),
+                ("uuid_bridge_park_on_cancel", "true"),
+            ))  # fmt: skip
+            return [held, BridgeCaller(event.leg)]
+        gone = isinstance(event, CallerBridged) and event.other == self.agent_leg and not event.ok
+        if gone or (isinstance(event, Parked) and self.agent_leg):
+            # The answering agent's leg went before the caller reached it.
+            leg, self.agent, self.agent_leg = self.agent_leg, "", ""
+            return self._leg_ended(leg, "NORMAL_CLEARING", now)
+        if isinstance(event, Bridged) and self.agent_leg and event.other == self.agent_leg:
+            # The uuid_bridge has begun (uuid_bridge itself answers at once, before it).
+            self.uuid_bridged, self.bridged_at = True, event.at or now
+            winner = self.ringing.pop(self.agent_leg)
+            lost = list(self.ringing.values())
+            self.rung = Offered((winner, *lost), self.rung.ring_timeout)
+            self.ringing = {}
+            self._enter(Phase.TALKING)
+            others = tuple(t.agent for t in lost)
+            return [
+                *(HangUpLeg(t.leg, "LOSE_RACE") for t in lost),
+                OutliveController(True), TellAnswered(self.agent, others, self.bridged_at),
+            ]  # fmt: skip
+        if isinstance(event, LegEnded):
+            return self._leg_ended(event.leg, event.cause, now)
+        if isinstance(event, HungUp | SocketClosed):
+            # The legs still ringing are the caller's no more; the agents are not to blame.
+            legs = list(self.ringing.values())
+            self.ringing = {}
+            self.ring_seconds += now - self.rang
+            out: list[Command] = [HangUpLeg(t.leg, "ORIGINATOR_CANCEL") for t in legs]
+            if legs:
+                out.append(OfferFailed(tuple(t.agent for t in legs), "ORIGINATOR_CANCEL", now))
+            return out + self._gone(now)
+        return self._defer(event)
+
+    def _leg_ended(self, leg: str, cause: str, now: float) -> list[Command]:
+        """One leg ended unanswered: that agent into their delay at once (their own ring
+        failed, as in mod_callcenter's per-agent thread); the last one ends the offer."""
+        target = self.ringing.pop(leg, None)
+        if target is None:
+            return []
+        if self.ringing or self.agent_leg:
+            return [OfferFailed((target.agent,), cause or "NO_ANSWER", now, still_ringing=True)]
+        assert self.rung is not None
+        self.rung = Offered((target,), self.rung.ring_timeout)
+        return self._not_answered(cause, now)
 
     def _on_ringing(self, event: Event, now: float) -> list[Command]:
         assert self.rung is not None
@@ -586,10 +731,17 @@ class Visit:
 
     def _on_talking(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, Unbridged):
+            if self.uuid_bridged and event.other != self.agent_leg:
+                return []
             self.unbridged = event.at or now
             # A caller who hung up is past needing it: on 1.10.12 their channel is gone by the
             # time a uuid_setvar arrives (the hangup comes before the unbridge).
-            return [OutliveController(False, tell_switch=self.caller_here)]
+            off: list[Command] = [OutliveController(False, tell_switch=self.caller_here)]
+            if self.uuid_bridged:
+                return off + self._after_conversation(now)  # no bridge application to end
+            return off
+        if self.uuid_bridged and isinstance(event, HungUp):
+            return self._after_conversation(now)  # the caller's hangup ended the uuid_bridge
         if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
             return self._after_conversation(now)
         ends = self._ring_ends(event, now)
@@ -619,6 +771,7 @@ class Visit:
             return [*out, Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
         self.end, self.handed_to = self.consult.end, self.consult.handed_to
         self.handover_over = self.handover_over or self.consult.handover_over
+        self.handover_bridged = self.consult.handover_bridged
         return out + self._take_note()
 
     def _take_note(self) -> list[Command]:
@@ -670,7 +823,25 @@ class Visit:
             return out
         if self.transfer and self.caller_here:
             return out + self._blind_transfer()
-        return out + self._done(Ending(branch="_"))
+        return out + self._flow_goes_on()
+
+    def _flow_goes_on(self) -> list[Command]:
+        """Done, the flow going on (``_``). A caller uuid-bridged to their agent is parked
+        under this socket, out of the node's extension: park_after_bridge (which the flow's
+        own bridges must not inherit) is unset and they are routed on by the branch."""
+        if self.park_set and self.caller_here:
+            self._enter(Phase.ROUTING_ON)
+            self.waiting_for = self._ref()
+            unset = SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+            return [unset, RouteOn(self.waiting_for, "_")]
+        return self._done(Ending(branch="_"))
+
+    def _on_routing_on(self, event: Event, now: float) -> list[Command]:
+        if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
+            event, HungUp | SocketClosed
+        ):
+            return self._done(Ending(branch="_"))
+        return []
 
     def _on_handed_on(self, event: Event, now: float) -> list[Command]:
         if self.handover_over or isinstance(event, HungUp | SocketClosed):
@@ -678,11 +849,18 @@ class Visit:
         return []
 
     def _unpark(self) -> list[Command]:
+        """The consulted party's conversation with the caller is over. uuid_bridge took the
+        caller out of the node's extension (as with ring-progressively): park_after_bridge
+        off, and routed on by the branch, or they would stay parked for good."""
         if not self.caller_here:
             return self._done(Ending(branch="_"))
-        self._enter(Phase.UNPARKING)
         self.waiting_for = self._ref()
-        return [ParkAfterBridge(self.waiting_for, False)]
+        if not self.handover_bridged:  # refused: still under this socket, in the extension
+            self._enter(Phase.UNPARKING)
+            return [ParkAfterBridge(self.waiting_for, False)]
+        self._enter(Phase.ROUTING_ON)
+        unset = SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+        return [unset, RouteOn(self.waiting_for, "_")]
 
     def _on_unparking(self, event: Event, now: float) -> list[Command]:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
@@ -705,7 +883,7 @@ class Visit:
 
     def _on_transferring(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, AppFinished | DialRefused) and event.ref == self.bridge_ref:
-            return self._done(Ending(branch="_"))
+            return self._flow_goes_on()
         if isinstance(event, HungUp):
             self.waiting_for = self._ref()  # the bridge's own end, for a moment
             return [Wait(self.waiting_for, RING_END_AFTER_HANGUP)]

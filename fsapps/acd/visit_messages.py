@@ -120,6 +120,12 @@ class Unbridged:
 
 
 @dataclass(frozen=True)
+class Parked:
+    """The caller's channel parked (CHANNEL_PARK): after a uuid_bridge to a leg that went
+    before the bridge began, with uuid_bridge_park_on_cancel (switch_ivr_bridge.c:1206-1209)."""
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller's channel hung up (CHANNEL_HANGUP)."""
 
@@ -163,6 +169,22 @@ class CallerBridged:
 
 
 @dataclass(frozen=True)
+class LegAnswered:
+    """An agent's leg originated on its own (Originate) answered: its originate job
+    reported ``+OK`` (BACKGROUND_JOB); the leg is parked, waiting to be bridged."""
+
+    leg: str
+
+
+@dataclass(frozen=True)
+class LegEnded:
+    """An agent's leg originated on its own ended unanswered (its job's ``-ERR cause``)."""
+
+    leg: str
+    cause: str = "NO_ANSWER"
+
+
+@dataclass(frozen=True)
 class AgentCallEnded:
     """The agent's queue call ended (their wrap-up time, seconds)."""
 
@@ -191,7 +213,7 @@ class Failed:
 Event = (
     Arrived | Placed | Completed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed
     | Bridged | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
-    | AgentCallEnded | WaitOver | CaughtUp | Failed
+    | LegAnswered | LegEnded | Parked | AgentCallEnded | WaitOver | CaughtUp | Failed
 )  # fmt: skip
 
 
@@ -275,6 +297,16 @@ class Ring(Switch):
 
 
 @dataclass(frozen=True)
+class Originate(BestEffort):
+    """Ring one agent's leg on its own (``bgapi originate ... &park()``), so more legs can
+    join while it rings (ring-progressively): answered later by LegAnswered or LegEnded."""
+
+    variables: tuple[tuple[str, str], ...]  # as a Ring's, for the leg
+    leg: DialLeg
+    uuid: str  # the leg's origination_uuid
+
+
+@dataclass(frozen=True)
 class TransferTo(Switch):
     """An agent's blind transfer to a dial target: one ``bridge`` on the caller's channel;
     answered by DialRefused if the target is not a plain dial target."""
@@ -302,6 +334,17 @@ class ParkAfterBridge(Switch):
 
     ref: int
     on: bool
+
+
+@dataclass(frozen=True)
+class RouteOn(Switch):
+    """Send the caller on to the queue node's branch routes (``transfer`` to the node's
+    route extension, with fsapps_branch set): a caller who was uuid-bridged has left the
+    node's extension (switch_ivr_bridge.c:2121 gives them a new caller profile, whose
+    CS_EXECUTE finds no extension), so handing the call back would end it."""
+
+    ref: int
+    branch: str
 
 
 @dataclass(frozen=True)
@@ -363,9 +406,13 @@ class TellAnswered(Dispatcher):
 
 @dataclass(frozen=True)
 class OfferFailed(Dispatcher):
+    """The offer to ``agents`` failed. ``still_ringing``: other legs of the caller's offer
+    still ring (ring-progressively), so the caller stays Trying."""
+
     agents: tuple[str, ...]
     cause: str
     at: float
+    still_ringing: bool = False
 
 
 @dataclass(frozen=True)

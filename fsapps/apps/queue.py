@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.model import Member
+from fsapps.acd.notifier import LegChanged, OfferMade
 from fsapps.acd.visit import BRIDGE_ENDED, Visit, VisitSetup
 from fsapps.acd.visit_messages import (
     Account,
@@ -48,6 +50,7 @@ from fsapps.acd.visit_messages import (
     CompleteAnswered,
     Completed,
     ConsultOver,
+    DialLeg,
     DialRefused,
     Digit,
     EndAgentCall,
@@ -58,13 +61,17 @@ from fsapps.acd.visit_messages import (
     HungUp,
     Join,
     Leave,
+    LegAnswered,
+    LegEnded,
     LegsChecked,
     NoteHandleTime,
     NoteRead,
     Offered,
     OfferFailed,
+    Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -74,6 +81,7 @@ from fsapps.acd.visit_messages import (
     ReleaseStale,
     Ring,
     RingTarget,
+    RouteOn,
     SetLegVariable,
     SetVariables,
     SocketClosed,
@@ -91,6 +99,7 @@ from fsapps.apps.registry import node_application
 from fsapps.esl import codec
 from fsapps.esl.protocol import ConnectionLost
 from fsapps.esl.server import CallerHungUp, OutboundCall
+from fsapps.flows.render import node_number
 from fsapps.flows.walls import variable_problem
 
 log = logging.getLogger("fsapps.acd")
@@ -129,6 +138,7 @@ class QueueDriver:
         self.tenant = call.tenant.id
         self.name = name or call.data("queue")
         self.refs: dict[str, tuple[str, int]] = {}  # Application-UUID -> (what, the visit's ref)
+        self.jobs: dict[str, str] = {}  # an Originate's Job-UUID -> the agent's leg
         self.timer: gevent.Greenlet | None = None
 
     # --- the visit ---------------------------------------------------------------------
@@ -146,6 +156,9 @@ class QueueDriver:
             system_epoch=int(esl.channel_data("Caller-Channel-Answered-Time") or 0) / 1e6,
         )  # fmt: skip
         self.waiter = Waiter(member, self.tenant, self.name, call.caller, call.var("caller_id_name"))
+        # ring-progressively's next agent joins a ring that goes on: the ring path that
+        # originates each agent's leg on its own (fsapps.acd.visit, RINGING_LEGS).
+        self.waiter.adds_legs = self.settings.strategy == "ring-progressively"
         self.visit = Visit(self._setup())
         # The one feed: the dispatcher puts its decisions in the caller's inbox; the call's
         # events and this driver's timers go in behind them, in the order they happen.
@@ -204,6 +217,7 @@ class QueueDriver:
             language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
             callback_key=s.callback_key,
             resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
+            adds_legs=self.waiter.adds_legs,
         )  # fmt: skip
 
     def _next_queue(self, name: str, by: str) -> str | None:
@@ -221,7 +235,9 @@ class QueueDriver:
         if item is None:
             return SocketClosed()
         if isinstance(item, codec.Event):
-            return self._channel_event(item)
+            event = self._channel_event(item)
+            self._leg_news(event)
+            return event
         if isinstance(item, AgentOffer):
             targets = tuple(RingTarget(a, item.legs[a], item.contacts[a]) for a in item.offer.agents)
             return Offered(targets, item.offer.ring_timeout)
@@ -229,10 +245,22 @@ class QueueDriver:
             return Announced(item.position, item.estimated_wait)
         if isinstance(item, Exit):
             return TimedOut(item.reason)
-        if isinstance(item, WaitOver | CaughtUp):
+        if isinstance(item, WaitOver | CaughtUp | LegEnded | AppFinished):
+            self._leg_news(item)
             return item
         log.warning("queue %s: %r in the caller's inbox, ignored", self.name, item)
         return None
+
+    def _leg_news(self, event: Event | None) -> None:
+        """A queue call's legs as they go, for the live events."""
+        what = {LegAnswered: "answered", LegEnded: "ended", Bridged: "bridged", Unbridged: "unbridged"}
+        if event is None or type(event) not in what:
+            return
+        leg = getattr(event, "leg", "") or getattr(event, "other", "")
+        self.acd.notifier.publish(LegChanged(
+            self.tenant, self.name, self.esl.uuid, leg, what[type(event)], self.acd.clock(),
+            agent=self.visit.agent if leg == self.visit.agent_leg else "", cause=getattr(event, "cause", ""),
+        ))  # fmt: skip
 
     def _channel_event(self, e: codec.Event) -> Event | None:
         name = e.name
@@ -247,10 +275,22 @@ class QueueDriver:
         if name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):
             other = e.get("Bridge-B-Unique-ID") or e.get("Other-Leg-Unique-ID") or ""
             return (Bridged if name == "CHANNEL_BRIDGE" else Unbridged)(other, _stamp(e))
+        if name == "CHANNEL_PARK":
+            return Parked()
         if name == "CHANNEL_HANGUP":
             return HungUp(e.get("Hangup-Cause") or "NORMAL_CLEARING")
         if name == "DTMF":
             return Digit(e.get("DTMF-Digit") or "")
+        if name == "BACKGROUND_JOB":
+            leg = self.jobs.pop(e.get("Job-UUID") or "", None)
+            if leg is None:
+                return None
+            # originate's reply (mod_commands.c originate_function): "+OK <uuid>" once the
+            # leg answered, else "-ERR <cause>".
+            result = e.payload.strip()
+            if result.startswith("+OK"):
+                return LegAnswered(leg)
+            return LegEnded(leg, result.removeprefix("-ERR").strip() or "NO_ANSWER")
         return None
 
     # --- commands out ------------------------------------------------------------------
@@ -337,7 +377,39 @@ class QueueDriver:
             log.error("queue %s: cannot ring %s: %s", self.name, agents, exc)
             return DialRefused(c.ref, str(exc))
         self._execute(c.ref, "bridge", dial)
+        for leg in c.legs:
+            self._offered(c.variables, leg)
         return None
+
+    def _offered(self, variables: tuple[tuple[str, str], ...], leg: DialLeg) -> None:
+        """An agent's phone rings for this caller: the event carries what the leg carries."""
+        own = dict(leg.variables)
+        self.acd.notifier.publish(OfferMade(
+            self.tenant, self.name, self.esl.uuid, own.get("fsapps_agent", ""),
+            own.get("origination_uuid", ""), variables, self.acd.clock(),
+        ))  # fmt: skip
+
+    def _Originate(self, c: Originate) -> None:
+        """``bgapi originate {...}<contact> &park()`` from the caller's socket: its result
+        comes back to this socket (the job's owner is the caller's channel)."""
+        try:
+            command = escape.originate_command(
+                {**dict(c.variables), **dict(c.leg.variables)}, c.leg.target, "park"
+            )
+        except escape.UnsafeValue as exc:
+            log.error("queue %s: cannot ring leg %s: %s", self.name, c.uuid, exc)
+            self.waiter.inbox.put(LegEnded(c.uuid, "INVALID_NUMBER_FORMAT"))
+            return
+        job = str(uuidlib.uuid4())
+        self.jobs[job] = c.uuid
+        try:
+            self.esl.bgapi(command, job)
+        except (ConnectionLost, RuntimeError) as exc:
+            self.jobs.pop(job, None)
+            log.warning("queue %s: originate of leg %s not started: %s", self.name, c.uuid, exc)
+            self.waiter.inbox.put(LegEnded(c.uuid, "DESTINATION_OUT_OF_ORDER"))
+            return
+        self._offered(c.variables, c.leg)
 
     def _TransferTo(self, c: TransferTo) -> Event | None:
         log.info("queue %s: %s transfers %s to %s", self.name, c.by, self.esl.uuid, c.target)
@@ -370,13 +442,46 @@ class QueueDriver:
         else:
             self._execute(c.ref, "unset", "park_after_bridge")
 
+    def _RouteOn(self, c: RouteOn) -> None:
+        """To the node's route extension (fsapps.flows.render), whose routes read
+        fsapps_branch, once this socket is gone: the next node may be handed to a controller
+        by a socket of its own, after ``set socket_resume=true``, and this socket closing
+        after that would reset the channel under it (mod_event_socket.c:2809-2813). So the
+        transfer goes by the controller's own Event Socket, when this one has closed;
+        without one, from this socket at once (the next node had better be native)."""
+        route = f"{node_number(self.call.flow.name, self.call.node.id)}__route"
+        api = getattr(self.acd, "api", None)
+        if api is None:
+            log.warning("queue %s: no Event Socket of the controller's own: %s routed on from its socket",
+                        self.name, self.esl.uuid)  # fmt: skip
+            self._execute(c.ref, "transfer", escape.app_args(route, "XML", self.call.tenant.context))
+            return
+        command = escape.api_command("uuid_transfer", self.esl.uuid, route, "XML", self.call.tenant.context)
+        fired = False
+
+        def on_close(item: Any) -> None:
+            nonlocal fired
+            if item is None and not fired:
+                fired = True
+                gevent.spawn(_route_on, api, command, self.esl.uuid)
+
+        self.esl.subscribe(on_close)
+        self.waiter.inbox.put(AppFinished(c.ref))
+
     def _SetLegVariable(self, c: SetLegVariable) -> None:
         with contextlib.suppress(ConnectionLost):
             self._api(escape.api_command("uuid_setvar", c.leg, c.name, c.value))
 
     def _HangUpLeg(self, c: HangUpLeg) -> None:
-        with contextlib.suppress(ConnectionLost):
-            self._api(escape.api_command("uuid_kill", c.leg, c.cause))
+        command = escape.api_command("uuid_kill", c.leg, c.cause)
+        try:
+            self._api(command)
+        except ConnectionLost:
+            # The caller's socket is gone: a leg rung on its own would ring on (and park once
+            # answered) with nobody to bridge it; the controller's own socket ends it.
+            if getattr(self.acd, "api", None) is not None:
+                with contextlib.suppress(Exception):
+                    self.acd.api(command)
 
     def _CheckLegs(self, c: CheckLegs) -> Event:
         up = tuple(self._api(escape.api_command("uuid_exists", leg)).strip() == "true" for leg in c.legs)
@@ -418,7 +523,9 @@ class QueueDriver:
 
     def _OfferFailed(self, c: OfferFailed) -> None:
         log.info("queue %s: %s did not answer (%s)", self.name, ",".join(c.agents), c.cause)
-        self.acd.offer_failed(self.waiter, list(c.agents), c.cause, self.settings, c.at)
+        self.acd.offer_failed(
+            self.waiter, list(c.agents), c.cause, self.settings, c.at, still_ringing=c.still_ringing
+        )
 
     def _PickedUp(self, c: PickedUp) -> None:
         log.info(
@@ -452,7 +559,9 @@ class QueueDriver:
     # the records
 
     def _Account(self, c: Account) -> None:
-        accounting.account(c.summary, self.settings.service_level_seconds, self.call.ctx.write_soon)
+        accounting.account(
+            c.summary, self.settings.service_level_seconds, self.call.ctx.write_soon, self.acd.notifier
+        )
 
     # this driver
 
@@ -463,6 +572,16 @@ class QueueDriver:
 
     def _CatchUp(self, c: CatchUp) -> None:
         self.waiter.inbox.put(CaughtUp(c.token))
+
+
+def _route_on(api: Callable[[str], str], command: str, uuid: str) -> None:
+    try:
+        reply = (api(command) or "").strip()
+    except Exception as exc:
+        log.warning("caller %s not routed on after the queue: %s", uuid, exc)
+        return
+    if not reply.startswith("+OK"):
+        log.warning("caller %s not routed on after the queue: %s", uuid, reply)
 
 
 def _stamp(event: codec.Event) -> float:

@@ -56,7 +56,7 @@ LOOPBACK = ("127.0.0.0/8", "::1")
 # myevents is taken back with nixevent at take-over.
 HANDLED = (
     "CHANNEL_EXECUTE_COMPLETE", "DTMF", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE",
-    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",
+    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP", "BACKGROUND_JOB", "CHANNEL_PARK",
 )  # fmt: skip
 OUTBOUND_MAX_HEADER = 256 << 10
 OUTBOUND_MAX_BODY = 1 << 20
@@ -153,6 +153,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         # Whoever follows this call's events (subscribe).
         self._subscribers: list[Callable[[codec.Event | None], None]] = []
         self._gone = False  # the socket closed: subscribers were told
+        self._bg_events = False  # the socket listens for BACKGROUND_JOB (bgapi)
         # The switch's clock (Event-Date-Timestamp, µs): when the call was handed
         # over and the latest moment heard of, so durations agree with its CDRs.
         self.connected_us = 0
@@ -372,6 +373,16 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
     def api(self, command: str) -> str:
         """``api`` on this socket (needs ``socket ... full``)."""
         return self.send(f"api {command}").text
+
+    def bgapi(self, command: str, job: str) -> None:
+        """``bgapi`` on this socket (needs ``socket ... full``): its result comes as a
+        BACKGROUND_JOB event with Job-UUID ``job`` to this call's subscribers. myevents
+        passes it on (its Job-Owner-UUID is this call's, mod_event_socket.c:380) once the
+        socket listens for BACKGROUND_JOB at all, which it is told the first time."""
+        if not self._bg_events:
+            self._ok(self.send("event plain BACKGROUND_JOB"))
+            self._bg_events = True
+        self._ok(self.send(codec.encode_command(f"bgapi {command}", [("Job-UUID", job)])))
 
 
 Application = Callable[[OutboundCall], Any]

@@ -279,12 +279,32 @@ def _uuid_bridge(a: Channel, b: Channel) -> None:
 
     def run_a(ch: Channel) -> None:
         enter(ch, b, 1236)
-        b.bridge_ready.wait(5)
+        gevent.wait([b.bridge_ready, b.destroyed], count=1, timeout=5)
+        if not b.up:
+            # br:1204-1212: the other leg went before the bridge began (wait_for_answer fails).
+            if is_true(ch.get_var("uuid_bridge_continue_on_cancel")):
+                return
+            if is_true(ch.get_var("uuid_bridge_park_on_cancel")):
+                park_loop(ch)
+                moved = lambda: not ch.up or ch.transfer_to or ch.soft_execute or ch.reset_requested  # noqa: E731
+                ch.wait(float("inf"), moved)
+                return
+            ch.hangup("ORIGINATOR_CANCEL")
+            return
         bridge_legs(a, b)
         # br:1931-1945 then uuid_bridge_on_soft_execute (l.1252-1256): park_after_bridge parks
         # the originator; otherwise CS_EXECUTE finds no extension (the profile was stepped,
         # l.2121) and the leg hangs up (switch_core_state_machine.c:340-342).
+        parks = is_true(ch.get_var("park_after_bridge"))
         after_bridge(a, b)
+        if parks:
+            # Its park over (the socket that held it closed, clearing CF_CONTROLLED), the leg
+            # stays in CS_PARK: the state machine waits for the next state change
+            # (switch_core_state_machine.c:655-656, 701), a transfer or a hangup (seen on
+            # 1.10.12: a uuid_transfer after the socket's exit routed the caller on). A
+            # resumable socket's CS_RESET is one: CS_EXECUTE then finds no extension.
+            moved = lambda: not ch.up or ch.transfer_to or ch.soft_execute or ch.reset_requested  # noqa: E731
+            ch.wait(float("inf"), moved)
 
     def run_b(ch: Channel) -> None:
         enter(ch, a, 1243)

@@ -455,3 +455,59 @@ def stale_offers(conn: psycopg.Connection, now: float, older_than: float) -> lis
         (now - older_than,),
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+# --- what the agents' operations and the agent command read ------------------------------
+
+
+def agent_call(conn: psycopg.Connection, agent_id: str) -> dict[str, Any] | None:
+    """The agent's state, the caller offered or talking to them and their leg (None: no agent)."""
+    row: Any = conn.execute(
+        "SELECT state, offered_member, agent_leg FROM agent_state WHERE agent_id = %s", (agent_id,)
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def agent_contact(conn: psycopg.Connection, agent_id: str) -> str | None:
+    """The agent's phone, a dial target (None: no agent, or no phone)."""
+    row: Any = conn.execute("SELECT contact FROM agents WHERE id = %s", (agent_id,)).fetchone()
+    return (row["contact"] or None) if row is not None else None
+
+
+def ringing_for(conn: psycopg.Connection, member: str) -> list[dict[str, Any]]:
+    """The agents whose phones ring for ``member``: their id, leg and offering controller."""
+    rows: Any = conn.execute(
+        "SELECT agent_id, agent_leg, offered_by FROM agent_state WHERE offered_member = %s AND state = %s",
+        (member, AgentState.RECEIVING),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def still_ringing(conn: psycopg.Connection, member: str, legs: list[str]) -> bool:
+    """Whether any of these legs still rings for ``member``."""
+    row = conn.execute(
+        "SELECT 1 FROM agent_state WHERE offered_member = %s AND agent_leg = ANY(%s::uuid[]) AND state = %s",
+        (member, legs, AgentState.RECEIVING),
+    ).fetchone()
+    return row is not None
+
+
+def member_transfer(conn: psycopg.Connection, member: str) -> tuple[bool, dict[str, Any]]:
+    """Whether ``member`` is in a queue, and the transfer note on their row ({}: none)."""
+    row = conn.execute("SELECT transfer FROM queue_members WHERE uuid = %s", (member,)).fetchone()
+    if row is None:
+        return False, {}
+    note = _first(row)
+    return True, dict(note) if note else {}
+
+
+def agents_overview(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every agent: id, status, state, break reason and tenants served (comma-separated)."""
+    rows: Any = conn.execute(
+        "SELECT a.id, s.status, s.state, s.break_reason,"
+        "       string_agg(t.tenant_id, ',' ORDER BY t.tenant_id) AS tenants"
+        "  FROM agents a LEFT JOIN agent_state s ON s.agent_id = a.id"
+        "  LEFT JOIN agent_tenants t ON t.agent_id = a.id"
+        " GROUP BY a.id, s.status, s.state, s.break_reason ORDER BY a.id"
+    ).fetchall()
+    return [dict(r) for r in rows]

@@ -127,3 +127,31 @@ def test_release_only_touches_the_agent_still_on_that_offer(db_dsn) -> None:
         }
     finally:
         store.close()
+
+
+def test_what_the_agent_operations_read_comes_from_the_acd_repository(store) -> None:
+    """fsapps.acd.operations and the agent command read through fsapps.store.acd."""
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        op.add_tenant(Tenant("beta", "Beta", "beta.example"))
+        op.add_agent("li", "Li", {"acme": 1, "beta": 2}, "user/1001@acme.example")
+        op.add_agent("wang", "Wang", {"acme": 1}, None)
+        acd.ensure_agent(op.conn, "li")
+        acd.set_status(op.conn, "li", AgentStatus.ON_BREAK, NOW, "lunch")
+        member, leg = str(uuid.uuid4()), str(uuid.uuid4())
+        assert acd.reserve(op.conn, "li", member, "c1", NOW, leg)
+        overview = acd.agents_overview(op.conn)
+        call = acd.agent_call(op.conn, "li")
+        ringing = acd.ringing_for(op.conn, member)
+        rings, not_leg = acd.still_ringing(op.conn, member, [leg]), acd.still_ringing(op.conn, member, [member])
+        contacts = acd.agent_contact(op.conn, "li"), acd.agent_contact(op.conn, "wang"), acd.agent_contact(op.conn, "x")
+        queued = acd.member_transfer(op.conn, member)
+    assert [(r["id"], r["status"], r["break_reason"], r["tenants"]) for r in overview] == [
+        ("li", "On Break", "lunch", "acme,beta"), ("wang", None, None, "acme"),
+    ]  # fmt: skip
+    assert call is not None and (call["state"], str(call["offered_member"]), str(call["agent_leg"])) == (
+        "Receiving", member, leg)  # fmt: skip
+    assert [(r["agent_id"], str(r["agent_leg"]), r["offered_by"]) for r in ringing] == [("li", leg, "c1")]
+    assert (rings, not_leg) == (True, False)
+    assert contacts == ("user/1001@acme.example", None, None)
+    assert queued == (False, {})  # no row for that caller

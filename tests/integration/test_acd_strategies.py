@@ -171,6 +171,7 @@ class Ring:
     at: float  # switch time the agent's leg was created
     agent: str  # the database id: <case>_<a>
     member: str  # the caller's channel
+    leg: str = ""  # the agent's leg
 
 
 @dataclasses.dataclass
@@ -182,7 +183,7 @@ class Phone(Endpoint):
 
     def attach(self, ch: Channel) -> None:
         self.rig.rings.append(
-            Ring(self.rig.switch.clock.now(), self.agent, ch.get_var("fsapps_member") or "")
+            Ring(self.rig.switch.clock.now(), self.agent, ch.get_var("fsapps_member") or "", ch.uuid)
         )
         super().attach(ch)
 
@@ -389,15 +390,6 @@ def test_agents_ring_in_the_strategys_order(rig: Rig, case: Case) -> None:
     assert offers(rings, f"{case.id}_") == list(case.expected), case.source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ring-progressively needs the queue application's ring path to add a leg while it"
-    " rings: apps/queue.py rings agents with one `bridge` on the caller's channel, which cannot"
-    " gain legs, so its Waiter keeps adds_legs=False and the dispatcher offers the next agent only"
-    " once that bridge has ended (the same agent again here). It passes once the ring path"
-    " (originate + uuid_bridge) takes AgentOffers from its inbox while ringing and sets"
-    " Waiter.adds_legs=True.",
-)
 def test_ring_progressively_adds_an_agent_every_delay_while_the_others_ring(rig: Rig) -> None:
     case = PROGRESSIVE
     rings = play(rig, case)
@@ -405,6 +397,22 @@ def test_ring_progressively_adds_an_agent_every_delay_while_the_others_ring(rig:
     # Each joined the ringing 2 s after the one before, long before that one's 8 s ran out.
     gaps = [b.at - a.at for a, b in itertools.pairwise(rings)]
     assert all(1.5 <= g <= 3.5 for g in gaps), gaps
+    # a4 answered while a1-a3 still rang: the caller talked to a4, and the others' legs lost
+    # the race (LOSE_RACE, mod_callcenter.c:1927): back to Waiting with no no-answer counted.
+    row = rig.queue_call(rings[0].member)
+    assert (row["outcome"], row["agent_id"]) == ("answered", "progressive_a4"), row
+    with rig.store.operator() as op:
+        states = {
+            r["agent_id"]: (r["state"], r["no_answer_count"])
+            for r in op._all(
+                "SELECT agent_id, state, no_answer_count FROM agent_state WHERE agent_id LIKE 'progressive_%%'"
+            )
+        }
+    assert {a: states[f"progressive_{a}"] for a in ("a1", "a2", "a3")} == {
+        a: ("Waiting", 0) for a in ("a1", "a2", "a3")
+    }, states
+    causes = [rig.switch.history[r.leg].hangup_cause for r in rings[:3]]
+    assert causes == ["LOSE_RACE"] * 3, causes
 
 
 def test_random_rings_every_agent_in_no_fixed_order(rig: Rig) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from fsapps import escape
 from fsapps.acd import accounting, recording, visit_records
+from fsapps.acd.notifier import Notifier
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store.records import CallbackRequest, QueueCall, UsageRecord
 
@@ -63,7 +64,9 @@ def test_an_answered_visit_is_the_same_records_as_a_controller_completing_it_wri
 
 def test_account_writes_the_callback_request_on_its_own_then_the_row() -> None:
     writes: list[tuple] = []
-    accounting.account(replace(BASE, outcome="callback"), 20, lambda *records: writes.append(records))
+    accounting.account(
+        replace(BASE, outcome="callback"), 20, lambda *records: writes.append(records), Notifier()
+    )
     assert [[type(r).__name__ for r in w] for w in writes] == [["CallbackRequest"], ["QueueCall"]]
 
 

@@ -45,13 +45,17 @@ from fsapps.acd.visit_messages import (
     HungUp,
     Join,
     Leave,
+    LegAnswered,
+    LegEnded,
     LegsChecked,
     NoteHandleTime,
     NoteRead,
     Offered,
     OfferFailed,
+    Originate,
     OutliveController,
     ParkAfterBridge,
+    Parked,
     PickedUp,
     Placed,
     Play,
@@ -60,6 +64,7 @@ from fsapps.acd.visit_messages import (
     RecordingNamed,
     Ring,
     RingTarget,
+    RouteOn,
     SetLegVariable,
     SetVariables,
     SocketClosed,
@@ -85,7 +90,9 @@ SETUP = VisitSetup(
 )  # fmt: skip
 A1 = RingTarget("acme_a1", "11111111-0000-4000-8000-000000000001", "user/1001@acme.example")
 A2 = RingTarget("acme_a2", "11111111-0000-4000-8000-000000000002", "user/1002@acme.example")
+A3 = RingTarget("acme_a3", "11111111-0000-4000-8000-000000000003", "user/1003@acme.example")
 CONSULTED = "22222222-0000-4000-8000-000000000009"
+LEGS = replace(SETUP, adds_legs=True, recording=None)  # ring-progressively's ring path
 
 
 def kinds(commands: Iterable[Command]) -> list[str]:
@@ -513,6 +520,144 @@ def test_a_wait_from_the_music_before_the_ring_means_nothing_while_ringing() -> 
     assert r.visit.phase is Phase.RINGING
 
 
+# --- an offer rung leg by leg (ring-progressively) -------------------------------------------
+
+
+def legs_of(commands: list[Command]) -> list[str]:
+    return [c.uuid for c in commands if isinstance(c, Originate)]
+
+
+def test_each_agent_is_originated_on_its_own_and_the_next_joins_while_the_first_rings() -> None:
+    r = Run(LEGS)
+    out = r.ringing(A1)
+    assert legs_of(out) == [A1.leg] and r.visit.phase is Phase.RINGING_LEGS
+    (first,) = out
+    assert first.leg.target == A1.contact
+    assert ("origination_uuid", A1.leg) in first.leg.variables and ("fsapps_agent", "acme_a1") in first.leg.variables
+    assert ("leg_timeout", "6") in first.variables and ("fsapps_member", CALLER) in first.variables
+    # The dispatcher's next agent: rung at once, no music stopped, the first still ringing.
+    assert legs_of(r.send(Offered((A2,), 6))) == [A2.leg]
+    assert legs_of(r.send(Offered((A3,), 6))) == [A3.leg]
+    assert r.visit.phase is Phase.RINGING_LEGS
+
+
+def test_the_first_leg_to_answer_is_bridged_to_the_caller_and_the_others_lose_the_race() -> None:
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(Offered((A2,), 6))
+    r.send(Offered((A3,), 6))
+    out = r.send(LegAnswered(A2.leg), NOW + 10)
+    assert out == [
+        SetVariables((("park_after_bridge", "true"), ("socket_resume", "false"), ("uuid_bridge_park_on_cancel", "true"))),
+        BridgeCaller(A2.leg),
+    ]
+    # uuid_bridge answers at once; the conversation begins with the bridge itself.
+    assert r.send(CallerBridged(A2.leg, True), NOW + 10) == []
+    assert r.visit.phase is Phase.RINGING_LEGS
+    out = r.send(Bridged(A2.leg, NOW + 10), NOW + 10)
+    assert out == [
+        HangUpLeg(A1.leg, "LOSE_RACE"), HangUpLeg(A3.leg, "LOSE_RACE"),
+        OutliveController(True), TellAnswered("acme_a2", ("acme_a1", "acme_a3"), NOW + 10),
+    ]  # fmt: skip
+    assert r.visit.phase is Phase.TALKING
+    assert r.send(LegEnded(A1.leg, "LOSE_RACE")) == []  # their jobs' ends mean nothing now
+    assert r.send(LegAnswered(A3.leg)) == []
+    # The uuid_bridge's end is the conversation's: no bridge application completes.
+    out = r.send(Unbridged(A2.leg, NOW + 40))
+    assert out == [OutliveController(False), ReadNote(take=False)]
+    assert r.send(NoteRead(None)) == [ReadNote(take=True)]
+    assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 40)]
+    out = r.send(AgentCallEnded(wrap_up=5.0))
+    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables", "SetVariables", "RouteOn"]
+    summary = out[0].summary
+    assert (summary.outcome, summary.agent, summary.offers, summary.bridged) == ("answered", "acme_a2", 3, NOW + 10)
+    # The caller is parked under this socket, out of the node's extension: park_after_bridge
+    # off, and routed on by the branch before the flow goes on.
+    assert out[4] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+    assert out[5] == RouteOn(out[5].ref, "_") and r.visit.ending is None
+    r.done("RouteOn")
+    assert r.visit.ending is not None and r.visit.ending.branch == "_"
+
+
+def test_a_second_answer_before_the_bridge_is_hung_up_and_lost_the_race() -> None:
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegAnswered(A1.leg))
+    assert r.send(LegAnswered(A2.leg)) == [HangUpLeg(A2.leg, "LOSE_RACE")]
+    r.send(CallerBridged(A1.leg, True), NOW + 10)
+    out = r.send(Bridged(A1.leg, NOW + 10))
+    assert out[-1] == TellAnswered("acme_a1", ("acme_a2",), NOW + 10)
+
+
+def test_a_leg_that_ends_unanswered_frees_its_agent_at_once_and_the_last_ends_the_offer() -> None:
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(Offered((A2,), 6))
+    out = r.send(LegEnded(A1.leg, "NO_ANSWER"), NOW + 6)
+    # The caller stays Trying: A2 still rings for them.
+    assert out == [OfferFailed(("acme_a1",), "NO_ANSWER", NOW + 6, still_ringing=True)]
+    assert r.send(LegEnded(A1.leg, "NO_ANSWER")) == []  # heard once
+    out = r.send(LegEnded(A2.leg, "USER_BUSY"), NOW + 8)
+    assert out == [ReadNote(take=True)]  # a pickup?
+    out = r.send(NoteRead(None), NOW + 8)
+    assert out[0] == OfferFailed(("acme_a2",), "USER_BUSY", NOW + 8)
+    assert kinds(out[1:]) == ["Play"] and r.visit.phase is Phase.ON_HOLD
+
+
+@pytest.mark.parametrize("how", ["refused", "parked"])
+def test_an_answered_leg_gone_before_the_bridge_is_its_agents_failure_and_the_others_ring_on(how) -> None:
+    """uuid_bridge refused (the leg was gone), or accepted and the leg went before the bridge
+    began: uuid_bridge_park_on_cancel parked the caller (switch_ivr_bridge.c:1206-1209)."""
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegAnswered(A2.leg))
+    if how == "refused":
+        out = r.send(CallerBridged(A2.leg, False), NOW + 9)
+    else:
+        assert r.send(CallerBridged(A2.leg, True), NOW + 9) == []
+        out = r.send(Parked(), NOW + 9)
+    assert out == [OfferFailed(("acme_a2",), "NORMAL_CLEARING", NOW + 9, still_ringing=True)]
+    assert r.visit.phase is Phase.RINGING_LEGS
+    assert kinds(r.send(LegAnswered(A1.leg))) == ["SetVariables", "BridgeCaller"]
+
+
+@pytest.mark.parametrize("gone", [HungUp("NORMAL_CLEARING"), SocketClosed()])
+def test_a_caller_gone_while_legs_ring_cancels_the_legs_and_frees_the_agents(gone) -> None:
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(Offered((A2,), 6))
+    r.send(LegEnded(A1.leg, "NO_ANSWER"))
+    out = r.send(gone, NOW + 20)
+    assert out[:2] == [HangUpLeg(A2.leg, "ORIGINATOR_CANCEL"), OfferFailed(("acme_a2",), "ORIGINATOR_CANCEL", NOW + 20)]
+    expected = ["Leave", "Account"] if isinstance(gone, HungUp) else ["Forget"]
+    assert kinds(out[2:]) == expected and r.visit.ending is not None
+
+
+def test_an_offer_won_as_the_first_agent_answered_is_handed_back() -> None:
+    """The dispatcher added an agent just as another answered: nobody rings them."""
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(LegAnswered(A1.leg))
+    r.send(CallerBridged(A1.leg, True), NOW + 10)
+    # Won while the caller was being bridged, or once talking.
+    assert r.send(Offered((A2,), 6), NOW + 10.2) == [PickedUp(("acme_a2",), NOW + 10.2)]
+    r.send(Bridged(A1.leg, NOW + 10))
+    assert r.send(Offered((A2,), 6), NOW + 10.5) == [PickedUp(("acme_a2",), NOW + 10.5)]
+
+
+def test_a_caller_who_hangs_up_while_uuid_bridged_ends_the_conversation_at_once() -> None:
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(LegAnswered(A1.leg))
+    r.send(CallerBridged(A1.leg, True), NOW + 10)
+    r.send(Bridged(A1.leg, NOW + 10))
+    assert r.send(HungUp(), NOW + 30) == [ReadNote(take=False)]  # no bridge application to wait for
+    r.send(NoteRead(None))
+    assert r.send(NoteRead(None)) == [EndAgentCall("acme_a1", NOW + 30)]
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out) == ["Account", "Leave", "NoteHandleTime"] and r.visit.ending is not None
+
+
 # --- answered ------------------------------------------------------------------------------
 
 
@@ -658,8 +803,12 @@ def test_the_caller_holds_while_the_agent_consults_then_is_handed_on() -> None:
     out = r.send(AgentCallEnded(0.0))
     assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables"]
     assert r.visit.phase is Phase.HANDED_ON
-    assert r.send(Unbridged(CONSULTED, NOW + 120)) == [ParkAfterBridge(r.started["ParkAfterBridge"], False)]
-    assert r.done("ParkAfterBridge") == []
+    # uuid_bridge took the caller out of the node's extension: routed on by the branch,
+    # else they would stay parked once the socket closes.
+    out = r.send(Unbridged(CONSULTED, NOW + 120))
+    assert out[0] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+    assert kinds(out) == ["SetVariables", "RouteOn"] and out[1].branch == "_"
+    assert r.done("RouteOn") == []
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
 
 
@@ -774,6 +923,7 @@ class Driver:
         self.heard_gone = False  # the visit was told
         self.forced: dict[type, deque[Event]] = {}  # answers to give first, by query
         self.scripted = False  # no hangups under commands while a script runs
+        self.legs: dict[str, str] = {}  # legs originated on their own whose job has not ended
 
     def send(self, event: Event) -> None:
         self.now += self.data.draw(st.sampled_from([0.0, 0.01, 0.3, 7.0]))
@@ -837,13 +987,15 @@ class Driver:
         if isinstance(c, Ring | TransferTo) and not self.scripted and draw(ONCE_IN(10)):
             return DialRefused(c.ref)
         if isinstance(
-            c, Answer | Play | StartRecording | StopRecording | ParkAfterBridge | Ring | TransferTo
+            c, Answer | Play | StartRecording | StopRecording | ParkAfterBridge | Ring | TransferTo | RouteOn
         ):
             self.running[c.ref] = c
         elif isinstance(c, Wait):
             self.timer = c.token
         elif isinstance(c, CatchUp):
             self.catch_ups.append(c.token)
+        elif isinstance(c, Originate):
+            self.legs[c.uuid] = dict(c.leg.variables)["fsapps_agent"]
         elif isinstance(c, Join):
             return Placed(NOW, draw(st.sampled_from(["", "", "", "", "Waiting", "Trying", "Answered"])))
         elif isinstance(c, ReadNote):
@@ -876,10 +1028,11 @@ class Driver:
         else:
             choices: list[str] = ["offer"] * 3 + ["announce", "timeout"]
             if not self.gone:
-                choices += ["digit"] + ["bridge"] * 3 + ["unbridge"] * 2
+                choices += ["digit", "parked"] + ["bridge"] * 3 + ["unbridge"] * 2
             choices += ["finish"] * 8 if self.running and not self.closed else []
             choices += ["timer"] * 3 if self.timer is not None else []
             choices += ["catch up"] * 6 if self.catch_ups else []
+            choices += ["leg answered", "leg ended"] * 3 if self.legs and not self.closed else []
             what = draw(st.sampled_from(choices))
         if what == "finish":
             ref = draw(st.sampled_from(sorted(self.running)))
@@ -894,8 +1047,19 @@ class Driver:
             return WaitOver(token)
         if what == "catch up":
             return CaughtUp(self.catch_ups.popleft())
+        if what in ("leg answered", "leg ended"):
+            # The leg's originate job ends once: answered, or not.
+            leg = draw(st.sampled_from(sorted(self.legs)))
+            del self.legs[leg]
+            if what == "leg answered":
+                return LegAnswered(leg)
+            return LegEnded(leg, draw(st.sampled_from(["NO_ANSWER", "USER_BUSY", "LOSE_RACE"])))
         if what == "offer":
-            return Offered(draw(st.sampled_from([(A1,), (A1, A2)])), 6)
+            # The dispatcher offers only agents it reserved: none this caller's offers hold.
+            free = [t for t in (A1, A2, A3) if t.agent not in offered(self.commands)]
+            if not free:
+                return Announced(1, 60)
+            return Offered(tuple(draw(st.lists(st.sampled_from(free), min_size=1, max_size=2, unique=True))), 6)
         if what == "announce":
             return Announced(draw(st.integers(1, 5)), draw(st.integers(0, 600)))
         if what == "timeout":
@@ -907,6 +1071,8 @@ class Driver:
             return SocketClosed()
         if what == "digit":
             return Digit(draw(st.sampled_from(["1", "5"])))
+        if what == "parked":
+            return Parked()
         if what == "hangup":
             self.hung_up = True
             return HungUp("NORMAL_CLEARING")
@@ -914,12 +1080,32 @@ class Driver:
         return (Bridged if what == "bridge" else Unbridged)(other, self.now)
 
 
+def offered(commands: Iterable[Command]) -> set[str]:
+    """The agents rung for the caller whose offer is not settled yet (answered, failed or
+    withdrawn); asserts that no agent is rung while an offer to them stands."""
+    out: set[str] = set()
+    for x in commands:
+        if isinstance(x, Ring | Originate):
+            agents = (
+                [dict(leg.variables)["fsapps_agent"] for leg in x.legs] if isinstance(x, Ring)
+                else [dict(x.leg.variables)["fsapps_agent"]]
+            )  # fmt: skip
+            assert not out & set(agents), (x, out)
+            out.update(agents)
+        elif isinstance(x, TellAnswered):
+            out -= {x.agent, *x.others}
+        elif isinstance(x, OfferFailed | PickedUp):
+            out -= set(x.agents)
+    return out
+
+
 SETUPS = st.builds(
-    lambda answered, recorded, branches, prompt: replace(
+    lambda answered, recorded, branches, prompt, adds_legs: replace(
         SETUP, answered=answered, recording=RECORDING if recorded else None, branches=frozenset(branches),
-        announce_prompt="/sounds/en/acme/please_hold.wav" if prompt else None,
+        announce_prompt="/sounds/en/acme/please_hold.wav" if prompt else None, adds_legs=adds_legs,
     ),
     st.booleans(), st.booleans(), st.sets(st.sampled_from(["_", "timeout", "callback"])), st.booleans(),
+    st.booleans(),
 )  # fmt: skip
 
 
@@ -942,7 +1128,8 @@ def run_and_check(d: Driver) -> None:
     if accounts:
         summary = accounts[0].summary
         assert summary.ended >= summary.joined - 1e-6 or summary.outcome == "answered"
-        assert summary.offers == sum(len(x.legs) for x in d.issued if isinstance(x, Ring))
+        rang = sum(len(x.legs) for x in d.issued if isinstance(x, Ring))
+        assert summary.offers == rang + sum(isinstance(x, Originate) for x in d.issued)
         # The abandon is counted exactly when the place is kept for resuming.
         assert (summary.outcome == "abandoned") == any(x == Leave(abandoned=True) for x in c)
     # Nothing goes to the switch, the dispatcher or the records once the visit is over.
@@ -960,6 +1147,11 @@ def run_and_check(d: Driver) -> None:
             rung = 1
         elif isinstance(x, TellAnswered | OfferFailed | PickedUp):
             rung = 0
+    # Every agent rung is settled once (answered, lost the race, failed, withdrawn) by the time
+    # the caller leaves the queue; a caller forgotten leaves theirs to the next controller.
+    still = offered(c)
+    if any(isinstance(x, Leave) for x in c):
+        assert still == set(), kinds(c)
     # The recording starts at most once and is stopped only after it started.
     starts = [x for x in c if isinstance(x, StartRecording)]
     assert len(starts) <= 1
@@ -987,10 +1179,17 @@ def test_any_run_after_an_agent_answered_keeps_the_visits_invariants(data, setup
     (clip,) = [ref for ref, c in d.running.items() if isinstance(c, Play)]
     d.running.pop(clip)
     d.send(AppFinished(clip))
-    (ring,) = [ref for ref, c in d.running.items() if isinstance(c, Ring)]
-    d.send(Bridged(A2.leg, d.now))
-    d.running.pop(ring)
-    d.send(AppFinished(ring, "SUCCESS"))
+    if setup.adds_legs:
+        d.forced[BridgeCaller] = deque([CallerBridged(A2.leg, True)])
+        del d.legs[A2.leg]
+        d.send(LegAnswered(A2.leg))
+        d.send(Bridged(A2.leg, d.now))
+        d.send(Unbridged(A2.leg, d.now))
+    else:
+        (ring,) = [ref for ref, c in d.running.items() if isinstance(c, Ring)]
+        d.send(Bridged(A2.leg, d.now))
+        d.running.pop(ring)
+        d.send(AppFinished(ring, "SUCCESS"))
     assert d.visit.phase not in WAITING and d.visit.agent == "acme_a2"
     d.scripted = False
     run_and_check(d)

@@ -1,0 +1,153 @@
+"""Agents' state transitions, applied: what an offer's outcome, an answer or the end of
+a call does to the agents concerned.
+
+Each transition is mod_callcenter's (fsapps.acd.agent_events, pure), written through the
+ACD repository (fsapps.store.acd) in one transaction with the caller's row where it
+changes too, then published (fsapps.acd.notifier). The dispatcher and the queue visits
+change agents' states only through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsapps.acd import agent_events
+from fsapps.acd.model import Agent, AgentState, MemberState, QueueSettings
+from fsapps.acd.notifier import AgentStateChanged, Notifier
+from fsapps.store import acd as store_acd
+from fsapps.store.db import Store
+
+
+class AgentTransitions:
+    def __init__(self, store: Store, notifier: Notifier) -> None:
+        self.store = store
+        self.notifier = notifier
+
+    def lost_race(self, member: str, agent_ids: list[str], settings: Any, now: float) -> None:
+        """Another agent took the call that rang these: back to Waiting with no no-answer
+        counted (mod_callcenter's LOSE_RACE); the caller's row is left as it is."""
+        changed = []
+        with self.store.operator() as op:
+            for agent_id, (agent, _) in store_acd.load_agents(op.conn, agent_ids).items():
+                after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
+                changed.append(after)
+        self._published(changed, now)
+
+    def answered(
+        self, member: str, agent_id: str, others: list[str], settings: Any, now: float
+    ) -> Agent | None:
+        """One agent answered: they are in a queue call, the caller Answered; the others rung
+        with them lost the race."""
+        losers = []
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, [agent_id, *others])
+            got = agents.get(agent_id)
+            after = agent_events.answered(got[0], now) if got else None
+            if after is not None:
+                store_acd.release(op.conn, agent_id, member, _fields(after))
+            for other in others:
+                if other in agents:
+                    lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
+                    store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]))
+                    losers.append(lost)
+            store_acd.member_state(op.conn, member, MemberState.ANSWERED)
+        if after is not None:
+            self._published([after], now, member)
+        self._published(losers, now)
+        return after
+
+    def call_ended(self, member: str, agent_id: str, now: float) -> Agent | None:
+        """The agent's queue call is over: wrap-up from ``now``."""
+        with self.store.operator() as op:
+            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+            if got is None:
+                return None
+            after = agent_events.call_ended(got[0], now)
+            store_acd.release(op.conn, agent_id, member, _fields(after))
+        self._published([after], now)
+        return after
+
+    def offer_failed(
+        self, member: str, agent_ids: list[str], cause: str, settings: Any, now: float,
+        *, caller_waits: bool,
+    ) -> None:  # fmt: skip
+        """Nobody answered: each agent into its delay (or On Break); ``caller_waits``: the
+        caller's row back to Waiting."""
+        changed = []
+        with self.store.operator() as op:
+            agents = store_acd.load_agents(op.conn, agent_ids)
+            for agent_id in agent_ids:
+                if agent_id in agents:
+                    after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
+                    store_acd.release(op.conn, agent_id, member, _fields(after, agents[agent_id][0]))
+                    changed.append(after)
+            if caller_waits:
+                store_acd.member_state(op.conn, member, MemberState.WAITING)
+        self._published(changed, now)
+
+    def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
+        """Agents another controller left offered to (or talking with) this caller: freed."""
+        changed = []
+        with self.store.operator() as op:
+            ids = store_acd.offered_to(op.conn, member)
+            for agent_id, (agent, _) in store_acd.load_agents(op.conn, ids).items():
+                if agent.state == AgentState.IN_A_QUEUE_CALL:
+                    after = agent_events.call_ended(agent, now)
+                else:
+                    after = agent_events.offer_failed(agent, cause, settings, now)
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
+                changed.append(after)
+        self._published(changed, now)
+        return ids
+
+    def stale_offer_gone(self, agent_id: str, member: str, now: float) -> bool:
+        """An offer whose legs are both gone: the agent free again with no no-answer counted,
+        the caller's place, if still held, given up. False: no such agent."""
+        with self.store.operator() as op:
+            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+            if got is None:
+                return False
+            after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
+            if store_acd.release(op.conn, agent_id, member, _fields(after, got[0])) and member:
+                store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
+        self._published([after], now)
+        return True
+
+    def complete_answered(self, member: str, ended: float) -> dict[str, Any] | None:
+        """An answered visit whose controller is gone: the agent's call ends (wrap-up from
+        ``ended``) and the caller leaves the queue. Returns the caller's row (None: no
+        answered visit to complete), with the agent's ``wrap_up`` seconds."""
+        changed = []
+        wrap_up = 0.0
+        with self.store.operator() as op:
+            row = store_acd.answered_member(op.conn, member)
+            if row is None:
+                return None
+            agent_id = row["agent_id"]
+            if agent_id is not None:
+                got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+                if got is not None:
+                    after = agent_events.call_ended(got[0], ended)
+                    store_acd.release(op.conn, agent_id, member, _fields(after))
+                    changed.append(after)
+                    wrap_up = float(after.wrap_up_time)
+            store_acd.remove_member(op.conn, member)
+        self._published(changed, ended)
+        return {**dict(row), "wrap_up": wrap_up}
+
+    def _published(self, agents: list[Agent], at: float, member: str = "") -> None:
+        for agent in agents:
+            self.notifier.publish(AgentStateChanged(agent.id, agent.state, agent.status, at, member=member))
+
+
+def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:
+    """The columns an offer's outcome sets. The status only when the outcome changed it
+    (max-no-answer): a supervisor's or the agent's own change made meanwhile stands."""
+    status = {"status": agent.status} if before is not None and agent.status != before.status else {}
+    return {
+        **status, "state": agent.state, "ready_time": agent.ready_time,
+        "no_answer_count": agent.no_answer_count, "last_bridge_start": agent.last_bridge_start,
+        "last_bridge_end": agent.last_bridge_end, "calls_answered": agent.calls_answered,
+        "talk_time": agent.talk_time,
+    }  # fmt: skip
