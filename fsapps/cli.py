@@ -137,8 +137,14 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
                 return {name: dict(q.data or {}) for name, q in tenant.queues.items()}
         return {}
 
+    def gateways() -> list[str]:
+        return list(controller.context.project.operator.gateways)
+
     a = settings.api
-    ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure)
+    # Call control goes through the controller's own Event Socket connection (None: no switch).
+    switch = controller.client.api if controller.client is not None else None
+    ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
+                     switch=switch, gateways=gateways)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_app(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:

@@ -198,6 +198,21 @@ def set_priority(t: TenantScope, queue: str, member: str, priority: int) -> bool
     return cur.rowcount == 1
 
 
+def live_calls(t: TenantScope) -> list[dict[str, Any]]:
+    """The tenant's callers in its queues, oldest first: the agent on the call (and its leg)
+    and the agents their call rings at (a shared agent's row shows for each tenant it serves,
+    but only this tenant's callers are here)."""
+    return t._all(
+        "SELECT m.uuid, m.queue, m.cid_number, m.cid_name, m.state, m.priority, m.joined_epoch, m.transfer,"
+        " talking.agent_id AS agent, talking.agent_leg,"
+        " coalesce((SELECT array_agg(r.agent_id ORDER BY r.agent_id) FROM agent_state r"
+        "   WHERE r.offered_member = m.uuid AND r.state = 'Receiving'), '{}') AS ringing"
+        " FROM queue_members m LEFT JOIN agent_state talking ON talking.offered_member = m.uuid"
+        "   AND talking.state = 'In a queue call'"
+        " WHERE m.state IN ('Waiting', 'Trying', 'Answered') ORDER BY m.joined_epoch, m.uuid"
+    )
+
+
 # --- calls ---------------------------------------------------------------------------------------
 
 

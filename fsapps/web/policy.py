@@ -92,6 +92,9 @@ RULES: dict[str, dict[Role, Scope]] = {
     "callbacks.list": {A: _T, SUP: _G, AG: _S},
     "callback.claim": {AG: _S},
     "callback.done": {A: _T, SUP: _G, AG: _S},
+    "calls.list": {A: _T, SUP: _G, AG: _S},
+    "call.control": {A: _T, SUP: _G, AG: _S},  # answer-side: transfer, consult, pickup, hangup...
+    "call.monitor": {A: _T, SUP: _G},  # listen, whisper, barge
     "surveys.read": {A: _T, SUP: _G, QA: _T},
     "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},

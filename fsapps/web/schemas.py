@@ -284,3 +284,35 @@ class StatementOut(Schema):
 
 class Created(Schema):
     id = Integer()
+
+
+class LiveCall(Schema):
+    uuid = String(metadata={"description": "the caller's channel"})
+    queue = String()
+    number = String(allow_none=True)
+    name = String(allow_none=True)
+    state = String(metadata={"enum": ["Waiting", "Trying", "Answered"]})
+    priority = Integer()
+    wait_seconds = Float(metadata={"description": "since they joined the queue"})
+    agent = String(allow_none=True, metadata={"description": "the agent talking to them"})
+    agent_leg = String(allow_none=True, metadata={"description": "that agent's phone leg"})
+    ringing = List(String(), metadata={"description": "agents whose phones ring with the call"})
+    consulting = Boolean(metadata={"description": "the agent consults someone; the caller holds"})
+
+
+class CallTargetIn(Schema):
+    agent = String(validate=NAME, metadata={"description": "an agent of the tenant (their phone)"})
+    queue = String(validate=NAME, metadata={"description": "transfer only: one of the tenant's queues"})
+    extension = String(validate=Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                       metadata={"description": "a user of the tenant's directory"})  # fmt: skip
+    number = String(validate=NUMBER, metadata={"description": "dialled through a gateway"})
+    gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})
+
+
+class PickupIn(Schema):
+    from_agent = String(validate=NAME, metadata={"description": "the agent whose phone rings with the call"})
+    caller = UUID(metadata={"description": "or: the ringing caller's channel"})
+
+
+class LegOut(Schema):
+    leg = String(metadata={"description": "the new leg's channel UUID"})

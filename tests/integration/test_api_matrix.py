@@ -113,6 +113,18 @@ MATRIX = [
     Row("GET", T + "/queues/{queue}", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
     Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),
         body={"priority": 5}),
+    Row("GET", T + "/calls", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200})),
+    # Nobody is on a call here: whoever may act gets as far as finding no call (409 not_now;
+    # tests/integration/test_api_calls.py acts on live calls).
+    *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403),
+                                                              AGENT: (409, 403)}), body=body)
+      for action, body in (("transfer", {"queue": "sales"}), ("consult", {"extension": "1009"}),
+                           ("complete", None), ("cancel", None), ("three-way", {"number": "+15550199"}),
+                           ("hangup", None), ("pickup", lambda f: {"from_agent": f"{f['tenant']}2"}))],
+    *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403)}),
+          body={"extension": "2000"}) for action in ("listen", "whisper", "barge")],
+    Row("POST", T + "/agents/{agent}/call/wrap-up-done", only({OP: 204, ADMIN: 204, SUP: (204, 403),
+                                                               AGENT: (204, 403)})),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
     Row("DELETE", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), prepare=_blacklisted),
@@ -169,10 +181,17 @@ def matrix_api(pg_server, tmp_path_factory):
     migrate(dsn)
     store = Store(dsn, max_size=20).open()
     cc = populate(store)
-    server = serve_api(ApiContext(store, static_queues(QUEUES)))
+    server = serve_api(
+        ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"])
+    )
     yield store, server.server_port, cc
     server.stop()
     store.close()
+
+
+def _no_switch(command: str) -> str:
+    """No row gets as far as the switch: the call they would act on is not there."""
+    raise AssertionError(f"the matrix reached the switch: {command}")
 
 
 def _fill(cc: CallCenter, tenant: str, theirs: bool) -> dict[str, str]:
