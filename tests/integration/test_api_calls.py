@@ -125,7 +125,7 @@ def test_an_agent_and_their_supervisor_act_on_a_live_call(store, tmp_path) -> No
             ("transfer", {"number": "15550100"}),
         ):
             r = acme.request("POST", f"/api/v1/tenants/acme/agents/cn_wang/call/{action}", body)
-            assert (r.status, r.json["code"]) == (409, "not_now"), (action, r.json)
+            assert r.status == 409 and r.json["code"] == "not_now", (action, r.status, r.body)
         r = wang.request("POST", f"{T}/agents/cn_wang/call/whisper", {"extension": "sup1"})
         assert (r.status, r.json["code"]) == (403, "forbidden")  # agents do not listen in
 
