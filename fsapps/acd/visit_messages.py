@@ -75,6 +75,13 @@ class TimedOut:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A supervisor moved the waiting caller to another queue of the tenant's."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
 class Digit:
     digit: str
 
@@ -181,7 +188,7 @@ class Failed:
 
 
 Event = (
-    Arrived | Placed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed | Bridged
+    Arrived | Placed | Offered | Announced | TimedOut | Moved | Digit | AppFinished | RecordingNamed | Bridged
     | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
     | AgentCallEnded | WaitOver | CaughtUp | Failed
 )  # fmt: skip
@@ -406,7 +413,7 @@ class VisitSummary:
     queue: str
     call_uuid: str
     caller: str
-    outcome: str  # answered | abandoned | overflowed | timed_out | callback
+    outcome: str  # answered | abandoned | overflowed | timed_out | callback | moved
     joined: float
     ended: float
     ring_seconds: float = 0.0

@@ -57,6 +57,7 @@ from fsapps.acd.visit_messages import (
     Join,
     Leave,
     LegsChecked,
+    Moved,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -225,7 +226,7 @@ class QueueDriver:
         if isinstance(item, Announce):
             return Announced(item.position, item.estimated_wait)
         if isinstance(item, Exit):
-            return TimedOut(item.reason)
+            return Moved(item.to) if item.to else TimedOut(item.reason)
         if isinstance(item, WaitOver | CaughtUp):
             return item
         log.warning("queue %s: %r in the caller's inbox, ignored", self.name, item)

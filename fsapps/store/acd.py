@@ -110,7 +110,9 @@ def claim_member(
         "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s,"
         " last_originated = %s, last_tier_level = coalesce(%s, last_tier_level),"
         " last_tier_position = coalesce(%s, last_tier_position)"
-        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))",
+        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))"
+        # A caller being moved to another queue is offered nothing more here.
+        " AND NOT coalesce(transfer ? 'move', false)",
         (agent_id, controller, now, level, position, member, adding, controller),
     )
     return cur.rowcount == 1
@@ -199,6 +201,20 @@ def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) -
         "UPDATE queue_members SET transfer = %s WHERE uuid = %s RETURNING tenant_id", (Jsonb(where), member)
     ).fetchone()
     return None if row is None else _first(row)
+
+
+def ask_move(conn: psycopg.Connection, tenant_id: str, queue: str, member: str, to: str) -> bool:
+    """Note that the waiting caller goes to queue ``to``: the dispatcher of the controller
+    holding them takes them out of ``queue`` on its next pass (fsapps.acd.decide). False
+    when they are not waiting there (ringing an agent, talking, gone, being moved)."""
+    cur = conn.execute(
+        "UPDATE queue_members SET transfer = %s WHERE uuid = %s AND tenant_id = %s AND queue = %s"
+        " AND state = 'Waiting' AND transfer IS NULL",
+        (Jsonb({"move": to}), member, tenant_id, queue),
+    )
+    if cur.rowcount:
+        notify(conn)
+    return cur.rowcount == 1
 
 
 def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) -> dict[str, Any] | None:
@@ -328,6 +344,7 @@ def load_members(
             owner_agent=r["owner_agent"], private_agent=r["private_agent"],
             abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
             last_originated=r["last_originated"], last_tier=(r["last_tier_position"], r["last_tier_level"]),
+            moving_to=str((r["transfer"] or {}).get("move") or ""),
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out

@@ -23,6 +23,7 @@ from typing import Any
 
 from fsapps.acd import operations
 from fsapps.acd.operations import AgentOperations, BadTarget, NoSuchThing, OperationError, SwitchRefused
+from fsapps.store import acd as store_acd
 from fsapps.store import api as repo
 from fsapps.store.db import TenantScope
 from fsapps.web.policy import Role, Target
@@ -71,6 +72,24 @@ class Calls:
                 "ringing": sorted(r["ringing"]), "consulting": note.get("step") == "consulting",
             })  # fmt: skip
         return out
+
+    def move(self, tenant_id: str, queue: str, member: str, to: str) -> None:
+        """The waiting caller ``member`` leaves ``queue`` for ``to``: the controller holding
+        them ends this visit ("moved") and starts one there, as an agent's transfer to a queue."""
+        with self.service._tenant(tenant_id, "call.move", Target(tenant_id, queue=queue)):
+            self.service._allow("call.move", Target(tenant_id, queue=to))
+            defined = self.service.queues_of(tenant_id)
+            if queue not in defined:
+                raise Refused("not_found", "no_such_queue", f"no queue {queue!r}")
+            if to not in defined:
+                raise Refused("invalid", "no_such_queue", f"queue: no queue {to!r}")
+            if to == queue:
+                raise Refused("invalid", "same_queue", f"the caller waits in {queue!r} already")
+        # The note is the controller's to act on (its column is not the tenant role's to
+        # write): written as the owner, for this tenant's caller in this queue only.
+        with self.service.store.operator() as op:
+            if not store_acd.ask_move(op.conn, tenant_id, queue, member, to):
+                raise Refused("conflict", "not_waiting", f"no caller {member} waiting in {queue!r}")
 
     # --- an agent's call ------------------------------------------------------------------
 

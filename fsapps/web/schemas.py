@@ -149,6 +149,10 @@ class QueueOut(Schema):
     waiting = Integer()
 
 
+class MoveIn(Schema):
+    queue = String(required=True, validate=NAME, metadata={"description": "another queue of the tenant's"})
+
+
 class PriorityIn(Schema):
     priority = Integer(required=True, validate=Range(-1000, 1000))
 

@@ -237,3 +237,56 @@ def test_pickup_transfer_to_a_queue_and_a_hangup_through_the_api(store, tmp_path
         assert [(c["queue"], c["agent"]) for c in admin.get(f"{T}/calls").json] == [("complaints", "cn_zhao")]
         sw.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
+
+
+def test_a_supervisor_moves_a_waiting_caller_to_another_queue_and_up_and_they_are_served_next(
+    store, tmp_path
+) -> None:
+    """Ann waits in complaints; Bob in business. The supervisor moves Bob to complaints and
+    raises his priority: when cn_zhao, the complaints agent, comes back, Bob is served first."""
+    with api_on_calls(store, tmp_path) as a:
+        sw = a.rig.switch
+        admin, sup, zhao = a.as_("admin"), a.as_("sup"), a.as_("zhao")
+        assert admin.request("PUT", f"{T}/agents/cn_wang/status", {"status": "Logged Out"}).status == 200
+        (group,) = admin.get(f"{T}/groups").json
+        del group["name"]
+
+        def waiting_in(queue: str) -> list[str]:
+            callers = admin.get(f"{T}/queues/{queue}").json["callers"]
+            return [c["uuid"] for c in callers if c["state"] == "Waiting"]
+
+        ann = a.rig.call(keypad=["4", "1"], caller="13800000011")
+        assert wait_for(lambda: waiting_in("complaints") == [ann.uuid], timeout=30)
+        bob = a.rig.call(keypad=["1"], caller="13800000012")
+        assert wait_for(lambda: waiting_in("business") == [bob.uuid], timeout=30)
+
+        move = f"{T}/queues/business/callers/{bob.uuid}/move"
+        r = sup.request("POST", move, {"queue": "complaints"})
+        assert (r.status, r.json["code"]) == (403, "forbidden")  # complaints is not their group's
+        wider = {**group, "queues": ["business", "complaints"]}
+        assert admin.request("PUT", f"{T}/groups/front", wider).status == 204
+        r = admin.request("POST", move, {"queue": "nowhere"})
+        assert (r.status, r.json["code"]) == (422, "no_such_queue")
+        r = sup.request("POST", f"{T}/queues/complaints/callers/{bob.uuid}/move", {"queue": "business"})
+        assert (r.status, r.json["code"]) == (409, "not_waiting")  # he is not in complaints (yet)
+        assert sup.request("POST", move, {"queue": "complaints"}).status == 204
+        assert wait_for(lambda: bob.uuid in waiting_in("complaints"), timeout=30), sw.call_log(bob.uuid)[-20:]
+        assert waiting_in("business") == []
+        first = wait_for(a.rig.queue_calls)
+        assert [(q["queue"], q["outcome"], str(q["call_uuid"])) for q in first] == [
+            ("business", "moved", bob.uuid)]  # fmt: skip
+
+        # Ann has waited longer and came in with priority 6: Bob goes before her at 20.
+        assert waiting_in("complaints") == [ann.uuid, bob.uuid]
+        path = f"{T}/queues/complaints/callers/{bob.uuid}/priority"
+        assert sup.request("PUT", path, {"priority": 20}).status == 204
+        assert waiting_in("complaints") == [bob.uuid, ann.uuid]
+        assert admin.request("PUT", f"{T}/agents/cn_zhao/skills", {"skills": {"complaints": 3}}).status == 200
+        assert zhao.request("PUT", f"{T}/agents/cn_zhao/status", {"status": "Available"}).status == 200
+        row = wait_for(lambda: a.rig.agent_row("cn_zhao")["state"] == "In a queue call"
+                       and a.rig.agent_row("cn_zhao"), timeout=30)  # fmt: skip
+        assert str(row["offered_member"]) == bob.uuid
+        assert waiting_in("complaints") == [ann.uuid]
+        for caller in (bob, ann):
+            sw.api("uuid_kill", caller.uuid)
+            assert caller.destroyed.wait(30)

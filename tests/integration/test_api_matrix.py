@@ -69,6 +69,19 @@ def _token(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"token_id": str(row["id"])}
 
 
+def _waiting(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A caller of their own for each cell: a moved caller is being moved, not waiting."""
+    import time
+
+    member = str(uuid.uuid4())
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch) VALUES (%s, %s, %s, %s)",
+            (member, fill["tenant"], fill["queue"], time.time() - 5),
+        )
+    return {"member": member}
+
+
 def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     def prepare(store: Any, fill: dict[str, str]) -> dict[str, str]:
         event = str(uuid.uuid4())
@@ -125,6 +138,9 @@ MATRIX = [
           body={"extension": "2000"}) for action in ("listen", "whisper", "barge")],
     Row("POST", T + "/agents/{agent}/call/wrap-up-done", only({OP: 204, ADMIN: 204, SUP: (204, 403),
                                                                AGENT: (204, 403)})),
+    # A supervisor moves callers between their groups' queues only: here, one queue each way.
+    Row("POST", T + "/queues/{queue}/callers/{member}/move", only({OP: 204, ADMIN: 204}), prepare=_waiting,
+        body=lambda f: {"queue": "sales" if f["queue"] == "support" else "support"}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
     Row("DELETE", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), prepare=_blacklisted),
