@@ -294,6 +294,31 @@ class AgentOperations:
         head = {"origination_caller_id_number": caller_id or "fsapps"}
         return self._originate(head, _dial(dial), "three_way", call.agent_leg)
 
+    def dial_out(self, agent: str, target: str, caller_id: str) -> str:
+        """The agent calls out: their phone rings first and, once they answer, the switch
+        bridges it to ``target`` (a number through a gateway) showing ``caller_id``, the
+        tenant's. Returns the agent's leg. The number's leg carries fsapps_outbound_agent:
+        its CDR makes the agent's usage record (fsapps.store.cdr.outbound_usage)."""
+        if self.tenant is None:
+            raise BadTarget("a dial-out is made for a tenant (its caller ID, its CDRs)")
+        with self.store.operator() as op:
+            row = op._one(
+                "SELECT a.contact, coalesce(s.state, 'Waiting') AS state FROM agents a"
+                f" LEFT JOIN agent_state s ON s.agent_id = a.id WHERE a.id = %s AND {SERVES}",
+                (agent, *self._t2),
+            )
+        if row is None or not row["contact"]:
+            raise NoSuchThing(f"no agent {agent!r} with a phone to call from")
+        if row["state"] != AgentState.WAITING:
+            raise OperationError(f"agent {agent!r} is on a queue call ({row['state']})")
+        number = target.rsplit("/", 1)[-1]
+        mine = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "origination_caller_id_number": number,
+                "origination_caller_id_name": "dial-out"}  # fmt: skip
+        theirs = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "fsapps_outbound_agent": agent,
+                  "origination_caller_id_number": caller_id}  # fmt: skip
+        command = escape.originate_bridge_command(mine, _dial(row["contact"]), theirs, _dial(target))
+        return self._api(command).removeprefix("+OK").strip()
+
     # --- supervisors -------------------------------------------------------------------
 
     def listen(self, agent: str, supervisor_dial: str, mode: str = "listen") -> str:

@@ -91,6 +91,17 @@ class Calls:
             if not store_acd.ask_move(op.conn, tenant_id, queue, member, to):
                 raise Refused("conflict", "not_waiting", f"no caller {member} waiting in {queue!r}")
 
+    def dial_out(self, tenant_id: str, agent: str, number: str, gateway: str | None) -> str:
+        """The agent's phone rings; answered, it calls ``number`` through one of the
+        operator's gateways, showing the tenant's caller ID (its first access number)."""
+        with self.service._tenant(tenant_id, "call.dial_out", Target(tenant_id, agent_id=agent)) as t:
+            self.service._agent(t, agent)
+            numbers = t.access_numbers()
+        if not numbers:
+            raise Refused("conflict", "no_caller_id", f"tenant {tenant_id!r} has no number to show callers")
+        dial = self.number_dial(number, gateway)
+        return self._run(tenant_id, lambda ops: ops.dial_out(agent, dial, numbers[0]))
+
     # --- an agent's call ------------------------------------------------------------------
 
     def act(self, tenant_id: str, agent: str, action: str, body: dict[str, Any]) -> str | None:
@@ -109,13 +120,15 @@ class Calls:
                 where = {"from_agent": body.get("from_agent"), "caller": body.get("caller")}
             elif action in TAKES_A_TARGET:
                 where = self._where(t, body, action)
+        return self._run(tenant_id, lambda ops: operations.run(ops, action, agent, **where))
+
+    def _run(self, tenant_id: str, operation: Callable[[AgentOperations], str | None]) -> Any:
+        """An operation of fsapps.acd.operations, scoped to the tenant, its errors as the API's."""
         if self.switch is None:
-            raise Refused(
-                "unavailable", "no_switch", "this server has no Event Socket connection to the switch"
-            )
+            raise Refused("unavailable", "no_switch", "no Event Socket connection to the switch here")
         ops = AgentOperations(self.service.store, self.switch, tenant=tenant_id)
         try:
-            return operations.run(ops, action, agent, **where)
+            return operation(ops)
         except NoSuchThing as exc:
             raise Refused("not_found", "no_such_agent", str(exc)) from None
         except BadTarget as exc:

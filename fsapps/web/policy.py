@@ -95,6 +95,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "calls.list": {A: _T, SUP: _G, AG: _S},
     "call.control": {A: _T, SUP: _G, AG: _S},  # answer-side: transfer, consult, pickup, hangup...
     "call.monitor": {A: _T, SUP: _G},  # listen, whisper, barge
+    "call.dial_out": {A: _T, SUP: _G, AG: _S},  # from the agent's phone, with the tenant's caller ID
     "call.move": {A: _T, SUP: _G},  # a waiting caller to another queue (a supervisor: both theirs)
     "surveys.read": {A: _T, SUP: _G, QA: _T},
     "cdrs.read": {A: _T, QA: _T, AG: _S},

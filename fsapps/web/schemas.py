@@ -318,5 +318,10 @@ class PickupIn(Schema):
     caller = UUID(metadata={"description": "or: the ringing caller's channel"})
 
 
+class DialIn(Schema):
+    number = String(required=True, validate=NUMBER)
+    gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})
+
+
 class LegOut(Schema):
     leg = String(metadata={"description": "the new leg's channel UUID"})

@@ -290,3 +290,59 @@ def test_a_supervisor_moves_a_waiting_caller_to_another_queue_and_up_and_they_ar
         for caller in (bob, ann):
             sw.api("uuid_kill", caller.uuid)
             assert caller.destroyed.wait(30)
+
+
+def test_an_agent_dials_out_and_the_cdr_and_usage_record_are_written(store, tmp_path) -> None:
+    """cn_wang's phone rings first; answered, the switch calls the number through the
+    carrier showing cablenet's number. Both legs' CDRs name cn_wang, and the number's leg
+    makes the agent's usage record: agent/outbound_call, its billed seconds."""
+    from fsapps.esl.client import InboundClient
+    from fsapps.store.collector import CdrCollector
+    from fsapps.store.durable import DurableWriter
+
+    with api_on_calls(store, tmp_path) as a:
+        sw = a.rig.switch
+        carrier = sw.register_gateway("carrier", Endpoint(answer_after=1.0, hangup_after=8.0))
+        client = InboundClient("127.0.0.1", sw.port, sw.password, backoff_min=0.05)
+        collector = CdrCollector(client, DurableWriter(store, tmp_path / "spool"))
+        client.start()
+        try:
+            assert client.wait_connected(5)
+            wang = a.as_("wang")
+            dial = f"{T}/agents/cn_wang/dial"
+            r = wang.request("POST", dial, {"number": "15550100"})
+            assert (r.status, r.json["code"]) == (409, "no_caller_id")
+            with store.operator() as op:
+                op.conn.execute("INSERT INTO access_numbers (number, tenant_id) VALUES ('96171', 'cablenet')")
+            for bad in (
+                {"number": "1555 0100"},
+                {"number": "${system(id)}"},
+                {"number": "15550100", "gateway": "x"},
+            ):
+                r = wang.request("POST", dial, bad)
+                assert r.status == 422, (bad, r.json)
+            r = a.as_("zhao").request("POST", dial, {"number": "15550100"})
+            assert (r.status, r.json["code"]) == (403, "forbidden")
+            assert carrier.calls == []
+
+            r = wang.request("POST", dial, {"number": "15550100"})
+            assert r.status == 200, r.json
+            leg = r.json["leg"]
+            assert wait_for(lambda: len(carrier.calls) == 1, timeout=15), sw.call_log(leg)
+            (number_leg,) = carrier.calls
+            assert wait_for(lambda: collector.collected >= 2, timeout=30)
+            with store.tenant("cablenet") as t:
+                legs = {c["leg"]: c for c in t.cdrs()}
+                usage = t._all("SELECT * FROM usage_records WHERE kind = 'outbound_call'")
+            assert (str(legs["a"]["leg_uuid"]), str(legs["b"]["leg_uuid"])) == (leg, number_leg)
+            assert str(legs["b"]["call_uuid"]) == leg
+            assert legs["a"]["answered_at"] <= legs["b"]["started_at"]  # the agent first, then the number
+            assert (legs["a"]["agent_id"], legs["b"]["agent_id"]) == ("cn_wang", "cn_wang")
+            assert (legs["b"]["caller"], legs["b"]["destination"]) == ("96171", "15550100")
+            assert len(usage) == 1
+            u = usage[0]
+            assert (u["resource"], u["resource_id"], u["outcome"], str(u["call_uuid"])) == (
+                "agent", "cn_wang", "answered", leg)  # fmt: skip
+            assert u["workload"] == legs["b"]["billsec"] and 6 <= u["workload"] <= 9
+        finally:
+            client.stop()

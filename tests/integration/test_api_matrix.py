@@ -136,6 +136,9 @@ MATRIX = [
                            ("hangup", None), ("pickup", lambda f: {"from_agent": f"{f['tenant']}2"}))],
     *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403)}),
           body={"extension": "2000"}) for action in ("listen", "whisper", "barge")],
+    # No access number in these tenants: whoever may dial out gets as far as 409 no_caller_id.
+    Row("POST", T + "/agents/{agent}/dial", only({OP: 409, ADMIN: 409, SUP: (409, 403), AGENT: (409, 403)}),
+        body={"number": "+15550199"}),
     Row("POST", T + "/agents/{agent}/call/wrap-up-done", only({OP: 204, ADMIN: 204, SUP: (204, 403),
                                                                AGENT: (204, 403)})),
     # A supervisor moves callers between their groups' queues only: here, one queue each way.

@@ -21,6 +21,15 @@ def live_calls(tenant: str) -> Any:
     return calls().live(tenant)
 
 
+@bp.post("/agents/<agent>/dial")
+@bp.input(schemas.DialIn, arg_name="body")
+@bp.output(schemas.LegOut)
+@bp.doc(summary="Dial out: the agent's phone rings, then the number, with the tenant's caller ID",
+        responses=[200, 401, 403, 404, 409, 422, 502, 503])  # fmt: skip
+def dial_out(tenant: str, agent: str, body: dict[str, Any]) -> Any:
+    return {"leg": calls().dial_out(tenant, agent, body["number"], body.get("gateway"))}
+
+
 # action -> (summary, the body's schema or None, whether it makes a leg)
 ACTIONS: dict[str, tuple[str, type | None, bool]] = {
     "transfer": ("Blind transfer of the agent's caller: to an agent, a queue, an extension or a number",
