@@ -26,6 +26,7 @@ from apiflask import APIFlask, HTTPError
 from flask import current_app, g, request
 from psycopg_pool import PoolTimeout
 
+from fsapps.flows.upload import FlowsSite
 from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
 from fsapps.web import errors
@@ -59,6 +60,7 @@ class ApiContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     switch: Callable[[str], str] | None = None  # an Event Socket api command, its reply (None: no switch)
     gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
+    flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
 
     def service(self, principal: Principal) -> Service:
         return Service(self.store, principal, queues=self.queues, clock=self.clock)

@@ -97,6 +97,8 @@ RULES: dict[str, dict[Role, Scope]] = {
     "call.monitor": {A: _T, SUP: _G},  # listen, whisper, barge
     "call.dial_out": {A: _T, SUP: _G, AG: _S},  # from the agent's phone, with the tenant's caller ID
     "call.move": {A: _T, SUP: _G},  # a waiting caller to another queue (a supervisor: both theirs)
+    "flows.read": {A: _T},
+    "flows.write": {A: _T},  # upload: checked, rendered, installed, reloaded
     "surveys.read": {A: _T, SUP: _G, QA: _T},
     "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},

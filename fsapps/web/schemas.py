@@ -318,6 +318,20 @@ class PickupIn(Schema):
     caller = UUID(metadata={"description": "or: the ringing caller's channel"})
 
 
+class FlowFiles(Schema):
+    files = Dict(
+        keys=String(validate=Regexp(r"^(tenant\.yaml|flows/[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.yaml)$")),
+        values=String(validate=Length(0, 256 * 1024)), required=True,
+        metadata={"description": "tenant.yaml and flows/<flow>.yaml -> their YAML (all of them)"},
+    )  # fmt: skip
+
+
+class FlowsLive(Schema):
+    tenant = String()
+    flows = List(String(), metadata={"description": "the tenant's flows now live"})
+    queues = List(String())
+
+
 class DialIn(Schema):
     number = String(required=True, validate=NUMBER)
     gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})

@@ -86,6 +86,12 @@ class Service:
         except UnknownTenant:
             raise Refused("not_found", "no_such_tenant", f"no tenant {tenant_id!r}") from None
 
+    def may_in(self, tenant_id: str, action: str, target: Target | None = None) -> None:
+        """Refused (as ``_tenant`` refuses) unless the principal may take ``action`` in the
+        tenant: for what is not in the database (the flows directory)."""
+        with self._tenant(tenant_id, action, target):
+            pass
+
     def _visible(self, full: frozenset[str]) -> frozenset[str] | None:
         """A supervisor sees their groups' part of a list; None: all of it."""
         return full if self.principal.role is Role.SUPERVISOR else None

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from fsapps.flows.upload import FlowsSite
 from fsapps.store import selfservice
 from fsapps.web.app import PUBLIC, ApiContext, make_app
 from tests.support.api import QUEUES, ROLES, CallCenter, Client, populate, serve_api, static_queues
@@ -144,6 +145,10 @@ MATRIX = [
     # A supervisor moves callers between their groups' queues only: here, one queue each way.
     Row("POST", T + "/queues/{queue}/callers/{member}/move", only({OP: 204, ADMIN: 204}), prepare=_waiting,
         body=lambda f: {"queue": "sales" if f["queue"] == "support" else "support"}),
+    # The matrix's flows directory has no tenants' folders: an upload of a tenant.yaml alone has
+    # problems (422) for whoever may upload.
+    Row("GET", T + "/flows", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
     Row("DELETE", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), prepare=_blacklisted),
@@ -200,8 +205,11 @@ def matrix_api(pg_server, tmp_path_factory):
     migrate(dsn)
     store = Store(dsn, max_size=20).open()
     cc = populate(store)
+    root = tmp_path_factory.mktemp("dialplan")
+    (root / "operator.yaml").write_text("controllers: [127.0.0.1:8084]\n")
+    flows = FlowsSite(root, tmp_path_factory.mktemp("conf"), lambda: "+OK [Success]")
     server = serve_api(
-        ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"])
+        ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"], flows=flows)
     )
     yield store, server.server_port, cc
     server.stop()

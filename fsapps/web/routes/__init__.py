@@ -7,8 +7,8 @@ from apiflask import APIFlask
 
 
 def register(app: APIFlask) -> None:
-    from fsapps.web.routes import agents, calls, queues, records, selfservice, session, tenants
+    from fsapps.web.routes import agents, calls, flows, queues, records, selfservice, session, tenants
 
-    for module in (session, tenants, agents, queues, calls, selfservice, records):
+    for module in (session, tenants, agents, queues, calls, flows, selfservice, records):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
