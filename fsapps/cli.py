@@ -164,7 +164,8 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     # Call control goes through the controller's own Event Socket connection (None: no switch).
     switch = controller.client.api if controller.client is not None else None
     ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
-                     switch=switch, gateways=gateways, flows=flows)  # fmt: skip
+                     switch=switch, gateways=gateways, flows=flows,
+                     recordings=Path(a.recordings_dir) if a.recordings_dir else None)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_app(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:

@@ -226,6 +226,40 @@ def cdrs(t: TenantScope, limit: int, agent: str | None = None) -> list[dict[str,
     )
 
 
+# --- recordings ---------------------------------------------------------------------------------
+
+RECORDING_COLUMNS = (
+    "event_id AS id, call_uuid, queue, agent_id, caller, joined_at, ended_at, talk_seconds, recording"
+)
+
+
+def recordings(t: TenantScope, *, call: str | None, agent: str | None, number: str | None,
+               start: datetime | None, end: datetime | None, limit: int,
+               queues: frozenset[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Recorded queue calls, newest first, by the call, the agent, the caller's number and
+    when they joined the queue ([start, end)); ``queues``: only these queues'."""
+    rows: list[Any] = list(t.conn.execute(
+        f"SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE recording IS NOT NULL"
+        " AND (%(call)s::uuid IS NULL OR call_uuid = %(call)s::uuid)"
+        " AND (%(agent)s::text IS NULL OR agent_id = %(agent)s)"
+        " AND (%(number)s::text IS NULL OR caller = %(number)s)"
+        " AND (%(start)s::timestamptz IS NULL OR joined_at >= %(start)s)"
+        " AND (%(end)s::timestamptz IS NULL OR joined_at < %(end)s)"
+        " AND (%(queues)s::text[] IS NULL OR queue = ANY(%(queues)s::text[]))"
+        " ORDER BY joined_at DESC, event_id LIMIT %(limit)s",
+        {"call": call, "agent": agent, "number": number, "start": start, "end": end, "limit": limit,
+         "queues": None if queues is None else sorted(queues)},
+    ).fetchall())  # fmt: skip
+    return rows
+
+
+def recording(t: TenantScope, recording_id: str) -> dict[str, Any] | None:
+    return t._one(
+        f"SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE event_id = %s AND recording IS NOT NULL",
+        (recording_id,),
+    )
+
+
 # --- callbacks ------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -61,6 +62,7 @@ class ApiContext:
     switch: Callable[[str], str] | None = None  # an Event Socket api command, its reply (None: no switch)
     gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
     flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
+    recordings: Path | None = None  # the switch's recordings_dir, as this host sees it (None: not here)
 
     def service(self, principal: Principal) -> Service:
         return Service(self.store, principal, queues=self.queues, clock=self.clock)

@@ -99,6 +99,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "call.move": {A: _T, SUP: _G},  # a waiting caller to another queue (a supervisor: both theirs)
     "flows.read": {A: _T},
     "flows.write": {A: _T},  # upload: checked, rendered, installed, reloaded
+    "recordings.read": {A: _T, SUP: _G, QA: _T},
     "surveys.read": {A: _T, SUP: _G, QA: _T},
     "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},

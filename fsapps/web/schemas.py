@@ -318,6 +318,26 @@ class PickupIn(Schema):
     caller = UUID(metadata={"description": "or: the ringing caller's channel"})
 
 
+class RecordingsQuery(Schema):
+    call = UUID(load_default=None, metadata={"description": "the call's UUID"})
+    agent = String(load_default=None, validate=NAME)
+    number = String(load_default=None, validate=NUMBER, metadata={"description": "the caller's number"})
+    start = DateTime(load_default=None, data_key="from", metadata={"description": "joined the queue from"})
+    end = DateTime(load_default=None, data_key="to", metadata={"description": "joined the queue before"})
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+
+
+class RecordingOut(Schema):
+    id = UUID()
+    call_uuid = UUID(allow_none=True)
+    queue = String()
+    agent_id = String(allow_none=True)
+    caller = String(allow_none=True)
+    joined_at = DateTime()
+    ended_at = DateTime()
+    talk_seconds = Decimal(as_string=True, metadata={"description": "what the recording holds"})
+
+
 class FlowFiles(Schema):
     files = Dict(
         keys=String(validate=Regexp(r"^(tenant\.yaml|flows/[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.yaml)$")),

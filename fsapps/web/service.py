@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -359,6 +360,34 @@ class Service:
             rows = selfservice.survey_answers(t, limit)
             seen = self._visible(self.principal.queues)
             return [r for r in rows if seen is None or r["queue"] in seen]
+
+    def recordings(self, tenant_id: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._tenant(tenant_id, "recordings.read") as t:
+            return repo.recordings(t, **filters, queues=self._visible(self.principal.queues))
+
+    def recording(self, tenant_id: str, recording_id: str) -> dict[str, Any]:
+        with self._tenant(tenant_id, "recordings.read") as t:
+            row = repo.recording(t, recording_id)
+            if row is None:
+                raise Refused("not_found", "no_such_recording", f"no recording {recording_id}")
+            self._allow("recordings.read", Target(tenant_id, queue=row["queue"]))
+            return row
+
+    def recording_file(self, tenant_id: str, recording_id: str, recordings_dir: Path | None) -> Path:
+        """The recording's file: the path the store has for it, never one from the client,
+        and only under the tenant's folder of the recordings directory (symbolic links
+        followed) and a file there."""
+        row = self.recording(tenant_id, recording_id)
+        if recordings_dir is None:
+            raise Refused("unavailable", "no_recordings_dir", "this server cannot read the recordings")
+        wall = (recordings_dir / tenant_id).resolve()
+        path = Path(row["recording"]).resolve()
+        if not path.is_relative_to(wall):
+            why = f"recording {recording_id} is not under the tenant's recordings"
+            raise Refused("forbidden", "outside_recordings", why)
+        if not path.is_file():
+            raise Refused("not_found", "recording_missing", f"recording {recording_id} has no file (yet)")
+        return path
 
     def cdrs(self, tenant_id: str, limit: int) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "cdrs.read") as t:

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ class Row:
     body: Any = None  # a value, or fill -> value
     query: str = ""
     prepare: Callable[[Any, dict[str, str]], dict[str, str]] | None = None  # (store, fill) -> more fill
+    content_type: str = "application/json"  # of a 2xx answer with a body
 
 
 def everyone(status: int) -> dict[str, int | tuple[int, int]]:
@@ -81,6 +83,23 @@ def _waiting(store: Any, fill: dict[str, str]) -> dict[str, str]:
             (member, fill["tenant"], fill["queue"], time.time() - 5),
         )
     return {"member": member}
+
+
+RECORDINGS: list[Path] = []  # the matrix's recordings directory (set by the fixture)
+
+
+def _recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A recorded call in the cell's queue, its file in the tenant's recordings folder."""
+    event = str(uuid.uuid4())
+    path = RECORDINGS[0] / fill["tenant"] / f"{event}.wav"
+    path.write_bytes(b"RIFF....WAVE")
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_calls (event_id, tenant_id, queue, agent_id, joined_at, ended_at,"
+            " wait_seconds, outcome, recording) VALUES (%s, %s, %s, %s, now(), now(), 0, 'answered', %s)",
+            (event, fill["tenant"], fill["queue"], fill["agent"], str(path)),
+        )
+    return {"recording": event}
 
 
 def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
@@ -161,6 +180,11 @@ MATRIX = [
     Row("POST", T + "/callbacks/{event_id}/claim", only({OP: 422, AGENT: 204}), prepare=_callback(False)),
     Row("POST", T + "/callbacks/{event_id}/done",
         only({OP: 204, ADMIN: 204, SUP: (204, 403), AGENT: (204, 403)}), body={}, prepare=_callback(True)),
+    Row("GET", T + "/recordings", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
+    Row("GET", T + "/recordings/{recording}", only({OP: 200, ADMIN: 200, SUP: (200, 403), QA: 200}),
+        prepare=_recording),
+    Row("GET", T + "/recordings/{recording}/audio", only({OP: 200, ADMIN: 200, SUP: (200, 403), QA: 200}),
+        prepare=_recording, content_type="audio/wav"),
     Row("GET", T + "/surveys", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
     Row("GET", T + "/cdrs", only({OP: 200, ADMIN: 200, QA: 200, AGENT: 200})),
     Row("GET", T + "/usage", only({OP: 200, ADMIN: 200}),
@@ -208,9 +232,12 @@ def matrix_api(pg_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("dialplan")
     (root / "operator.yaml").write_text("controllers: [127.0.0.1:8084]\n")
     flows = FlowsSite(root, tmp_path_factory.mktemp("conf"), lambda: "+OK [Success]")
-    server = serve_api(
-        ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"], flows=flows)
-    )
+    RECORDINGS[:] = [tmp_path_factory.mktemp("recordings")]
+    for tenant in ("acme", "globex"):
+        (RECORDINGS[0] / tenant).mkdir()
+    ctx = ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"],
+                     flows=flows, recordings=RECORDINGS[0])  # fmt: skip
+    server = serve_api(ctx)
     yield store, server.server_port, cc
     server.stop()
     store.close()
@@ -254,7 +281,8 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
             fill |= row.prepare(store, fill)
         body = row.body(fill) if callable(row.body) else row.body
         r = client.request(row.method, row.path.format(**fill) + row.query, body)
-        assert r.headers.get("content-type") == "application/json" or r.status == 204, r
+        wanted = row.content_type if r.status < 300 else "application/json"
+        assert r.headers.get("content-type") == wanted or r.status == 204, r
         got[where] = r.status if r.status < 400 else (r.status, r.json["code"])
     statuses = {k: v if isinstance(v, int) else v[0] for k, v in got.items()}
     assert statuses == {"theirs": theirs, "rest": rest, "other": other}, got
@@ -263,6 +291,7 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{r.method} {r.path}" for r in MATRIX])
 def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None:
     _, port, cc = matrix_api
-    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1"}
+    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
+                                      "recording": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
