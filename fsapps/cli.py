@@ -158,8 +158,14 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
                 log.warning("flows upload: no roster: %s", exc)
                 return None
 
+        def phones() -> Any:
+            from fsapps.store import api as repo
+
+            with store.operator() as op:
+                return repo.sip_phones(op.conn)
+
         flows = FlowsSite(Path(settings.flows.dir), Path(settings.xml_curl.conf), reloadxml,
-                          adopt=controller.context.adopt, roster=roster)  # fmt: skip
+                          adopt=controller.context.adopt, roster=roster, phones=phones)  # fmt: skip
     a = settings.api
     # Call control goes through the controller's own Event Socket connection (None: no switch).
     switch = controller.client.api if controller.client is not None else None

@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import gevent.lock
 from fsapps.flows.check import check
 from fsapps.flows.install import InstallError, install
 from fsapps.flows.model import Problem, Project, Roster
-from fsapps.flows.render import render
+from fsapps.flows.render import SipPhone, render
 
 log = logging.getLogger("fsapps.flows")
 
@@ -57,6 +57,7 @@ class FlowsSite:
     adopt: Callable[[Project], None] = lambda project: None  # the controller runs these flows now
     sounds: Path | None = None
     roster: Callable[[], Roster | None] = lambda: None  # the operator's agents and tenants
+    phones: Callable[[], Mapping[str, Sequence[SipPhone]]] = dict  # agents' SIP users (the database)
     lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
     def files(self, tenant: str) -> dict[str, str]:
@@ -101,7 +102,7 @@ class FlowsSite:
                 live = check(self.root, sounds=self.sounds, roster=self.roster())
                 if live.problems:  # the live directory changed under us: nothing rendered
                     raise UploadRefused("other_tenants", "the live flows have problems: ask the operator")
-                install(render(live), self.conf)
+                install(render(live, self.phones()), self.conf)
             except InstallError as exc:
                 undo()
                 raise UploadRefused(
@@ -123,6 +124,31 @@ class FlowsSite:
             )
         log.info("flows of %s uploaded and live", tenant)
         return live
+
+    def publish(self, phones: Mapping[str, Sequence[SipPhone]]) -> None:
+        """The live flows again, with ``phones`` in the tenants' directories: rendered,
+        installed and reloaded (a provisioned phone). Raises UploadRefused."""
+        with self.lock:
+            live = check(self.root, sounds=self.sounds, roster=self.roster())
+            if live.problems:
+                raise UploadRefused("other_tenants", "the live flows have problems: ask the operator")
+            try:
+                install(render(live, phones), self.conf)
+            except InstallError as exc:
+                raise UploadRefused(
+                    "install_failed", f"FreeSWITCH could not load the rendered XML: {exc}"
+                ) from None
+            reply = (self.reloadxml() or "").strip()
+        if reply != RELOAD_OK:
+            raise UploadRefused(
+                "reload_failed", f"installed, but FreeSWITCH did not load it: reloadxml: {reply}"
+            )
+
+    def boxes(self, tenant: str) -> set[str]:
+        """The tenant's voicemail boxes: users of its directory already."""
+        project = check(self.root, sounds=self.sounds)
+        return {str(n.get("box")) for t in project.tenants if t.id == tenant for f in t.flows.values()
+                for n in f.nodes.values() if n.type == "voicemail"}  # fmt: skip
 
     def _refuse_problems(self, project: Project, folder: Path, staged: Path, before: Project) -> None:
         """This upload's problems, in its files. A problem in another tenant's file that the

@@ -260,6 +260,37 @@ def recording(t: TenantScope, recording_id: str) -> dict[str, Any] | None:
     )
 
 
+# --- agents' SIP phones (owner: written with the agent's contact, read for rendering) ----------
+
+
+def sip_phones(conn: Any) -> dict[str, list[Any]]:
+    """Every tenant's provisioned phones, as fsapps.flows.render takes them."""
+    from fsapps.flows.render import SipPhone
+
+    out: dict[str, list[Any]] = {}
+    for r in conn.execute("SELECT tenant_id, username, a1_hash, agent_id FROM sip_phones").fetchall():
+        out.setdefault(r["tenant_id"], []).append(SipPhone(r["username"], r["a1_hash"], r["agent_id"]))
+    return out
+
+
+def provision_phone(conn: Any, tenant_id: str, username: str, agent_id: str, a1_hash: str,
+                    contact: str) -> bool:  # fmt: skip
+    """The agent's phone in the tenant (one each: a new one replaces theirs) and their
+    contact; False when another agent has that username."""
+    taken = conn.execute(
+        "SELECT agent_id FROM sip_phones WHERE tenant_id = %s AND username = %s", (tenant_id, username)
+    ).fetchone()
+    if taken is not None and taken["agent_id"] != agent_id:
+        return False
+    conn.execute("DELETE FROM sip_phones WHERE tenant_id = %s AND agent_id = %s", (tenant_id, agent_id))
+    conn.execute(
+        "INSERT INTO sip_phones (tenant_id, username, agent_id, a1_hash) VALUES (%s, %s, %s, %s)",
+        (tenant_id, username, agent_id, a1_hash),
+    )
+    conn.execute("UPDATE agents SET contact = %s WHERE id = %s", (contact, agent_id))
+    return True
+
+
 # --- callbacks ------------------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "agent.read": {A: _T, SUP: _G, AG: _S},
     "agent.status": {A: _T, SUP: _G, AG: _S},
     "agent.skills": {A: _T, SUP: _G},
+    "agent.phone": {A: _T},  # a SIP user in the tenant's directory, with a generated password
     "groups.list": {A: _T},
     "groups.write": {A: _T},
     "queues.list": {A: _T, SUP: _G},

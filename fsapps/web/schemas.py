@@ -123,6 +123,19 @@ class SkillsIn(Schema):
     )  # fmt: skip
 
 
+class PhoneIn(Schema):
+    user = String(required=True, validate=Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"),
+                  metadata={"description": "the SIP username (an extension)"})  # fmt: skip
+
+
+class PhoneOut(Schema):
+    agent = String()
+    user = String()
+    domain = String()
+    contact = String(metadata={"description": "the agent's contact now: user/<user>@<domain>"})
+    password = String(metadata={"description": "shown once: only its a1-hash is kept"})
+
+
 class Tier(Schema):
     agent = String()
     level = Integer()

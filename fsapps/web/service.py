@@ -228,6 +228,43 @@ class Service:
             repo.set_skills(t, agent_id, skills)
             return self._agent(t, agent_id)
 
+    def provision_phone(self, tenant_id: str, agent_id: str, user: str, site: Any) -> dict[str, Any]:
+        """A SIP user ``user`` in the tenant's directory for the agent, with a new password
+        (returned here, once; only its a1-hash is kept), the agent's contact pointed at it,
+        and the directory rendered, installed and reloaded. One phone per agent: a second
+        call replaces the first (and its password)."""
+        import hashlib
+        import secrets
+
+        from fsapps.flows.upload import UploadRefused
+
+        if site is None:
+            raise Refused("unavailable", "no_flows_dir", "this server does not render the directory")
+        with self._tenant(tenant_id, "agent.phone", Target(tenant_id, agent_id=agent_id)) as t:
+            self._agent(t, agent_id)
+            domain = t.info().domain
+            shared = t._one("SELECT count(*) AS n FROM agent_tenants WHERE agent_id = %s", (agent_id,))
+        with self.store.operator() as op:
+            tenants = op._one("SELECT count(*) AS n FROM agent_tenants WHERE agent_id = %s", (agent_id,))
+        elsewhere = shared is not None and tenants is not None and tenants["n"] > shared["n"]
+        if elsewhere and self.principal.role is not Role.OPERATOR:  # their phone is every tenant's contact
+            why = f"agent {agent_id!r} serves other tenants too: ask the operator"
+            raise Refused("conflict", "shared_agent", why)
+        if user in site.boxes(tenant_id):
+            raise Refused("conflict", "user_taken", f"{user!r} is a voicemail box of {tenant_id!r}")
+        password = secrets.token_urlsafe(18)
+        a1 = hashlib.md5(f"{user}:{domain}:{password}".encode()).hexdigest()  # the SIP digest's A1
+        contact = f"user/{user}@{domain}"
+        try:
+            with self.store.operator() as op:  # the agent's contact is the owner's to write
+                if not repo.provision_phone(op.conn, tenant_id, user, agent_id, a1, contact):
+                    raise Refused("conflict", "user_taken", f"{user!r} is another agent's phone")
+                site.publish(repo.sip_phones(op.conn))  # a failure rolls the rows back
+        except UploadRefused as exc:
+            kind = "switch" if exc.code == "reload_failed" else "conflict"
+            raise Refused(kind, exc.code, exc.message) from None
+        return {"agent": agent_id, "user": user, "domain": domain, "contact": contact, "password": password}
+
     # --- queues -----------------------------------------------------------------------------------
 
     def queues(self, tenant_id: str) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fsapps.esl.client import Connection
 from fsapps.flows.check import check
@@ -19,6 +20,7 @@ from fsapps.flows.render import render
 from fsapps.flows.upload import FlowsSite
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch, SwitchConfig
+from fsapps.store import api as repo
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
 from tests.support.api import PASSWORD, Client, serve_api
@@ -82,7 +84,13 @@ def site(store, tmp_path: Path) -> Iterator[Site]:
         with store.tenant(tenant) as t:
             tokens[who] = t.issue_token(t.add_user(who, PASSWORD, role).id, "tests")
     adopted: list[Project] = []
-    flows = FlowsSite(root, conf, lambda: conn.api("reloadxml"), adopt=adopted.append, sounds=ROOT / "sounds")
+
+    def phones() -> dict[str, Any]:
+        with store.operator() as op:
+            return repo.sip_phones(op.conn)
+
+    flows = FlowsSite(root, conf, lambda: conn.api("reloadxml"), adopt=adopted.append, sounds=ROOT / "sounds",
+                      phones=phones)  # fmt: skip
     server = serve_api(ApiContext(store, lambda tenant: {}, flows=flows))
     try:
         yield Site(root, conf, switch, server.server_port, tokens, adopted)
@@ -163,3 +171,62 @@ def test_a_clean_upload_is_rendered_installed_and_reloaded(store, tmp_path) -> N
         assert sorted(cablenet.flows) == ["hotline", "main"]
         assert {t.id for t in project.tenants} == {"cablenet", "harbourbank", "shopwise", "travelgo"}
         assert not any(p.name.startswith(".") for p in s.root.iterdir())  # nothing left aside
+
+
+def test_a_tenant_admin_provisions_an_agents_sip_phone(store, tmp_path) -> None:
+    """A SIP user in cablenet's directory with a generated password: the switch has its
+    a1-hash (never the password), the agent's contact rings it; a second one replaces it."""
+    import hashlib
+
+    with site(store, tmp_path) as s:
+        with store.operator() as op:
+            op.add_agent("cn_li", "Li", {"cablenet": 1})
+            op.add_agent("cn_wang", "Wang", {"cablenet": 1})
+            op.add_agent("bpo1", "Shared", {"cablenet": 1, "harbourbank": 1})
+        admin, path = s.as_("admin"), "/api/v1/tenants/cablenet/agents/cn_li/phone"
+
+        def user(name: str) -> Any:
+            return s.switch.directory.user(name, "cablenet.example")
+
+        assert user("1001") is None
+        r = admin.request("PUT", path, {"user": "1001"})
+        assert r.status == 200, r.json
+        password = r.json["password"]
+        assert (r.json["contact"], r.json["domain"], len(password) >= 20) == (
+            "user/1001@cablenet.example", "cablenet.example", True)  # fmt: skip
+        a1 = hashlib.md5(f"1001:cablenet.example:{password}".encode()).hexdigest()
+        found = user("1001")
+        assert found is not None, "the switch did not reload the directory"
+        assert {p.get("name"): p.get("value") for p in found.iter("param")} == {"a1-hash": a1}
+        assert {v.get("name"): v.get("value") for v in found.iter("variable")} == {
+            "fsapps_tenant": "cablenet", "fsapps_agent": "cn_li"}  # fmt: skip
+        assert not any(password.encode() in p.read_bytes() for p in s.conf.rglob("*.xml"))
+        assert (
+            admin.get("/api/v1/tenants/cablenet/agents/cn_li").json["contact"] == "user/1001@cablenet.example"
+        )
+
+        r = admin.request("PUT", path, {"user": "1002"})  # a new phone replaces the first
+        assert r.status == 200 and r.json["password"] != password
+        assert user("1001") is None and user("1002") is not None
+        for agent, body, status, code in (
+            ("cn_wang", {"user": "1002"}, 409, "user_taken"),  # cn_li's
+            ("cn_wang", {"user": "suggestions"}, 409, "user_taken"),  # a voicemail box
+            ("bpo1", {"user": "2001"}, 409, "shared_agent"),
+            ("cn_wang", {"user": "2001@evil"}, 422, "invalid_input"),
+            ("nobody", {"user": "2001"}, 404, "no_such_agent"),
+        ):
+            r = admin.request("PUT", f"/api/v1/tenants/cablenet/agents/{agent}/phone", body)
+            assert (r.status, r.json["code"]) == (status, code), (agent, body, r.json)
+        assert s.as_("sup").request("PUT", path, {"user": "1003"}).status == 403
+        assert s.as_("other").request("PUT", path, {"user": "1003"}).status == 404
+        assert user("2001") is None and user("1002") is not None
+        with store.operator() as op:  # the refusals left nothing behind
+            rows = op._all("SELECT tenant_id, username, agent_id FROM sip_phones")
+            contacts = op._all("SELECT id, contact FROM agents WHERE id IN ('cn_wang', 'bpo1') ORDER BY id")
+        assert rows == [{"tenant_id": "cablenet", "username": "1002", "agent_id": "cn_li"}]
+        assert contacts == [{"id": "bpo1", "contact": None}, {"id": "cn_wang", "contact": None}]
+
+        # An upload of the tenant's flows keeps the phone in the directory.
+        live = admin.get(T).json["files"]
+        assert admin.request("PUT", T, {"files": live}).status == 200
+        assert user("1002") is not None

@@ -142,6 +142,9 @@ MATRIX = [
         body={"status": "Available"}),
     Row("PUT", T + "/agents/{agent}/skills", only({OP: 200, ADMIN: 200, SUP: (200, 403)}),
         body={"skills": {"english": 7}}),
+    # The matrix's flows directory has no tenants: the directory cannot be rendered (409), and the
+    # phone's rows are rolled back.
+    Row("PUT", T + "/agents/{agent}/phone", only({OP: 409, ADMIN: 409}), body={"user": "1001"}),
     Row("GET", T + "/queues", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("GET", T + "/queues/{queue}", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
     Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),
