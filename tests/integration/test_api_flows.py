@@ -18,6 +18,7 @@ from fsapps.flows.install import install
 from fsapps.flows.model import Project
 from fsapps.flows.render import render
 from fsapps.flows.upload import FlowsSite
+from fsapps.sim.directory import Directory
 from fsapps.sim.endpoints import CallerScript
 from fsapps.sim.switch import Switch, SwitchConfig
 from fsapps.store import api as repo
@@ -230,3 +231,32 @@ def test_a_tenant_admin_provisions_an_agents_sip_phone(store, tmp_path) -> None:
         live = admin.get(T).json["files"]
         assert admin.request("PUT", T, {"files": live}).status == 200
         assert user("1002") is not None
+
+
+def test_fsapps_render_with_a_database_keeps_the_provisioned_phones(store, tmp_path, capsys) -> None:
+    """The operator's render (README: `fsapps render` with a database) puts the phones the
+    API provisioned in the directory, as the API's own renders do."""
+    from fsapps import cli
+    from fsapps.sim.xmlconf import load_document
+
+    root = tmp_path / "dialplan"  # cablenet alone, its agents in the database
+    (root / "cablenet").mkdir(parents=True)
+    shutil.copy(ROOT / "dialplan/operator.yaml", root)
+    shutil.copytree(ROOT / "dialplan/cablenet", root / "cablenet", dirs_exist_ok=True)
+    with store.operator() as op:
+        op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example"))
+        for agent in ("cn_li", "cn_wang", "cn_zhao"):
+            op.add_agent(agent, agent, {"cablenet": 1})
+        assert repo.provision_phone(
+            op.conn, "cablenet", "1001", "cn_li", "0" * 32, "user/1001@cablenet.example"
+        )
+    config = tmp_path / "fsapps.yaml"
+    config.write_text(f"database: {{dsn: '{store.dsn}'}}\n")
+    argv = ["render", str(root), "--sounds", str(ROOT / "sounds"), "--out", str(tmp_path / "conf")]
+    code = cli.main([*argv, "--config", str(config)])
+    assert code == 0, capsys.readouterr()
+    directory = Directory.from_document(load_document(tmp_path / "conf"))
+    found = directory.user("1001", "cablenet.example")
+    assert found is not None
+    assert [p.get("value") for p in found.iter("param") if p.get("name") == "a1-hash"] == ["0" * 32]
+    assert directory.user("suggestions", "cablenet.example") is not None  # the boxes stay
