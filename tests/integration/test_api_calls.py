@@ -15,6 +15,7 @@ from typing import Any
 from fsapps.esl.client import Connection
 from fsapps.flows.check import check
 from fsapps.sim.endpoints import Endpoint
+from fsapps.sim.switch import SwitchConfig
 from fsapps.store import api as repo
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
@@ -346,3 +347,46 @@ def test_an_agent_dials_out_and_the_cdr_and_usage_record_are_written(store, tmp_
             assert u["workload"] == legs["b"]["billsec"] and 6 <= u["workload"] <= 9
         finally:
             client.stop()
+
+
+def test_fsapps_serve_gives_the_api_its_event_socket_and_the_operators_gateways(store, tmp_path) -> None:
+    """The API as `fsapps serve` mounts it (cli._api_server): call control reaches the switch
+    through the controller's own Event Socket client, numbers go out through operator.yaml's
+    gateway, and with no xml_curl there are no flow uploads."""
+    from fsapps import cli
+    from fsapps.apps.context import AppContext
+    from fsapps.config import ApiSettings, ControllerSettings, EslSettings, Settings
+    from fsapps.controller import Controller
+    from fsapps.sim.switch import Switch
+
+    sw = Switch(SwitchConfig(speed=4.0)).start()
+    phone = sw.register_user("1001", Endpoint(answer_after=0.2))
+    carrier = sw.register_gateway("carrier", Endpoint(answer_after=0.2, hangup_after=1.0))
+    with store.operator() as op:
+        op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example"), numbers=["96171"])
+        op.add_agent("cn_li", "Li", {"cablenet": 1}, "user/1001@cablenet.example")
+    with store.tenant("cablenet") as t:
+        token = t.issue_token(t.add_user("admin", PASSWORD, "tenant_admin").id, "tests")
+    settings = Settings(
+        esl=EslSettings("127.0.0.1", sw.port, sw.password), api=ApiSettings(port=0),
+        controller=ControllerSettings(listen="127.0.0.1", port=0), state_dir=str(tmp_path / "var"),
+    )  # fmt: skip
+    project = check(ROOT / "dialplan", sounds=ROOT / "sounds")  # operator.yaml: gateways [carrier]
+    controller = Controller(settings, store=store, context=AppContext(project, store=store)).start()
+    server = None
+    try:
+        assert controller.client is not None and controller.client.wait_connected(5)
+        server = cli._api_server(settings, store, controller)
+        assert server is not None
+        admin = Client(server.server_port, token=token)
+        r = admin.request("POST", f"{T}/agents/cn_li/dial", {"number": "15550100"})
+        assert r.status == 200, r.json
+        assert phone.calls == [r.json["leg"]]
+        assert wait_for(lambda: len(carrier.calls) == 1, timeout=15)
+        r = admin.request("PUT", f"{T}/flows", {"files": {"tenant.yaml": "id: cablenet\n"}})
+        assert (r.status, r.json["code"]) == (503, "no_flows_dir")
+    finally:
+        if server is not None:
+            server.stop()
+        controller.stop(grace=1.0)
+        sw.stop()
