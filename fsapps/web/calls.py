@@ -26,7 +26,7 @@ from fsapps.acd.operations import AgentOperations, BadTarget, NoSuchThing, Opera
 from fsapps.store import acd as store_acd
 from fsapps.store import api as repo
 from fsapps.store.db import TenantScope
-from fsapps.web.policy import Role, Target
+from fsapps.web.policy import Principal, Role, Target
 from fsapps.web.service import Refused, Service
 
 MONITOR = ("listen", "whisper", "barge")
@@ -43,7 +43,7 @@ class Calls:
         self.gateways = gateways
 
     @property
-    def principal(self) -> Any:
+    def principal(self) -> Principal:
         return self.service.principal
 
     # --- the tenant's live calls -----------------------------------------------------------
@@ -117,6 +117,10 @@ class Calls:
             if action == "pickup":
                 if body.get("from_agent"):
                     self._known_agent(t, body["from_agent"], "from_agent")
+                    p = self.principal
+                    if p.role is Role.SUPERVISOR and body["from_agent"] not in p.agents:
+                        # The call rings at another group's agent: not theirs to hand round.
+                        raise Refused("forbidden", "forbidden", "a call ringing in another group")
                 where = {"from_agent": body.get("from_agent"), "caller": body.get("caller")}
             elif action in TAKES_A_TARGET:
                 where = self._where(t, body, action)

@@ -203,6 +203,8 @@ def test_pickup_transfer_to_a_queue_and_a_hangup_through_the_api(store, tmp_path
         assert [c["ringing"] for c in admin.get(f"{T}/calls").json] == [["cn_wang"]]
         r = zhao.request("POST", f"{T}/agents/cn_wang/call/pickup", {"from_agent": "cn_wang"})
         assert (r.status, r.json["code"]) == (403, "forbidden")  # only for themselves
+        r = sup.request("POST", f"{T}/agents/cn_wang/call/pickup", {"from_agent": "cn_zhao"})
+        assert (r.status, r.json["code"]) == (403, "forbidden")  # cn_zhao is not in their group
         r = zhao.request("POST", f"{T}/agents/cn_zhao/call/pickup", {"from_agent": "cn_wang"})
         assert r.status == 200, r.json
         leg = r.json["leg"]
