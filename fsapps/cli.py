@@ -132,8 +132,41 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
                 return {name: dict(q.data or {}) for name, q in tenant.queues.items()}
         return {}
 
+    def gateways() -> list[str]:
+        return list(controller.context.project.operator.gateways)
+
+    flows = None
+    if settings.xml_curl.port:  # uploads install where xml_curl serves from
+        from fsapps.flows.upload import FlowsSite
+
+        def reloadxml() -> str:
+            if controller.client is None:
+                return "no Event Socket connection"
+            return str(controller.client.api("reloadxml"))
+
+        def roster() -> Any:
+            from fsapps.flows.roster import RosterError, read_roster
+
+            try:
+                return read_roster(store.dsn)
+            except RosterError as exc:  # checked without it (a note), as fsapps check does
+                log.warning("flows upload: no roster: %s", exc)
+                return None
+
+        def phones() -> Any:
+            from fsapps.store import api as repo
+
+            with store.operator() as op:
+                return repo.sip_phones(op.conn)
+
+        flows = FlowsSite(Path(settings.flows.dir), Path(settings.xml_curl.conf), reloadxml,
+                          adopt=controller.context.adopt, roster=roster, phones=phones)  # fmt: skip
     a = settings.api
-    ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure)
+    # Call control goes through the controller's own Event Socket connection (None: no switch).
+    switch = controller.client.api if controller.client is not None else None
+    ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
+                     switch=switch, gateways=gateways, flows=flows,
+                     recordings=Path(a.recordings_dir) if a.recordings_dir else None)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_app(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:

@@ -18,7 +18,7 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     metrics:    {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 10}
                 (port 0: off; Prometheus scrapes /metrics)
     api:        {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 100,
-                 session_hours: 12, cookie_secure: false}
+                 session_hours: 12, cookie_secure: false, recordings_dir: ""}
                 (port 0: off; the HTTP API under /api/v1; cookie_secure: true behind TLS)
 
 The controller's outbound Event Socket server takes calls only from
@@ -103,6 +103,7 @@ class ApiSettings:
     max_connections: int = 100
     session_hours: float = 12.0  # a browser's login lasts this long
     cookie_secure: bool = False  # true once TLS fronts the API: browsers then send the cookie over https only
+    recordings_dir: str = ""  # the switch's $${recordings_dir}, as seen here ("": not streamed)
 
 
 @dataclass

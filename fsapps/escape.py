@@ -354,6 +354,17 @@ def originate_command(variables: Mapping[str, str], target: str, app: str, app_a
     return f"originate {api_arg(dial_string(variables, [({}, target)]))} &{app}({app_arg})"
 
 
+def originate_bridge_command(variables: Mapping[str, str], target: str, bridge_variables: Mapping[str, str],
+                             bridge_target: str) -> str:  # fmt: skip
+    """``originate <dial string> &bridge(<dial string>)``: the first leg is called, and once
+    it answers, bridged to the second (an agent's phone, then the number they dial). Both
+    dial strings as dial_string makes them; the ``&bridge(...)`` is one argument, quoted as
+    api_arg quotes (mod_commands.c originate_function takes the application's data up to
+    its last parenthesis)."""
+    bridge = "&bridge(" + dial_string(bridge_variables, [({}, bridge_target)]) + ")"
+    return f"originate {api_arg(dial_string(variables, [({}, target)]))} {api_arg(bridge)}"
+
+
 def uuid_arg(uuid: str) -> str:
     if not UUID.fullmatch(uuid):
         raise UnsafeValue(f"not a channel UUID: {uuid!r}")

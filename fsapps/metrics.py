@@ -39,7 +39,7 @@ ACD_AGENTS = Gauge(
 ACD_OFFERS = Counter("fsapps_acd_offers", "Agent legs rung for callers of the queue.", ["tenant", "queue"])
 ACD_CALLS = Counter(
     "fsapps_acd_calls",
-    "Queue visits by how they ended: answered, abandoned, overflowed, timed_out, callback.",
+    "Queue visits by how they ended: answered, abandoned, overflowed, timed_out, callback, moved.",
     ["tenant", "queue", "outcome"],
 )
 ACD_ANSWERED_IN_SL = Counter(

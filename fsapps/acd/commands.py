@@ -9,6 +9,7 @@ import time
 
 from fsapps import escape
 from fsapps.acd.model import AgentStatus
+from fsapps.acd.operations import CALL_ACTIONS
 from fsapps.store import acd
 
 CALL_HELP = {
@@ -74,45 +75,23 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
-CALL_ACTIONS = (
-    "transfer", "consult", "complete", "cancel", "pickup", "three-way",
-    "listen", "whisper", "barge", "hangup", "wrap-up-done",
-)  # fmt: skip
-
-
 def cmd_agent_call(args: argparse.Namespace) -> int:
     """Call control for an agent's queue call (agent's own, or a supervisor's)."""
     from fsapps import config
-    from fsapps.acd.operations import OperationError, operations_for
+    from fsapps.acd.operations import OperationError, operations_for, run
     from fsapps.cli import _store
 
     settings = config.load(args.config)
     with _store(args) as store:
         try:
             ops = operations_for(settings, store)
-            if args.action == "transfer":
-                ops.transfer(args.id, to_agent=args.to_agent, to_queue=args.to_queue, dial=args.dial)
-            elif args.action == "consult":
-                print(ops.consult(args.id, to_agent=args.to_agent, dial=args.dial))
-            elif args.action == "complete":
-                ops.complete_transfer(args.id)
-            elif args.action == "cancel":
-                ops.cancel_transfer(args.id)
-            elif args.action == "pickup":
-                if not args.from_agent and not args.caller:
-                    raise OperationError("pick up which call? (--from-agent or --caller)")
-                print(ops.pickup(args.id, ringing_at=args.from_agent, caller=args.caller))
-            elif args.action == "three-way":
-                print(ops.three_way(args.id, args.dial or ""))
-            elif args.action in ("listen", "whisper", "barge"):
-                print(ops.listen(args.id, args.dial or "", args.action))
-            elif args.action == "hangup":
-                ops.force_hangup(args.id)
-            else:
-                ops.wrap_up_done(args.id)
+            given = {k: getattr(args, k, None) for k in ("to_agent", "to_queue", "from_agent", "caller")}
+            leg = run(ops, args.action, args.id, dial=args.dial, **given)
         except OperationError as exc:
             print(f"fsapps: {exc}")
             return 1
+    if leg is not None:
+        print(leg)
     return 0
 
 

@@ -61,7 +61,8 @@ class Exit:
 
     member: str
     queue: str
-    reason: str  # max-wait-time | max-wait-time-with-no-agent
+    reason: str  # max-wait-time | max-wait-time-with-no-agent | moved
+    to: str = ""  # moved: the queue (of the same tenant) the caller waits in next
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,10 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
     for m in live:
         q = snap.queues[m.queue]
         s = q.settings
+        if m.moving_to and m.state == MemberState.WAITING:
+            # Moved by a supervisor: before any offer of this pass, and holding no place here.
+            out.append(Exit(m.uuid, m.queue, "moved", to=m.moving_to))
+            continue
         position = positions[m.queue] = positions.get(m.queue, 0) + 1
         if s.max_wait_time and now - m.joined_epoch >= s.max_wait_time:
             out.append(Exit(m.uuid, m.queue, "max-wait-time"))

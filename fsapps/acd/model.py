@@ -156,6 +156,9 @@ class Member:
     # top-down: the (position, level) of the tier last offered this member, as
     # mod_callcenter's cc_last_agent_tier_position and _level; (0, 0): from the top
     last_tier: tuple[int, int] = (0, 0)
+    # fsapps: a supervisor moved the waiting caller to this queue of their tenant's
+    # (queue_members.transfer's "move"); "" : staying
+    moving_to: str = ""
 
 
 @dataclass(frozen=True)

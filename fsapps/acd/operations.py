@@ -35,7 +35,20 @@ LISTEN_MODES = {
 
 
 class OperationError(Exception):
-    """The operation cannot be done (unknown agent, not on a call, the switch refused)."""
+    """The operation cannot be done now (not on a call, not consulting, busy); the
+    subclasses say when it never could with these arguments, or the switch said no."""
+
+
+class NoSuchThing(OperationError):
+    """An agent (or an agent's phone) that is not there, for whoever asks."""
+
+
+class BadTarget(OperationError):
+    """Where to transfer, consult or listen from is missing or not a safe dial target."""
+
+
+class SwitchRefused(OperationError):
+    """The switch answered -ERR (or nothing)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,14 @@ class AgentCall:
 
 @dataclass
 class AgentOperations:
+    """``tenant``: the operations of one tenant's users (the HTTP API): the agent's call,
+    the caller picked up and the agent transferred or consulted to must all be that
+    tenant's, checked in the same query that finds them. None: the operator's, anywhere."""
+
     store: Store
     api: Callable[[str], str]  # an Event Socket api command, its reply
     now: Callable[[], float] = field(default=time.time)
+    tenant: str | None = None
 
     # --- the agent's status ----------------------------------------------------------
 
@@ -69,7 +87,7 @@ class AgentOperations:
         """Also a supervisor's force-status."""
         with self.store.operator() as op:
             if not store_acd.set_status(op.conn, agent, status, self.now(), reason):
-                raise OperationError(f"no agent {agent!r}")
+                raise NoSuchThing(f"no agent {agent!r}")
 
     def wrap_up_done(self, agent: str) -> None:
         """End the wrap-up now: offers may come at once (an On Demand agent's Idle ends too)."""
@@ -80,19 +98,24 @@ class AgentOperations:
                 (self.now(), AgentState.IDLE, AgentState.WAITING, agent),
             )
             if cur.rowcount != 1:
-                raise OperationError(f"no agent {agent!r}")
+                raise NoSuchThing(f"no agent {agent!r}")
             store_acd.notify(op.conn)
 
     # --- the agent's call ------------------------------------------------------------
 
     def current_call(self, agent: str) -> AgentCall:
         with self.store.operator() as op:
-            row = store_acd.agent_call(op.conn, agent)
+            row = store_acd.agent_call(op.conn, agent, self.tenant)
         if row is None:
-            raise OperationError(f"no agent {agent!r}")
+            raise NoSuchThing(f"no agent {agent!r}")
         if row["state"] != AgentState.IN_A_QUEUE_CALL or not row["agent_leg"]:
             raise OperationError(f"agent {agent!r} is not on a queue call ({row['state']})")
+        if not self._ours(row["tenant_id"]):  # a shared agent, on another tenant's call
+            raise OperationError(f"agent {agent!r} is on no call of {self.tenant!r}")
         return AgentCall(agent, str(row["offered_member"]), str(row["agent_leg"]))
+
+    def _ours(self, tenant: str | None) -> bool:
+        return self.tenant is None or tenant == self.tenant
 
     def transfer(
         self, agent: str, *, to_agent: str | None = None, to_queue: str | None = None, dial: str | None = None
@@ -114,7 +137,7 @@ class AgentOperations:
         elif dial:
             where = {"dial": _dial(dial)}
         else:
-            raise OperationError("transfer to where? (an agent, a queue or a dial string)")
+            raise BadTarget("transfer to where? (an agent, a queue or a dial string)")
         with self.store.operator() as op:
             if store_acd.ask_transfer(op.conn, call.caller_leg, where) is None:
                 raise OperationError(f"agent {agent!r}'s caller is not in a queue")
@@ -133,20 +156,20 @@ class AgentOperations:
         agents it rang and rings ``agent`` at once as the call's agent."""
         with self.store.operator() as op:
             if caller is None:
-                row = store_acd.agent_call(op.conn, ringing_at or "")
+                row = store_acd.agent_call(op.conn, ringing_at or "", self.tenant)
                 if row is None:
-                    raise OperationError(f"no agent {ringing_at!r}")
+                    raise NoSuchThing(f"no agent {ringing_at!r}")
                 if row["state"] != AgentState.RECEIVING:
                     raise OperationError(f"no call rings at agent {ringing_at!r} ({row['state']})")
                 caller = str(row["offered_member"])
-            ringing = store_acd.ringing_for(op.conn, caller)
+            ringing = store_acd.ringing_for(op.conn, caller, self.tenant)
             if not ringing:
                 raise OperationError(f"caller {caller} is not ringing at any agent")
             if agent in {r["agent_id"] for r in ringing}:
                 raise OperationError(f"the call already rings at agent {agent!r}: answer it")
-            contact = store_acd.agent_contact(op.conn, agent)
+            contact = store_acd.agent_contact(op.conn, agent, self.tenant)
             if contact is None:
-                raise OperationError(f"no agent {agent!r} with a phone to take the call")
+                raise NoSuchThing(f"no agent {agent!r} with a phone to take the call")
             leg = str(uuidlib.uuid4())
             if not store_acd.reserve(op.conn, agent, caller, ringing[0]["offered_by"], self.now(), leg):
                 raise OperationError(f"agent {agent!r} is busy: a pickup needs them free (Waiting)")
@@ -201,7 +224,7 @@ class AgentOperations:
         elif dial:
             target = _dial(dial)
         else:
-            raise OperationError("consult whom? (an agent or a dial string)")
+            raise BadTarget("consult whom? (an agent or a dial string)")
         head = {"park_after_bridge": "true", "origination_caller_id_name": f"consult {agent}"}
         leg = self._originate(head, target, "park")
         where = {"consult": leg, "by": agent, "step": "consulting"}
@@ -246,12 +269,33 @@ class AgentOperations:
         head = {"origination_caller_id_number": caller_id or "fsapps"}
         return self._originate(head, _dial(dial), "three_way", call.agent_leg)
 
+    def dial_out(self, agent: str, target: str, caller_id: str) -> str:
+        """The agent calls out: their phone rings first and, once they answer, the switch
+        bridges it to ``target`` (a number through a gateway) showing ``caller_id``, the
+        tenant's. Returns the agent's leg. The number's leg carries fsapps_outbound_agent:
+        its CDR makes the agent's usage record (fsapps.store.cdr.outbound_usage)."""
+        if self.tenant is None:
+            raise BadTarget("a dial-out is made for a tenant (its caller ID, its CDRs)")
+        with self.store.operator() as op:
+            row = store_acd.agent_phone_and_state(op.conn, agent, self.tenant)
+        if row is None or not row["contact"]:
+            raise NoSuchThing(f"no agent {agent!r} with a phone to call from")
+        if row["state"] != AgentState.WAITING:
+            raise OperationError(f"agent {agent!r} is on a queue call ({row['state']})")
+        number = target.rsplit("/", 1)[-1]
+        mine = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "origination_caller_id_number": number,
+                "origination_caller_id_name": "dial-out"}  # fmt: skip
+        theirs = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "fsapps_outbound_agent": agent,
+                  "origination_caller_id_number": caller_id}  # fmt: skip
+        command = escape.originate_bridge_command(mine, _dial(row["contact"]), theirs, _dial(target))
+        return self._api(command).removeprefix("+OK").strip()
+
     # --- supervisors -------------------------------------------------------------------
 
     def listen(self, agent: str, supervisor_dial: str, mode: str = "listen") -> str:
         """listen, whisper (to the agent) or barge (to both), from the supervisor's phone."""
         if mode not in LISTEN_MODES:
-            raise OperationError(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
+            raise BadTarget(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
         call = self.current_call(agent)
         variables = {"origination_caller_id_name": f"{mode} {agent}", **LISTEN_MODES[mode]}
         return self._originate(variables, _dial(supervisor_dial), "eavesdrop", call.agent_leg)
@@ -262,9 +306,9 @@ class AgentOperations:
 
     def _contact(self, agent: str) -> str:
         with self.store.operator() as op:
-            contact = store_acd.agent_contact(op.conn, agent)
+            contact = store_acd.agent_contact(op.conn, agent, self.tenant)
         if contact is None:
-            raise OperationError(f"no agent {agent!r} with a phone to transfer to")
+            raise NoSuchThing(f"no agent {agent!r} with a phone to transfer to")
         return _dial(contact)
 
     # --- the switch ----------------------------------------------------------------------
@@ -276,8 +320,45 @@ class AgentOperations:
     def _api(self, command: str) -> str:
         reply = (self.api(command) or "").strip()
         if not reply.startswith("+OK"):
-            raise OperationError(f"the switch refused {command.split(' ', 1)[0]}: {reply or 'no reply'}")
+            raise SwitchRefused(f"the switch refused {command.split(' ', 1)[0]}: {reply or 'no reply'}")
         return reply
+
+
+# The operations on an agent's call, by the names `fsapps agent ACTION` and the HTTP API
+# give them; each returns the leg it made (consult, pickup, three-way, listen...) or None.
+CALL_ACTIONS = (
+    "transfer", "consult", "complete", "cancel", "pickup", "three-way",
+    "listen", "whisper", "barge", "hangup", "wrap-up-done",
+)  # fmt: skip
+
+
+def run(ops: AgentOperations, action: str, agent: str, *, to_agent: str | None = None,
+        to_queue: str | None = None, dial: str | None = None, from_agent: str | None = None,
+        caller: str | None = None) -> str | None:  # fmt: skip
+    """``action`` on ``agent``'s call: the one dispatch the CLI and the HTTP API share."""
+    if action == "transfer":
+        ops.transfer(agent, to_agent=to_agent, to_queue=to_queue, dial=dial)
+    elif action == "consult":
+        return ops.consult(agent, to_agent=to_agent, dial=dial)
+    elif action == "complete":
+        ops.complete_transfer(agent)
+    elif action == "cancel":
+        ops.cancel_transfer(agent)
+    elif action == "pickup":
+        if not from_agent and not caller:
+            raise BadTarget("pick up which call? (--from-agent or --caller)")
+        return ops.pickup(agent, ringing_at=from_agent, caller=caller)
+    elif action == "three-way":
+        return ops.three_way(agent, dial or "")
+    elif action in LISTEN_MODES:
+        return ops.listen(agent, dial or "", action)
+    elif action == "hangup":
+        ops.force_hangup(agent)
+    elif action == "wrap-up-done":
+        ops.wrap_up_done(agent)
+    else:
+        raise BadTarget(f"no call operation {action!r} (one of: {', '.join(CALL_ACTIONS)})")
+    return None
 
 
 def _dial(dial: str) -> str:
@@ -285,7 +366,7 @@ def _dial(dial: str) -> str:
     try:
         return escape.dial_target(dial)
     except escape.UnsafeValue as exc:
-        raise OperationError(str(exc)) from None
+        raise BadTarget(str(exc)) from None
 
 
 def operations_for(settings: Any, store: Store) -> AgentOperations:

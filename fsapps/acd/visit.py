@@ -37,7 +37,7 @@ Phases and what moves them ([commands]):
   the wait loop: an offer already waiting --> RINGING, no music to start and stop;
       else ON_HOLD [Play(clip)], at once STOPPING_MUSIC if a decision or a digit waits
   ON_HOLD --AppFinished(clip)--> the wait loop (the next clip)
-    --Offered | Announced | TimedOut | Digit--> STOPPING_MUSIC [Break, Wait]
+    --Offered | Announced | TimedOut | Moved | Digit--> STOPPING_MUSIC [Break, Wait]
   STOPPING_MUSIC --WaitOver--> [Break, Wait] again (fsapps.acd.hold_music), at last
       done, handed back [Forget]
     --AppFinished(clip)--> what stopped it:
@@ -45,6 +45,7 @@ Phases and what moves them ([commands]):
       Announced --> ANNOUNCING [Play(announce-sound), Play(position and wait)]
       TimedOut --> done "timeout" or the fallback [Leave, Account(overflowed |
         timed_out), SetVariables(outcome; resume unset for the fallback)]
+      Moved --> done, next queue (a new visit there) [Leave, Account(moved), SetVariables(outcome)]
       Digit: the callback key, with a callback branch --> done "callback"
         [Leave, Account(callback), SetVariables(outcome)]; any other --> the wait loop
   ANNOUNCING --AppFinished(the last part)--> the wait loop
@@ -144,6 +145,7 @@ from fsapps.acd.visit_messages import (
     Leave,
     LegAnswered,
     LegEnded,
+    Moved,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -243,7 +245,7 @@ class Phase(StrEnum):
 
 
 # What the caller waits for while holding: the dispatcher's and their own.
-WAITED_FOR = (Offered, Announced, TimedOut, Digit)
+WAITED_FOR = (Offered, Announced, TimedOut, Moved, Digit)
 
 # Once an agent answered, an offer can no longer be rung (one that ring-progressively's
 # next agent won as the first answered): its agents are handed back.
@@ -502,6 +504,8 @@ class Visit:
             return self._announce_next()
         if isinstance(then, TimedOut):
             return self._timed_out(now)
+        if isinstance(then, Moved):
+            return self._moved(then.queue, now)
         if isinstance(then, Digit):
             key = self.setup.callback_key
             if key and then.digit == key and "callback" in self.setup.branches:
@@ -530,6 +534,14 @@ class Visit:
         if not overflow:
             out.append(SetVariables((("fsapps_resume", ""),)))  # the fallback, not this queue again
         return out + self._done(Ending(branch="timeout" if overflow else None))
+
+    def _moved(self, queue: str, now: float) -> list[Command]:
+        """Off to another queue of the tenant's, as an agent's transfer there (a new visit)."""
+        out: list[Command] = [
+            Leave(abandoned=False), Account(self._summary("moved", now)),
+            SetVariables((("fsapps_queue_outcome", "moved"),)),
+        ]  # fmt: skip
+        return out + self._done(Ending(next_queue=queue, by="a supervisor"))
 
     def _callback(self, now: float) -> list[Command]:
         out: list[Command] = [

@@ -83,6 +83,13 @@ class TimedOut:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A supervisor moved the waiting caller to another queue of the tenant's."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
 class Digit:
     digit: str
 
@@ -211,9 +218,9 @@ class Failed:
 
 
 Event = (
-    Arrived | Placed | Completed | Offered | Announced | TimedOut | Digit | AppFinished | RecordingNamed
-    | Bridged | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked | CallerBridged
-    | LegAnswered | LegEnded | Parked | AgentCallEnded | WaitOver | CaughtUp | Failed
+    Arrived | Placed | Completed | Offered | Announced | TimedOut | Moved | Digit | AppFinished
+    | RecordingNamed | Bridged | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked
+    | CallerBridged | LegAnswered | LegEnded | Parked | AgentCallEnded | WaitOver | CaughtUp | Failed
 )  # fmt: skip
 
 
@@ -461,7 +468,7 @@ class VisitSummary:
     queue: str
     call_uuid: str
     caller: str
-    outcome: str  # answered | abandoned | overflowed | timed_out | callback
+    outcome: str  # answered | abandoned | overflowed | timed_out | callback | moved
     joined: float
     ended: float
     ring_seconds: float = 0.0

@@ -162,6 +162,13 @@ class AppContext:
         """The lookups' HTTP, with the operator's lookup_hosts as they are now."""
         return http_get_json(url, params, timeout, allowed=self.operator.lookup_hosts)
 
+    def adopt(self, project: Project) -> None:
+        """Run these flows from now on (an upload the switch has loaded): calls already in
+        a flow look their next node up here, and the dispatcher reads the queues at its
+        next pass."""
+        self.project = project
+        self.tenants = {t.id: t for t in project.tenants}
+
     @property
     def operator(self) -> Operator:
         return self.project.operator

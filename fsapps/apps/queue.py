@@ -64,6 +64,7 @@ from fsapps.acd.visit_messages import (
     LegAnswered,
     LegEnded,
     LegsChecked,
+    Moved,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -244,7 +245,7 @@ class QueueDriver:
         if isinstance(item, Announce):
             return Announced(item.position, item.estimated_wait)
         if isinstance(item, Exit):
-            return TimedOut(item.reason)
+            return Moved(item.to) if item.to else TimedOut(item.reason)
         if isinstance(item, WaitOver | CaughtUp | LegEnded | AppFinished):
             self._leg_news(item)
             return item

@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fsapps.flows.check import check
 from fsapps.flows.model import Project, Roster
@@ -81,8 +82,18 @@ def cmd_render(args: argparse.Namespace) -> int:
         if wrong:
             print(f"{args.dir}: {len(wrong)} problem(s); nothing rendered", file=sys.stderr)
             return 1
+    phones: dict[str, list[Any]] = {}
+    if roster is not None:  # a database: the phones the API provisioned stay in the directories
+        from fsapps import config
+        from fsapps.flows.roster import RosterError, read_phones
+
+        try:
+            phones = read_phones(config.load(getattr(args, "config", None)).database.dsn or "")
+        except RosterError as exc:
+            print(f"fsapps render: {exc}", file=sys.stderr)
+            return 2
     try:
-        done = install(render(project), args.out)
+        done = install(render(project, phones), args.out)
     except InstallError as exc:
         print(f"fsapps render: {exc}; {args.out} left as it was", file=sys.stderr)
         return 1

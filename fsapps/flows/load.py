@@ -50,7 +50,8 @@ def load_project(root: str | Path) -> Project:
             Problem(Where(str(root), 1, 1), "not a directory (expected dialplan/ with one folder per tenant)")
         )
         return Project(str(root), operator, [], problems)
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+    # A hidden folder is no tenant's (.git; an upload's folder set aside, fsapps.flows.upload).
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not (d / "tenant.yaml").exists():
             if any(d.rglob("*.yaml")):
                 problems.append(Problem(Where(str(d), 1, 1), "a tenant folder without tenant.yaml"))

@@ -22,6 +22,7 @@ input: files and extensions come in a fixed order and carry no timestamps.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,8 +213,20 @@ def _ends(actions: list[Action]) -> bool:
     return bool(actions) and actions[-1][0] in ("hangup", "transfer")
 
 
-def render(project: Project) -> dict[str, str]:
-    """{path under the generation directory: XML text}, for a project that checked clean."""
+@dataclass(frozen=True)
+class SipPhone:
+    """An agent's SIP user in their tenant's directory (the HTTP API provisions it):
+    ``a1_hash`` is md5(user:domain:password), which FreeSWITCH takes instead of the password
+    (sofia_reg.c:3251 reads the "a1-hash" param; l.3338-3347 computes it from a password)."""
+
+    user: str
+    a1_hash: str
+    agent: str
+
+
+def render(project: Project, phones: Mapping[str, Sequence[SipPhone]] | None = None) -> dict[str, str]:
+    """{path under the generation directory: XML text}, for a project that checked clean;
+    ``phones``: the agents' SIP users, by tenant (from the database)."""
     env = _env()
     public = env.get_template("public.xml.j2")
     context = env.get_template("context.xml.j2")
@@ -247,8 +260,10 @@ def render(project: Project) -> dict[str, str]:
                 if node.type == "voicemail"
             }
         )
-        if boxes:
-            boxes_xml = directory.render(sources=sources, tenant=tenant, boxes=boxes)
+        own = sorted((phones or {}).get(tenant.id, ()), key=lambda p: p.user)
+        own = [p for p in own if p.user not in boxes]  # a box keeps its id (the API refuses the clash)
+        if boxes or own:
+            boxes_xml = directory.render(sources=sources, tenant=tenant, boxes=boxes, phones=own)
             files[f"directory/{tenant.id}.xml"] = boxes_xml
     return files
 

@@ -110,7 +110,9 @@ def claim_member(
         "UPDATE queue_members SET state = 'Trying', serving_agent = %s, controller = %s,"
         " last_originated = %s, last_tier_level = coalesce(%s, last_tier_level),"
         " last_tier_position = coalesce(%s, last_tier_position)"
-        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))",
+        " WHERE uuid = %s AND (state = 'Waiting' OR (%s AND state = 'Trying' AND controller = %s))"
+        # A caller being moved to another queue is offered nothing more here.
+        " AND NOT coalesce(transfer ? 'move', false)",
         (agent_id, controller, now, level, position, member, adding, controller),
     )
     return cur.rowcount == 1
@@ -199,6 +201,20 @@ def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) -
         "UPDATE queue_members SET transfer = %s WHERE uuid = %s RETURNING tenant_id", (Jsonb(where), member)
     ).fetchone()
     return None if row is None else _first(row)
+
+
+def ask_move(conn: psycopg.Connection, tenant_id: str, queue: str, member: str, to: str) -> bool:
+    """Note that the waiting caller goes to queue ``to``: the dispatcher of the controller
+    holding them takes them out of ``queue`` on its next pass (fsapps.acd.decide). False
+    when they are not waiting there (ringing an agent, talking, gone, being moved)."""
+    cur = conn.execute(
+        "UPDATE queue_members SET transfer = %s WHERE uuid = %s AND tenant_id = %s AND queue = %s"
+        " AND state = 'Waiting' AND transfer IS NULL",
+        (Jsonb({"move": to}), member, tenant_id, queue),
+    )
+    if cur.rowcount:
+        notify(conn)
+    return cur.rowcount == 1
 
 
 def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) -> dict[str, Any] | None:
@@ -328,6 +344,7 @@ def load_members(
             owner_agent=r["owner_agent"], private_agent=r["private_agent"],
             abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
             last_originated=r["last_originated"], last_tier=(r["last_tier_position"], r["last_tier_level"]),
+            moving_to=str((r["transfer"] or {}).get("move") or ""),
         )  # fmt: skip
         out.append((m, r["tenant_id"], r["queue"]))
     return out
@@ -460,25 +477,55 @@ def stale_offers(conn: psycopg.Connection, now: float, older_than: float) -> lis
 # --- what the agents' operations and the agent command read ------------------------------
 
 
-def agent_call(conn: psycopg.Connection, agent_id: str) -> dict[str, Any] | None:
-    """The agent's state, the caller offered or talking to them and their leg (None: no agent)."""
+# An agent who serves ``tenant`` (any agent when it is None): the tenant wall of the agent
+# operations (fsapps.acd.operations), as the API limits them to one tenant.
+_SERVES = (
+    "(%(tenant)s::text IS NULL OR EXISTS"
+    " (SELECT 1 FROM agent_tenants t WHERE t.agent_id = a.id AND t.tenant_id = %(tenant)s))"
+)
+
+
+def agent_call(conn: psycopg.Connection, agent_id: str, tenant: str | None = None) -> dict[str, Any] | None:
+    """The agent's state, the caller offered or talking to them, their leg and that caller's
+    tenant (None: no such agent, or one who does not serve ``tenant``)."""
     row: Any = conn.execute(
-        "SELECT state, offered_member, agent_leg FROM agent_state WHERE agent_id = %s", (agent_id,)
+        "SELECT s.state, s.offered_member, s.agent_leg, m.tenant_id FROM agent_state s"
+        " JOIN agents a ON a.id = s.agent_id LEFT JOIN queue_members m ON m.uuid = s.offered_member"
+        f" WHERE s.agent_id = %(agent)s AND {_SERVES}",
+        {"agent": agent_id, "tenant": tenant},
     ).fetchone()
     return None if row is None else dict(row)
 
 
-def agent_contact(conn: psycopg.Connection, agent_id: str) -> str | None:
-    """The agent's phone, a dial target (None: no agent, or no phone)."""
-    row: Any = conn.execute("SELECT contact FROM agents WHERE id = %s", (agent_id,)).fetchone()
+def agent_contact(conn: psycopg.Connection, agent_id: str, tenant: str | None = None) -> str | None:
+    """The agent's phone, a dial target (None: no agent, no phone, or not ``tenant``'s)."""
+    row: Any = conn.execute(
+        f"SELECT contact FROM agents a WHERE id = %(agent)s AND {_SERVES}",
+        {"agent": agent_id, "tenant": tenant},
+    ).fetchone()
     return (row["contact"] or None) if row is not None else None
 
 
-def ringing_for(conn: psycopg.Connection, member: str) -> list[dict[str, Any]]:
-    """The agents whose phones ring for ``member``: their id, leg and offering controller."""
+def agent_phone_and_state(conn: psycopg.Connection, agent_id: str, tenant: str) -> dict[str, Any] | None:
+    """The agent's phone and ACD state (Waiting when they have none yet), if they serve
+    ``tenant``: what a dial-out needs."""
+    row: Any = conn.execute(
+        "SELECT a.contact, coalesce(s.state, 'Waiting') AS state FROM agents a"
+        f" LEFT JOIN agent_state s ON s.agent_id = a.id WHERE a.id = %(agent)s AND {_SERVES}",
+        {"agent": agent_id, "tenant": tenant},
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def ringing_for(conn: psycopg.Connection, member: str, tenant: str | None = None) -> list[dict[str, Any]]:
+    """The agents whose phones ring for ``member`` (a caller of ``tenant``'s): their id, leg
+    and offering controller."""
     rows: Any = conn.execute(
-        "SELECT agent_id, agent_leg, offered_by FROM agent_state WHERE offered_member = %s AND state = %s",
-        (member, AgentState.RECEIVING),
+        "SELECT s.agent_id, s.agent_leg, s.offered_by FROM agent_state s"
+        " LEFT JOIN queue_members m ON m.uuid = s.offered_member"
+        " WHERE s.offered_member = %(member)s AND s.state = %(state)s"
+        " AND (%(tenant)s::text IS NULL OR m.tenant_id = %(tenant)s)",
+        {"member": member, "state": AgentState.RECEIVING, "tenant": tenant},
     ).fetchall()
     return [dict(r) for r in rows]
 

@@ -198,6 +198,21 @@ def set_priority(t: TenantScope, queue: str, member: str, priority: int) -> bool
     return cur.rowcount == 1
 
 
+def live_calls(t: TenantScope) -> list[dict[str, Any]]:
+    """The tenant's callers in its queues, oldest first: the agent on the call (and its leg)
+    and the agents their call rings at (a shared agent's row shows for each tenant it serves,
+    but only this tenant's callers are here)."""
+    return t._all(
+        "SELECT m.uuid, m.queue, m.cid_number, m.cid_name, m.state, m.priority, m.joined_epoch, m.transfer,"
+        " talking.agent_id AS agent, talking.agent_leg,"
+        " coalesce((SELECT array_agg(r.agent_id ORDER BY r.agent_id) FROM agent_state r"
+        "   WHERE r.offered_member = m.uuid AND r.state = 'Receiving'), '{}') AS ringing"
+        " FROM queue_members m LEFT JOIN agent_state talking ON talking.offered_member = m.uuid"
+        "   AND talking.state = 'In a queue call'"
+        " WHERE m.state IN ('Waiting', 'Trying', 'Answered') ORDER BY m.joined_epoch, m.uuid"
+    )
+
+
 # --- calls ---------------------------------------------------------------------------------------
 
 
@@ -209,6 +224,71 @@ def cdrs(t: TenantScope, limit: int, agent: str | None = None) -> list[dict[str,
         " ORDER BY started_at DESC, leg LIMIT %s",
         (agent, agent, limit),
     )
+
+
+# --- recordings ---------------------------------------------------------------------------------
+
+RECORDING_COLUMNS = (
+    "event_id AS id, call_uuid, queue, agent_id, caller, joined_at, ended_at, talk_seconds, recording"
+)
+
+
+def recordings(t: TenantScope, *, call: str | None, agent: str | None, number: str | None,
+               start: datetime | None, end: datetime | None, limit: int,
+               queues: frozenset[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Recorded queue calls, newest first, by the call, the agent, the caller's number and
+    when they joined the queue ([start, end)); ``queues``: only these queues'."""
+    rows: list[Any] = list(t.conn.execute(
+        f"SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE recording IS NOT NULL"
+        " AND (%(call)s::uuid IS NULL OR call_uuid = %(call)s::uuid)"
+        " AND (%(agent)s::text IS NULL OR agent_id = %(agent)s)"
+        " AND (%(number)s::text IS NULL OR caller = %(number)s)"
+        " AND (%(start)s::timestamptz IS NULL OR joined_at >= %(start)s)"
+        " AND (%(end)s::timestamptz IS NULL OR joined_at < %(end)s)"
+        " AND (%(queues)s::text[] IS NULL OR queue = ANY(%(queues)s::text[]))"
+        " ORDER BY joined_at DESC, event_id LIMIT %(limit)s",
+        {"call": call, "agent": agent, "number": number, "start": start, "end": end, "limit": limit,
+         "queues": None if queues is None else sorted(queues)},
+    ).fetchall())  # fmt: skip
+    return rows
+
+
+def recording(t: TenantScope, recording_id: str) -> dict[str, Any] | None:
+    return t._one(
+        f"SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE event_id = %s AND recording IS NOT NULL",
+        (recording_id,),
+    )
+
+
+# --- agents' SIP phones (owner: written with the agent's contact, read for rendering) ----------
+
+
+def sip_phones(conn: Any) -> dict[str, list[Any]]:
+    """Every tenant's provisioned phones, as fsapps.flows.render takes them."""
+    from fsapps.flows.render import SipPhone
+
+    out: dict[str, list[Any]] = {}
+    for r in conn.execute("SELECT tenant_id, username, a1_hash, agent_id FROM sip_phones").fetchall():
+        out.setdefault(r["tenant_id"], []).append(SipPhone(r["username"], r["a1_hash"], r["agent_id"]))
+    return out
+
+
+def provision_phone(conn: Any, tenant_id: str, username: str, agent_id: str, a1_hash: str,
+                    contact: str) -> bool:  # fmt: skip
+    """The agent's phone in the tenant (one each: a new one replaces theirs) and their
+    contact; False when another agent has that username."""
+    taken = conn.execute(
+        "SELECT agent_id FROM sip_phones WHERE tenant_id = %s AND username = %s", (tenant_id, username)
+    ).fetchone()
+    if taken is not None and taken["agent_id"] != agent_id:
+        return False
+    conn.execute("DELETE FROM sip_phones WHERE tenant_id = %s AND agent_id = %s", (tenant_id, agent_id))
+    conn.execute(
+        "INSERT INTO sip_phones (tenant_id, username, agent_id, a1_hash) VALUES (%s, %s, %s, %s)",
+        (tenant_id, username, agent_id, a1_hash),
+    )
+    conn.execute("UPDATE agents SET contact = %s WHERE id = %s", (contact, agent_id))
+    return True
 
 
 # --- callbacks ------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ puts on a bridged leg as ``originating_leg_uuid``
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from fsapps.store.records import Cdr
+from fsapps.store.records import Cdr, UsageRecord
 
 
 def _when(us: str | None) -> datetime | None:
@@ -26,6 +28,22 @@ def _int(v: str | None) -> int:
         return int(v or 0)
     except ValueError:
         return 0
+
+
+def outbound_usage(cdr: Cdr, fields: Mapping[str, str]) -> UsageRecord | None:
+    """An agent's dial-out (fsapps.acd.operations.dial_out), from the CDR of the number's
+    leg: agent/outbound_call, its billed seconds, answered or the hangup cause. Its id
+    comes from the leg's, so a CDR replayed from the spool makes the record once."""
+    agent = fields.get("variable_fsapps_outbound_agent")
+    if not agent:
+        return None
+    event_id = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"outbound_call:{cdr.leg_uuid}"))
+    return UsageRecord(
+        tenant_id=cdr.tenant_id, resource="agent", kind="outbound_call", resource_id=agent,
+        started_at=cdr.started_at, ended_at=cdr.ended_at, workload=Decimal(cdr.billsec), unit="seconds",
+        outcome="answered" if cdr.answered_at is not None else cdr.hangup_cause.lower(),
+        call_uuid=cdr.call_uuid, event_id=event_id,
+    )  # fmt: skip
 
 
 def cdr_from_event(fields: Mapping[str, str]) -> Cdr | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from fsapps.esl import codec
 from fsapps.esl.client import InboundClient
-from fsapps.store.cdr import cdr_from_event
+from fsapps.store.cdr import cdr_from_event, outbound_usage
 
 log = logging.getLogger("fsapps.store")
 
@@ -29,5 +29,6 @@ class CdrCollector:
         cdr = cdr_from_event(event.fields)
         if cdr is None:
             return  # a channel no tenant claims
-        self.write(cdr)
+        usage = outbound_usage(cdr, event.fields)
+        self.write(*[r for r in (cdr, usage) if r is not None])
         self.collected += 1

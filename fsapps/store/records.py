@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 RESOURCES = ("agent", "ivr", "recording", "fax", "voicemail", "dialer")
-KINDS = ("handled_call", "ivr_session", "recording", "fax_pages", "voicemail", "outbound_attempt")
+KINDS = (
+    "handled_call", "ivr_session", "recording", "fax_pages", "voicemail", "outbound_attempt", "outbound_call",
+)  # fmt: skip
 UNITS = ("seconds", "pages", "bytes", "count")
 ROLES = ("operator_admin", "tenant_admin", "supervisor", "agent", "qa")
 

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -26,9 +27,11 @@ from apiflask import APIFlask, HTTPError
 from flask import current_app, g, request
 from psycopg_pool import PoolTimeout
 
+from fsapps.flows.upload import FlowsSite
 from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
 from fsapps.web import errors
+from fsapps.web.calls import Calls
 from fsapps.web.policy import Principal
 from fsapps.web.service import QueuesOf, Refused, Service, principal_for
 from fsapps.web.throttle import LoginThrottle
@@ -41,7 +44,8 @@ COOKIE = "fsapps_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PUBLIC = frozenset({"openapi.spec", "session.login"})  # endpoints that need no principal
-STATUS_OF = {"forbidden": 403, "not_found": 404, "conflict": 409, "invalid": 422}
+STATUS_OF = {"forbidden": 403, "not_found": 404, "conflict": 409, "invalid": 422, "switch": 502,
+             "unavailable": 503}  # fmt: skip
 
 
 @dataclass
@@ -55,9 +59,16 @@ class ApiContext:
     session_hours: float = 12.0
     secure_cookie: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    switch: Callable[[str], str] | None = None  # an Event Socket api command, its reply (None: no switch)
+    gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
+    flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
+    recordings: Path | None = None  # the switch's recordings_dir, as this host sees it (None: not here)
 
     def service(self, principal: Principal) -> Service:
         return Service(self.store, principal, queues=self.queues, clock=self.clock)
+
+    def calls(self, principal: Principal) -> Calls:
+        return Calls(self.service(principal), self.switch, self.gateways)
 
 
 def context() -> ApiContext:
@@ -67,6 +78,10 @@ def context() -> ApiContext:
 
 def service() -> Service:
     return context().service(g.principal)
+
+
+def calls() -> Calls:
+    return context().calls(g.principal)
 
 
 def make_app(ctx: ApiContext) -> APIFlask:

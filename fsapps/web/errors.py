@@ -28,8 +28,9 @@ CODES = {
 class ApiError(HTTPError):
     """An error with its own stable code: ``raise ApiError(404, "no_such_agent", "...")``."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status, message, extra_data={"code": code}, headers=headers)
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        super().__init__(status, message, extra_data={"code": code}, headers=headers, detail=detail or {})
 
 
 def body(error: HTTPError) -> tuple[dict[str, Any], int, Any]:

@@ -80,6 +80,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "agent.read": {A: _T, SUP: _G, AG: _S},
     "agent.status": {A: _T, SUP: _G, AG: _S},
     "agent.skills": {A: _T, SUP: _G},
+    "agent.phone": {A: _T},  # a SIP user in the tenant's directory, with a generated password
     "groups.list": {A: _T},
     "groups.write": {A: _T},
     "queues.list": {A: _T, SUP: _G},
@@ -92,6 +93,14 @@ RULES: dict[str, dict[Role, Scope]] = {
     "callbacks.list": {A: _T, SUP: _G, AG: _S},
     "callback.claim": {AG: _S},
     "callback.done": {A: _T, SUP: _G, AG: _S},
+    "calls.list": {A: _T, SUP: _G, AG: _S},
+    "call.control": {A: _T, SUP: _G, AG: _S},  # answer-side: transfer, consult, pickup, hangup...
+    "call.monitor": {A: _T, SUP: _G},  # listen, whisper, barge
+    "call.dial_out": {A: _T, SUP: _G, AG: _S},  # from the agent's phone, with the tenant's caller ID
+    "call.move": {A: _T, SUP: _G},  # a waiting caller to another queue (a supervisor: both theirs)
+    "flows.read": {A: _T},
+    "flows.write": {A: _T},  # upload: checked, rendered, installed, reloaded
+    "recordings.read": {A: _T, SUP: _G, QA: _T},
     "surveys.read": {A: _T, SUP: _G, QA: _T},
     "cdrs.read": {A: _T, QA: _T, AG: _S},
     "usage.read": {A: _T},

@@ -123,6 +123,19 @@ class SkillsIn(Schema):
     )  # fmt: skip
 
 
+class PhoneIn(Schema):
+    user = String(required=True, validate=Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"),
+                  metadata={"description": "the SIP username (an extension)"})  # fmt: skip
+
+
+class PhoneOut(Schema):
+    agent = String()
+    user = String()
+    domain = String()
+    contact = String(metadata={"description": "the agent's contact now: user/<user>@<domain>"})
+    password = String(metadata={"description": "shown once: only its a1-hash is kept"})
+
+
 class Tier(Schema):
     agent = String()
     level = Integer()
@@ -147,6 +160,10 @@ class QueueOut(Schema):
     tiers = List(Nested(Tier))
     callers = List(Nested(Caller))
     waiting = Integer()
+
+
+class MoveIn(Schema):
+    queue = String(required=True, validate=NAME, metadata={"description": "another queue of the tenant's"})
 
 
 class PriorityIn(Schema):
@@ -284,3 +301,74 @@ class StatementOut(Schema):
 
 class Created(Schema):
     id = Integer()
+
+
+class LiveCall(Schema):
+    uuid = String(metadata={"description": "the caller's channel"})
+    queue = String()
+    number = String(allow_none=True)
+    name = String(allow_none=True)
+    state = String(metadata={"enum": ["Waiting", "Trying", "Answered"]})
+    priority = Integer()
+    wait_seconds = Float(metadata={"description": "since they joined the queue"})
+    agent = String(allow_none=True, metadata={"description": "the agent talking to them"})
+    agent_leg = String(allow_none=True, metadata={"description": "that agent's phone leg"})
+    ringing = List(String(), metadata={"description": "agents whose phones ring with the call"})
+    consulting = Boolean(metadata={"description": "the agent consults someone; the caller holds"})
+
+
+class CallTargetIn(Schema):
+    agent = String(validate=NAME, metadata={"description": "an agent of the tenant (their phone)"})
+    queue = String(validate=NAME, metadata={"description": "transfer only: one of the tenant's queues"})
+    extension = String(validate=Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                       metadata={"description": "a user of the tenant's directory"})  # fmt: skip
+    number = String(validate=NUMBER, metadata={"description": "dialled through a gateway"})
+    gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})
+
+
+class PickupIn(Schema):
+    from_agent = String(validate=NAME, metadata={"description": "the agent whose phone rings with the call"})
+    caller = UUID(metadata={"description": "or: the ringing caller's channel"})
+
+
+class RecordingsQuery(Schema):
+    call = UUID(load_default=None, metadata={"description": "the call's UUID"})
+    agent = String(load_default=None, validate=NAME)
+    number = String(load_default=None, validate=NUMBER, metadata={"description": "the caller's number"})
+    start = DateTime(load_default=None, data_key="from", metadata={"description": "joined the queue from"})
+    end = DateTime(load_default=None, data_key="to", metadata={"description": "joined the queue before"})
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+
+
+class RecordingOut(Schema):
+    id = UUID()
+    call_uuid = UUID(allow_none=True)
+    queue = String()
+    agent_id = String(allow_none=True)
+    caller = String(allow_none=True)
+    joined_at = DateTime()
+    ended_at = DateTime()
+    talk_seconds = Decimal(as_string=True, metadata={"description": "what the recording holds"})
+
+
+class FlowFiles(Schema):
+    files = Dict(
+        keys=String(validate=Regexp(r"^(tenant\.yaml|flows/[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.yaml)$")),
+        values=String(validate=Length(0, 256 * 1024)), required=True,
+        metadata={"description": "tenant.yaml and flows/<flow>.yaml -> their YAML (all of them)"},
+    )  # fmt: skip
+
+
+class FlowsLive(Schema):
+    tenant = String()
+    flows = List(String(), metadata={"description": "the tenant's flows now live"})
+    queues = List(String())
+
+
+class DialIn(Schema):
+    number = String(required=True, validate=NUMBER)
+    gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})
+
+
+class LegOut(Schema):
+    leg = String(metadata={"description": "the new leg's channel UUID"})

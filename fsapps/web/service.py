@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -85,6 +86,12 @@ class Service:
                 yield t
         except UnknownTenant:
             raise Refused("not_found", "no_such_tenant", f"no tenant {tenant_id!r}") from None
+
+    def may_in(self, tenant_id: str, action: str, target: Target | None = None) -> None:
+        """Refused (as ``_tenant`` refuses) unless the principal may take ``action`` in the
+        tenant: for what is not in the database (the flows directory)."""
+        with self._tenant(tenant_id, action, target):
+            pass
 
     def _visible(self, full: frozenset[str]) -> frozenset[str] | None:
         """A supervisor sees their groups' part of a list; None: all of it."""
@@ -221,6 +228,43 @@ class Service:
             repo.set_skills(t, agent_id, skills)
             return self._agent(t, agent_id)
 
+    def provision_phone(self, tenant_id: str, agent_id: str, user: str, site: Any) -> dict[str, Any]:
+        """A SIP user ``user`` in the tenant's directory for the agent, with a new password
+        (returned here, once; only its a1-hash is kept), the agent's contact pointed at it,
+        and the directory rendered, installed and reloaded. One phone per agent: a second
+        call replaces the first (and its password)."""
+        import hashlib
+        import secrets
+
+        from fsapps.flows.upload import UploadRefused
+
+        if site is None:
+            raise Refused("unavailable", "no_flows_dir", "this server does not render the directory")
+        with self._tenant(tenant_id, "agent.phone", Target(tenant_id, agent_id=agent_id)) as t:
+            self._agent(t, agent_id)
+            domain = t.info().domain
+            shared = t._one("SELECT count(*) AS n FROM agent_tenants WHERE agent_id = %s", (agent_id,))
+        with self.store.operator() as op:
+            tenants = op._one("SELECT count(*) AS n FROM agent_tenants WHERE agent_id = %s", (agent_id,))
+        elsewhere = shared is not None and tenants is not None and tenants["n"] > shared["n"]
+        if elsewhere and self.principal.role is not Role.OPERATOR:  # their phone is every tenant's contact
+            why = f"agent {agent_id!r} serves other tenants too: ask the operator"
+            raise Refused("conflict", "shared_agent", why)
+        if user in site.boxes(tenant_id):
+            raise Refused("conflict", "user_taken", f"{user!r} is a voicemail box of {tenant_id!r}")
+        password = secrets.token_urlsafe(18)
+        a1 = hashlib.md5(f"{user}:{domain}:{password}".encode()).hexdigest()  # the SIP digest's A1
+        contact = f"user/{user}@{domain}"
+        try:
+            with self.store.operator() as op:  # the agent's contact is the owner's to write
+                if not repo.provision_phone(op.conn, tenant_id, user, agent_id, a1, contact):
+                    raise Refused("conflict", "user_taken", f"{user!r} is another agent's phone")
+                site.publish(repo.sip_phones(op.conn))  # a failure rolls the rows back
+        except UploadRefused as exc:
+            kind = "switch" if exc.code == "reload_failed" else "conflict"
+            raise Refused(kind, exc.code, exc.message) from None
+        return {"agent": agent_id, "user": user, "domain": domain, "contact": contact, "password": password}
+
     # --- queues -----------------------------------------------------------------------------------
 
     def queues(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -353,6 +397,34 @@ class Service:
             rows = selfservice.survey_answers(t, limit)
             seen = self._visible(self.principal.queues)
             return [r for r in rows if seen is None or r["queue"] in seen]
+
+    def recordings(self, tenant_id: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._tenant(tenant_id, "recordings.read") as t:
+            return repo.recordings(t, **filters, queues=self._visible(self.principal.queues))
+
+    def recording(self, tenant_id: str, recording_id: str) -> dict[str, Any]:
+        with self._tenant(tenant_id, "recordings.read") as t:
+            row = repo.recording(t, recording_id)
+            if row is None:
+                raise Refused("not_found", "no_such_recording", f"no recording {recording_id}")
+            self._allow("recordings.read", Target(tenant_id, queue=row["queue"]))
+            return row
+
+    def recording_file(self, tenant_id: str, recording_id: str, recordings_dir: Path | None) -> Path:
+        """The recording's file: the path the store has for it, never one from the client,
+        and only under the tenant's folder of the recordings directory (symbolic links
+        followed) and a file there."""
+        row = self.recording(tenant_id, recording_id)
+        if recordings_dir is None:
+            raise Refused("unavailable", "no_recordings_dir", "this server cannot read the recordings")
+        wall = (recordings_dir / tenant_id).resolve()
+        path = Path(row["recording"]).resolve()
+        if not path.is_relative_to(wall):
+            why = f"recording {recording_id} is not under the tenant's recordings"
+            raise Refused("forbidden", "outside_recordings", why)
+        if not path.is_file():
+            raise Refused("not_found", "recording_missing", f"recording {recording_id} has no file (yet)")
+        return path
 
     def cdrs(self, tenant_id: str, limit: int) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "cdrs.read") as t:

@@ -155,3 +155,17 @@ def test_what_the_agent_operations_read_comes_from_the_acd_repository(store) -> 
     assert (rings, not_leg) == (True, False)
     assert contacts == ("user/1001@acme.example", None, None)
     assert queued == (False, {})  # no row for that caller
+
+
+def test_a_caller_being_moved_is_offered_nothing_more_and_is_moved_once(store) -> None:
+    """A dispatcher that read the caller before the move was noted must not ring them here."""
+    setup_agents(store, 1)
+    member = str(uuid.uuid4())
+    with store.operator() as op:
+        acd.join_member(op.conn, Member(member, "sales", NOW), "acme", "sales", "c1", "", "", NOW)
+        assert acd.ask_move(op.conn, "acme", "sales", member, "billing")
+        assert not acd.ask_move(op.conn, "acme", "sales", member, "support")  # being moved already
+        assert not acd.claim_member(op.conn, member, "a0", "c1", now=NOW)
+        (m, _, _) = acd.load_members(op.conn, [("acme", "sales")])[0]
+        assert (m.state, m.moving_to) == ("Waiting", "billing")
+        assert not acd.ask_move(op.conn, "globex", "sales", member, "billing")  # another tenant's

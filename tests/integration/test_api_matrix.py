@@ -19,10 +19,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fsapps.flows.upload import FlowsSite
 from fsapps.store import selfservice
 from fsapps.web.app import PUBLIC, ApiContext, make_app
 from tests.support.api import QUEUES, ROLES, CallCenter, Client, populate, serve_api, static_queues
@@ -39,6 +41,7 @@ class Row:
     body: Any = None  # a value, or fill -> value
     query: str = ""
     prepare: Callable[[Any, dict[str, str]], dict[str, str]] | None = None  # (store, fill) -> more fill
+    content_type: str = "application/json"  # of a 2xx answer with a body
 
 
 def everyone(status: int) -> dict[str, int | tuple[int, int]]:
@@ -67,6 +70,36 @@ def _token(store: Any, fill: dict[str, str]) -> dict[str, str]:
         t.issue_token(int(fill["user_id"]), "to revoke")
         row = t._one("SELECT max(id) AS id FROM api_tokens")
     return {"token_id": str(row["id"])}
+
+
+def _waiting(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A caller of their own for each cell: a moved caller is being moved, not waiting."""
+    import time
+
+    member = str(uuid.uuid4())
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch) VALUES (%s, %s, %s, %s)",
+            (member, fill["tenant"], fill["queue"], time.time() - 5),
+        )
+    return {"member": member}
+
+
+RECORDINGS: list[Path] = []  # the matrix's recordings directory (set by the fixture)
+
+
+def _recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A recorded call in the cell's queue, its file in the tenant's recordings folder."""
+    event = str(uuid.uuid4())
+    path = RECORDINGS[0] / fill["tenant"] / f"{event}.wav"
+    path.write_bytes(b"RIFF....WAVE")
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_calls (event_id, tenant_id, queue, agent_id, joined_at, ended_at,"
+            " wait_seconds, outcome, recording) VALUES (%s, %s, %s, %s, now(), now(), 0, 'answered', %s)",
+            (event, fill["tenant"], fill["queue"], fill["agent"], str(path)),
+        )
+    return {"recording": event}
 
 
 def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
@@ -109,10 +142,35 @@ MATRIX = [
         body={"status": "Available"}),
     Row("PUT", T + "/agents/{agent}/skills", only({OP: 200, ADMIN: 200, SUP: (200, 403)}),
         body={"skills": {"english": 7}}),
+    # The matrix's flows directory has no tenants: the directory cannot be rendered (409), and the
+    # phone's rows are rolled back.
+    Row("PUT", T + "/agents/{agent}/phone", only({OP: 409, ADMIN: 409}), body={"user": "1001"}),
     Row("GET", T + "/queues", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("GET", T + "/queues/{queue}", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
     Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),
         body={"priority": 5}),
+    Row("GET", T + "/calls", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200})),
+    # Nobody is on a call here: whoever may act gets as far as finding no call (409 not_now;
+    # tests/integration/test_api_calls.py acts on live calls).
+    *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403),
+                                                              AGENT: (409, 403)}), body=body)
+      for action, body in (("transfer", {"queue": "sales"}), ("consult", {"extension": "1009"}),
+                           ("complete", None), ("cancel", None), ("three-way", {"number": "+15550199"}),
+                           ("hangup", None), ("pickup", lambda f: {"from_agent": f"{f['tenant']}1"}))],
+    *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403)}),
+          body={"extension": "2000"}) for action in ("listen", "whisper", "barge")],
+    # No access number in these tenants: whoever may dial out gets as far as 409 no_caller_id.
+    Row("POST", T + "/agents/{agent}/dial", only({OP: 409, ADMIN: 409, SUP: (409, 403), AGENT: (409, 403)}),
+        body={"number": "+15550199"}),
+    Row("POST", T + "/agents/{agent}/call/wrap-up-done", only({OP: 204, ADMIN: 204, SUP: (204, 403),
+                                                               AGENT: (204, 403)})),
+    # A supervisor moves callers between their groups' queues only: here, one queue each way.
+    Row("POST", T + "/queues/{queue}/callers/{member}/move", only({OP: 204, ADMIN: 204}), prepare=_waiting,
+        body=lambda f: {"queue": "sales" if f["queue"] == "support" else "support"}),
+    # The matrix's flows directory has no tenants' folders: an upload of a tenant.yaml alone has
+    # problems (422) for whoever may upload.
+    Row("GET", T + "/flows", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
     Row("DELETE", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), prepare=_blacklisted),
@@ -125,6 +183,11 @@ MATRIX = [
     Row("POST", T + "/callbacks/{event_id}/claim", only({OP: 422, AGENT: 204}), prepare=_callback(False)),
     Row("POST", T + "/callbacks/{event_id}/done",
         only({OP: 204, ADMIN: 204, SUP: (204, 403), AGENT: (204, 403)}), body={}, prepare=_callback(True)),
+    Row("GET", T + "/recordings", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
+    Row("GET", T + "/recordings/{recording}", only({OP: 200, ADMIN: 200, SUP: (200, 403), QA: 200}),
+        prepare=_recording),
+    Row("GET", T + "/recordings/{recording}/audio", only({OP: 200, ADMIN: 200, SUP: (200, 403), QA: 200}),
+        prepare=_recording, content_type="audio/wav"),
     Row("GET", T + "/surveys", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
     Row("GET", T + "/cdrs", only({OP: 200, ADMIN: 200, QA: 200, AGENT: 200})),
     Row("GET", T + "/usage", only({OP: 200, ADMIN: 200}),
@@ -169,10 +232,23 @@ def matrix_api(pg_server, tmp_path_factory):
     migrate(dsn)
     store = Store(dsn, max_size=20).open()
     cc = populate(store)
-    server = serve_api(ApiContext(store, static_queues(QUEUES)))
+    root = tmp_path_factory.mktemp("dialplan")
+    (root / "operator.yaml").write_text("controllers: [127.0.0.1:8084]\n")
+    flows = FlowsSite(root, tmp_path_factory.mktemp("conf"), lambda: "+OK [Success]")
+    RECORDINGS[:] = [tmp_path_factory.mktemp("recordings")]
+    for tenant in ("acme", "globex"):
+        (RECORDINGS[0] / tenant).mkdir()
+    ctx = ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"],
+                     flows=flows, recordings=RECORDINGS[0])  # fmt: skip
+    server = serve_api(ctx)
     yield store, server.server_port, cc
     server.stop()
     store.close()
+
+
+def _no_switch(command: str) -> str:
+    """No row gets as far as the switch: the call they would act on is not there."""
+    raise AssertionError(f"the matrix reached the switch: {command}")
 
 
 def _fill(cc: CallCenter, tenant: str, theirs: bool) -> dict[str, str]:
@@ -208,7 +284,8 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
             fill |= row.prepare(store, fill)
         body = row.body(fill) if callable(row.body) else row.body
         r = client.request(row.method, row.path.format(**fill) + row.query, body)
-        assert r.headers.get("content-type") == "application/json" or r.status == 204, r
+        wanted = row.content_type if r.status < 300 else "application/json"
+        assert r.headers.get("content-type") == wanted or r.status == 204, r
         got[where] = r.status if r.status < 400 else (r.status, r.json["code"])
     statuses = {k: v if isinstance(v, int) else v[0] for k, v in got.items()}
     assert statuses == {"theirs": theirs, "rest": rest, "other": other}, got
@@ -217,6 +294,7 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{r.method} {r.path}" for r in MATRIX])
 def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None:
     _, port, cc = matrix_api
-    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1"}
+    fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
+                                      "recording": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")

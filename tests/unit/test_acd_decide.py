@@ -192,6 +192,16 @@ def test_max_wait_time_and_no_agent_exits() -> None:
     assert exits == {"m1", "m3"}
 
 
+def test_a_moved_member_leaves_before_any_offer_and_holds_no_place() -> None:
+    moved = Member("m1", "sales", NOW - 300, moving_to="billing")
+    after = Member("m2", "sales", NOW - 10)
+    decisions = decide(snap(agents=(agent("x"),), members=(moved, after)), NOW)
+    assert decisions[0] == Exit("m1", "sales", "moved", to="billing")
+    assert [(d.member, d.agents) for d in decisions[1:] if isinstance(d, Offer)] == [("m2", ("x",))]
+    ringing = replace(moved, state=MemberState.TRYING)  # rung before the note: the ring goes on
+    assert not any(isinstance(d, Exit) for d in decide(snap(agents=(agent("x"),), members=(ringing,)), NOW))
+
+
 def test_abandoned_members_are_discarded_after_discard_abandoned_after() -> None:
     gone = Member("m1", "sales", NOW - 100, state=MemberState.ABANDONED, abandoned_epoch=NOW - 61)
     kept = Member("m2", "sales", NOW - 100, state=MemberState.ABANDONED, abandoned_epoch=NOW - 30)

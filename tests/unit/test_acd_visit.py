@@ -48,6 +48,7 @@ from fsapps.acd.visit_messages import (
     LegAnswered,
     LegEnded,
     LegsChecked,
+    Moved,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -370,6 +371,31 @@ def test_max_wait_time(branches, outcome, branch, unset_resume) -> None:
         [(("fsapps_resume", ""),)] if unset_resume else []
     )
     assert r.visit.ending is not None and r.visit.ending.branch == branch
+
+
+def test_a_waiting_caller_moved_to_another_queue_leaves_this_one_for_a_new_visit() -> None:
+    r = Run()
+    r.on_hold()
+    assert kinds(r.send(Moved("billing"))) == ["Break", "Wait"]  # the music stops first
+    out = r.done("Play")
+    assert out[:2] == [Leave(abandoned=False), Account(out[1].summary)]
+    assert (out[1].summary.outcome, out[1].summary.queue) == ("moved", "support")
+    assert out[2] == SetVariables((("fsapps_queue_outcome", "moved"),))
+    assert r.visit.ending is not None
+    assert (r.visit.ending.next_queue, r.visit.ending.branch) == ("billing", None)
+
+
+def test_a_move_that_comes_while_the_phone_rings_waits_until_the_ring_is_not_answered() -> None:
+    r = Run()
+    r.on_hold()
+    r.send(Offered((A1,), 6))
+    r.done("Play")
+    assert r.send(Moved("billing")) == []  # the offer goes on
+    assert kinds(r.done("Ring", "NO_ANSWER")) == ["ReadNote"]
+    out = r.send(NoteRead(None))
+    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
+    assert r.done("Play")[1].summary.outcome == "moved"
+    assert r.visit.ending is not None and r.visit.ending.next_queue == "billing"
 
 
 def test_the_announcement_plays_the_queues_sound_then_position_and_wait() -> None:

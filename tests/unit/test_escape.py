@@ -270,6 +270,32 @@ def test_setvar_multi_sets_each_value(variables):
     assert got == {k: re.sub(r"[\x00-\x1f\x7f]", " ", escape.inert(v)) for k, v in variables.items()}
 
 
+GATEWAY_NUMBER = "sofia/gateway/carrier/15550100"
+
+
+@pytest.mark.parametrize("text", CORPUS)
+def test_corpus_in_a_dial_out_rings_the_agent_then_bridges_only_the_number(text):
+    # mod_commands.c originate_function: switch_separate_string(mycmd, ' ', argv, 10), then
+    # an "&app(data)" second argument runs app with the data up to the last ')'.
+    command = escape.originate_bridge_command(
+        {"origination_caller_id_name": text, "fsapps_agent": "acme1"}, "user/1001@acme.example",
+        {"origination_caller_id_number": text, "fsapps_outbound_agent": "acme1"}, GATEWAY_NUMBER,
+    )  # fmt: skip
+    assert command.startswith("originate ") and "\n" not in command  # one Event Socket line
+    args = separate_string(command.removeprefix("originate "), " ", 10)
+    assert len(args) == 2, args
+    first = dialstring.parse(args[0])
+    assert [[leg.endpoint for leg in group] for group in first.groups] == [["user/1001@acme.example"]]
+    assert args[1].startswith("&bridge(") and args[1].endswith(")")
+    sw = Switch()
+    second = dialstring.parse(sw.expand(args[1][len("&bridge(") : -1]))  # the application's data
+    assert [[leg.endpoint for leg in group] for group in second.groups] == [[GATEWAY_NUMBER]]
+    value = escape.dial_value(text)
+    assert second.variables == {**({"origination_caller_id_number": value} if value else {}),
+                                "fsapps_outbound_agent": "acme1"}  # fmt: skip
+    assert sw.api_calls == []
+
+
 def test_a_channel_uuid_that_is_not_one_is_refused():
     with pytest.raises(UnsafeValue):
         escape.setvar_command("abc def", "x", "y")

@@ -7,8 +7,18 @@ from apiflask import APIFlask
 
 
 def register(app: APIFlask) -> None:
-    from fsapps.web.routes import agents, queues, records, selfservice, session, tenants
+    from fsapps.web.routes import (
+        agents,
+        calls,
+        flows,
+        queues,
+        recordings,
+        records,
+        selfservice,
+        session,
+        tenants,
+    )
 
-    for module in (session, tenants, agents, queues, selfservice, records):
+    for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)

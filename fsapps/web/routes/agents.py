@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from fsapps.web import schemas
-from fsapps.web.app import PREFIX, service
+from fsapps.web.app import PREFIX, context, service
 
 bp = APIBlueprint("agents", __name__, url_prefix=PREFIX + "/tenants/<tenant>", tag="Agents")
 
@@ -40,3 +40,12 @@ def set_status(tenant: str, agent: str, body: dict[str, Any]) -> Any:
 @bp.doc(summary="Set the agent's skills and proficiency", responses=[200, 401, 403, 404, 422])
 def set_skills(tenant: str, agent: str, body: dict[str, Any]) -> Any:
     return service().set_skills(tenant, agent, body["skills"])
+
+
+@bp.put("/agents/<agent>/phone")
+@bp.input(schemas.PhoneIn, arg_name="body")
+@bp.output(schemas.PhoneOut)
+@bp.doc(summary="Provision the agent's SIP phone: a user of the tenant's directory with a new password",
+        responses=[200, 401, 403, 404, 409, 422, 502, 503])  # fmt: skip
+def provision_phone(tenant: str, agent: str, body: dict[str, Any]) -> Any:
+    return service().provision_phone(tenant, agent, body["user"], context().flows)

@@ -8,7 +8,7 @@ from uuid import UUID
 from apiflask import APIBlueprint
 
 from fsapps.web import schemas
-from fsapps.web.app import PREFIX, service
+from fsapps.web.app import PREFIX, calls, service
 
 bp = APIBlueprint("queues", __name__, url_prefix=PREFIX + "/tenants/<tenant>", tag="Queues")
 
@@ -28,6 +28,16 @@ def list_queues(tenant: str) -> Any:
 )
 def get_queue(tenant: str, queue: str) -> Any:
     return service().queue(tenant, queue)
+
+
+@bp.post("/queues/<queue>/callers/<uuid:member>/move")
+@bp.input(schemas.MoveIn, arg_name="body")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Move a waiting caller to another queue (a new wait there)",
+        responses=[204, 401, 403, 404, 409, 422])  # fmt: skip
+def move_caller(tenant: str, queue: str, member: UUID, body: dict[str, Any]) -> Any:
+    calls().move(tenant, queue, str(member), body["queue"])
+    return "", 204
 
 
 @bp.put("/queues/<queue>/callers/<uuid:member>/priority")
