@@ -78,6 +78,10 @@ T_SELF = "test_self_service_commands_change_what_callers_meet"
 T_ACD = "test_agents_and_supervisors_on_live_calls"
 # Examples another module runs, as "file::test".
 T_API = "tests/integration/test_api_serve.py::test_serve_mounts_the_api_and_the_readme_example_runs"
+T_SERVE = (
+    "tests/integration/test_serve_settings.py::"
+    "test_serve_runs_the_readme_settings_with_the_environment_winning_and_no_default_password"
+)
 
 EXAMPLES: dict[str, Example] = {
     # Data: tenants, CDRs, usage records, bills
@@ -140,7 +144,7 @@ BLOCKS: dict[str, str] = {
         "not run here: ./dev test runs the whole suite (its demo is test_demo.py's)",
     'xml: <action application="set" data="socket_resume=true"/>': T_PYTHON,
     "yaml: esl: {host: 127.0.0.1, port: 8021} # password: use FSAPPS_ESL_PASSWORD":
-        "test_the_settings_example_loads_as_the_readme_says",
+        T_SERVE,  # and test_the_settings_example_loads_as_the_readme_says, value by value
     "sh: fsapps db migrate # numbered migrations, once each, safe with two at once": T_DATA,
     ": # TYPE DATABASE USER ADDRESS METHOD": T_DATA,
     "yaml: currency: EUR": T_DATA,
@@ -166,8 +170,7 @@ INLINE: dict[str, str] = {
     "fsapps check dialplan": "test_simulate_prints_what_the_readme_shows",
     "fsapps render dialplan/ --out /etc/freeswitch":
         "tests/integration/test_cli_claims.py::test_render_into_the_vanilla_conf_edits_none_of_its_files",
-    "fsapps serve --config fsapps.yaml":
-        "tests/integration/test_cli_claims.py::test_serve_hands_tenant_contexts_to_mod_xml_curl_on_loopback",
+    "fsapps serve --config fsapps.yaml": T_SERVE,
     "fsapps sim --conf conf/":
         "tests/integration/test_cli_claims.py::test_sim_runs_a_rendered_conf_and_render_reload_puts_it_live_or_says_why_not",
     "fsapps sim --port 8021 --socket 127.0.0.1:8084/welcome":
