@@ -126,7 +126,7 @@ EXAMPLES: dict[str, Example] = {
     "fsapps tenant add acme --domain acme.example": Example(T_API),
     "fsapps user token ops --name reports > token": Example(T_API),
     # Call flows
-    "fsapps check dialplan/ # every problem as file:line:col: message (expected ...); exit 1 if any":
+    "fsapps check dialplan/ # every problem as file:line:col: message, most with (expected ...); exit 1 if any":
         Example(T_ACD),
     "fsapps render dialplan/ --out /etc/freeswitch --reload # check, write, swap in, reloadxml": Example(T_ACD),
     'fsapps simulate dialplan/cablenet --to 96171 --from 13905710000 --digits 2,12345678 --at "2026-11-23 10:00"':
@@ -157,7 +157,7 @@ BLOCKS: dict[str, str] = {
     "sh: fsapps agent add cn_li --tenant cablenet --contact user/1001@cablenet.example --max-no-answer 3": T_ACD,
     "yaml: # dialplan/acme/tenant.yaml": T_ACME,
     "yaml: # dialplan/acme/flows/main.yaml": T_ACME,
-    "sh: fsapps check dialplan/ # every problem as file:line:col: message (expected ...); exit 1 if any": T_ACD,
+    "sh: fsapps check dialplan/ # every problem as file:line:col: message, most with (expected ...); exit 1 if any": T_ACD,
     ": 7.3s node main.menu (menu)": "test_simulate_prints_what_the_readme_shows",
     "python: from fsapps.sim.switch import Switch": T_PYTHON,
     "sh: printf '%s\\n' 'a-long-secret' | fsapps user add ops --role operator_admin --password-stdin": T_API,
@@ -926,7 +926,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
 
 
 def check_reports_every_problem(lv: Live) -> None:
-    """check's comment: every problem as file:line:col: message (expected ...); exit 1 if any.
+    """check's comment: every problem as file:line:col: message, most with (expected ...); exit 1 if any.
     render's: it checks first, so the same problems leave the live generation as it was."""
     sh = lv.sh
     flows = {t: sh.home / "dialplan" / t / "flows" / "main.yaml" for t in ("cablenet", "harbourbank")}
