@@ -182,3 +182,22 @@ def test_settings_mistakes_and_a_missing_password_are_one_line(db_dsn, tmp_path)
         assert sw.listeners == []  # the switch was not asked anything
     finally:
         sw.stop()
+
+
+def test_with_no_database_dsn_fsapps_runs_its_own_postgresql_16_on_a_unix_socket_only(tmp_path) -> None:
+    """No ``database.dsn``: the first command creates PostgreSQL 16 in ``<state_dir>/pgdata`` and
+    migrates it; the next starts it again, with what the first stored. It is started with no TCP
+    address (``-h ""``), its socket in the data directory."""
+    state = tmp_path / "var"
+    env = user_env(FSAPPS_STATE_DIR=str(state))
+    got = fsapps(tmp_path, env, "tenant", "add", "acme", "--domain", "acme.example")
+    assert got.returncode == 0, got.stderr
+    pgdata = state / "pgdata"
+    assert (pgdata / "PG_VERSION").read_text().strip() == "16"
+    got = fsapps(tmp_path, env, "tenant", "list")
+    assert got.returncode == 0 and "acme" in got.stdout, got
+    got = fsapps(tmp_path, env, "db", "status")
+    assert got.returncode == 0 and f"database: embedded at {pgdata}" in got.stdout, got
+    assert "pending" not in got.stdout and "applied" in got.stdout, got.stdout
+    opts = (pgdata / "postmaster.opts").read_text()
+    assert '"-h" ""' in opts and f'"-k" "{pgdata}"' in opts, opts
