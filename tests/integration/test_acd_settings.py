@@ -492,10 +492,11 @@ def test_a_waiting_caller_hears_the_queues_moh_sound_and_an_unanswering_agent_ta
     """Queue ``music``: moh-sound ``holdtune`` (a prompt of the tenant), agent-no-answer-status
     Logged Out, ring-timeout 2. Its only agent, cl_m1 (max-no-answer 1), lets the phone ring:
     after that one no-answer they are Logged Out (not On Break, the default), and the caller
-    keeps waiting to the queue's own music, never the default chime."""
+    keeps waiting to the queue's own music, never the default chime. Calling back at once, they
+    do not get their place back: abandoned-resume-allowed is false unless set."""
     rig.agent("cl_m1", answer_after=None, max_no_answer=1)
     ch = rig.call("7015", "15550501", hangup_after=15)
-    rig.joined(ch)
+    place = rig.joined(ch)
 
     def status() -> str:
         with rig.store.operator() as op:
@@ -511,6 +512,12 @@ def test_a_waiting_caller_hears_the_queues_moh_sound_and_an_unanswering_agent_ta
     clips = [t for t in heard if t == f"playback(say:{PROMPTS['holdtune']})"]
     assert len(clips) >= 2, heard  # in short clips, again after the ring
     assert not any(DEFAULT_MOH in t for t in heard), heard
+    # abandoned-resume-allowed is not set: mod_callcenter's default, false. The caller who
+    # hung up calls straight back and gets a new place (test_an_abandoned_place_... shows
+    # the same call keeping it where resume is allowed).
+    again = rig.call("7015", "15550501", hangup_after=1)
+    assert rig.joined(again) > place + 15
+    rig.done(again)
 
 
 # --- an attended transfer: the consulted party hangs up, then the agent --------------------
