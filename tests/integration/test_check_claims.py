@@ -83,3 +83,25 @@ def test_check_prints_every_mistake_the_readme_lists_at_its_place_in_one_run(tmp
     # All at once: the count on stderr is every line printed; and the note that no roster was read, once.
     assert f"dialplan/: {len(printed)} problems\n" in got.stderr, got.stderr
     assert got.stderr.count("note: queue tiers were not checked") == 1, got.stderr
+
+
+def test_python_m_fsapps_flows_schema_rewrites_the_schemas_editors_read(tmp_path) -> None:
+    """``python -m fsapps.flows.schema``, run on a copy of the package whose schemas are gone,
+    writes each one back, byte for byte the file checked in, the one the README's tenant.yaml
+    names on its first line among them."""
+    import shutil
+
+    shutil.copytree(ROOT / "fsapps", tmp_path / "fsapps", ignore=shutil.ignore_patterns("__pycache__"))
+    schemas = tmp_path / "fsapps" / "flows" / "schemas"
+    shutil.rmtree(schemas)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FSAPPS_")}
+    env["PYTHONPATH"] = str(tmp_path)
+    got = subprocess.run([sys.executable, "-m", "fsapps.flows.schema"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    written = sorted(Path(line).name for line in got.stdout.splitlines())
+    shipped = ROOT / "fsapps" / "flows" / "schemas"
+    assert written == sorted(p.name for p in shipped.iterdir()) and "tenant.schema.json" in written
+    for name in written:
+        assert (schemas / name).read_bytes() == (shipped / name).read_bytes(), name
+    assert all(str(schemas) in line for line in got.stdout.splitlines()), got.stdout  # the copy's, not ours
