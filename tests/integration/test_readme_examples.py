@@ -175,7 +175,8 @@ INLINE: dict[str, str] = {
         "tests/integration/test_cli_claims.py::test_sim_runs_a_rendered_conf_and_render_reload_puts_it_live_or_says_why_not",
     "fsapps sim --port 8021 --socket 127.0.0.1:8084/welcome":
         "tests/integration/test_cli_claims.py::test_sim_hands_every_call_to_the_socket_and_prints_a_generated_password",
-    "python -m fsapps.flows.schema": "tests/unit/test_flows_schema.py::test_written_schemas_are_current",
+    "python -m fsapps.flows.schema":
+        "tests/integration/test_check_claims.py::test_python_m_fsapps_flows_schema_rewrites_the_schemas_editors_read",
     "fsapps openapi --out FILE": "tests/integration/test_api_http.py::test_fsapps_openapi_writes_the_document_the_api_serves",
     "fsapps agent add": T_ACD,
 }  # fmt: skip
