@@ -334,7 +334,10 @@ def bench_switch(speed: float, concurrency: int, accounts: int) -> Iterator[Benc
         static = StaticDialplan().add(
             "public",
             f"^{NUMBERS['controller']}$",
-            [*entry_actions(tenant, operator, "main")[:-1], ("socket", f"{address}/ivr async full")],
+            [
+                *entry_actions(tenant, operator, "main", NUMBERS["controller"])[:-1],
+                ("socket", f"{address}/ivr async full"),
+            ],
         )
         sw = Switch(
             dialplan=BenchDialplan(XmlDialplan.from_document(document), static),

@@ -9,7 +9,7 @@
     kept on disk; records/s beside the COPY bound of (a).
 
     ./dev bench store [--records 5000] [--greenlets 200] [--spool 120000]
-(c) What the tenant wall costs a transaction: the tenant login, the binding
+(d) What the tenant wall costs a transaction: the tenant login, the binding
     (fsapps_private.bind_tenant) and the wipe of the session after it
     (migration 0009), against the wall before it (the owner's connection,
     SET LOCAL ROLE fsapps_tenant and fsapps.tenant by set_config, one round
@@ -184,7 +184,7 @@ def bench_wall(store: Store, before_dsn: str, n: int) -> None:
         "one usage record inserted": lambda conn, i: insert_usage(conn, [usage(10_000_000 + i)]),
     }
     rounds, batch = max(n // 100, 1), 50  # old and new alternate: the machine's load drifts
-    print(f"(c) the tenant wall: {rounds} rounds of {batch} transactions each way, one client;")
+    print(f"(d) the tenant wall: {rounds} rounds of {batch} transactions each way, one client;")
     print("    microseconds a transaction, median of the rounds (and of the rounds' ratios)")
     print(f"    {'':34s} {'0008 (set_config)':>18s} {'0009 (login+bind)':>18s} {'ratio':>6s}")
     try:

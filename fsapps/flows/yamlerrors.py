@@ -80,8 +80,11 @@ def explain_syntax(exc: yaml.MarkedYAMLError, source: str) -> tuple[tuple[int, i
         q = lines[context.line][context.column] if context.line < len(lines) else '"'
         where = (context.line + 1, context.column + 1)
         return where, f"the quote {q} opened here is not closed (expected a closing {q})"
-    if "tab" in (exc.problem or "") or "'\\t'" in (exc.problem or ""):
-        line = lines[mark.line] if mark.line < len(lines) else ""
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    problem = exc.problem or ""
+    # libyaml does not name the character a token cannot start with (PyYAML's scanner says '\t').
+    unnamed_tab = "cannot start any token" in problem and line[mark.column : mark.column + 1] == "\t"
+    if "tab" in problem or "'\\t'" in problem or unnamed_tab:
         col = line.find("\t")
         where = (mark.line + 1, (col if col >= 0 else mark.column) + 1)
         return where, "a tab in the indentation (expected spaces: YAML does not indent with tabs)"

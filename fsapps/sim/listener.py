@@ -74,6 +74,7 @@ class Listener:
         self._wake = GEvent()
         self._down_notified = False
         self._writer: gevent.Greenlet | None = None
+        self._sending = 0  # greenlets inside sock.sendall
         self.commands_seen = 0
         self.commands_at_connect = 0
         self.peer = ""
@@ -147,10 +148,13 @@ class Listener:
     # --- I/O -------------------------------------------------------------------
 
     def _send(self, data: bytes) -> None:
+        self._sending += 1
         try:
             self.sock.sendall(data)
         except OSError:
             self.running = False
+        finally:
+            self._sending -= 1
 
     def _reply(self, text: str, extra: list[tuple[str, str]] | None = None) -> None:
         self._send(codec.encode_reply(text, extra or []))
@@ -199,8 +203,14 @@ class Listener:
                 self.sock.shutdown(socket.SHUT_RD)
 
     def kill(self, message: str) -> None:
-        """kill_listener: a notice, then the socket is shut down."""
-        self._send_disconnect(message)
+        """kill_listener: a notice, then the socket is shut down (mod_event_socket.c:661).
+
+        A listener killed for lost events is one whose peer stopped reading: the writer is
+        blocked mid-send, so the notice could only wait behind it (and gevent refuses a
+        second waiter on one socket, which would raise into whatever fired the event). The
+        shutdown wakes that send with an error; the peer gets what was sent, then EOF."""
+        if not self._sending:
+            self._send_disconnect(message)
         self.running = False
         self._wake.set()
         with contextlib.suppress(OSError):

@@ -28,6 +28,7 @@ from psycopg.conninfo import make_conninfo
 
 from fsapps import cli
 from fsapps.acd import dispatch
+from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.operations import AgentOperations
 from fsapps.acd.visit import announcement
 from fsapps.config import MetricsSettings
@@ -66,6 +67,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     "unstaffed": {"tiers": ["cl_o2"]},
     "consult": {"tiers": ["cl_c1", {"agent": "cl_c2", "level": 2}]},
     "elsewhere": {"tiers": ["cl_e1"]},
+    "music": {"moh-sound": "holdtune", "agent-no-answer-status": "Logged Out", "ring-timeout": 2,
+              "tiers": ["cl_m1"]},
 }
 
 
@@ -123,12 +126,14 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     "7012": ("unstaffed", {"start": _queue("unstaffed", {"_": "bye"}), "bye": BYE}),
     "7014": ("elsewhere", {"start": _queue("elsewhere", {"_": "bye"}), "bye": BYE}),
     "7013": ("consult", {"start": _queue("consult", {"_": "after"}), "after": _play("after"), "bye": BYE}),
+    "7015": ("music", {"start": _queue("music", {"_": "bye"}), "bye": BYE}),
 }  # fmt: skip
 PROMPTS = {
     "over": "All our agents are still busy.",
     "later": "We will call you back.",
     "after": "Please call again later.",
     "offer": "Press 1 to be called back.",
+    "holdtune": "Claims hold music.",
     # Long enough to stop PostgreSQL while the caller hears it (about 30 switch seconds).
     "rate": "How would you rate the service you had today? " * 8 + "Press one to five.",
 }
@@ -478,6 +483,41 @@ def test_an_abandoned_place_is_kept_until_discard_abandoned_after(rig):
     rig.done(first, again, late)
     outcomes = [rig.queue_call(ch)["outcome"] for ch in (first, again, late)]
     assert outcomes == ["abandoned"] * 3
+
+
+# --- moh-sound, agent-no-answer-status -------------------------------------------------------
+
+
+def test_a_waiting_caller_hears_the_queues_moh_sound_and_an_unanswering_agent_takes_its_status(rig):
+    """Queue ``music``: moh-sound ``holdtune`` (a prompt of the tenant), agent-no-answer-status
+    Logged Out, ring-timeout 2. Its only agent, cl_m1 (max-no-answer 1), lets the phone ring:
+    after that one no-answer they are Logged Out (not On Break, the default), and the caller
+    keeps waiting to the queue's own music, never the default chime. Calling back at once, they
+    do not get their place back: abandoned-resume-allowed is false unless set."""
+    rig.agent("cl_m1", answer_after=None, max_no_answer=1)
+    ch = rig.call("7015", "15550501", hangup_after=15)
+    place = rig.joined(ch)
+
+    def status() -> str:
+        with rig.store.operator() as op:
+            got = op._one("SELECT status FROM agent_state WHERE agent_id = 'cl_m1'")
+        assert got is not None
+        return str(got["status"])
+
+    assert wait_for(lambda: status() == "Logged Out", timeout=30), status()
+    rig.done(ch)
+    assert len(rig.rung("cl_m1")) == 1  # logged out: never rung again
+    assert rig.queue_call(ch)["outcome"] == "abandoned"
+    heard = [text for _, text in rig.heard(ch)]
+    clips = [t for t in heard if t == f"playback(say:{PROMPTS['holdtune']})"]
+    assert len(clips) >= 2, heard  # in short clips, again after the ring
+    assert not any(DEFAULT_MOH in t for t in heard), heard
+    # abandoned-resume-allowed is not set: mod_callcenter's default, false. The caller who
+    # hung up calls straight back and gets a new place (test_an_abandoned_place_... shows
+    # the same call keeping it where resume is allowed).
+    again = rig.call("7015", "15550501", hangup_after=1)
+    assert rig.joined(again) > place + 15
+    rig.done(again)
 
 
 # --- an attended transfer: the consulted party hangs up, then the agent --------------------

@@ -194,6 +194,7 @@ class Phone(Endpoint):
 SETTINGS_QUEUES: dict[str, dict[str, Any]] = {
     "nw_reached": {"max-wait-time-with-no-agent": 4, "max-wait-time-with-no-agent-time-reached": 3},
     "nw_at_once": {"max-wait-time-with-no-agent": 4, "max-wait-time-with-no-agent-time-reached": 0},
+    "nw_default": {"max-wait-time-with-no-agent": 4},  # time-reached: mod_callcenter's default, 5
     "nw_logout": {"max-wait-time-with-no-agent": 4, "max-wait-time-with-no-agent-time-reached": 1},
     "nw_nobranch": {"max-wait-time-with-no-agent": 2, "max-wait-time-with-no-agent-time-reached": 0},
     "tr_wait": {"tier-rules-apply": True, "tier-rule-wait-second": 4},
@@ -444,6 +445,8 @@ def _branch(rig: Rig, ch: Channel) -> str:
         ("nw_reached", 4 + 3),
         # time-reached 0: at once (l.2897-2900).
         ("nw_at_once", 0),
+        # time-reached not set: mod_callcenter's default, 5 (mod_callcenter.c:580).
+        ("nw_default", 4 + 5),
     ],
 )
 def test_max_wait_time_with_no_agent_takes_the_timeout_branch(

@@ -78,6 +78,10 @@ T_SELF = "test_self_service_commands_change_what_callers_meet"
 T_ACD = "test_agents_and_supervisors_on_live_calls"
 # Examples another module runs, as "file::test".
 T_API = "tests/integration/test_api_serve.py::test_serve_mounts_the_api_and_the_readme_example_runs"
+T_SERVE = (
+    "tests/integration/test_serve_settings.py::"
+    "test_serve_runs_the_readme_settings_with_the_environment_winning_and_no_default_password"
+)
 
 EXAMPLES: dict[str, Example] = {
     # Data: tenants, CDRs, usage records, bills
@@ -122,7 +126,7 @@ EXAMPLES: dict[str, Example] = {
     "fsapps tenant add acme --domain acme.example": Example(T_API),
     "fsapps user token ops --name reports > token": Example(T_API),
     # Call flows
-    "fsapps check dialplan/ # every problem as file:line:col: message (expected ...); exit 1 if any":
+    "fsapps check dialplan/ # every problem as file:line:col: message, most with (expected ...); exit 1 if any":
         Example(T_ACD),
     "fsapps render dialplan/ --out /etc/freeswitch --reload # check, write, swap in, reloadxml": Example(T_ACD),
     'fsapps simulate dialplan/cablenet --to 96171 --from 13905710000 --digits 2,12345678 --at "2026-11-23 10:00"':
@@ -140,7 +144,7 @@ BLOCKS: dict[str, str] = {
         "not run here: ./dev test runs the whole suite (its demo is test_demo.py's)",
     'xml: <action application="set" data="socket_resume=true"/>': T_PYTHON,
     "yaml: esl: {host: 127.0.0.1, port: 8021} # password: use FSAPPS_ESL_PASSWORD":
-        "test_the_settings_example_loads_as_the_readme_says",
+        T_SERVE,  # and test_the_settings_example_loads_as_the_readme_says, value by value
     "sh: fsapps db migrate # numbered migrations, once each, safe with two at once": T_DATA,
     ": # TYPE DATABASE USER ADDRESS METHOD": T_DATA,
     "yaml: currency: EUR": T_DATA,
@@ -153,7 +157,7 @@ BLOCKS: dict[str, str] = {
     "sh: fsapps agent add cn_li --tenant cablenet --contact user/1001@cablenet.example --max-no-answer 3": T_ACD,
     "yaml: # dialplan/acme/tenant.yaml": T_ACME,
     "yaml: # dialplan/acme/flows/main.yaml": T_ACME,
-    "sh: fsapps check dialplan/ # every problem as file:line:col: message (expected ...); exit 1 if any": T_ACD,
+    "sh: fsapps check dialplan/ # every problem as file:line:col: message, most with (expected ...); exit 1 if any": T_ACD,
     ": 7.3s node main.menu (menu)": "test_simulate_prints_what_the_readme_shows",
     "python: from fsapps.sim.switch import Switch": T_PYTHON,
     "sh: printf '%s\\n' 'a-long-secret' | fsapps user add ops --role operator_admin --password-stdin": T_API,
@@ -166,13 +170,13 @@ INLINE: dict[str, str] = {
     "fsapps check dialplan": "test_simulate_prints_what_the_readme_shows",
     "fsapps render dialplan/ --out /etc/freeswitch":
         "tests/integration/test_cli_claims.py::test_render_into_the_vanilla_conf_edits_none_of_its_files",
-    "fsapps serve --config fsapps.yaml":
-        "tests/integration/test_cli_claims.py::test_serve_hands_tenant_contexts_to_mod_xml_curl_on_loopback",
+    "fsapps serve --config fsapps.yaml": T_SERVE,
     "fsapps sim --conf conf/":
         "tests/integration/test_cli_claims.py::test_sim_runs_a_rendered_conf_and_render_reload_puts_it_live_or_says_why_not",
     "fsapps sim --port 8021 --socket 127.0.0.1:8084/welcome":
         "tests/integration/test_cli_claims.py::test_sim_hands_every_call_to_the_socket_and_prints_a_generated_password",
-    "python -m fsapps.flows.schema": "tests/unit/test_flows_schema.py::test_written_schemas_are_current",
+    "python -m fsapps.flows.schema":
+        "tests/integration/test_check_claims.py::test_python_m_fsapps_flows_schema_rewrites_the_schemas_editors_read",
     "fsapps openapi --out FILE": "tests/integration/test_api_http.py::test_fsapps_openapi_writes_the_document_the_api_serves",
     "fsapps agent add": T_ACD,
 }  # fmt: skip
@@ -923,7 +927,7 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
 
 
 def check_reports_every_problem(lv: Live) -> None:
-    """check's comment: every problem as file:line:col: message (expected ...); exit 1 if any.
+    """check's comment: every problem as file:line:col: message, most with (expected ...); exit 1 if any.
     render's: it checks first, so the same problems leave the live generation as it was."""
     sh = lv.sh
     flows = {t: sh.home / "dialplan" / t / "flows" / "main.yaml" for t in ("cablenet", "harbourbank")}

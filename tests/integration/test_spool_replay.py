@@ -300,3 +300,40 @@ def test_the_spool_is_private_to_its_owner(store, tmp_path) -> None:
     old.chmod(0o755)
     DurableWriter(store, old)
     assert stat.S_IMODE(old.stat().st_mode) == 0o700
+
+
+def test_a_quarantined_line_appended_to_records_jsonl_is_replayed_when_fsapps_starts(
+    store, db_dsn, tmp_path
+) -> None:
+    """As the README tells an operator: once its cause is fixed (here the missing tenant is
+    added), a quarantined line appended as it is, with fsapps stopped, to ``records.jsonl``
+    goes into PostgreSQL when ``fsapps serve`` starts on that state directory; once."""
+    add_acme(store)
+    state = tmp_path / "var"
+    good, ghost = record(0), record(1, tenant="ghost")
+    writer = DurableWriter(store, state / "spool")
+    writer.spool.append([good, ghost])
+    assert writer.replay() == 1
+    [line] = (state / "spool" / "quarantine.jsonl").read_text().splitlines()
+    with store.operator() as op:
+        op.add_tenant(Tenant("ghost", "Ghost", "ghost.example"))
+    with (state / "spool" / "records.jsonl").open("a") as spool:  # >> records.jsonl
+        spool.write(line + "\n")
+
+    def ghost_ids() -> list[str]:
+        with store.tenant("ghost") as t:
+            return [str(r["event_id"]) for r in t.conn.execute("SELECT event_id FROM usage_records")]
+
+    assert ghost_ids() == []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FSAPPS_")}
+    env.update(FSAPPS_DATABASE_DSN=db_dsn, FSAPPS_STATE_DIR=str(state), FSAPPS_CONTROLLER_PORT="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert wait_for(lambda: ghost_ids() == [ghost.event_id], timeout=60), proc.poll()
+    finally:
+        proc.terminate()
+        code = proc.wait(30)
+    assert code == 0, proc.stderr.read() if proc.stderr else ""
+    assert ghost_ids() == [ghost.event_id] and usage_ids(store) == [good.event_id]

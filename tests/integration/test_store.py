@@ -180,3 +180,44 @@ def test_a_large_batch_goes_through_copy_and_stays_idempotent(store) -> None:
         assert len(acme.usage_between(T0, T0 + timedelta(days=1))) == 451
     with store.tenant("bank") as bank:
         assert bank.usage_between(T0, T0 + timedelta(days=1)) == []
+
+
+def test_tenant_transactions_have_a_pool_of_their_own_up_to_twice_the_pool_size(db_dsn) -> None:
+    """Pool size 3: ten tenant transactions and ten of the operator's at once hold at most three
+    connections each, six in all, and neither kind waits for the other's connections."""
+    from fsapps.store.db import Store
+
+    s = Store(db_dsn, max_size=3).open()
+    try:
+        with s.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        peak = {"tenant": 0, "operator": 0, "both": 0}
+        went = {"tenant": 0, "operator": 0}
+
+        def hold(kind: str) -> None:
+            with s.tenant("acme") if kind == "tenant" else s.operator() as t:
+                t.conn.execute("SELECT pg_sleep(0.4)")
+            went[kind] += 1
+
+        def sample() -> None:
+            with psycopg.connect(db_dsn, autocommit=True) as conn:
+                while sum(went.values()) < 20:
+                    rows = conn.execute(
+                        "SELECT usename LIKE 'fsapps\\_app\\_%' AS tenant, count(*)"
+                        " FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND query LIKE 'SELECT pg_sleep%' AND state = 'active' GROUP BY 1"
+                    ).fetchall()
+                    for tenant, n in rows:
+                        kind = "tenant" if tenant else "operator"
+                        peak[kind] = max(peak[kind], n)
+                    peak["both"] = max(peak["both"], sum(n for _, n in rows))
+                    gevent.sleep(0.02)
+
+        watcher = gevent.spawn(sample)
+        gevent.joinall([gevent.spawn(hold, k) for k in ("tenant", "operator") * 10], raise_error=True)
+        watcher.get(timeout=10)
+    finally:
+        s.close()
+    # Three of each at the same moment: twice the pool size, and neither kind waiting for the other.
+    assert peak == {"tenant": 3, "operator": 3, "both": 6}
