@@ -47,25 +47,22 @@ sys.path.insert(0, str(ROOT))
 
 # bench/ is the script's directory: the real-switch ACD bench's tenant, phones and callers.
 from realswitch import (  # noqa: E402
-    FLOW,
     FSAPPS_NUMBER,
-    TENANT,
     Phones,
+    bench_tenant,
     one_ms_clock,
     place_calls,
+    seed_agents,
     stamp,
     start_controller,
 )
 
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
-from fsapps.flows.check import check  # noqa: E402
 from fsapps.flows.install import install  # noqa: E402
-from fsapps.flows.render import render  # noqa: E402
-from fsapps.store import acd, migrate  # noqa: E402
+from fsapps.store import migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
-from fsapps.store.records import Tenant  # noqa: E402
 from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402
 
 EVENTS = ["CHANNEL_EXECUTE", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP"]
@@ -142,29 +139,12 @@ def main() -> None:
             names = [(f"fa{i}", phones[i % 2].contact(f"fa{i}")) for i in range(agents)]
             ports = free_port(), free_port()
             root = d / "dialplan"
-            (root / "bench" / "flows").mkdir(parents=True)
-            (root / "operator.yaml").write_text(
-                f"controllers: [127.0.0.1:{ports[0]}, 127.0.0.1:{ports[1]}]\n"
-            )
-            (root / "bench" / "tenant.yaml").write_text(
-                TENANT.replace("AGENTS", ", ".join(n for n, _ in names))
-            )
-            (root / "bench" / "flows" / "main.yaml").write_text(FLOW)
-            project = check(root)
-            if project.problems:
-                raise SystemExit(f"the bench tenant does not check: {project.problems}")
-            files = render(project)
+            files = bench_tenant(root, list(ports), names)
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
             migrate.migrate(dsn)
             store = Store(dsn, max_size=2).open()
-            with store.operator() as op:
-                op.add_tenant(Tenant("bench", "Bench", "bench.example", "UTC"))
-                for name, contact in names:
-                    op.add_agent(name, name, {"bench": 1}, contact)
-                    acd.ensure_agent(op.conn, name, max_no_answer=3, wrap_up_time=0, reject_delay_time=0,
-                                     busy_delay_time=0, no_answer_delay_time=0)  # fmt: skip
-                    acd.set_status(op.conn, name, "Available", 0)
+            seed_agents(store, names)
 
             def prepare(conf: Path) -> None:
                 install(files, conf)

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # bench/ is the script's directory: the ACD bench's switch helpers.
-from realswitch import one_ms_clock, rtp_port, stamp, start_controller, three  # noqa: E402
+from realswitch import one_ms_clock, run_sipp, stamp, start_controller, three  # noqa: E402
 
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
@@ -244,19 +244,7 @@ def place_calls(port: int, number: str, calls: int, rate: float, workdir: Path) 
         .read_text()
         .format(caller=f"{CALLER_PREFIX}[call_number]", timeout_ms=20000)
     )
-    limit = calls / rate + 60
-    argv = [
-        "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
-        "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-        "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-timeout", f"{int(limit)}s", "-l", "100000",
-        "-nostdin", "-trace_err", "-trace_screen",
-    ]  # fmt: skip
-    subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30)
-    screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
-    import re
-
-    found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
-    return int(found[-1]) if found else 0
+    return run_sipp(port, scenario, number, calls, rate, calls / rate + 60, workdir, ("-l", "100000"))
 
 
 class PoolWatch:

@@ -245,6 +245,22 @@ class Phones:
         self.proc.wait(10)
 
 
+def run_sipp(port: int, scenario: Path, number: str, calls: int, rate: float, limit: float,
+             workdir: Path, extra: tuple[str, ...] = ()) -> int:  # fmt: skip
+    """``calls`` sipp callers of ``scenario`` at ``rate``/s to ``number``, within ``limit``
+    seconds; returns how many sipp counts as successful."""
+    argv = [
+        "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
+        "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+        "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-timeout", f"{int(limit)}s", *extra,
+        "-nostdin", "-trace_err", "-trace_screen",
+    ]  # fmt: skip
+    subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30)
+    screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
+    found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
+    return int(found[-1]) if found else 0
+
+
 def place_calls(port: int, number: str, calls: int, rate: float, talk: float, workdir: Path) -> int:
     """``calls`` sipp callers at ``rate``/s to ``number``; returns how many ended cleanly
     (answered, stayed ``talk`` seconds, hung up themselves)."""
@@ -253,17 +269,32 @@ def place_calls(port: int, number: str, calls: int, rate: float, talk: float, wo
     scenario.write_text(
         (SCENARIOS / "uac_wait.xml").read_text().format(talk_ms=int(talk * 1000), caller_prefix="4477009")
     )
-    limit = calls / rate + talk + 60
-    argv = [
-        "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
-        "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-        "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-timeout", f"{int(limit)}s",
-        "-nostdin", "-trace_err", "-trace_screen",
-    ]  # fmt: skip
-    subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30)
-    screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
-    found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
-    return int(found[-1]) if found else 0
+    return run_sipp(port, scenario, number, calls, rate, calls / rate + talk + 60, workdir)
+
+
+def bench_tenant(root: Path, controllers: list[int], agents: list[tuple[str, str]]) -> dict[str, str]:
+    """The bench tenant's flows under ``root`` with these controllers' ports and agents
+    (name, contact) in its queue, checked and rendered: {path: XML}."""
+    (root / "bench" / "flows").mkdir(parents=True)
+    listed = ", ".join(f"127.0.0.1:{port}" for port in controllers)
+    (root / "operator.yaml").write_text(f"controllers: [{listed}]\n")
+    (root / "bench" / "tenant.yaml").write_text(TENANT.replace("AGENTS", ", ".join(n for n, _ in agents)))
+    (root / "bench" / "flows" / "main.yaml").write_text(FLOW)
+    project = check(root)
+    if project.problems:
+        raise SystemExit(f"the bench tenant does not check: {project.problems}")
+    return render(project)
+
+
+def seed_agents(store: Store, agents: list[tuple[str, str]]) -> None:
+    """The bench tenant and its agents, Available, with no delays after a call."""
+    with store.operator() as op:
+        op.add_tenant(Tenant("bench", "Bench", "bench.example", "UTC"))
+        for name, contact in agents:
+            op.add_agent(name, name, {"bench": 1}, contact)
+            acd.ensure_agent(op.conn, name, max_no_answer=3, wrap_up_time=0, reject_delay_time=0,
+                             busy_delay_time=0, no_answer_delay_time=0)  # fmt: skip
+            acd.set_status(op.conn, name, "Available", 0)
 
 
 # --- the run --------------------------------------------------------------------------
@@ -394,28 +425,13 @@ def main() -> None:
             fa_agents = [(f"fa{i}", phones[i % len(phones)].contact(f"fa{i}")) for i in range(agents)]
             port = free_port()
             root = d / "dialplan"
-            (root / "bench" / "flows").mkdir(parents=True)
-            (root / "operator.yaml").write_text(f"controllers: [127.0.0.1:{port}]\n")
-            (root / "bench" / "tenant.yaml").write_text(
-                TENANT.replace("AGENTS", ", ".join(n for n, _ in fa_agents))
-            )
-            (root / "bench" / "flows" / "main.yaml").write_text(FLOW)
-            project = check(root)
-            if project.problems:
-                raise SystemExit(f"the bench tenant does not check: {project.problems}")
-            files = render(project)
+            files = bench_tenant(root, [port], fa_agents)
 
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
             migrate.migrate(dsn)
             store = Store(dsn, max_size=4).open()
-            with store.operator() as op:
-                op.add_tenant(Tenant("bench", "Bench", "bench.example", "UTC"))
-                for name, contact in fa_agents:
-                    op.add_agent(name, name, {"bench": 1}, contact)
-                    acd.ensure_agent(op.conn, name, max_no_answer=3, wrap_up_time=0, reject_delay_time=0,
-                                     busy_delay_time=0, no_answer_delay_time=0)  # fmt: skip
-                    acd.set_status(op.conn, name, "Available", 0)
+            seed_agents(store, fa_agents)
 
             def prepare(conf: Path) -> None:
                 install(files, conf)
