@@ -18,6 +18,7 @@ A switch that does not come up (bad XML, port taken) raises
 from __future__ import annotations
 
 import os
+import random
 import re
 import secrets
 import shutil
@@ -47,12 +48,34 @@ class SwitchFailed(RuntimeError):
     """FreeSWITCH did not start; the message ends with the tail of its log."""
 
 
+# Ports for a test's servers come from below the kernel's ephemeral range (32768-60999 on
+# Linux), where outgoing connections take theirs, and below FreeSWITCH's default RTP range
+# (16384-32768): a port picked from the ephemeral range and let go could be taken by any
+# client socket before the server binds it (sofia then fails with "Error Creating SIP UA").
+PORTS = range(10_000, 16_384)
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nothing holds over TCP or UDP (sofia binds both for a profile's
+    port, whichever ``kind`` is asked for), picked at random so that test processes
+    running side by side rarely race for the same one."""
+    del kind  # both transports are checked
+    for _ in range(500):
+        port = random.choice(PORTS)
+        if all(_bindable(port, k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+            return port
+    raise OSError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
+
+
+def _bindable(port: int, kind: int) -> bool:
     s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    finally:
+        s.close()
+    return True
 
 
 def find_prefix() -> Path | None:

@@ -34,7 +34,9 @@ READ_EVENTS: dict[str, tuple[str, ...]] = {
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EPOCH = re.compile(r"\b1[0-9]{9}(\.[0-9]+)?\b")
-WAITED = re.compile(r"fsapps_queue_wait='[0-9]+'")  # whole seconds: which one is the clock's
+# Whole seconds, quoted in a multiset and bare in a dial string: which second it lands
+# on is the clock's (and the machine's load), not the controller's.
+WAITED = re.compile(r"fsapps_queue_wait='?[0-9]+'?")
 PORT = re.compile(r"(127\.0\.0\.1|localhost):[0-9]+")
 TMP = re.compile(r"/tmp/\S*?/(dialplan|recordings|conf|state)\b")
 # The agents' phones: sipp's SIP URIs on the real switch, registered users in the emulator.
