@@ -9,6 +9,7 @@ once the park has begun, the dialplan's next action runs. fsapps' hand-back
 from __future__ import annotations
 
 import gevent
+import gevent.event
 import pytest
 from gevent import socket
 
@@ -32,7 +33,7 @@ def extensions(port: int):
     ]
 
 
-def controller_does(conn: socket.socket, mode: str) -> None:
+def controller_does(conn: socket.socket, mode: str, parked: gevent.event.Event) -> None:
     def send(cmd: bytes) -> None:
         conn.sendall(cmd)
         conn.recv(65536)  # its reply; not inspected
@@ -53,34 +54,49 @@ def controller_does(conn: socket.socket, mode: str) -> None:
     elif mode == "dies_while_parked":
         send(b"connect\n\n")
         send(b"myevents\n\n")
-        gevent.sleep(0.5)
-        conn.sendall(b"sendmsg\ncall-command: execute\nexecute-app-name: answer\nevent-lock: true\n\n")
-        gevent.sleep(0.5)
+        assert parked.wait(5), "the channel never parked"
+        # An application under way when the controller dies: the switch took it (its reply).
+        send(b"sendmsg\ncall-command: execute\nexecute-app-name: answer\nevent-lock: true\n\n")
     conn.close()
+
+
+# A caller left parked shows nothing more; how long we watch for the fallback to begin.
+WATCH = 2.0
 
 
 def outcome(target: Target, server: socket.socket, dest: str, mode: str) -> tuple[str, list[str]]:
     esl = target.connect()
     b_events: list[str] = []
+    parked, fell_back, destroyed = gevent.event.Event(), gevent.event.Event(), gevent.event.Event()
 
     def on_event(ev: codec.Event) -> None:
         if (ev.get("Channel-Name") or "").endswith("-b"):
+            if ev.name == "CHANNEL_DESTROY":  # after every other event of the channel
+                destroyed.set()
+                return
             app = ev.get("Application")
             b_events.append(f"{ev.name}({app})" if app else ev.name)
+            if ev.name == "CHANNEL_PARK":
+                parked.set()
+            elif ev.name == "CHANNEL_EXECUTE" and app == "playback":
+                fell_back.set()
 
     esl.on("*", on_event)
     esl.subscribe(
-        ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_HANGUP"]
+        ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_HANGUP",
+         "CHANNEL_DESTROY"]  # fmt: skip
     )
     esl.bgapi(f"originate loopback/{dest}/public &park()")
     with gevent.Timeout(10):
         conn, _ = server.accept()
-    controller_does(conn, mode)
-    gevent.sleep(2.0)
-    fallback = "CHANNEL_EXECUTE(playback)" in b_events
-    result = "fallback" if fallback else ("parked" if "CHANNEL_PARK" in b_events else "other")
-    esl.api("hupall")
-    gevent.sleep(0.3)
+    controller_does(conn, mode, parked)
+    # Ends as soon as the fallback runs; a caller left parked is watched for WATCH seconds.
+    fallback = fell_back.wait(WATCH)
+    result = "fallback" if fallback else ("parked" if parked.is_set() else "other")
+    if not fallback:
+        esl.api("hupall")
+    # After its fallback the caller's dialplan runs out and the switch hangs up.
+    assert destroyed.wait(10), b_events
     esl.stop()
     relevant = [e for e in b_events if "set" not in e and "export" not in e]
     return result, relevant
