@@ -4,6 +4,14 @@ Measured first on the real FreeSWITCH 1.10.12: a socket closed before the
 channel parks, without resume, strands the caller in park; with resume, or
 once the park has begun, the dialplan's next action runs. fsapps' hand-back
 (`resume` + `exit`) relies on this; the emulator must agree.
+
+Without resume, a socket let go before the park is a race inside the switch:
+the socket application parks as soon as its listener is connected or finished
+(mod_event_socket.c:533-542), while the finished listener's thread is still
+cleaning up. Park may begin before that clean-up (the caller goes on to the
+fallback) or after it (stranded): on an idle machine mostly stranded, under
+load either. The emulator takes the stranding side, the one fsapps must never
+rely on.
 """
 
 from __future__ import annotations
@@ -60,6 +68,8 @@ def controller_does(conn: socket.socket, mode: str, parked: gevent.event.Event) 
     conn.close()
 
 
+WATCHED = ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK", "CHANNEL_UNPARK"]
+WATCHED += ["CHANNEL_HANGUP", "CHANNEL_DESTROY"]
 # A caller left parked shows nothing more; how long we watch for the fallback to begin.
 WATCH = 2.0
 
@@ -82,10 +92,7 @@ def outcome(target: Target, server: socket.socket, dest: str, mode: str) -> tupl
                 fell_back.set()
 
     esl.on("*", on_event)
-    esl.subscribe(
-        ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_HANGUP",
-         "CHANNEL_DESTROY"]  # fmt: skip
-    )
+    esl.subscribe(WATCHED)
     esl.bgapi(f"originate loopback/{dest}/public &park()")
     with gevent.Timeout(10):
         conn, _ = server.accept()
@@ -114,20 +121,36 @@ def rig():
         server.close()
 
 
+# Without resume, let go before the park: stranded, or the fallback (see the docstring).
+RACE = ("parked", "fallback")
+
+
 @pytest.mark.parametrize(
     ("dest", "mode", "want"),
     [
-        ("9001", "close_at_once", "parked"),
-        ("9001", "connect_exit", "parked"),
-        ("9002", "close_at_once", "fallback"),
-        ("9001", "connect_resume_exit", "fallback"),
-        ("9001", "resume_exit_without_connect", "fallback"),
-        ("9001", "dies_while_parked", "fallback"),
+        ("9001", "close_at_once", RACE),
+        ("9001", "connect_exit", RACE),
+        ("9002", "close_at_once", ("fallback",)),
+        ("9001", "connect_resume_exit", ("fallback",)),
+        ("9001", "resume_exit_without_connect", ("fallback",)),
+        ("9001", "dies_while_parked", ("fallback",)),
     ],
 )
-def test_controller_letting_go(rig, dest: str, mode: str, want: str) -> None:
+def test_controller_letting_go(rig, dest: str, mode: str, want: tuple[str, ...]) -> None:
     server, targets = rig
     seen = {name: outcome(t, server, dest, mode) for name, t in targets.items()}
-    assert seen["real"][0] == want, seen["real"]
-    assert seen["sim"][0] == want, seen["sim"]
-    assert seen["sim"][1] == seen["real"][1]
+    assert seen["real"][0] in want, seen["real"]
+    assert seen["sim"][0] == want[0], seen["sim"]
+    if seen["real"][0] == seen["sim"][0]:  # the same side of the race: the same events
+        assert handed_back(seen["sim"]) == handed_back(seen["real"])
+
+
+def handed_back(seen: tuple[str, list[str]]) -> list[str]:
+    """The events; for a caller who went on, without a park the hand-back cut short.
+    Whether the socket application's park began before the listener let go is the same
+    race (it parks once the listener is connected, mod_event_socket.c:537-542): the
+    real switch shows a PARK and UNPARK pair or not, the emulator not."""
+    result, events = seen
+    if result != "fallback":
+        return events
+    return [e for e in events if e not in ("CHANNEL_PARK", "CHANNEL_UNPARK")]
