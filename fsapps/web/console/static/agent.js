@@ -1,6 +1,6 @@
 // The agent's desk: their status, their call and its operations, dial-out; live through
 // the event stream (events.js), and fetched again after each action.
-import {api, get, enc} from './api.js';
+import {api, get, enc, ApiError} from './api.js';
 import {t, label, seconds} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
@@ -14,7 +14,7 @@ let call = null; // the call this agent is on or rung with (GET .../calls), or n
 let ticking = null;
 
 if (!agentId) {
-  showError({code: 'not_an_agent', status: 403, message: ''});
+  showError(new ApiError(0, 'not_an_agent', ''));
   throw new Error('no agent');
 }
 
@@ -91,7 +91,7 @@ for (const b of $$('[data-op]')) {
       const value = $('#target-value').value.trim();
       if (!value) {
         $('#target-value').focus();
-        showError({code: 'target_missing', status: 0, message: ''});
+        showError(new ApiError(0, 'target_missing', ''));
         return;
       }
       body = {[$('#target-kind').value]: value};
