@@ -175,8 +175,8 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     except OSError as exc:
         log.error("api: cannot listen on %s:%s: %s", a.listen, a.port, exc)
         return None
-    log.info("serving the HTTP API under /api/v1 and the console under /console/",
-             extra={"listen": f"{a.listen}:{server.server_port}"})
+    log.info("serving the HTTP API under /api/v1", extra={"listen": f"{a.listen}:{server.server_port}"})
+    log.info("serving the console under /console/", extra={"listen": f"{a.listen}:{server.server_port}"})
     return server
 
 

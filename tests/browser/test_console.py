@@ -263,7 +263,9 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         server.stop()
 
 
-def test_the_login_page_follows_accept_language_and_says_why_a_login_failed(store, tabs) -> None:
+def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_picks_a_tenant(
+    store, tabs
+) -> None:
     populate(store)
     server = serve_api(ApiContext(store, static_queues(QUEUES)), console=True)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -280,5 +282,20 @@ def test_the_login_page_follows_accept_language_and_says_why_a_login_failed(stor
         page.click("#login-form button[type=submit]")
         expect(page).to_have_url(f"{base}/console/agent")
         assert time.monotonic() - started < 10
+
+        # The operator picks a tenant, then sees every section of it; this server takes no
+        # flow uploads, and the flows section says so.
+        ops = tabs(base, "en-US", "operator")
+        page = ops.login("ops", PASSWORD)
+        expect(page).to_have_url(f"{base}/console/tenant")
+        expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
+        page.click("#tenant-list a >> text=Globex (globex)")
+        expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
+        expect(page.locator("#tabs a:visible")).to_have_count(6)
+        expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
+            "This server does not take flow uploads."
+        )
+        page.click('#tabs a[data-tab="queues"]')
+        expect(page.locator(".queue")).to_have_count(2)
     finally:
         server.stop()

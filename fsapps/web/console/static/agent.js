@@ -26,7 +26,9 @@ function showAgent(a) {
   fill($('#agent-name'), `${a.name} (${a.id})`);
   const badge = fill($('#status'), label('status', a.status));
   badge.dataset.status = a.status;
-  fill($('#state'), label('state', a.state));
+  const signedIn = a.status !== 'Logged Out';
+  fill($('#state'), signedIn ? label('state', a.state) : ''); // what a signed-out agent does is moot
+  $('#after-call').hidden = call !== null || !signedIn || !can(me, 'call.control');
   fill($('#break-reason'), a.status === 'On Break' && a.break_reason ? t('agent.because', {reason: a.break_reason}) : '');
   $('#go-ready').disabled = a.status === 'Available';
   $('#go-logout').disabled = a.status === 'Logged Out';
@@ -38,7 +40,7 @@ function showCall(c) {
   $('#no-call').hidden = on;
   $('#call-fields').hidden = !on;
   $('#call-actions').hidden = !on || !can(me, 'call.control');
-  $('#after-call').hidden = on || !can(me, 'call.control');
+  $('#after-call').hidden = on || $('#status').dataset.status === 'Logged Out' || !can(me, 'call.control');
   clearInterval(ticking);
   if (!on) {
     fill($('#call-fields'));
@@ -72,13 +74,14 @@ async function setStatus(button, status, reason = '') {
     showAgent(a);
     showDone(t('agent.status_set', {status: label('status', a.status)}));
   }
+  return a;
 }
 
 $('#go-ready').addEventListener('click', (ev) => setStatus(ev.currentTarget, 'Available'));
 $('#go-logout').addEventListener('click', (ev) => setStatus(ev.currentTarget, 'Logged Out'));
 $('#break-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  setStatus(ev.submitter, 'On Break', $('#break-reason-input').value.trim());
+  setStatus(ev.submitter, 'On Break', $('#break-reason-input').value.trim()).then((a) => a && ev.target.reset());
 });
 
 // The operations on the agent's call: POST .../call/{op}, with a target where it takes one.

@@ -50,7 +50,9 @@ async function loadFlows() {
   try {
     const live = await get(T('/flows'));
     files = {};
-    fill($('#flow-files'), Object.entries(live.files).map(([name, text]) => editor(name, text)));
+    // tenant.yaml first, then the flows by name
+    const names = Object.keys(live.files).sort((x, y) => (x === 'tenant.yaml' ? -1 : y === 'tenant.yaml' ? 1 : x.localeCompare(y)));
+    fill($('#flow-files'), names.map((name) => editor(name, live.files[name])));
   } catch (err) {
     showError(err);
   }
