@@ -255,6 +255,12 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         expect(page.locator(".queue")).to_have_count(1)
         expect(page.locator('.queue[data-queue="support"]')).to_contain_text("+15550123")
         sup.shot("queues")
+        # A caller joins: with no event stream here, the page's next try fetches the queues again.
+        with store.operator() as op:
+            op.conn.execute("INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch, cid_number)"
+                            " VALUES (%s, 'acme', 'support', %s, '+15550199')",
+                            (str(uuid.uuid4()), time.time()))  # fmt: skip
+        expect(page.locator('.queue[data-queue="support"]')).to_contain_text("+15550199", timeout=15_000)
         page.click('#tabs a[data-tab="blacklist"]')
         expect(page.locator("#blacklist-form")).to_be_hidden()
         page.click('#tabs a[data-tab="outages"]')

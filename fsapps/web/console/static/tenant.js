@@ -5,6 +5,7 @@ import {api, get, enc} from './api.js';
 import {t, label, seconds, when} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
+import {follow} from './events.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -287,4 +288,22 @@ if (!tenant) {
   };
   window.addEventListener('hashchange', pick);
   pick();
+  // Agents and queues follow the live events (without a stream, each try refetches them);
+  // the other sections change only by the reader's hand, and a flow being edited is theirs.
+  const LIVE = {agents: ['agent_state'], queues: ['queue', 'member', 'leg']};
+  const due = new Set(); // sections to fetch again; a burst of events costs one fetch each
+  const again = (kind) => {
+    for (const [section, kinds] of Object.entries(LIVE)) {
+      if (due.has(section) || !loaded.has(section) || $(`#${section}`).hidden) continue;
+      if (kind !== null && !kinds.includes(kind)) continue;
+      due.add(section);
+      setTimeout(() => {
+        due.delete(section);
+        loaders[section]();
+      }, 300);
+    }
+  };
+  if (mine.includes('agents') || mine.includes('queues')) {
+    follow(tenant, {onEvent: (kind) => again(kind), onReset: () => again(null)});
+  }
 }
