@@ -8,10 +8,11 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         sup = tabs(base, "zh-CN", "supervisor")
         page = sup.login("supervisor_acme", PASSWORD)
         expect(page).to_have_url(f"{base}/console/tenant")
-        expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "黑名单", "故障公告"])
+        expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "录音", "黑名单", "故障公告"])
         expect(page.locator("#agents-rows tr")).to_have_count(1)
         expect(page.locator('#agents-rows tr[data-agent="acme1"]')).to_contain_text("就绪")
         page.click('#tabs a[data-tab="queues"]')
@@ -297,11 +298,61 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
         page.click("#tenant-list a >> text=Globex (globex)")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
-        expect(page.locator("#tabs a:visible")).to_have_count(6)
+        expect(page.locator("#tabs a:visible")).to_have_count(7)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
         page.click('#tabs a[data-tab="queues"]')
         expect(page.locator(".queue")).to_have_count(2)
+    finally:
+        server.stop()
+
+
+def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tmp_path, tabs) -> None:
+    populate(store)
+    recordings = tmp_path / "recordings"
+    (recordings / "acme").mkdir(parents=True)
+    wav = recordings / "acme" / "call.wav"
+    with wave.open(str(wav), "wb") as w:  # 1.5 s of 8 kHz 16-bit mono, as the switch records
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 12000)
+    joined = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    missing = recordings / "acme" / "x.wav"
+    for agent, caller, path in (("acme1", "+15550001", wav), ("acme2", "+15550002", missing)):
+        with store.operator() as op:
+            op.conn.execute(
+                "INSERT INTO queue_calls (event_id, tenant_id, call_uuid, queue, agent_id, caller, joined_at,"
+                " ended_at, wait_seconds, talk_seconds, outcome, recording)"
+                " VALUES (%s, 'acme', %s, 'support', %s, %s, %s, %s, 5, 90, 'answered', %s)",
+                (str(uuid.uuid4()), str(uuid.uuid4()), agent, caller, joined, joined + timedelta(minutes=2),
+                 str(path)),
+            )  # fmt: skip
+    server = serve_api(ApiContext(store, static_queues(QUEUES), recordings=recordings), console=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        tab = tabs(base, "en-US", "qa")
+        page = tab.login("qa_acme", PASSWORD)
+        expect(page).to_have_url(f"{base}/console/tenant")
+        expect(page.locator("#tabs a:visible")).to_have_text(["Recordings"])
+        expect(page.locator("#recording-rows tr")).to_have_count(2)
+        page.fill("#rec-agent", "acme1")
+        page.click("#recordings-form button[type=submit]")
+        row = page.locator("#recording-rows tr")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("+15550001")
+        expect(row).to_contain_text("1:30")
+        # The browser fetches the audio from the API with the session cookie, and plays it.
+        duration = row.locator("audio").evaluate(
+            """a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration);
+                 a.onerror = () => no(new Error('audio: ' + (a.error && a.error.code))); a.load(); })"""
+        )
+        assert abs(duration - 1.5) < 0.01
+        tab.shot("recordings")
+        page.fill("#rec-agent", "")
+        page.fill("#rec-number", "+15550099")
+        page.click("#recordings-form button[type=submit]")
+        expect(page.locator("#no-recordings")).to_be_visible()
     finally:
         server.stop()

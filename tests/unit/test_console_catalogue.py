@@ -54,7 +54,8 @@ def test_the_words_for_what_the_api_returns_are_there() -> None:
     wanted |= {f"role.{r.value}" for r in Role} | {f"lang.{lang}" for lang in LANGUAGES}
     wanted |= {f"callstate.{s}" for s in ("Waiting", "Trying", "Answered", "Consulting")}
     wanted |= {f"live.{s}" for s in ("connecting", "live", "offline")}
-    wanted |= {f"tab.{s}" for s in ("flows", "agents", "queues", "blacklist", "outages", "billing")}
+    sections = ("flows", "agents", "queues", "recordings", "blacklist", "outages", "billing")
+    wanted |= {f"tab.{s}" for s in sections}
     assert sorted(wanted - set(en)) == []
 
 

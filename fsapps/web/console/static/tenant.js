@@ -12,7 +12,8 @@ const tenant = tenantOf(me);
 const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 
 // section -> the action that lets the reader see it
-const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', blacklist: 'blacklist.read',
+const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
+  blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read'};
 const loaders = {};
 const loaded = new Set();
@@ -152,6 +153,44 @@ loaders.queues = async () => {
     showError(err);
   }
 };
+
+// --- recordings --------------------------------------------------------------------------
+
+// A day picked in the reader's calendar, as the instant it starts there (from) or ends (to).
+function dayBound(value, end) {
+  if (!value) return null;
+  const d = new Date(`${value}T00:00:00`);
+  if (end) d.setDate(d.getDate() + 1);
+  return d.toISOString();
+}
+
+loaders.recordings = async () => {
+  const q = new URLSearchParams();
+  const agent = $('#rec-agent').value.trim();
+  const number = $('#rec-number').value.trim();
+  if (agent) q.set('agent', agent);
+  if (number) q.set('number', number);
+  const from = dayBound($('#rec-from').value, false);
+  const to = dayBound($('#rec-to').value, true);
+  if (from) q.set('from', from);
+  if (to) q.set('to', to);
+  try {
+    const rows = await get(T(`/recordings?${q}`));
+    $('#no-recordings').hidden = rows.length > 0;
+    // The audio streams from the API (range requests), with the session cookie: played in place.
+    fill($('#recording-rows'), rows.map((r) => h('tr', {dataset: {recording: r.id}},
+      h('td', {}, when(r.joined_at)), h('td', {}, r.queue), h('td', {}, r.agent_id || ''), h('td', {}, r.caller || ''),
+      h('td', {class: 'num'}, seconds(r.talk_seconds)),
+      h('td', {}, h('audio', {controls: true, preload: 'none', src: `/api/v1${T(`/recordings/${enc(r.id)}/audio`)}`})))));
+  } catch (err) {
+    showError(err);
+  }
+};
+
+$('#recordings-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  loaders.recordings();
+});
 
 // --- blacklist ---------------------------------------------------------------------------
 
