@@ -33,8 +33,11 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default; on a loaded 2-core CI machine a login (argon2) and the
+    # next page's load can take longer. Waiting is for a condition, never a sleep.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe)
         try:
@@ -50,7 +53,7 @@ class Tab:
     def __init__(self, browser: Any, base: str, locale: str, name: str) -> None:
         self.base, self.name = base, name
         self.context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 768})
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
