@@ -123,7 +123,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     """The HTTP API, started (None, logged, when it cannot listen)."""
     from fsapps.httpserve import wsgi_server
-    from fsapps.web.app import ApiContext, make_app
+    from fsapps.web.app import ApiContext
+    from fsapps.web.site import make_site
 
     def queues(tenant_id: str) -> dict[str, dict[str, Any]]:
         # The flows as the controller runs them now (they can be reloaded).
@@ -167,7 +168,7 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
                      switch=switch, gateways=gateways, flows=flows,
                      recordings=Path(a.recordings_dir) if a.recordings_dir else None)  # fmt: skip
-    server = wsgi_server(a.listen, a.port, make_app(ctx), read_timeout=a.read_timeout,
+    server = wsgi_server(a.listen, a.port, make_site(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:
         server.start()
@@ -175,6 +176,7 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
         log.error("api: cannot listen on %s:%s: %s", a.listen, a.port, exc)
         return None
     log.info("serving the HTTP API under /api/v1", extra={"listen": f"{a.listen}:{server.server_port}"})
+    log.info("serving the console under /console/", extra={"listen": f"{a.listen}:{server.server_port}"})
     return server
 
 

@@ -64,6 +64,10 @@ def test_serve_mounts_the_api_and_the_readme_example_runs(tmp_path) -> None:
                              text=True, timeout=60)  # fmt: skip
         assert out.returncode == 0, out.stderr
         assert out.stdout == PRINTS
+        # The console's pages beside the API, on the same port.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/", timeout=5) as r:
+            page = r.read().decode()
+        assert 'id="login-form"' in page and 'src="/console/static/login.js"' in page
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -72,6 +76,7 @@ def test_serve_mounts_the_api_and_the_readme_example_runs(tmp_path) -> None:
     err = proc.stderr.read() if proc.stderr else ""
     lines = [json.loads(x) for x in err.splitlines() if x.startswith("{")]
     assert any(x["msg"] == "serving the HTTP API under /api/v1" for x in lines)
+    assert any(x["msg"] == "serving the console under /console/" for x in lines)
 
 
 def test_the_api_is_off_unless_configured_and_binds_loopback() -> None:

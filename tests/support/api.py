@@ -12,10 +12,14 @@ from typing import Any
 
 from fsapps.httpserve import BoundedWSGIServer, wsgi_server
 from fsapps.web.app import ApiContext, make_app
+from fsapps.web.site import make_site
 
 
-def serve_api(ctx: ApiContext) -> BoundedWSGIServer:
-    server = wsgi_server("127.0.0.1", 0, make_app(ctx), read_timeout=10, max_connections=50)
+def serve_api(ctx: ApiContext, *, console: bool = False) -> BoundedWSGIServer:
+    """The API on a loopback port; with ``console``, as ``fsapps serve`` serves it: the
+    console's pages at /console/ beside it."""
+    app = make_site(ctx) if console else make_app(ctx)
+    server = wsgi_server("127.0.0.1", 0, app, read_timeout=10, max_connections=50)
     server.start()
     return server
 
