@@ -28,6 +28,7 @@ import gevent
 from fsapps.acd import live_metrics
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.acd.notifier import Notifier
+from fsapps.acd.phones import PhoneCalls
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
@@ -108,6 +109,7 @@ class Controller:
             context.write_later = self.record_batches.put
         install(context)
         self.dispatcher: Dispatcher | None = None
+        self.phones: PhoneCalls | None = None
         # The ACD's live events: the metrics follow them; the console and API subscribe.
         self.notifier = Notifier()
         self._stop_metrics = live_metrics.follow(self.notifier)
@@ -121,6 +123,11 @@ class Controller:
                 notifier=self.notifier,
             )  # fmt: skip
             context.acd = self.dispatcher
+            if client is not None:
+                # skip-agents-with-external-calls: the agents' phones' calls, from the switch's
+                # events; a phone's last call ending may free an agent for a waiting caller.
+                self.phones = PhoneCalls(client, on_free=self.dispatcher.kick.set)
+                self.dispatcher.phone_calls = self.phones.calls
 
     def start(self) -> Controller:
         self.known_tenants.load()

@@ -67,3 +67,15 @@ def store(db_dsn):
     s = Store(db_dsn, max_size=60).open()
     yield s
     s.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Why tests were skipped, one line per reason with how many (``pytest -q`` names none):
+    the acceptance tier without a FreeSWITCH build says once how to build it."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"{count} skipped: {reason}")

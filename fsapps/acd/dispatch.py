@@ -111,14 +111,18 @@ class Dispatcher:
     """``api``: the switch's API (the controller's inbound Event Socket), to ask whether a call
     that outlived its controller is still up, and ``api_many`` the same for many commands in
     one round trip; ``write``: where visit records go; ``notifier``: where the ACD's live
-    events go (fsapps.acd.notifier; the controller's, which its metrics and streams follow)."""
+    events go (fsapps.acd.notifier; the controller's, which its metrics and streams follow);
+    ``phone_calls``: how many live channels the phone a contact rings has on the switch
+    (fsapps.acd.phones), for skip-agents-with-external-calls; None: unknown, none counted."""
 
     def __init__(self, store: Store, project: Callable[[], Any], clock: Callable[[], float],
                  name: str | None = None, *, api: Callable[[str], str] | None = None,
                  api_many: Callable[[list[str]], list[str]] | None = None,
                  write: Callable[..., Any] | None = None,
-                 notifier: Notifier | None = None) -> None:  # fmt: skip
+                 notifier: Notifier | None = None,
+                 phone_calls: Callable[[str], int] | None = None) -> None:  # fmt: skip
         self.store = store
+        self.phone_calls = phone_calls
         self.notifier = notifier if notifier is not None else Notifier()
         self.transitions = AgentTransitions(store, self.notifier)
         self.api = api
@@ -473,6 +477,12 @@ class Dispatcher:
                 ringing=rung,
             ))  # fmt: skip
         by_id = {a: got[0] for a, got in agents.items()}
+        if self.phone_calls is not None:
+            # An agent free for the queues whose phone is on another call (mod_callcenter's
+            # external_calls_count, l.2341): decide() passes over them where the queue says so.
+            for a, agent in by_id.items():
+                if agent.state == AgentState.WAITING and (n := self.phone_calls(agent.contact)):
+                    by_id[a] = replace(agent, external_calls_count=n)
         present = {k: queues[k] for k in keys if k in queues}
         snap = Snapshot(
             queues=present,

@@ -369,6 +369,11 @@ def _one_of_hint(s: dict[str, Any]) -> str:
 def validate(doc: Any, schema: dict[str, Any], fallback: Where) -> list[Problem]:
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    # A value of the wrong type outside a list of choices fails both "type" and "enum": one
+    # problem is enough, the choices' (which says when quoting it is all it takes).
+    choices = {tuple(map(str, e.absolute_path)) for e in errors if e.validator == "enum"}
+    errors = [e for e in errors
+              if not (e.validator == "type" and tuple(map(str, e.absolute_path)) in choices)]  # fmt: skip
     seen: set[tuple[Where, str]] = set()
     out = []
     for err in errors:

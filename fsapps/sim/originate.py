@@ -245,6 +245,11 @@ def new_leg(
             return "USER_NOT_REGISTERED"
         name = f"sofia/internal/{user}@127.0.0.1:5060"
         dest = user
+        # mod_dptools.c:4354-4358, 4411-4412 (user_outgoing_channel): the leg's presence_id is
+        # the dialled user at the dialled domain (else the switch's), unless one is given.
+        domain = rest.split("@", 1)[1] if "@" in rest else switch.globals.get("domain", "")
+        if "presence_id" not in vars_:
+            vars_ = {**vars_, "presence_id": f"{user}@{domain}"}
     elif tech == "sofia" and rest.lower().startswith("gateway/"):
         # mod_sofia.c:4774-4797 (sofia_outgoing_channel): sofia/gateway/<gw>/<number>; the leg is
         # named after the gateway's profile and the number (sofia_glue.c:65, sofia_glue_attach_private)

@@ -240,6 +240,9 @@ def test_lookup_runs_embedded_in_mod_python3_as_over_esl(
             "branch=not_found balance=",
         )
         assert "Error importing module" not in log and "Python Error" not in log, python_said(real)
+        # The flows, database pool and writer were built on the first call, not again.
+        built = [line for line in log.splitlines() if "fsapps.embedded: flows, database pool" in line]
+        assert len(built) == 1 and log.index(built[0]) < log.index("branch=found"), built
     finally:
         real.cleanup()
 

@@ -12,6 +12,7 @@ first). Both clocks are now, so time routes agree.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -28,13 +29,15 @@ from fsapps.controller import Controller
 from fsapps.esl import codec
 from fsapps.flows.check import check
 from fsapps.flows.install import install
-from fsapps.flows.render import render
+from fsapps.flows.render import SipPhone, render
 from fsapps.flows.simulate import ScriptedFlow
 from fsapps.sim.directory import Directory
 from fsapps.sim.switch import Switch
 from fsapps.sim.xmlconf import load_document
 from fsapps.sim.xmldialplan import XmlDialplan
 from fsapps.testing.freeswitch import RealSwitch
+from tests.support import sipp
+from tests.support.sipp import sipp_available
 from tests.support.targets import Target, real_switch_available, side_by_side
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +62,12 @@ class _AnyTenantFlow:
             app(session, args)
 
 
+# An agent's SIP phone as the HTTP API provisions it (a1-hash: md5 of user:domain:password).
+PHONE = SipPhone("2001", hashlib.md5(b"2001:cablenet.example:Phone-2001-pw").hexdigest(), "cn_li")
+
+
 @pytest.fixture(scope="module")
-def targets() -> Iterator[dict[str, Target]]:
+def switches() -> Iterator[tuple[dict[str, Target], RealSwitch]]:
     real_switch_available()
     project = check(ROOT / "dialplan")
     assert project.problems == []
@@ -71,7 +78,7 @@ def targets() -> Iterator[dict[str, Target]]:
     operator = dataclasses.replace(
         project.operator, controllers=[f"127.0.0.1:{controller.server.port}"], sounds=str(ROOT / "sounds")
     )
-    files = render(dataclasses.replace(project, operator=operator))
+    files = render(dataclasses.replace(project, operator=operator), phones={"cablenet": [PHONE]})
     scratch = tempfile.TemporaryDirectory(prefix="fsapps-rendered-")
     install(files, Path(scratch.name) / "conf")
     document = load_document(Path(scratch.name) / "conf")
@@ -82,12 +89,18 @@ def targets() -> Iterator[dict[str, Target]]:
         start=datetime.now(UTC).timestamp(),
         password=os.urandom(6).hex(),
     )
+    real = RealSwitch.from_env(prepare=lambda conf: install(files, conf))
     try:
-        with side_by_side(sim, RealSwitch.from_env(prepare=lambda conf: install(files, conf))) as targets:
-            yield targets
+        with side_by_side(sim, real) as targets:
+            yield targets, real
     finally:
         controller.stop(grace=1.0)
         scratch.cleanup()
+
+
+@pytest.fixture(scope="module")
+def targets(switches: tuple[dict[str, Target], RealSwitch]) -> dict[str, Target]:
+    return switches[0]
 
 
 def run_call(target: Target, number: str, caller: str, keys: list[str]) -> list[tuple[str, str]]:
@@ -143,3 +156,25 @@ def test_example_calls_run_the_same_applications_on_both_switches(targets: dict[
         assert len(real) > 3, (tenant, number, real)
         assert sim == real, json.dumps({"tenant": tenant, "real": real, "sim": sim}, indent=1)
     assert time.monotonic() - t0 < 150
+
+
+@pytest.mark.realswitch
+def test_voicemail_boxes_are_users_nobody_can_register_as(switches) -> None:
+    """The rendered directory holds cablenet's voicemail boxes as users of cablenet.example
+    (mod_voicemail needs them) and an agent's phone. Registering on the external profile,
+    which looks users up in the domain the phone names (no force-register-domain; the vanilla
+    internal profile looks in $${domain} alone): the phone, with its password, is registered;
+    a box, with any password, is refused (allow-empty-password false: sofia_reg.c:3327-3330,
+    where a user with no password would otherwise be let in at l.3333-3336)."""
+    sipp_available()
+    _, real = switches
+    port = real.sip_port("external")
+    phone = sipp.place_call("uac_register", port, "register", timeout=20, user=PHONE.user,
+                            domain="cablenet.example", password="Phone-2001-pw", expect="200")  # fmt: skip
+    assert phone.completed, phone.output
+    for box in ("suggestions", "after_hours"):
+        for password in ("", "guess"):
+            run = sipp.place_call("uac_register", port, "register", timeout=20, user=box,
+                                  domain="cablenet.example", password=password, expect="403")  # fmt: skip
+            # sipp's error log says what came instead ("... while expecting '403' ...").
+            assert run.completed, (box, password, [ln for ln in run.output.splitlines() if "expecting" in ln])

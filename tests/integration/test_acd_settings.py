@@ -30,10 +30,11 @@ from fsapps import cli
 from fsapps.acd import dispatch
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.operations import AgentOperations
+from fsapps.acd.phones import PhoneCalls
 from fsapps.acd.visit import announcement
-from fsapps.config import MetricsSettings
+from fsapps.config import EslSettings, MetricsSettings
 from fsapps.controller import Controller
-from fsapps.esl.client import Connection
+from fsapps.esl.client import Connection, InboundClient
 from fsapps.flows.check import check
 from fsapps.httpserve import metrics_server
 from fsapps.sim.channel import Channel
@@ -69,6 +70,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     "elsewhere": {"tiers": ["cl_e1"]},
     "music": {"moh-sound": "holdtune", "agent-no-answer-status": "Logged Out", "ring-timeout": 2,
               "tiers": ["cl_m1"]},
+    "outside": {"tiers": ["cl_x1"]},
+    "outside_anyway": {"skip-agents-with-external-calls": False, "tiers": ["cl_x2"]},
 }
 
 
@@ -127,6 +130,8 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     "7014": ("elsewhere", {"start": _queue("elsewhere", {"_": "bye"}), "bye": BYE}),
     "7013": ("consult", {"start": _queue("consult", {"_": "after"}), "after": _play("after"), "bye": BYE}),
     "7015": ("music", {"start": _queue("music", {"_": "bye"}), "bye": BYE}),
+    "7016": ("outside", {"start": _queue("outside", {"_": "bye"}), "bye": BYE}),
+    "7017": ("outside_anyway", {"start": _queue("outside_anyway", {"_": "bye"}), "bye": BYE}),
 }  # fmt: skip
 PROMPTS = {
     "over": "All our agents are still busy.",
@@ -279,15 +284,17 @@ def rig(pg_server, tmp_path_factory) -> Iterator[Rig]:
         )
     project = check(_write_dialplan(tmp / "dialplan"))
     assert project.problems == []
-    switch = Switch(SwitchConfig(speed=SPEED, start=START))
+    switch = Switch(SwitchConfig(speed=SPEED, start=START)).start()
     # A pass every switch second when nothing happens (1 s at this speed would be 10).
     patch = pytest.MonkeyPatch()
     patch.setattr(dispatch, "TICK", 1.0 / SPEED)
     controller: Controller | None = None
     try:
-        controller = start_controller(project, store, switch.clock, tmp / "c0")
+        # With the switch's Event Socket, as deployed: the agents' phones' calls come from it.
+        esl = EslSettings("127.0.0.1", switch.port, switch.password)
+        controller = start_controller(project, store, switch.clock, tmp / "c0", esl=esl)
         load_rendered(switch, project, [controller], tmp / "conf")
-        switch.start()
+        assert controller.client is not None and controller.client.wait_connected(10)
         yield Rig(switch, controller, store, dsn, tmp)
     finally:
         if controller is not None:
@@ -520,6 +527,53 @@ def test_a_waiting_caller_hears_the_queues_moh_sound_and_an_unanswering_agent_ta
     rig.done(again)
 
 
+# --- skip-agents-with-external-calls ----------------------------------------------------------
+
+
+def test_an_agent_whose_phone_is_on_another_call_is_skipped_until_it_ends(rig):
+    """Queue ``outside`` (skip-agents-with-external-calls unset: true, as mod_callcenter):
+    cl_x1 is Available, but a colleague rings their phone straight from the switch (no
+    queue). A caller waits there while that call lasts, pass after pass, and is offered to
+    cl_x1 once it ends. Queue ``outside_anyway`` sets it false: cl_x2, on such a call too,
+    is rung for its caller at once."""
+    rig.agent("cl_x1", talk=None)
+    rig.agent("cl_x2", talk=None)
+    colleague = {}
+    for agent_id in ("cl_x1", "cl_x2"):
+        reply = rig.switch.api("originate", f"sofia/external/{agent_id}@127.0.0.1:5080 &park()")
+        assert reply.startswith("+OK "), reply
+        colleague[agent_id] = reply.split()[1]
+    # A controller connecting now finds those calls in the switch's channels (show channels).
+    late = InboundClient("127.0.0.1", rig.switch.port, rig.switch.password)
+    seeded = PhoneCalls(late)
+    late.start()
+    try:
+        assert wait_for(lambda: seeded.calls("sofia/external/cl_x1@127.0.0.1:5080") == 1), seeded.channels
+    finally:
+        late.stop()
+    waits = rig.call("7016", "15550601", hangup_after=40)
+    anyway = rig.call("7017", "15550602", hangup_after=40)
+    rig.joined(waits)
+    rig.joined(anyway)
+    assert wait_for(lambda: [r.member for r in rig.rung("cl_x2")] == ["", anyway.uuid]), rig.rung("cl_x2")
+    dispatcher = rig.controller.dispatcher
+    assert dispatcher is not None
+    passes = dispatcher.passes
+    assert wait_for(lambda: dispatcher.passes >= passes + 5)  # five looks at the waiting caller
+    assert [r.member for r in rig.rung("cl_x1")] == [""]  # the colleague's call alone
+    assert rig.member_state(waits.uuid) == "Waiting"
+    hung_up_at = rig.switch.clock.now()
+    assert rig.switch.api("uuid_kill", colleague["cl_x1"]).startswith("+OK")
+    assert wait_for(lambda: [r.member for r in rig.rung("cl_x1")] == ["", waits.uuid]), rig.rung("cl_x1")
+    assert rig.rung("cl_x1")[1].at - hung_up_at < SLACK  # offered once the call has ended
+    assert wait_for(lambda: rig.member_state(waits.uuid) == "Answered")
+    for ch in (waits, anyway):
+        ch.hangup()
+    rig.switch.api("uuid_kill", colleague["cl_x2"])
+    rig.done(waits, anyway)
+    assert [rig.queue_call(ch)["outcome"] for ch in (waits, anyway)] == ["answered", "answered"]
+
+
 # --- an attended transfer: the consulted party hangs up, then the agent --------------------
 
 
@@ -657,7 +711,7 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
         ghost = rig.call("7099", "15550504", keypad=["3"])
         rig.done(slow, fast, gone, ghost, timeout=60)
         rows = {ch.uuid: rig.queue_call(ch) for ch in (slow, fast, gone)}
-        assert wait_for(lambda: rig.controller.writer.quarantined >= 2)
+        assert wait_for(lambda: rig.controller.writer.quarantined >= 3)
         # The gauges follow the queue once nobody is left in it (a pass every tick).
         assert wait_for(lambda: gauge("fsapps_acd_agents", status="Available", state="Waiting") == 1)
         after = scrape(port)
@@ -708,10 +762,12 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
     assert delta("fsapps_ivr_sessions_total", tenant="ghost", flow="main", node="start", outcome="_") == 1
     assert delta("fsapps_lookup_seconds_count", tenant="claims", source="table") == 3
     assert delta("fsapps_lookup_errors_total", tenant="claims", source="table", error="database") == 3
-    # Each of ghost's records once, refused by a constraint (class 23: no such tenant).
+    # Each of ghost's records once, refused by a constraint (class 23: no such tenant): its
+    # survey answer and usage record, and the CDR of its call (from the switch's events).
     quarantined = {(dict(k)["kind"], dict(k)["reason"]): v - before.get((n, k), 0.0) for (n, k), v in after.items()
                    if n == "fsapps_records_quarantined_total"}  # fmt: skip
-    assert {k: v for k, v in quarantined.items() if v} == {("survey", "23"): 1, ("usage", "23"): 1}, (
+    assert {k: v for k, v in quarantined.items() if v} == {("survey", "23"): 1, ("usage", "23"): 1,
+                                                          ("cdr", "23"): 1}, (  # fmt: skip
         quarantined
     )
 

@@ -65,6 +65,15 @@ def test_check_prints_every_mistake_the_readme_lists_at_its_place_in_one_run(tmp
     want.append("t999/flows/main.yaml:7:26: lookup host orders.t999.example:8080 is not in operator.yaml's"
                 " lookup_hosts (expected one of: orders.t999.example:443)")  # fmt: skip
 
+    # A value of the wrong type that is none of the choices either: said once, with the choices.
+    write_tenant(root, "t992", renamed(TENANT, 992).replace("support: {}", "support: {strategy: 7}"),
+                 renamed(FLOW, 992) + "    data: {cause: 3}\n")  # fmt: skip
+    once = [
+        "t992/tenant.yaml:16:23: unexpected value 7 (expected one of: ring-all, longest-idle-agent, ",
+        "t992/flows/main.yaml:22:19: unexpected value 3 (expected one of: ACCESS_INFO_DISCARDED, ",
+    ]
+    want += once
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("FSAPPS_")}
     env["PYTHONPATH"] = str(ROOT)
     got = subprocess.run([sys.executable, "-m", "fsapps.cli", "check", "dialplan/"], cwd=tmp_path, env=env,
@@ -75,6 +84,9 @@ def test_check_prints_every_mistake_the_readme_lists_at_its_place_in_one_run(tmp
     assert printed and all(line.startswith("dialplan/t") for line in printed), printed[:5]
     missing = [w for w in want if not any(line.startswith(f"dialplan/{w}") for line in printed)]
     assert missing == [], "\n".join([*missing, "-- printed:", *printed])
+    for w in once:
+        at = [line for line in printed if line.startswith(f"dialplan/{w.split(' ', 1)[0]}")]
+        assert len(at) == 1, at
     # Most say what was expected; these kinds alone do not.
     bare = [line for line in printed if "(expected" not in line]
     assert all(

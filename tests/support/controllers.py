@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fsapps.apps.context import AppContext
-from fsapps.config import ControllerSettings, Settings
+from fsapps.config import ControllerSettings, EslSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.install import install
 from fsapps.flows.model import Project
@@ -22,13 +22,19 @@ from fsapps.sim.xmldialplan import XmlDialplan
 
 
 def start_controller(
-    project: Project, store: Any, clock: SimClock, state_dir: Path, port: int = 0
+    project: Project,
+    store: Any,
+    clock: SimClock,
+    state_dir: Path,
+    port: int = 0,
+    esl: EslSettings | None = None,
 ) -> Controller:
     """A controller on loopback (a free port unless ``port``) serving ``project``'s flows, its
-    records written through its own spool under ``state_dir``, on the emulator's ``clock``."""
+    records written through its own spool under ``state_dir``, on the emulator's ``clock``;
+    ``esl``: its inbound Event Socket (the switch's events, CDRs, api), else none."""
     ctx = AppContext(project, store=store, now=lambda: datetime.fromtimestamp(clock.now(), UTC))
     listen = ControllerSettings(listen="127.0.0.1", port=port)
-    settings = Settings(controller=listen, state_dir=str(state_dir))
+    settings = Settings(controller=listen, state_dir=str(state_dir), esl=esl or EslSettings())
     controller = Controller(settings, store=store, context=ctx)
     ctx.records = controller.writer
     return controller.start()

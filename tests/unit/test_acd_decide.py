@@ -141,6 +141,15 @@ def test_agents_not_ready_are_never_offered() -> None:
     assert offered(snap(agents=(agent("x"),), tiers=standby)) == []
 
 
+def test_an_agent_on_an_external_call_is_offered_only_where_the_queue_does_not_skip_them() -> None:
+    """skip-agents-with-external-calls (l.584, default true; l.2341-2344): the agent on another
+    call is passed over for the next one; with the setting false, offered like any other."""
+    busy = agent("busy", external_calls_count=2, last_bridge_end=NOW - 90)  # idle the longest
+    free = agent("free", last_bridge_end=NOW - 30)
+    assert offered(snap(agents=(busy, free))) == [("m1", ("free",))]
+    assert offered(snap(agents=(busy, free), skip_agents_with_external_calls=False)) == [("m1", ("busy",))]
+
+
 def test_tier_rules_hold_the_member_in_the_first_level_until_the_wait() -> None:
     agents = (agent("first", state=AgentState.IN_A_QUEUE_CALL), agent("second"))
     tiers = (Tier("sales", "first", 1, 1), Tier("sales", "second", 2, 1))
