@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import gevent
+import gevent.event
 import gevent.queue
 import psycopg
 
@@ -110,6 +111,7 @@ class Relay:
         self._number = 0
         self._outbox: gevent.queue.Queue[AcdEvent] = gevent.queue.Queue(OUTBOX)
         self._greenlets: list[gevent.Greenlet] = []
+        self.listening = gevent.event.Event()  # set once ``follow`` listens to the channel
         self._stop_listening: Callable[[], None] | None = None
 
     def start(self) -> Relay:
@@ -178,6 +180,7 @@ class Relay:
             try:
                 with psycopg.connect(self.dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
                     if not first:
                         resumed()
                     first = False
