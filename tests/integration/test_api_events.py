@@ -288,3 +288,100 @@ def test_relayed_events_come_back_whole(size: int) -> None:
     assembly = Assembly()
     got = [assembly.add(p) for p in sent]
     assert got[:-1] == [None] * (len(sent) - 1) and got[-1] == ("c1", offer)
+
+
+def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store, tmp_path) -> None:
+    """A real call: the emulator hands the caller to controller 0; the API follows controller
+    1, which hears controller 0's events through PostgreSQL. cn_wang's stream shows the offer
+    with the caller's screen pop, the answer, the legs and the end; cn_zhao's and another
+    tenant's admin's streams show none of it."""
+    from fsapps.acd.config import queue_key, queue_tiers
+    from fsapps.sim.endpoints import CallerScript, Endpoint
+    from fsapps.store.records import Tenant
+    from fsapps.web.live import live_events
+    from tests.integration.test_acd_calls import rig
+    from tests.integration.test_api_calls import cablenet_queues
+
+    with rig(store, tmp_path, controllers=2) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=1.0))
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        with store.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+            op.add_agent("acme_li", "Li", {"acme": 1})
+        tokens, users = {}, {}
+        with store.tenant("cablenet") as t:
+            for name in ("wang", "zhao"):
+                users[name] = t.add_user(name, "a-long-password", "agent").id
+                tokens[name] = t.issue_token(users[name], "tests")
+        with store.operator() as op:
+            for name in ("wang", "zhao"):
+                op.conn.execute("UPDATE agents SET user_id = %s WHERE id = %s", (users[name], f"cn_{name}"))
+        with store.tenant("acme") as t:
+            admin = t.add_user("acme_admin", "a-long-password", "tenant_admin")
+            tokens["acme"] = t.issue_token(admin.id, "tests")
+        api_side = r.controllers[1]
+        live = live_events(store, api_side)
+        assert api_side.relay is not None and api_side.relay.listening.wait(10)
+        queues = cablenet_queues()
+        server = serve_api(ApiContext(store, lambda t: queues if t == "cablenet" else {}, live=live))
+        port = server.server_port
+        try:
+            wang = open_stream(port, "/api/v1/tenants/cablenet/events", token=tokens["wang"])
+            zhao = open_stream(port, "/api/v1/tenants/cablenet/events", token=tokens["zhao"])
+            acme = open_stream(port, "/api/v1/tenants/acme/events", token=tokens["acme"])
+            screen_pop = {"export_vars": "cn_name,cn_balance", "cn_name": "Li Lei", "cn_balance": "42.50"}
+            caller = r.switch.place_call("96171", caller_id_number="13800000001", variables=screen_pop,
+                                         script=CallerScript(keypad=["1"]))  # fmt: skip
+            states: list[str] = []
+
+            def back_to_waiting(f: Frame) -> bool:
+                if f.event == "agent_state":
+                    states.append(f.data["state"])
+                return states[-2:] == ["In a queue call", "Waiting"]
+
+            frames = wang.until(back_to_waiting, timeout=60)
+            offers = [f.data for f in frames if f.event == "offer"]
+            assert len(offers) == 1, frames
+            variables = offers[0]["variables"]
+            assert (variables["cn_name"], variables["cn_balance"]) == ("Li Lei", "42.50")
+            assert offers[0]["member"] == caller.uuid
+            assert variables["origination_caller_id_number"] == "13800000001"
+            assert states == ["Receiving", "In a queue call", "Waiting"]
+            about = {f.data["agent"] for f in frames if f.event in ("agent_state", "offer", "leg", "member")}
+            assert about == {"cn_wang"}
+            # The agent's leg bridged to the caller and unbridged at the end: theirs (named so
+            # though the news goes out before the visit takes the leg as its agent's).
+            legs = [f.data for f in frames if f.event == "leg"]
+            assert [(x["what"], x["agent"]) for x in legs] == [
+                ("bridged", "cn_wang"), ("unbridged", "cn_wang"),
+            ]  # fmt: skip
+            # Figures of the queues whose tiers name cn_wang (here: all of cablenet's; the test
+            # above shows an agent not seeing another queue's).
+            served = {
+                name
+                for name, data in queues.items()
+                if any(t.agent == "cn_wang" for t in queue_tiers(queue_key("cablenet", name), data))
+            }
+            figures = {f.data["queue"] for f in frames if f.event == "queue"}
+            assert "business" in figures and figures <= served, (figures, served)
+            # None of it was controller 1's own: it came through the relay.
+            mine = api_side.notifier.subscribe(after=0)
+            assert not [p for p in iter(lambda: mine.get(timeout=0), None) if isinstance(p.event, OfferMade)]
+            mine.close()
+
+            # Markers each of the other two streams sees, published after all of the above.
+            with store.operator() as op:
+                from fsapps.store import acd
+
+                acd.set_status(op.conn, "cn_zhao", "Logged Out", 1.0)
+                acd.set_status(op.conn, "acme_li", "Available", 1.0)
+            # cn_zhao: the figures of the queues they serve, nothing of cn_wang's call.
+            theirs = [f for f in zhao.until(lambda f: f.event == "agent_state") if f.event != "queue"]
+            assert said(theirs) == [("agent_state", "cn_zhao", "Logged Out")]
+            marker = acme.until(lambda f: f.event == "agent_state")
+            assert said(marker) == [("agent_state", "acme_li", "Available")]
+            for s in (wang, zhao, acme):
+                s.close()
+        finally:
+            server.stop(timeout=2)
+            live.stop()
