@@ -36,9 +36,13 @@ class Stream:
         """The next event (heartbeats skipped into ``comments``); None once the server ended
         the stream. socket.timeout when nothing came in ``timeout`` seconds."""
         assert self._resp is not None and self._conn is not None and self._conn.sock is not None
-        self._conn.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
         fields: dict[str, str] = {}
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0:  # heartbeats came, no event
+                raise TimeoutError(f"no event within {timeout}s")
+            self._conn.sock.settimeout(left)
             raw = self._resp.readline()
             if not raw:
                 self.ended = True
