@@ -297,6 +297,7 @@ def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store
     tenant's admin's streams show none of it."""
     from fsapps.acd.config import queue_key, queue_tiers
     from fsapps.sim.endpoints import CallerScript, Endpoint
+    from fsapps.store import acd
     from fsapps.store.records import Tenant
     from fsapps.web.live import live_events
     from tests.integration.test_acd_calls import rig
@@ -308,6 +309,7 @@ def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store
         with store.operator() as op:
             op.add_tenant(Tenant("acme", "Acme", "acme.example"))
             op.add_agent("acme_li", "Li", {"acme": 1})
+            acd.ensure_agent(op.conn, "acme_li")
         tokens, users = {}, {}
         with store.tenant("cablenet") as t:
             for name in ("wang", "zhao"):
@@ -371,8 +373,6 @@ def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store
 
             # Markers each of the other two streams sees, published after all of the above.
             with store.operator() as op:
-                from fsapps.store import acd
-
                 acd.set_status(op.conn, "cn_zhao", "Logged Out", 1.0)
                 acd.set_status(op.conn, "acme_li", "Available", 1.0)
             # cn_zhao: the figures of the queues they serve, nothing of cn_wang's call.
