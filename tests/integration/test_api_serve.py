@@ -17,6 +17,7 @@ import pytest
 
 from fsapps.testing.freeswitch import free_port
 from tests.support import readme
+from tests.support.sse import open_stream
 from tests.support.waiting import wait_for
 
 # The README's "HTTP API" section as written: first the setup, then (with serve running)
@@ -64,6 +65,20 @@ def test_serve_mounts_the_api_and_the_readme_example_runs(tmp_path) -> None:
                              text=True, timeout=60)  # fmt: skip
         assert out.returncode == 0, out.stderr
         assert out.stdout == PRINTS
+        # The operator's event stream: a status change the CLI makes from its own process
+        # reaches it through serve's relay.
+        token = (tmp_path / "token").read_text().strip()
+        stream = open_stream(port, "/api/v1/events", token=token)
+        assert stream.status == 200, stream.body
+        for argv in (("agent", "add", "a1", "--tenant", "acme"), ("agent", "status", "a1", "available")):
+            done = subprocess.run([sys.executable, "-m", "fsapps.cli", *argv], env=env, cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        got = stream.until(lambda f: f.event == "agent_state" and f.data["status"] == "Available")
+        assert [(f.data["agent"], f.data["status"]) for f in got if f.event == "agent_state"][-1] == (
+            "a1", "Available",
+        ), got  # fmt: skip
+        stream.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
