@@ -99,3 +99,15 @@ def test_the_api_is_off_unless_configured_and_binds_loopback() -> None:
     assert on.api.port == 8086 and on.api.cookie_secure is True
     with pytest.raises(config.SettingsError, match="expected true or false"):
         config.load(env={"FSAPPS_API_COOKIE_SECURE": "maybe"})
+
+
+def test_event_streams_must_leave_connections_to_the_apis_other_requests(caplog) -> None:
+    """api.max_streams at api.max_connections or above: serve refuses, saying why."""
+    from fsapps import cli, config
+
+    settings = config.load(env={"FSAPPS_API_PORT": "8086", "FSAPPS_API_MAX_STREAMS": "100"})
+    assert settings.api.max_connections == 100
+    assert cli._api_server(settings, store=None, controller=None) is None
+    assert "api.max_streams (100) must be less than api.max_connections (100)" in caplog.text
+    with pytest.raises(config.SettingsError, match="max_streams: must be more than 0"):
+        config.load(env={"FSAPPS_API_MAX_STREAMS": "0"})
