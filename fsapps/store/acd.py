@@ -414,12 +414,14 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
         "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
         " agent_leg = NULL"
         f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({_ALIVE}) AND state <> 'In a queue call'"
-        " RETURNING agent_id",
+        " RETURNING agent_id, status",
         alive,
     ).fetchall()
     conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
     if members or agents:
         notify(conn)
+    for r in agents:  # no notifier saw them freed: the event streams hear it from the database
+        relay.announce(conn, AgentStateChanged(r["agent_id"], AgentState.WAITING, r["status"], now))
     return [str(r["uuid"]) for r in members], [r["agent_id"] for r in agents]
 
 
