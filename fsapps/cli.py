@@ -124,6 +124,7 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     """The HTTP API, started (None, logged, when it cannot listen)."""
     from fsapps.httpserve import wsgi_server
     from fsapps.web.app import ApiContext
+    from fsapps.web.live import StreamSlots, live_events
     from fsapps.web.site import make_site
 
     def queues(tenant_id: str) -> dict[str, dict[str, Any]]:
@@ -163,11 +164,17 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
         flows = FlowsSite(Path(settings.flows.dir), Path(settings.xml_curl.conf), reloadxml,
                           adopt=controller.context.adopt, roster=roster, phones=phones)  # fmt: skip
     a = settings.api
+    if a.max_streams >= a.max_connections:
+        log.error("api.max_streams (%d) must be less than api.max_connections (%d): event streams would"
+                  " leave no connection to the API's other requests", a.max_streams, a.max_connections)
+        return None
     # Call control goes through the controller's own Event Socket connection (None: no switch).
     switch = controller.client.api if controller.client is not None else None
     ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
                      switch=switch, gateways=gateways, flows=flows,
-                     recordings=Path(a.recordings_dir) if a.recordings_dir else None)  # fmt: skip
+                     recordings=Path(a.recordings_dir) if a.recordings_dir else None,
+                     live=live_events(store, controller), streams=StreamSlots(a.max_streams),
+                     heartbeat=a.heartbeat)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_site(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:

@@ -18,7 +18,8 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
     metrics:    {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 10}
                 (port 0: off; Prometheus scrapes /metrics)
     api:        {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 100,
-                 session_hours: 12, cookie_secure: false, recordings_dir: ""}
+                 session_hours: 12, cookie_secure: false, recordings_dir: "",
+                 max_streams: 20, heartbeat: 15}
                 (port 0: off; the HTTP API under /api/v1; cookie_secure: true behind TLS)
 
 The controller's outbound Event Socket server takes calls only from
@@ -104,6 +105,8 @@ class ApiSettings:
     session_hours: float = 12.0  # a browser's login lasts this long
     cookie_secure: bool = False  # true once TLS fronts the API: browsers then send the cookie over https only
     recordings_dir: str = ""  # the switch's $${recordings_dir}, as seen here ("": not streamed)
+    max_streams: int = 20  # live event streams open at once (each holds one of max_connections)
+    heartbeat: float = 15.0  # seconds between a quiet event stream's keep-alive comments
 
 
 @dataclass
@@ -193,6 +196,8 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "max_connections": _positive,
     "max_pending": _not_negative,
     "session_hours": _positive,
+    "max_streams": _positive,
+    "heartbeat": _positive,
 }
 
 

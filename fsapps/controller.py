@@ -29,6 +29,7 @@ from fsapps.acd import live_metrics
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.acd.notifier import Notifier
 from fsapps.acd.phones import PhoneCalls
+from fsapps.acd.relay import Relay
 from fsapps.apps import APPLICATIONS
 from fsapps.apps.catalog import load_checked
 from fsapps.apps.context import AppContext, install
@@ -110,7 +111,7 @@ class Controller:
         install(context)
         self.dispatcher: Dispatcher | None = None
         self.phones: PhoneCalls | None = None
-        # The ACD's live events: the metrics follow them; the console and API subscribe.
+        # The ACD's live events: the metrics follow them; the API's event streams too (fsapps.web.live).
         self.notifier = Notifier()
         self._stop_metrics = live_metrics.follow(self.notifier)
         if store is not None and context.acd is None:
@@ -128,6 +129,10 @@ class Controller:
                 # events; a phone's last call ending may free an agent for a waiting caller.
                 self.phones = PhoneCalls(client, on_free=self.dispatcher.kick.set)
                 self.dispatcher.phone_calls = self.phones.calls
+        # Its events go to the other processes (the API's event streams follow them all).
+        self.relay: Relay | None = None
+        if store is not None and self.dispatcher is not None:
+            self.relay = Relay(store.dsn, self.notifier, origin=self.dispatcher.name)
 
     def start(self) -> Controller:
         self.known_tenants.load()
@@ -141,6 +146,8 @@ class Controller:
             self.client.start()
         if self.dispatcher is not None:
             self.dispatcher.start()
+        if self.relay is not None:
+            self.relay.start()
         return self
 
     def handle(self, call: OutboundCall) -> None:
@@ -227,6 +234,8 @@ class Controller:
         self.record_batches.stop(timeout=10)
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.relay is not None:
+            self.relay.stop()
         self._stop_metrics()
         if self.client is not None:
             self.client.stop()

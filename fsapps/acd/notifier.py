@@ -242,6 +242,13 @@ class Notifier:
         with self._lock:
             return self._history[0].seq if self._history else 0
 
+    def close_all(self) -> None:
+        """End every subscription (their followers start again, as after a drop)."""
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for sub in subscriptions:
+            sub.close()
+
     def _forget(self, sub: Subscription) -> None:
         with self._lock:
             if sub in self._subscriptions:

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsapps import escape
+from fsapps.acd import relay
 from fsapps.acd.model import AgentState, AgentStatus
+from fsapps.acd.notifier import AgentStateChanged
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
 
@@ -94,12 +96,16 @@ class AgentOperations:
         with self.store.operator() as op:
             cur = op.conn.execute(
                 "UPDATE agent_state SET last_bridge_end = LEAST(last_bridge_end, %s - wrap_up_time - 0.001),"
-                " state = CASE WHEN state = %s THEN %s ELSE state END WHERE agent_id = %s",
+                " state = CASE WHEN state = %s THEN %s ELSE state END WHERE agent_id = %s"
+                " RETURNING state, status",
                 (self.now(), AgentState.IDLE, AgentState.WAITING, agent),
             )
-            if cur.rowcount != 1:
+            row: Any = cur.fetchone()
+            if row is None:
                 raise NoSuchThing(f"no agent {agent!r}")
             store_acd.notify(op.conn)
+            # Made outside any controller's notifier: the event streams hear it from the database.
+            relay.announce(op.conn, AgentStateChanged(agent, row["state"], row["status"], self.now()))
 
     # --- the agent's call ------------------------------------------------------------
 

@@ -260,8 +260,19 @@ class QueueDriver:
         leg = getattr(event, "leg", "") or getattr(event, "other", "")
         self.acd.notifier.publish(LegChanged(
             self.tenant, self.name, self.esl.uuid, leg, what[type(event)], self.acd.clock(),
-            agent=self.visit.agent if leg == self.visit.agent_leg else "", cause=getattr(event, "cause", ""),
+            agent=self._agent_of(leg), cause=getattr(event, "cause", ""),
         ))  # fmt: skip
+
+    def _agent_of(self, leg: str) -> str:
+        """Whose phone's leg this is. The news goes out before the visit takes the event in: an
+        agent's leg that answers or is bridged is still one of those rung, not yet the visit's."""
+        v = self.visit
+        if leg and leg == v.agent_leg:
+            return v.agent
+        if leg in v.ringing:
+            return v.ringing[leg].agent
+        targets = v.rung.targets if v.rung is not None else ()
+        return next((t.agent for t in targets if t.leg == leg), "")
 
     def _channel_event(self, e: codec.Event) -> Event | None:
         name = e.name

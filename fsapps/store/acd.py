@@ -17,7 +17,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from fsapps.acd import relay
 from fsapps.acd.model import Agent, AgentState, AgentStatus, Member
+from fsapps.acd.notifier import AgentStateChanged
 
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
@@ -74,11 +76,17 @@ def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float,
         f" talk_time = CASE WHEN {fresh} THEN 0 ELSE talk_time END,"
         f" calls_answered = CASE WHEN {fresh} THEN 0 ELSE calls_answered END,"
         f" no_answer_count = CASE WHEN {fresh} THEN 0 ELSE no_answer_count END"
-        " WHERE agent_id = %(agent)s",
+        " WHERE agent_id = %(agent)s RETURNING state, status",
         {"status": status, "reason": reason, "now": now, "agent": agent_id},
     )
+    row = cur.fetchone()
     notify(conn)
-    return cur.rowcount == 1
+    if row is not None:
+        # No notifier saw this change (the CLI's, the API's): the event streams learn it from
+        # the database, once this transaction commits.
+        state, status = (row["state"], row["status"]) if isinstance(row, dict) else row
+        relay.announce(conn, AgentStateChanged(agent_id, state, status, now))
+    return row is not None
 
 
 def ensure_agent(conn: psycopg.Connection, agent_id: str, **settings: Any) -> None:
@@ -406,12 +414,14 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
         "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
         " agent_leg = NULL"
         f" WHERE offered_by IS NOT NULL AND offered_by NOT IN ({_ALIVE}) AND state <> 'In a queue call'"
-        " RETURNING agent_id",
+        " RETURNING agent_id, status",
         alive,
     ).fetchall()
     conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
     if members or agents:
         notify(conn)
+    for r in agents:  # no notifier saw them freed: the event streams hear it from the database
+        relay.announce(conn, AgentStateChanged(r["agent_id"], AgentState.WAITING, r["status"], now))
     return [str(r["uuid"]) for r in members], [r["agent_id"] for r in agents]
 
 

@@ -160,6 +160,14 @@ def agents(t: TenantScope, only: frozenset[str] | None = None) -> list[dict[str,
     )
 
 
+def agent_tenants(op: OperatorScope) -> dict[str, frozenset[str]]:
+    """Every agent and the tenants it serves (what a tenant's agents list joins on)."""
+    out: dict[str, set[str]] = {}
+    for r in op._all("SELECT agent_id, tenant_id FROM agent_tenants"):
+        out.setdefault(r["agent_id"], set()).add(r["tenant_id"])
+    return {a: frozenset(t) for a, t in out.items()}
+
+
 def agent(t: TenantScope, agent_id: str) -> dict[str, Any] | None:
     return t._one(
         f"SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"

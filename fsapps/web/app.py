@@ -32,6 +32,7 @@ from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
 from fsapps.web import errors
 from fsapps.web.calls import Calls
+from fsapps.web.live import LiveEvents, StreamSlots
 from fsapps.web.policy import Principal
 from fsapps.web.service import QueuesOf, Refused, Service, principal_for
 from fsapps.web.throttle import LoginThrottle
@@ -63,6 +64,9 @@ class ApiContext:
     gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
     flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
     recordings: Path | None = None  # the switch's recordings_dir, as this host sees it (None: not here)
+    live: LiveEvents | None = None  # what the event streams follow (None: no streams here)
+    streams: StreamSlots = field(default_factory=lambda: StreamSlots(20))
+    heartbeat: float = 15.0  # seconds between an idle stream's comments (proxies close silent ones)
 
     def service(self, principal: Principal) -> Service:
         return Service(self.store, principal, queues=self.queues, clock=self.clock)
@@ -147,6 +151,22 @@ def make_app(ctx: ApiContext) -> APIFlask:
 
     register(app)
     return app
+
+
+def still_signed_in(ctx: ApiContext, header: str, session_id: str) -> bool:
+    """Whether the credentials a long request (an event stream) came with still hold: a
+    revoked token, an ended session, a disabled user or a suspended tenant end it. A
+    database that does not answer ends nothing."""
+    try:
+        with ctx.store.operator() as op:
+            if header:
+                row = repo.find_bearer(op, header.partition(" ")[2].strip())
+            else:
+                row = repo.find_session(op, session_id)
+    except (PoolTimeout, StoreError, psycopg.Error) as exc:
+        log.warning("api: credentials not checked again: %s", exc)
+        return True
+    return row is not None and row["tenant_status"] in (None, "active")
 
 
 def authenticate(ctx: ApiContext) -> tuple[Principal, str | None]:

@@ -106,6 +106,8 @@ RULES: dict[str, dict[Role, Scope]] = {
     "usage.read": {A: _T},
     "statement.read": {A: _T},
     "statements.all": {},
+    "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
+    "events.all": {},  # the operator's, across tenants
 }
 
 

@@ -372,3 +372,11 @@ class DialIn(Schema):
 
 class LegOut(Schema):
     leg = String(metadata={"description": "the new leg's channel UUID"})
+
+
+class EventsQuery(Schema):
+    last_event_id = String(
+        load_default=None,
+        validate=Length(1, 100),
+        metadata={"description": "resume after this id (for clients that cannot send Last-Event-ID)"},
+    )

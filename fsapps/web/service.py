@@ -27,6 +27,7 @@ from fsapps.store import selfservice
 from fsapps.store.db import Store, StoreError, TenantScope, UnknownTenant
 from fsapps.store.records import Tenant
 from fsapps.web.policy import Principal, Role, Target, may, role_of
+from fsapps.web.visibility import Viewer
 
 QueuesOf = Callable[[str], dict[str, dict[str, Any]]]  # tenant -> queue name -> its tenant.yaml mapping
 
@@ -264,6 +265,27 @@ class Service:
             kind = "switch" if exc.code == "reload_failed" else "conflict"
             raise Refused(kind, exc.code, exc.message) from None
         return {"agent": agent_id, "user": user, "domain": domain, "contact": contact, "password": password}
+
+    # --- live events -------------------------------------------------------------------------
+
+    def viewer(self, tenant_id: str | None) -> Viewer:
+        """Whose event stream this is, and what it may show (fsapps.web.visibility);
+        ``tenant_id`` None: the operator's, across tenants."""
+        p = self.principal
+        if tenant_id is None:
+            self._allow("events.all", Target(None))
+            return Viewer(p, None)
+        with self._tenant(tenant_id, "events.read"):
+            pass
+        served: frozenset[str] = frozenset()
+        if p.role is Role.AGENT:
+            served = frozenset(
+                name
+                for name, data in self.queues_of(tenant_id).items()
+                for tier in acd_config.queue_tiers(acd_config.queue_key(tenant_id, name), data)
+                if tier.agent == p.agent_id
+            )
+        return Viewer(p, tenant_id, served)
 
     # --- queues -----------------------------------------------------------------------------------
 

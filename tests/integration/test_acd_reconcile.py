@@ -11,6 +11,8 @@ import psycopg
 
 from fsapps.acd.dispatch import DEAD_AFTER, Dispatcher
 from fsapps.acd.model import Member
+from fsapps.acd.notifier import AgentStateChanged, Notifier
+from fsapps.acd.relay import Relay
 from fsapps.esl.client import Connection
 from fsapps.flows.model import Operator, Project
 from fsapps.sim.dialplan import StaticDialplan
@@ -106,6 +108,15 @@ def test_a_killed_controllers_hold_ends_with_its_connection_not_a_heartbeat_time
             assert acd.free_the_dead(op.conn, late, DEAD_AFTER) == ([], [])  # slow, not dead
     finally:
         holder.close()  # what a SIGKILL does to its connections
-    with store.operator() as op:
-        assert acd.free_the_dead(op.conn, now + 1, DEAD_AFTER) == ([], [])  # heartbeat still fresh
-        assert acd.free_the_dead(op.conn, late, DEAD_AFTER) == ([member], ["ring_a"])
+    heard: list = []  # what the API's event streams hear of it (fsapps.acd.relay)
+    relay = Relay(db_dsn, Notifier(), "the-api")
+    relay.follow(heard.append, resumed=lambda: None)
+    assert relay.listening.wait(10)
+    try:
+        with store.operator() as op:
+            assert acd.free_the_dead(op.conn, now + 1, DEAD_AFTER) == ([], [])  # heartbeat still fresh
+            assert acd.free_the_dead(op.conn, late, DEAD_AFTER) == ([member], ["ring_a"])
+        assert wait_for(lambda: heard, timeout=10)
+        assert heard == [AgentStateChanged("ring_a", "Waiting", "Available", late)]
+    finally:
+        relay.stop()

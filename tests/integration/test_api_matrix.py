@@ -14,6 +14,7 @@ A route with no row here fails test_every_endpoint_has_a_row.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,9 @@ import pytest
 from fsapps.flows.upload import FlowsSite
 from fsapps.store import selfservice
 from fsapps.web.app import PUBLIC, ApiContext, make_app
-from tests.support.api import QUEUES, ROLES, CallCenter, Client, populate, serve_api, static_queues
+from fsapps.web.live import LiveEvents
+from tests.support.api import QUEUES, ROLES, CallCenter, Client, Reply, populate, serve_api, static_queues
+from tests.support.sse import open_stream
 
 OP, ADMIN, SUP, AGENT, QA = ROLES
 _n = itertools.count(1)
@@ -42,6 +45,7 @@ class Row:
     query: str = ""
     prepare: Callable[[Any, dict[str, str]], dict[str, str]] | None = None  # (store, fill) -> more fill
     content_type: str = "application/json"  # of a 2xx answer with a body
+    stream: bool = False  # a 2xx answer that does not end (server-sent events): read its head only
 
 
 def everyone(status: int) -> dict[str, int | tuple[int, int]]:
@@ -118,6 +122,7 @@ def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
 
 
 T = "/api/v1/tenants/{tenant}"
+SSE = "text/event-stream; charset=utf-8"
 MATRIX = [
     Row("GET", "/api/v1/session", everyone(200)),
     Row("DELETE", "/api/v1/session", everyone(204)),
@@ -194,6 +199,9 @@ MATRIX = [
         query="?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"),
     Row("GET", T + "/statements/{month}", only({OP: 200, ADMIN: 200})),
     Row("GET", "/api/v1/statements/{month}", only({OP: 200})),
+    Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
+        content_type=SSE),
+    Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
 ]  # fmt: skip
 
 
@@ -238,8 +246,9 @@ def matrix_api(pg_server, tmp_path_factory):
     RECORDINGS[:] = [tmp_path_factory.mktemp("recordings")]
     for tenant in ("acme", "globex"):
         (RECORDINGS[0] / tenant).mkdir()
+    # Streams follow events nobody publishes here; a closed one is noticed at its next heartbeat.
     ctx = ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"],
-                     flows=flows, recordings=RECORDINGS[0])  # fmt: skip
+                     flows=flows, recordings=RECORDINGS[0], live=LiveEvents(dict), heartbeat=0.2)  # fmt: skip
     server = serve_api(ctx)
     yield store, server.server_port, cc
     server.stop()
@@ -283,7 +292,12 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
         if row.prepare is not None:
             fill |= row.prepare(store, fill)
         body = row.body(fill) if callable(row.body) else row.body
-        r = client.request(row.method, row.path.format(**fill) + row.query, body)
+        if row.stream:
+            s = open_stream(port, row.path.format(**fill) + row.query, token=client.token)
+            s.close()
+            r = Reply(s.status, s.headers, b"" if s.body is None else json.dumps(s.body).encode())
+        else:
+            r = client.request(row.method, row.path.format(**fill) + row.query, body)
         wanted = row.content_type if r.status < 300 else "application/json"
         assert r.headers.get("content-type") == wanted or r.status == 204, r
         got[where] = r.status if r.status < 400 else (r.status, r.json["code"])

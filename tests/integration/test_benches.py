@@ -65,6 +65,12 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         rf"NOTIFY round trip \(bound\): p50 {N} ms",
         rf"ratio \(p99\): {N}x the bound",
     ]),
+    "events": (["--changes", "20"], [
+        rf"\(1\) own controller +20/20: p50 {N} ms, p99 {N} ms",
+        rf"\(2\) another controller +20/20: p50 {N} ms, p99 {N} ms",
+        rf"\(3\) committed in the db +20/20: p50 {N} ms, p99 {N} ms",
+        rf"ratio \(p99\): own {N}x the notifier; another controller {N}x, db {N}x the NOTIFY round trip",
+    ]),
 }  # fmt: skip
 
 

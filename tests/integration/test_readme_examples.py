@@ -162,6 +162,8 @@ BLOCKS: dict[str, str] = {
     "python: from fsapps.sim.switch import Switch": T_PYTHON,
     "sh: printf '%s\\n' 'a-long-secret' | fsapps user add ops --role operator_admin --password-stdin": T_API,
     "sh: TOKEN=$(cat token)": T_API,
+    "text: retry: 2000": T_API,  # the stream's shape: retry, the stream's comment, id, event, data
+    "sh: curl -sN -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8086/api/v1/tenants/acme/events": T_API,
 }  # fmt: skip
 
 
