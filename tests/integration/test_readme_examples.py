@@ -169,7 +169,8 @@ BLOCKS: dict[str, str] = {
 
 # Commands the prose gives in backticks: the test that runs each, here or as "file::test".
 INLINE: dict[str, str] = {
-    "fsapps user add": T_API,  # the console's users: the API example's, whose serve has /console/
+    "fsapps user add": T_API,
+    "fsapps agent status": T_API,  # announced to the event stream from the CLI's own process  # the console's users: the API example's, whose serve has /console/
     "fsapps check dialplan": "test_simulate_prints_what_the_readme_shows",
     "fsapps render dialplan/ --out /etc/freeswitch":
         "tests/integration/test_cli_claims.py::test_render_into_the_vanilla_conf_edits_none_of_its_files",
