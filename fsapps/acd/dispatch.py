@@ -120,7 +120,8 @@ class Dispatcher:
                  api_many: Callable[[list[str]], list[str]] | None = None,
                  write: Callable[..., Any] | None = None,
                  notifier: Notifier | None = None,
-                 phone_calls: Callable[[str], int] | None = None) -> None:  # fmt: skip
+                 phone_calls: Callable[[str], int] | None = None,
+                 wall: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.store = store
         self.phone_calls = phone_calls
         self.notifier = notifier if notifier is not None else Notifier()
@@ -131,6 +132,10 @@ class Dispatcher:
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
         self.project = project  # the checked flows, read at each pass (they can be reloaded)
         self.clock = clock
+        # Liveness (heartbeats, who is dead) runs on the wall clock shared by every
+        # controller's host, never on the calls' clock (an emulated one in tests, faster than
+        # the wall: a brief stall of the whole process then read as a death).
+        self.wall = wall
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.waiters: dict[str, Waiter] = {}
         self.kick = gevent.event.Event()
@@ -203,15 +208,17 @@ class Dispatcher:
 
     def housekeeping(self) -> None:
         """Say this controller is alive; free what dead ones held."""
-        now = self.clock()
+        now, alive = self.clock(), self.wall()
         with self.store.operator() as op:
-            store_acd.heartbeat(op.conn, self.name, now)
+            store_acd.heartbeat(op.conn, self.name, alive)
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
-            members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER)
+            members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive)
             orphans = [
                 row
-                for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=self.name)
+                for row in store_acd.answered_orphans(
+                    op.conn, now, DEAD_AFTER, mine=self.name, alive_now=alive
+                )
                 # Its own: only those no visit here holds (a socket that closed mid-conversation).
                 if row["controller"] != self.name or str(row["uuid"]) not in self.waiters
             ]

@@ -362,6 +362,9 @@ def load_members(
 
 
 def heartbeat(conn: psycopg.Connection, controller: str, now: float) -> None:
+    """``now`` from the controllers' wall clock, not a call clock: liveness is about
+    processes, and a test's emulated clock running 4x would turn a process stalled for
+    2.5 s into one silent for DEAD_AFTER."""
     conn.execute(
         "INSERT INTO acd_controllers (name, seen_epoch) VALUES (%s, %s)"
         " ON CONFLICT (name) DO UPDATE SET seen_epoch = EXCLUDED.seen_epoch",
@@ -397,14 +400,18 @@ def _alive_params(now: float, silent_for: float) -> dict[str, float | int]:
     return {"silent": now - silent_for, "gone": now - GONE_AFTER, "locks": CONTROLLER_LOCKS}
 
 
-def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tuple[list[str], list[str]]:
+def free_the_dead(
+    conn: psycopg.Connection, now: float, silent_for: float, alive_now: float | None = None
+) -> tuple[list[str], list[str]]:
     """What dead controllers held (see CONTROLLER_LOCKS): their waiting callers are
     marked Abandoned (a caller the dialplan hands to a live controller resumes their place
     from it), the agents they were ringing are back to Waiting. Answered callers and their
     agents stay as they are: the bridge outlives the controller (fsapps.apps.queue), and the
     visit is completed when the call comes back or ends (answered_orphans). Returns
-    (members, agents) freed."""
-    alive = _alive_params(now, silent_for)
+    (members, agents) freed. ``alive_now``: the heartbeats' clock (see heartbeat), if not
+    ``now``."""
+    seen = now if alive_now is None else alive_now
+    alive = _alive_params(seen, silent_for)
     members: list[Any] = conn.execute(
         "UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %(now)s, serving_agent = NULL"
         f" WHERE state IN ('Waiting', 'Trying') AND controller NOT IN ({_ALIVE}) RETURNING uuid",
@@ -417,7 +424,7 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
         " RETURNING agent_id, status",
         alive,
     ).fetchall()
-    conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (now - 10 * silent_for,))
+    conn.execute("DELETE FROM acd_controllers WHERE seen_epoch < %s", (seen - 10 * silent_for,))
     if members or agents:
         notify(conn)
     for r in agents:  # no notifier saw them freed: the event streams hear it from the database
@@ -426,7 +433,7 @@ def free_the_dead(conn: psycopg.Connection, now: float, silent_for: float) -> tu
 
 
 def answered_orphans(
-    conn: psycopg.Connection, now: float, silent_for: float, mine: str = ""
+    conn: psycopg.Connection, now: float, silent_for: float, mine: str = "", alive_now: float | None = None
 ) -> list[dict[str, Any]]:
     """Answered callers whose controller is dead (see CONTROLLER_LOCKS), or is
     ``mine`` (the caller asks which of its own it no longer holds), with the agent talking to
@@ -438,7 +445,7 @@ def answered_orphans(
         "   ON s.offered_member = m.uuid AND s.state = 'In a queue call'"
         " WHERE m.state = 'Answered' AND (m.controller = %(mine)s"
         f"   OR m.controller NOT IN ({_ALIVE}))",
-        {**_alive_params(now, silent_for), "mine": mine},
+        {**_alive_params(now if alive_now is None else alive_now, silent_for), "mine": mine},
     ).fetchall()
     return [dict(r) for r in rows]
 

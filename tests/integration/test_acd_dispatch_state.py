@@ -20,7 +20,7 @@ import pytest
 
 from fsapps.acd.config import queue_key
 from fsapps.acd.decide import Exit, Offer
-from fsapps.acd.dispatch import AgentOffer, Dispatcher, Waiter
+from fsapps.acd.dispatch import DEAD_AFTER, AgentOffer, Dispatcher, Waiter
 from fsapps.acd.model import AgentStatus, Member
 from fsapps.store import acd
 from fsapps.store.db import Store
@@ -279,3 +279,24 @@ def test_becoming_available_starts_the_agents_counts_from_zero(store) -> None:
     assert rows["a1"] == (0, 0, 0, NOW + 2)
     assert rows["a2"] == (500, 7, 3, NOW - 100)
     assert rows["a3"] == (500, 7, 3, NOW + 1)
+
+
+def test_a_calls_clock_running_ahead_does_not_make_a_live_controller_dead(store) -> None:
+    """Liveness runs on the wall clock, not the calls' clock. An emulated clock at 4x turns a
+    2.5 s stall of a process holding two controllers into 10 s of call time: read as the
+    heartbeat's age, each controller then freed the other's waiting callers, who were never
+    served (seen under load in test_two_controllers_never_offer_one_agent_two_calls)."""
+    acme = Acme(store, {"rr": four("round-robin")})
+    wall = Clock()
+    first, second = acme.controller(), acme.controller()
+    for d in (first, second):
+        d.wall = wall
+    w = acme.caller(second, "rr")
+    second.housekeeping()  # its heartbeat
+    acme.clock.now += 4 * DEAD_AFTER  # the calls' clock races ahead; the wall moves a little
+    wall.now += 1
+    first.housekeeping()
+    assert acme.row(w.member.uuid)["state"] == "Waiting"
+    wall.now += DEAD_AFTER + 1  # silent on the wall clock too: dead
+    first.housekeeping()
+    assert acme.row(w.member.uuid)["state"] == "Abandoned"
