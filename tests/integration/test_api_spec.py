@@ -256,11 +256,27 @@ REFUSED = {
 }
 
 
+def snapshot(store: Any) -> dict[str, str]:
+    """Every table of the service's schema, one digest of its rows each (one query): what a
+    refused request could have changed."""
+    with store.operator() as op:
+        tables = [r["t"] for r in op._all(
+            "SELECT quote_ident(table_name) AS t FROM information_schema.tables"
+            " WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
+        )]  # fmt: skip
+        digests = ", ".join(
+            f"(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.{t} x) AS {t}"
+            for t in tables
+        )
+        return dict(op._one(f"SELECT {digests}"))
+
+
 @pytest.mark.parametrize(("method", "path", "op"), SECURED, ids=ids(SECURED))
 def test_every_door_but_a_live_login_is_shut(site: Site, method: str, path: str, op: dict[str, Any]) -> None:
     url = path_for(path, op, tenant="initech" if "{tenant}" in path else "acme")
     body = base_body(op)
     got = {}
+    before = snapshot(site.store)
     for door, headers in site.doors.items():
         r = Client(site.port).request(method, url, body, headers=dict(headers))
         code = assert_json_error(r, door)
@@ -268,6 +284,8 @@ def test_every_door_but_a_live_login_is_shut(site: Site, method: str, path: str,
         assert r.status in documented(op), (door, r.status, "is not in the document's responses")
     # A suspended tenant's user is refused in their own tenant; anyone else, anywhere.
     assert got == REFUSED, {k: (got[k], REFUSED[k]) for k in got if got[k] != REFUSED[k]}
+    after = snapshot(site.store)
+    assert after == before, [t for t in after if after[t] != before.get(t)]  # refused: nothing changed
 
 
 UNSAFE_OPS = [(m, p, op) for m, p, op in SECURED if m in UNSAFE]
@@ -279,11 +297,13 @@ def test_a_change_by_cookie_needs_the_sessions_csrf_token(site: Site, method: st
     browser = Client(site.port)
     assert browser.login("ops", PASSWORD).status == 200
     url, body = path_for(path, op), base_body(op)
+    before = snapshot(site.store)
     for sent in (None, "wrong", browser.csrf + "x"):
         headers = {} if sent is None else {"X-CSRF-Token": sent}
         r = Client(site.port, cookies=dict(browser.cookies)).request(method, url, body, headers=headers)
         assert (r.status, assert_json_error(r, str(sent))) == (403, "csrf_failed")
         assert 403 in documented(op)
+    assert snapshot(site.store) == before
 
 
 # --- hostile input ------------------------------------------------------------------------------
@@ -408,3 +428,39 @@ def test_logging_in_is_the_only_operation_without_a_login() -> None:
     """The doors test covers every operation that needs a login: all of them but this one."""
     public = {(m, p) for m, p, _ in OPERATIONS} - {(m, p) for m, p, _ in SECURED}
     assert public == {("POST", "/api/v1/session")}
+
+
+def test_the_client_reads_only_the_head_of_an_event_stream() -> None:
+    """A route answering text/event-stream (a live event stream) never ends its body: the
+    matrix's client takes its status and headers and hangs up, and the server's side of
+    the stream ends with the connection."""
+    import gevent
+
+    from fsapps.httpserve import wsgi_server
+
+    ended = gevent.event.Event()
+
+    def endless(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/event-stream"), ("Cache-Control", "no-store")])
+
+        def events() -> Iterator[bytes]:
+            try:
+                n = 0
+                while True:
+                    n += 1
+                    yield f"id: {n}\ndata: tick\n\n".encode()
+                    gevent.sleep(0.01)
+            finally:
+                ended.set()
+
+        return events()
+
+    server = wsgi_server("127.0.0.1", 0, endless, read_timeout=5, max_connections=5)
+    server.start()
+    try:
+        with gevent.Timeout(5):
+            r = Client(server.server_port).get("/api/v1/tenants/acme/events")
+        assert (r.status, r.headers["content-type"], r.body) == (200, "text/event-stream", b"")
+        assert ended.wait(5)
+    finally:
+        server.stop()
