@@ -268,5 +268,12 @@ def test_cli_holds_and_resumes_an_agents_caller(store, tmp_path, capsys) -> None
         assert heard_from(leg) == [] and r.switch.channels[caller.uuid].bridged_to is leg
         assert cli.main(["agent", "unhold", "cn_wang", "--config", str(config)]) == 1
         assert capsys.readouterr().out == "fsapps: agent 'cn_wang''s caller is not on hold\n"
+        # A consult from hold: the agent's leg goes to the consulted party without the music.
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        assert cli.main(["agent", "hold", "cn_wang", "--config", str(config)]) == 0
+        ops = ops_for(r)
+        consulted = ops.consult("cn_wang", to_agent="cn_zhao")
+        assert heard_from(leg) == []
+        assert wait_for(lambda: leg.bridged_to is not None and leg.bridged_to.uuid == consulted, timeout=15)
         r.switch.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
