@@ -19,6 +19,8 @@ CALL_HELP = {
     "cancel": "attended transfer: hang the consulted party up, back to the caller",
     "pickup": "take a queue call ringing at --from-agent (or --caller UUID) on this agent's phone",
     "three-way": "bring --dial into the agent's call",
+    "hold": "put the agent's caller on hold: they hear the queue's hold music",
+    "unhold": "take the agent's caller off hold: the conversation resumes",
     "listen": "supervisor: listen to the agent's call from --dial",
     "whisper": "supervisor: speak to the agent only, from --dial",
     "barge": "supervisor: join the agent's call, from --dial",

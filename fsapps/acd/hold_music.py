@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The caller's channel variable that names their queue's hold music (its moh-sound, or the
+# default), set when they join: an agent's hold (AgentOperations.hold) plays it to them.
+VARIABLE = "fsapps_hold_music"
+
 BREAKS = 80  # uuid_breaks sent at most
 QUICK_BREAKS = 10  # the first ones, each followed by a short wait
 QUICK_WAIT = 0.02  # seconds: a queued playback begins within a few ms

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsapps import escape
-from fsapps.acd import relay
+from fsapps.acd import hold_music, relay
+from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.model import AgentState, AgentStatus
 from fsapps.acd.notifier import AgentStateChanged
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Store
+
+# The agent's leg's channel variable naming the hold music playing to their caller.
+HELD = "fsapps_hold"
 
 LISTEN_MODES = {
     "listen": {},
@@ -149,6 +153,67 @@ class AgentOperations:
                 raise OperationError(f"agent {agent!r}'s caller is not in a queue")
         self._api(escape.api_command("uuid_kill", call.agent_leg, "NORMAL_CLEARING"))
 
+    def hold(self, agent: str) -> None:
+        """The agent puts their caller on hold: the caller hears their queue's hold music
+        (the moh-sound their channel names, fsapps.acd.hold_music.VARIABLE) in place of the
+        agent until ``unhold``. The bridge stays, and so do the call's records.
+
+        Not ``uuid_hold``: it broadcasts the music to the caller as a queued execute
+        (switch_ivr.c:1551-1555), which a caller bridged by the controller's event-locked
+        execute only runs once that bridge is over (switch_core_session.c:1293-1306, the
+        queue counts as empty under CF_EVENT_LOCK): the caller would hear silence, then
+        hold music looping after the call. The music is a media bug on the agent's leg
+        instead, ``uuid_displace <leg> start <music> 0 rl``: read side (what the caller hears
+        of the agent), looped (switch_ivr_async.c:1090-1111); it goes with the agent's leg."""
+        call = self.current_call(agent)
+        with self.store.operator() as op:
+            _, noted = store_acd.member_transfer(op.conn, call.caller_leg)
+        if noted.get("step") == "consulting":
+            raise OperationError(f"agent {agent!r} is consulting: their caller is held already")
+        if self._held(call):
+            raise OperationError(f"agent {agent!r}'s caller is on hold already")
+        music = self._hold_music(call)
+        self._api(escape.api_command("uuid_displace", call.agent_leg, "start", music, "0", "rl"))
+        self._api(escape.setvar_command(call.agent_leg, HELD, music))
+
+    def unhold(self, agent: str) -> None:
+        """The held caller and the agent talk again: the hold music's media bug goes."""
+        call = self.current_call(agent)
+        music = self._held(call)
+        if not music:
+            raise OperationError(f"agent {agent!r}'s caller is not on hold")
+        self._api(escape.api_command("uuid_displace", call.agent_leg, "stop", music))
+        self._api(escape.setvar_command(call.agent_leg, HELD, ""))
+
+    def _held(self, call: AgentCall) -> str:
+        """The hold music playing on the agent's leg ('' when not on hold)."""
+        reply = (self.api(escape.api_command("uuid_getvar", call.agent_leg, HELD)) or "").strip()
+        return "" if reply in ("", "_undef_") or reply.startswith("-ERR") else reply
+
+    def _hold_music(self, call: AgentCall) -> str:
+        """The caller's queue's hold music as a file uuid_displace opens: the Event Socket's
+        api expands nothing, so fsapps' ``${sounds_dir}`` is the switch's own global; TTS
+        (``say:``) is playback's, not a file: the default tone then."""
+        reply = self.api(escape.api_command("uuid_getvar", call.caller_leg, hold_music.VARIABLE)) or ""
+        music = reply.strip()
+        if not music or music == "_undef_" or music.startswith("-ERR") or music.startswith("say:"):
+            return DEFAULT_MOH
+        sounds = escape.inert("${sounds_dir}/")
+        if music.startswith(sounds):
+            where = (self.api(escape.api_command("global_getvar", "sounds_dir")) or "").strip()
+            if not where or where.startswith("-"):
+                return DEFAULT_MOH
+            music = f"{where}/{music[len(sounds) :]}"
+        return music
+
+    def _off_hold(self, call: AgentCall) -> None:
+        """Before the agent's leg is bridged to someone else (a consult): whoever it talks to
+        next must not hear the hold music in place of the agent."""
+        music = self._held(call)
+        if music:
+            self.api(escape.api_command("uuid_displace", call.agent_leg, "stop", music))
+            self.api(escape.setvar_command(call.agent_leg, HELD, ""))
+
     def pickup(self, agent: str, *, ringing_at: str | None = None, caller: str | None = None) -> str:
         """``agent`` takes a queue call that rings at another agent's phone (``ringing_at``)
         or, by the caller's channel UUID, whoever it rings at. Returns the leg that rings
@@ -231,6 +296,7 @@ class AgentOperations:
             target = _dial(dial)
         else:
             raise BadTarget("consult whom? (an agent or a dial string)")
+        self._off_hold(call)
         head = {"park_after_bridge": "true", "origination_caller_id_name": f"consult {agent}"}
         leg = self._originate(head, target, "park")
         where = {"consult": leg, "by": agent, "step": "consulting"}
@@ -333,7 +399,7 @@ class AgentOperations:
 # The operations on an agent's call, by the names `fsapps agent ACTION` and the HTTP API
 # give them; each returns the leg it made (consult, pickup, three-way, listen...) or None.
 CALL_ACTIONS = (
-    "transfer", "consult", "complete", "cancel", "pickup", "three-way",
+    "transfer", "consult", "complete", "cancel", "pickup", "three-way", "hold", "unhold",
     "listen", "whisper", "barge", "hangup", "wrap-up-done",
 )  # fmt: skip
 
@@ -354,6 +420,10 @@ def run(ops: AgentOperations, action: str, agent: str, *, to_agent: str | None =
         if not from_agent and not caller:
             raise BadTarget("pick up which call? (--from-agent or --caller)")
         return ops.pickup(agent, ringing_at=from_agent, caller=caller)
+    elif action == "hold":
+        ops.hold(agent)
+    elif action == "unhold":
+        ops.unhold(agent)
     elif action == "three-way":
         return ops.three_way(agent, dial or "")
     elif action in LISTEN_MODES:

@@ -112,7 +112,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fsapps.acd import transfer
+from fsapps.acd import hold_music, transfer
 from fsapps.acd.hold_music import ClipStop
 from fsapps.acd.transfer import AttendedTransfer
 from fsapps.acd.visit_messages import (
@@ -391,9 +391,12 @@ class Visit:
         # Armed before the caller has a place: a controller that dies from here on leaves
         # them to the route that holds them (nodes/queue.py), never to the sorry message.
         self._enter(Phase.JOINING)
+        # fsapps_hold_music: what the caller hears when their agent puts them on hold
+        # (AgentOperations.hold gives it to the agent's leg, whose hold music it is).
         armed = (
             ("fsapps_resume", self.setup.resume), ("fsapps_held", ""),
             ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
+            (hold_music.VARIABLE, self.setup.hold_music),
         )  # fmt: skip
         return [SetVariables(armed), Join(self.setup.resume_within)]
 

@@ -12,10 +12,12 @@ import gevent
 from fsapps.esl.codec import serialize_json, serialize_plain
 from fsapps.sim.apps.bridge import after_bridge, bridge_legs
 from fsapps.sim.apps.calls import park_loop, session_transfer
+from fsapps.sim.apps.displace import displace, stop_displace
 from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop_recording
-from fsapps.sim.apps.registry import is_true
+from fsapps.sim.apps.registry import int_arg, is_true
 from fsapps.sim.channel import CAUSES, Channel
 from fsapps.sim.expand import has_reference
+from fsapps.sim.hold import hold, toggle, unhold
 from fsapps.sim.originate import originate
 from fsapps.sim.session import execute, route_and_execute
 from fsapps.sim.strings import separate_string
@@ -361,6 +363,44 @@ def uuid_transfer(sw: Switch, arg: str, lst: Listener | None) -> str:
         session_transfer(t, rest[0], rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else "")
         t.bridged_to = None
     return "+OK\n"
+
+
+@api("uuid_hold")
+def uuid_hold(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c:3971-4003 uuid_hold_function: ``[off|toggle] <uuid> [<display>]``,
+    split on blanks (4 at most). A UUID that is not there is no failure: switch_ivr_hold_uuid
+    returns its initial SUCCESS when the session is not found (switch_ivr.c:1567-1577)."""
+    argv = separate_string(arg, " ", 4) if arg else []
+    if not argv or not argv[0]:
+        return "-USAGE: [off|toggle] <uuid> [<display>]\n"
+    word = argv[0].lower()
+    uid = argv[1] if word in ("off", "toggle") and len(argv) > 1 else argv[0]
+    ch = _locate(sw, uid)
+    ok = True
+    if ch is not None:
+        ok = unhold(ch) if word == "off" else toggle(ch) if word == "toggle" else hold(ch)
+    return "+OK Success\n" if ok else "-ERR Operation failed\n"
+
+
+@api("uuid_displace")
+def uuid_displace(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c:4826-4877 session_displace_function: ``<uuid> [start|stop] <path>
+    [<limit>] [<flags>]``, split on blanks (5 at most)."""
+    usage = "-USAGE: <uuid> [start|stop] <path> [<limit>] [mux]\n"
+    argv = separate_string(arg, " ", 5) if arg else []
+    if len(argv) < 3 or not all(argv[:3]):
+        return usage
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return "-ERR Cannot locate session!\n"
+    action, path = argv[1].lower(), argv[2]
+    if action == "start":
+        limit = int_arg(argv[3], 0) if len(argv) > 3 else 0
+        ok = displace(ch, path, max(limit, 0), argv[4] if len(argv) > 4 else "")
+        return "+OK Success\n" if ok else "-ERR Cannot displace session!\n"
+    if action == "stop":
+        return "+OK Success\n" if stop_displace(ch, path) else "-ERR Cannot stop displace session!\n"
+    return usage
 
 
 @api("uuid_break")

@@ -252,6 +252,8 @@ class Channel:
         self.private_events: deque[Command] = deque()
         self.event_lock_depth = 0
         self.break_flag = False
+        self.broadcasting = False  # CF_BROADCAST: a queued execute (uuid_broadcast, hold music) runs
+        self.stop_broadcast = False  # CF_STOP_BROADCAST: switch_channel_stop_broadcast asked it to end
         self.parked = False
         self.reset_requested = False
         self.transfer_to: tuple[str, str, str] | None = None
@@ -267,6 +269,7 @@ class Channel:
         self.bridge_ready = GEvent()
         self.log: list[tuple[float, str]] = []  # the per-channel log the control API reads
         self.media_bugs: dict[str, Any] = {}  # record_session recordings by path
+        self.displaced: dict[str, Any] = {}  # uuid_displace media bugs by file (sim.apps.displace)
         self.endpoint: Any = None  # caller/agent behaviour attached by the switch
         self.watchers: set[Channel] = set()  # channels waiting on this one (originate)
         self.loopback_partner: Channel | None = None

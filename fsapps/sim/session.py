@@ -136,20 +136,40 @@ def parse_event(ch: Channel, cmd: Command) -> None:
         arg = cmd.header("execute-app-arg")
         if arg is None and (cmd.header("content-type") or "").lower() == "text/plain":
             arg = cmd.body
-        loops = max(int_arg(cmd.header("loops"), 1), 1)
+        # ivr:562-572: atoi of "loops", 1 without one; a negative count runs until the
+        # broadcast is stopped (l.629), as uuid_hold's hold music does (switch_ivr_async.c:5739).
+        loops = int_arg(cmd.header("loops"), 1)
         lock = is_true(cmd.header("event-lock"))
         app_uuid = cmd.header("Event-UUID")
         if lock:
             ch.event_lock_depth += 1
+        # ivr:580-591: CF_STOP_BROADCAST cleared, CF_BROADCAST set (an outer one stays).
+        ch.stop_broadcast = False
+        inner = ch.broadcasting
+        ch.broadcasting = True
+        clock = ch.switch.clock
         try:
-            for i in range(loops):
+            i = 0
+            while i < loops or loops < 0:
                 ch.set_var("current_loop", str(i + 1))
                 ch.set_var("total_loops", str(loops))
+                began = clock.now()
                 if not execute(ch, name, arg, app_uuid) or not ch.up:
                     break
+                # ivr:652: a run shorter than half a second (a missing file) does not loop on.
+                if ch.stop_broadcast or clock.now() - began < 0.5:
+                    break
+                i += 1
         finally:
             if lock:
                 ch.event_lock_depth -= 1
+            ch.set_var("current_loop", None)
+            ch.set_var("total_loops", None)
+            if not inner:
+                ch.broadcasting = False  # ivr:670-672
+            if ch.stop_broadcast:  # ivr:674-677
+                ch.broadcasting = False
+                ch.break_flag = True
     elif command == "hangup":
         cause = (cmd.header("hangup-cause") or "NORMAL_CLEARING").upper()
         ch.hangup(cause)

@@ -35,6 +35,7 @@ from fsapps.sim.dialplan import Dialplan, StaticDialplan
 from fsapps.sim.directory import Directory
 from fsapps.sim.endpoints import CallerScript, Endpoint
 from fsapps.sim.events import CALLING, SimEvent, base_headers
+from fsapps.sim.hold import held_leg_left
 from fsapps.sim.listener import Listener
 from fsapps.sim.session import parse_event, run_inbound
 
@@ -254,6 +255,8 @@ class Switch:
         self.history[ch.uuid] = CallRecord(ch.uuid, ch.name, ch.log, dict(ch.variables), ch.hangup_cause)
 
     def on_channel_hangup(self, ch: Channel) -> None:
+        if ch.callstate == "HELD":
+            held_leg_left(ch)
         other = ch.bridged_to
         if other is not None and other.up and other.bridge_side == "b":
             b_side_left_alone(other, ch)

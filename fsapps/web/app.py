@@ -30,7 +30,7 @@ from psycopg_pool import PoolTimeout
 from fsapps.flows.upload import FlowsSite
 from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
-from fsapps.web import errors
+from fsapps.web import bodies, errors, openapi
 from fsapps.web.calls import Calls
 from fsapps.web.live import LiveEvents, StreamSlots
 from fsapps.web.policy import Principal
@@ -117,7 +117,8 @@ def make_app(ctx: ApiContext) -> APIFlask:
     def _security(spec: Any) -> Any:
         spec["security"] = [{"bearer": []}, {"session": []}]
         spec["paths"][f"{PREFIX}/session"]["post"]["security"] = []  # logging in needs no login
-        return spec
+        rules = [rule.rule for rule in app.url_map.iter_rules()]
+        return openapi.complete(spec, rules, public={("POST", f"{PREFIX}/session")})
 
     @app.errorhandler(Refused)
     def _refused(exc: Refused) -> Any:
@@ -138,6 +139,12 @@ def make_app(ctx: ApiContext) -> APIFlask:
         if request.endpoint is None or request.endpoint in PUBLIC:
             return  # routing answers 404/405 on its own
         g.principal, g.csrf = authenticate(ctx)
+
+    @app.before_request
+    def _body() -> None:
+        if request.endpoint is not None:
+            bodies.check(request, app.config["MAX_CONTENT_LENGTH"])
+            bodies.check_text(request)
 
     @app.after_request
     def _headers(resp: Any) -> Any:

@@ -241,3 +241,39 @@ def test_attended_transfer_cancelled_then_completed(store, tmp_path) -> None:
         assert survey, "\n".join(r.switch.call_log(caller.uuid)[before:])
         caller.hangup()
         assert caller.destroyed.wait(30)
+
+
+def test_cli_holds_and_resumes_an_agents_caller(store, tmp_path, capsys) -> None:
+    """`fsapps agent hold` / `unhold`, the API's operations: the caller hears the queue's
+    hold music in place of the agent (a looped read-side displace on the agent's leg),
+    then the agent again; each asked twice says why not."""
+    from fsapps import cli
+    from fsapps.acd.config import DEFAULT_MOH
+    from fsapps.sim.apps.displace import heard_from
+
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        config = tmp_path / "fsapps.yaml"
+        config.write_text(
+            f"database: {{dsn: '{store.dsn}'}}\nesl: {{port: {r.switch.port}, password: {r.switch.password}}}\n"
+        )
+        caller = on_call(r)
+        leg = r.switch.channels[str(r.agent_row("cn_wang")["agent_leg"])]
+        assert cli.main(["agent", "hold", "cn_wang", "--config", str(config)]) == 0
+        assert heard_from(leg) == [DEFAULT_MOH]
+        assert r.switch.channels[caller.uuid].bridged_to is leg
+        assert cli.main(["agent", "hold", "cn_wang", "--config", str(config)]) == 1
+        assert capsys.readouterr().out == "fsapps: agent 'cn_wang''s caller is on hold already\n"
+        assert cli.main(["agent", "unhold", "cn_wang", "--config", str(config)]) == 0
+        assert heard_from(leg) == [] and r.switch.channels[caller.uuid].bridged_to is leg
+        assert cli.main(["agent", "unhold", "cn_wang", "--config", str(config)]) == 1
+        assert capsys.readouterr().out == "fsapps: agent 'cn_wang''s caller is not on hold\n"
+        # A consult from hold: the agent's leg goes to the consulted party without the music.
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        assert cli.main(["agent", "hold", "cn_wang", "--config", str(config)]) == 0
+        ops = ops_for(r)
+        consulted = ops.consult("cn_wang", to_agent="cn_zhao")
+        assert heard_from(leg) == []
+        assert wait_for(lambda: leg.bridged_to is not None and leg.bridged_to.uuid == consulted, timeout=15)
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)

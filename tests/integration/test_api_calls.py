@@ -392,3 +392,70 @@ def test_fsapps_serve_gives_the_api_its_event_socket_and_the_operators_gateways(
             server.stop()
         controller.stop(grace=1.0)
         sw.stop()
+
+
+def test_an_agent_holds_their_caller_who_hears_the_queues_hold_music_then_resumes(store, tmp_path) -> None:
+    """cn_wang holds the caller through the API: still bridged to the agent's leg, the caller
+    hears the business queue's hold music (the default: it names no moh-sound) in place of
+    the agent; holding again is 409. Resumed, the music stops and they talk on. The call's
+    records are those of any answered call: one queue call, two CDRs, no usage record twice."""
+    from fsapps.acd.config import DEFAULT_MOH
+    from fsapps.esl.client import InboundClient
+    from fsapps.sim.apps.displace import heard_from
+    from fsapps.store.collector import CdrCollector
+    from fsapps.store.durable import DurableWriter
+
+    with api_on_calls(store, tmp_path) as a:
+        sw = a.rig.switch
+        client = InboundClient("127.0.0.1", sw.port, sw.password, backoff_min=0.05)
+        collector = CdrCollector(client, DurableWriter(store, tmp_path / "spool"))
+        client.start()
+        try:
+            assert client.wait_connected(5)
+            wang, zhao = a.as_("wang"), a.as_("zhao")
+            caller, leg = answered_by(a, "cn_wang")
+            ch, agent_leg = sw.channels[caller.uuid], sw.channels[leg]
+
+            def talking() -> bool:
+                return ch.bridged_to is agent_leg and agent_leg.bridged_to is ch
+
+            assert talking() and heard_from(agent_leg) == []
+            r = wang.request("POST", f"{T}/agents/cn_wang/call/unhold")
+            assert (r.status, r.json["code"]) == (409, "not_now")  # not on hold
+            r = zhao.request("POST", f"{T}/agents/cn_wang/call/hold")
+            assert (r.status, r.json["code"]) == (403, "forbidden")
+            assert wang.request("POST", f"{T}/agents/cn_wang/call/hold").status == 204
+            assert heard_from(agent_leg) == [DEFAULT_MOH] and talking()
+            (music,) = agent_leg.displaced.values()
+            assert music.loop and not music.mux  # the music alone, round and round
+            r = wang.request("POST", f"{T}/agents/cn_wang/call/hold")
+            assert (r.status, r.json["code"]) == (409, "not_now")  # held already
+            sw.clock.sleep(12)  # longer than one round of the tone: still held
+            assert heard_from(agent_leg) == [DEFAULT_MOH] and talking()
+            assert wang.request("POST", f"{T}/agents/cn_wang/call/unhold").status == 204
+            assert heard_from(agent_leg) == [] and talking()
+            assert a.rig.agent_row("cn_wang")["state"] == "In a queue call"
+            # Held again, then hung up: the music goes with the agent's leg.
+            assert wang.request("POST", f"{T}/agents/cn_wang/call/hold").status == 204
+            assert wang.request("POST", f"{T}/agents/cn_wang/call/hangup").status == 204
+            assert caller.destroyed.wait(30)
+            # The same call never held, for its records.
+            plain, plain_leg = answered_by(a, "cn_wang")
+            assert wang.request("POST", f"{T}/agents/cn_wang/call/hangup").status == 204
+            assert plain.destroyed.wait(30)
+            rows = wait_for(lambda: len(a.rig.queue_calls()) == 2 and a.rig.queue_calls())
+            assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")] * 2
+            assert wait_for(lambda: collector.collected >= 4, timeout=30)
+
+            def records(call: str, *legs: str) -> tuple[list[str], list[tuple[str, str]]]:
+                with store.tenant("cablenet") as t:
+                    cdrs = sorted(str(c["leg_uuid"]) for c in t.cdrs() if str(c["leg_uuid"]) in legs)
+                    usage = t._all("SELECT resource, kind FROM usage_records WHERE call_uuid = %s", (call,))
+                return cdrs, sorted((u["resource"], u["kind"]) for u in usage)
+
+            held_cdrs, held_usage = records(caller.uuid, caller.uuid, leg)
+            plain_cdrs, plain_usage = records(plain.uuid, plain.uuid, plain_leg)
+            assert held_cdrs == sorted([caller.uuid, leg]) and plain_cdrs == sorted([plain.uuid, plain_leg])
+            assert held_usage == plain_usage and ("agent", "handled_call") in held_usage
+        finally:
+            client.stop()

@@ -161,7 +161,8 @@ MATRIX = [
                                                               AGENT: (409, 403)}), body=body)
       for action, body in (("transfer", {"queue": "sales"}), ("consult", {"extension": "1009"}),
                            ("complete", None), ("cancel", None), ("three-way", {"number": "+15550199"}),
-                           ("hangup", None), ("pickup", lambda f: {"from_agent": f"{f['tenant']}1"}))],
+                           ("hangup", None), ("pickup", lambda f: {"from_agent": f"{f['tenant']}1"}),
+                           ("hold", None), ("unhold", None))],
     *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403)}),
           body={"extension": "2000"}) for action in ("listen", "whisper", "barge")],
     # No access number in these tenants: whoever may dial out gets as far as 409 no_caller_id.

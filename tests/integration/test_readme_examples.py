@@ -170,6 +170,7 @@ BLOCKS: dict[str, str] = {
 # Commands the prose gives in backticks: the test that runs each, here or as "file::test".
 INLINE: dict[str, str] = {
     "fsapps user add": T_API,
+    "fsapps agent hold|unhold AGENT": "tests/integration/test_acd_operations.py::test_cli_holds_and_resumes_an_agents_caller",
     "fsapps agent status": T_API,  # announced to the event stream from the CLI's own process  # the console's users: the API example's, whose serve has /console/
     "fsapps check dialplan": "test_simulate_prints_what_the_readme_shows",
     "fsapps render dialplan/ --out /etc/freeswitch":

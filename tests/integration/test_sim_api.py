@@ -178,3 +178,49 @@ def test_caller_id_reaches_the_dialplan(sw, esl) -> None:
     ch = sw.place_call("park", caller_id_number="5551234", script=CallerScript())
     sw.wait_for(lambda: ch.parked, timeout=5)
     assert esl.api(f"uuid_getvar {ch.uuid} caller_id_number") == "5551234"
+
+
+def test_uuid_displace_start_stop_and_its_refusals(sw, esl) -> None:
+    """mod_commands.c:4826-4877: one bug per file and channel; a file that does not open, a
+    bug that is not there and a channel that is not there each have their -ERR."""
+    from fsapps.sim.apps.displace import heard_from
+
+    a = parked(sw)
+    tone = "tone_stream://%(1000,0,440)"
+    assert esl.api("uuid_displace nope start x").startswith("-ERR Cannot locate session!")
+    assert esl.api(f"uuid_displace {a.uuid} start").startswith("-USAGE: <uuid> [start|stop] <path>")
+    assert esl.api(f"uuid_displace {a.uuid} start {tone} 0 rl") == "+OK Success\n"
+    assert heard_from(a) == [tone] and a.displaced[tone].loop and not a.displaced[tone].mux
+    assert esl.api(f"uuid_displace {a.uuid} start {tone}") == "-ERR Cannot displace session!\n"
+    assert esl.api(f"uuid_displace {a.uuid} start /no/such.wav") == "-ERR Cannot displace session!\n"
+    assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "+OK Success\n"
+    assert heard_from(a) == []
+    assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "-ERR Cannot stop displace session!\n"
+
+
+def test_uuid_hold_loops_the_held_legs_music_to_its_partner_until_unheld(sw, esl) -> None:
+    """switch_ivr_hold (switch_ivr.c:1525-1564): the held leg's hold_music broadcast to its
+    partner, looped; held twice: -ERR; unhold stops it (l.1603-1643). A UUID that is not
+    there answers +OK (switch_ivr_hold_uuid keeps its initial SUCCESS)."""
+    a, b = parked(sw), parked(sw)
+    assert esl.api(f"uuid_bridge {a.uuid} {b.uuid}") == f"+OK {b.uuid}\n"
+    sw.wait_for(lambda: a.bridged_to is b, timeout=5)
+    tone = "tone_stream://%(1000,0,440)"
+    esl.api(f"uuid_setvar {b.uuid} hold_music {tone}")
+
+    def rounds() -> int:
+        return sum(1 for _, text in a.log if text == f"playback({tone})")
+
+    assert esl.api(f"uuid_hold {b.uuid}") == "+OK Success\n"
+    assert b.callstate == "HELD"
+    assert sw.wait_for(lambda: rounds() >= 3, timeout=5), a.log[-5:]
+    assert esl.api(f"uuid_hold {b.uuid}") == "-ERR Operation failed\n"
+    assert esl.api(f"uuid_hold off {b.uuid}") == "+OK Success\n"
+    assert b.callstate == "UNHELD"
+    assert sw.wait_for(lambda: not a.broadcasting, timeout=5)
+    heard = rounds()
+    sw.clock.sleep(3)
+    assert rounds() == heard and a.bridged_to is b
+    assert esl.api(f"uuid_hold off {b.uuid}") == "-ERR Operation failed\n"
+    assert esl.api("uuid_hold nope") == "+OK Success\n"
+    assert esl.api("uuid_hold").startswith("-USAGE: [off|toggle] <uuid>")

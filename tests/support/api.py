@@ -61,7 +61,11 @@ class Client:
         try:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
-            out = Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+            headers = {k.lower(): v for k, v in resp.getheaders()}
+            # An event stream's body never ends: its status and headers are the answer (the
+            # connection is closed below, which ends the stream on the server's side).
+            streaming = headers.get("content-type", "").startswith("text/event-stream")
+            out = Reply(resp.status, headers, b"" if streaming else resp.read())
             for value in resp.headers.get_all("Set-Cookie") or []:
                 jar: SimpleCookie = SimpleCookie()
                 jar.load(value)

@@ -162,6 +162,7 @@ def test_the_caller_is_armed_for_the_hold_route_before_their_place_is_written() 
     assert out[0].values == (
         ("fsapps_resume", "main.wait"), ("fsapps_held", ""),
         ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
+        ("fsapps_hold_music", SETUP.hold_music),
     )  # fmt: skip
     unanswered = Run(replace(SETUP, answered=False))
     assert kinds(unanswered.send(Arrived())) == ["Answer"]

@@ -40,6 +40,8 @@ ACTIONS: dict[str, tuple[str, type | None, bool]] = {
     "cancel": ("Attended transfer called off: the consulted party hung up, back to the caller", None, False),
     "pickup": ("The agent takes a queue call ringing at another agent's phone", schemas.PickupIn, True),
     "three-way": ("Bring a third party into the agent's call", schemas.CallTargetIn, True),
+    "hold": ("Hold: the caller hears the queue's hold music, the agent is not heard", None, False),
+    "unhold": ("Resume: the held caller and the agent talk again", None, False),
     "listen": ("Supervisor: listen to the agent's call from a phone", schemas.CallTargetIn, True),
     "whisper": ("Supervisor: speak to the agent only, from a phone", schemas.CallTargetIn, True),
     "barge": ("Supervisor: join the agent's call, from a phone", schemas.CallTargetIn, True),
