@@ -10,6 +10,7 @@ def register(app: APIFlask) -> None:
     from fsapps.web.routes import (
         agents,
         calls,
+        floor,
         flows,
         queues,
         recordings,
@@ -19,6 +20,7 @@ def register(app: APIFlask) -> None:
         tenants,
     )
 
-    for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings):
+    for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
+                   floor):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
