@@ -4,16 +4,19 @@ rendered dialplan), the wallboard opened with its read-only token."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from fsapps.esl.client import Connection
 from fsapps.sim.endpoints import Endpoint
 from fsapps.store import api as repo
+from fsapps.store.db import token_digest
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
 from tests.integration.test_acd_calls import rig
 from tests.integration.test_api_calls import cablenet_queues
-from tests.support.api import PASSWORD, QUEUES, Client, populate, serve_api, static_queues
+from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 from tests.support.waiting import wait_for
 
 
@@ -107,46 +110,61 @@ def test_a_supervisor_watches_a_caller_arrive_forces_statuses_moves_the_caller_a
 def test_a_wallboard_opened_with_its_token_shows_the_figures_and_the_token_opens_nothing_else(
     store, tabs
 ) -> None:
-    cc = populate(store)
+    populate(store)
     with store.operator() as op:
         op.add_tenant(Tenant("other", "Other", "other.example"))
         op.conn.execute("UPDATE agent_state SET status = 'Available' WHERE agent_id = 'acme1'")
     server = serve_api(ApiContext(store, static_queues(QUEUES)), console=True)
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        admin = Client(server.server_port, token=cc.token("tenant_admin", "acme"))
-        issued = admin.request("POST", "/api/v1/tenants/acme/wallboards", {"name": "Floor TV"}).json
-        tab = tabs(base, "zh-CN", "wallboard")
-        page = tab.goto(f"/console/wallboard?tenant=acme#{issued['token']}")
-        support = page.locator('.tile[data-queue="support"]')
+        # The tenant admin issues a wallboard link on the tenant page: the token is shown once.
+        admin = tabs(base, "en-GB", "admin")
+        page = admin.login("tenant_admin_acme", PASSWORD)
+        expect(page).to_have_url(f"{base}/console/tenant")
+        page.click('#tabs a[data-tab="wallboards"]')
+        page.fill("#wb-name", "Floor TV")
+        page.click("#wallboard-form button[type=submit]")
+        link = page.locator("#wallboard-link")
+        expect(link).to_have_value(re.compile(r"/console/wallboard\?tenant=acme#fsw_"))
+        expect(page.locator("#wallboard-rows tr")).to_contain_text("Floor TV")
+        token = link.input_value().split("#", 1)[1]
+        with store.tenant("acme") as t:  # kept as its digest only
+            assert [w["name"] for w in repo.wallboard_tokens(t)] == ["Floor TV"]
+            kept = t._all("SELECT token_sha256 FROM wallboard_tokens")
+        assert kept == [{"token_sha256": token_digest(token)}]
+
+        tv = tabs(base, "zh-CN", "wallboard")
+        board = tv.goto(link.input_value().removeprefix(base))
+        support = board.locator('.tile[data-queue="support"]')
         expect(support.locator('[data-figure="waiting"] .value')).to_have_text("1")
         expect(support.locator('[data-figure="waiting"] .what')).to_have_text("排队")
         expect(support.locator('[data-figure="available"] .value')).to_have_text("1")
         expect(support.locator('[data-figure="service_level"] .value')).to_have_text("—")
         expect(support.locator(".target")).to_have_text("目标：80% 来电在 20 秒内接听")
-        expect(page.locator('.tile[data-queue="sales"]')).to_be_visible()
-        expect(page.locator("#updated")).to_contain_text("更新于")
-        assert page.context.cookies() == []  # no session: the token alone
-        tab.shot("wallboard")
+        expect(board.locator('.tile[data-queue="sales"]')).to_be_visible()
+        expect(board.locator("#updated")).to_contain_text("更新于")
+        assert board.context.cookies() == []  # no session: the token alone
+        tv.shot("wallboard")
 
         # The same token on any other route of the API: refused.
-        status = page.evaluate(
+        status = board.evaluate(
             """async (token) => (await Promise.all(['/api/v1/tenants/acme/queues',
                  '/api/v1/tenants/acme/calls', '/api/v1/session', '/api/v1/tenants/other/queue-figures'
                  ].map(async (path) => {
                  const r = await fetch(path, {headers: {Authorization: `Bearer ${token}`}});
                  return [r.status, (await r.json()).code]; })))""",
-            issued["token"],
+            token,
         )
         assert status == [[403, "wallboard_only"], [403, "wallboard_only"], [403, "wallboard_only"],
                           [404, "no_such_tenant"]]  # fmt: skip
 
-        # Revoked: the board goes blank at its next fetch and says why.
-        assert admin.request("DELETE", f"/api/v1/tenants/acme/wallboards/{issued['id']}").status == 204
-        expect(page.locator('.message.error[data-code="invalid_token"]')).to_be_visible()
-        expect(page.locator(".tile")).to_have_count(0)
+        # Revoked on the tenant page: the board goes blank at its next fetch and says why.
+        page.locator("#wallboard-rows tr", has_text="Floor TV").locator("button").click()
+        expect(page.locator(".message.done")).to_contain_text("Floor TV: revoked.")
+        expect(board.locator('.message.error[data-code="invalid_token"]')).to_be_visible()
+        expect(board.locator(".tile")).to_have_count(0)
         # Opened without its token, the page says how to open it.
-        page = tab.goto("/console/wallboard?tenant=acme")
-        expect(page.locator('.message.error[data-code="wallboard_link"]')).to_be_visible()
+        board = tv.goto("/console/wallboard?tenant=acme")
+        expect(board.locator('.message.error[data-code="wallboard_link"]')).to_be_visible()
     finally:
         server.stop()

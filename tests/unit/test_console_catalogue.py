@@ -59,7 +59,7 @@ def test_the_words_for_what_the_api_returns_are_there() -> None:
     wanted |= {f"op.{op}" for op in ("listen", "whisper", "barge", "hangup")}
     figures = ("waiting", "longest", "service_level", "answered", "abandoned", "available", "talking", "away")
     wanted |= {f"wallboard.{f}" for f in figures}
-    sections = ("flows", "agents", "queues", "recordings", "blacklist", "outages", "billing")
+    sections = ("flows", "agents", "queues", "recordings", "blacklist", "outages", "billing", "wallboards")
     wanted |= {f"tab.{s}" for s in sections}
     assert sorted(wanted - set(en)) == []
 
