@@ -95,6 +95,13 @@ def test_a_wallboard_token_is_issued_once_kept_as_a_digest_works_and_stops_when_
         r = admin.request("POST", f"{T}/wallboards", {"name": ""})
         assert (r.status, r.json["code"]) == (422, "invalid_input")
 
+        with store.operator() as op:  # a suspended tenant's screens go dark with its users
+            op.conn.execute("UPDATE tenants SET status = 'suspended' WHERE id = 'acme'")
+        r = tv.get(f"{T}/queue-figures")
+        assert (r.status, r.json["code"]) == (403, "tenant_suspended")
+        with store.operator() as op:
+            op.conn.execute("UPDATE tenants SET status = 'active' WHERE id = 'acme'")
+
         assert admin.request("DELETE", f"{T}/wallboards/{token_id}").status == 204
         r = tv.get(f"{T}/queue-figures")
         assert (r.status, r.json["code"]) == (401, "invalid_token")

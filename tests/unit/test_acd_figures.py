@@ -83,3 +83,17 @@ def test_today_begins_at_midnight_in_the_tenants_timezone() -> None:
     assert day_start(now, "Asia/Shanghai") == datetime(2026, 11, 23, 16, 0, tzinfo=UTC).timestamp()
     assert day_start(now, "UTC") == datetime(2026, 11, 23, 0, 0, tzinfo=UTC).timestamp()
     assert day_start(now, "Not/AZone") == day_start(now, "UTC")
+
+
+def test_the_service_level_target_is_a_queue_setting_in_percent() -> None:
+    import jsonschema
+
+    from fsapps.acd.config import queue_settings
+    from fsapps.flows.schema import TENANT
+
+    queues = {"type": "object", "properties": {"queues": TENANT["properties"]["queues"]}}
+    jsonschema.validate({"queues": {"support": {"service-level-target": 95}}}, queues)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"queues": {"support": {"service-level-target": 101}}}, queues)
+    assert queue_settings({"service-level-target": 95}).service_level_target == 95
+    assert queue_settings({}).service_level_target == 80  # 80/20, the call center's usual
