@@ -58,6 +58,9 @@ def _setting_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
                 },
             },
         }
+    if f.name == "service_level_target":
+        return {"type": "integer", "minimum": 0, "maximum": 100,
+                "description": "percent of callers to answer within service-level-seconds"}  # fmt: skip
     if f.name == "callback_key":
         return {"type": "string", "pattern": r"^[0-9*#]$"}
     if f.name in ("moh_sound", "announce_sound"):

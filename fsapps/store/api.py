@@ -147,7 +147,9 @@ def put_group(
 AGENT_COLUMNS = (
     "a.id, a.name, a.contact, a.user_id, m.weight, coalesce(s.status, 'Logged Out') AS status,"
     " coalesce(s.state, 'Waiting') AS state, coalesce(s.break_reason, '') AS break_reason,"
-    " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change"
+    " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change,"
+    # what fsapps.acd.figures.activity reads: since when the agent does what they do
+    " s.last_bridge_start, s.last_bridge_end, s.last_offered_call, s.wrap_up_time"
 )
 
 
@@ -335,3 +337,70 @@ def finish_callback(t: TenantScope, event_id: str, status: str) -> bool:
         (status, event_id),
     )
     return cur.rowcount == 1
+
+
+# --- the floor's figures, and the wallboards that show them ----------------------------------
+
+
+def visits_since(t: TenantScope, queues: list[str], since: datetime) -> list[dict[str, Any]]:
+    """The queues' visits that ended since ``since`` (today's): queue, outcome, wait."""
+    return t._all(
+        "SELECT queue, outcome, wait_seconds FROM queue_calls"
+        " WHERE queue = ANY(%s::text[]) AND ended_at >= %s",
+        (queues, since),
+    )
+
+
+def waiting_members(t: TenantScope, queues: list[str]) -> list[dict[str, Any]]:
+    """The callers in the queues now (waiting, ringing or talking): queue, state, when they joined."""
+    return t._all(
+        "SELECT queue, state, joined_epoch FROM queue_members"
+        " WHERE queue = ANY(%s::text[]) AND state IN ('Waiting', 'Trying', 'Answered')",
+        (queues,),
+    )
+
+
+def agent_states(t: TenantScope) -> list[dict[str, Any]]:
+    """The tenant's agents' live state (a shared agent's row is each tenant's to see)."""
+    return t._all(
+        "SELECT a.id, coalesce(s.status, 'Logged Out') AS status, coalesce(s.state, 'Waiting') AS state,"
+        " s.last_status_change, s.last_bridge_start, s.last_bridge_end, s.last_offered_call, s.wrap_up_time"
+        " FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"
+        " LEFT JOIN agent_state s ON s.agent_id = a.id"
+    )
+
+
+WALLBOARD_PREFIX = "fsw_"  # tells a wallboard's token from a user's (fsa_) before any look-up
+
+
+def issue_wallboard_token(t: TenantScope, name: str, created_by: int | None) -> tuple[int, str]:
+    """A new wallboard token of the tenant: (its id, the token), the token shown once and
+    stored as a digest."""
+    token = WALLBOARD_PREFIX + secrets.token_urlsafe(32)
+    row = t._one(
+        "INSERT INTO wallboard_tokens (tenant_id, name, token_sha256, created_by) VALUES (%s, %s, %s, %s)"
+        " RETURNING id",
+        (t.tenant_id, name, token_digest(token), created_by),
+    )
+    assert row is not None
+    return int(row["id"]), token
+
+
+def wallboard_tokens(t: TenantScope) -> list[dict[str, Any]]:
+    return t._all("SELECT id, name, created_at, revoked_at FROM wallboard_tokens ORDER BY id")
+
+
+def revoke_wallboard_token(t: TenantScope, token_id: int) -> bool:
+    cur = t.conn.execute(
+        "UPDATE wallboard_tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL", (token_id,)
+    )
+    return cur.rowcount == 1
+
+
+def find_wallboard(op: OperatorScope, token: str) -> dict[str, Any] | None:
+    """The live wallboard token's id, name and tenant (with the tenant's status)."""
+    return op._one(
+        "SELECT w.id, w.name, w.tenant_id, t.status AS tenant_status FROM wallboard_tokens w"
+        " JOIN tenants t ON t.id = w.tenant_id WHERE w.token_sha256 = %s AND w.revoked_at IS NULL",
+        (token_digest(token),),
+    )

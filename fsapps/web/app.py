@@ -30,7 +30,7 @@ from psycopg_pool import PoolTimeout
 from fsapps.flows.upload import FlowsSite
 from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
-from fsapps.web import bodies, errors, openapi
+from fsapps.web import bodies, errors, openapi, wallboard
 from fsapps.web.calls import Calls
 from fsapps.web.live import LiveEvents, StreamSlots
 from fsapps.web.policy import Principal
@@ -185,6 +185,8 @@ def authenticate(ctx: ApiContext) -> tuple[Principal, str | None]:
         if scheme.lower() != "bearer" or not token.strip():
             raise errors.ApiError(401, "unauthenticated", "Authorization: expected Bearer <token>",
                                   headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        if wallboard.is_wallboard_token(token.strip()):  # a TV's read-only token: no user behind it
+            return wallboard.principal(ctx.store, token.strip(), request.endpoint), None
         with ctx.store.operator() as op:
             row = repo.find_bearer(op, token.strip())
         if row is None:

@@ -8,7 +8,9 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * a **supervisor** acts on the queues and agents of their own groups;
 * an **agent** acts on their own status and their own calls and callbacks (and reads
   the outage notices callers hear and the callbacks waiting to be claimed);
-* **qa** reads what quality assurance reviews (calls, survey answers) and changes nothing.
+* **qa** reads what quality assurance reviews (calls, survey answers) and changes nothing;
+* a **wallboard** (a TV on the floor, with a token a tenant admin issued, no user) reads
+  its tenant's queue figures and nothing else.
 
 A target names the tenant acted in (None: across all tenants) and, where it
 matters, the queue and the agent the action is about. No I/O, no clock:
@@ -28,6 +30,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AGENT = "agent"
     QA = "qa"
+    WALLBOARD = "wallboard"  # a wallboard token's: no user, no role a users row can have
 
 
 def role_of(stored: str) -> Role:
@@ -66,6 +69,7 @@ class Scope(StrEnum):
 
 _T, _G, _S = Scope.TENANT, Scope.GROUP, Scope.SELF
 A, SUP, AG, QA = Role.TENANT_ADMIN, Role.SUPERVISOR, Role.AGENT, Role.QA
+WB = Role.WALLBOARD
 
 # action -> the roles that may take it, each within its scope. The operator may take all,
 # so appears nowhere; an action missing here is the operator's alone.
@@ -86,6 +90,8 @@ RULES: dict[str, dict[Role, Scope]] = {
     "queues.list": {A: _T, SUP: _G},
     "queue.read": {A: _T, SUP: _G},
     "queue.priority": {A: _T, SUP: _G},
+    "queues.figures": {A: _T, SUP: _G, WB: _T},  # the floor's and the wallboard's: counts, no callers
+    "wallboards.manage": {A: _T},  # issue, list and revoke wallboard tokens
     "blacklist.read": {A: _T, SUP: _T},
     "blacklist.write": {A: _T},
     "outages.read": {A: _T, SUP: _T, AG: _T},

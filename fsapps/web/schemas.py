@@ -7,6 +7,7 @@ from apiflask import Schema
 from apiflask.fields import UUID, Boolean, DateTime, Decimal, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
+from fsapps.acd.figures import ACTIVITIES
 from fsapps.acd.model import AgentStatus
 
 ROLES = ("tenant_admin", "supervisor", "agent", "qa")
@@ -103,6 +104,9 @@ class AgentOut(Schema):
     break_reason = String()
     skills = Dict(keys=String(), values=Integer())
     tiers = List(Nested(lambda: AgentTier()), metadata={"description": "the queues it serves (tenant.yaml)"})
+    activity = String(metadata={"enum": list(ACTIVITIES),
+                                "description": "what the agent does now: status and state together"})
+    activity_seconds = Float(metadata={"description": "how long they have been doing it, as of this answer"})
 
 
 class AgentTier(Schema):
@@ -380,3 +384,39 @@ class EventsQuery(Schema):
         validate=Length(1, 100),
         metadata={"description": "resume after this id (for clients that cannot send Last-Event-ID)"},
     )
+
+
+class QueueFigures(Schema):
+    name = String()
+    waiting = Integer(metadata={"description": "callers waiting for an agent (ringing one included)"})
+    longest_wait_seconds = Float(metadata={"description": "the longest of their waits so far"})
+    answered = Integer(metadata={"description": "today (the tenant's timezone)"})
+    answered_within = Integer(metadata={"description": "answered today within service_level_seconds"})
+    abandoned = Integer(metadata={"description": "callers who hung up waiting, today"})
+    offered = Integer(
+        metadata={"description": "visits ended today answered, abandoned, timed out or overflowed"}
+    )
+    service_level = Float(allow_none=True, metadata={
+        "description": "percent of offered answered within service_level_seconds; null: none offered today"})
+    service_level_seconds = Integer(metadata={"description": "the queue's service-level-seconds"})
+    service_level_target = Integer(metadata={"description": "the queue's service-level-target, percent"})
+    agents = Dict(keys=String(), values=Integer(),
+                  metadata={"description": "its agents (tiers) by activity: " + ", ".join(ACTIVITIES)})
+    day_started_at = DateTime(metadata={"description": "when today began in the tenant's timezone"})
+
+
+class WallboardIn(Schema):
+    name = String(required=True, validate=Length(1, 100), metadata={"description": "which screen"})
+
+
+class WallboardInfo(Schema):
+    id = Integer()
+    name = String()
+    created_at = DateTime()
+    revoked_at = DateTime(allow_none=True)
+
+
+class WallboardOut(Schema):
+    id = Integer()
+    token = String(metadata={"description": "shown once; only its digest is kept. Open"
+                                            " /console/wallboard?tenant=<tenant>#<token>"})

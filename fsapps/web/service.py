@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from fsapps.acd import config as acd_config
+from fsapps.acd import figures
 from fsapps.acd.decide import score
 from fsapps.acd.model import AgentStatus, Member, Queue
 from fsapps.store import acd as store_acd
@@ -204,7 +205,8 @@ class Service:
             for tier in acd_config.queue_tiers(acd_config.queue_key(t.tenant_id, name), data):
                 if tier.agent == row["id"]:
                     tiers.append({"queue": name, "level": tier.level, "position": tier.position})
-        return {**row, "tiers": tiers}
+        doing, seconds = figures.activity(row, self.clock())
+        return {**row, "tiers": tiers, "activity": doing, "activity_seconds": seconds}
 
     def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
         with self._tenant(tenant_id, "agent.read", Target(tenant_id, agent_id=agent_id)) as t:
@@ -336,6 +338,54 @@ class Service:
             "callers": callers,
             "waiting": position,
         }
+
+    def queue_figures(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Each queue's figures now and today (a supervisor: their groups' queues; a
+        wallboard: all of the tenant's): counts only, no caller's number or name."""
+        with self._tenant(tenant_id, "queues.figures") as t:
+            defined = self.queues_of(tenant_id)
+            seen = self._visible(self.principal.queues)
+            names = [n for n in sorted(defined) if seen is None or n in seen]
+            now = self.clock()
+            today = figures.day_start(now, t.info().timezone)
+            visits = repo.visits_since(t, names, datetime.fromtimestamp(today, UTC))
+            members = repo.waiting_members(t, names)
+            states = {a["id"]: a for a in repo.agent_states(t)}
+        out = []
+        for name in names:
+            data = defined[name] or {}
+            settings = acd_config.queue_settings(data)
+            tiers = acd_config.queue_tiers(acd_config.queue_key(tenant_id, name), data)
+            day = figures.queue_day([v for v in visits if v["queue"] == name], settings.service_level_seconds)
+            waiting, longest = figures.waiting_now([m for m in members if m["queue"] == name], now)
+            agents = [states[x.agent] for x in tiers if x.agent in states]
+            out.append({
+                "name": name, "waiting": waiting, "longest_wait_seconds": longest,
+                "answered": day.answered, "answered_within": day.answered_within, "abandoned": day.abandoned,
+                "offered": day.offered, "service_level": day.service_level,
+                "service_level_seconds": settings.service_level_seconds,
+                "service_level_target": settings.service_level_target,
+                "agents": figures.agents_by_activity(agents, now),
+                "day_started_at": datetime.fromtimestamp(today, UTC),
+            })  # fmt: skip
+        return out
+
+    # --- wallboard tokens -------------------------------------------------------------------
+
+    def wallboard_tokens(self, tenant_id: str) -> list[dict[str, Any]]:
+        with self._tenant(tenant_id, "wallboards.manage") as t:
+            return repo.wallboard_tokens(t)
+
+    def issue_wallboard_token(self, tenant_id: str, name: str) -> dict[str, Any]:
+        with self._tenant(tenant_id, "wallboards.manage") as t:
+            user = self.principal.user_id if self.principal.tenant_id == tenant_id else None
+            token_id, token = repo.issue_wallboard_token(t, name, user)
+        return {"id": token_id, "token": token}
+
+    def revoke_wallboard_token(self, tenant_id: str, token_id: int) -> None:
+        with self._tenant(tenant_id, "wallboards.manage") as t:
+            if not repo.revoke_wallboard_token(t, token_id):
+                raise Refused("not_found", "no_such_token", f"no live wallboard token {token_id}")
 
     def set_priority(self, tenant_id: str, queue: str, member: str, priority: int) -> None:
         with self._tenant(tenant_id, "queue.priority", Target(tenant_id, queue=queue)) as t:

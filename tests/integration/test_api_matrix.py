@@ -76,6 +76,14 @@ def _token(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"token_id": str(row["id"])}
 
 
+def _wallboard(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import api as repo
+
+    with store.tenant(fill["tenant"]) as t:
+        token_id, _ = repo.issue_wallboard_token(t, "to revoke", None)
+    return {"token_id": str(token_id)}
+
+
 def _waiting(store: Any, fill: dict[str, str]) -> dict[str, str]:
     """A caller of their own for each cell: a moved caller is being moved, not waiting."""
     import time
@@ -155,6 +163,10 @@ MATRIX = [
     Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),
         body={"priority": 5}),
     Row("GET", T + "/calls", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200})),
+    Row("GET", T + "/queue-figures", only({OP: 200, ADMIN: 200, SUP: 200})),
+    Row("GET", T + "/wallboards", only({OP: 200, ADMIN: 200})),
+    Row("POST", T + "/wallboards", only({OP: 201, ADMIN: 201}), body={"name": "floor TV"}),
+    Row("DELETE", T + "/wallboards/{token_id}", only({OP: 204, ADMIN: 204}), prepare=_wallboard),
     # Nobody is on a call here: whoever may act gets as far as finding no call (409 not_now;
     # tests/integration/test_api_calls.py acts on live calls).
     *[Row("POST", T + "/agents/{agent}/call/" + action, only({OP: 409, ADMIN: 409, SUP: (409, 403),
@@ -313,3 +325,38 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
                                       "recording": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
+
+
+# A wallboard token (a TV's, no user) reads its tenant's queue figures and nothing else: every
+# other route refuses it (403 wallboard_only), and another tenant's figures are not there.
+WALLBOARD_READS = {("GET", T + "/queue-figures")}
+
+
+@pytest.fixture(scope="module")
+def wallboard_token(matrix_api) -> str:
+    from fsapps.store import api as repo
+
+    store, _, _ = matrix_api
+    with store.tenant("acme") as t:
+        _, token = repo.issue_wallboard_token(t, "floor TV", None)
+    return token
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[f"{r.method} {r.path}" for r in MATRIX])
+def test_a_wallboard_token_reads_queue_figures_and_nothing_else(
+    matrix_api, wallboard_token, row: Row
+) -> None:
+    store, port, cc = matrix_api
+    client = Client(port, token=wallboard_token)
+    got = {}
+    for where, tenant in (("own", "acme"), ("other", "globex")):
+        fill = _fill(cc, tenant, True)
+        if row.prepare is not None:
+            fill |= row.prepare(store, fill)
+        body = row.body(fill) if callable(row.body) else row.body
+        r = client.request(row.method, row.path.format(**fill) + row.query, body)
+        got[where] = (r.status, r.json["code"] if r.status >= 400 else None)
+    if (row.method, row.path) in WALLBOARD_READS:
+        assert got == {"own": (200, None), "other": (404, "no_such_tenant")}
+    else:
+        assert got == {"own": (403, "wallboard_only"), "other": (403, "wallboard_only")}

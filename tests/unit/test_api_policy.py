@@ -76,3 +76,12 @@ def test_an_unknown_action_is_an_error_not_a_no() -> None:
 def test_the_stored_operator_admin_role_is_the_operator() -> None:
     assert role_of("operator_admin") is Role.OPERATOR
     assert role_of("qa") is Role.QA
+
+
+def test_a_wallboard_reads_its_tenants_queue_figures_and_may_do_nothing_else() -> None:
+    wallboard = Principal(0, "wallboard Floor TV", Role.WALLBOARD, "acme")
+    assert may(wallboard, "queues.figures", Target("acme"))
+    assert not may(wallboard, "queues.figures", Target("globex"))
+    assert [a for a in RULES if may(wallboard, a, Target("acme", queue="support", agent_id="a1"))] == [
+        "queues.figures"
+    ]

@@ -13,6 +13,7 @@ import pytest
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from fsapps.acd.figures import ACTIVITIES
 from fsapps.acd.model import AgentState, AgentStatus
 from fsapps.web import errors
 from fsapps.web.console import HERE, LANGUAGES, catalogue, choose_language, make_console
@@ -54,7 +55,11 @@ def test_the_words_for_what_the_api_returns_are_there() -> None:
     wanted |= {f"role.{r.value}" for r in Role} | {f"lang.{lang}" for lang in LANGUAGES}
     wanted |= {f"callstate.{s}" for s in ("Waiting", "Trying", "Answered", "Consulting")}
     wanted |= {f"live.{s}" for s in ("connecting", "live", "offline")}
-    sections = ("flows", "agents", "queues", "recordings", "blacklist", "outages", "billing")
+    wanted |= {f"activity.{a}" for a in ACTIVITIES}  # the floor's and the wallboard's words
+    wanted |= {f"op.{op}" for op in ("listen", "whisper", "barge", "hangup")}
+    figures = ("waiting", "longest", "service_level", "answered", "abandoned", "available", "talking", "away")
+    wanted |= {f"wallboard.{f}" for f in figures}
+    sections = ("flows", "agents", "queues", "recordings", "blacklist", "outages", "billing", "wallboards")
     wanted |= {f"tab.{s}" for s in sections}
     assert sorted(wanted - set(en)) == []
 
@@ -86,7 +91,7 @@ def test_every_error_code_the_api_answers_has_a_message_in_both_languages() -> N
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("path", ["/", "/agent", "/tenant"])
+@pytest.mark.parametrize("path", ["/", "/agent", "/tenant", "/floor", "/wallboard"])
 def test_every_page_renders_in_both_languages(path: str, lang: str) -> None:
     """A key missing from a catalogue fails the page (t() raises), and this test."""
     resp = make_console().test_client().get(path, query_string={"lang": lang})

@@ -59,7 +59,7 @@ def _policy() -> dict[str, list[str]]:
 
 
 # a page's path -> its template and script (<name>.html, <name>.js)
-PAGES = {"": "login", "agent": "agent", "tenant": "tenant"}
+PAGES = {"": "login", "agent": "agent", "tenant": "tenant", "floor": "floor", "wallboard": "wallboard"}
 
 
 def make_console() -> Flask:
@@ -96,6 +96,14 @@ def make_console() -> Flask:
     @app.get("/tenant")
     def tenant() -> Any:
         return page("tenant")
+
+    @app.get("/floor")
+    def floor() -> Any:
+        return page("floor")
+
+    @app.get("/wallboard")
+    def wallboard() -> Any:
+        return page("wallboard")
 
     @app.after_request
     def _headers(resp: Response) -> Response:

@@ -11,6 +11,7 @@ def register(app: APIFlask) -> None:
         agents,
         calls,
         events,
+        floor,
         flows,
         queues,
         recordings,
@@ -20,7 +21,8 @@ def register(app: APIFlask) -> None:
         tenants,
     )
 
-    for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings, events):
+    for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
+                   events, floor):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)

@@ -10,16 +10,23 @@ export class ApiError extends Error {
 }
 
 let csrf = null;
+let bearer = null;
 
 export function setCsrf(token) {
   csrf = token;
+}
+
+// A wallboard has no session: it sends its read-only token instead, and no cookie.
+export function setBearer(token) {
+  bearer = token;
 }
 
 export const enc = encodeURIComponent;
 
 export async function api(method, path, body) {
   const headers = {Accept: 'application/json'};
-  const init = {method, headers, credentials: 'same-origin'};
+  const init = {method, headers, credentials: bearer ? 'omit' : 'same-origin'};
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

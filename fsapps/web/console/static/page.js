@@ -15,7 +15,7 @@ export function can(me, action) {
 
 // The page a role works on.
 export function landing(me) {
-  return me.role === 'agent' ? '/console/agent' : '/console/tenant';
+  return {agent: '/console/agent', supervisor: '/console/floor'}[me.role] || '/console/tenant';
 }
 
 export function loginUrl() {

@@ -14,7 +14,7 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 // section -> the action that lets the reader see it
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
-  outages: 'outages.read', billing: 'statement.read'};
+  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage'};
 const loaders = {};
 const loaded = new Set();
 
@@ -310,6 +310,41 @@ loaders.billing = () => {
   $('#month').value = $('#month').value || thisMonth();
   return loadBilling($('#month').value);
 };
+
+// --- wallboards: read-only tokens for the TVs on the floor --------------------------------
+
+loaders.wallboards = async () => {
+  try {
+    const rows = await get(T('/wallboards'));
+    fill($('#wallboard-rows'), rows.map((w) => h('tr', {dataset: {wallboard: w.id}},
+      h('td', {}, w.name), h('td', {}, when(w.created_at)), h('td', {}, when(w.revoked_at)),
+      h('td', {}, w.revoked_at ? null : h('button', {type: 'button', class: 'danger',
+        onclick: (ev) => revokeWallboard(ev.currentTarget, w)}, t('wallboards.revoke'))))));
+  } catch (err) {
+    showError(err);
+  }
+};
+
+async function revokeWallboard(button, w) {
+  if ((await act(button, () => api('DELETE', T(`/wallboards/${w.id}`)))) !== undefined) {
+    showDone(t('wallboards.revoked_done', {name: w.name}));
+    loaders.wallboards();
+  }
+}
+
+// The token is shown once, as the link that opens the wallboard (the token in its fragment).
+$('#wallboard-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const issued = await act(ev.submitter, () => api('POST', T('/wallboards'), {name: $('#wb-name').value.trim()}));
+  if (issued) {
+    const link = `${location.origin}/console/wallboard?tenant=${enc(tenant)}#${issued.token}`;
+    $('#wallboard-link').value = link;
+    $('#wallboard-issued').hidden = false;
+    $('#wallboard-link').select();
+    ev.target.reset();
+    loaders.wallboards();
+  }
+});
 
 // --- which sections ----------------------------------------------------------------------
 
