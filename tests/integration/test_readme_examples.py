@@ -1045,6 +1045,23 @@ def test_the_acme_example_checks_renders_and_reads_a_balance_from_its_lookup_tab
         with store.tenant("harbourbank") as t:
             assert sorted(r["account_no"] for r in t._all("SELECT account_no FROM lookup.accounts")) == [
                 "123456", "654321"]  # fmt: skip
+        # "(SELECT fsapps_current_tenant()) checks the tenant's binding once per statement;
+        # written bare, it is checked for every row scanned": the plans say so.
+        with store.operator() as op:
+            op.conn.execute("CREATE TABLE lookup.bare (LIKE lookup.accounts)")
+            op.conn.execute("ALTER TABLE lookup.bare ENABLE ROW LEVEL SECURITY")
+            op.conn.execute("CREATE POLICY tenant_rows ON lookup.bare TO fsapps_tenant"
+                            " USING (tenant_id = fsapps_current_tenant())")  # fmt: skip
+            op.conn.execute("GRANT SELECT ON lookup.bare TO fsapps_tenant")
+        with store.tenant("acme") as t:
+            once, bare = (
+                [r["QUERY PLAN"] for r in t._all(f"EXPLAIN (COSTS OFF) SELECT account_no FROM lookup.{table}")]
+                for table in ("accounts", "bare")
+            )
+        assert any("InitPlan" in line for line in once), once  # evaluated once, before the scan
+        assert not any("fsapps_current_tenant" in line for line in once if "Filter" in line), once
+        assert any("Filter" in line and "fsapps_current_tenant()" in line for line in bare), bare
+        assert not any("InitPlan" in line for line in bare), bare
 
         got = sh.run("fsapps", "render", "dialplan/", "--out", str(conf), "--reload")
         assert got.code == 0 and got.out.endswith("reloadxml: +OK [Success]\n"), got
