@@ -56,8 +56,10 @@ def cmd_agent(args: argparse.Namespace) -> int:
     with _store(args) as store, store.operator() as op:
         if args.action == "add":
             try:
-                agents.create_agent(op, args.id, args.name or args.id, _tenants(args.tenant), args.contact,
-                                    wrap_up_time=args.wrap_up_time, max_no_answer=args.max_no_answer)  # fmt: skip
+                agents.create_agent(
+                    op, args.id, args.name or args.id, _tenants(args.tenant), args.contact,
+                    wrap_up_time=args.wrap_up_time, max_no_answer=args.max_no_answer,
+                )  # fmt: skip
             except agents.AgentTaken:
                 print(f"fsapps: agent {args.id} exists already", file=sys.stderr)
                 return 1

@@ -10,6 +10,7 @@ after, so a file it would rewrite in any other way is refused rather than change
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,7 @@ def _indents(text: str) -> tuple[int, int]:
     keys, and a block sequence's dashes under their key; 2 and 0 if it does not say."""
     indent = offset = None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    for above, line in zip(lines, lines[1:], strict=False):
+    for above, line in itertools.pairwise(lines):
         if not above.rstrip().endswith(":"):
             continue
         depth = len(above) - len(above.lstrip())
