@@ -40,7 +40,7 @@ def create_agent(op: OperatorScope, agent_id: str, name: str, tenants: dict[str,
     acd.ensure_agent(op.conn, agent_id, **settings)
 
 
-def change_agent(conn: psycopg.Connection, agent_id: str, changes: dict[str, Any]) -> None:
+def change_agent(conn: Any, agent_id: str, changes: dict[str, Any]) -> None:
     """``changes``: name, contact (None clears it) and SETTINGS' keys."""
     if "name" in changes:
         conn.execute("UPDATE agents SET name = %s WHERE id = %s", (changes["name"], agent_id))
@@ -49,12 +49,12 @@ def change_agent(conn: psycopg.Connection, agent_id: str, changes: dict[str, Any
     acd.ensure_agent(conn, agent_id, **{k: v for k, v in changes.items() if k in SETTINGS})
 
 
-def tenants_of(conn: psycopg.Connection, agent_id: str) -> set[str]:
+def tenants_of(conn: Any, agent_id: str) -> set[str]:
     rows = conn.execute("SELECT tenant_id FROM agent_tenants WHERE agent_id = %s", (agent_id,)).fetchall()
     return {r["tenant_id"] for r in rows}
 
 
-def busy(conn: psycopg.Connection, agent_id: str) -> bool:
+def busy(conn: Any, agent_id: str) -> bool:
     """Whether the agent rings or talks for a queue caller now. Locks their live row until
     the transaction ends, so no controller offers them a call meanwhile (its reserve
     waits on the lock, then finds the row changed or gone)."""
@@ -66,7 +66,7 @@ def busy(conn: psycopg.Connection, agent_id: str) -> bool:
     return row["state"] in BUSY_STATES or row["offered_member"] is not None
 
 
-def remove_agent(conn: psycopg.Connection, agent_id: str, tenant_id: str) -> bool:
+def remove_agent(conn: Any, agent_id: str, tenant_id: str) -> bool:
     """The agent no longer serves ``tenant_id``: its phone in that tenant's directory and
     its places in the tenant's supervisors' groups go; an agent serving no other tenant is
     deleted (its live state with it). True if deleted, False if only unlinked."""
