@@ -147,7 +147,8 @@ def put_group(
 AGENT_COLUMNS = (
     "a.id, a.name, a.contact, a.user_id, m.weight, coalesce(s.status, 'Logged Out') AS status,"
     " coalesce(s.state, 'Waiting') AS state, coalesce(s.break_reason, '') AS break_reason,"
-    " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change"
+    " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change,"
+    " s.max_no_answer, s.wrap_up_time, s.reject_delay_time, s.busy_delay_time, s.no_answer_delay_time"
 )
 
 
