@@ -61,7 +61,7 @@ def rewrite(text: str, queue: str, tiers: Sequence[TierEntry]) -> str:
     rt.preserve_quotes = True
     rt.width = 4096  # long lines stay one line
     indent, offset = _indents(text)
-    rt.indent(mapping=indent, sequence=indent + offset, offset=offset)
+    rt.indent(mapping=indent, sequence=offset + 2, offset=offset)  # "- " after the dash
     try:
         before = yaml.safe_load(text)
         data = rt.load(text)
