@@ -10,7 +10,7 @@ import time
 from fsapps import escape
 from fsapps.acd.model import AgentStatus
 from fsapps.acd.operations import CALL_ACTIONS
-from fsapps.store import acd
+from fsapps.store import acd, agents
 
 CALL_HELP = {
     "transfer": "blind transfer of the agent's caller (--to-agent, --to-queue or --dial)",
@@ -57,10 +57,14 @@ def cmd_agent(args: argparse.Namespace) -> int:
             return 2
     with _store(args) as store, store.operator() as op:
         if args.action == "add":
-            op.add_agent(args.id, args.name or args.id, _tenants(args.tenant), args.contact)
-            acd.ensure_agent(
-                op.conn, args.id, wrap_up_time=args.wrap_up_time, max_no_answer=args.max_no_answer
-            )
+            try:
+                agents.create_agent(
+                    op, args.id, args.name or args.id, _tenants(args.tenant), args.contact,
+                    wrap_up_time=args.wrap_up_time, max_no_answer=args.max_no_answer,
+                )  # fmt: skip
+            except agents.AgentTaken:
+                print(f"fsapps: agent {args.id} exists already", file=sys.stderr)
+                return 1
             print(f"agent {args.id} added (Logged Out)")
         elif args.action == "status":
             acd.ensure_agent(op.conn, args.id)

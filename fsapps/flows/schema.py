@@ -323,6 +323,9 @@ def explain(err: ValidationError, doc: Any, fallback: Where) -> Problem:
         span = f"{low} {lo} to {hi}" if hi is not None else f"{low} {lo}"
         return Problem(where, f"{shown} is out of range (expected a number {span})")
     if v in ("oneOf", "anyOf"):
+        fitting = _branch_of_its_kind(err)
+        if fitting is not None:  # a tier {agent, level: 0}: what is wrong inside the mapping
+            return explain(fitting, doc, fallback)
         if isinstance(err.instance, str):
             forms = [o for o in s.get("oneOf") or s.get("anyOf") or [] if o.get("type") == "string"]
             if forms and "pattern" in forms[0]:
@@ -335,6 +338,18 @@ def explain(err: ValidationError, doc: Any, fallback: Where) -> Problem:
     if v in ("maxItems", "maxProperties"):
         return Problem(where, f"too many (expected at most {s[v]})")
     return Problem(where, err.message)
+
+
+def _branch_of_its_kind(err: ValidationError) -> ValidationError | None:
+    """Of a oneOf whose one branch alone takes a value of this JSON type (a mapping where
+    the others are strings), that branch's first error: said about what is wrong in it."""
+    kinds = {"object": YMap, "array": list, "string": str}
+    branches = err.schema.get("oneOf") or err.schema.get("anyOf") or []
+    mine = [i for i, b in enumerate(branches) if isinstance(err.instance, kinds.get(b.get("type"), ()))]
+    if len(mine) != 1:
+        return None
+    inside = [e for e in err.context or () if e.schema_path and e.schema_path[0] == mine[0]]
+    return inside[0] if inside else None
 
 
 def _colon_hint(name: str) -> str:

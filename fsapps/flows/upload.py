@@ -74,6 +74,16 @@ class FlowsSite:
         """Check the tenant's ``files`` in the project; clean, put them live. Returns the
         project now live; raises UploadRefused with nothing changed (but reload_failed:
         the files are installed and the switch kept its previous XML)."""
+        with self.lock:
+            return self._upload(tenant, files)
+
+    def edit(self, tenant: str, change: Callable[[dict[str, str]], dict[str, str]]) -> Project:
+        """The tenant's live files, changed by ``change`` and uploaded, with no other upload
+        in between (an edit of one queue's tiers loses nobody else's upload)."""
+        with self.lock:
+            return self._upload(tenant, change(self.files(tenant)))
+
+    def _upload(self, tenant: str, files: Mapping[str, str]) -> Project:
         bad = sorted(f for f in files if not FILE.fullmatch(f))
         if bad or "tenant.yaml" not in files or len(files) > MAX_FILES:
             why = (
@@ -82,7 +92,7 @@ class FlowsSite:
                 else "expected tenant.yaml and flows/<flow>.yaml"
             )
             raise UploadRefused("bad_files", f"{why} (at most {MAX_FILES} files)")
-        with self.lock, tempfile.TemporaryDirectory(prefix="fsapps-upload-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="fsapps-upload-") as scratch:
             staged = Path(scratch) / "dialplan"
             shutil.copytree(self.root, staged, ignore=shutil.ignore_patterns(".*"))
             folder = staged / tenant
@@ -203,6 +213,10 @@ def _problem(file: str, line: int, column: int, message: str, folder: Path) -> d
     (a tenant's users cannot learn which other tenants there are, as the API's 404s)."""
     message = re.sub(r"by tenant \S+ at \S+", "by another tenant", message)
     message = re.sub(r"belongs to tenant \S+ in the database", "belongs to another tenant", message)
+    # An agent of another tenant reads as one that does not exist: ids are global, and a
+    # tenant's users are not to learn another's agents by guessing them into their tiers.
+    message = re.sub(r"^agent (.+) does not serve tenant \S+", r"no agent \1 serves this tenant", message)
+    message = re.sub(r"^no agent (.+) in the roster", r"no agent \1 serves this tenant", message)
     message = message.replace(str(folder) + "/", "")
     return {"file": file, "line": line, "column": column, "message": message}
 

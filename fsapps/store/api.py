@@ -149,7 +149,8 @@ AGENT_COLUMNS = (
     " coalesce(s.state, 'Waiting') AS state, coalesce(s.break_reason, '') AS break_reason,"
     " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change,"
     # what fsapps.acd.figures.activity reads: since when the agent does what they do
-    " s.last_bridge_start, s.last_bridge_end, s.last_offered_call, s.wrap_up_time"
+    " s.last_bridge_start, s.last_bridge_end, s.last_offered_call,"
+    " s.max_no_answer, s.wrap_up_time, s.reject_delay_time, s.busy_delay_time, s.no_answer_delay_time"
 )
 
 

@@ -85,6 +85,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "agent.status": {A: _T, SUP: _G, AG: _S},
     "agent.skills": {A: _T, SUP: _G},
     "agent.phone": {A: _T},  # a SIP user in the tenant's directory, with a generated password
+    "agents.write": {A: _T},  # create, change, take off the tenant (a shared agent: unlinked only)
     "groups.list": {A: _T},
     "groups.write": {A: _T},
     "queues.list": {A: _T, SUP: _G},
@@ -92,6 +93,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "queue.priority": {A: _T, SUP: _G},
     "queues.figures": {A: _T, SUP: _G, WB: _T},  # the floor's and the wallboard's: counts, no callers
     "wallboards.manage": {A: _T},  # issue, list and revoke wallboard tokens
+    "queue.tiers": {A: _T, SUP: _G},  # rewrites tenant.yaml's tiers (a supervisor: their groups' agents)
     "blacklist.read": {A: _T, SUP: _T},
     "blacklist.write": {A: _T},
     "outages.read": {A: _T, SUP: _T, AG: _T},

@@ -107,6 +107,11 @@ class AgentOut(Schema):
     activity = String(metadata={"enum": list(ACTIVITIES),
                                 "description": "what the agent does now: status and state together"})
     activity_seconds = Float(metadata={"description": "how long they have been doing it, as of this answer"})
+    max_no_answer = Integer(allow_none=True)
+    wrap_up_time = Integer(allow_none=True)
+    reject_delay_time = Integer(allow_none=True)
+    busy_delay_time = Integer(allow_none=True)
+    no_answer_delay_time = Integer(allow_none=True)
 
 
 class AgentTier(Schema):
@@ -420,3 +425,51 @@ class WallboardOut(Schema):
     id = Integer()
     token = String(metadata={"description": "shown once; only its digest is kept. Open"
                                             " /console/wallboard?tenant=<tenant>#<token>"})
+
+
+# --- agents created and changed, queues' tiers edited (fsapps.web.staff) ---------------------
+
+
+class ContactIn(Schema):
+    extension = String(validate=Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                       metadata={"description": "a user of the tenant's directory"})  # fmt: skip
+    number = String(validate=NUMBER, metadata={"description": "a number, through a gateway"})
+    gateway = String(validate=NAME, metadata={"description": "one of operator.yaml's (default: the first)"})
+
+
+class AgentSettingsIn(Schema):
+    max_no_answer = Integer(validate=Range(0, 100), metadata={"description": "0: never put On Break"})
+    wrap_up_time = Integer(validate=Range(0, 3600), metadata={"description": "seconds after a call"})
+    reject_delay_time = Integer(validate=Range(0, 3600))
+    busy_delay_time = Integer(validate=Range(0, 3600))
+    no_answer_delay_time = Integer(validate=Range(0, 3600))
+
+
+class AgentIn(AgentSettingsIn):
+    id = String(required=True, validate=NAME, metadata={"description": "unique across the operator's"})
+    name = String(validate=Length(1, 100), metadata={"description": "default: the id"})
+    contact = Nested(ContactIn, allow_none=True,
+                     metadata={"description": "an extension or a number (or PUT .../phone)"})  # fmt: skip
+
+
+class AgentChangeIn(AgentSettingsIn):
+    name = String(validate=Length(1, 100))
+    contact = Nested(ContactIn, allow_none=True, metadata={"description": "null: none"})
+
+
+class TierIn(Schema):
+    agent = String(required=True, validate=NAME)
+    level = Integer(load_default=1, validate=Range(max=10_000), metadata={"description": "1 is served first"})
+    position = Integer(
+        load_default=None, allow_none=True, validate=Range(max=10_000),
+        metadata={"description": "within the level (default: its place in the list)"},
+    )  # fmt: skip
+
+
+class TiersIn(Schema):
+    tiers = List(Nested(TierIn), required=True, validate=Length(0, 200))
+
+
+class TiersOut(Schema):
+    queue = String()
+    tiers = List(Nested(Tier))

@@ -129,6 +129,15 @@ def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     return prepare
 
 
+def _new_agent(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import agents
+
+    agent = f"gone{uuid.uuid4().hex[:8]}"
+    with store.operator() as op:
+        agents.create_agent(op, agent, "To be taken off", {fill["tenant"]: 1})
+    return {"agent": agent}
+
+
 T = "/api/v1/tenants/{tenant}"
 SSE = "text/event-stream; charset=utf-8"
 MATRIX = [
@@ -158,6 +167,14 @@ MATRIX = [
     # The matrix's flows directory has no tenants: the directory cannot be rendered (409), and the
     # phone's rows are rolled back.
     Row("PUT", T + "/agents/{agent}/phone", only({OP: 409, ADMIN: 409}), body={"user": "1001"}),
+    Row("POST", T + "/agents", only({OP: 201, ADMIN: 201}),
+        body=lambda f: {"id": f"new{uuid.uuid4().hex[:8]}", "contact": {"extension": "1001"}}),
+    Row("PATCH", T + "/agents/{agent}", only({OP: 200, ADMIN: 200}), body={"wrap_up_time": 5}),
+    Row("DELETE", T + "/agents/{agent}", only({OP: 204, ADMIN: 204}), prepare=_new_agent),
+    # The matrix's flows directory has no tenants' folders: no tenant.yaml to rewrite (409).
+    Row("GET", T + "/queues/{queue}/tiers", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
+    Row("PUT", T + "/queues/{queue}/tiers", only({OP: 409, ADMIN: 409, SUP: (409, 403)}),
+        body=lambda f: {"tiers": [{"agent": f"{f['tenant']}1", "level": 2}]}),
     Row("GET", T + "/queues", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("GET", T + "/queues/{queue}", only({OP: 200, ADMIN: 200, SUP: (200, 403)})),
     Row("PUT", T + "/queues/{queue}/callers/{member}/priority", only({OP: 204, ADMIN: 204, SUP: (204, 403)}),

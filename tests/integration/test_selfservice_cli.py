@@ -74,3 +74,15 @@ def test_agents_added_shared_and_their_status_set_by_a_supervisor(acme, store) -
     assert row == {"status": "Available", "wrap_up_time": 10}
     assert weights == [{"tenant_id": "acme", "weight": 1}, {"tenant_id": "other", "weight": 3}]
     assert acme("agent", "status", "nobody", "available")[0] == 2  # unknown agent: one line, no traceback
+
+
+def test_an_agent_id_taken_is_one_line_and_the_first_agent_is_kept(acme, store) -> None:
+    """fsapps agent add and the API's POST .../agents create agents through one function
+    (fsapps.store.agents): a second add of an id says so, no traceback, nothing changed."""
+    assert acme("agent", "add", "1001", "--name", "Ada", "--tenant", "acme")[0] == 0
+    code, out, err = acme("agent", "add", "1001", "--name", "Bob", "--tenant", "other", "--max-no-answer", "2")
+    assert (code, out, err) == (1, "", "fsapps: agent 1001 exists already\n")
+    with store.operator() as op:
+        assert op._all("SELECT a.name, m.tenant_id, s.max_no_answer FROM agents a JOIN agent_tenants m"
+                       " ON m.agent_id = a.id JOIN agent_state s ON s.agent_id = a.id") == [
+            {"name": "Ada", "tenant_id": "acme", "max_no_answer": 0}]  # fmt: skip

@@ -258,6 +258,11 @@ CASES = [
      "acme/flows/main.yaml:22:19: unexpected value ['USER_BUSY', 2026-10-01, null] (expected one of: "),
     ("pattern shown in words", None, FLOW.replace(HELLO, "type: set\n    data: {variables: {my-var: x}}\n    children: {_: bye}"),
      "acme/flows/main.yaml:15:24: name 'my-var' is not allowed here (expected a variable name: letters, digits and _, not starting with a digit)"),
+    # A tier is an id or a mapping: a mapping's mistake is said about the mapping, not "does not fit".
+    ("tier level 0", TENANT.replace("support: {}", "support: {tiers: [bob, {agent: ann, level: 0}]}"), None,
+     "acme/tenant.yaml:16:46: 0 is out of range (expected a number from 1)"),
+    ("tier with an unknown field", TENANT.replace("support: {}", "support: {tiers: [{agent: ann, levle: 2}]}"), None,
+     "acme/tenant.yaml:16:34: unknown field 'levle' (expected one of: agent, level, position)"),
 ]  # fmt: skip
 
 

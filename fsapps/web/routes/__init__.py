@@ -18,6 +18,7 @@ def register(app: APIFlask) -> None:
         records,
         selfservice,
         session,
+        staff,
         tenants,
     )
 
@@ -26,3 +27,5 @@ def register(app: APIFlask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)
+    app.register_blueprint(staff.agents)
+    app.register_blueprint(staff.tiers)
