@@ -36,7 +36,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import accounting
+from fsapps.acd import accounting, timeline
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
     Announce,
@@ -92,6 +92,8 @@ class Waiter:
     # path originates each agent's leg on its own (fsapps.acd.visit); False: the next agent
     # waits until the ring ends (one bridge on the caller's channel cannot gain a leg).
     adds_legs: bool = False
+    # When this caller's stages went by (fsapps.acd.timeline), None when nobody asks.
+    marks: dict[str, float] | None = None
 
     @property
     def key(self) -> str:
@@ -493,6 +495,7 @@ class Dispatcher:
         if not mine:
             return []
         now = self.clock()
+        began = time.time()  # for fsapps.acd.timeline
         snap, agents = self._snapshot(mine, queues, all_tiers, now)
         self._gauges(snap, now)
         decisions = decide(snap, now, seed=self.passes)
@@ -506,6 +509,8 @@ class Dispatcher:
                 continue
             elif isinstance(d, Offer):
                 self._offer(w, d, agents, tiers)
+                if w.trying:
+                    timeline.stamp(w.marks, "pass", began)
             elif isinstance(d, Rewind):
                 with self.store.operator() as op:
                     store_acd.rewind_member(op.conn, d.member)
@@ -554,6 +559,7 @@ class Dispatcher:
         except _Withdrawn:
             return
         w.trying = True
+        timeline.stamp(w.marks, "offered")
         for agent_id in won:
             was = agents[agent_id][0]
             self.notifier.publish(AgentStateChanged(

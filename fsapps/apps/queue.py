@@ -25,7 +25,7 @@ from typing import Any
 import gevent
 
 from fsapps import escape
-from fsapps.acd import accounting, recording
+from fsapps.acd import accounting, recording, timeline
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
@@ -160,6 +160,11 @@ class QueueDriver:
         # ring-progressively's next agent joins a ring that goes on: the ring path that
         # originates each agent's leg on its own (fsapps.acd.visit, RINGING_LEGS).
         self.waiter.adds_legs = self.settings.strategy == "ring-progressively"
+        if timeline.enabled():
+            self.waiter.marks = {
+                "accepted": getattr(esl, "accepted_at", 0.0), "connected": getattr(esl, "connected_at", 0.0),
+            }  # fmt: skip
+            timeline.stamp(self.waiter.marks, "queue")
         self.visit = Visit(self._setup())
         # The one feed: the dispatcher puts its decisions in the caller's inbox; the call's
         # events and this driver's timers go in behind them, in the order they happen.
@@ -378,9 +383,17 @@ class QueueDriver:
             log.error("queue %s: cannot ring %s: %s", self.name, agents, exc)
             return DialRefused(c.ref, str(exc))
         self._execute(c.ref, "bridge", dial)
+        self._timed()
         for leg in c.legs:
             self._offered(c.variables, leg)
         return None
+
+    def _timed(self) -> None:
+        """The caller's first ring: where their time went (fsapps.acd.timeline)."""
+        marks = self.waiter.marks
+        if marks is not None and "ring" not in marks:
+            timeline.stamp(marks, "ring")
+            timeline.emit(self.esl.uuid, marks)
 
     def _offered(self, variables: tuple[tuple[str, str], ...], leg: DialLeg) -> None:
         """An agent's phone rings for this caller: the event carries what the leg carries."""
@@ -410,6 +423,7 @@ class QueueDriver:
             log.warning("queue %s: originate of leg %s not started: %s", self.name, c.uuid, exc)
             self.waiter.inbox.put(LegEnded(c.uuid, "DESTINATION_OUT_OF_ORDER"))
             return
+        self._timed()
         self._offered(c.variables, c.leg)
 
     def _TransferTo(self, c: TransferTo) -> Event | None:
@@ -502,6 +516,7 @@ class QueueDriver:
 
     def _Join(self, c: Join) -> Event:
         joined, before = self.acd.join(self.waiter, resume_within=c.resume_within)
+        timeline.stamp(self.waiter.marks, "joined")
         return Placed(joined, before)
 
     def _Forget(self, c: Forget) -> None:
