@@ -94,6 +94,8 @@ class Waiter:
     adds_legs: bool = False
     # When this caller's stages went by (fsapps.acd.timeline), None when nobody asks.
     marks: dict[str, float] | None = None
+    # Called once the next pass that sees this caller has delivered its decisions.
+    after_pass: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -394,8 +396,13 @@ class Dispatcher:
         ))  # fmt: skip
         return after
 
-    def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
-        after = self.transitions.call_ended(w.member.uuid, agent_id, now)
+    def call_ended(self, w: Waiter, agent_id: str, now: float, *, leave: bool = False) -> Agent | None:
+        """The agent's queue call is over; ``leave``: the caller leaves the queue with it."""
+        after = self.transitions.call_ended(
+            w.member.uuid, agent_id, now, leaving=w.member.joined_epoch if leave else None
+        )
+        if leave:
+            self._drop(w)
         self.kick.set()
         return after
 
@@ -496,21 +503,25 @@ class Dispatcher:
             return []
         now = self.clock()
         began = time.time()  # for fsapps.acd.timeline
+        seen = list(self.waiters.values())  # joined before the snapshot: this pass sees them
         snap, agents = self._snapshot(mine, queues, all_tiers, now)
         self._gauges(snap, now)
         decisions = decide(snap, now, seed=self.passes)
         tiers = {(t.queue, t.agent): t for t in snap.tiers}
+        # The offers first, all in one transaction: a caller's ring waits for no other
+        # decision's write, nor for another offer's round trips.
+        offers = [(w, d) for d in decisions if isinstance(d, Offer) and (w := self.waiters.get(d.member))]
+        self._offer_all(offers, agents, tiers)
+        for w, _ in offers:
+            if w.trying:
+                timeline.stamp(w.marks, "pass", began)
         for d in decisions:
             w = self.waiters.get(d.member)
             if isinstance(d, Discard):
                 with self.store.operator() as op:
                     store_acd.remove_member(op.conn, d.member)
-            elif w is None:
+            elif w is None or isinstance(d, Offer):
                 continue
-            elif isinstance(d, Offer):
-                self._offer(w, d, agents, tiers)
-                if w.trying:
-                    timeline.stamp(w.marks, "pass", began)
             elif isinstance(d, Rewind):
                 with self.store.operator() as op:
                     store_acd.rewind_member(op.conn, d.member)
@@ -521,57 +532,56 @@ class Dispatcher:
             elif isinstance(d, Exit):
                 self.waiters.pop(d.member, None)
                 w.inbox.put(d)
+        for w in seen:
+            while w.after_pass:
+                w.after_pass.pop(0)()
         return decisions
 
-    def _offer(
+    def _offer_all(
         self,
-        w: Waiter,
-        d: Offer,
+        offers: list[tuple[Waiter, Offer]],
         agents: dict[str, tuple[Agent, str]],
         tiers: dict[tuple[str, str], Tier],
     ) -> None:
+        """Make this pass's offers real, in one transaction (fsapps.store.acd, a pass's
+        offers): each caller gets the agents of theirs still Waiting and not being changed
+        elsewhere; a caller who left or was answered meanwhile gets none and reserves nobody."""
         # While the caller's offer rings, only ring-progressively's next agent is added,
         # and only by a ring path that can add it.
-        adding = w.trying
-        if adding and not w.adds_legs:
+        offers = [(w, d) for w, d in offers if not w.trying or w.adds_legs]
+        if not offers:
             return
         now = self.clock()
-        won: list[str] = []
-        legs: dict[str, str] = {}
-        try:
-            with self.store.operator() as op:
-                # The agents first, then the caller's row: the order every other transaction
-                # on both takes (an offer's outcome, fsapps.acd.operations).
-                for agent_id in d.agents:
-                    leg = str(uuidlib.uuid4())
-                    if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now, leg):
-                        won.append(agent_id)
-                        legs[agent_id] = leg
-                if not won:
-                    return  # another controller's offer got them first: nothing written
-                t = tiers.get((d.queue, won[0]))
+        plans: list[tuple[Waiter, Offer, dict[str, str]]] = []
+        with self.store.operator() as op:
+            free = store_acd.lock_waiting(op.conn, {a for _, d in offers for a in d.agents})
+            for w, d in offers:
+                won = [a for a in d.agents if a in free]
+                free.difference_update(won)  # one pass offers an agent to one caller
+                if won:
+                    plans.append((w, d, {a: str(uuidlib.uuid4()) for a in won}))
+            claims = []
+            for w, d, legs in plans:
+                first = next(iter(legs))
+                t = tiers.get((d.queue, first))
                 tier = (t.level, t.position) if t is not None else None
-                claimed = store_acd.claim_member(
-                    op.conn, w.member.uuid, won[0], self.name, now=now, tier=tier, adding=adding
-                )
-                if not claimed:
-                    raise _Withdrawn  # the caller left or was answered meanwhile: undo the reservations
-        except _Withdrawn:
-            return
-        w.trying = True
-        timeline.stamp(w.marks, "offered")
-        for agent_id in won:
-            was = agents[agent_id][0]
-            self.notifier.publish(AgentStateChanged(
-                agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
-            ))  # fmt: skip
-        w.inbox.put(
-            AgentOffer(
-                replace(d, agents=tuple(won)),
-                {a: agents[a][1] for a in won},
-                legs,
-            )
-        )
+                claims.append((w.member.uuid, first, tier, w.trying))
+            claimed = store_acd.claim_members(op.conn, claims, self.name, now)
+            # The caller left or was answered meanwhile: their agents are not reserved.
+            plans = [p for p in plans if p[0].member.uuid in claimed]
+            store_acd.reserve_many(
+                op.conn, [(a, w.member.uuid, leg) for w, _, legs in plans for a, leg in legs.items()],
+                self.name, now,
+            )  # fmt: skip
+        for w, d, legs in plans:
+            w.trying = True
+            timeline.stamp(w.marks, "offered")
+            for agent_id in legs:
+                was = agents[agent_id][0]
+                self.notifier.publish(AgentStateChanged(
+                    agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
+                ))  # fmt: skip
+            w.inbox.put(AgentOffer(replace(d, agents=tuple(legs)), {a: agents[a][1] for a in legs}, legs))
 
     def _gauges(self, snap: Snapshot, now: float) -> None:
         """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
@@ -589,10 +599,6 @@ class Dispatcher:
                     counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
             agents = tuple((str(status), str(state), n) for (status, state), n in counts.items())
             self.notifier.publish(QueueFigures(tenant, queue, len(waiting), longest, agents, now))
-
-
-class _Withdrawn(Exception):
-    """Rolls an offer's transaction back: its caller is no longer there to ring."""
 
 
 def _unwritten(*records: Any) -> None:

@@ -105,6 +105,10 @@ from fsapps.flows.walls import variable_problem
 
 log = logging.getLogger("fsapps.acd")
 
+# The longest a new caller waits in silence for the dispatcher's first look before the hold
+# music starts (a pass delayed by load or a lost database).
+FIRST_PASS_WAIT = 0.3
+
 
 class VisitHandedBack(RuntimeError):
     """The visit could not go on; the call goes back to the dialplan, which resumes it."""
@@ -141,6 +145,7 @@ class QueueDriver:
         self.refs: dict[str, tuple[str, int]] = {}  # Application-UUID -> (what, the visit's ref)
         self.jobs: dict[str, str] = {}  # an Originate's Job-UUID -> the agent's leg
         self.timer: gevent.Greenlet | None = None
+        self.first_pass: gevent.Greenlet | None = None
 
     # --- the visit ---------------------------------------------------------------------
 
@@ -184,8 +189,9 @@ class QueueDriver:
             raise
         finally:
             unsubscribe()
-            if self.timer is not None:
-                self.timer.kill(block=False)
+            for timer in (self.timer, self.first_pass):
+                if timer is not None:
+                    timer.kill(block=False)
         ending = self.visit.ending
         assert ending is not None
         if ending.caller_gone is not None:
@@ -550,7 +556,7 @@ class QueueDriver:
         self.acd.picked_up(self.waiter, list(c.agents), self.settings, c.at)
 
     def _EndAgentCall(self, c: EndAgentCall) -> Event:
-        after = self.acd.call_ended(self.waiter, c.agent, c.at)
+        after = self.acd.call_ended(self.waiter, c.agent, c.at, leave=True)
         return AgentCallEnded(float(after.wrap_up_time) if after is not None else 0.0)
 
     def _Leave(self, c: Leave) -> None:
@@ -587,7 +593,19 @@ class QueueDriver:
         self.timer = gevent.spawn_later(c.seconds, self.waiter.inbox.put, WaitOver(c.token))
 
     def _CatchUp(self, c: CatchUp) -> None:
-        self.waiter.inbox.put(CaughtUp(c.token))
+        """After the dispatcher's first pass over the caller: a caller offered at once is
+        rung with no hold music to start and stop (a playback, a break and its end, each
+        waiting for the switch's next look at the socket), at most FIRST_PASS_WAIT later."""
+        done = False
+
+        def caught_up() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.waiter.inbox.put(CaughtUp(c.token))
+
+        self.waiter.after_pass.append(caught_up)
+        self.first_pass = gevent.spawn_later(FIRST_PASS_WAIT, caught_up)
 
 
 def _route_on(api: Callable[[str], str], command: str, uuid: str) -> None:

@@ -238,15 +238,15 @@ def test_time_base_score_system_counts_the_callers_time_in_the_switch(store, bas
 
 
 def test_an_offer_whose_caller_left_meanwhile_reserves_nobody(store) -> None:
-    """The agents are reserved first, then the caller's row claimed: a caller gone by
-    then rolls the reservations back."""
+    """The agents are locked first, then the caller's row claimed: a caller gone by
+    then reserves none of them."""
     acme = Acme(store, {"q": four("ring-all")})
     d = acme.controller()
     w = acme.caller(d, "q")
     with store.operator() as op:
         acd.remove_member(op.conn, w.member.uuid)
     _, agents = d._snapshot({w.key}, *d.queues(), acme.clock())
-    d._offer(w, Offer(w.member.uuid, w.key, AGENTS, 20), agents, {})
+    d._offer_all([(w, Offer(w.member.uuid, w.key, AGENTS, 20))], agents, {})
     assert rung(w) == []
     assert {s for s, _ in acme.agent_rows().values()} == {"Waiting"}
     assert not w.trying
