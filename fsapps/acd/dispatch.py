@@ -141,6 +141,12 @@ class Dispatcher:
         # (agent, tenant) for the tiers' agents, refreshed with the heartbeat too.
         self.serving: set[tuple[str, str]] | None = None
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
+        # The tiers' agents as last read: a pass reads only the rows changed since
+        # (fsapps.store.acd.load_agent_changes); the heartbeat reads them all again, for
+        # contacts and agents removed. ``_agents_for``: the ids the last full read asked for.
+        self._agents: dict[str, tuple[Agent, str]] = {}
+        self._agents_for: set[str] = set()
+        self._agents_since: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
 
@@ -204,6 +210,7 @@ class Dispatcher:
     def housekeeping(self) -> None:
         """Say this controller is alive; free what dead ones held."""
         now = self.clock()
+        self._agents_since = None  # the next pass reads every agent again
         with self.store.operator() as op:
             store_acd.heartbeat(op.conn, self.name, now)
             self.weights = store_acd.tenant_weights(op.conn)
@@ -443,7 +450,7 @@ class Dispatcher:
     ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
         with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
+            agents = self._load_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
                 # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
@@ -494,6 +501,20 @@ class Dispatcher:
             handle_time=dict(self.handle_time),
         )
         return snap, agents
+
+    def _load_agents(
+        self, conn: psycopg.Connection, wanted: set[str], everyone: set[str]
+    ) -> dict[str, tuple[Agent, str]]:
+        """The ``wanted`` agents as they are now: what changed since the last read, on top
+        of that read (every tier's agent, ``everyone``, read again when it is new)."""
+        since = self._agents_since if everyone <= self._agents_for else None
+        changed, self._agents_since = store_acd.load_agent_changes(conn, everyone, since)
+        if since is None:
+            self._agents, self._agents_for = changed, everyone
+        else:
+            self._agents.update(changed)
+        known = self._agents
+        return {a: known[a] for a in wanted if a in known}
 
     def dispatch(self) -> list[Decision]:
         self.passes += 1

@@ -391,21 +391,39 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
         " WHERE s.agent_id = ANY(%s)",
         (list(agent_ids),),
     ).fetchall()
-    out = {}
-    for r in rows:
-        agent = Agent(
-            id=r["agent_id"], status=r["status"], state=r["state"], contact=r["contact"] or "",
-            max_no_answer=r["max_no_answer"], wrap_up_time=r["wrap_up_time"],
-            reject_delay_time=r["reject_delay_time"], busy_delay_time=r["busy_delay_time"],
-            no_answer_delay_time=r["no_answer_delay_time"], last_bridge_start=r["last_bridge_start"],
-            last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
-            no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
-            talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
-            last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
-            offered_member=str(r["offered_member"] or ""),
-        )  # fmt: skip
-        out[agent.id] = (agent, agent.contact)
-    return out
+    return {r["agent_id"]: _agent(r) for r in rows}
+
+
+def load_agent_changes(
+    conn: psycopg.Connection, agent_ids: Iterable[str], since: int | None
+) -> tuple[dict[str, tuple[Agent, str]], int]:
+    """load_agents, less the rows no transaction changed at or after ``since`` (None: all
+    rows), and the ``since`` for the next call: this read's snapshot xmin. Every change
+    this read could not see is by a transaction at or after it (those running as it read,
+    or begun later), so reading from it on misses none; a change it saw may come again."""
+    rows: list[Any] = conn.execute(
+        "SELECT h.horizon, s.*, a.contact"
+        " FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h"
+        " LEFT JOIN (agent_state s JOIN agents a ON a.id = s.agent_id)"
+        "   ON s.agent_id = ANY(%s) AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8)",
+        (list(agent_ids), since, since),
+    ).fetchall()
+    return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
+
+
+def _agent(r: Any) -> tuple[Agent, str]:
+    agent = Agent(
+        id=r["agent_id"], status=r["status"], state=r["state"], contact=r["contact"] or "",
+        max_no_answer=r["max_no_answer"], wrap_up_time=r["wrap_up_time"],
+        reject_delay_time=r["reject_delay_time"], busy_delay_time=r["busy_delay_time"],
+        no_answer_delay_time=r["no_answer_delay_time"], last_bridge_start=r["last_bridge_start"],
+        last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
+        no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
+        talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
+        last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
+        offered_member=str(r["offered_member"] or ""),
+    )  # fmt: skip
+    return agent, agent.contact
 
 
 def serving(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[tuple[str, str]]:

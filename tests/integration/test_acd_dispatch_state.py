@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import gevent
+import psycopg
 import pytest
 
 from fsapps.acd.config import queue_key
@@ -279,3 +281,78 @@ def test_becoming_available_starts_the_agents_counts_from_zero(store) -> None:
     assert rows["a1"] == (0, 0, 0, NOW + 2)
     assert rows["a2"] == (500, 7, 3, NOW - 100)
     assert rows["a3"] == (500, 7, 3, NOW + 1)
+
+
+# --- the agents kept between passes ---------------------------------------------------------
+
+
+def test_a_pass_sees_an_agent_changed_by_a_transaction_that_commits_after_a_later_one(store, db_dsn) -> None:
+    """A pass reads only the agents changed since its last read. A transaction that began
+    before that read and commits after it, behind a later one already seen, is still seen
+    by the next pass (reading from the last read's snapshot xmin, not the newest change)."""
+    acme = Acme(store, {"q": four("longest-idle-agent")})
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)
+    acme.set_status("a2", AgentStatus.LOGGED_OUT)
+    agents = lambda: d._snapshot({queue_key("acme", "q")}, *d.queues(), acme.clock())[1]  # noqa: E731
+    agents()  # the first read: every agent
+    slow = psycopg.connect(db_dsn)
+    try:
+        slow.execute("UPDATE agent_state SET status = %s WHERE agent_id = 'a1'", (AgentStatus.AVAILABLE,))
+        acme.set_status("a2", AgentStatus.AVAILABLE)  # begun later, committed first
+        seen = agents()
+        assert seen["a2"][0].status == AgentStatus.AVAILABLE
+        assert seen["a1"][0].status == AgentStatus.LOGGED_OUT  # not committed yet
+        slow.commit()
+    finally:
+        slow.close()
+    assert agents()["a1"][0].status == AgentStatus.AVAILABLE
+
+
+def test_a_pass_offers_an_agent_who_became_available_since_the_last_pass(store) -> None:
+    acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)
+    w = acme.caller(d, "q")
+    d.dispatch()
+    assert rung(w) == []
+    acme.set_status("a1", AgentStatus.AVAILABLE)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+
+
+def test_two_controllers_passes_racing_never_offer_one_agent_twice(store, db_dsn) -> None:
+    """Each controller makes its pass's offers in one transaction, skipping agents another
+    transaction holds: run at the same time on the same agents, no agent is offered twice,
+    no caller gets two offers, and what the callers were told is what PostgreSQL holds."""
+    other = Store(db_dsn, max_size=10).open()
+    try:
+        acme = Acme(store, {"q": four("longest-idle-agent")})
+        first = acme.controller()
+        second = Dispatcher(other, lambda: acme.project, acme.clock, name="c2")
+        for _ in range(12):
+            callers = [acme.caller(d, "q") for d in (first, second) for _ in range(3)]
+            gevent.joinall(
+                [gevent.spawn(d.dispatch) for d in (first, second, second, first)], raise_error=True
+            )
+            offered = [(a, w.member.uuid) for w in callers for a in rung(w)]
+            assert len({a for a, _ in offered}) == len(offered), offered
+            assert len({m for _, m in offered}) == len(offered), offered
+            assert 1 <= len(offered) <= len(AGENTS)
+            receiving = {(a, m) for a, (state, m) in acme.agent_rows().items() if state == "Receiving"}
+            assert receiving == set(offered)
+            with store.operator() as op:
+                trying = {
+                    r["m"]
+                    for r in op._all("SELECT uuid::text AS m FROM queue_members WHERE state = 'Trying'")
+                }
+                assert trying == {m for _, m in offered}
+                # The calls end: the agents are Waiting again, the callers gone.
+                op.conn.execute(
+                    "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
+                    " agent_leg = NULL"
+                )
+            for w in callers:
+                (first if w in first.waiters.values() else second).leave(w, abandoned=False)
+    finally:
+        other.close()
