@@ -167,6 +167,8 @@ class Result:
     own: dict[str, list[float]] = field(default_factory=dict)
     # fsapps: where each served caller's time to offered went (STAGES), and the offered time.
     stages: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
+    rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
 
 
 # fsapps's time from queue entry to offered, stage by stage: the switch's events at both
@@ -376,15 +378,27 @@ class Watch:
         self.events.clear()
 
 
+def cpu_and_memory(pid: int) -> tuple[float, int]:
+    """A process's CPU seconds so far (user + system) and resident memory in bytes (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def run_phase(
     fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path,
-    controller_log: Path | None = None,
+    controller_log: Path | None = None, controller: int | None = None,
 ) -> Result:  # fmt: skip
+    """``controller``: the controller's pid, whose CPU and memory the phase notes."""
     number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
     result = Result(system, rate, calls)
     since = controller_log.stat().st_size if controller_log is not None else 0
+    cpu = cpu_and_memory(controller)[0] if controller is not None else 0.0
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
+    if controller is not None:
+        spent, result.rss = cpu_and_memory(controller)
+        result.cpu = spent - cpu
     stamps = controller_marks(controller_log, since) if controller_log is not None else None
     return analyse(system, events, result, stamps)
 
@@ -440,6 +454,11 @@ def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
         for what, values in r.own.items():
             print(f"    {r.system} {what}: {brief(values)}")
     print_stages(fa)
+    if fa.cpu:
+        print(
+            f"    fsapps controller: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
+            f" ({fa.cpu:.1f} s over the phase), {fa.rss / 2**20:.0f} MiB resident"
+        )
     for r in (cc, fa):
         if len(r.bridged) < r.placed:
             # The figures above are the served callers' only: the others never reached an agent.
@@ -544,7 +563,10 @@ def main() -> None:
                         )  # fmt: skip
                     timed = d / "controller.log" if system == "fsapps" else None
                     where = d / f"r{rate:g}-{system}"
-                    r = run_phase(fs, watch, system, calls, rate, a.talk, where, controller_log=timed)
+                    pid = controller.pid if system == "fsapps" else None
+                    r = run_phase(
+                        fs, watch, system, calls, rate, a.talk, where, controller_log=timed, controller=pid
+                    )
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)
                         spy.wait(30)
