@@ -167,6 +167,7 @@ class Result:
     own: dict[str, list[float]] = field(default_factory=dict)
     # fsapps: where each served caller's time to offered went (STAGES), and the offered time.
     stages: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    stuck: dict[str, int] = field(default_factory=dict)  # fsapps: unserved callers by last stage
     cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
 
@@ -230,6 +231,12 @@ def analyse(
                 t - entry[m] for m, t in marks.get("bridge-agent-start", {}).items() if m in entry
             ],
         }
+    if stamps is not None:
+        # The callers never rung: the last stage each reached.
+        for caller in entry.keys() - bridged.keys():
+            reached = [s for s in timeline.STAGES if s in stamps.get(caller, {})]
+            where = reached[-1] if reached else "(no stamp)"
+            result.stuck[where] = result.stuck.get(where, 0) + 1
     for caller, (ts, agent) in bridged.items():
         result.bridged.append(ts - entry[caller])
         if agent in created:
@@ -454,6 +461,9 @@ def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
         for what, values in r.own.items():
             print(f"    {r.system} {what}: {brief(values)}")
     print_stages(fa)
+    if fa.stuck:
+        where = ", ".join(f"{n} after {stage}" for stage, n in sorted(fa.stuck.items(), key=lambda x: -x[1]))
+        print(f"    fsapps callers never rung, by the last stage they reached: {where}")
     if fa.cpu:
         print(
             f"    fsapps controller: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"

@@ -64,7 +64,7 @@ from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, Queu
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store import acd as store_acd
-from fsapps.store.db import Store
+from fsapps.store.db import Dedicated, Store
 
 log = logging.getLogger("fsapps.acd")
 
@@ -94,8 +94,10 @@ class Waiter:
     adds_legs: bool = False
     # When this caller's stages went by (fsapps.acd.timeline), None when nobody asks.
     marks: dict[str, float] | None = None
-    # Called once the next pass that sees this caller has delivered its decisions.
+    # Called once the next pass that sees this caller has delivered its decisions;
+    # ``passed``: a pass has seen them since they joined.
     after_pass: list[Callable[[], None]] = field(default_factory=list)
+    passed: bool = False
 
     @property
     def key(self) -> str:
@@ -123,6 +125,8 @@ class Dispatcher:
                  write: Callable[..., Any] | None = None,
                  notifier: Notifier | None = None) -> None:  # fmt: skip
         self.store = store
+        # The passes' and the heartbeat's own connection: under load the pool is the calls'.
+        self.own = Dedicated(store.dsn)
         self.notifier = notifier if notifier is not None else Notifier()
         self.transitions = AgentTransitions(store, self.notifier)
         self.api = api
@@ -158,6 +162,7 @@ class Dispatcher:
 
     def stop(self) -> None:
         gevent.killall(self._greenlets, timeout=5)
+        self.own.close()
 
     def _run(self) -> None:
         last_beat = last_pass = 0.0
@@ -211,7 +216,7 @@ class Dispatcher:
         """Say this controller is alive; free what dead ones held."""
         now = self.clock()
         self._agents_since = None  # the next pass reads every agent again
-        with self.store.operator() as op:
+        with self.own.operator() as op:
             store_acd.heartbeat(op.conn, self.name, now)
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
@@ -449,7 +454,7 @@ class Dispatcher:
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
     ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
-        with self.store.operator() as op:
+        with self.own.operator() as op:
             agents = self._load_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
@@ -539,12 +544,12 @@ class Dispatcher:
         for d in decisions:
             w = self.waiters.get(d.member)
             if isinstance(d, Discard):
-                with self.store.operator() as op:
+                with self.own.operator() as op:
                     store_acd.remove_member(op.conn, d.member)
             elif w is None or isinstance(d, Offer):
                 continue
             elif isinstance(d, Rewind):
-                with self.store.operator() as op:
+                with self.own.operator() as op:
                     store_acd.rewind_member(op.conn, d.member)
                 self.kick.set()  # the next pass starts from the top, at once
             elif isinstance(d, Announce):
@@ -554,6 +559,7 @@ class Dispatcher:
                 self.waiters.pop(d.member, None)
                 w.inbox.put(d)
         for w in seen:
+            w.passed = True
             while w.after_pass:
                 w.after_pass.pop(0)()
         return decisions
@@ -574,7 +580,7 @@ class Dispatcher:
             return
         now = self.clock()
         plans: list[tuple[Waiter, Offer, dict[str, str]]] = []
-        with self.store.operator() as op:
+        with self.own.operator() as op:
             free = store_acd.lock_waiting(op.conn, {a for _, d in offers for a in d.agents})
             for w, d in offers:
                 won = [a for a in d.agents if a in free]

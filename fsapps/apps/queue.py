@@ -189,6 +189,9 @@ class QueueDriver:
             raise
         finally:
             unsubscribe()
+            marks = self.waiter.marks
+            if marks is not None and "ring" not in marks:
+                timeline.emit(self.esl.uuid, marks)  # never rung: how far the caller got
             for timer in (self.timer, self.first_pass):
                 if timer is not None:
                     timer.kill(block=False)
@@ -604,6 +607,9 @@ class QueueDriver:
                 done = True
                 self.waiter.inbox.put(CaughtUp(c.token))
 
+        if self.waiter.passed:  # a pass has seen the caller already (it ran during the set)
+            caught_up()
+            return
         self.waiter.after_pass.append(caught_up)
         self.first_pass = gevent.spawn_later(FIRST_PASS_WAIT, caught_up)
 

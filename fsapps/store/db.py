@@ -255,6 +255,38 @@ class Store:
             yield OperatorScope(conn)
 
 
+class Dedicated:
+    """One owner's connection kept for one path, outside the pool: the ACD dispatcher's
+    passes and heartbeat never queue for a connection behind the calls' transactions and
+    the records. One transaction at a time (others wait for it); a connection that failed
+    is replaced at the next transaction."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def operator(self) -> Iterator[OperatorScope]:
+        with self._lock:
+            conn = self._conn
+            if conn is None or conn.closed:
+                conn = self._conn = psycopg.connect(self.dsn, row_factory=dict_row)
+            try:
+                with conn.transaction():
+                    yield OperatorScope(conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                self.close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
 # --- scopes -----------------------------------------------------------------
 
 
