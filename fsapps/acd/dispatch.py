@@ -346,7 +346,8 @@ class Dispatcher:
     # --- what the callers' greenlets call ----------------------------------------------
 
     def join(self, w: Waiter, resume_within: float = 0) -> tuple[float, str]:
-        with self.store.operator() as op:
+        # One statement unless an abandoned place may be resumed (a DELETE with it).
+        with self.store.operator() if resume_within > 0 else self.store.statement() as op:
             joined, before = store_acd.join_member(
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
                 self.clock(), resume_within,
@@ -359,16 +360,16 @@ class Dispatcher:
 
     def take_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """Where an agent's transfer sends this caller, once (fsapps.acd.operations)."""
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             return store_acd.take_transfer(op.conn, w.member.uuid, w.member.joined_epoch)
 
     def peek_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """The note on this caller's row, left there (an agent's consult while it runs)."""
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             return store_acd.peek_transfer(op.conn, w.member.uuid)
 
     def consult_over(self, w: Waiter, leg: str) -> None:
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             store_acd.consult_step(op.conn, w.member.uuid, leg, None)
 
     def picked_up(self, w: Waiter, agent_ids: list[str], settings: Any, now: float) -> None:
@@ -388,7 +389,7 @@ class Dispatcher:
     def leave(self, w: Waiter, *, abandoned: bool) -> None:
         """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
         self._drop(w)
-        with self.store.operator() as op:
+        with self.store.statement() as op:  # either statement alone
             if abandoned:
                 store_acd.member_state(
                     op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock()

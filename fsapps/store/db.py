@@ -254,6 +254,19 @@ class Store:
         with self.pool.connection() as conn, conn.transaction():
             yield OperatorScope(conn)
 
+    @contextmanager
+    def statement(self) -> Iterator[OperatorScope]:
+        """operator() for ONE statement, committed as it runs (autocommit): one round trip
+        where a transaction takes three (BEGIN, the statement, COMMIT). Each statement run
+        in it commits on its own: never for two that must change together."""
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield OperatorScope(conn)
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a broken one: the pool drops it
+                    conn.autocommit = False
+
 
 class Dedicated:
     """One owner's connection kept for one path, outside the pool: the ACD dispatcher's

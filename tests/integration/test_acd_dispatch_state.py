@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -356,3 +357,50 @@ def test_two_controllers_passes_racing_never_offer_one_agent_twice(store, db_dsn
                 (first if w in first.waiters.values() else second).leave(w, abandoned=False)
     finally:
         other.close()
+
+
+class CountingStore(Store):
+    """A Store that counts the transactions and single statements asked of it."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.transactions = self.statements = 0
+
+    @contextmanager
+    def operator(self) -> Iterator[Any]:
+        self.transactions += 1
+        with super().operator() as op:
+            yield op
+
+    @contextmanager
+    def statement(self) -> Iterator[Any]:
+        self.statements += 1
+        with super().statement() as op:
+            yield op
+
+
+def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_passes(db_dsn) -> None:
+    """What one answered queue call asks of the calls' pool, beside the dispatcher's passes
+    (on its own connection): the join and the look for a transfer note are one statement
+    each; the answer, and the end of the agent's call with the caller leaving the queue,
+    one transaction each (it took seven transactions, the offer among them)."""
+    store = CountingStore(db_dsn).open()
+    try:
+        acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+        d = acme.controller()
+        store.transactions = store.statements = 0
+        w = acme.caller(d, "q")
+        d.dispatch()
+        assert rung(w) == ["a1"]
+        settings = acme.settings("q")
+        d.answered(w, "a1", [], settings, acme.clock())
+        assert d.peek_transfer(w) is None
+        acme.clock.now += 30
+        d.call_ended(w, "a1", acme.clock(), leave=True)
+        assert (store.transactions, store.statements) == (2, 2)
+        with store.operator() as op:
+            assert op._all("SELECT uuid FROM queue_members") == []
+        assert acme.agent_rows()["a1"] == ("Waiting", None)
+        assert w.member.uuid not in d.waiters
+    finally:
+        store.close()
