@@ -19,7 +19,12 @@ after the answer and hangs up. Per caller, from the switch's own event clock
 Both systems are timed with the same three events; mod_callcenter's own
 agent-offering and bridge-agent-start are printed beside them (fsapps's
 queue sets its variables with the api and raises no channel event of its
-own before the bridge). The controller runs as its own process (``fsapps serve``) with the
+own before the bridge). fsapps's time from queue entry to offered is also printed stage
+by stage (socket accept, connect, the commands before the queue, the join, the wait for a
+dispatcher pass, the pass, the offer to the ring command, the switch running the bridge,
+the originate), from the controller's stamps (fsapps.acd.timeline) between the switch's
+events, with the last stage reached by each caller never rung, and the controller's CPU
+per call and memory. The controller runs as its own process (``fsapps serve``) with the
 embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
 benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
 callers whose call ended as scripted, served or not.
