@@ -34,8 +34,8 @@ Phases and what moves them ([commands]):
     --Placed--> ENTERING [ReleaseStale if another controller had the caller,
       SetVariables(queue, entered), CatchUp]
   ENTERING --CaughtUp--> the wait loop
-  the wait loop: an offer already waiting --> RINGING, no music to start and stop;
-      else ON_HOLD [Play(clip)], at once STOPPING_MUSIC if a decision or a digit waits
+  the wait loop: a decision or a digit already waiting is acted on as below, no music to
+      start and stop (an offer --> RINGING); else ON_HOLD [Play(clip)]
   ON_HOLD --AppFinished(clip)--> the wait loop (the next clip)
     --Offered | Announced | TimedOut | Moved | Digit--> STOPPING_MUSIC [Break, Wait]
   STOPPING_MUSIC --WaitOver--> [Break, Wait] again (fsapps.acd.hold_music), at last
@@ -451,16 +451,14 @@ class Visit:
     # --- waiting -------------------------------------------------------------------------
 
     def _wait_loop(self, now: float) -> list[Command]:
-        if self.deferred and isinstance(self.deferred[0], Offered):
-            offer = self.deferred.popleft()
-            assert isinstance(offer, Offered)
-            return self._ring(offer, now)
+        if self.deferred:
+            # A decision or a key already waiting (the dispatcher's first pass over the caller
+            # comes before the music): acted on at once, with no music to start and stop (a
+            # break sent before the clip begins is lost, and waits for the clip's end).
+            return self._act(self.deferred.popleft(), now)
         self.clip = self._ref()
         self._enter(Phase.ON_HOLD)
-        out: list[Command] = [Play(self.clip, self.setup.hold_music)]
-        if self.deferred:
-            out += self._stop_music(self.deferred.popleft(), now)
-        return out
+        return [Play(self.clip, self.setup.hold_music)]
 
     def _on_on_hold(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, AppFinished) and event.ref == self.clip:

@@ -191,6 +191,30 @@ def test_a_placed_caller_notes_the_queue_then_catches_up_with_what_arrived_meanw
     assert kinds(r.send(CaughtUp(r.token))) == ["Play"]
 
 
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (Offered((A1,), 6), ["StartRecording", "Ring"]),
+        (Announced(1, 180), ["Play"]),  # the announcement itself, not the hold music
+        (TimedOut("max-wait-time"), ["Leave", "Account", "SetVariables"]),
+    ],
+)
+def test_what_the_first_pass_decided_before_the_music_is_done_with_no_music_to_break(
+    first, expected
+) -> None:
+    """The dispatcher's first pass over a new caller comes before the hold music (the driver
+    answers CatchUp after it): what it decided is done at once. A break sent right after the
+    playback starts is lost (the clip has not begun), and waited for the clip's end."""
+    r = Run()
+    r.send(Arrived())
+    r.send(Placed(NOW, ""))
+    assert r.send(first) == []  # heard in turn
+    out = r.send(CaughtUp(r.token))
+    assert kinds(out) == expected
+    if isinstance(first, Announced):
+        assert out[0].media.startswith("say:You are number 1")
+
+
 def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the_flow() -> None:
     """socket_resume was off while bridged: the call outlived its controller and is back
     as the bridge ended; acd.complete_answered completes it, from the hand-over time."""
@@ -393,8 +417,9 @@ def test_a_move_that_comes_while_the_phone_rings_waits_until_the_ring_is_not_ans
     assert r.send(Moved("billing")) == []  # the offer goes on
     assert kinds(r.done("Ring", "NO_ANSWER")) == ["ReadNote"]
     out = r.send(NoteRead(None))
-    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
-    assert r.done("Play")[1].summary.outcome == "moved"
+    # Acted on at once: no hold music to start and break first.
+    assert kinds(out) == ["OfferFailed", "Leave", "Account", "SetVariables"]
+    assert out[2].summary.outcome == "moved"
     assert r.visit.ending is not None and r.visit.ending.next_queue == "billing"
 
 
@@ -532,8 +557,7 @@ def test_digits_keyed_while_ringing_are_heard_once_the_caller_holds_again() -> N
     assert r.send(Digit("1")) == []
     r.done("Ring", "NO_ANSWER")
     out = r.send(NoteRead(None))
-    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
-    assert kinds(r.done("Play")) == ["Leave", "Account", "SetVariables"]  # the callback
+    assert kinds(out) == ["OfferFailed", "Leave", "Account", "SetVariables"]  # the callback, at once
 
 
 def test_a_wait_from_the_music_before_the_ring_means_nothing_while_ringing() -> None:
