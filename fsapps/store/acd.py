@@ -397,16 +397,18 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
 def load_agent_changes(
     conn: psycopg.Connection, agent_ids: Iterable[str], since: int | None
 ) -> tuple[dict[str, tuple[Agent, str]], int]:
-    """load_agents, less the rows no transaction changed at or after ``since`` (None: all
-    rows), and the ``since`` for the next call: this read's snapshot xmin. Every change
-    this read could not see is by a transaction at or after it (those running as it read,
-    or begun later), so reading from it on misses none; a change it saw may come again."""
+    """load_agents, less the agents whose state and contact no transaction changed at or
+    after ``since`` (None: all of them), and the ``since`` for the next call: this read's
+    snapshot xmin. Every change this read could not see is by a transaction at or after it
+    (those running as it read, or begun later), so reading from it on misses none; a change
+    it saw may come again."""
     rows: list[Any] = conn.execute(
         "SELECT h.horizon, s.*, a.contact"
         " FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h"
         " LEFT JOIN (agent_state s JOIN agents a ON a.id = s.agent_id)"
-        "   ON s.agent_id = ANY(%s) AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8)",
-        (list(agent_ids), since, since),
+        "   ON s.agent_id = ANY(%s)"
+        "   AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8 OR a.changed_xid >= %s::text::xid8)",
+        (list(agent_ids), since, since, since),
     ).fetchall()
     return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
 

@@ -480,7 +480,8 @@ class TenantScope(_Scope):
 
     def agents(self) -> list[dict[str, Any]]:
         return self._all(
-            "SELECT a.*, m.weight FROM agents a JOIN agent_tenants m ON m.agent_id = a.id ORDER BY a.id"
+            "SELECT a.id, a.name, a.user_id, a.contact, a.created_at, m.weight"
+            " FROM agents a JOIN agent_tenants m ON m.agent_id = a.id ORDER BY a.id"
         )
 
     def seats(self) -> int:

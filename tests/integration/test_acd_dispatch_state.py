@@ -310,6 +310,20 @@ def test_a_pass_sees_an_agent_changed_by_a_transaction_that_commits_after_a_late
     assert agents()["a1"][0].status == AgentStatus.AVAILABLE
 
 
+def test_a_pass_rings_an_agent_at_the_contact_set_since_the_last_pass(store) -> None:
+    """A phone provisioned or moved (agents.contact, not the agent's state) between passes
+    is rung at its new address, not the one the last read saw."""
+    acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+    d = acme.controller()
+    d.refresh_gauges()  # a pass's read of every agent
+    with store.operator() as op:
+        op.conn.execute("UPDATE agents SET contact = 'user/a1-new@acme.example' WHERE id = 'a1'")
+    w = acme.caller(d, "q")
+    d.dispatch()
+    offers = [item for item in inbox(w) if isinstance(item, AgentOffer)]
+    assert [o.contacts for o in offers] == [{"a1": "user/a1-new@acme.example"}]
+
+
 def test_a_pass_offers_an_agent_who_became_available_since_the_last_pass(store) -> None:
     acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
     d = acme.controller()
