@@ -19,7 +19,12 @@ after the answer and hangs up. Per caller, from the switch's own event clock
 Both systems are timed with the same three events; mod_callcenter's own
 agent-offering and bridge-agent-start are printed beside them (fsapps's
 queue sets its variables with the api and raises no channel event of its
-own before the bridge). The controller runs as its own process (``fsapps serve``) with the
+own before the bridge). fsapps's time from queue entry to offered is also printed stage
+by stage (socket accept, connect, the commands before the queue, the join, the wait for a
+dispatcher pass, the pass, the offer to the ring command, the switch running the bridge,
+the originate), from the controller's stamps (fsapps.acd.timeline) between the switch's
+events, with the last stage reached by each caller never rung, and the controller's CPU
+per call and memory. The controller runs as its own process (``fsapps serve``) with the
 embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
 benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
 callers whose call ended as scripted, served or not.
@@ -58,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 from acd_live import FLOW  # noqa: E402
 from acd_live import TENANT as LIVE_TENANT  # noqa: E402
 
+from fsapps.acd import timeline  # noqa: E402
 from fsapps.acd.config import DEFAULT_MOH  # noqa: E402
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
@@ -164,11 +170,35 @@ class Result:
     bridged: list[float] = field(default_factory=list)
     # The system's own markers, printed beside the common ones.
     own: dict[str, list[float]] = field(default_factory=dict)
+    # fsapps: where each served caller's time to offered went (STAGES), and the offered time.
+    stages: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    stuck: dict[str, int] = field(default_factory=dict)  # fsapps: unserved callers by last stage
+    cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
+    rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
 
 
-def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
+# fsapps's time from queue entry to offered, stage by stage: the switch's events at both
+# ends, the controller's stamps (fsapps.acd.timeline) between them.
+STAGES = (
+    ("socket accept", "entry", "accepted"),
+    ("connect", "accepted", "connected"),
+    ("before the queue", "connected", "queue"),
+    ("join", "queue", "joined"),
+    ("wait for a pass", "joined", "pass"),
+    ("the pass", "pass", "offered"),
+    ("offer to ring", "offered", "ring"),
+    ("switch runs bridge", "ring", "bridge"),
+    ("originate", "bridge", "created"),
+)
+
+
+def analyse(
+    system: str, events: list[codec.Event], result: Result, stamps: dict[str, dict[str, float]] | None = None
+) -> Result:
+    """``stamps``: the controller's, by caller (fsapps.acd.timeline)."""
     created: dict[str, float] = {}
     entry: dict[str, float] = {}
+    bridge_app: dict[str, float] = {}
     marks: dict[str, dict[str, float]] = {}
     bridges: list[tuple[float, str, str]] = []
     for e in events:
@@ -189,6 +219,8 @@ def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
             app, data = e.get("Application"), e.get("Application-Data") or ""
             if app == "socket" and "/flow" in data:
                 entry.setdefault(uid, ts)
+            elif app == "bridge":
+                bridge_app.setdefault(uid, ts)
     bridged: dict[str, tuple[float, str]] = {}
     for ts, a, b in bridges:
         caller, agent = (a, b) if a in entry else (b, a) if b in entry else ("", "")
@@ -204,11 +236,47 @@ def analyse(system: str, events: list[codec.Event], result: Result) -> Result:
                 t - entry[m] for m, t in marks.get("bridge-agent-start", {}).items() if m in entry
             ],
         }
+    if stamps is not None:
+        # The callers never rung: the last stage each reached.
+        for caller in entry.keys() - bridged.keys():
+            reached = [s for s in timeline.STAGES if s in stamps.get(caller, {})]
+            where = reached[-1] if reached else "(no stamp)"
+            result.stuck[where] = result.stuck.get(where, 0) + 1
     for caller, (ts, agent) in bridged.items():
         result.bridged.append(ts - entry[caller])
         if agent in created:
             result.offered.append(created[agent] - entry[caller])
+            if stamps is not None and caller in stamps:
+                at = {**stamps[caller], "entry": entry[caller], "created": created[agent]}
+                if caller in bridge_app:
+                    at["bridge"] = bridge_app[caller]
+                result.stages.append((created[agent] - entry[caller], at))
     return result
+
+
+def controller_marks(log: Path, since: int) -> dict[str, dict[str, float]]:
+    """The timeline lines the controller logged past byte ``since`` of its log, by call."""
+    with log.open("rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    found = (timeline.parse(line) for line in text.splitlines())
+    return dict(got for got in found if got is not None)
+
+
+def print_stages(r: Result) -> None:
+    """Each stage's p50 and p99, and its mean over the slowest tenth of the callers."""
+    if not r.stages:
+        return
+    cut = pct([offered for offered, _ in r.stages], 0.9)
+    slow = [at for offered, at in r.stages if offered >= cut]
+    print(f"    fsapps, queue entry to offered, by stage (ms; {len(r.stages)} callers, slowest {len(slow)}):")
+    print(f"      {'':<20}{'p50':>8}{'p99':>8}{'slowest':>9}")
+    for name, start, end in STAGES:
+        spans = [at[end] - at[start] for _, at in r.stages if at.get(start) and at.get(end)]
+        tail = [at[end] - at[start] for at in slow if at.get(start) and at.get(end)]
+        if spans:
+            mean = sum(tail) / len(tail) * 1000 if tail else math.nan
+            print(f"      {name:<20}{pct(spans, 0.5) * 1000:8.1f}{pct(spans, 0.99) * 1000:8.1f}{mean:9.1f}")
 
 
 # --- sipp -----------------------------------------------------------------------------
@@ -322,21 +390,40 @@ class Watch:
         self.events.clear()
 
 
+def cpu_and_memory(pid: int) -> tuple[float, int]:
+    """A process's CPU seconds so far (user + system) and resident memory in bytes (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def run_phase(
-    fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path
-) -> Result:
+    fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path,
+    controller_log: Path | None = None, controller: int | None = None,
+) -> Result:  # fmt: skip
+    """``controller``: the controller's pid, whose CPU and memory the phase notes."""
     number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
     result = Result(system, rate, calls)
+    since = controller_log.stat().st_size if controller_log is not None else 0
+    cpu = cpu_and_memory(controller)[0] if controller is not None else 0.0
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
-    return analyse(system, events, result)
+    if controller is not None:
+        spent, result.rss = cpu_and_memory(controller)
+        result.cpu = spent - cpu
+    stamps = controller_marks(controller_log, since) if controller_log is not None else None
+    return analyse(system, events, result, stamps)
 
 
 def start_controller(
-    d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True
+    d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True, timed: bool = False
 ) -> subprocess.Popen[bytes]:
     """``fsapps serve`` as deployed: its own process; with ``cdrs`` its inbound Event Socket
-    client is on and writes every channel's CDR into the same PostgreSQL."""
+    client is on and writes every channel's CDR into the same PostgreSQL; ``timed``: it logs
+    each queue caller's stages (fsapps.acd.timeline) whatever the log level."""
+    timing = ""
+    if timed:
+        timing = f"import logging; logging.getLogger({timeline.LOG.name!r}).setLevel(logging.DEBUG); "
     settings: dict[str, object] = {
         "controller": {"listen": "127.0.0.1", "port": port},
         "database": {"dsn": dsn}, "flows": {"dir": str(root)}, "state_dir": str(d / "state"),
@@ -348,7 +435,7 @@ def start_controller(
     config.touch(mode=0o600)
     config.write_text(yaml.safe_dump(settings))
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
+        [sys.executable, "-c", timing + "import sys; from fsapps.cli import main; sys.exit(main())", "serve",
          "--config", str(config)],
         stdout=(d / "controller.log").open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
     )  # fmt: skip
@@ -378,6 +465,15 @@ def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
     for r in (cc, fa):
         for what, values in r.own.items():
             print(f"    {r.system} {what}: {brief(values)}")
+    print_stages(fa)
+    if fa.stuck:
+        where = ", ".join(f"{n} after {stage}" for stage, n in sorted(fa.stuck.items(), key=lambda x: -x[1]))
+        print(f"    fsapps callers never rung, by the last stage they reached: {where}")
+    if fa.cpu:
+        print(
+            f"    fsapps controller: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
+            f" ({fa.cpu:.1f} s over the phase), {fa.rss / 2**20:.0f} MiB resident"
+        )
     for r in (cc, fa):
         if len(r.bridged) < r.placed:
             # The figures above are the served callers' only: the others never reached an agent.
@@ -449,7 +545,7 @@ def main() -> None:
             loaded = watch.conn.api(f"callcenter_config queue list agents {CC_QUEUE}")
             if loaded.count("Available") < agents:
                 raise SystemExit(f"mod_callcenter did not load the agents:\n{loaded[:2000]}")
-            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs)
+            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True)
 
             print(
                 f"fsapps against mod_callcenter on one FreeSWITCH ({fs.prefix.name}); {agents} agents each"
@@ -480,7 +576,12 @@ def main() -> None:
                              "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
-                    r = run_phase(fs, watch, system, calls, rate, a.talk, d / f"r{rate:g}-{system}")
+                    timed = d / "controller.log" if system == "fsapps" else None
+                    where = d / f"r{rate:g}-{system}"
+                    pid = controller.pid if system == "fsapps" else None
+                    r = run_phase(
+                        fs, watch, system, calls, rate, a.talk, where, controller_log=timed, controller=pid
+                    )
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)
                         spy.wait(30)

@@ -36,7 +36,7 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps.acd import accounting
+from fsapps.acd import accounting, timeline
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
     Announce,
@@ -64,7 +64,7 @@ from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, Queu
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store import acd as store_acd
-from fsapps.store.db import Store
+from fsapps.store.db import Dedicated, Store
 
 log = logging.getLogger("fsapps.acd")
 
@@ -92,6 +92,12 @@ class Waiter:
     # path originates each agent's leg on its own (fsapps.acd.visit); False: the next agent
     # waits until the ring ends (one bridge on the caller's channel cannot gain a leg).
     adds_legs: bool = False
+    # When this caller's stages went by (fsapps.acd.timeline), None when nobody asks.
+    marks: dict[str, float] | None = None
+    # Called once the next pass that sees this caller has delivered its decisions;
+    # ``passed``: a pass has seen them since they joined.
+    after_pass: list[Callable[[], None]] = field(default_factory=list)
+    passed: bool = False
 
     @property
     def key(self) -> str:
@@ -124,6 +130,8 @@ class Dispatcher:
                  wall: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.store = store
         self.phone_calls = phone_calls
+        # The passes' and the heartbeat's own connection: under load the pool is the calls'.
+        self.own = Dedicated(store.dsn)
         self.notifier = notifier if notifier is not None else Notifier()
         self.transitions = AgentTransitions(store, self.notifier)
         self.api = api
@@ -146,6 +154,12 @@ class Dispatcher:
         # (agent, tenant) for the tiers' agents, refreshed with the heartbeat too.
         self.serving: set[tuple[str, str]] | None = None
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
+        # The tiers' agents as last read: a pass reads only the rows changed since
+        # (fsapps.store.acd.load_agent_changes); the heartbeat reads them all again, for
+        # contacts and agents removed. ``_agents_for``: the ids the last full read asked for.
+        self._agents: dict[str, tuple[Agent, str]] = {}
+        self._agents_for: set[str] = set()
+        self._agents_since: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
 
@@ -157,6 +171,7 @@ class Dispatcher:
 
     def stop(self) -> None:
         gevent.killall(self._greenlets, timeout=5)
+        self.own.close()
 
     def _run(self) -> None:
         last_beat = last_pass = 0.0
@@ -209,7 +224,8 @@ class Dispatcher:
     def housekeeping(self) -> None:
         """Say this controller is alive; free what dead ones held."""
         now, alive = self.clock(), self.wall()
-        with self.store.operator() as op:
+        self._agents_since = None  # the next pass reads every agent again
+        with self.own.operator() as op:
             store_acd.heartbeat(op.conn, self.name, alive)
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
@@ -341,7 +357,8 @@ class Dispatcher:
     # --- what the callers' greenlets call ----------------------------------------------
 
     def join(self, w: Waiter, resume_within: float = 0) -> tuple[float, str]:
-        with self.store.operator() as op:
+        # One statement unless an abandoned place may be resumed (a DELETE with it).
+        with self.store.operator() if resume_within > 0 else self.store.statement() as op:
             joined, before = store_acd.join_member(
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
                 self.clock(), resume_within,
@@ -354,16 +371,16 @@ class Dispatcher:
 
     def take_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """Where an agent's transfer sends this caller, once (fsapps.acd.operations)."""
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             return store_acd.take_transfer(op.conn, w.member.uuid, w.member.joined_epoch)
 
     def peek_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """The note on this caller's row, left there (an agent's consult while it runs)."""
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             return store_acd.peek_transfer(op.conn, w.member.uuid)
 
     def consult_over(self, w: Waiter, leg: str) -> None:
-        with self.store.operator() as op:
+        with self.store.statement() as op:
             store_acd.consult_step(op.conn, w.member.uuid, leg, None)
 
     def picked_up(self, w: Waiter, agent_ids: list[str], settings: Any, now: float) -> None:
@@ -383,7 +400,7 @@ class Dispatcher:
     def leave(self, w: Waiter, *, abandoned: bool) -> None:
         """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
         self._drop(w)
-        with self.store.operator() as op:
+        with self.store.statement() as op:  # either statement alone
             if abandoned:
                 store_acd.member_state(
                     op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock()
@@ -403,8 +420,13 @@ class Dispatcher:
         ))  # fmt: skip
         return after
 
-    def call_ended(self, w: Waiter, agent_id: str, now: float) -> Agent | None:
-        after = self.transitions.call_ended(w.member.uuid, agent_id, now)
+    def call_ended(self, w: Waiter, agent_id: str, now: float, *, leave: bool = False) -> Agent | None:
+        """The agent's queue call is over; ``leave``: the caller leaves the queue with it."""
+        after = self.transitions.call_ended(
+            w.member.uuid, agent_id, now, leaving=w.member.joined_epoch if leave else None
+        )
+        if leave:
+            self._drop(w)
         self.kick.set()
         return after
 
@@ -444,8 +466,8 @@ class Dispatcher:
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
     ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
-        with self.store.operator() as op:
-            agents = store_acd.load_agents(op.conn, {t.agent for t in tiers})
+        with self.own.operator() as op:
+            agents = self._load_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
                 # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
@@ -503,6 +525,20 @@ class Dispatcher:
         )
         return snap, agents
 
+    def _load_agents(
+        self, conn: psycopg.Connection, wanted: set[str], everyone: set[str]
+    ) -> dict[str, tuple[Agent, str]]:
+        """The ``wanted`` agents as they are now: what changed since the last read, on top
+        of that read (every tier's agent, ``everyone``, read again when it is new)."""
+        since = self._agents_since if everyone <= self._agents_for else None
+        changed, self._agents_since = store_acd.load_agent_changes(conn, everyone, since)
+        if since is None:
+            self._agents, self._agents_for = changed, everyone
+        else:
+            self._agents.update(changed)
+        known = self._agents
+        return {a: known[a] for a in wanted if a in known}
+
     def dispatch(self) -> list[Decision]:
         self.passes += 1
         queues, all_tiers = self.queues()
@@ -510,21 +546,28 @@ class Dispatcher:
         if not mine:
             return []
         now = self.clock()
+        began = time.time()  # for fsapps.acd.timeline
+        seen = list(self.waiters.values())  # joined before the snapshot: this pass sees them
         snap, agents = self._snapshot(mine, queues, all_tiers, now)
         self._gauges(snap, now)
         decisions = decide(snap, now, seed=self.passes)
         tiers = {(t.queue, t.agent): t for t in snap.tiers}
+        # The offers first, all in one transaction: a caller's ring waits for no other
+        # decision's write, nor for another offer's round trips.
+        offers = [(w, d) for d in decisions if isinstance(d, Offer) and (w := self.waiters.get(d.member))]
+        self._offer_all(offers, agents, tiers)
+        for w, _ in offers:
+            if w.trying:
+                timeline.stamp(w.marks, "pass", began)
         for d in decisions:
             w = self.waiters.get(d.member)
             if isinstance(d, Discard):
-                with self.store.operator() as op:
+                with self.own.operator() as op:
                     store_acd.remove_member(op.conn, d.member)
-            elif w is None:
+            elif w is None or isinstance(d, Offer):
                 continue
-            elif isinstance(d, Offer):
-                self._offer(w, d, agents, tiers)
             elif isinstance(d, Rewind):
-                with self.store.operator() as op:
+                with self.own.operator() as op:
                     store_acd.rewind_member(op.conn, d.member)
                 self.kick.set()  # the next pass starts from the top, at once
             elif isinstance(d, Announce):
@@ -533,56 +576,57 @@ class Dispatcher:
             elif isinstance(d, Exit):
                 self.waiters.pop(d.member, None)
                 w.inbox.put(d)
+        for w in seen:
+            w.passed = True
+            while w.after_pass:
+                w.after_pass.pop(0)()
         return decisions
 
-    def _offer(
+    def _offer_all(
         self,
-        w: Waiter,
-        d: Offer,
+        offers: list[tuple[Waiter, Offer]],
         agents: dict[str, tuple[Agent, str]],
         tiers: dict[tuple[str, str], Tier],
     ) -> None:
+        """Make this pass's offers real, in one transaction (fsapps.store.acd, a pass's
+        offers): each caller gets the agents of theirs still Waiting and not being changed
+        elsewhere; a caller who left or was answered meanwhile gets none and reserves nobody."""
         # While the caller's offer rings, only ring-progressively's next agent is added,
         # and only by a ring path that can add it.
-        adding = w.trying
-        if adding and not w.adds_legs:
+        offers = [(w, d) for w, d in offers if not w.trying or w.adds_legs]
+        if not offers:
             return
         now = self.clock()
-        won: list[str] = []
-        legs: dict[str, str] = {}
-        try:
-            with self.store.operator() as op:
-                # The agents first, then the caller's row: the order every other transaction
-                # on both takes (an offer's outcome, fsapps.acd.operations).
-                for agent_id in d.agents:
-                    leg = str(uuidlib.uuid4())
-                    if store_acd.reserve(op.conn, agent_id, w.member.uuid, self.name, now, leg):
-                        won.append(agent_id)
-                        legs[agent_id] = leg
-                if not won:
-                    return  # another controller's offer got them first: nothing written
-                t = tiers.get((d.queue, won[0]))
+        plans: list[tuple[Waiter, Offer, dict[str, str]]] = []
+        with self.own.operator() as op:
+            free = store_acd.lock_waiting(op.conn, {a for _, d in offers for a in d.agents})
+            for w, d in offers:
+                won = [a for a in d.agents if a in free]
+                free.difference_update(won)  # one pass offers an agent to one caller
+                if won:
+                    plans.append((w, d, {a: str(uuidlib.uuid4()) for a in won}))
+            claims = []
+            for w, d, legs in plans:
+                first = next(iter(legs))
+                t = tiers.get((d.queue, first))
                 tier = (t.level, t.position) if t is not None else None
-                claimed = store_acd.claim_member(
-                    op.conn, w.member.uuid, won[0], self.name, now=now, tier=tier, adding=adding
-                )
-                if not claimed:
-                    raise _Withdrawn  # the caller left or was answered meanwhile: undo the reservations
-        except _Withdrawn:
-            return
-        w.trying = True
-        for agent_id in won:
-            was = agents[agent_id][0]
-            self.notifier.publish(AgentStateChanged(
-                agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
-            ))  # fmt: skip
-        w.inbox.put(
-            AgentOffer(
-                replace(d, agents=tuple(won)),
-                {a: agents[a][1] for a in won},
-                legs,
-            )
-        )
+                claims.append((w.member.uuid, first, tier, w.trying))
+            claimed = store_acd.claim_members(op.conn, claims, self.name, now)
+            # The caller left or was answered meanwhile: their agents are not reserved.
+            plans = [p for p in plans if p[0].member.uuid in claimed]
+            store_acd.reserve_many(
+                op.conn, [(a, w.member.uuid, leg) for w, _, legs in plans for a, leg in legs.items()],
+                self.name, now,
+            )  # fmt: skip
+        for w, d, legs in plans:
+            w.trying = True
+            timeline.stamp(w.marks, "offered")
+            for agent_id in legs:
+                was = agents[agent_id][0]
+                self.notifier.publish(AgentStateChanged(
+                    agent_id, AgentState.RECEIVING, was.status, now, member=w.member.uuid,
+                ))  # fmt: skip
+            w.inbox.put(AgentOffer(replace(d, agents=tuple(legs)), {a: agents[a][1] for a in legs}, legs))
 
     def _gauges(self, snap: Snapshot, now: float) -> None:
         """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
@@ -600,10 +644,6 @@ class Dispatcher:
                     counts[(a.status, a.state)] = counts.get((a.status, a.state), 0) + 1
             agents = tuple((str(status), str(state), n) for (status, state), n in counts.items())
             self.notifier.publish(QueueFigures(tenant, queue, len(waiting), longest, agents, now))
-
-
-class _Withdrawn(Exception):
-    """Rolls an offer's transaction back: its caller is no longer there to ring."""
 
 
 def _unwritten(*records: Any) -> None:

@@ -30,8 +30,10 @@ class AgentTransitions:
         with self.store.operator() as op:
             for agent_id, (agent, _) in store_acd.load_agents(op.conn, agent_ids).items():
                 after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False)
                 changed.append(after)
+            if changed:
+                store_acd.notify(op.conn)  # once for all of them
         self._published(changed, now)
 
     def answered(
@@ -44,27 +46,37 @@ class AgentTransitions:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
             after = agent_events.answered(got[0], now) if got else None
+            # An agent in a call and a caller answered free nobody: only the losers wake the
+            # dispatchers, once.
             if after is not None:
-                store_acd.release(op.conn, agent_id, member, _fields(after))
+                store_acd.release(op.conn, agent_id, member, _fields(after), wake=False)
             for other in others:
                 if other in agents:
                     lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
-                    store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]))
+                    store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]), wake=False)
                     losers.append(lost)
-            store_acd.member_state(op.conn, member, MemberState.ANSWERED)
+            store_acd.member_state(op.conn, member, MemberState.ANSWERED, wake=bool(losers))
         if after is not None:
             self._published([after], now, member)
         self._published(losers, now)
         return after
 
-    def call_ended(self, member: str, agent_id: str, now: float) -> Agent | None:
-        """The agent's queue call is over: wrap-up from ``now``."""
+    def call_ended(
+        self, member: str, agent_id: str, now: float, *, leaving: float | None = None
+    ) -> Agent | None:
+        """The agent's queue call is over: wrap-up from ``now``. ``leaving``: the caller's
+        visit (its joined_epoch) leaves the queue in the same transaction."""
+        after = None
         with self.store.operator() as op:
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
-            if got is None:
-                return None
-            after = agent_events.call_ended(got[0], now)
-            store_acd.release(op.conn, agent_id, member, _fields(after))
+            if got is not None:
+                after = agent_events.call_ended(got[0], now)
+                store_acd.release(op.conn, agent_id, member, _fields(after))
+            # The agent first, then the caller's row: the order every transaction on both takes.
+            if leaving is not None:
+                store_acd.remove_member(op.conn, member, leaving)
+        if after is None:
+            return None
         self._published([after], now)
         return after
 
@@ -79,11 +91,14 @@ class AgentTransitions:
             agents = store_acd.load_agents(op.conn, agent_ids)
             for agent_id in agent_ids:
                 if agent_id in agents:
-                    after = agent_events.offer_failed(agents[agent_id][0], cause, settings, now)
-                    store_acd.release(op.conn, agent_id, member, _fields(after, agents[agent_id][0]))
+                    before = agents[agent_id][0]
+                    after = agent_events.offer_failed(before, cause, settings, now)
+                    store_acd.release(op.conn, agent_id, member, _fields(after, before), wake=False)
                     changed.append(after)
             if caller_waits:
-                store_acd.member_state(op.conn, member, MemberState.WAITING)
+                store_acd.member_state(op.conn, member, MemberState.WAITING)  # and the NOTIFY, once
+            elif changed:
+                store_acd.notify(op.conn)
         self._published(changed, now)
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
@@ -96,8 +111,10 @@ class AgentTransitions:
                     after = agent_events.call_ended(agent, now)
                 else:
                     after = agent_events.offer_failed(agent, cause, settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after, agent))
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False)
                 changed.append(after)
+            if changed:
+                store_acd.notify(op.conn)
         self._published(changed, now)
         return ids
 
@@ -110,7 +127,9 @@ class AgentTransitions:
                 return False
             after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
             if store_acd.release(op.conn, agent_id, member, _fields(after, got[0])) and member:
-                store_acd.member_state(op.conn, member, MemberState.ABANDONED, abandoned_epoch=now)
+                store_acd.member_state(
+                    op.conn, member, MemberState.ABANDONED, abandoned_epoch=now, wake=False
+                )
         self._published([after], now)
         return True
 

@@ -34,8 +34,8 @@ Phases and what moves them ([commands]):
     --Placed--> ENTERING [ReleaseStale if another controller had the caller,
       SetVariables(queue, entered), CatchUp]
   ENTERING --CaughtUp--> the wait loop
-  the wait loop: an offer already waiting --> RINGING, no music to start and stop;
-      else ON_HOLD [Play(clip)], at once STOPPING_MUSIC if a decision or a digit waits
+  the wait loop: a decision or a digit already waiting is acted on as below, no music to
+      start and stop (an offer --> RINGING); else ON_HOLD [Play(clip)]
   ON_HOLD --AppFinished(clip)--> the wait loop (the next clip)
     --Offered | Announced | TimedOut | Moved | Digit--> STOPPING_MUSIC [Break, Wait]
   STOPPING_MUSIC --WaitOver--> [Break, Wait] again (fsapps.acd.hold_music), at last
@@ -73,13 +73,15 @@ Phases and what moves them ([commands]):
     --AppFinished(ring) | SocketClosed--> CONSULT_CHECK [ReadNote(look)]
     --HungUp--> waits for the ring's AppFinished, as RINGING
   CONSULT_CHECK --NoteRead(a consult)--> CONSULTING (fsapps.acd.transfer.AttendedTransfer)
-    --NoteRead--> TRANSFER_CHECK [ReadNote(take)]
+    --NoteRead(another note)--> TRANSFER_CHECK [ReadNote(take)]
+    --NoteRead(none)--> on as TRANSFER_CHECK with no note (nothing to take)
   CONSULTING --the consult is over--> TRANSFER_CHECK [ReadNote(take)]
   TRANSFER_CHECK --NoteRead--> [PickedUp(the picking agent) if the pickup lost the race]
       STOPPING_RECORDING [StopRecording] if recorded and the caller is there,
       else ENDING_AGENT_CALL [EndAgentCall]
   STOPPING_RECORDING --AppFinished | HungUp | SocketClosed--> ENDING_AGENT_CALL [EndAgentCall]
-  ENDING_AGENT_CALL --AgentCallEnded--> [Account(answered), Leave, NoteHandleTime,
+  ENDING_AGENT_CALL (EndAgentCall also takes the caller out of the queue, in the same
+      transaction) --AgentCallEnded--> [Account(answered), NoteHandleTime,
       SetVariables(agent, outcome)], then:
       handed on by a consult: HANDED_ON until that bridge ends, then routed on as below
         (ROUTING_ON); a hand-on the switch refused: UNPARKING [ParkAfterBridge(off)] --> done "_";
@@ -452,16 +454,14 @@ class Visit:
     # --- waiting -------------------------------------------------------------------------
 
     def _wait_loop(self, now: float) -> list[Command]:
-        if self.deferred and isinstance(self.deferred[0], Offered):
-            offer = self.deferred.popleft()
-            assert isinstance(offer, Offered)
-            return self._ring(offer, now)
+        if self.deferred:
+            # A decision or a key already waiting (the dispatcher's first pass over the caller
+            # comes before the music): acted on at once, with no music to start and stop (a
+            # break sent before the clip begins is lost, and waits for the clip's end).
+            return self._act(self.deferred.popleft(), now)
         self.clip = self._ref()
         self._enter(Phase.ON_HOLD)
-        out: list[Command] = [Play(self.clip, self.setup.hold_music)]
-        if self.deferred:
-            out += self._stop_music(self.deferred.popleft(), now)
-        return out
+        return [Play(self.clip, self.setup.hold_music)]
 
     def _on_on_hold(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, AppFinished) and event.ref == self.clip:
@@ -775,6 +775,9 @@ class Visit:
             self.consult = AttendedTransfer(self.agent_leg, self.setup.hold_music, self._ref, now)
             self._enter(Phase.CONSULTING)
             return self.consult.start(event.note, now)
+        if not event.note:
+            # Nothing noted when the conversation ended: nothing to take either.
+            return self._transfer_checked(None, now)
         return self._take_note()
 
     def _on_consulting(self, event: Event, now: float) -> list[Command]:
@@ -796,11 +799,14 @@ class Visit:
     def _on_transfer_check(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, NoteRead):
             return []
+        return self._transfer_checked(event.note, now)
+
+    def _transfer_checked(self, note: Mapping[str, Any] | None, now: float) -> list[Command]:
         out: list[Command] = []
-        if event.note and "pickup" in event.note:
+        if note and "pickup" in note:
             # Picked up as this agent answered: the picking agent is free again.
-            out.append(PickedUp((str(event.note["pickup"]),), now))
-        self.transfer = transfer.handover(event.note)
+            out.append(PickedUp((str(note["pickup"]),), now))
+        self.transfer = transfer.handover(note)
         if self.recording and self.caller_here:
             self._enter(Phase.STOPPING_RECORDING)
             self.waiting_for = self._ref()
@@ -825,9 +831,9 @@ class Visit:
         summary = self._summary(
             "answered", self.end, agent=self.agent, bridged=self.bridged_at, wrap_up=event.wrap_up
         )
-        # The records first: once the agent's call has ended (EndAgentCall) and the caller's
-        # row is gone (Leave), no reconciliation can write them for a controller killed here.
-        out: list[Command] = [Account(summary), Leave(abandoned=False), NoteHandleTime(talk + event.wrap_up)]
+        # The records at once: once the agent's call has ended and the caller's row is gone
+        # (EndAgentCall), no reconciliation can write them for a controller killed here.
+        out: list[Command] = [Account(summary), NoteHandleTime(talk + event.wrap_up)]
         if self.caller_here:
             out.append(SetVariables((("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))))
         if self.handed_to is not None:

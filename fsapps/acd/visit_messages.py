@@ -432,6 +432,9 @@ class PickedUp(Dispatcher):
 
 @dataclass(frozen=True)
 class EndAgentCall(Query, Dispatcher):
+    """The agent's queue call is over (wrap-up from ``at``) and the caller leaves the
+    queue, in one transaction; answered with AgentCallEnded."""
+
     agent: str
     at: float
 
@@ -496,7 +499,8 @@ class Wait(Command):
 
 @dataclass(frozen=True)
 class CatchUp(Command):
-    """CaughtUp(token) after whatever has arrived by now."""
+    """CaughtUp(token) after whatever has arrived by now and the dispatcher's first pass
+    over the caller (its offer, if it made one, arrives first)."""
 
     token: int
 

@@ -25,7 +25,7 @@ from typing import Any
 import gevent
 
 from fsapps import escape
-from fsapps.acd import accounting, recording
+from fsapps.acd import accounting, recording, timeline
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
@@ -105,6 +105,10 @@ from fsapps.flows.walls import variable_problem
 
 log = logging.getLogger("fsapps.acd")
 
+# The longest a new caller waits in silence for the dispatcher's first look before the hold
+# music starts (a pass delayed by load or a lost database).
+FIRST_PASS_WAIT = 0.3
+
 
 class VisitHandedBack(RuntimeError):
     """The visit could not go on; the call goes back to the dialplan, which resumes it."""
@@ -141,6 +145,7 @@ class QueueDriver:
         self.refs: dict[str, tuple[str, int]] = {}  # Application-UUID -> (what, the visit's ref)
         self.jobs: dict[str, str] = {}  # an Originate's Job-UUID -> the agent's leg
         self.timer: gevent.Greenlet | None = None
+        self.first_pass: gevent.Greenlet | None = None
 
     # --- the visit ---------------------------------------------------------------------
 
@@ -160,6 +165,11 @@ class QueueDriver:
         # ring-progressively's next agent joins a ring that goes on: the ring path that
         # originates each agent's leg on its own (fsapps.acd.visit, RINGING_LEGS).
         self.waiter.adds_legs = self.settings.strategy == "ring-progressively"
+        if timeline.enabled():
+            self.waiter.marks = {
+                "accepted": getattr(esl, "accepted_at", 0.0), "connected": getattr(esl, "connected_at", 0.0),
+            }  # fmt: skip
+            timeline.stamp(self.waiter.marks, "queue")
         self.visit = Visit(self._setup())
         # The one feed: the dispatcher puts its decisions in the caller's inbox; the call's
         # events and this driver's timers go in behind them, in the order they happen.
@@ -179,8 +189,12 @@ class QueueDriver:
             raise
         finally:
             unsubscribe()
-            if self.timer is not None:
-                self.timer.kill(block=False)
+            marks = self.waiter.marks
+            if marks is not None and "ring" not in marks:
+                timeline.emit(self.esl.uuid, marks)  # never rung: how far the caller got
+            for timer in (self.timer, self.first_pass):
+                if timer is not None:
+                    timer.kill(block=False)
         ending = self.visit.ending
         assert ending is not None
         if ending.caller_gone is not None:
@@ -389,9 +403,17 @@ class QueueDriver:
             log.error("queue %s: cannot ring %s: %s", self.name, agents, exc)
             return DialRefused(c.ref, str(exc))
         self._execute(c.ref, "bridge", dial)
+        self._timed()
         for leg in c.legs:
             self._offered(c.variables, leg)
         return None
+
+    def _timed(self) -> None:
+        """The caller's first ring: where their time went (fsapps.acd.timeline)."""
+        marks = self.waiter.marks
+        if marks is not None and "ring" not in marks:
+            timeline.stamp(marks, "ring")
+            timeline.emit(self.esl.uuid, marks)
 
     def _offered(self, variables: tuple[tuple[str, str], ...], leg: DialLeg) -> None:
         """An agent's phone rings for this caller: the event carries what the leg carries."""
@@ -421,6 +443,7 @@ class QueueDriver:
             log.warning("queue %s: originate of leg %s not started: %s", self.name, c.uuid, exc)
             self.waiter.inbox.put(LegEnded(c.uuid, "DESTINATION_OUT_OF_ORDER"))
             return
+        self._timed()
         self._offered(c.variables, c.leg)
 
     def _TransferTo(self, c: TransferTo) -> Event | None:
@@ -513,6 +536,7 @@ class QueueDriver:
 
     def _Join(self, c: Join) -> Event:
         joined, before = self.acd.join(self.waiter, resume_within=c.resume_within)
+        timeline.stamp(self.waiter.marks, "joined")
         return Placed(joined, before)
 
     def _Forget(self, c: Forget) -> None:
@@ -546,7 +570,7 @@ class QueueDriver:
         self.acd.picked_up(self.waiter, list(c.agents), self.settings, c.at)
 
     def _EndAgentCall(self, c: EndAgentCall) -> Event:
-        after = self.acd.call_ended(self.waiter, c.agent, c.at)
+        after = self.acd.call_ended(self.waiter, c.agent, c.at, leave=True)
         return AgentCallEnded(float(after.wrap_up_time) if after is not None else 0.0)
 
     def _Leave(self, c: Leave) -> None:
@@ -583,7 +607,22 @@ class QueueDriver:
         self.timer = gevent.spawn_later(c.seconds, self.waiter.inbox.put, WaitOver(c.token))
 
     def _CatchUp(self, c: CatchUp) -> None:
-        self.waiter.inbox.put(CaughtUp(c.token))
+        """After the dispatcher's first pass over the caller: a caller offered at once is
+        rung with no hold music to start and stop (a playback, a break and its end, each
+        waiting for the switch's next look at the socket), at most FIRST_PASS_WAIT later."""
+        done = False
+
+        def caught_up() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.waiter.inbox.put(CaughtUp(c.token))
+
+        if self.waiter.passed:  # a pass has seen the caller already (it ran during the set)
+            caught_up()
+            return
+        self.waiter.after_pass.append(caught_up)
+        self.first_pass = gevent.spawn_later(FIRST_PASS_WAIT, caught_up)
 
 
 def _route_on(api: Callable[[str], str], command: str, uuid: str) -> None:

@@ -158,6 +158,10 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         # over and the latest moment heard of, so durations agree with its CDRs.
         self.connected_us = 0
         self.last_event_us = 0
+        # This host's clock (time.time()): when the connection was accepted and the switch
+        # answered ``connect`` (fsapps.acd.timeline reads them beside the switch's events).
+        self.accepted_at = time.time()
+        self.connected_at = 0.0
         self.peer = address
         gs.OutboundSession.__init__(self, address, sock)
         self.session_data: codec.Headers | None = None
@@ -171,6 +175,7 @@ class OutboundCall(FramedProtocol, gs.OutboundSession):
         self.session_data = reply.headers
         self.answered = reply.headers.get("Answer-State") == "answered"
         self.connected_us = self.last_event_us = int(reply.headers.get("Event-Date-Timestamp") or 0)
+        self.connected_at = time.time()
         self.variables.heard(reply.headers)
         self._outbound_connected = True
         return reply

@@ -37,27 +37,46 @@ def reserve(
     return cur.rowcount == 1
 
 
-def release(conn: psycopg.Connection, agent_id: str, member: str, fields: dict[str, Any]) -> bool:
+_RELEASED = (
+    "state", "status", "ready_time", "no_answer_count", "last_bridge_start", "last_bridge_end",
+    "calls_answered", "talk_time",
+)  # fmt: skip
+_release_queries: dict[tuple[tuple[str, ...], bool, bool], str] = {}
+
+
+def release(
+    conn: psycopg.Connection, agent_id: str, member: str, fields: dict[str, Any], *, wake: bool = True
+) -> bool:
     """Back from an offer (``fields``: the agent as fsapps.acd.agent_events left it),
-    only if this agent is still on ``member``'s offer."""
-    allowed = {
-        "state", "status", "ready_time", "no_answer_count", "last_bridge_start", "last_bridge_end",
-        "calls_answered", "talk_time",
-    }  # fmt: skip
-    sets = [k for k in fields if k in allowed]
-    assignments: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in sets]
-    if fields.get("state") != AgentState.IN_A_QUEUE_CALL:
-        assignments += [
-            sql.SQL("offered_member = NULL"),
-            sql.SQL("offered_by = NULL"),
-            sql.SQL("agent_leg = NULL"),
-        ]
-    query = sql.SQL("UPDATE agent_state SET {} WHERE agent_id = %s AND offered_member = %s").format(
-        sql.SQL(", ").join(assignments)
-    )
-    cur = conn.execute(query, (*[fields[k] for k in sets], agent_id, member))
-    notify(conn)
-    return cur.rowcount == 1
+    only if this agent is still on ``member``'s offer. ``wake``: NOTIFY the dispatchers
+    (False when the transaction notifies once for all its changes, or frees nobody)."""
+    sets = tuple(k for k in _RELEASED if k in fields)
+    offered = fields.get("state") == AgentState.IN_A_QUEUE_CALL
+    key = (sets, offered, wake)
+    query = _release_queries.get(key)
+    if query is None:
+        # The few shapes a release takes, composed once each (composing is a good part of
+        # a release's cost).
+        assignments: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in sets]
+        if not offered:
+            assignments += [
+                sql.SQL("offered_member = NULL"),
+                sql.SQL("offered_by = NULL"),
+                sql.SQL("agent_leg = NULL"),
+            ]
+        update = sql.SQL(
+            "UPDATE agent_state SET {} WHERE agent_id = %s AND offered_member = %s RETURNING 1"
+        ).format(sql.SQL(", ").join(assignments))
+        # The NOTIFY in the same statement: one round trip, not two.
+        composed = (
+            sql.SQL("WITH u AS ({}) SELECT (SELECT count(*) FROM u) AS n, pg_notify(%s, '')").format(update)
+            if wake
+            else sql.SQL("WITH u AS ({}) SELECT count(*) AS n FROM u").format(update)
+        )
+        query = _release_queries[key] = composed.as_string(conn)
+    params: tuple[Any, ...] = (*[fields[k] for k in sets], agent_id, member, *((CHANNEL,) if wake else ()))
+    row: Any = conn.execute(query, params).fetchone()
+    return bool(row is not None and (row["n"] if isinstance(row, dict) else row[0]) == 1)
 
 
 def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float, reason: str = "") -> bool:
@@ -126,6 +145,80 @@ def claim_member(
     return cur.rowcount == 1
 
 
+# --- a pass's offers, in one transaction -------------------------------------------------
+#
+# A dispatcher makes all of its pass's offers in one transaction: the agents offered are
+# locked first (lock_waiting), then the callers' rows claimed (claim_members), then the
+# agents reserved for the callers claimed (reserve_many), the order every other
+# transaction on both takes. A row another transaction holds is skipped, not waited for:
+# that agent is being offered, released or changed elsewhere, and the caller waits for the
+# next pass (which that transaction's NOTIFY or end wakes), so two controllers never wait
+# on each other's offers.
+
+
+def lock_waiting(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[str]:
+    """Of these agents, those Waiting, locked until the transaction ends (SKIP LOCKED)."""
+    rows: list[Any] = conn.execute(
+        "SELECT agent_id FROM agent_state WHERE agent_id = ANY(%s) AND state = %s"
+        " ORDER BY agent_id FOR UPDATE SKIP LOCKED",
+        (list(agent_ids), AgentState.WAITING),
+    ).fetchall()
+    return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
+
+
+def claim_members(
+    conn: psycopg.Connection,
+    claims: list[tuple[str, str, tuple[int, int] | None, bool]],
+    controller: str,
+    now: float,
+) -> set[str]:
+    """claim_member for many callers at once: (member, first agent, its tier, adding) each.
+    Returns the members claimed."""
+    if not claims:
+        return set()
+    rows: list[Any] = conn.execute(
+        "UPDATE queue_members q SET state = 'Trying', serving_agent = o.agent, controller = %(c)s,"
+        " last_originated = %(now)s, last_tier_level = coalesce(o.level, q.last_tier_level),"
+        " last_tier_position = coalesce(o.position, q.last_tier_position)"
+        " FROM unnest(%(members)s::uuid[], %(agents)s::text[], %(levels)s::int[], %(positions)s::int[],"
+        "   %(adding)s::bool[]) AS o(member, agent, level, position, adding)"
+        " WHERE q.uuid = o.member"
+        " AND (q.state = 'Waiting' OR (o.adding AND q.state = 'Trying' AND q.controller = %(c)s))"
+        # A caller being moved to another queue is offered nothing more here.
+        " AND NOT coalesce(q.transfer ? 'move', false)"
+        " RETURNING q.uuid",
+        {
+            "c": controller, "now": now,
+            "members": [m for m, _, _, _ in claims], "agents": [a for _, a, _, _ in claims],
+            "levels": [t[0] if t else None for _, _, t, _ in claims],
+            "positions": [t[1] if t else None for _, _, t, _ in claims],
+            "adding": [adding for _, _, _, adding in claims],
+        },
+    ).fetchall()  # fmt: skip
+    return {str(r["uuid"] if isinstance(r, dict) else r[0]) for r in rows}
+
+
+def reserve_many(
+    conn: psycopg.Connection, reservations: list[tuple[str, str, str]], controller: str, now: float
+) -> set[str]:
+    """reserve for many agents at once, (agent, member, leg) each, the agents locked by
+    lock_waiting in this transaction. Returns the agents reserved."""
+    if not reservations:
+        return set()
+    rows: list[Any] = conn.execute(
+        "UPDATE agent_state s SET state = %(receiving)s, offered_member = o.member, offered_by = %(c)s,"
+        " last_offered_call = %(now)s, agent_leg = o.leg"
+        " FROM unnest(%(agents)s::text[], %(members)s::uuid[], %(legs)s::uuid[]) AS o(agent, member, leg)"
+        " WHERE s.agent_id = o.agent AND s.state = %(waiting)s RETURNING s.agent_id",
+        {
+            "receiving": AgentState.RECEIVING, "waiting": AgentState.WAITING, "c": controller, "now": now,
+            "agents": [a for a, _, _ in reservations], "members": [m for _, m, _ in reservations],
+            "legs": [leg for _, _, leg in reservations],
+        },
+    ).fetchall()  # fmt: skip
+    return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
+
+
 def rewind_member(conn: psycopg.Connection, member: str) -> None:
     """top-down: the caller starts again from the first tier (fsapps.acd.decide.Rewind)."""
     conn.execute(
@@ -169,14 +262,17 @@ def join_member(
         ).fetchone()
         if row is not None:
             joined = _first(row)
+    # The NOTIFY in the same statement: one round trip.
     joined_row: Any = conn.execute(
-        "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s)"
+        "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s), placed AS ("
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
         "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
-        " RETURNING q.joined_epoch, (SELECT state FROM before) AS before",
+        " RETURNING q.joined_epoch)"
+        " SELECT placed.joined_epoch, (SELECT state FROM before) AS before, pg_notify(%s, '') AS woken"
+        " FROM placed",
         (
             m.uuid,
             m.uuid,
@@ -192,9 +288,9 @@ def join_member(
             cid_number,
             cid_name,
             m.system_epoch,
+            CHANNEL,
         ),
     ).fetchone()
-    notify(conn)
     assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
     return float(joined_row["joined_epoch"]), joined_row["before"] or ""
 
@@ -265,13 +361,19 @@ def drop_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) 
     return cur.rowcount == 1
 
 
-def member_state(conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0) -> None:
-    conn.execute(
+def member_state(
+    conn: psycopg.Connection, member: str, state: str, *, abandoned_epoch: float = 0, wake: bool = True
+) -> None:
+    """``wake``: NOTIFY the dispatchers, in the same statement."""
+    update = (
         "UPDATE queue_members SET state = %s, abandoned_epoch = %s,"
-        " serving_agent = CASE WHEN %s = 'Waiting' THEN NULL ELSE serving_agent END WHERE uuid = %s",
-        (state, abandoned_epoch, state, member),
+        " serving_agent = CASE WHEN %s = 'Waiting' THEN NULL ELSE serving_agent END WHERE uuid = %s"
     )
-    notify(conn)
+    if wake:
+        conn.execute(f"WITH u AS ({update}) SELECT pg_notify(%s, '')", (state, abandoned_epoch, state, member,
+                                                                       CHANNEL))  # fmt: skip
+    else:
+        conn.execute(update, (state, abandoned_epoch, state, member))
 
 
 def remove_member(conn: psycopg.Connection, member: str, joined_epoch: float | None = None) -> None:
@@ -297,21 +399,41 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
         " WHERE s.agent_id = ANY(%s)",
         (list(agent_ids),),
     ).fetchall()
-    out = {}
-    for r in rows:
-        agent = Agent(
-            id=r["agent_id"], status=r["status"], state=r["state"], contact=r["contact"] or "",
-            max_no_answer=r["max_no_answer"], wrap_up_time=r["wrap_up_time"],
-            reject_delay_time=r["reject_delay_time"], busy_delay_time=r["busy_delay_time"],
-            no_answer_delay_time=r["no_answer_delay_time"], last_bridge_start=r["last_bridge_start"],
-            last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
-            no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
-            talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
-            last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
-            offered_member=str(r["offered_member"] or ""),
-        )  # fmt: skip
-        out[agent.id] = (agent, agent.contact)
-    return out
+    return {r["agent_id"]: _agent(r) for r in rows}
+
+
+def load_agent_changes(
+    conn: psycopg.Connection, agent_ids: Iterable[str], since: int | None
+) -> tuple[dict[str, tuple[Agent, str]], int]:
+    """load_agents, less the agents whose state and contact no transaction changed at or
+    after ``since`` (None: all of them), and the ``since`` for the next call: this read's
+    snapshot xmin. Every change this read could not see is by a transaction at or after it
+    (those running as it read, or begun later), so reading from it on misses none; a change
+    it saw may come again."""
+    rows: list[Any] = conn.execute(
+        "SELECT h.horizon, s.*, a.contact"
+        " FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h"
+        " LEFT JOIN (agent_state s JOIN agents a ON a.id = s.agent_id)"
+        "   ON s.agent_id = ANY(%s)"
+        "   AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8 OR a.changed_xid >= %s::text::xid8)",
+        (list(agent_ids), since, since, since),
+    ).fetchall()
+    return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
+
+
+def _agent(r: Any) -> tuple[Agent, str]:
+    agent = Agent(
+        id=r["agent_id"], status=r["status"], state=r["state"], contact=r["contact"] or "",
+        max_no_answer=r["max_no_answer"], wrap_up_time=r["wrap_up_time"],
+        reject_delay_time=r["reject_delay_time"], busy_delay_time=r["busy_delay_time"],
+        no_answer_delay_time=r["no_answer_delay_time"], last_bridge_start=r["last_bridge_start"],
+        last_bridge_end=r["last_bridge_end"], last_offered_call=r["last_offered_call"],
+        no_answer_count=r["no_answer_count"], calls_answered=r["calls_answered"],
+        talk_time=r["talk_time"], ready_time=r["ready_time"], break_reason=r["break_reason"],
+        last_status_change=r["last_status_change"], skills=dict(r["skills"] or {}),
+        offered_member=str(r["offered_member"] or ""),
+    )  # fmt: skip
+    return agent, agent.contact
 
 
 def serving(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[tuple[str, str]]:

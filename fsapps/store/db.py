@@ -254,6 +254,51 @@ class Store:
         with self.pool.connection() as conn, conn.transaction():
             yield OperatorScope(conn)
 
+    @contextmanager
+    def statement(self) -> Iterator[OperatorScope]:
+        """operator() for ONE statement, committed as it runs (autocommit): one round trip
+        where a transaction takes three (BEGIN, the statement, COMMIT). Each statement run
+        in it commits on its own: never for two that must change together."""
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield OperatorScope(conn)
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a broken one: the pool drops it
+                    conn.autocommit = False
+
+
+class Dedicated:
+    """One owner's connection kept for one path, outside the pool: the ACD dispatcher's
+    passes and heartbeat never queue for a connection behind the calls' transactions and
+    the records. One transaction at a time (others wait for it); a connection that failed
+    is replaced at the next transaction."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def operator(self) -> Iterator[OperatorScope]:
+        with self._lock:
+            conn = self._conn
+            if conn is None or conn.closed:
+                conn = self._conn = psycopg.connect(self.dsn, row_factory=dict_row)
+            try:
+                with conn.transaction():
+                    yield OperatorScope(conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                self.close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
 
 # --- scopes -----------------------------------------------------------------
 
@@ -435,7 +480,8 @@ class TenantScope(_Scope):
 
     def agents(self) -> list[dict[str, Any]]:
         return self._all(
-            "SELECT a.*, m.weight FROM agents a JOIN agent_tenants m ON m.agent_id = a.id ORDER BY a.id"
+            "SELECT a.id, a.name, a.user_id, a.contact, a.created_at, m.weight"
+            " FROM agents a JOIN agent_tenants m ON m.agent_id = a.id ORDER BY a.id"
         )
 
     def seats(self) -> int:

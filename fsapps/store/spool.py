@@ -36,7 +36,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -73,7 +73,10 @@ def _json_default(v: Any) -> Any:
 
 def encode(rec: Record, **extra: Any) -> str:
     """One spool line, without its newline; ``extra`` keys go first (the quarantine's why and when)."""
-    obj = {**extra, "kind": kind_of(rec), "record": asdict(rec)}
+    # The records are flat (str, numbers, datetime, Decimal): a shallow copy of their fields,
+    # not dataclasses.asdict's deep copy (a tenth of the controller's time at 40 calls/s).
+    record = {f.name: getattr(rec, f.name) for f in fields(rec)}
+    obj = {**extra, "kind": kind_of(rec), "record": record}
     return json.dumps(obj, default=_json_default, separators=(",", ":"))
 
 

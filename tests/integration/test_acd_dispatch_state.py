@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
+import gevent
+import psycopg
 import pytest
 
 from fsapps.acd.config import queue_key
@@ -238,15 +241,15 @@ def test_time_base_score_system_counts_the_callers_time_in_the_switch(store, bas
 
 
 def test_an_offer_whose_caller_left_meanwhile_reserves_nobody(store) -> None:
-    """The agents are reserved first, then the caller's row claimed: a caller gone by
-    then rolls the reservations back."""
+    """The agents are locked first, then the caller's row claimed: a caller gone by
+    then reserves none of them."""
     acme = Acme(store, {"q": four("ring-all")})
     d = acme.controller()
     w = acme.caller(d, "q")
     with store.operator() as op:
         acd.remove_member(op.conn, w.member.uuid)
     _, agents = d._snapshot({w.key}, *d.queues(), acme.clock())
-    d._offer(w, Offer(w.member.uuid, w.key, AGENTS, 20), agents, {})
+    d._offer_all([(w, Offer(w.member.uuid, w.key, AGENTS, 20))], agents, {})
     assert rung(w) == []
     assert {s for s, _ in acme.agent_rows().values()} == {"Waiting"}
     assert not w.trying
@@ -300,3 +303,139 @@ def test_a_calls_clock_running_ahead_does_not_make_a_live_controller_dead(store)
     wall.now += DEAD_AFTER + 1  # silent on the wall clock too: dead
     first.housekeeping()
     assert acme.row(w.member.uuid)["state"] == "Abandoned"
+
+
+# --- the agents kept between passes ---------------------------------------------------------
+
+
+def test_a_pass_sees_an_agent_changed_by_a_transaction_that_commits_after_a_later_one(store, db_dsn) -> None:
+    """A pass reads only the agents changed since its last read. A transaction that began
+    before that read and commits after it, behind a later one already seen, is still seen
+    by the next pass (reading from the last read's snapshot xmin, not the newest change)."""
+    acme = Acme(store, {"q": four("longest-idle-agent")})
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)
+    acme.set_status("a2", AgentStatus.LOGGED_OUT)
+    agents = lambda: d._snapshot({queue_key("acme", "q")}, *d.queues(), acme.clock())[1]  # noqa: E731
+    agents()  # the first read: every agent
+    slow = psycopg.connect(db_dsn)
+    try:
+        slow.execute("UPDATE agent_state SET status = %s WHERE agent_id = 'a1'", (AgentStatus.AVAILABLE,))
+        acme.set_status("a2", AgentStatus.AVAILABLE)  # begun later, committed first
+        seen = agents()
+        assert seen["a2"][0].status == AgentStatus.AVAILABLE
+        assert seen["a1"][0].status == AgentStatus.LOGGED_OUT  # not committed yet
+        slow.commit()
+    finally:
+        slow.close()
+    assert agents()["a1"][0].status == AgentStatus.AVAILABLE
+
+
+def test_a_pass_rings_an_agent_at_the_contact_set_since_the_last_pass(store) -> None:
+    """A phone provisioned or moved (agents.contact, not the agent's state) between passes
+    is rung at its new address, not the one the last read saw."""
+    acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+    d = acme.controller()
+    d.refresh_gauges()  # a pass's read of every agent
+    with store.operator() as op:
+        op.conn.execute("UPDATE agents SET contact = 'user/a1-new@acme.example' WHERE id = 'a1'")
+    w = acme.caller(d, "q")
+    d.dispatch()
+    offers = [item for item in inbox(w) if isinstance(item, AgentOffer)]
+    assert [o.contacts for o in offers] == [{"a1": "user/a1-new@acme.example"}]
+
+
+def test_a_pass_offers_an_agent_who_became_available_since_the_last_pass(store) -> None:
+    acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+    d = acme.controller()
+    acme.set_status("a1", AgentStatus.LOGGED_OUT)
+    w = acme.caller(d, "q")
+    d.dispatch()
+    assert rung(w) == []
+    acme.set_status("a1", AgentStatus.AVAILABLE)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+
+
+def test_two_controllers_passes_racing_never_offer_one_agent_twice(store, db_dsn) -> None:
+    """Each controller makes its pass's offers in one transaction, skipping agents another
+    transaction holds: run at the same time on the same agents, no agent is offered twice,
+    no caller gets two offers, and what the callers were told is what PostgreSQL holds."""
+    other = Store(db_dsn, max_size=10).open()
+    try:
+        acme = Acme(store, {"q": four("longest-idle-agent")})
+        first = acme.controller()
+        second = Dispatcher(other, lambda: acme.project, acme.clock, name="c2")
+        for _ in range(12):
+            callers = [acme.caller(d, "q") for d in (first, second) for _ in range(3)]
+            gevent.joinall(
+                [gevent.spawn(d.dispatch) for d in (first, second, second, first)], raise_error=True
+            )
+            offered = [(a, w.member.uuid) for w in callers for a in rung(w)]
+            assert len({a for a, _ in offered}) == len(offered), offered
+            assert len({m for _, m in offered}) == len(offered), offered
+            assert 1 <= len(offered) <= len(AGENTS)
+            receiving = {(a, m) for a, (state, m) in acme.agent_rows().items() if state == "Receiving"}
+            assert receiving == set(offered)
+            with store.operator() as op:
+                trying = {
+                    r["m"]
+                    for r in op._all("SELECT uuid::text AS m FROM queue_members WHERE state = 'Trying'")
+                }
+                assert trying == {m for _, m in offered}
+                # The calls end: the agents are Waiting again, the callers gone.
+                op.conn.execute(
+                    "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
+                    " agent_leg = NULL"
+                )
+            for w in callers:
+                (first if w in first.waiters.values() else second).leave(w, abandoned=False)
+    finally:
+        other.close()
+
+
+class CountingStore(Store):
+    """A Store that counts the transactions and single statements asked of it."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.transactions = self.statements = 0
+
+    @contextmanager
+    def operator(self) -> Iterator[Any]:
+        self.transactions += 1
+        with super().operator() as op:
+            yield op
+
+    @contextmanager
+    def statement(self) -> Iterator[Any]:
+        self.statements += 1
+        with super().statement() as op:
+            yield op
+
+
+def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_passes(db_dsn) -> None:
+    """What one answered queue call asks of the calls' pool, beside the dispatcher's passes
+    (on its own connection): the join and the look for a transfer note are one statement
+    each; the answer, and the end of the agent's call with the caller leaving the queue,
+    one transaction each (it took seven transactions, the offer among them)."""
+    store = CountingStore(db_dsn).open()
+    try:
+        acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
+        d = acme.controller()
+        store.transactions = store.statements = 0
+        w = acme.caller(d, "q")
+        d.dispatch()
+        assert rung(w) == ["a1"]
+        settings = acme.settings("q")
+        d.answered(w, "a1", [], settings, acme.clock())
+        assert d.peek_transfer(w) is None
+        acme.clock.now += 30
+        d.call_ended(w, "a1", acme.clock(), leave=True)
+        assert (store.transactions, store.statements) == (2, 2)
+        with store.operator() as op:
+            assert op._all("SELECT uuid FROM queue_members") == []
+        assert acme.agent_rows()["a1"] == ("Waiting", None)
+        assert w.member.uuid not in d.waiters
+    finally:
+        store.close()

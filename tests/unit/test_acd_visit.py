@@ -192,6 +192,30 @@ def test_a_placed_caller_notes_the_queue_then_catches_up_with_what_arrived_meanw
     assert kinds(r.send(CaughtUp(r.token))) == ["Play"]
 
 
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (Offered((A1,), 6), ["StartRecording", "Ring"]),
+        (Announced(1, 180), ["Play"]),  # the announcement itself, not the hold music
+        (TimedOut("max-wait-time"), ["Leave", "Account", "SetVariables"]),
+    ],
+)
+def test_what_the_first_pass_decided_before_the_music_is_done_with_no_music_to_break(
+    first, expected
+) -> None:
+    """The dispatcher's first pass over a new caller comes before the hold music (the driver
+    answers CatchUp after it): what it decided is done at once. A break sent right after the
+    playback starts is lost (the clip has not begun), and waited for the clip's end."""
+    r = Run()
+    r.send(Arrived())
+    r.send(Placed(NOW, ""))
+    assert r.send(first) == []  # heard in turn
+    out = r.send(CaughtUp(r.token))
+    assert kinds(out) == expected
+    if isinstance(first, Announced):
+        assert out[0].media.startswith("say:You are number 1")
+
+
 def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the_flow() -> None:
     """socket_resume was off while bridged: the call outlived its controller and is back
     as the bridge ended; acd.complete_answered completes it, from the hand-over time."""
@@ -394,8 +418,9 @@ def test_a_move_that_comes_while_the_phone_rings_waits_until_the_ring_is_not_ans
     assert r.send(Moved("billing")) == []  # the offer goes on
     assert kinds(r.done("Ring", "NO_ANSWER")) == ["ReadNote"]
     out = r.send(NoteRead(None))
-    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
-    assert r.done("Play")[1].summary.outcome == "moved"
+    # Acted on at once: no hold music to start and break first.
+    assert kinds(out) == ["OfferFailed", "Leave", "Account", "SetVariables"]
+    assert out[2].summary.outcome == "moved"
     assert r.visit.ending is not None and r.visit.ending.next_queue == "billing"
 
 
@@ -533,8 +558,7 @@ def test_digits_keyed_while_ringing_are_heard_once_the_caller_holds_again() -> N
     assert r.send(Digit("1")) == []
     r.done("Ring", "NO_ANSWER")
     out = r.send(NoteRead(None))
-    assert kinds(out) == ["OfferFailed", "Play", "Break", "Wait"]
-    assert kinds(r.done("Play")) == ["Leave", "Account", "SetVariables"]  # the callback
+    assert kinds(out) == ["OfferFailed", "Leave", "Account", "SetVariables"]  # the callback, at once
 
 
 def test_a_wait_from_the_music_before_the_ring_means_nothing_while_ringing() -> None:
@@ -592,16 +616,15 @@ def test_the_first_leg_to_answer_is_bridged_to_the_caller_and_the_others_lose_th
     # The uuid_bridge's end is the conversation's: no bridge application completes.
     out = r.send(Unbridged(A2.leg, NOW + 40))
     assert out == [OutliveController(False), ReadNote(take=False)]
-    assert r.send(NoteRead(None)) == [ReadNote(take=True)]
-    assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 40)]
+    assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 40)]  # nothing noted, nothing to take
     out = r.send(AgentCallEnded(wrap_up=5.0))
-    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables", "SetVariables", "RouteOn"]
+    assert kinds(out) == ["Account", "NoteHandleTime", "SetVariables", "SetVariables", "RouteOn"]
     summary = out[0].summary
     assert (summary.outcome, summary.agent, summary.offers, summary.bridged) == ("answered", "acme_a2", 3, NOW + 10)
     # The caller is parked under this socket, out of the node's extension: park_after_bridge
     # off, and routed on by the branch before the flow goes on.
-    assert out[4] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
-    assert out[5] == RouteOn(out[5].ref, "_") and r.visit.ending is None
+    assert out[3] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+    assert out[4] == RouteOn(out[4].ref, "_") and r.visit.ending is None
     r.done("RouteOn")
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
 
@@ -679,10 +702,9 @@ def test_a_caller_who_hangs_up_while_uuid_bridged_ends_the_conversation_at_once(
     r.send(CallerBridged(A1.leg, True), NOW + 10)
     r.send(Bridged(A1.leg, NOW + 10))
     assert r.send(HungUp(), NOW + 30) == [ReadNote(take=False)]  # no bridge application to wait for
-    r.send(NoteRead(None))
     assert r.send(NoteRead(None)) == [EndAgentCall("acme_a1", NOW + 30)]
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out) == ["Account", "Leave", "NoteHandleTime"] and r.visit.ending is not None
+    assert kinds(out) == ["Account", "NoteHandleTime"] and r.visit.ending is not None
 
 
 # --- answered ------------------------------------------------------------------------------
@@ -699,20 +721,19 @@ def test_the_first_agent_to_answer_is_the_calls_agent_and_the_call_outlives_this
 
 def test_the_agent_hangs_up_the_visit_is_recorded_and_the_flow_goes_on() -> None:
     r = Run()
-    assert r.after_conversation() == [ReadNote(take=False)]  # a consult?
-    assert r.send(NoteRead(None)) == [ReadNote(take=True)]  # a transfer?
+    assert r.after_conversation() == [ReadNote(take=False)]  # a consult, a transfer?
     r.send(RecordingNamed("/recordings/acme/x-20270115.wav"))
-    out = r.send(NoteRead(None))
+    out = r.send(NoteRead(None))  # neither: no note to take
     assert out == [StopRecording(r.started["StopRecording"], "/recordings/acme/x-20270115.wav")]
-    assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 40)]
+    assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 40)]  # and the caller leaves
     out = r.send(AgentCallEnded(wrap_up=5.0))
-    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables"]
-    assert out[2] == NoteHandleTime(30 + 5.0)
+    assert kinds(out) == ["Account", "NoteHandleTime", "SetVariables"]
+    assert out[1] == NoteHandleTime(30 + 5.0)
     summary = out[0].summary
     assert (summary.outcome, summary.agent, summary.bridged, summary.ended, summary.wrap_up) == (
         "answered", "acme_a2", NOW + 10, NOW + 40, 5.0)  # fmt: skip
     assert summary.recording == "/recordings/acme/x-20270115.wav"
-    assert out[3].values == (("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"))
+    assert out[2].values == (("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"))
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
 
 
@@ -724,11 +745,10 @@ def test_a_caller_who_hangs_up_while_talking_is_answered_not_abandoned() -> None
     # that 1.10.12 has destroyed by the time it arrives ("-ERR No such channel!").
     assert r.send(Unbridged(A2.leg, NOW + 30)) == [OutliveController(False, tell_switch=False)]
     r.done("Ring")
-    r.send(NoteRead(None))
     assert kinds(r.send(NoteRead(None))) == ["EndAgentCall"]  # no recording to stop, nobody to tell
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out) == ["Account", "Leave", "NoteHandleTime"]  # the records before the row goes
-    assert out[1] == Leave(abandoned=False) and out[0].summary.outcome == "answered"
+    assert kinds(out) == ["Account", "NoteHandleTime"]  # EndAgentCall took the caller out of the queue
+    assert out[0].summary.outcome == "answered"
 
 
 def test_a_stop_of_the_recording_the_switch_never_runs_does_not_hold_the_agent() -> None:
@@ -736,7 +756,6 @@ def test_a_stop_of_the_recording_the_switch_never_runs_does_not_hold_the_agent()
     agent's call still ends."""
     r = Run()
     r.after_conversation()
-    r.send(NoteRead(None))
     r.send(NoteRead(None))
     assert r.send(HungUp()) == [EndAgentCall("acme_a2", NOW + 40)]
 
@@ -762,8 +781,9 @@ def test_a_closed_socket_once_the_bridge_is_over_completes_the_visit_here() -> N
 def test_a_pickup_that_lost_the_race_to_the_answer_frees_the_picking_agent() -> None:
     r = Run()
     r.after_conversation()
-    r.send(NoteRead(None))
-    out = r.send(NoteRead({"pickup": "acme_a3", "leg": "x", "dial": "user/1003@acme.example"}))
+    note = {"pickup": "acme_a3", "leg": "x", "dial": "user/1003@acme.example"}
+    assert r.send(NoteRead(note)) == [ReadNote(take=True)]  # a note, not a consult: taken
+    out = r.send(NoteRead(note))
     assert kinds(out) == ["PickedUp", "StopRecording"]
     assert out[0].agents == ("acme_a3",)
 
@@ -771,8 +791,9 @@ def test_a_pickup_that_lost_the_race_to_the_answer_frees_the_picking_agent() -> 
 def test_a_blind_transfer_to_a_dial_target_bridges_the_caller_on() -> None:
     r = Run()
     r.after_conversation()
-    r.send(NoteRead(None))
-    r.send(NoteRead({"dial": "sofia/gateway/carrier/0755123", "agent": "acme_a9"}))
+    note = {"dial": "sofia/gateway/carrier/0755123", "agent": "acme_a9"}
+    assert r.send(NoteRead(note)) == [ReadNote(take=True)]
+    r.send(NoteRead(note))
     r.done("StopRecording")
     out = r.send(AgentCallEnded(0.0))
     transfer = out[-1]
@@ -790,7 +811,7 @@ def test_a_blind_transfer_to_a_dial_target_bridges_the_caller_on() -> None:
 def test_a_blind_transfer_to_a_queue_is_a_new_visit() -> None:
     r = Run()
     r.after_conversation()
-    r.send(NoteRead(None))
+    r.send(NoteRead({"queue": "complaints"}))
     r.send(NoteRead({"queue": "complaints"}))
     r.done("StopRecording")
     r.send(AgentCallEnded(0.0))
@@ -828,7 +849,7 @@ def test_the_caller_holds_while_the_agent_consults_then_is_handed_on() -> None:
     r.send(NoteRead(None))
     assert r.done("StopRecording") == [EndAgentCall("acme_a2", handed)]
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out) == ["Account", "Leave", "NoteHandleTime", "SetVariables"]
+    assert kinds(out) == ["Account", "NoteHandleTime", "SetVariables"]
     assert r.visit.phase is Phase.HANDED_ON
     # uuid_bridge took the caller out of the node's extension: routed on by the branch,
     # else they would stay parked once the socket closes.
