@@ -304,7 +304,9 @@ def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store
     from tests.integration.test_api_calls import cablenet_queues
 
     with rig(store, tmp_path, controllers=2) as r:
-        r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=1.0))
+        # Talks 3 s: every controller publishes its queues' figures each second, the hub passes
+        # on only changed ones, and a shorter call could fall between two.
+        r.agent("cn_wang", Endpoint(answer_after=0.5, hangup_after=3.0))
         r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
         with store.operator() as op:
             op.add_tenant(Tenant("acme", "Acme", "acme.example"))
