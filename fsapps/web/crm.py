@@ -110,7 +110,7 @@ class Customers:
         definitions = {f["name"]: f["type"] for f in store.field_definitions(t)}
         problems = rules.field_problems(definitions, c["custom_fields"])
         if problems:
-            raise Refused("invalid", "invalid_fields", "custom_fields: " + "; ".join(problems))
+            raise Refused("invalid", "invalid_input", "custom_fields: " + "; ".join(problems))
         c["custom_fields"] = {k: v for k, v in c["custom_fields"].items() if v is not None}
         taken = store.numbers_taken(t, c["numbers"], before["id"] if before else None)
         if taken:

@@ -113,4 +113,4 @@ def _check_field_name(name: str) -> None:
     try:
         schemas.FIELD_NAME(name)
     except ValidationError as exc:
-        raise ApiError(422, "invalid_field_name", f"name: {exc.messages[0]}") from None
+        raise ApiError(422, "invalid_input", f"name: {exc.messages[0]}") from None
