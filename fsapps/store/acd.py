@@ -236,6 +236,15 @@ def notify(conn: psycopg.Connection, what: str = "") -> None:
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, what))
 
 
+# The account owner of the tenant's customer who has this number (one look-up by the
+# customer_numbers primary key, as the caller joins; an owner who stopped serving the
+# tenant is no longer one: the foreign key set it to NULL).
+ACCOUNT_OWNER = (
+    "SELECT c.owner_agent FROM customer_numbers n JOIN customers c ON c.id = n.customer_id"
+    " WHERE n.tenant_id = %s AND n.number = %s"
+)
+
+
 def join_member(
     conn: psycopg.Connection,
     m: Member,
@@ -250,7 +259,9 @@ def join_member(
     """Put the caller in the queue, or back in it. Returns (joined_epoch, state before):
     a caller another controller was serving keeps their row (state before Waiting,
     Trying or Answered); with ``resume_within``, one who abandoned that recently from the
-    same number gets their old place back (abandoned-resume-allowed)."""
+    same number gets their old place back (abandoned-resume-allowed). A caller with no
+    account manager from the flow gets their customer's account owner (the CRM's), found
+    by their number: the queue's sticky rule then rings that agent first."""
     joined = m.joined_epoch
     if resume_within > 0 and cid_number:
         row = conn.execute(
@@ -267,7 +278,7 @@ def join_member(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s), placed AS ("
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
         "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, (" + ACCOUNT_OWNER + ")), %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
         " RETURNING q.joined_epoch)"
@@ -283,6 +294,8 @@ def join_member(
             m.base_score,
             Jsonb(m.skills),
             m.owner_agent,
+            tenant_id,
+            cid_number,
             m.private_agent,
             controller,
             cid_number,

@@ -32,6 +32,7 @@ from fsapps.store import api as repo
 from fsapps.store.db import Store, StoreError
 from fsapps.web import bodies, errors, openapi, wallboard
 from fsapps.web.calls import Calls
+from fsapps.web.crm import Customers
 from fsapps.web.live import LiveEvents, StreamSlots
 from fsapps.web.policy import Principal
 from fsapps.web.service import QueuesOf, Refused, Service, principal_for
@@ -86,6 +87,10 @@ def service() -> Service:
 
 def calls() -> Calls:
     return context().calls(g.principal)
+
+
+def customers() -> Customers:
+    return Customers(service())
 
 
 def make_app(ctx: ApiContext) -> APIFlask:

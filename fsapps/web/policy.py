@@ -8,7 +8,11 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * a **supervisor** acts on the queues and agents of their own groups;
 * an **agent** acts on their own status and their own calls and callbacks (and reads
   the outage notices callers hear and the callbacks waiting to be claimed);
-* **qa** reads what quality assurance reviews (calls, survey answers) and changes nothing;
+* **qa** reads what quality assurance reviews (calls, survey answers, customer cards) and
+  changes nothing;
+* customers (the CRM) are read by every role but the wallboard, created, edited and noted
+  by admins, supervisors and agents, deleted by admins; an account owner is set within
+  the scope of ``customer.owner``;
 * a **wallboard** (a TV on the floor, with a token a tenant admin issued, no user) reads
   its tenant's queue figures and nothing else.
 
@@ -114,6 +118,19 @@ RULES: dict[str, dict[Role, Scope]] = {
     "usage.read": {A: _T},
     "statement.read": {A: _T},
     "statements.all": {},
+    # The CRM, as a Zendesk or Amazon Connect agent expects it: everyone who takes or reviews
+    # calls reads every customer card of the tenant (the screen pop comes before anyone knows
+    # whose customer it is); admins, supervisors and agents create and edit customers and add
+    # notes; deleting one (their history's key) is the tenant admin's. Who owns a customer
+    # steers calls (the owner is rung first): an agent may take on or give up only their own
+    # customers, a supervisor assign their groups' agents (checked on the old owner and the new).
+    "customers.read": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "customers.write": {A: _T, SUP: _T, AG: _T},
+    "customers.note": {A: _T, SUP: _T, AG: _T},
+    "customers.delete": {A: _T},
+    "customer.owner": {A: _T, SUP: _G, AG: _S},
+    "customer_fields.read": {A: _T, SUP: _T, AG: _T, QA: _T},  # the card's and the form's labels
+    "customer_fields.write": {A: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

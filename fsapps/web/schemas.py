@@ -473,3 +473,80 @@ class TiersIn(Schema):
 class TiersOut(Schema):
     queue = String()
     tiers = List(Nested(Tier))
+
+
+# --- the CRM: customers ------------------------------------------------------------------------
+
+TYPED_NUMBER = Length(1, 64)  # as people write it; kept in the caller-ID form (fsapps.customers)
+FIELD_NAME = Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="lower-case letters, digits and _, a letter first")
+TAG = String(validate=Length(1, 64))
+
+
+class CustomerFieldIn(Schema):
+    type = String(required=True, validate=OneOf(("text", "number", "boolean", "date")))
+    label = String(load_default="", validate=Length(0, 200))
+
+
+class CustomerFieldOut(Schema):
+    name = String()
+    type = String()
+    label = String()
+
+
+class CustomersQuery(Schema):
+    number = String(load_default=None, validate=TYPED_NUMBER, metadata={"description": "one of theirs"})
+    name = String(load_default=None, validate=Length(1, 200),
+                  metadata={"description": "a part of the name or the company, any case"})  # fmt: skip
+    tag = String(load_default=None, validate=Length(1, 64))
+    limit = Integer(load_default=50, validate=Range(1, 500))
+    offset = Integer(load_default=0, validate=Range(0, 1_000_000))
+
+
+class CustomerIn(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    numbers = List(String(validate=TYPED_NUMBER), validate=Length(0, 20), metadata={
+        "description": "as written (\"+1 (555) 010-0123\"); kept as the caller ID shows it (+15550100123)"})
+    company = String(validate=Length(0, 200))
+    tags = List(TAG, validate=Length(0, 50))
+    custom_fields = Dict(keys=String(validate=Length(1, 63)), metadata={
+        "description": "the tenant's custom fields (GET .../customer-fields) -> a value of the field's type"})
+    owner_agent = String(allow_none=True, validate=NAME, metadata={
+        "description": "the account owner: an agent serving the tenant, rung first when they call"})
+
+
+class CustomerPatch(CustomerIn):
+    name = String(validate=Length(1, 200))
+
+
+class CustomerOut(Schema):
+    id = Integer()
+    name = String()
+    numbers = List(String())
+    company = String()
+    tags = List(String())
+    custom_fields = Dict()
+    owner_agent = String(allow_none=True)
+    created_at = DateTime()
+    updated_at = DateTime()
+
+
+class NoteIn(Schema):
+    body = String(required=True, validate=Length(1, 10_000))
+    call = UUID(load_default=None, metadata={"description": "the call it was written on"})
+
+
+class TimelineQuery(Schema):
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+    offset = Integer(load_default=0, validate=Range(0, 1_000_000))
+
+
+class TimelineEntry(Schema):
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note"]})
+    at = DateTime()
+    call_uuid = UUID(allow_none=True)
+    queue = String(allow_none=True)
+    agent_id = String(allow_none=True)
+    recording = UUID(allow_none=True,
+                     metadata={"description": "GET .../recordings/{recording}/audio plays it"})
+    detail = Dict(metadata={"description": "call: direction, number, outcome, times; callback: number,"
+                                           " status; survey: question, score; note: id, author, body"})

@@ -59,6 +59,7 @@ STOP_JITTER = 1.0  # how much sooner a hold clip may stop one time than another 
 QUEUES: dict[str, dict[str, Any]] = {
     "waiting": {"announce-frequency": 15, "max-wait-time": 40, "callback-key": "1", "tiers": ["cl_w1"]},
     "sticky": {"sticky-seconds": 5, "tiers": ["cl_mgr", "cl_other"]},
+    "owned": {"sticky-seconds": 5, "tiers": ["cl_own", "cl_peer"]},
     "aging": {"priority-aging": 2, "tiers": ["cl_p1"]},
     "skilled": {"strategy": "skills-based", "skill-relax": [{"after": 4, "drop": 1}], "tiers": ["cl_k1"]},
     "pop": {"strategy": "top-down", "ring-timeout": 3, "tiers": ["cl_pop1", "cl_pop2"]},
@@ -101,6 +102,8 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
                   "children": {"_": "q"}},
         "q": _queue("sticky", {"_": "bye"}), "bye": BYE,
     }),
+    # No flow variable: the caller's customer's account owner (the CRM's) is their manager.
+    "7018": ("owned", {"start": _queue("owned", {"_": "bye"}), "bye": BYE}),
     "7004": ("aging", {"start": _queue("aging", {"_": "bye"}), "bye": BYE}),
     "7005": ("vip", {"start": _queue("aging", {"_": "bye"}, priority=3), "bye": BYE}),
     "7006": ("skilled", {"start": _queue("skilled", {"_": "bye"}, skills={"fibre": 3}), "bye": BYE}),
@@ -441,6 +444,40 @@ def test_the_account_manager_first_priority_as_a_head_start_and_skills_that_rela
     (ring,) = rig.rung("cl_k1")
     assert 4 <= ring.at - joined < 4 + SLACK, ring.at - joined
     assert rig.queue_call(skilled)["outcome"] == "answered"
+
+
+def test_a_customers_account_owner_is_rung_first_with_no_flow_variable(rig):
+    # Queue ``owned`` (sticky-seconds 5; its flow sets no fsapps_account_manager): cl_peer has
+    # been idle longer than cl_own, so longest-idle-agent would ring cl_peer first.
+    from fsapps.store import customers
+
+    rig.agent("cl_own")
+    rig.agent("cl_peer")
+    with rig.store.operator() as op:
+        op.conn.execute("UPDATE agent_state SET last_bridge_end = %s WHERE agent_id = 'cl_own'", (START - 10,))
+    with rig.store.tenant("claims") as t:
+        customers.create(t, {"name": "Ada", "company": "", "tags": [], "custom_fields": {},
+                             "numbers": ["15550601", "15550602"], "owner_agent": "cl_own"})  # fmt: skip
+    # The customer calls: their owner is rung, and nobody else.
+    owned = rig.call("7018", "15550601")
+    rig.done(owned)
+    assert [r.member for r in rig.rung("cl_own")] == [owned.uuid] and rig.rung("cl_peer") == []
+    # A caller who is nobody's customer: the usual order (the longest idle, cl_peer).
+    with rig.store.operator() as op:
+        op.conn.execute("UPDATE agent_state SET last_bridge_end = %s WHERE agent_id = 'cl_own'", (START - 10,))
+    stranger = rig.call("7018", "15550699")
+    rig.done(stranger)
+    assert [r.member for r in rig.rung("cl_peer")] == [stranger.uuid]
+    assert [r.member for r in rig.rung("cl_own")] == [owned.uuid]
+    # The owner is on a break: the customer (from their other number) waits sticky-seconds for
+    # them, then goes to the others.
+    rig.set_status("cl_own", "On Break")
+    waits = rig.call("7018", "15550602")
+    joined = rig.joined(waits)
+    rig.done(waits)
+    ring = rig.rung("cl_peer")[-1]
+    assert ring.member == waits.uuid and 5 <= ring.at - joined < 5 + SLACK, ring.at - joined
+    assert [r.member for r in rig.rung("cl_own")] == [owned.uuid]
 
 
 # --- the screen pop; discard-abandoned-after --------------------------------------------------

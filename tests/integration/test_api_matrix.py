@@ -138,6 +138,29 @@ def _new_agent(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"agent": agent}
 
 
+def _customer(owner: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
+    """A customer of the cell's tenant with a number of its own (owned by the cell's agent)."""
+
+    def prepare(store: Any, fill: dict[str, str]) -> dict[str, str]:
+        from fsapps.store import customers
+
+        number = f"+1555{next(_n):07d}"
+        c = {"name": "Ada", "company": "", "tags": ["vip"], "custom_fields": {}, "numbers": [number],
+             "owner_agent": fill["agent"] if owner else None}  # fmt: skip
+        with store.tenant(fill["tenant"]) as t:
+            return {"customer": str(customers.create(t, c)), "number": number}
+
+    return prepare
+
+
+def _field(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import customers
+
+    with store.tenant(fill["tenant"]) as t:
+        customers.put_field(t, "plan", "text", "Plan")
+    return {"name": "plan"}
+
+
 T = "/api/v1/tenants/{tenant}"
 SSE = "text/event-stream; charset=utf-8"
 MATRIX = [
@@ -229,6 +252,30 @@ MATRIX = [
         query="?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"),
     Row("GET", T + "/statements/{month}", only({OP: 200, ADMIN: 200})),
     Row("GET", "/api/v1/statements/{month}", only({OP: 200})),
+    # The CRM: every role but the wallboard reads the cards; admins, supervisors and agents write
+    # them and add notes; only an admin deletes one or defines the custom fields. The account
+    # owner steers calls: an agent gives up only their own customers, a supervisor their
+    # groups' agents' (the PATCH clears the owner: the cell's agent, or the tenant's other one).
+    Row("GET", T + "/customer-fields", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200})),
+    Row("PUT", T + "/customer-fields/{name}", only({OP: 204, ADMIN: 204}), body={"type": "number"},
+        prepare=lambda s, f: {"name": "size"}),
+    Row("DELETE", T + "/customer-fields/{name}", only({OP: 204, ADMIN: 204}), prepare=_field),
+    Row("GET", T + "/customers", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}),
+        query="?tag=vip&limit=5"),
+    Row("POST", T + "/customers", only({OP: 201, ADMIN: 201, SUP: 201, AGENT: 201}),
+        body=lambda f: {"name": "Grace", "numbers": [f"+1 555 {next(_n):07d}"], "tags": ["new"]}),
+    Row("GET", T + "/customers/by-number/{number}", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200,
+                                                          QA: 200}), prepare=_customer(False)),
+    Row("GET", T + "/customers/{customer}", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}),
+        prepare=_customer(False)),
+    Row("PATCH", T + "/customers/{customer}", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                    AGENT: (200, 403)}),
+        body={"company": "Acme", "owner_agent": None}, prepare=_customer(True)),
+    Row("DELETE", T + "/customers/{customer}", only({OP: 204, ADMIN: 204}), prepare=_customer(False)),
+    Row("POST", T + "/customers/{customer}/notes", only({OP: 201, ADMIN: 201, SUP: 201, AGENT: 201}),
+        body={"body": "Wants a callback on Monday"}, prepare=_customer(False)),
+    Row("GET", T + "/customers/{customer}/timeline", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200,
+                                                           QA: 200}), prepare=_customer(False)),
     Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
         content_type=SSE),
     Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
@@ -339,7 +386,8 @@ def test_the_matrix(matrix_api, row: Row, role: str) -> None:
 def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None:
     _, port, cc = matrix_api
     fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
-                                      "recording": str(uuid.uuid4())}  # fmt: skip
+                                      "recording": str(uuid.uuid4()), "customer": "1",
+                                      "name": "plan"}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 

@@ -85,3 +85,22 @@ def test_a_wallboard_reads_its_tenants_queue_figures_and_may_do_nothing_else() -
     assert [a for a in RULES if may(wallboard, a, Target("acme", queue="support", agent_id="a1"))] == [
         "queues.figures"
     ]
+
+
+def test_customers_are_read_by_all_who_take_calls_written_by_agents_deleted_by_admins() -> None:
+    acme = Target("acme")
+    for who in (ADMIN, SUPERVISOR, AGENT, QA):
+        assert may(who, "customers.read", acme) and may(who, "customer_fields.read", acme)
+    for who in (ADMIN, SUPERVISOR, AGENT):
+        assert may(who, "customers.write", acme) and may(who, "customers.note", acme)
+    assert not may(QA, "customers.write", acme) and not may(QA, "customers.note", acme)
+    assert may(ADMIN, "customers.delete", acme) and may(ADMIN, "customer_fields.write", acme)
+    for who in (SUPERVISOR, AGENT, QA):
+        assert not may(who, "customers.delete", acme) and not may(who, "customer_fields.write", acme)
+    # The account owner steers calls: an agent owns for themselves, a supervisor for their group.
+    assert may(AGENT, "customer.owner", Target("acme", agent_id="a1"))
+    assert not may(AGENT, "customer.owner", Target("acme", agent_id="a2"))
+    assert may(SUPERVISOR, "customer.owner", Target("acme", agent_id="a1"))
+    assert not may(SUPERVISOR, "customer.owner", Target("acme", agent_id="a2"))
+    assert may(ADMIN, "customer.owner", Target("acme", agent_id="a2"))
+    assert not may(QA, "customer.owner", Target("acme", agent_id="a1"))
