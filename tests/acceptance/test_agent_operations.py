@@ -142,9 +142,9 @@ def hold_and_resume(
         rec = audio.load(path)
         assert len(rec.channels) == 2
         at = [
-            (on_hold + 0.3 - on_hold, off_hold - 0.2 - on_hold),
-            (off_hold + 0.3 - on_hold, ended - 0.2 - on_hold),
-        ]
+            (0.3, off_hold - on_hold - 0.2),
+            (off_hold - on_hold + 0.3, ended - on_hold - 0.2),
+        ]  # held, after
         sent = [(music(rec.stretch(0, *s), rec.rate),
                  audio.tone_level(rec.stretch(0, *s), rec.rate, VOICE)) for s in at]  # fmt: skip
         heard = [audio.tone_level(rec.stretch(1, *s), rec.rate, VOICE) for s in at]
