@@ -162,9 +162,13 @@ class AgentOperations:
         (switch_ivr.c:1551-1555), which a caller bridged by the controller's event-locked
         execute only runs once that bridge is over (switch_core_session.c:1293-1306, the
         queue counts as empty under CF_EVENT_LOCK): the caller would hear silence, then
-        hold music looping after the call. The music is a media bug on the agent's leg
-        instead, ``uuid_displace <leg> start <music> 0 rl``: read side (what the caller hears
-        of the agent), looped (switch_ivr_async.c:1090-1111); it goes with the agent's leg."""
+        hold music looping after the call (seen on 1.10.12: a uuid_broadcast to the bridged
+        caller answers +OK and plays nothing while the bridge lasts). The music is a media bug
+        on the agent's leg instead, ``uuid_displace <leg> start <music> 0 rl``: read side (what
+        the caller hears of the agent), looped (switch_ivr_async.c:1090-1111); not mixed, so the
+        bug also blanks what the agent's leg is sent (async:902-921): like a held customer in a
+        contact center, the caller is not heard by the agent until ``unhold`` (both seen on
+        1.10.12, tests/acceptance/test_agent_operations.py). It goes with the agent's leg."""
         call = self.current_call(agent)
         with self.store.operator() as op:
             _, noted = store_acd.member_transfer(op.conn, call.caller_leg)

@@ -12,7 +12,7 @@ import gevent
 from fsapps.esl.codec import serialize_json, serialize_plain
 from fsapps.sim.apps.bridge import after_bridge, bridge_legs
 from fsapps.sim.apps.calls import park_loop, session_transfer
-from fsapps.sim.apps.displace import displace, stop_displace
+from fsapps.sim.apps.displace import displace, media_bugs, stop_displace
 from fsapps.sim.apps.recording import start_recording, stop_all_recordings, stop_recording
 from fsapps.sim.apps.registry import int_arg, is_true
 from fsapps.sim.channel import CAUSES, Channel
@@ -401,6 +401,26 @@ def uuid_displace(sw: Switch, arg: str, lst: Listener | None) -> str:
     if action == "stop":
         return "+OK Success\n" if stop_displace(ch, path) else "-ERR Cannot stop displace session!\n"
     return usage
+
+
+@api("uuid_buglist")
+def uuid_buglist(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c:4085-4122 with switch_core_media_bug_enumerate (switch_core_media_bug.c:
+    1210-1235): the channel's media bugs as XML, each its function and target; a channel
+    that is not there answers nothing. The emulator's bugs: recordings and displacements."""
+    argv = separate_string(arg, " ", 2) if arg else []
+    if not argv or not argv[0]:
+        return "-USAGE: <uuid>\n"
+    ch = _locate(sw, argv[0])
+    if ch is None:
+        return ""
+    out = ["<media-bugs>\n"]
+    for function, target in media_bugs(ch):
+        out.append(
+            f" <media-bug>\n  <function>{function}</function>\n  <target>{target}</target>\n"
+            "  <thread-locked>0</thread-locked>\n </media-bug>\n"
+        )
+    return "".join(out) + "</media-bugs>\n"
 
 
 @api("uuid_break")

@@ -1,7 +1,10 @@
 """Agent operations on live queue calls with SIP phones, on the real FreeSWITCH
 (sipp callers and phones) and on the emulator, same assertions:
 
-- pickup: the call rings at one agent's phone; another agent takes it.
+- pickup: the call rings at one agent's phone; another agent takes it, then puts
+  the caller on hold and back: the hold music is a media bug on the agent's leg,
+  the bridge stays; on the real switch, the recordings show the caller hearing the
+  hold music and the agent hearing nothing of the caller while held.
 - attended transfer: the agent consults a number while the caller holds, cancels
   (back to the caller), consults another agent and completes the transfer.
 
@@ -12,25 +15,32 @@ ring-timeout 6 s, acme_a1 then acme_a2).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import gevent
 import pytest
 
+from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.operations import AgentOperations
 from fsapps.esl import codec
 from fsapps.esl.client import Connection
+from fsapps.sim.apps.displace import heard_from, silenced
 from fsapps.sim.endpoints import Endpoint
 from tests.acceptance.test_queue_scenarios import TARGETS, Target, target
-from tests.support import sipp
+from tests.support import audio, sipp
 from tests.support.waiting import wait_for
 
 
 @contextlib.contextmanager
-def operations(t: Target, where: str, bridges: list[tuple[str, str]]) -> Iterator[AgentOperations]:
+def operations(
+    t: Target, where: str, bridges: list[tuple[str, str]], ends: list[tuple[str, str]] | None = None
+) -> Iterator[AgentOperations]:
     """Agent operations over the target's Event Socket; ``bridges`` collects every
-    CHANNEL_BRIDGE as (Bridge-A, Bridge-B)."""
+    CHANNEL_BRIDGE as (Bridge-A, Bridge-B), ``ends`` every CHANNEL_UNBRIDGE and
+    CHANNEL_HANGUP as (event, Unique-ID)."""
     port = t.switch.port if where == "sim" else t.switch.esl_port
     api = Connection("127.0.0.1", port, t.switch.password)
     events = Connection("127.0.0.1", port, t.switch.password)
@@ -40,8 +50,14 @@ def operations(t: Target, where: str, bridges: list[tuple[str, str]]) -> Iterato
     def bridged(e: codec.Event) -> None:
         bridges.append((e.get("Bridge-A-Unique-ID") or "", e.get("Bridge-B-Unique-ID") or ""))
 
+    def ended(e: codec.Event) -> None:
+        if ends is not None:
+            ends.append((e.name, e.get("Unique-ID") or ""))
+
     events.register_handle("CHANNEL_BRIDGE", bridged)
-    events.subscribe(["CHANNEL_BRIDGE"])
+    events.register_handle("CHANNEL_UNBRIDGE", ended)
+    events.register_handle("CHANNEL_HANGUP", ended)
+    events.subscribe(["CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP"])
     try:
         yield AgentOperations(t.store, api.api)
     finally:
@@ -64,6 +80,81 @@ def agent(t: Target, agent_id: str) -> dict:
     return row
 
 
+# The caller's "voice" on the real switch: a tone mixed into what is read from their leg
+# (sipp sends no audio), and the notes of the default hold music (fsapps.acd.config).
+VOICE, VOICE_TONE = 1000, "tone_stream://%(20000,0,1000)"
+NOTES = (523, 659, 784)
+LOUD, QUIET = 2000.0, 500.0  # a tone's amplitude (of 32767) heard / not heard: tone_stream plays at ~10000
+
+
+def music(samples: list[int], rate: int) -> float:
+    """The loudest hold music note in these samples."""
+    return max(audio.tone_level(samples, rate, f) for f in NOTES)
+
+
+@dataclasses.dataclass
+class Held:
+    spans: list[tuple[float, float]]  # wall-clock (before, on hold, after)
+
+
+def hold_and_resume(
+    t: Target, where: str, ops: AgentOperations, agent_id: str, member: str, leg: str
+) -> Held:
+    """The agent holds their caller for 2 s, then talks again (1 s either side). What a user
+    checks on the switch: the hold music's media bug on the agent's leg while held and not
+    after, the agent's leg still bridged to the caller.
+
+    On the real switch also what the agent heard, from a stereo recording of their leg
+    begun once on hold: its left channel is what the leg sent the caller (read, after every
+    media bug, switch_core_io.c:646-745), its right what the leg was sent, that is what the
+    agent heard. The recording must begin after the hold: write frames reach each bug in
+    turn (switch_core_media.c:16101-16140), so an earlier recording keeps the frame from
+    before the hold music's bug replaced it."""
+    path = t.switch.dir / "held.wav" if where == "real" else None
+    if path is not None:
+        assert ops.api(f"uuid_displace {member} start {VOICE_TONE} 0 rml").startswith("+OK")
+        assert ops.api(f"uuid_setvar {leg} RECORD_STEREO true").startswith("+OK")
+    started = time.time()
+    assert "<function>displace</function>" not in ops.api(f"uuid_buglist {leg}")
+    gevent.sleep(1.0)  # talking
+    on_hold = time.time()
+    ops.hold(agent_id)
+    bugs = ops.api(f"uuid_buglist {leg}")
+    assert f"<function>displace</function>\n  <target>{DEFAULT_MOH}</target>" in bugs, bugs
+    if path is not None:
+        assert ops.api(f"uuid_record {leg} start {path}").startswith("+OK")
+    else:  # the emulator's word for what the recording shows on the real switch
+        assert heard_from(t.switch.channels[leg]) == [DEFAULT_MOH] and silenced(t.switch.channels[leg])
+    gevent.sleep(2.0)  # the caller holds
+    assert ops.api(f"uuid_getvar {leg} signal_bond").strip() == member
+    assert ops.api(f"uuid_getvar {member} signal_bond").strip() == leg
+    off_hold = time.time()
+    ops.unhold(agent_id)
+    assert "<function>displace</function>" not in ops.api(f"uuid_buglist {leg}")
+    if path is None:
+        assert heard_from(t.switch.channels[leg]) == [] and not silenced(t.switch.channels[leg])
+    gevent.sleep(1.0)  # talking again
+    ended = time.time()
+    held = Held([(started + 0.3, on_hold - 0.2), (on_hold, off_hold), (off_hold + 0.3, ended - 0.2)])
+    if path is not None:
+        assert ops.api(f"uuid_record {leg} stop {path}").startswith("+OK")
+        assert wait_for(lambda: path.is_file() and path.stat().st_size > 44, timeout=5)
+        rec = audio.load(path)
+        assert len(rec.channels) == 2
+        at = [
+            (0.3, off_hold - on_hold - 0.2),
+            (off_hold - on_hold + 0.3, ended - on_hold - 0.2),
+        ]  # held, after
+        sent = [(music(rec.stretch(0, *s), rec.rate),
+                 audio.tone_level(rec.stretch(0, *s), rec.rate, VOICE)) for s in at]  # fmt: skip
+        heard = [audio.tone_level(rec.stretch(1, *s), rec.rate, VOICE) for s in at]
+        # Held: the caller was sent the music, not the agent's phone (which echoes the voice
+        # back), and the agent heard nothing of the caller. Then each other again.
+        assert sent[0][0] > LOUD and sent[0][1] < QUIET and sent[1][1] > LOUD, sent
+        assert heard[0] < QUIET and heard[1] > LOUD, heard
+    return held
+
+
 def phones_done(t: Target, where: str) -> None:
     """Every sipp phone's one call ended cleanly (the switch hung each one up)."""
     if where == "real":
@@ -78,21 +169,35 @@ def test_an_agent_picks_up_a_call_ringing_at_another(where, store, tmp_path) -> 
         t.agent("acme_a1", "no_answer", max_no_answer=1, no_answer_delay_time=60)
         t.agent("acme_a3", "answer", status="On Break")  # not in the queue: takes the call by pickup
         bridges: list[tuple[str, str]] = []
-        with operations(t, where, bridges) as ops:
+        ends: list[tuple[str, str]] = []
+        with operations(t, where, bridges, ends) as ops:
             c = t.controller()
             try:
-                caller = gevent.spawn(t.call, "447700900111", 8.0)
+                caller = gevent.spawn(t.call, "447700900111", 11.0)
                 assert wait_for(lambda: agent(t, "acme_a1")["state"] == "Receiving", timeout=30)
                 ops.pickup("acme_a3", ringing_at="acme_a1")
                 assert wait_for(lambda: agent(t, "acme_a3")["state"] == "In a queue call", timeout=15)
+                talking = time.time()
                 a3 = agent(t, "acme_a3")
+                member, leg = str(a3["offered_member"]), str(a3["agent_leg"])
+                held = hold_and_resume(t, where, ops, "acme_a3", member, leg)
+                # Neither leg hung up nor left the bridge (acme_a1's ringing leg went before).
+                assert [e for e in ends if e[1] in (member, leg)] == [], ends
                 caller.get(timeout=60)
             finally:
                 c.stop(grace=1.0)
         rows = wait_for(lambda: t.rows("SELECT * FROM queue_calls"))
         assert [(q["outcome"], q["agent_id"], q["offers"]) for q in rows] == [("answered", "acme_a3", 2)]
-        assert bridges == [(str(a3["offered_member"]), str(a3["agent_leg"]))]
-        assert 3 <= float(rows[0]["talk_seconds"]) <= 8, rows
+        assert bridges == [(member, leg)]
+        assert 6 <= float(rows[0]["talk_seconds"]) <= 11, rows
+        if where == "real":
+            # The call's own recording (record_session on the caller's leg: what they said and
+            # heard, mixed) has the hold music while held and only then.
+            heard = audio.load(Path(rows[0]["recording"]))
+            start = talking - 0.1  # the recording begins with the bridge, just before the state was seen
+            played = [music(heard.stretch(0, a - start, b - start), heard.rate)
+                     for a, b in held.spans]  # fmt: skip
+            assert played[0] < QUIET and played[1] > LOUD and played[2] < QUIET, played
         a1 = agent(t, "acme_a1")
         # Taken from acme_a1, not missed by them: no count, no delay, no break.
         assert (a1["status"], a1["state"], a1["no_answer_count"], a1["offered_member"]) == (

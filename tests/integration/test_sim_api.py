@@ -198,6 +198,52 @@ def test_uuid_displace_start_stop_and_its_refusals(sw, esl) -> None:
     assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "-ERR Cannot stop displace session!\n"
 
 
+def test_a_read_displace_silences_what_the_channel_is_sent(sw, esl) -> None:
+    """switch_ivr_async.c:902-921: a read-side displace that replaces also blanks every frame
+    written to the channel (on 1.10.12 an agent whose caller is held this way hears nothing
+    of them); mixed in, or write-side, it does not."""
+    from fsapps.sim.apps.displace import silenced
+
+    a = parked(sw)
+    tone, other = "tone_stream://%(1000,0,440)", "tone_stream://%(1000,0,880)"
+    assert esl.api(f"uuid_displace {a.uuid} start {tone} 0 rml") == "+OK Success\n"
+    assert esl.api(f"uuid_displace {a.uuid} start {other} 0 l") == "+OK Success\n"
+    assert not silenced(a)
+    assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "+OK Success\n"
+    assert esl.api(f"uuid_displace {a.uuid} start {tone} 0 rl") == "+OK Success\n"
+    assert silenced(a)
+    assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "+OK Success\n"
+    assert not silenced(a)
+
+
+def test_uuid_buglist_names_each_media_bug(sw, esl, tmp_path) -> None:
+    """mod_commands.c:4085-4122, switch_core_media_bug.c:1210-1235: XML, a <media-bug> with
+    function and target per bug in the order they were added; a channel that is not there
+    answers nothing, which the Event Socket sends as "-ERR no reply" (mod_event_socket.c:1587);
+    no argument, the usage."""
+    a = parked(sw)
+    tone, wav = "tone_stream://%(1000,0,440)", str(tmp_path / "a.wav")
+    assert esl.api(f"uuid_buglist {a.uuid}") == "<media-bugs>\n</media-bugs>\n"
+    assert esl.api(f"uuid_record {a.uuid} start {wav}") == "+OK Success\n"
+    sw.clock.sleep(0.1)
+    assert esl.api(f"uuid_displace {a.uuid} start {tone} 0 rl") == "+OK Success\n"
+    bug = (
+        " <media-bug>\n  <function>{}</function>\n  <target>{}</target>\n"
+        "  <thread-locked>0</thread-locked>\n </media-bug>\n"
+    )
+    assert esl.api(f"uuid_buglist {a.uuid}") == (
+        "<media-bugs>\n"
+        + bug.format("session_record", wav)
+        + bug.format("displace", tone)
+        + "</media-bugs>\n"
+    )
+    assert esl.api(f"uuid_displace {a.uuid} stop {tone}") == "+OK Success\n"
+    assert esl.api(f"uuid_record {a.uuid} stop {wav}") == "+OK Success\n"
+    assert esl.api(f"uuid_buglist {a.uuid}") == "<media-bugs>\n</media-bugs>\n"
+    assert esl.api("uuid_buglist 00000000-0000-0000-0000-000000000000") == "-ERR no reply\n"
+    assert esl.api("uuid_buglist").startswith("-USAGE: <uuid>")
+
+
 def test_uuid_hold_loops_the_held_legs_music_to_its_partner_until_unheld(sw, esl) -> None:
     """switch_ivr_hold (switch_ivr.c:1525-1564): the held leg's hold_music broadcast to its
     partner, looped; held twice: -ERR; unhold stops it (l.1603-1643). A UUID that is not

@@ -4,8 +4,10 @@
 
 The media bug replaces, by default, what the channel is sent (write_displace_callback);
 with the ``r`` flag, what is read from it (read_displace_callback), that is what its
-bridged partner hears. ``m`` mixes the file in instead of replacing, ``l`` loops it. One
-bug per file and channel; it goes when stopped, at its limit, or with the channel.
+bridged partner hears, and then what the channel is sent becomes silence unless the file
+is mixed in (async:902-921; seen on 1.10.12: the agent's phone of a held caller hears
+nothing). ``m`` mixes the file in instead of replacing, ``l`` loops it. One bug per file
+and channel; it goes when stopped, at its limit, or with the channel.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fsapps.sim import media
+from fsapps.sim.apps.recording import Recording
 
 if TYPE_CHECKING:
     from fsapps.sim.channel import Channel
@@ -59,6 +62,25 @@ def stop_displace(ch: Channel, file: str) -> bool:
         return False
     ch.note(f"displace stopped: {file}")
     return True
+
+
+def silenced(ch: Channel) -> bool:
+    """Whether ``ch``'s far end is sent silence in place of its partner's audio: a read-side
+    displacement that replaces (no ``m``) also blanks every frame written to the channel
+    (read_displace_callback's WRITE_REPLACE, async:902-921: memset 255, samples of -1)."""
+    now = ch.switch.clock.now()
+    return any(d.read and not d.mux and d.running(now) for d in ch.displaced.values())
+
+
+def media_bugs(ch: Channel) -> list[tuple[str, str]]:
+    """(function, target) of the channel's media bugs the emulator keeps, oldest first, as
+    uuid_buglist lists them: recordings ("session_record", async:3308) and displacements
+    ("displace", async:1110-1114). The switch lists them in the order they were added
+    (switch_core_media_bug.c:984-996); here bugs begun at the same instant list recordings first."""
+    now = ch.switch.clock.now()
+    bugs = [(r.started, "session_record", r.path) for r in ch.media_bugs.values() if isinstance(r, Recording)]
+    bugs += [(d.started, "displace", d.file) for d in ch.displaced.values() if d.running(now)]
+    return [(function, target) for _, function, target in sorted(bugs, key=lambda b: b[0])]
 
 
 def heard_from(ch: Channel) -> list[str]:
