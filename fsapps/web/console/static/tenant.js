@@ -378,6 +378,12 @@ if (!tenant) {
     }
   };
   if (mine.includes('agents') || mine.includes('queues')) {
-    follow(tenant, {onEvent: (kind) => again(kind), onReset: () => again(null)});
+    const live = $('#live');
+    live.hidden = false;
+    const onStatus = (s) => {
+      live.dataset.live = s;
+      fill(live, t(`live.${s}`));
+    };
+    follow(tenant, {onEvent: (kind) => again(kind), onReset: () => again(null), onStatus});
   }
 }
