@@ -1,6 +1,7 @@
 """The floor and the tenant page on the real event stream: a status change made in another
 transaction (as the CLI makes it: announced through PostgreSQL, brought by the relay) shows
-at once, with no fallback refetch while the stream is open; a stream the server ends is
+at once, with no fallback refetch while the stream is open; a change made between the page's
+first fetch and its stream's opening is fetched once the stream opens; a stream the server ends is
 resumed from its last id, and one whose ids the server no longer knows is reset and the
 pages fetch their state again."""
 
@@ -59,18 +60,32 @@ def test_the_floor_and_the_tenant_page_follow_the_stream_resume_it_and_start_aga
     store, db_dsn, tabs
 ) -> None:
     with live_site(store, db_dsn) as (base, live):
-        sup = tabs(base, "en-GB", "supervisor")
-        floor = sup.login("supervisor_acme", PASSWORD)
-        expect(floor).to_have_url(f"{base}/console/floor")
         admin = tabs(base, "en-GB", "admin")
         page = admin.login("tenant_admin_acme", PASSWORD)
         page.click('#tabs a[data-tab="agents"]')
-        for p in (floor, page):
-            expect(p.locator("#live")).to_have_attribute("data-live", "live")
-        card = floor.locator('#agent-grid li[data-agent="acme1"]')
         row = page.locator('#agents-rows tr[data-agent="acme1"]')
-        expect(card).to_have_attribute("data-activity", "logged_out")
+        expect(page.locator("#live")).to_have_attribute("data-live", "live")
         expect(row).to_contain_text("Signed out")
+        # The floor's first stream is held back: it opens only after its page has fetched
+        # and a change has been announced (to no stream of the floor's).
+        sup = tabs(base, "en-GB", "supervisor")
+        held: list[Any] = []
+
+        def hold(route: Any) -> None:
+            held.append(route)
+
+        sup.page.route("**" + EVENTS, hold)
+        floor = sup.login("supervisor_acme", PASSWORD)
+        expect(floor).to_have_url(f"{base}/console/floor")
+        card = floor.locator('#agent-grid li[data-agent="acme1"]')
+        expect(card).to_have_attribute("data-activity", "logged_out")
+        assert len(held) == 1
+        set_status(store, "On Break")
+        expect(row).to_contain_text("On break")  # the tenant page's stream told it
+        held[0].continue_()
+        sup.page.unroute("**" + EVENTS, hold)
+        expect(floor.locator("#live")).to_have_attribute("data-live", "live")
+        expect(card).to_have_attribute("data-activity", "on_break")  # fetched once the stream opened
         fetches: list[float] = []
         streams: list[Any] = []  # the floor's requests for its stream
 
@@ -83,18 +98,18 @@ def test_the_floor_and_the_tenant_page_follow_the_stream_resume_it_and_start_aga
         floor.on("request", seen)
 
         # Made elsewhere: on both pages within moments, each by one fetch the event asked for.
-        changed = set_status(store, "On Break")
-        expect(card).to_have_attribute("data-activity", "on_break", timeout=STREAM_FIRST * 1000)
-        expect(row).to_contain_text("On break", timeout=STREAM_FIRST * 1000)
+        changed = set_status(store, "Available")
+        expect(card).to_have_attribute("data-activity", "available", timeout=STREAM_FIRST * 1000)
+        expect(row).to_contain_text("Ready", timeout=STREAM_FIRST * 1000)
         assert len(fetches) == 1 and fetches[0] > changed, fetches
 
         # The server ends the stream (as when the client falls behind): the browser comes back
         # with the last id it saw, and gets what it missed meanwhile from the history.
         last = live.notifier.seq
         live.notifier.close_all()
-        set_status(store, "Available")
-        expect(card).to_have_attribute("data-activity", "available")
-        expect(row).to_contain_text("Ready")
+        set_status(store, "On Break")
+        expect(card).to_have_attribute("data-activity", "on_break")
+        expect(row).to_contain_text("On break")
         assert [s.all_headers().get("last-event-id") for s in streams] == [f"{live.epoch}-{last}"]
 
         # Events were lost (a new epoch: the ids of before mean nothing): the stream says
