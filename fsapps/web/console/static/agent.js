@@ -10,8 +10,12 @@ const me = await start();
 const tenant = tenantOf(me);
 const agentId = new URLSearchParams(location.search).get('agent') || me.agent;
 const base = `/tenants/${enc(tenant)}/agents/${enc(agentId)}`;
-let call = null; // the call this agent is on or rung with (GET .../calls), or null
+let call = null; // the call this agent is on (GET .../calls), or null
+let ringing = null; // the call ringing this agent's phone: from GET .../calls, or an offer event
 let ticking = null;
+// The screen pops of this agent's offers (the offer events' lookup fields), by caller: kept
+// while the caller is in the queue, so the call shows them once answered.
+const pops = new Map();
 
 if (!agentId) {
   showError(new ApiError(0, 'not_an_agent', ''));
@@ -27,12 +31,26 @@ function showAgent(a) {
   const badge = fill($('#status'), label('status', a.status));
   badge.dataset.status = a.status;
   const signedIn = a.status !== 'Logged Out';
-  fill($('#state'), signedIn ? label('state', a.state) : ''); // what a signed-out agent does is moot
+  // What they do as the floor says it (ready, ringing, on a call, wrap-up, ...); signed out: moot.
+  fill($('#state'), signedIn ? label('activity', a.activity) : '');
   $('#after-call').hidden = call !== null || !signedIn || !can(me, 'call.control');
   fill($('#break-reason'), a.status === 'On Break' && a.break_reason ? t('agent.because', {reason: a.break_reason}) : '');
   $('#go-ready').disabled = a.status === 'Available';
   $('#go-logout').disabled = a.status === 'Logged Out';
 }
+
+// The variables the queue sets on every agent's leg (fsapps/acd/visit.py, _ring_variables):
+// what the offer card shows of them it shows by name; every other variable is a screen-pop
+// field (the lookup's, exported).
+const RING_OWN = new Set(['leg_timeout', 'ignore_early_media', 'origination_caller_id_number', 'origination_caller_id_name']);
+
+function screenPop(offer) {
+  const vars = offer ? offer.variables || {} : {};
+  return Object.entries(vars).filter(([k]) => !RING_OWN.has(k) && !k.startsWith('fsapps_'));
+}
+
+// A name and a value, as text (a lookup's field may hold markup: it shows as written).
+const field = (name, title, value, id) => [h('dt', {}, title), h('dd', {id, dataset: {field: name}}, value)];
 
 function showCall(c) {
   call = c;
@@ -47,24 +65,55 @@ function showCall(c) {
     return;
   }
   const since = Date.now() / 1000 - c.wait_seconds;
-  const waited = h('dd', {id: 'call-wait'}, seconds(c.wait_seconds));
+  const waited = h('dd', {id: 'call-wait', dataset: {field: 'since'}}, seconds(c.wait_seconds));
   fill($('#call-fields'),
-    h('dt', {}, t('call.number')), h('dd', {id: 'call-number'}, c.number || t('call.unknown')),
-    h('dt', {}, t('call.name')), h('dd', {}, c.name || ''),
-    h('dt', {}, t('call.queue')), h('dd', {}, c.queue),
-    h('dt', {}, t('call.state')), h('dd', {id: 'call-state'}, label('callstate', c.consulting ? 'Consulting' : c.state)),
-    h('dt', {}, t('call.since')), waited);
+    field('number', t('call.number'), c.number || t('call.unknown'), 'call-number'),
+    field('name', t('call.name'), c.name || ''),
+    field('queue', t('call.queue'), c.queue),
+    field('state', t('call.state'), label('callstate', c.consulting ? 'Consulting' : c.state), 'call-state'),
+    h('dt', {}, t('call.since')), waited,
+    screenPop(pops.get(c.uuid)).flatMap(([k, v]) => field(k, k, v)));
   ticking = setInterval(() => fill(waited, seconds(Date.now() / 1000 - since)), 1000);
   for (const b of $$('[data-op="complete"], [data-op="cancel"]')) b.hidden = !c.consulting;
 }
 
+// The offer: the agent's phone rings; the screen pop shows who calls and what the lookup
+// found. ``r``: {uuid, number, name, queue} (GET .../calls' row, or the offer event's).
+function showOffer(r) {
+  ringing = r;
+  $('#offer-card').hidden = r === null;
+  if (r === null) {
+    fill($('#offer-fields'));
+    return;
+  }
+  fill($('#offer-fields'),
+    field('number', t('call.number'), r.number || t('call.unknown')),
+    field('name', t('call.name'), r.name || ''),
+    field('queue', t('call.queue'), r.queue),
+    screenPop(pops.get(r.uuid)).flatMap(([k, v]) => field(k, k, v)));
+}
+
+const RINGS = new Set(['Reserved', 'Receiving']); // the agent's states while an offer stands
+
+function offered(offer) {
+  const v = offer.variables || {};
+  return {uuid: offer.member, number: v.origination_caller_id_number, name: v.origination_caller_id_name, queue: offer.queue};
+}
+
+// Fetched again at each event about this agent: answers can come back out of order, and
+// only the latest asked for is shown (an older one would undo what a newer event showed).
+let asked = 0;
 async function refresh() {
+  const mine = ++asked;
   try {
     const [a, calls] = await Promise.all([get(base), get(`/tenants/${enc(tenant)}/calls`)]);
+    if (mine !== asked) return;
+    for (const member of pops.keys()) if (!calls.some((c) => c.uuid === member)) pops.delete(member); // gone
     showAgent(a);
-    showCall(calls.find((c) => c.agent === agentId) || calls.find((c) => (c.ringing || []).includes(agentId)) || null);
+    showCall(calls.find((c) => c.agent === agentId) || null);
+    showOffer(calls.find((c) => c.agent !== agentId && (c.ringing || []).includes(agentId)) || null);
   } catch (err) {
-    showError(err);
+    if (mine === asked) showError(err);
   }
 }
 
@@ -117,15 +166,6 @@ $('#dial-form').addEventListener('submit', async (ev) => {
   }
 });
 
-// The offer: the agent's phone rings; the screen pop shows what the call carries.
-function showOffer(offer) {
-  const vars = Array.isArray(offer.variables) ? offer.variables : Object.entries(offer.variables || {});
-  fill($('#offer-fields'),
-    h('dt', {}, t('call.queue')), h('dd', {}, offer.queue),
-    vars.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-  $('#offer-card').hidden = false;
-}
-
 function live(status) {
   const p = $('#live');
   p.dataset.live = status;
@@ -136,11 +176,15 @@ follow(tenant, {
   onStatus: live,
   onReset: refresh,
   onEvent(kind, data) {
-    if (kind === 'offer' && data.agent === agentId) showOffer(data);
-    if (kind === 'agent_state' && data.agent === agentId && data.state !== 'Receiving') $('#offer-card').hidden = true;
-    if (kind === 'agent_state' ? data.agent === agentId : data.agent === agentId || (call && data.member === call.uuid)) {
-      refresh();
+    // The offer shows at once, with its screen pop; the refresh each event about this agent
+    // asks for then says how the call stands (ringing, answered, ended).
+    if (kind === 'offer' && data.agent === agentId) {
+      pops.set(data.member, data);
+      showOffer(offered(data));
     }
+    if (kind === 'agent_state' && data.agent === agentId && !RINGS.has(data.state)) showOffer(null);
+    const about = data.agent === agentId || (call && data.member === call.uuid) || (ringing && data.member === ringing.uuid);
+    if (about) refresh();
   },
 });
 

@@ -7,7 +7,8 @@
 // stream on this server) the EventSource closes for good: this module opens a new one
 // after a growing pause, and since whatever happened meanwhile is unknown, it tells the
 // page to fetch its state again, as a `reset` event does (so without a stream the page is
-// refreshed at each try: every second at first, then every 30 s at most).
+// refreshed at each try: every second at first, then every 30 s at most). A new stream,
+// once open, has the page fetch again too: what changed before it opened it will not tell.
 export const KINDS = ['agent_state', 'offer', 'queue', 'member', 'leg'];
 
 export function follow(tenant, {onEvent, onReset, onStatus, retryMs = 1000, maxRetryMs = 30000}) {
@@ -23,9 +24,17 @@ export function follow(tenant, {onEvent, onReset, onStatus, retryMs = 1000, maxR
     if (stopped) return;
     status('connecting');
     source = new EventSource(`/api/v1/tenants/${encodeURIComponent(tenant)}/events`, {withCredentials: true});
+    let fresh = true;
     source.onopen = () => {
       pause = retryMs;
       status('live');
+      // A new stream follows from the moment it opened: whatever changed between the page's
+      // fetch and then was told to no one, so the page fetches again (once per new stream;
+      // the browser's own reconnections resume by Last-Event-ID, or are told `reset`).
+      if (fresh) {
+        fresh = false;
+        onReset();
+      }
     };
     for (const kind of KINDS) {
       source.addEventListener(kind, (ev) => {

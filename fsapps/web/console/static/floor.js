@@ -246,13 +246,23 @@ async function refresh() {
   }
 }
 
-let due = null;
+// At each event, a fetch at once; events that come while it runs cost one more after it (a
+// burst of them: two fetches), so the page is one fetch behind the stream at most.
+let fetching = false;
+let stale = false;
 function soon() {
-  if (due) return;
-  due = setTimeout(() => {
-    due = null;
-    refresh();
-  }, 300); // a burst of events costs one fetch
+  if (fetching) {
+    stale = true;
+    return;
+  }
+  fetching = true;
+  refresh().finally(() => {
+    fetching = false;
+    if (stale) {
+      stale = false;
+      soon();
+    }
+  });
 }
 
 async function pickTenant() {

@@ -365,19 +365,34 @@ if (!tenant) {
   // Agents and queues follow the live events (without a stream, each try refetches them);
   // the other sections change only by the reader's hand, and a flow being edited is theirs.
   const LIVE = {agents: ['agent_state'], queues: ['queue', 'member', 'leg']};
-  const due = new Set(); // sections to fetch again; a burst of events costs one fetch each
+  // A section is fetched at once; events that come while it is fetched cost one more fetch
+  // after it (a burst: two), so it is one fetch behind the stream at most.
+  const fetching = new Set();
+  const stale = new Set();
+  const refetch = (section) => {
+    if (fetching.has(section)) {
+      stale.add(section);
+      return;
+    }
+    fetching.add(section);
+    loaders[section]().finally(() => {
+      fetching.delete(section);
+      if (stale.delete(section)) refetch(section);
+    });
+  };
   const again = (kind) => {
     for (const [section, kinds] of Object.entries(LIVE)) {
-      if (due.has(section) || !loaded.has(section) || $(`#${section}`).hidden) continue;
-      if (kind !== null && !kinds.includes(kind)) continue;
-      due.add(section);
-      setTimeout(() => {
-        due.delete(section);
-        loaders[section]();
-      }, 300);
+      if (!loaded.has(section) || $(`#${section}`).hidden) continue;
+      if (kind === null || kinds.includes(kind)) refetch(section);
     }
   };
   if (mine.includes('agents') || mine.includes('queues')) {
-    follow(tenant, {onEvent: (kind) => again(kind), onReset: () => again(null)});
+    const live = $('#live');
+    live.hidden = false;
+    const onStatus = (s) => {
+      live.dataset.live = s;
+      fill(live, t(`live.${s}`));
+    };
+    follow(tenant, {onEvent: (kind) => again(kind), onReset: () => again(null), onStatus});
   }
 }
