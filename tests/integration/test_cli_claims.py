@@ -138,6 +138,33 @@ def test_render_refuses_what_freeswitch_could_not_load_before_touching_conf(tmp_
     assert not fresh.exists()
 
 
+def test_a_tenant_with_no_flows_yet_renders_and_loads(tmp_path: Path, capsys) -> None:
+    """A tenant just added, with no access numbers or flows yet, passes check; render
+    installs it (its public file an empty include, which the switch reads as nothing) and
+    the conf loads. Its context and directory stay required."""
+    project = tmp_path / "dialplan"
+    (project / "solo").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "operator.yaml", project / "operator.yaml")
+    (project / "solo" / "tenant.yaml").write_text(
+        "id: solo\nname: Solo\ndomain: solo.example\ntimezone: UTC\nlanguage: en\n"
+    )
+    conf = tmp_path / "conf"
+    assert cli.main(["render", str(project), "--out", str(conf)]) == 0, capsys.readouterr()
+    public = (conf / "fsapps" / "current" / "public" / "solo.xml").read_text()
+    assert "<extension" not in public and "<include>" in public, public
+    # As the switch assembles it: the tenant's context is there, the public context has
+    # none of its extensions.
+    document = load_document(conf)
+    contexts = {c.get("name"): c for c in document.iter("context")}
+    assert "fsapps_solo" in contexts, sorted(contexts)
+    public_names = [x.get("name") or "" for x in contexts["public"].iter("extension")]
+    assert not [n for n in public_names if "solo" in n], public_names
+    files = dict(render(check(project)))
+    files["contexts/solo.xml"] = "<include>\n</include>\n"
+    with pytest.raises(InstallError, match=r"contexts/solo\.xml: expected a <context> element"):
+        install(files, tmp_path / "other")
+
+
 def test_renders_one_after_another_in_a_gevent_process(tmp_path: Path) -> None:
     """simulate and the controller's tests install with gevent's hub running, where closing a
     directory's descriptor waits for the hub: the conf's lock must not outlive its render."""
