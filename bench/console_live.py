@@ -152,8 +152,7 @@ def main() -> None:
                 page.wait_for_selector('#live[data-live="live"]')
                 page.wait_for_selector('#agent-grid li[data-agent="b0"][data-activity="logged_out"]')
                 page.evaluate(OBSERVE)
-                reader = Reader(server.server_port, token)
-                gevent.sleep(0.2)  # the reader's stream is open before the first change
+                reader = Reader(server.server_port, token)  # subscribed once it has answered
                 print(f"agent status change (committed in the db) -> shown, {a.changes} changes")
                 changed: list[float] = []
                 for i in range(a.changes):
