@@ -52,11 +52,16 @@ OBSERVE = """() => {
   new MutationObserver((changes) => {
     const at = (performance.timeOrigin + performance.now()) / 1000;
     for (const c of changes) {
-      if (c.attributeName === 'data-activity' && c.target.matches('li[data-agent="b0"]')) {
-        window.shown.push([c.target.dataset.activity, at]);
+      // A redraw sets the attribute again to the value it has (another event's fetch):
+      // a mutation record, not a change shown.
+      const now = c.target.dataset.activity;
+      const card = c.attributeName === 'data-activity' && c.target.matches('li[data-agent="b0"]');
+      if (card && c.oldValue !== now) {
+        window.shown.push([now, at]);
       }
     }
-  }).observe(grid, {attributes: true, subtree: true, attributeFilter: ['data-activity']});
+  }).observe(grid, {attributes: true, subtree: true, attributeFilter: ['data-activity'],
+                    attributeOldValue: true});
 }"""
 
 

