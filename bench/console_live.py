@@ -31,6 +31,8 @@ import gevent  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from events import ms, pct  # noqa: E402  (the events bench's figures, to set beside them)
+
 from fsapps.acd.notifier import Notifier  # noqa: E402
 from fsapps.acd.relay import Relay  # noqa: E402
 from fsapps.httpserve import wsgi_server  # noqa: E402
@@ -66,15 +68,6 @@ OBSERVE = """() => {
 
 
 SHOWN = "([n, want]) => window.shown.length > n && window.shown[n][0] === want"
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
-
-
-def ms(values: list[float]) -> str:
-    return f"p50 {pct(values, 0.5) * 1000:.2f} ms, p99 {pct(values, 0.99) * 1000:.2f} ms"
 
 
 class Reader:

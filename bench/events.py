@@ -31,9 +31,11 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
-import psycopg  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# The percentile and the bare NOTIFY round trip acd_live measures its wake-ups against.
+from acd_live import notify_round_trip, pct  # noqa: E402
 
 from fsapps.acd.notifier import (  # noqa: E402
     AgentStateChanged,
@@ -54,11 +56,6 @@ from fsapps.web.app import ApiContext, make_app  # noqa: E402
 from fsapps.web.live import LiveEvents, StreamSlots  # noqa: E402
 
 EVENTS_PER_CALL = 8  # besides the agents' states: offer, legs, the caller joining, answered, leaving, figures
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
 
 
 def ms(values: list[float]) -> str:
@@ -82,18 +79,6 @@ def notifier_bound(n: int) -> list[float]:
         notifier.publish(AgentStateChanged("x", "Waiting", "Available", time.time()))
         gevent.sleep(0.001)
     reader.join(10)
-    return out
-
-
-def notify_round_trip(dsn: str, n: int) -> list[float]:
-    out = []
-    with psycopg.connect(dsn, autocommit=True) as listen, psycopg.connect(dsn, autocommit=True) as talk:
-        listen.execute("LISTEN bench")
-        for _ in range(n):
-            t = time.monotonic()
-            talk.execute("SELECT pg_notify('bench', '')")
-            next(listen.notifies(timeout=5, stop_after=1))
-            out.append(time.monotonic() - t)
     return out
 
 
