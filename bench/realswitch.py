@@ -43,6 +43,7 @@ import contextlib  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -570,8 +571,9 @@ def main() -> None:
                     spy = None
                     if a.profile and system == "fsapps":
                         Path(a.profile).mkdir(parents=True, exist_ok=True)
+                        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
                         spy = subprocess.Popen(
-                            ["py-spy", "record", "--pid", str(controller.pid), "--format", "raw",
+                            [py_spy, "record", "--pid", str(controller.pid), "--format", "raw",
                              "--rate", "200", "--output", str(Path(a.profile) / f"fsapps-{rate:g}.txt"),
                              "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -49,6 +49,7 @@ from fsapps.acd.decide import (
     last_offered_tiers,
     no_agent_since,
 )
+from fsapps.acd.housekeeping import Housekeeper
 from fsapps.acd.model import (
     Agent,
     AgentState,
@@ -69,9 +70,6 @@ from fsapps.store.db import Dedicated, Store
 log = logging.getLogger("fsapps.acd")
 
 TICK = 1.0  # seconds between passes when nothing happens
-DEAD_AFTER = 10.0  # seconds without a heartbeat before a controller's calls are freed
-ORPHAN_CDR_WAIT = 30.0  # how long a call that ended without its controller waits for its CDRs
-STALE_MARGIN = 30.0  # seconds past the longest ring-timeout before an offer counts as stale
 
 
 @dataclass
@@ -137,7 +135,6 @@ class Dispatcher:
         self.api = api
         self.api_many = api_many
         self.write = write
-        self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
         self.project = project  # the checked flows, read at each pass (they can be reloaded)
         self.clock = clock
         # Liveness (heartbeats, who is dead) runs on the wall clock shared by every
@@ -162,6 +159,7 @@ class Dispatcher:
         self._agents_since: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
+        self.housekeeper = Housekeeper(self)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -222,97 +220,13 @@ class Dispatcher:
                 gevent.sleep(1.0)
 
     def housekeeping(self) -> None:
-        """Say this controller is alive; free what dead ones held."""
-        now, alive = self.clock(), self.wall()
+        """The tick's round: what routing reads only now and then (shared agents' weights,
+        who serves which tenant, every agent again), then the housekeeper's."""
         self._agents_since = None  # the next pass reads every agent again
         with self.own.operator() as op:
-            store_acd.heartbeat(op.conn, self.name, alive)
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
-            members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive)
-            orphans = [
-                row
-                for row in store_acd.answered_orphans(
-                    op.conn, now, DEAD_AFTER, mine=self.name, alive_now=alive
-                )
-                # Its own: only those no visit here holds (a socket that closed mid-conversation).
-                if row["controller"] != self.name or str(row["uuid"]) not in self.waiters
-            ]
-            longest = max((q.settings.ring_timeout for q in self.queues()[0].values()), default=60)
-            stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)
-        if members or agents:
-            log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
-        self.reconcile(orphans, now)
-        self.free_stale_offers(stale, now)
-
-    def free_stale_offers(self, stale: list[dict[str, Any]], now: float) -> None:
-        """An offer older than any ring whose legs are both gone (a caller who hung up as the
-        offer was made, say): the agent is free again, with no no-answer counted, and the
-        caller's place, if still held, is given up. Whichever controller made the offer,
-        alive or not: only the switch knows whether the call is still there."""
-        if self.api is None:
-            return
-        try:
-            up = self.existing(
-                [
-                    u
-                    for row in stale
-                    for u in (str(row["offered_member"] or ""), str(row["agent_leg"] or ""))
-                    if u
-                ]
-            )
-        except Exception as exc:
-            log.debug("uuid_exists for stale offers: %s", exc)
-            return
-        for row in stale:
-            member, leg = str(row["offered_member"] or ""), str(row["agent_leg"] or "")
-            if member in up or leg in up:
-                continue
-            if not self.transitions.stale_offer_gone(row["agent_id"], member, now):
-                continue
-            log.warning("agent %s left Receiving for %s, whose call is gone: freed", row["agent_id"], member)
-        self.kick.set()
-
-    # --- calls that outlived their controller ------------------------------------------
-
-    def reconcile(self, orphans: list[dict[str, Any]], now: float) -> None:
-        """Answered calls whose controller died: still up, they are left alone (the caller
-        comes back to a controller when the bridge ends); over, the visit is completed here,
-        once: one controller adopts the row, and the records' ids are the visit's own."""
-        if self.api is None:
-            return  # no way to ask the switch: the caller's return completes the visit
-        try:
-            up = self.existing([str(row["uuid"]) for row in orphans])
-        except Exception as exc:  # the switch is unreachable: ask again next time
-            log.debug("uuid_exists: %s", exc)
-            return
-        for row in orphans:
-            member = str(row["uuid"])
-            if member in up:
-                continue
-            legs = [member, str(row["agent_leg"]) if row.get("agent_leg") else ""]
-            with self.store.operator() as op:
-                ended = store_acd.legs_ended(op.conn, legs)
-            first = self._orphans_seen.setdefault(member, now)
-            if ended is None and now - first < ORPHAN_CDR_WAIT:
-                continue  # its CDRs are on their way (the collector writes them at hangup)
-            self._orphans_seen.pop(member, None)
-            with self.store.operator() as op:
-                if not store_acd.adopt(op.conn, member, row["controller"], self.name):
-                    continue
-            self.complete_answered(member, ended if ended is not None else now)
-            log.warning("queue call %s outlived its controller %s: completed", member, row["controller"])
-
-    def existing(self, uuids: list[str]) -> set[str]:
-        """Which of these calls the switch still has (uuid_exists). A dead controller leaves
-        every call it bridged to be asked about once a tick until it ends: one pipelined
-        write, not a round trip each on the connection new calls' checks also wait on."""
-        if not uuids or self.api is None:
-            return set()
-        commands = [f"uuid_exists {u}" for u in uuids]
-        api = self.api
-        replies = self.api_many(commands) if self.api_many is not None else [api(c) for c in commands]
-        return {u for u, r in zip(uuids, replies, strict=True) if (r or "").strip() == "true"}
+        self.housekeeper.beat()
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up

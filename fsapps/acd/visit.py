@@ -181,6 +181,10 @@ from fsapps.acd.visit_messages import (
 RING_END_AFTER_HANGUP = 5.0
 # The channel variable an answered visit handed back notes its conversation's end in.
 BRIDGE_ENDED = "fsapps_bridge_ended"
+# Where a caller uuid-bridged to their agent goes when that conversation ends and this
+# visit's controller is gone: VisitSetup.route_on, set while they talk, cleared when a
+# visit arms or routes on (fsapps.acd.housekeeping reads it).
+ROUTE_VARIABLE = "fsapps_queue_route"
 
 ANNOUNCE = {
     "en": "You are number {position} in the queue. The expected wait is about {minutes} {unit}.",
@@ -219,6 +223,9 @@ class VisitSetup:
     # originated on its own and the caller bridged to the first that answers (True), so
     # legs can join while others ring (ring-progressively).
     adds_legs: bool = False
+    # "<extension> <context>": the queue node's route extension (RouteOn's), for a caller
+    # parked after a uuid_bridge whose controller is gone (ROUTE_VARIABLE).
+    route_on: str = ""
 
 
 class Phase(StrEnum):
@@ -398,7 +405,7 @@ class Visit:
         armed = (
             ("fsapps_resume", self.setup.resume), ("fsapps_held", ""),
             ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
-            (hold_music.VARIABLE, self.setup.hold_music),
+            (hold_music.VARIABLE, self.setup.hold_music), (ROUTE_VARIABLE, ""),
         )  # fmt: skip
         return [SetVariables(armed), Join(self.setup.resume_within)]
 
@@ -634,9 +641,11 @@ class Visit:
             # from a caller profile the bridge replaced, where nothing is found: hung up.
             # uuid_bridge_park_on_cancel: a leg gone before the bridge begins parks the caller
             # (switch_ivr_bridge.c:1206-1209) instead of hanging them up.
+            # ROUTE_VARIABLE: where any controller sends the caller, parked once the agent
+            # leaves, if this one is gone by then (fsapps.acd.housekeeping).
             held = SetVariables((
                 ("park_after_bridge", "true"), ("socket_resume", "false"),
-                ("uuid_bridge_park_on_cancel", "true"),
+                ("uuid_bridge_park_on_cancel", "true"), (ROUTE_VARIABLE, self.setup.route_on),
             ))  # fmt: skip
             return [held, BridgeCaller(event.leg)]
         gone = isinstance(event, CallerBridged) and event.other == self.agent_leg and not event.ok
@@ -853,7 +862,7 @@ class Visit:
         if self.park_set and self.caller_here:
             self._enter(Phase.ROUTING_ON)
             self.waiting_for = self._ref()
-            unset = SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+            unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
             return [unset, RouteOn(self.waiting_for, "_")]
         return self._done(Ending(branch="_"))
 
@@ -880,7 +889,7 @@ class Visit:
             self._enter(Phase.UNPARKING)
             return [ParkAfterBridge(self.waiting_for, False)]
         self._enter(Phase.ROUTING_ON)
-        unset = SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+        unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
         return [unset, RouteOn(self.waiting_for, "_")]
 
     def _on_unparking(self, event: Event, now: float) -> list[Command]:

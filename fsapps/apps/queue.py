@@ -29,6 +29,7 @@ from fsapps.acd import accounting, recording, timeline
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.decide import Announce, Exit
 from fsapps.acd.dispatch import AgentOffer, Waiter
+from fsapps.acd.housekeeping import route_value
 from fsapps.acd.model import Member
 from fsapps.acd.notifier import LegChanged, OfferMade
 from fsapps.acd.visit import BRIDGE_ENDED, Visit, VisitSetup
@@ -233,6 +234,7 @@ class QueueDriver:
             callback_key=s.callback_key,
             resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
             adds_legs=self.waiter.adds_legs,
+            route_on=route_value(self._route_extension(), call.tenant.context),
         )  # fmt: skip
 
     def _next_queue(self, name: str, by: str) -> str | None:
@@ -484,7 +486,7 @@ class QueueDriver:
         after that would reset the channel under it (mod_event_socket.c:2809-2813). So the
         transfer goes by the controller's own Event Socket, when this one has closed;
         without one, from this socket at once (the next node had better be native)."""
-        route = f"{node_number(self.call.flow.name, self.call.node.id)}__route"
+        route = self._route_extension()
         api = getattr(self.acd, "api", None)
         if api is None:
             log.warning("queue %s: no Event Socket of the controller's own: %s routed on from its socket",
@@ -502,6 +504,9 @@ class QueueDriver:
 
         self.esl.subscribe(on_close)
         self.waiter.inbox.put(AppFinished(c.ref))
+
+    def _route_extension(self) -> str:
+        return f"{node_number(self.call.flow.name, self.call.node.id)}__route"
 
     def _SetLegVariable(self, c: SetLegVariable) -> None:
         with contextlib.suppress(ConnectionLost):

@@ -7,6 +7,11 @@ CDRs. The second caller's agent hangs up first: the caller goes on in the dialpl
 the new controller, which completes the visit and lets the flow end the call. Both
 conversations last their whole length, each visit has one answered row and one agent
 usage record, and both agents are free again.
+
+With ring-progressively the caller is uuid-bridged to the agent's own leg and parked when
+that leg ends (park_after_bridge), waiting for a controller that is gone: the new
+controller sees the agent's leg gone and the caller still there, completes the visit and
+sends the caller on by the queue node's branch (fsapps.acd.housekeeping).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from fsapps.config import ControllerSettings, EslSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.check import check
 from fsapps.sim.endpoints import CallerScript
-from tests.acceptance.test_queue_scenarios import TARGETS, Target, _listening, killable_controller, target
+from tests.acceptance.test_queue_scenarios import (
+    TARGETS,
+    TENANT,
+    Target,
+    _listening,
+    killable_controller,
+    target,
+)
 from tests.support import sipp
 from tests.support.waiting import wait_for
 
@@ -67,11 +79,14 @@ def _replacement(t: Target) -> Controller:
     return c.start()
 
 
+@pytest.mark.parametrize("strategy", ["top-down", "ring-progressively"])
 @pytest.mark.parametrize("where", TARGETS)
 def test_bridged_calls_outlive_a_killed_controller_and_their_visits_complete_once(
-    where, store, tmp_path
+    where, strategy, store, tmp_path
 ) -> None:
-    with target(where, store, tmp_path) as t:
+    tenant = TENANT.replace("strategy: top-down ", f"strategy: {strategy} ")
+    assert f"strategy: {strategy} " in tenant
+    with target(where, store, tmp_path, tenant) as t:
         t.agent("acme_a1", "answer")
         t.agent("acme_a2", "answer")
         proc = killable_controller(t, tmp_path)

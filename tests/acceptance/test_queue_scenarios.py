@@ -133,7 +133,7 @@ class Target:
 
 
 @contextlib.contextmanager
-def target(name: str, store, tmp_path: Path) -> Iterator[Target]:
+def target(name: str, store, tmp_path: Path, tenant: str = TENANT) -> Iterator[Target]:
     if name == "real":
         real_switch_available()
         sipp.sipp_available()
@@ -145,7 +145,7 @@ def target(name: str, store, tmp_path: Path) -> Iterator[Target]:
     (root / "operator.yaml").write_text(
         f"controllers: [127.0.0.1:{port}]\ntts: {{engine: flite, voice: slt}}\n"
     )
-    (root / "acme" / "tenant.yaml").write_text(TENANT)
+    (root / "acme" / "tenant.yaml").write_text(tenant)
     (root / "acme" / "flows" / "main.yaml").write_text(FLOW)
     project = check(root)
     assert project.problems == []

@@ -23,7 +23,8 @@ import pytest
 
 from fsapps.acd.config import queue_key
 from fsapps.acd.decide import Exit, Offer
-from fsapps.acd.dispatch import DEAD_AFTER, AgentOffer, Dispatcher, Waiter
+from fsapps.acd.dispatch import AgentOffer, Dispatcher, Waiter
+from fsapps.acd.housekeeping import DEAD_AFTER
 from fsapps.acd.model import AgentStatus, Member
 from fsapps.store import acd
 from fsapps.store.db import Store

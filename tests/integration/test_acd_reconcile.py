@@ -9,7 +9,8 @@ import uuid as uuidlib
 
 import psycopg
 
-from fsapps.acd.dispatch import DEAD_AFTER, Dispatcher
+from fsapps.acd.dispatch import Dispatcher
+from fsapps.acd.housekeeping import DEAD_AFTER
 from fsapps.acd.model import Member
 from fsapps.acd.notifier import AgentStateChanged, Notifier
 from fsapps.acd.relay import Relay

@@ -916,6 +916,8 @@ def test_agents_and_supervisors_on_live_calls(store, tmp_path, capsys, monkeypat
             leg = got.out.strip()
             assert got.code == 0, got
             assert wait_for(lambda c=caller, leg=leg: phones["1002"].calls[-1] == leg and bridged(c.uuid, leg), timeout=15)
+            # The bridge is the switch's; the agent's row follows when the controller sees it.
+            assert wait_for(lambda: agent_row(store, "cn_wang")["state"] == "In a queue call", timeout=10)
             wang, li_row = agent_row(store, "cn_wang"), agent_row(store, "cn_li")
             assert (wang["state"], str(wang["offered_member"])) == ("In a queue call", caller.uuid)
             assert (li_row["state"], li_row["no_answer_count"]) == ("Waiting", 0)  # withdrawn, not missed

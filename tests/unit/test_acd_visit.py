@@ -93,7 +93,8 @@ A1 = RingTarget("acme_a1", "11111111-0000-4000-8000-000000000001", "user/1001@ac
 A2 = RingTarget("acme_a2", "11111111-0000-4000-8000-000000000002", "user/1002@acme.example")
 A3 = RingTarget("acme_a3", "11111111-0000-4000-8000-000000000003", "user/1003@acme.example")
 CONSULTED = "22222222-0000-4000-8000-000000000009"
-LEGS = replace(SETUP, adds_legs=True, recording=None)  # ring-progressively's ring path
+# ring-progressively's ring path
+LEGS = replace(SETUP, adds_legs=True, recording=None, route_on="acme_main_2__route acme")
 
 
 def kinds(commands: Iterable[Command]) -> list[str]:
@@ -162,7 +163,7 @@ def test_the_caller_is_armed_for_the_hold_route_before_their_place_is_written() 
     assert out[0].values == (
         ("fsapps_resume", "main.wait"), ("fsapps_held", ""),
         ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
-        ("fsapps_hold_music", SETUP.hold_music),
+        ("fsapps_hold_music", SETUP.hold_music), ("fsapps_queue_route", ""),
     )  # fmt: skip
     unanswered = Run(replace(SETUP, answered=False))
     assert kinds(unanswered.send(Arrived())) == ["Answer"]
@@ -599,7 +600,9 @@ def test_the_first_leg_to_answer_is_bridged_to_the_caller_and_the_others_lose_th
     r.send(Offered((A3,), 6))
     out = r.send(LegAnswered(A2.leg), NOW + 10)
     assert out == [
-        SetVariables((("park_after_bridge", "true"), ("socket_resume", "false"), ("uuid_bridge_park_on_cancel", "true"))),
+        # fsapps_queue_route: where a controller sends the caller if this one is gone.
+        SetVariables((("park_after_bridge", "true"), ("socket_resume", "false"), ("uuid_bridge_park_on_cancel", "true"),
+                      ("fsapps_queue_route", "acme_main_2__route acme"))),
         BridgeCaller(A2.leg),
     ]
     # uuid_bridge answers at once; the conversation begins with the bridge itself.
@@ -623,7 +626,7 @@ def test_the_first_leg_to_answer_is_bridged_to_the_caller_and_the_others_lose_th
     assert (summary.outcome, summary.agent, summary.offers, summary.bridged) == ("answered", "acme_a2", 3, NOW + 10)
     # The caller is parked under this socket, out of the node's extension: park_after_bridge
     # off, and routed on by the branch before the flow goes on.
-    assert out[3] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+    assert out[3] == SetVariables((("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", "_")))
     assert out[4] == RouteOn(out[4].ref, "_") and r.visit.ending is None
     r.done("RouteOn")
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
@@ -854,7 +857,7 @@ def test_the_caller_holds_while_the_agent_consults_then_is_handed_on() -> None:
     # uuid_bridge took the caller out of the node's extension: routed on by the branch,
     # else they would stay parked once the socket closes.
     out = r.send(Unbridged(CONSULTED, NOW + 120))
-    assert out[0] == SetVariables((("park_after_bridge", ""), ("fsapps_branch", "_")))
+    assert out[0] == SetVariables((("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", "_")))
     assert kinds(out) == ["SetVariables", "RouteOn"] and out[1].branch == "_"
     assert r.done("RouteOn") == []
     assert r.visit.ending is not None and r.visit.ending.branch == "_"
