@@ -37,14 +37,24 @@ from fsapps.store.spool import decode, encode
 log = logging.getLogger("fsapps.store")
 
 MAX_BATCH = 500
+# Seconds the first record of a batch waits for others: a call's records come within a few
+# ms of each other, and each batch costs a transaction per tenant (a loaded controller spent
+# 13% of its CPU writing batches of one or two records).
+GATHER = 0.05
 
 
 class RecordBatches:
     def __init__(
-        self, write: Callable[..., Any], *, max_batch: int = MAX_BATCH, journal: Path | None = None
+        self,
+        write: Callable[..., Any],
+        *,
+        max_batch: int = MAX_BATCH,
+        journal: Path | None = None,
+        gather: float = GATHER,
     ) -> None:
         self._write = write
         self.max_batch = max_batch
+        self.gather = gather
         self._queue: gevent.queue.Queue[Any] = gevent.queue.Queue()
         self._idle = gevent.event.Event()
         self._idle.set()
@@ -106,6 +116,8 @@ class RecordBatches:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if self.gather > 0:
+                gevent.sleep(self.gather)
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             self._write_batch(batch)

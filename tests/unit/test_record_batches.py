@@ -10,24 +10,39 @@ from fsapps.store.batches import RecordBatches
 
 def test_records_put_while_a_batch_is_written_go_together_in_the_next() -> None:
     written: list[tuple[int, ...]] = []
+    writing = gevent.event.Event()
     release = gevent.event.Event()
 
     def write(*records: int) -> None:
+        writing.set()
         release.wait(5)
         written.append(records)
 
-    batches = RecordBatches(write).start()
+    batches = RecordBatches(write, gather=0).start()
     try:
         batches.put(0)
-        gevent.sleep(0.01)  # the writer took record 0 and waits in write()
+        assert writing.wait(5)  # the writer took record 0 and waits in write()
         for n in range(1, 101):
-            gevent.spawn(batches.put, n)
-        gevent.sleep(0.01)
+            batches.put(n)
         release.set()
         assert batches.flush(5)
     finally:
         batches.stop()
     assert written == [(0,), tuple(range(1, 101))]
+
+
+def test_records_put_within_the_gather_window_go_in_one_batch() -> None:
+    written: list[tuple[int, ...]] = []
+    batches = RecordBatches(lambda *r: written.append(r), gather=0.2).start()
+    try:
+        batches.put(0)
+        gevent.sleep(0)  # the writer takes record 0 and gathers
+        for n in range(1, 11):
+            batches.put(n)
+        assert batches.flush(5)
+    finally:
+        batches.stop()
+    assert written == [tuple(range(11))]
 
 
 def test_a_batch_is_at_most_max_batch_and_nothing_is_lost() -> None:
