@@ -75,6 +75,7 @@ def load_operator(root: Path, problems: list[Problem]) -> Operator:
     if found or not isinstance(doc, dict):
         return op
     op.controllers = list(doc.get("controllers", op.controllers))
+    op.controller_choice = doc.get("controller_choice", op.controller_choice)
     tts = doc.get("tts") or {}
     op.tts_engine = tts.get("engine", op.tts_engine)
     op.tts_voice = tts.get("voice", op.tts_voice)

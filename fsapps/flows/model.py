@@ -105,6 +105,9 @@ class Tenant:
 @dataclass
 class Operator:
     controllers: list[str] = field(default_factory=lambda: ["127.0.0.1:8084"])
+    # in-order: each call to the first controller that answers; spread: each call starts at
+    # a controller its UUID picks (fsapps.flows.render.socket_targets).
+    controller_choice: str = "in-order"
     tts_engine: str = "flite"
     tts_voice: str = "kal"
     sounds: str = "$${sounds_dir}/fsapps"

@@ -110,8 +110,33 @@ class RenderContext:
         if self.operator.runtime == "embedded" and not esl_only:
             # mod_python3 runs the application on the channel's thread; the dialplan goes on after it.
             return [*where, ("python", f"fsapps.embedded {app}")]
-        targets = "|".join(f"{c}/{app}" for c in self.operator.controllers)
+        targets = socket_targets(self.operator.controllers, app, self.operator.controller_choice)
         return [*where, ("set", "socket_resume=true"), ("socket", f"{targets} async full")]
+
+
+HEX = "0123456789abcdef"
+
+
+def socket_targets(controllers: list[str], app: str, choice: str = "in-order") -> str:
+    """The ``socket`` application's hosts, ``|``-separated: it tries them in order
+    (mod_event_socket.c:442-452, the first that connects takes the call).
+
+    ``spread``: the list starts at a controller picked by the last hex digit of the call's
+    UUID (random, so calls spread evenly), the others following in turn. The switch picks
+    when it expands the action's data: one ``${regex(m:~${uuid}~[..]$~hosts~n)}`` per
+    starting controller, whose digit classes do not overlap, so exactly one expands to its
+    list and the others to nothing (mod_commands.c regex_function: ``m:~`` makes ``~`` the
+    separator, so the lists keep their ``|``; flag ``n``: no match gives "")."""
+    hosts = [f"{c}/{app}" for c in controllers]
+    if choice != "spread" or len(hosts) < 2:
+        return "|".join(hosts)
+    starts = min(len(hosts), len(HEX))
+    parts = []
+    for i in range(starts):
+        digits = HEX[i::starts]
+        rotation = "|".join(hosts[i:] + hosts[:i])
+        parts.append(f"${{regex(m:~${{uuid}}~[{digits}]$~{rotation}~n)}}")
+    return "".join(parts)
 
 
 def tts_parts(text: str) -> list[Part]:

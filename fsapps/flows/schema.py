@@ -44,6 +44,12 @@ OPERATOR = {
             "items": {"type": "string", "pattern": r"^[A-Za-z0-9.:\[\]-]+:\d+$"},
             "description": "fsapps controllers (host:port), tried in order",
         },
+        "controller_choice": {
+            "type": "string", "enum": ["in-order", "spread"],
+            "description": "in-order (default): each call goes to the first controller that answers; "
+                           "spread: each call starts at a controller its UUID picks, the others "
+                           "following in turn, so calls spread evenly over the controllers",
+        },
         "tts": {"type": "object", "additionalProperties": False,
                 "properties": {"engine": {"type": "string"}, "voice": {"type": "string"}}},
         "sounds": {"type": "string", "description": "where the prompts are deployed on the switch"},

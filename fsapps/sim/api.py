@@ -21,6 +21,7 @@ from fsapps.sim.hold import hold, toggle, unhold
 from fsapps.sim.originate import originate
 from fsapps.sim.session import execute, route_and_execute
 from fsapps.sim.strings import separate_string
+from fsapps.sim.xmldialplan import compile_expression, substitute
 
 if TYPE_CHECKING:
     from fsapps.sim.listener import Listener
@@ -699,3 +700,27 @@ def strftime_api(sw: Switch, arg: str, lst: Listener | None) -> str:
     import time
 
     return time.strftime(arg or "%Y-%m-%d %T", time.localtime(sw.clock.now()))
+
+
+@api("regex")
+def regex_api(sw: Switch, arg: str, lst: Listener | None) -> str:
+    """mod_commands.c regex_function: ``data|pattern[|substitution[|flags]]``, the separator
+    ``|`` unless ``m:`` names another (``~``, ``/``); no substitution: true or false; one,
+    on a match: the substitution (``%N`` as ``$N``); no match: "" with flag ``n``, "false"
+    with ``b``, else the data."""
+    if not arg:
+        return "-ERR"
+    delim = "|"
+    if arg.startswith("m:") and len(arg) > 2 and arg[2] in "|~/":
+        delim, arg = arg[2], arg[3:]
+    argv = separate_string(arg, delim, 4)
+    if len(argv) < 2:
+        return "-ERR"
+    pattern = compile_expression(argv[1])
+    match = pattern.search(argv[0]) if pattern is not None else None
+    if len(argv) == 2:
+        return "true" if match else "false"
+    if match:
+        return substitute(argv[2].replace("%", "$"), match)
+    flags = argv[3] if len(argv) > 3 else ""
+    return "" if "n" in flags else "false" if "b" in flags else argv[0]
