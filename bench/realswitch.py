@@ -29,7 +29,12 @@ embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
 benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
 callers whose call ended as scripted, served or not.
 
-    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2]
+With ``--controllers N`` fsapps runs N controllers sharing the PostgreSQL, the dialplan
+spreading calls over them (operator.yaml ``controller_choice: spread``); their CPU and
+memory are summed. Each system's double offers are counted from the switch's events: an
+agent's leg created while another leg of the same agent is still up.
+
+    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2] [--controllers 1]
 """
 
 from __future__ import annotations
@@ -176,6 +181,7 @@ class Result:
     stuck: dict[str, int] = field(default_factory=dict)  # fsapps: unserved callers by last stage
     cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
+    double_offers: int = 0  # agent legs created while another leg of that agent was up
 
 
 # fsapps's time from queue entry to offered, stage by stage: the switch's events at both
@@ -222,6 +228,7 @@ def analyse(
                 entry.setdefault(uid, ts)
             elif app == "bridge":
                 bridge_app.setdefault(uid, ts)
+    result.double_offers = double_offers(events)
     bridged: dict[str, tuple[float, str]] = {}
     for ts, a, b in bridges:
         caller, agent = (a, b) if a in entry else (b, a) if b in entry else ("", "")
@@ -253,6 +260,25 @@ def analyse(
                     at["bridge"] = bridge_app[caller]
                 result.stages.append((created[agent] - entry[caller], at))
     return result
+
+
+def double_offers(events: list[codec.Event]) -> int:
+    """Agent legs (to a user named cc* or fa*) created while another leg to the same agent
+    was still up: an agent offered two calls at once."""
+    up: dict[str, set[str]] = {}
+    count = 0
+    for e in events:
+        agent = e.get("Caller-Destination-Number") or ""
+        if not agent.startswith(("cc", "fa")):
+            continue
+        legs = up.setdefault(agent, set())
+        uid = e.get("Unique-ID") or ""
+        if e.name == "CHANNEL_CREATE":
+            count += bool(legs)
+            legs.add(uid)
+        elif e.name == "CHANNEL_HANGUP":
+            legs.discard(uid)
+    return count
 
 
 def controller_marks(log: Path, since: int) -> dict[str, dict[str, float]]:
@@ -341,12 +367,15 @@ def place_calls(port: int, number: str, calls: int, rate: float, talk: float, wo
     return run_sipp(port, scenario, number, calls, rate, calls / rate + talk + 60, workdir)
 
 
-def bench_tenant(root: Path, controllers: list[int], agents: list[tuple[str, str]]) -> dict[str, str]:
-    """The bench tenant's flows under ``root`` with these controllers' ports and agents
-    (name, contact) in its queue, checked and rendered: {path: XML}."""
+def bench_tenant(
+    root: Path, controllers: list[int], agents: list[tuple[str, str]], choice: str = "in-order"
+) -> dict[str, str]:
+    """The bench tenant's flows under ``root`` with these controllers' ports (``choice``:
+    operator.yaml's controller_choice) and agents (name, contact) in its queue, checked and
+    rendered: {path: XML}."""
     (root / "bench" / "flows").mkdir(parents=True)
     listed = ", ".join(f"127.0.0.1:{port}" for port in controllers)
-    (root / "operator.yaml").write_text(f"controllers: [{listed}]\n")
+    (root / "operator.yaml").write_text(f"controllers: [{listed}]\ncontroller_choice: {choice}\n")
     (root / "bench" / "tenant.yaml").write_text(TENANT.replace("AGENTS", ", ".join(n for n, _ in agents)))
     (root / "bench" / "flows" / "main.yaml").write_text(FLOW)
     project = check(root)
@@ -378,7 +407,14 @@ class Watch:
         self.conn.connect()
         self.conn.on("*", self.events.append)
         self.conn.subscribe(
-            ["CHANNEL_CREATE", "CHANNEL_EXECUTE", "CHANNEL_BRIDGE", "CUSTOM", "callcenter::info"]
+            [
+                "CHANNEL_CREATE",
+                "CHANNEL_EXECUTE",
+                "CHANNEL_BRIDGE",
+                "CHANNEL_HANGUP",
+                "CUSTOM",
+                "callcenter::info",
+            ]
         )
 
     @contextlib.contextmanager
@@ -400,19 +436,25 @@ def cpu_and_memory(pid: int) -> tuple[float, int]:
 
 def run_phase(
     fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path,
-    controller_log: Path | None = None, controller: int | None = None,
+    controller_logs: list[Path] = (), controllers: list[int] = (),  # type: ignore[assignment]
 ) -> Result:  # fmt: skip
-    """``controller``: the controller's pid, whose CPU and memory the phase notes."""
+    """``controllers``: the controllers' pids, whose CPU and memory the phase notes (summed);
+    ``controller_logs``: where they log their callers' stages."""
     number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
     result = Result(system, rate, calls)
-    since = controller_log.stat().st_size if controller_log is not None else 0
-    cpu = cpu_and_memory(controller)[0] if controller is not None else 0.0
+    since = {log: log.stat().st_size for log in controller_logs}
+    cpu = sum(cpu_and_memory(pid)[0] for pid in controllers)
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
-    if controller is not None:
-        spent, result.rss = cpu_and_memory(controller)
-        result.cpu = spent - cpu
-    stamps = controller_marks(controller_log, since) if controller_log is not None else None
+    if controllers:
+        after = [cpu_and_memory(pid) for pid in controllers]
+        result.cpu = sum(spent for spent, _ in after) - cpu
+        result.rss = sum(rss for _, rss in after)
+    stamps = None
+    if controller_logs:
+        stamps = {}
+        for log, at in since.items():
+            stamps.update(controller_marks(log, at))
     return analyse(system, events, result, stamps)
 
 
@@ -451,7 +493,7 @@ def start_controller(
     raise SystemExit("the controller did not start:\n" + (d / "controller.log").read_text()[-3000:])
 
 
-def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
+def print_rate(rate: float, calls: int, results: dict[str, Result], controllers: int = 1) -> None:
     cc, fa = results["mod_callcenter"], results["fsapps"]
     print(f"\n{rate:g} call{'s' if rate != 1 else ''}/s, {calls} calls each")
     print(f"{'':<22}{'offered ms':^24}{'bridged ms':^24}  completed")
@@ -471,10 +513,13 @@ def print_rate(rate: float, calls: int, results: dict[str, Result]) -> None:
         where = ", ".join(f"{n} after {stage}" for stage, n in sorted(fa.stuck.items(), key=lambda x: -x[1]))
         print(f"    fsapps callers never rung, by the last stage they reached: {where}")
     if fa.cpu:
+        who = "controller" if controllers == 1 else f"{controllers} controllers together"
         print(
-            f"    fsapps controller: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
+            f"    fsapps {who}: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
             f" ({fa.cpu:.1f} s over the phase), {fa.rss / 2**20:.0f} MiB resident"
         )
+    print(f"    double offers (an agent rung while on another leg): mod_callcenter {cc.double_offers},"
+          f" fsapps {fa.double_offers}")  # fmt: skip
     for r in (cc, fa):
         if len(r.bridged) < r.placed:
             # The figures above are the served callers' only: the others never reached an agent.
@@ -506,6 +551,9 @@ def main() -> None:
     )
     p.add_argument("--warmup", type=int, default=5, help="unmeasured calls through each system first")
     p.add_argument(
+        "--controllers", type=int, default=1, help="fsapps controllers sharing the PostgreSQL (calls spread)"
+    )
+    p.add_argument(
         "--profile", metavar="DIR", help="sample the controller with py-spy in each fsapps phase (raw stacks)"
     )
     a = p.parse_args()
@@ -516,13 +564,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fsapps-bench-realswitch-") as tmp:
         d = Path(tmp)
         phones = [Phones(d / f"phones{i}") for i in range(a.phones)]
-        fs = pg = store = controller = watch = None
+        fs = pg = store = watch = None
+        controllers: list[subprocess.Popen[bytes]] = []
         try:
             cc_agents = [(f"cc{i}", phones[i % len(phones)].contact(f"cc{i}")) for i in range(agents)]
             fa_agents = [(f"fa{i}", phones[i % len(phones)].contact(f"fa{i}")) for i in range(agents)]
-            port = free_port()
+            ports = [free_port() for _ in range(a.controllers)]
             root = d / "dialplan"
-            files = bench_tenant(root, [port], fa_agents)
+            files = bench_tenant(root, ports, fa_agents, "spread")
 
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
@@ -546,7 +595,12 @@ def main() -> None:
             loaded = watch.conn.api(f"callcenter_config queue list agents {CC_QUEUE}")
             if loaded.count("Available") < agents:
                 raise SystemExit(f"mod_callcenter did not load the agents:\n{loaded[:2000]}")
-            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True)
+            homes = [d / f"controller{i}" for i in range(a.controllers)]
+            for home, port in zip(homes, ports, strict=True):
+                home.mkdir()
+                started = start_controller(home, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True)
+                controllers.append(started)
+            logs = [home / "controller.log" for home in homes]
 
             print(
                 f"fsapps against mod_callcenter on one FreeSWITCH ({fs.prefix.name}); {agents} agents each"
@@ -556,7 +610,8 @@ def main() -> None:
             tick = "20 ms (vanilla)" if a.vanilla_timer else "1 ms (1ms-timer)"
             print(
                 "Queue entry: mod_callcenter member-queue-start; fsapps the dialplan's socket to the"
-                f" controller (its queue node). Controller: fsapps serve, embedded PostgreSQL, {cdrs}.\n"
+                f" controller (its queue node). Controller: fsapps serve ({a.controllers} process"
+                f"{'es, calls spread' if a.controllers > 1 else ''}), embedded PostgreSQL, {cdrs}.\n"
                 "Offered: the agent leg's CHANNEL_CREATE; bridged: CHANNEL_BRIDGE. All from"
                 f" Event-Date-Timestamp, the switch's clock ticking every {tick}."
             )
@@ -573,26 +628,26 @@ def main() -> None:
                         Path(a.profile).mkdir(parents=True, exist_ok=True)
                         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
                         spy = subprocess.Popen(
-                            [py_spy, "record", "--pid", str(controller.pid), "--format", "raw",
+                            [py_spy, "record", "--pid", str(controllers[0].pid), "--format", "raw",
                              "--rate", "200", "--output", str(Path(a.profile) / f"fsapps-{rate:g}.txt"),
                              "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
-                    timed = d / "controller.log" if system == "fsapps" else None
+                    ours = system == "fsapps"
                     where = d / f"r{rate:g}-{system}"
-                    pid = controller.pid if system == "fsapps" else None
                     r = run_phase(
-                        fs, watch, system, calls, rate, a.talk, where, controller_log=timed, controller=pid
-                    )
+                        fs, watch, system, calls, rate, a.talk, where, controller_logs=logs if ours else [],
+                        controllers=[c.pid for c in controllers] if ours else [],
+                    )  # fmt: skip
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)
                         spy.wait(30)
                     results[system] = r
                     summary[system].append((rate, three(r.offered)[1]))
                     gevent.sleep(1.5)  # agents back to Waiting before the other system's callers
-                print_rate(rate, calls, results)
+                print_rate(rate, calls, results, a.controllers)
             if a.profile:
-                (Path(a.profile) / "controller.log").write_bytes((d / "controller.log").read_bytes())
+                (Path(a.profile) / "controller.log").write_bytes(logs[0].read_bytes())
             by_rate = {s: ", ".join(f"{r:g}/s {v:.0f} ms" for r, v in summary[s]) for s in SYSTEMS}
             print("\noffered p99 by rate: " + "; ".join(f"{s} {by_rate[s]}" for s in SYSTEMS))
             print(
@@ -600,8 +655,9 @@ def main() -> None:
                 " compare the two systems within one run, repeat runs for the spread."
             )
         finally:
-            if controller is not None:
+            for controller in controllers:
                 controller.terminate()
+            for controller in controllers:
                 try:
                     controller.wait(15)
                 except subprocess.TimeoutExpired:
