@@ -459,7 +459,8 @@ def run_phase(
 
 
 def start_controller(
-    d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True, timed: bool = False
+    d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True, timed: bool = False,
+    pool_size: int = 20,
 ) -> subprocess.Popen[bytes]:
     """``fsapps serve`` as deployed: its own process; with ``cdrs`` its inbound Event Socket
     client is on and writes every channel's CDR into the same PostgreSQL; ``timed``: it logs
@@ -469,7 +470,8 @@ def start_controller(
         timing = f"import logging; logging.getLogger({timeline.LOG.name!r}).setLevel(logging.DEBUG); "
     settings: dict[str, object] = {
         "controller": {"listen": "127.0.0.1", "port": port},
-        "database": {"dsn": dsn}, "flows": {"dir": str(root)}, "state_dir": str(d / "state"),
+        "database": {"dsn": dsn, "pool_size": pool_size}, "flows": {"dir": str(root)},
+        "state_dir": str(d / "state"),
         "log": {"level": os.environ.get("FSAPPS_BENCH_LOG", "warning"), "format": "text"},
     }  # fmt: skip
     if cdrs:
@@ -598,7 +600,11 @@ def main() -> None:
             homes = [d / f"controller{i}" for i in range(a.controllers)]
             for home, port in zip(homes, ports, strict=True):
                 home.mkdir()
-                started = start_controller(home, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True)
+                # Each controller opens up to 2 x pool_size + 4 connections; the embedded
+                # PostgreSQL takes 100 (max_connections).
+                pool = min(20, (90 // a.controllers - 4) // 2)
+                started = start_controller(home, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True,
+                                           pool_size=pool)  # fmt: skip
                 controllers.append(started)
             logs = [home / "controller.log" for home in homes]
 

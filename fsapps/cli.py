@@ -40,7 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Database(settings).start()
     if db.embedded is None:
         db.check_schema()
-    store = db.store()
+    store = db.store(max_size=settings.database.pool_size)
     controller = Controller(settings, store=store)
     try:
         controller.start()

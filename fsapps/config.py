@@ -10,7 +10,9 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
                  connect_timeout: 5, allow_from: [127.0.0.0/8, "::1"], shutdown_grace: 10}
     log:        {level: info, format: json}
     state_dir:  ./var
-    database:   {dsn: null}
+    database:   {dsn: null, pool_size: 20}
+                (pool_size: connections each of the controller's two pools, operator and
+                tenant, may open; a controller opens at most 2 x pool_size + 4 in all)
     xml_curl:   {listen: 127.0.0.1, port: 0, conf: conf, username: freeswitch, password: ...,
                  read_timeout: 10, max_connections: 100}
                 (port 0: off; serves rendered tenant contexts to mod_xml_curl)
@@ -75,6 +77,7 @@ class LogSettings:
 @dataclass
 class DatabaseSettings:
     dsn: str | None = None
+    pool_size: int = 20
 
 
 @dataclass

@@ -48,3 +48,11 @@ def test_mistakes_are_named(tmp_path, text: str, message: str) -> None:
 def test_missing_file() -> None:
     with pytest.raises(config.SettingsError, match="cannot read settings"):
         config.load("/nonexistent/fsapps.yaml", env={})
+
+
+def test_database_pool_size_from_the_file_and_the_environment(tmp_path) -> None:
+    assert config.load(env={}).database.pool_size == 20
+    f = tmp_path / "fsapps.yaml"
+    f.write_text("database:\n  pool_size: 8\n")
+    assert config.load(f, env={}).database.pool_size == 8
+    assert config.load(f, env={"FSAPPS_DATABASE_POOL_SIZE": "5"}).database.pool_size == 5
