@@ -134,11 +134,11 @@ RULES: dict[str, dict[Role, Scope]] = {
     # Quality assurance (S2.6): the tenant admin defines the scorecards; QA, the tenant admin
     # and a supervisor (their groups' queues, as they hear the recordings) score calls and read
     # the scores and their averages; an agent reads their own evaluations only.
-    "qa.scorecards.read": {A: _T, SUP: _T, QA: _T},
-    "qa.scorecards.write": {A: _T},
-    "qa.evaluate": {A: _T, SUP: _G, QA: _T},
-    "qa.evaluations.read": {A: _T, SUP: _G, QA: _T, AG: _S},
-    "qa.reports": {A: _T, SUP: _G, QA: _T},
+    "qa_scorecards.read": {A: _T, SUP: _T, QA: _T},
+    "qa_scorecards.write": {A: _T},
+    "qa_evaluations.write": {A: _T, SUP: _G, QA: _T},
+    "qa_evaluations.read": {A: _T, SUP: _G, QA: _T, AG: _S},
+    "qa_reports.read": {A: _T, SUP: _G, QA: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

@@ -28,12 +28,12 @@ class QualityAssurance:
     # --- scorecards: the tenant admin's forms ----------------------------------------------------
 
     def scorecards(self, tenant_id: str, retired: bool) -> list[dict[str, Any]]:
-        with self.service._tenant(tenant_id, "qa.scorecards.read") as t:
+        with self.service._tenant(tenant_id, "qa_scorecards.read") as t:
             return store.scorecards(t, include_retired=retired)
 
     def create_scorecard(self, tenant_id: str, name: str, criteria: list[dict[str, Any]]) -> dict[str, Any]:
         checked = _criteria(criteria)
-        with self.service._tenant(tenant_id, "qa.scorecards.write") as t:
+        with self.service._tenant(tenant_id, "qa_scorecards.write") as t:
             scorecard_id = store.create_scorecard(t, name.strip(), checked, self.service.principal.username)
             return self._scorecard(t, scorecard_id)
 
@@ -42,7 +42,7 @@ class QualityAssurance:
         """A new version of the scorecard (the evaluations made keep the version they were
         scored against); the same name and criteria again make none."""
         checked = _criteria(criteria)
-        with self.service._tenant(tenant_id, "qa.scorecards.write") as t:
+        with self.service._tenant(tenant_id, "qa_scorecards.write") as t:
             now = self._scorecard(t, scorecard_id, lock=True)
             if now["retired_at"] is not None:
                 raise Refused("conflict", "scorecard_retired", f"scorecard {scorecard_id} is retired")
@@ -52,7 +52,7 @@ class QualityAssurance:
             return self._scorecard(t, scorecard_id)
 
     def retire_scorecard(self, tenant_id: str, scorecard_id: int) -> None:
-        with self.service._tenant(tenant_id, "qa.scorecards.write") as t:
+        with self.service._tenant(tenant_id, "qa_scorecards.write") as t:
             self._scorecard(t, scorecard_id)
             if not store.retire_scorecard(t, scorecard_id, datetime.fromtimestamp(self.service.clock(), UTC)):
                 raise Refused("conflict", "scorecard_retired", f"scorecard {scorecard_id} is retired already")
@@ -68,11 +68,11 @@ class QualityAssurance:
     def evaluate(self, tenant_id: str, recording_id: str, scorecard_id: int, answers: list[dict[str, Any]],
                  note: str) -> dict[str, Any]:  # fmt: skip
         """Scores the recorded call against the scorecard's current version."""
-        with self.service._tenant(tenant_id, "qa.evaluate") as t:
+        with self.service._tenant(tenant_id, "qa_evaluations.write") as t:
             call = repo.recording(t, recording_id)
             if call is None:
                 raise Refused("not_found", "no_such_recording", f"no recording {recording_id}")
-            self.service._allow("qa.evaluate", Target(tenant_id, queue=call["queue"]))
+            self.service._allow("qa_evaluations.write", Target(tenant_id, queue=call["queue"]))
             card = self._scorecard(t, scorecard_id)
             if card["retired_at"] is not None:
                 raise Refused("conflict", "scorecard_retired", f"scorecard {scorecard_id} is retired")
@@ -95,9 +95,9 @@ class QualityAssurance:
     def evaluations(self, tenant_id: str, query: dict[str, Any]) -> list[dict[str, Any]]:
         p = self.service.principal
         agent = query["agent"]
-        with self.service._tenant(tenant_id, "qa.evaluations.read") as t:
+        with self.service._tenant(tenant_id, "qa_evaluations.read") as t:
             if p.role is Role.AGENT:  # their own only: asking for a colleague's is refused
-                self.service._allow("qa.evaluations.read", Target(tenant_id, agent_id=agent))
+                self.service._allow("qa_evaluations.read", Target(tenant_id, agent_id=agent))
                 agent = p.agent_id
                 if agent is None:
                     return []  # a user with no agent answered no call
@@ -109,7 +109,7 @@ class QualityAssurance:
             )  # fmt: skip
 
     def evaluation(self, tenant_id: str, evaluation_id: int) -> dict[str, Any]:
-        with self.service._tenant(tenant_id, "qa.evaluations.read") as t:
+        with self.service._tenant(tenant_id, "qa_evaluations.read") as t:
             row = store.evaluation(t, evaluation_id)
             if row is None:
                 raise Refused("not_found", "no_such_evaluation", f"no evaluation {evaluation_id}")
@@ -118,7 +118,7 @@ class QualityAssurance:
                 target = Target(tenant_id, agent_id=row["agent_id"] or "")
             else:
                 target = Target(tenant_id, queue=row["queue"])
-            self.service._allow("qa.evaluations.read", target)
+            self.service._allow("qa_evaluations.read", target)
             return row
 
     # --- reports -----------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class QualityAssurance:
                  ) -> list[dict[str, Any]]:  # fmt: skip
         if start is not None and end is not None and end <= start:
             raise Refused("invalid", "ends_before_start", "the range ends after it starts")
-        with self.service._tenant(tenant_id, "qa.reports") as t:
+        with self.service._tenant(tenant_id, "qa_reports.read") as t:
             return store.averages(t, by, start, end, self.service._visible(self.service.principal.queues))
 
 
