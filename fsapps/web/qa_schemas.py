@@ -13,12 +13,15 @@ from fsapps.web.schemas import NAME
 
 
 class CriterionIn(Schema):
+    """The shapes only: fsapps.qa.criteria checks the ranges and says which criterion is
+    wrong (invalid_criteria), which a person can act on better than a field's path."""
+
     label = String(required=True, validate=Length(1, qa.MAX_LABEL))
-    weight = Integer(load_default=1, validate=Range(1, qa.MAX_WEIGHT), strict=True)
-    type = String(load_default="yes_no", validate=OneOf(qa.TYPES),
-                  metadata={"description": "yes_no: met or not; scale: 0 to max points"})  # fmt: skip
-    max = Integer(load_default=None, validate=Range(1, qa.MAX_SCALE), strict=True,
-                  metadata={"description": "a scale's top (a scale: required; yes_no: none)"})  # fmt: skip
+    weight = Integer(load_default=1, strict=True, metadata={"minimum": 1, "maximum": qa.MAX_WEIGHT})
+    type = String(load_default="yes_no", metadata={"enum": list(qa.TYPES),
+                  "description": "yes_no: met or not; scale: 0 to max points"})  # fmt: skip
+    max = Integer(load_default=None, strict=True, metadata={"minimum": 1, "maximum": qa.MAX_SCALE,
+                  "description": "a scale's top (a scale: required; yes_no: none)"})  # fmt: skip
     critical = Boolean(load_default=False, metadata={
         "description": "earning nothing here makes the whole evaluation score 0"})
 

@@ -113,8 +113,12 @@ def test_bad_scorecards_and_answers_are_refused_saying_why_and_store_nothing(api
                                                                                 "type": "scale"}]})
     assert (bad.status, bad.json["code"]) == (422, "invalid_criteria")
     assert "criterion 1 (a): a scale goes from 0 to a max of 1-10" in bad.json["message"]
+    weightless = admin.request("POST", QA + "/scorecards", {"name": "x", "criteria": [{"label": "a",
+                                                                                       "weight": 0}]})
+    assert (weightless.status, weightless.json["code"]) == (422, "invalid_criteria")
+    assert "criterion 1 (a): a weight is a whole number 1-100" in weightless.json["message"]
     shape = admin.request("POST", QA + "/scorecards", {"name": "x", "criteria": [{"label": "a",
-                                                                                  "weight": 0}]})
+                                                                                  "weight": "heavy"}]})
     assert (shape.status, shape.json["code"]) == (422, "invalid_input")
     assert qa.request("POST", QA + "/scorecards", CARD).status == 403  # QA scores; the admin writes forms
     card = _ok(admin.request("POST", QA + "/scorecards", CARD), 201)
