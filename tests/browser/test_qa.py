@@ -146,7 +146,7 @@ def test_a_tenant_admin_defines_a_scorecard_and_changing_it_makes_a_new_version(
         page.click("#scorecard-form button[type=submit]")
         row = page.locator("#scorecard-rows tr")
         expect(row).to_have_count(1)
-        expect(row).to_contain_text("使用公司名称问候 (1), 核实来电者身份 (3), 同理心 (1)")
+        expect(row).to_contain_text("使用公司名称问候（1）、核实来电者身份（3）、同理心（1）")
         tab.shot("scorecards")
 
         # Changed: the empathy criterion weighs 2 now; saved as version 2.
@@ -171,5 +171,12 @@ def test_a_tenant_admin_defines_a_scorecard_and_changing_it_makes_a_new_version(
         expect(page.locator('.message.error[data-code="invalid_criteria"]')).to_contain_text("评分表的评分项有误")
         with store.tenant("acme") as t:
             assert qa.scorecards(t)[0]["version"] == 2
+
+        # Retired, once confirmed: gone from the list (its evaluations would stay).
+        page.once("dialog", lambda d: d.accept())
+        row.locator("button.danger").click()
+        expect(page.locator("#no-scorecards")).to_be_visible()
+        with store.tenant("acme") as t:
+            assert qa.scorecards(t) == [] and len(qa.scorecards(t, include_retired=True)) == 1
     finally:
         server.stop()

@@ -113,6 +113,7 @@ $('#qa-form').addEventListener('submit', async (ev) => {
     ev.target.reset();
     showCriteria();
     earlier();
+    if (!$('#qa-report').hidden) report();
   }
 });
 

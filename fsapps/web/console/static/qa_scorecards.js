@@ -42,7 +42,7 @@ async function list() {
     $('#no-scorecards').hidden = cards.length > 0;
     fill($('#scorecard-rows'), cards.map((c) => h('tr', {dataset: {scorecard: c.id}},
       h('td', {}, c.name), h('td', {class: 'num'}, c.version),
-      h('td', {}, c.criteria.map((x) => `${x.label} (${x.weight})`).join(', ')),
+      h('td', {}, c.criteria.map((x) => t('qa.criterion_weight', {label: x.label, weight: x.weight})).join(t('qa.separator'))),
       h('td', {}, t('qa.changed_by', {who: c.changed_by, when: when(c.changed_at)})),
       h('td', {}, h('button', {type: 'button', onclick: () => edit(c)}, t('qa.edit')), ' ',
         h('button', {type: 'button', class: 'danger', onclick: (ev) => retire(ev.currentTarget, c)}, t('qa.retire'))))));
@@ -52,6 +52,7 @@ async function list() {
 }
 
 async function retire(button, card) {
+  if (!window.confirm(t('qa.retire_confirm', {name: card.name}))) return;
   const done = await act(button, async () => (await api('DELETE', T(`/qa/scorecards/${enc(card.id)}`))) ?? true);
   if (done) {
     showDone(t('qa.retired', {name: card.name}));
