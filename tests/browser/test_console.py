@@ -338,6 +338,7 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
         page = tab.login("qa_acme", PASSWORD)
         expect(page).to_have_url(f"{base}/console/qa")  # QA's own page (tests/browser/test_qa.py)
         tab.goto("/console/tenant")
+        expect(page.locator("#to-qa a")).to_have_attribute("href", "/console/qa?tenant=acme")
         expect(page.locator("#tabs a:visible")).to_have_text(["Recordings"])
         expect(page.locator("#recording-rows tr")).to_have_count(2)
         page.fill("#rec-agent", "acme1")

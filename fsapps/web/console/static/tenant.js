@@ -168,6 +168,9 @@ function dayBound(value, end) {
 }
 
 loaders.recordings = async () => {
+  // Scoring them is the QA page's (qa.js), for whoever may score.
+  $('#to-qa').hidden = !can(me, 'qa_evaluations.write');
+  $('#to-qa a').href = `/console/qa?tenant=${enc(tenant)}`;
   const q = new URLSearchParams();
   const agent = $('#rec-agent').value.trim();
   const number = $('#rec-number').value.trim();
