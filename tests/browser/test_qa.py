@@ -83,10 +83,15 @@ def test_qa_scores_a_recorded_call_it_plays_in_place_and_the_agent_sees_the_scor
         row.locator("button.open").click()
 
         # Played in place: the browser fetches the audio from the API with the session cookie.
-        audio = page.locator("#qa-audio")
-        page.wait_for_function("document.querySelector('#qa-audio').readyState >= 1")
-        assert abs(audio.evaluate("a => a.duration") - 1.5) < 0.01
-        assert audio.evaluate("a => a.error") is None
+        # (An element's evaluate, not wait_for_function: the page's CSP refuses eval.)
+        duration = page.locator("#qa-audio").evaluate(
+            """a => a.readyState >= 1 ? a.duration : new Promise((ok, no) => {
+                 a.addEventListener('loadedmetadata', () => ok(a.duration));
+                 a.addEventListener('error', () => no(new Error(`audio: ${a.error && a.error.code}`)));
+               })"""
+        )
+        assert abs(duration - 1.5) < 0.01
+        assert page.locator("#qa-audio").evaluate("a => [a.readyState >= 1, a.error]") == [True, None]
 
         marks = page.locator("#qa-criteria select.mark")
         expect(marks).to_have_count(3)
