@@ -240,26 +240,37 @@ def cdrs(t: TenantScope, limit: int, agent: str | None = None) -> list[dict[str,
 # --- recordings ---------------------------------------------------------------------------------
 
 RECORDING_COLUMNS = (
-    "event_id AS id, call_uuid, queue, agent_id, caller, joined_at, ended_at, talk_seconds, recording"
+    "event_id AS id, call_uuid, queue, agent_id, caller, joined_at, ended_at, talk_seconds, recording,"
+    " outcome,"
+    " (SELECT round(avg(s.score), 2) FROM survey_answers s WHERE s.call_uuid = queue_calls.call_uuid"
+    "   AND s.score IS NOT NULL) AS survey_score"
 )
 
 
 def recordings(t: TenantScope, *, call: str | None, agent: str | None, number: str | None,
                start: datetime | None, end: datetime | None, limit: int,
-               queues: frozenset[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Recorded queue calls, newest first, by the call, the agent, the caller's number and
-    when they joined the queue ([start, end)); ``queues``: only these queues'."""
+               queues: frozenset[str] | None = None, queue: str | None = None, outcome: str | None = None,
+               survey_min: int | None = None,
+               survey_max: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Recorded queue calls, newest first, by the call, the agent, the caller's number,
+    when they joined the queue ([start, end)), the queue, the outcome and the caller's
+    mean survey score (within [survey_min, survey_max]); ``queues``: only these queues'."""
     rows: list[Any] = list(t.conn.execute(
-        f"SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE recording IS NOT NULL"
+        f"SELECT * FROM (SELECT {RECORDING_COLUMNS} FROM queue_calls WHERE recording IS NOT NULL"
+        " AND (%(queue)s::text IS NULL OR queue = %(queue)s)"
+        " AND (%(outcome)s::text IS NULL OR outcome = %(outcome)s)"
         " AND (%(call)s::uuid IS NULL OR call_uuid = %(call)s::uuid)"
         " AND (%(agent)s::text IS NULL OR agent_id = %(agent)s)"
         " AND (%(number)s::text IS NULL OR caller = %(number)s)"
         " AND (%(start)s::timestamptz IS NULL OR joined_at >= %(start)s)"
         " AND (%(end)s::timestamptz IS NULL OR joined_at < %(end)s)"
-        " AND (%(queues)s::text[] IS NULL OR queue = ANY(%(queues)s::text[]))"
-        " ORDER BY joined_at DESC, event_id LIMIT %(limit)s",
+        " AND (%(queues)s::text[] IS NULL OR queue = ANY(%(queues)s::text[]))) r"
+        " WHERE (%(smin)s::int IS NULL OR r.survey_score >= %(smin)s)"
+        " AND (%(smax)s::int IS NULL OR r.survey_score <= %(smax)s)"
+        " ORDER BY joined_at DESC, id LIMIT %(limit)s",
         {"call": call, "agent": agent, "number": number, "start": start, "end": end, "limit": limit,
-         "queues": None if queues is None else sorted(queues)},
+         "queues": None if queues is None else sorted(queues), "queue": queue, "outcome": outcome,
+         "smin": survey_min, "smax": survey_max},
     ).fetchall())  # fmt: skip
     return rows
 

@@ -9,7 +9,7 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * an **agent** acts on their own status and their own calls and callbacks (and reads
   the outage notices callers hear and the callbacks waiting to be claimed);
 * **qa** reads what quality assurance reviews (calls, survey answers, customer cards) and
-  changes nothing;
+  writes only evaluations of recorded calls (the agent reads their own);
 * customers (the CRM) are read by every role but the wallboard, created, edited and noted
   by admins, supervisors and agents, deleted by admins; an account owner is set within
   the scope of ``customer.owner``;
@@ -131,6 +131,14 @@ RULES: dict[str, dict[Role, Scope]] = {
     "customer.owner": {A: _T, SUP: _G, AG: _S},
     "customer_fields.read": {A: _T, SUP: _T, AG: _T, QA: _T},  # the card's and the form's labels
     "customer_fields.write": {A: _T},
+    # Quality assurance (S2.6): the tenant admin defines the scorecards; QA, the tenant admin
+    # and a supervisor (their groups' queues, as they hear the recordings) score calls and read
+    # the scores and their averages; an agent reads their own evaluations only.
+    "qa_scorecards.read": {A: _T, SUP: _T, QA: _T},
+    "qa_scorecards.write": {A: _T},
+    "qa_evaluations.write": {A: _T, SUP: _G, QA: _T},
+    "qa_evaluations.read": {A: _T, SUP: _G, QA: _T, AG: _S},
+    "qa_reports.read": {A: _T, SUP: _G, QA: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

@@ -12,6 +12,7 @@ from fsapps.acd.model import AgentStatus
 
 ROLES = ("tenant_admin", "supervisor", "agent", "qa")
 NUMBER = Regexp(r"^\+?[0-9*#]{1,32}$", error="digits, * and #, with an optional leading +")
+OUTCOMES = ("answered", "abandoned", "overflowed", "timed_out", "callback")  # queue_calls.outcome
 NAME = Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$", error="letters, digits, . _ @ -, at most 63")
 
 
@@ -347,6 +348,12 @@ class RecordingsQuery(Schema):
     start = DateTime(load_default=None, data_key="from", metadata={"description": "joined the queue from"})
     end = DateTime(load_default=None, data_key="to", metadata={"description": "joined the queue before"})
     limit = Integer(load_default=100, validate=Range(1, 1000))
+    queue = String(load_default=None, validate=Length(1, 63))
+    outcome = String(load_default=None, validate=OneOf(OUTCOMES))
+    survey_min = Integer(load_default=None, validate=Range(1, 5),
+                         metadata={"description": "the caller's mean survey score at least"})
+    survey_max = Integer(load_default=None, validate=Range(1, 5),
+                         metadata={"description": "the caller's mean survey score at most"})
 
 
 class RecordingOut(Schema):
@@ -358,6 +365,9 @@ class RecordingOut(Schema):
     joined_at = DateTime()
     ended_at = DateTime()
     talk_seconds = Decimal(as_string=True, metadata={"description": "what the recording holds"})
+    outcome = String(metadata={"enum": list(OUTCOMES)})
+    survey_score = Decimal(as_string=True, allow_none=True,
+                           metadata={"description": "the mean of the caller's survey answers (1-5), if any"})
 
 
 class FlowFiles(Schema):

@@ -300,7 +300,7 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
         page.click("#tenant-list a >> text=Globex (globex)")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
-        expect(page.locator("#tabs a:visible")).to_have_count(8)
+        expect(page.locator("#tabs a:visible")).to_have_count(9)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
@@ -336,7 +336,9 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
     try:
         tab = tabs(base, "en-US", "qa")
         page = tab.login("qa_acme", PASSWORD)
-        expect(page).to_have_url(f"{base}/console/tenant")
+        expect(page).to_have_url(f"{base}/console/qa")  # QA's own page (tests/browser/test_qa.py)
+        tab.goto("/console/tenant")
+        expect(page.locator("#to-qa a")).to_have_attribute("href", "/console/qa?tenant=acme")
         expect(page.locator("#tabs a:visible")).to_have_text(["Recordings"])
         expect(page.locator("#recording-rows tr")).to_have_count(2)
         page.fill("#rec-agent", "acme1")

@@ -161,6 +161,29 @@ def _field(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"name": "plan"}
 
 
+def _scorecard(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import qa
+
+    with store.tenant(fill["tenant"]) as t:
+        greeted = {"label": "Greeted", "weight": 1, "type": "yes_no", "max": 1, "critical": False}
+        card = qa.create_scorecard(t, "Etiquette", [greeted], "matrix")
+    return {"scorecard": str(card)}
+
+
+def _evaluation(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """An evaluation of a recorded call in the cell's queue, answered by the cell's agent."""
+    from fsapps.store import qa
+
+    more = _scorecard(store, fill) | _recording(store, fill)
+    with store.tenant(fill["tenant"]) as t:
+        version = qa.scorecard(t, int(more["scorecard"]))["version_id"]
+        e = qa.add_evaluation(t, {
+            "recording": more["recording"], "version": version, "call_uuid": None, "queue": fill["queue"],
+            "agent_id": fill["agent"], "call_at": datetime.now(UTC), "evaluator": "matrix",
+            "answers": [{"value": True, "note": ""}], "note": "", "score": 100, "critical_failed": False})
+    return more | {"evaluation": str(e)}
+
+
 T = "/api/v1/tenants/{tenant}"
 SSE = "text/event-stream; charset=utf-8"
 MATRIX = [
@@ -276,6 +299,24 @@ MATRIX = [
         body={"body": "Wants a callback on Monday"}, prepare=_customer(False)),
     Row("GET", T + "/customers/{customer}/timeline", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200,
                                                            QA: 200}), prepare=_customer(False)),
+    # Quality assurance: the tenant admin writes the scorecards; QA, the admin and a supervisor
+    # (their groups' queues) score recorded calls and read the scores and their averages; an
+    # agent reads their own evaluations only.
+    Row("GET", T + "/qa/scorecards", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200})),
+    Row("POST", T + "/qa/scorecards", only({OP: 201, ADMIN: 201}),
+        body={"name": "Etiquette", "criteria": [{"label": "Greeted"}, {"label": "Empathy", "type": "scale",
+                                                                      "max": 4}]}),
+    Row("PUT", T + "/qa/scorecards/{scorecard}", only({OP: 200, ADMIN: 200}), prepare=_scorecard,
+        body={"name": "Etiquette 2", "criteria": [{"label": "Greeted", "weight": 2}]}),
+    Row("DELETE", T + "/qa/scorecards/{scorecard}", only({OP: 204, ADMIN: 204}), prepare=_scorecard),
+    Row("POST", T + "/qa/evaluations", only({OP: 201, ADMIN: 201, SUP: (201, 403), QA: 201}),
+        prepare=lambda s, f: _scorecard(s, f) | _recording(s, f),
+        body=lambda f: {"recording": f["recording"], "scorecard": int(f["scorecard"]),
+                        "answers": [{"value": True}], "note": "Polite"}),
+    Row("GET", T + "/qa/evaluations", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200})),
+    Row("GET", T + "/qa/evaluations/{evaluation}", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                         AGENT: (200, 403), QA: 200}), prepare=_evaluation),
+    Row("GET", T + "/qa/averages", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200}), query="?by=queue"),
     Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
         content_type=SSE),
     Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
@@ -387,7 +428,7 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     _, port, cc = matrix_api
     fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
                                       "recording": str(uuid.uuid4()), "customer": "1",
-                                      "name": "plan"}  # fmt: skip
+                                      "name": "plan", "scorecard": "1", "evaluation": "1"}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 

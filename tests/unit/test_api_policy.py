@@ -61,11 +61,20 @@ def test_an_agent_acts_on_their_own_status_and_callbacks_only() -> None:
     assert not may(UNLINKED_AGENT, "agent.status", Target("acme", agent_id=None))
 
 
-def test_qa_reads_calls_and_surveys_and_changes_nothing() -> None:
+def test_qa_reads_calls_and_surveys_and_changes_nothing_but_its_evaluations() -> None:
     assert may(QA, "cdrs.read", Target("acme"))
     assert may(QA, "surveys.read", Target("acme"))
-    writes = [a for a in RULES if a.split(".")[1] not in ("list", "read")]
+    assert may(QA, "qa_evaluations.write", Target("acme", queue="support"))
+    writes = [a for a in RULES if a.split(".")[1] not in ("list", "read") and a != "qa_evaluations.write"]
     assert writes and not any(may(QA, a, Target("acme", queue="support", agent_id="a1")) for a in writes)
+
+
+def test_an_agent_reads_their_own_evaluations_and_scores_none() -> None:
+    agent = AGENT
+    assert may(agent, "qa_evaluations.read", Target("acme", agent_id="a1"))
+    assert not may(agent, "qa_evaluations.read", Target("acme", agent_id="a2"))
+    assert not any(may(agent, a, Target("acme", agent_id="a1"))
+                   for a in ("qa_evaluations.write", "qa_scorecards.read", "qa_reports.read"))  # fmt: skip
 
 
 def test_an_unknown_action_is_an_error_not_a_no() -> None:

@@ -59,7 +59,8 @@ def _policy() -> dict[str, list[str]]:
 
 
 # a page's path -> its template and script (<name>.html, <name>.js)
-PAGES = {"": "login", "agent": "agent", "tenant": "tenant", "floor": "floor", "wallboard": "wallboard"}
+PAGES = {"": "login", "agent": "agent", "tenant": "tenant", "floor": "floor", "wallboard": "wallboard",
+         "qa": "qa"}
 
 
 def make_console() -> Flask:
@@ -104,6 +105,10 @@ def make_console() -> Flask:
     @app.get("/wallboard")
     def wallboard() -> Any:
         return page("wallboard")
+
+    @app.get("/qa")
+    def quality() -> Any:
+        return page("qa")
 
     @app.after_request
     def _headers(resp: Response) -> Response:

@@ -14,6 +14,7 @@ def register(app: APIFlask) -> None:
         events,
         floor,
         flows,
+        qa,
         queues,
         recordings,
         records,
@@ -24,7 +25,7 @@ def register(app: APIFlask) -> None:
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
-                   events, floor, customers):
+                   events, floor, customers, qa):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)

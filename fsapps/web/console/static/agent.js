@@ -5,6 +5,7 @@ import {t, label, seconds} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {myScores} from './qa_mine.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -189,3 +190,4 @@ follow(tenant, {
 });
 
 await refresh();
+myScores(me, tenant, agentId);

@@ -15,7 +15,7 @@ export function can(me, action) {
 
 // The page a role works on.
 export function landing(me) {
-  return {agent: '/console/agent', supervisor: '/console/floor'}[me.role] || '/console/tenant';
+  return {agent: '/console/agent', supervisor: '/console/floor', qa: '/console/qa'}[me.role] || '/console/tenant';
 }
 
 export function loginUrl() {

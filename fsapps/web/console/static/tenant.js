@@ -6,6 +6,7 @@ import {t, label, seconds, when} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {loadScorecards} from './qa_scorecards.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -14,8 +15,10 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 // section -> the action that lets the reader see it
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
-  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage'};
+  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
+  scorecards: 'qa_scorecards.write'};
 const loaders = {};
+loaders.scorecards = () => loadScorecards(T);
 const loaded = new Set();
 
 async function pickTenant() {
@@ -165,6 +168,9 @@ function dayBound(value, end) {
 }
 
 loaders.recordings = async () => {
+  // Scoring them is the QA page's (qa.js), for whoever may score.
+  $('#to-qa').hidden = !can(me, 'qa_evaluations.write');
+  $('#to-qa a').href = `/console/qa?tenant=${enc(tenant)}`;
   const q = new URLSearchParams();
   const agent = $('#rec-agent').value.trim();
   const number = $('#rec-number').value.trim();
