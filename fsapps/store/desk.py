@@ -30,16 +30,15 @@ def add_handover(t: TenantScope, caller: dict[str, Any], by: str, to: str, how: 
     )  # fmt: skip
 
 
-def handovers_to(t: TenantScope, agent: str) -> list[dict[str, Any]]:
-    """The latest handover to ``agent`` of each caller still in the tenant's queues (a call
-    over is no longer theirs to pop), newest first."""
+def handovers_to(t: TenantScope, agent: str, within_hours: float) -> list[dict[str, Any]]:
+    """The latest handover to ``agent`` of each caller in the last ``within_hours``, newest
+    first (whether the call still lasts is the switch's to say)."""
     return t._all(
-        "SELECT DISTINCT ON (h.member) h.member, h.queue, h.number, h.name, h.from_agent, h.how,"
-        " h.customer_id, h.at FROM call_handovers h"
-        " WHERE h.to_agent = %s AND EXISTS (SELECT 1 FROM queue_members m WHERE m.uuid = h.member"
-        "   AND m.state IN ('Waiting', 'Trying', 'Answered'))"
-        " ORDER BY h.member, h.at DESC",
-        (agent,),
+        "SELECT * FROM (SELECT DISTINCT ON (h.member) h.member, h.queue, h.number, h.name, h.from_agent,"
+        " h.how, h.customer_id, h.at FROM call_handovers h"
+        " WHERE h.to_agent = %s AND h.at > now() - make_interval(secs => %s)"
+        " ORDER BY h.member, h.at DESC) latest ORDER BY at DESC LIMIT 20",
+        (agent, within_hours * 3600),
     )
 
 

@@ -12,10 +12,12 @@ stream the receiving agent follows hears it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fsapps import customers as rules
+from fsapps import escape
 from fsapps.acd import relay
 from fsapps.acd.notifier import CallHandedOver
 from fsapps.store import api as repo
@@ -27,10 +29,16 @@ from fsapps.web.policy import Target
 from fsapps.web.service import Refused, Service, recording_path
 
 
+# A handover pops on the receiving desk while the caller's channel lasts (the switch's
+# uuid_exists); with no switch to ask, for this long.
+HANDOVER_HOURS = 1.0
+
+
 class Desk:
-    def __init__(self, service: Service, live: LiveEvents | None) -> None:
+    def __init__(self, service: Service, live: LiveEvents | None, switch: Callable[[str], str] | None) -> None:
         self.service = service
         self.live = live
+        self.switch = switch
 
     def screen_pops(self, tenant_id: str, agent: str) -> list[dict[str, Any]]:
         """The agent's calls as their desk pops them: ringing their phone, talking to them,
@@ -44,14 +52,22 @@ class Desk:
                     state = "talking" if r["agent"] == agent else "ringing"
                     number, name = r["cid_number"] or "", r["cid_name"] or ""
                     pops[member] = self._pop(t, member, r["queue"], number, name, state)
-            for h in reversed(store.handovers_to(t, agent)):
+            for h in reversed(store.handovers_to(t, agent, HANDOVER_HOURS)):
                 member = str(h["member"])
-                if member in pops:
+                if member in pops or not self._lasts(member):
                     continue  # an offer to them now (a transfer to their queue): as any offer
                 pop = self._pop(t, member, h["queue"], h["number"], h["name"], "handed_over")
                 pop["handover"] = {"by": h["from_agent"], "how": h["how"], "at": h["at"]}
                 pops[member] = pop
         return list(pops.values())
+
+    def _lasts(self, member: str) -> bool:
+        if self.switch is None:
+            return True
+        try:
+            return (self.switch(escape.api_command("uuid_exists", member)) or "").strip() == "true"
+        except Exception:  # the switch is away: what the desk was told stands
+            return True
 
     def _pop(self, t: TenantScope, member: str, queue: str, number: str, name: str,
              state: str) -> dict[str, Any]:  # fmt: skip

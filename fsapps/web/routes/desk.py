@@ -19,7 +19,8 @@ bp = APIBlueprint("desk", __name__, url_prefix=PREFIX + "/tenants/<tenant>", tag
 
 
 def desk() -> Desk:
-    return Desk(service(), context().live)
+    ctx = context()
+    return Desk(service(), ctx.live, ctx.switch)
 
 
 @bp.get("/agents/<agent>/screen-pops")
