@@ -35,7 +35,7 @@ def check_url(url: str, allow_private: bool) -> Target:
         raise Refused(f"not a URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise Refused("only http:// and https:// URLs")
-    host = parts.hostname or ""
+    host = (parts.hostname or "").rstrip(".")
     if not host:
         raise Refused("no host in the URL")
     if parts.username or parts.password:
