@@ -40,9 +40,10 @@ class Desk:
         self.live = live
         self.switch = switch
 
-    def screen_pops(self, tenant_id: str, agent: str) -> list[dict[str, Any]]:
+    def screen_pops(self, tenant_id: str, agent: str) -> dict[str, Any]:
         """The agent's calls as their desk pops them: ringing their phone, talking to them,
-        and handed to them by another agent (newest handover per caller), oldest first."""
+        and handed to them by another agent (newest handover per caller); and the tenant's
+        timezone, in which the desk shows the card's times."""
         with self.service._tenant(tenant_id, "calls.list", Target(tenant_id, agent_id=agent)) as t:
             self.service._agent(t, agent)
             pops: dict[str, dict[str, Any]] = {}
@@ -59,7 +60,8 @@ class Desk:
                 pop = self._pop(t, member, h["queue"], h["number"], h["name"], "handed_over")
                 pop["handover"] = {"by": h["from_agent"], "how": h["how"], "at": h["at"]}
                 pops[member] = pop
-        return list(pops.values())
+            timezone = t.info().timezone
+        return {"timezone": timezone, "pops": list(pops.values())}
 
     def _lasts(self, member: str) -> bool:
         if self.switch is None:

@@ -28,6 +28,11 @@ class ScreenPop(Schema):
     handover = Nested(Handover, allow_none=True, metadata={"description": "handed to this agent by another"})
 
 
+class ScreenPops(Schema):
+    timezone = String(metadata={"description": "the tenant's: the desk shows times in it"})
+    pops = List(Nested(ScreenPop))
+
+
 class WebhookIn(Schema):
     url = String(required=True, validate=[Length(1, 2000), Regexp(r"^https?://[^\s]+$",
                  error="an http:// or https:// URL")])  # fmt: skip

@@ -88,12 +88,12 @@ def test_a_blind_transfer_hands_the_callers_card_to_the_other_agents_desk(store,
             caller, _ = answered_by(d, "cn_wang")
             # The agent on the call: its screen pop names the caller's customer and carries
             # what the offer carried (the leg's variables), as it would after a reload.
-            (pop,) = wang.get(f"{T}/agents/cn_wang/screen-pops").json
+            (pop,) = wang.get(f"{T}/agents/cn_wang/screen-pops").json["pops"]
             assert (pop["member"], pop["state"], pop["number"], pop["customer"], pop["handover"]) == (
                 caller.uuid, "talking", "13800000001", d.customer, None)  # fmt: skip
             assert pop["variables"]["origination_caller_id_number"] == "13800000001"
             assert pop["variables"]["fsapps_member"] == caller.uuid
-            assert zhao.get(f"{T}/agents/cn_zhao/screen-pops").json == []
+            assert zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"] == []
             r = zhao.request("GET", f"{T}/agents/cn_wang/screen-pops")
             assert (r.status, r.json["code"]) == (403, "forbidden")
 
@@ -107,20 +107,20 @@ def test_a_blind_transfer_hands_the_callers_card_to_the_other_agents_desk(store,
                 "tenant": "cablenet", "member": caller.uuid, "agent": "cn_zhao", "by": "cn_wang",
                 "how": "transfer", "number": "13800000001", "customer": d.customer}  # fmt: skip
             # ... and keeps it while the call lasts (a reload pops it again).
-            pops = wait_for(lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json)
+            pops = wait_for(lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"])
             assert [(p["member"], p["state"], p["customer"], p["handover"]["by"], p["handover"]["how"])
                     for p in pops] == [(caller.uuid, "handed_over", d.customer, "cn_wang", "transfer")]
             assert pops[0]["variables"]["origination_caller_id_number"] == "13800000001"
             # Nobody else's desk: another agent's stream has no handover.
             lis.close()
-            assert d.as_("li").get(f"{T}/agents/cn_li/screen-pops").json == []
+            assert d.as_("li").get(f"{T}/agents/cn_li/screen-pops").json["pops"] == []
             r = d.as_("acme_admin").request("GET", f"{T}/agents/cn_zhao/screen-pops")
             assert (r.status, r.json["code"]) == (404, "no_such_tenant")
 
             d.rig.switch.api("uuid_kill", caller.uuid)
             assert caller.destroyed.wait(30)
             # The call is over: no more pop.
-            assert wait_for(lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json == [], timeout=15)
+            assert wait_for(lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"] == [], timeout=15)
         finally:
             zhaos.close()
             lis.close()
@@ -133,7 +133,7 @@ def test_a_consult_hands_the_card_over_too(store, tmp_path) -> None:
         caller, _ = answered_by(d, "cn_wang")
         r = wang.request("POST", f"{T}/agents/cn_wang/call/consult", {"agent": "cn_zhao"})
         assert r.status == 200, r.json
-        pops = zhao.get(f"{T}/agents/cn_zhao/screen-pops").json
+        pops = zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"]
         assert [(p["member"], p["customer"], p["handover"]["how"]) for p in pops] == [
             (caller.uuid, d.customer, "consult")]  # fmt: skip
         d.rig.switch.api("uuid_kill", caller.uuid)

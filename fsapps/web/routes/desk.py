@@ -12,7 +12,7 @@ from flask import send_file
 
 from fsapps.web.app import PREFIX, context, service
 from fsapps.web.desk import Desk
-from fsapps.web.desk_schemas import ScreenPop
+from fsapps.web.desk_schemas import ScreenPops
 from fsapps.web.routes.recordings import STREAM
 
 bp = APIBlueprint("desk", __name__, url_prefix=PREFIX + "/tenants/<tenant>", tag="Desk")
@@ -24,7 +24,7 @@ def desk() -> Desk:
 
 
 @bp.get("/agents/<agent>/screen-pops")
-@bp.output(ScreenPop(many=True))
+@bp.output(ScreenPops)
 @bp.doc(summary="The agent's calls as their desk pops them: ringing, talking, handed to them",
         responses=[200, 401, 403, 404])  # fmt: skip
 def screen_pops(tenant: str, agent: str) -> Any:

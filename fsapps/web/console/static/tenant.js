@@ -6,6 +6,7 @@ import {t, label, seconds, when} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {webhookSection} from './webhook.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -14,7 +15,8 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 // section -> the action that lets the reader see it
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
-  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage'};
+  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
+  'crm-webhook': 'webhook.manage'};
 const loaders = {};
 const loaded = new Set();
 
@@ -345,6 +347,10 @@ $('#wallboard-form').addEventListener('submit', async (ev) => {
     loaders.wallboards();
   }
 });
+
+// --- the CRM webhook (webhook.js) ---------------------------------------------------------
+
+loaders['crm-webhook'] = webhookSection(T);
 
 // --- which sections ----------------------------------------------------------------------
 
