@@ -32,10 +32,17 @@ def add_handover(t: TenantScope, caller: dict[str, Any], by: str, to: str, how: 
 
 def handovers_to(t: TenantScope, agent: str, within_hours: float) -> list[dict[str, Any]]:
     """The latest handover to ``agent`` of each caller in the last ``within_hours``, newest
-    first (whether the call still lasts is the switch's to say)."""
+    first (whether the call still lasts is the switch's to say); ``consulting``: the caller's
+    row still says its agent consults, ``with_from``: the agent who handed it on is still on
+    a queue call with the caller (a consult cancelled: the caller is back with them)."""
     return t._all(
         "SELECT * FROM (SELECT DISTINCT ON (h.member) h.member, h.queue, h.number, h.name, h.from_agent,"
-        " h.how, h.customer_id, h.at FROM call_handovers h"
+        " h.how, h.customer_id, h.at,"
+        " coalesce((SELECT m.transfer->>'step' = 'consulting' FROM queue_members m WHERE m.uuid = h.member),"
+        "   false) AS consulting,"
+        " EXISTS (SELECT 1 FROM agent_state a WHERE a.agent_id = h.from_agent AND a.offered_member = h.member"
+        "   AND a.state = 'In a queue call') AS with_from"
+        " FROM call_handovers h"
         " WHERE h.to_agent = %s AND h.at > now() - make_interval(secs => %s)"
         " ORDER BY h.member, h.at DESC) latest ORDER BY at DESC LIMIT 20",
         (agent, within_hours * 3600),

@@ -17,6 +17,7 @@ number through one of operator.yaml's gateways; each is then checked by
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,8 @@ MONITOR = ("listen", "whisper", "barge")
 TARGETS = ("agent", "queue", "extension", "number")
 TAKES_A_TARGET = ("transfer", "consult", "three-way", *MONITOR)
 EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+log = logging.getLogger("fsapps.api")
 
 
 class Calls:
@@ -130,8 +133,11 @@ class Calls:
             caller = desk.caller_handed_over(t, agent) if to else None
         leg = self._run(tenant_id, lambda ops: operations.run(ops, action, agent, **where))
         if to and caller is not None:
-            with self.service._tenant(tenant_id, kind, target) as t:
-                desk.hand_over(t, caller, agent, to, action, self.service.clock())
+            try:
+                with self.service._tenant(tenant_id, kind, target) as t:
+                    desk.hand_over(t, caller, agent, to, action, self.service.clock())
+            except Exception:  # the call went on: only its card stayed behind, said so
+                log.exception("call %s: card not handed to %s", caller["member"], to)
         return leg
 
     def _run(self, tenant_id: str, operation: Callable[[AgentOperations], str | None]) -> Any:

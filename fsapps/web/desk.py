@@ -28,14 +28,14 @@ from fsapps.web.live import LiveEvents
 from fsapps.web.policy import Target
 from fsapps.web.service import Refused, Service, recording_path
 
-
 # A handover pops on the receiving desk while the caller's channel lasts (the switch's
 # uuid_exists); with no switch to ask, for this long.
 HANDOVER_HOURS = 1.0
 
 
 class Desk:
-    def __init__(self, service: Service, live: LiveEvents | None, switch: Callable[[str], str] | None) -> None:
+    def __init__(self, service: Service, live: LiveEvents | None,
+                 switch: Callable[[str], str] | None) -> None:  # fmt: skip
         self.service = service
         self.live = live
         self.switch = switch
@@ -55,8 +55,12 @@ class Desk:
                     pops[member] = self._pop(t, member, r["queue"], number, name, state)
             for h in reversed(store.handovers_to(t, agent, HANDOVER_HOURS)):
                 member = str(h["member"])
-                if member in pops or not self._lasts(member):
+                if member in pops:
                     continue  # an offer to them now (a transfer to their queue): as any offer
+                if h["how"] == "consult" and h["with_from"] and not h["consulting"]:
+                    continue  # the consult was called off: the caller is back with who handed it
+                if not self._lasts(member):
+                    continue
                 pop = self._pop(t, member, h["queue"], h["number"], h["name"], "handed_over")
                 pop["handover"] = {"by": h["from_agent"], "how": h["how"], "at": h["at"]}
                 pops[member] = pop

@@ -88,7 +88,9 @@ def test_a_blind_transfer_hands_the_callers_card_to_the_other_agents_desk(store,
             caller, _ = answered_by(d, "cn_wang")
             # The agent on the call: its screen pop names the caller's customer and carries
             # what the offer carried (the leg's variables), as it would after a reload.
-            (pop,) = wang.get(f"{T}/agents/cn_wang/screen-pops").json["pops"]
+            desk = wang.get(f"{T}/agents/cn_wang/screen-pops").json
+            assert desk["timezone"] == "Asia/Shanghai"  # the card's times are shown in it
+            (pop,) = desk["pops"]
             assert (pop["member"], pop["state"], pop["number"], pop["customer"], pop["handover"]) == (
                 caller.uuid, "talking", "13800000001", d.customer, None)  # fmt: skip
             assert pop["variables"]["origination_caller_id_number"] == "13800000001"
@@ -120,22 +122,38 @@ def test_a_blind_transfer_hands_the_callers_card_to_the_other_agents_desk(store,
             d.rig.switch.api("uuid_kill", caller.uuid)
             assert caller.destroyed.wait(30)
             # The call is over: no more pop.
-            assert wait_for(lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"] == [], timeout=15)
+            pops_of_zhao = lambda: zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"]  # noqa: E731
+            assert wait_for(lambda: pops_of_zhao() == [], timeout=15)
         finally:
             zhaos.close()
             lis.close()
         assert [f for f in lis.frames if f.event == "handover"] == []
 
 
-def test_a_consult_hands_the_card_over_too(store, tmp_path) -> None:
+def test_a_consult_hands_the_card_over_and_a_cancelled_one_takes_it_back(store, tmp_path) -> None:
     with desks(store, tmp_path) as d:
         wang, zhao = d.as_("wang"), d.as_("zhao")
-        caller, _ = answered_by(d, "cn_wang")
+        caller, leg = answered_by(d, "cn_wang")
         r = wang.request("POST", f"{T}/agents/cn_wang/call/consult", {"agent": "cn_zhao"})
         assert r.status == 200, r.json
         pops = zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"]
         assert [(p["member"], p["customer"], p["handover"]["how"]) for p in pops] == [
             (caller.uuid, d.customer, "consult")]  # fmt: skip
+        # Called off: the caller is back with cn_wang, and the card leaves cn_zhao's desk.
+        assert wang.request("POST", f"{T}/agents/cn_wang/call/cancel").status == 204
+        ch = d.rig.switch.channels[caller.uuid]
+        assert wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        assert zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"] == []
+        # Consulted again and completed: the caller is cn_zhao's, and so is the card.
+        r = wang.request("POST", f"{T}/agents/cn_wang/call/consult", {"agent": "cn_zhao"})
+        assert r.status == 200, r.json
+        second = r.json["leg"]
+        assert wait_for(lambda: ch.bridged_to is None, timeout=15)
+        assert wang.request("POST", f"{T}/agents/cn_wang/call/complete").status == 204
+        assert wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == second, timeout=15)
+        assert wait_for(lambda: d.rig.agent_row("cn_wang")["state"] != "In a queue call")
+        pops = zhao.get(f"{T}/agents/cn_zhao/screen-pops").json["pops"]
+        assert [(p["member"], p["handover"]["how"]) for p in pops] == [(caller.uuid, "consult")]
         d.rig.switch.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
 
