@@ -84,8 +84,8 @@ class Desk:
     def recording_file(self, tenant_id: str, customer_id: int, recording_id: str,
                        recordings_dir: Path | None) -> Path:  # fmt: skip
         """A recorded call on the customer's timeline, played from their card: whoever reads
-        the card may hear its calls (``customer.recordings``), and only the card's."""
-        with self.service._tenant(tenant_id, "customer.recordings") as t:
+        the card may hear its calls (``customer_recordings.read``), and only the card's."""
+        with self.service._tenant(tenant_id, "customer_recordings.read") as t:
             if crm.customer(t, customer_id) is None:
                 raise Refused("not_found", "no_such_customer", f"no customer {customer_id}")
             stored = store.customer_recording(t, customer_id, recording_id)

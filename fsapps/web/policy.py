@@ -132,7 +132,7 @@ RULES: dict[str, dict[Role, Scope]] = {
     "customer_fields.read": {A: _T, SUP: _T, AG: _T, QA: _T},  # the card's and the form's labels
     # The recorded calls on a customer's card, played from it: whoever reads the card hears
     # the calls it lists (only those: the card's customer's numbers'), as the desk's agent.
-    "customer.recordings": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "customer_recordings.read": {A: _T, SUP: _T, AG: _T, QA: _T},
     "webhook.manage": {A: _T},  # the tenant's CRM webhook: its URL and signing secret
     "customer_fields.write": {A: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
