@@ -32,6 +32,8 @@ from fsapps.webhooks.payload import Delivery
 
 log = logging.getLogger("fsapps.webhooks")
 
+DROP_LOG_EVERY = 10.0  # seconds between warnings of deliveries dropped
+
 Lookup = Callable[[str], "tuple[str, str] | None"]  # tenant -> (url, secret) of its enabled webhook
 Record = Callable[[str, str, str], None]  # (tenant, event, outcome) of a delivery's last try
 
@@ -56,6 +58,7 @@ class WebhookSender:
         self.pool = gevent.pool.Pool(workers)
         self.counts = Counts()
         self._feeder: gevent.Greenlet | None = None
+        self._drop_said = -DROP_LOG_EVERY
 
     def start(self) -> WebhookSender:
         self._feeder = gevent.spawn(self._feed)
@@ -79,7 +82,13 @@ class WebhookSender:
             self.queue.put_nowait(delivery)
         except gevent.queue.Full:
             self.counts.dropped += 1
-            log.warning("webhooks: queue full, %s for %s dropped", delivery.event, delivery.tenant)
+            # Said once, then at most every DROP_LOG_EVERY seconds: a dead endpoint under load
+            # must not flood the log (or slow the publisher with it).
+            now = time.monotonic()
+            if now - self._drop_said >= DROP_LOG_EVERY:
+                self._drop_said = now
+                log.warning("webhooks: queue full, %s for %s dropped (%d dropped so far)",
+                            delivery.event, delivery.tenant, self.counts.dropped)  # fmt: skip
 
     def _feed(self) -> None:
         while True:

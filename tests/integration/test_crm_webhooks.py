@@ -132,7 +132,7 @@ def _ended(i: int) -> MemberChanged:
                          agent="cn_wang", outcome="answered", number="13800000001")  # fmt: skip
 
 
-def test_a_dead_endpoint_never_holds_up_the_publisher_and_its_backlog_is_bounded() -> None:
+def test_a_dead_endpoint_never_holds_up_the_publisher_and_its_backlog_is_bounded(caplog) -> None:
     hanging = Receiver(hang=True)
     with receivers(hanging):
         sender = WebhookSender(lambda tenant: (hanging.url, SECRET), lambda *a: None, allow_private=True,
@@ -147,6 +147,9 @@ def test_a_dead_endpoint_never_holds_up_the_publisher_and_its_backlog_is_bounded
             assert took < 0.05, took
             assert wait_for(lambda: sender.counts.dropped >= 45), sender.counts
             assert sender.counts.dropped <= 47, sender.counts
+            # The drops are said once, not once each.
+            said = [r for r in caplog.records if "dropped" in r.getMessage()]
+            assert len(said) == 1, [r.getMessage() for r in said]
             # The hung delivery gives up at its timeout.
             assert wait_for(lambda: sender.counts.failed >= 1, timeout=5), sender.counts
         finally:
