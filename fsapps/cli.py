@@ -83,6 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             db.close()
             return 2
         log.info("serving /metrics", extra={"listen": f"{settings.metrics.listen}:{metrics.server_port}"})
+    webhooks = _webhooks(settings, store, controller)
     api = None
     if settings.api.port:
         api = _api_server(settings, store, controller)
@@ -113,11 +114,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics.stop()
     if api is not None:
         api.stop()
+    webhooks.stop()
     controller.stop()
     store.close()
     db.close()
     log.info("stopped")
     return 0
+
+
+def _webhooks(settings: config.Settings, store: Any, controller: Any) -> Any:
+    """The tenants' CRM webhooks, sent from this controller's own events (each controller
+    tells of its own callers: every event once, whatever the number of processes)."""
+    from fsapps.webhooks.sender import store_sender
+
+    w = settings.webhooks
+    sender = store_sender(store, allow_private=w.allow_private, api_url=w.api_url, timeout=w.timeout,
+                          queue=w.queue, workers=w.workers).start()  # fmt: skip
+    controller.notifier.listen(sender.follow)
+    return sender
 
 
 def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
@@ -174,7 +188,7 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
                      switch=switch, gateways=gateways, flows=flows,
                      recordings=Path(a.recordings_dir) if a.recordings_dir else None,
                      live=live_events(store, controller), streams=StreamSlots(a.max_streams),
-                     heartbeat=a.heartbeat)  # fmt: skip
+                     heartbeat=a.heartbeat, webhook_private=settings.webhooks.allow_private)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_site(ctx), read_timeout=a.read_timeout,
                          max_connections=a.max_connections)  # fmt: skip
     try:

@@ -23,6 +23,8 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
                  session_hours: 12, cookie_secure: false, recordings_dir: "",
                  max_streams: 20, heartbeat: 15}
                 (port 0: off; the HTTP API under /api/v1; cookie_secure: true behind TLS)
+    webhooks:   {allow_private: false, api_url: "", timeout: 5, queue: 1000, workers: 4}
+                (the tenants' CRM webhooks; allow_private: URLs on loopback/private networks)
 
 The controller's outbound Event Socket server takes calls only from
 ``allow_from`` (addresses or networks; in the environment, comma-separated:
@@ -118,6 +120,19 @@ class FlowsSettings:
 
 
 @dataclass
+class WebhookSettings:
+    """The tenants' CRM webhooks (fsapps.webhooks). ``allow_private``: their URLs may point at
+    loopback and private addresses (off: a tenant cannot make this server probe the
+    operator's network); ``api_url``: the API's public address, for recording links."""
+
+    allow_private: bool = False
+    api_url: str = ""
+    timeout: float = 5.0  # seconds for one delivery's connection and answer
+    queue: int = 1000  # deliveries waiting before new ones are dropped
+    workers: int = 4  # deliveries in flight at once
+
+
+@dataclass
 class Settings:
     esl: EslSettings = field(default_factory=EslSettings)
     controller: ControllerSettings = field(default_factory=ControllerSettings)
@@ -127,6 +142,7 @@ class Settings:
     flows: FlowsSettings = field(default_factory=FlowsSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     state_dir: str = "./var"
 
     def secrets(self) -> list[str]:
@@ -143,6 +159,7 @@ _SECTIONS = {
     "flows": FlowsSettings,
     "metrics": MetricsSettings,
     "api": ApiSettings,
+    "webhooks": WebhookSettings,
 }
 
 
@@ -201,6 +218,9 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "session_hours": _positive,
     "max_streams": _positive,
     "heartbeat": _positive,
+    "timeout": _positive,  # webhooks'
+    "queue": _positive,
+    "workers": _positive,
 }
 
 

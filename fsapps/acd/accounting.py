@@ -56,7 +56,11 @@ def ended(s: VisitSummary, service_level_seconds: float) -> MemberChanged:
         agent=s.agent or "", outcome=s.outcome,
         wait=(s.bridged - s.joined) if answered else max(s.ended - s.joined, 0),
         handle=max(s.ended - s.bridged, 0) + s.wrap_up if answered else 0.0,
-        service_level_seconds=service_level_seconds,
+        service_level_seconds=service_level_seconds, number=s.caller,
+        # The id the answered visit's record gets (visit_records.answered): what
+        # GET .../recordings/{id} serves once the record is written.
+        recording=visit_records.visit_event_id(s.call_uuid, s.joined, "queue_call")
+        if answered and s.recording else "",
     )  # fmt: skip
 
 

@@ -330,7 +330,7 @@ class Dispatcher:
         after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
         self.notifier.publish(MemberChanged(
             w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
-            wait=now - w.member.joined_epoch,
+            wait=now - w.member.joined_epoch, number=w.caller,
         ))  # fmt: skip
         return after
 

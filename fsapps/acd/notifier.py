@@ -83,6 +83,8 @@ class MemberChanged:
     wait: float = 0.0  # answered: until the agent's leg was bridged; left: the whole visit
     handle: float = 0.0  # left answered: talk plus wrap-up
     service_level_seconds: float = 0.0
+    number: str = ""  # the caller's number (caller ID), where the publisher has it
+    recording: str = ""  # left answered and recorded: the recording's id (GET .../recordings/{id})
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,25 @@ class LegChanged:
     cause: str = ""
 
 
-AcdEvent = AgentStateChanged | OfferMade | QueueFigures | MemberChanged | LegChanged
+@dataclass(frozen=True)
+class CallHandedOver:
+    """Agent ``by`` handed their caller to agent ``agent``: a blind ``transfer``, or a
+    ``consult`` (the caller holds while they talk). The caller's card goes with it:
+    ``customer`` is the tenant's customer with the caller's number (0: none yet)."""
+
+    tenant: str
+    queue: str
+    member: str
+    agent: str
+    by: str
+    how: str  # transfer | consult
+    number: str
+    name: str
+    customer: int
+    at: float
+
+
+AcdEvent = AgentStateChanged | OfferMade | QueueFigures | MemberChanged | LegChanged | CallHandedOver
 
 
 @dataclass(frozen=True)
@@ -236,6 +256,13 @@ class Notifier:
                     self._listeners.remove(entry)
 
         return stop
+
+    def recent(self, wanted: Filter) -> list[Published]:
+        """The events still in the history that pass ``wanted``, newest first (the desk's
+        screen pop after a reload: what the offer carried)."""
+        with self._lock:
+            kept = list(self._history)
+        return [item for item in reversed(kept) if wanted(item.event)]
 
     def oldest(self) -> int:
         """The first number a resuming subscriber can still get (0: none kept yet)."""

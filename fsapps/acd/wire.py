@@ -15,6 +15,7 @@ from typing import Any
 from fsapps.acd.notifier import (
     AcdEvent,
     AgentStateChanged,
+    CallHandedOver,
     LegChanged,
     MemberChanged,
     OfferMade,
@@ -27,6 +28,7 @@ KINDS: dict[type, str] = {
     QueueFigures: "queue",
     MemberChanged: "member",
     LegChanged: "leg",
+    CallHandedOver: "handover",
 }
 TYPES = {kind: cls for cls, kind in KINDS.items()}
 

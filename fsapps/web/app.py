@@ -68,6 +68,7 @@ class ApiContext:
     live: LiveEvents | None = None  # what the event streams follow (None: no streams here)
     streams: StreamSlots = field(default_factory=lambda: StreamSlots(20))
     heartbeat: float = 15.0  # seconds between an idle stream's comments (proxies close silent ones)
+    webhook_private: bool = False  # CRM webhooks may point at private addresses (webhooks.allow_private)
 
     def service(self, principal: Principal) -> Service:
         return Service(self.store, principal, queues=self.queues, clock=self.clock)

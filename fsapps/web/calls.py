@@ -17,6 +17,7 @@ number through one of operator.yaml's gateways; each is then checked by
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from fsapps.acd.operations import AgentOperations, BadTarget, NoSuchThing, Opera
 from fsapps.store import acd as store_acd
 from fsapps.store import api as repo
 from fsapps.store.db import TenantScope
+from fsapps.web import desk
 from fsapps.web.policy import Principal, Role, Target
 from fsapps.web.service import Refused, Service
 
@@ -33,6 +35,8 @@ MONITOR = ("listen", "whisper", "barge")
 TARGETS = ("agent", "queue", "extension", "number")
 TAKES_A_TARGET = ("transfer", "consult", "three-way", *MONITOR)
 EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+log = logging.getLogger("fsapps.api")
 
 
 class Calls:
@@ -124,7 +128,17 @@ class Calls:
                 where = {"from_agent": body.get("from_agent"), "caller": body.get("caller")}
             elif action in TAKES_A_TARGET:
                 where = self._where(t, body, action)
-        return self._run(tenant_id, lambda ops: operations.run(ops, action, agent, **where))
+            # The card travels with the call (S2.4): the caller, read before the agent's leg goes.
+            to = where.get("to_agent")
+            caller = desk.caller_handed_over(t, agent) if to else None
+        leg = self._run(tenant_id, lambda ops: operations.run(ops, action, agent, **where))
+        if to and caller is not None:
+            try:
+                with self.service._tenant(tenant_id, kind, target) as t:
+                    desk.hand_over(t, caller, agent, to, action, self.service.clock())
+            except Exception:  # the call went on: only its card stayed behind, said so
+                log.exception("call %s: card not handed to %s", caller["member"], to)
+        return leg
 
     def _run(self, tenant_id: str, operation: Callable[[AgentOperations], str | None]) -> Any:
         """An operation of fsapps.acd.operations, scoped to the tenant, its errors as the API's."""

@@ -27,7 +27,7 @@ from typing import Any
 import gevent
 import gevent.queue
 
-from fsapps.acd.notifier import AcdEvent, AgentStateChanged, Notifier, QueueFigures
+from fsapps.acd.notifier import AcdEvent, AgentStateChanged, Notifier, OfferMade, QueueFigures
 
 log = logging.getLogger("fsapps.api")
 
@@ -108,6 +108,17 @@ class LiveEvents:
                 return
             self._figures[(event.tenant, event.queue)] = figures
         self.notifier.publish(event)
+
+    def offer_variables(self, tenant: str, member: str) -> dict[str, str]:
+        """What the latest offer of this caller carried (the lookup's screen-pop fields
+        among them); {} once it is out of the history (or this server started after it)."""
+        notifier, _, _ = self.where()
+        for item in notifier.recent(
+            lambda e: isinstance(e, OfferMade) and e.member == member and e.tenant == tenant
+        ):
+            assert isinstance(item.event, OfferMade)
+            return dict(item.event.variables)
+        return {}
 
     # --- the agents' tenants ------------------------------------------------------------------
 

@@ -130,6 +130,10 @@ RULES: dict[str, dict[Role, Scope]] = {
     "customers.delete": {A: _T},
     "customer.owner": {A: _T, SUP: _G, AG: _S},
     "customer_fields.read": {A: _T, SUP: _T, AG: _T, QA: _T},  # the card's and the form's labels
+    # The recorded calls on a customer's card, played from it: whoever reads the card hears
+    # the calls it lists (only those: the card's customer's numbers'), as the desk's agent.
+    "customer_recordings.read": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "webhook.manage": {A: _T},  # the tenant's CRM webhook: its URL and signing secret
     "customer_fields.write": {A: _T},
     # Quality assurance (S2.6): the tenant admin defines the scorecards; QA, the tenant admin
     # and a supervisor (their groups' queues, as they hear the recordings) score calls and read

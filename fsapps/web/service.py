@@ -487,16 +487,7 @@ class Service:
         and only under the tenant's folder of the recordings directory (symbolic links
         followed) and a file there."""
         row = self.recording(tenant_id, recording_id)
-        if recordings_dir is None:
-            raise Refused("unavailable", "no_recordings_dir", "this server cannot read the recordings")
-        wall = (recordings_dir / tenant_id).resolve()
-        path = Path(row["recording"]).resolve()
-        if not path.is_relative_to(wall):
-            why = f"recording {recording_id} is not under the tenant's recordings"
-            raise Refused("forbidden", "outside_recordings", why)
-        if not path.is_file():
-            raise Refused("not_found", "recording_missing", f"recording {recording_id} has no file (yet)")
-        return path
+        return recording_path(recordings_dir, tenant_id, row["recording"], recording_id)
 
     def cdrs(self, tenant_id: str, limit: int) -> list[dict[str, Any]]:
         with self._tenant(tenant_id, "cdrs.read") as t:
@@ -542,3 +533,19 @@ class Service:
 
 def session_expiry(now: float, hours: float) -> datetime:
     return datetime.fromtimestamp(now, UTC) + timedelta(hours=hours)
+
+
+def recording_path(recordings_dir: Path | None, tenant_id: str, stored: str, recording_id: str) -> Path:
+    """A recording's file: the path the store has for it (never one from the client), only
+    under the tenant's folder of the recordings directory (symbolic links followed) and a
+    file there."""
+    if recordings_dir is None:
+        raise Refused("unavailable", "no_recordings_dir", "this server cannot read the recordings")
+    wall = (recordings_dir / tenant_id).resolve()
+    path = Path(stored).resolve()
+    if not path.is_relative_to(wall):
+        why = f"recording {recording_id} is not under the tenant's recordings"
+        raise Refused("forbidden", "outside_recordings", why)
+    if not path.is_file():
+        raise Refused("not_found", "recording_missing", f"recording {recording_id} has no file (yet)")
+    return path

@@ -8,7 +8,8 @@ The rules are the API's (fsapps.web.policy), applied to each event:
 * a **supervisor** their groups' agents' states, and their groups' queues' offers,
   callers, legs and figures;
 * an **agent** their own state, the offers made to them (with the caller's screen-pop
-  variables), their own legs and callers, and the figures of the queues they serve;
+  variables), their own legs and callers, the calls handed to them (a transfer or consult:
+  the caller's card goes with it), and the figures of the queues they serve;
 * **qa** nothing live (it reviews what happened: recordings, CDRs, surveys); the
   route refuses them.
 
@@ -24,7 +25,14 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fsapps.acd.notifier import AcdEvent, AgentStateChanged, LegChanged, MemberChanged, OfferMade
+from fsapps.acd.notifier import (
+    AcdEvent,
+    AgentStateChanged,
+    CallHandedOver,
+    LegChanged,
+    MemberChanged,
+    OfferMade,
+)
 from fsapps.web.policy import Principal, Role
 
 TenantsOf = Callable[[str], frozenset[str]]  # agent -> the tenants it serves
@@ -53,7 +61,7 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
             return event.agent in p.agents
         return event.queue in p.queues
     if p.role is Role.AGENT and p.agent_id is not None:
-        if isinstance(event, AgentStateChanged | OfferMade | LegChanged | MemberChanged):
+        if isinstance(event, AgentStateChanged | OfferMade | LegChanged | MemberChanged | CallHandedOver):
             return event.agent == p.agent_id
         return event.queue in v.served  # QueueFigures
     return False

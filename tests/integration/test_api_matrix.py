@@ -182,6 +182,27 @@ def _evaluation(store: Any, fill: dict[str, str]) -> dict[str, str]:
             "agent_id": fill["agent"], "call_at": datetime.now(UTC), "evaluator": "matrix",
             "answers": [{"value": True, "note": ""}], "note": "", "score": 100, "critical_failed": False})
     return more | {"evaluation": str(e)}
+def _card_recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A customer of the cell's tenant and a recorded call from their number."""
+    fill = fill | _customer(False)(store, fill)
+    event = str(uuid.uuid4())
+    path = RECORDINGS[0] / fill["tenant"] / f"{event}.wav"
+    path.write_bytes(b"RIFF....WAVE")
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_calls (event_id, tenant_id, queue, agent_id, caller, joined_at, ended_at,"
+            " wait_seconds, outcome, recording) VALUES (%s, %s, %s, %s, %s, now(), now(), 0, 'answered', %s)",
+            (event, fill["tenant"], fill["queue"], fill["agent"], fill["number"], str(path)),
+        )
+    return {"customer": fill["customer"], "recording": event}
+
+
+def _webhook(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import webhooks
+
+    with store.tenant(fill["tenant"]) as t:
+        webhooks.put(t, "https://crm.example.com/calls", "s" * 32, True)
+    return {}
 
 
 T = "/api/v1/tenants/{tenant}"
@@ -297,6 +318,18 @@ MATRIX = [
     Row("DELETE", T + "/customers/{customer}", only({OP: 204, ADMIN: 204}), prepare=_customer(False)),
     Row("POST", T + "/customers/{customer}/notes", only({OP: 201, ADMIN: 201, SUP: 201, AGENT: 201}),
         body={"body": "Wants a callback on Monday"}, prepare=_customer(False)),
+    # The desk: an agent's screen pops are theirs (a supervisor's: their group's agents'); a
+    # card's recordings are heard by whoever reads the card (only the card's customer's calls).
+    Row("GET", T + "/agents/{agent}/screen-pops", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                          AGENT: (200, 403)})),
+    Row("GET", T + "/customers/{customer}/recordings/{recording}/audio",
+        only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_recording,
+        content_type="audio/wav"),
+    # The CRM webhook is the tenant admin's.
+    Row("GET", T + "/crm-webhook", only({OP: 200, ADMIN: 200}), prepare=_webhook),
+    Row("PUT", T + "/crm-webhook", only({OP: 200, ADMIN: 200}),
+        body={"url": "https://crm.example.com/calls", "secret": "a-secret-of-16-or-more"}),
+    Row("DELETE", T + "/crm-webhook", only({OP: 204, ADMIN: 204}), prepare=_webhook),
     Row("GET", T + "/customers/{customer}/timeline", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200,
                                                            QA: 200}), prepare=_customer(False)),
     # Quality assurance: the tenant admin writes the scorecards; QA, the admin and a supervisor

@@ -11,6 +11,7 @@ def register(app: APIFlask) -> None:
         agents,
         calls,
         customers,
+        desk,
         events,
         floor,
         flows,
@@ -22,10 +23,11 @@ def register(app: APIFlask) -> None:
         session,
         staff,
         tenants,
+        webhooks,
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
-                   events, floor, customers, qa):
+                   events, floor, customers, qa, desk, webhooks):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)

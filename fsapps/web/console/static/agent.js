@@ -6,6 +6,7 @@ import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
 import {myScores} from './qa_mine.js';
+import {makeCard} from './card.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -26,6 +27,19 @@ if (!agentId) {
 // Show only what the role may do (an agent: their own status and calls).
 $('#status-card').hidden = !can(me, 'agent.status');
 $('#dial-card').hidden = !can(me, 'call.dial_out');
+
+// Dial-out from the agent's phone: the dial form's, and click-to-call from the card.
+async function dialOut(button, number) {
+  const leg = await act(button, () => api('POST', `${base}/dial`, {number}));
+  if (leg) {
+    showDone(t('agent.dialling', {number}));
+    refresh();
+  }
+  return leg;
+}
+
+// The customer card (card.js): the caller's customer, or the new-customer form.
+const card = await makeCard({me, tenant, agentId, dial: dialOut});
 
 function showAgent(a) {
   fill($('#agent-name'), `${a.name} (${a.id})`);
@@ -73,7 +87,7 @@ function showCall(c) {
     field('queue', t('call.queue'), c.queue),
     field('state', t('call.state'), label('callstate', c.consulting ? 'Consulting' : c.state), 'call-state'),
     h('dt', {}, t('call.since')), waited,
-    screenPop(pops.get(c.uuid)).flatMap(([k, v]) => field(k, k, v)));
+    screenPop(pops.get(c.uuid)).flatMap(([k, v]) => field(k, card.labelOf(k), v)));
   ticking = setInterval(() => fill(waited, seconds(Date.now() / 1000 - since)), 1000);
   for (const b of $$('[data-op="complete"], [data-op="cancel"]')) b.hidden = !c.consulting;
 }
@@ -91,7 +105,7 @@ function showOffer(r) {
     field('number', t('call.number'), r.number || t('call.unknown')),
     field('name', t('call.name'), r.name || ''),
     field('queue', t('call.queue'), r.queue),
-    screenPop(pops.get(r.uuid)).flatMap(([k, v]) => field(k, k, v)));
+    screenPop(pops.get(r.uuid)).flatMap(([k, v]) => field(k, card.labelOf(k), v)));
 }
 
 const RINGS = new Set(['Reserved', 'Receiving']); // the agent's states while an offer stands
@@ -107,12 +121,20 @@ let asked = 0;
 async function refresh() {
   const mine = ++asked;
   try {
-    const [a, calls] = await Promise.all([get(base), get(`/tenants/${enc(tenant)}/calls`)]);
+    const [a, calls, desk] = await Promise.all([get(base), get(`/tenants/${enc(tenant)}/calls`), get(`${base}/screen-pops`)]);
     if (mine !== asked) return;
     for (const member of pops.keys()) if (!calls.some((c) => c.uuid === member)) pops.delete(member); // gone
+    // What each call's offer carried, kept by the server: a reloaded desk pops it again.
+    for (const p of desk.pops) if (!pops.has(p.member) && Object.keys(p.variables).length) pops.set(p.member, p);
     showAgent(a);
-    showCall(calls.find((c) => c.agent === agentId) || null);
-    showOffer(calls.find((c) => c.agent !== agentId && (c.ringing || []).includes(agentId)) || null);
+    const current = calls.find((c) => c.agent === agentId) || null;
+    const offer = calls.find((c) => c.agent !== agentId && (c.ringing || []).includes(agentId)) || null;
+    showCall(current);
+    showOffer(offer);
+    // The card: of the call they are on, else the one ringing, else one handed to them.
+    card.setZone(desk.timezone);
+    const on = current || offer;
+    card.show(on ? desk.pops.find((p) => p.member === on.uuid) : desk.pops.find((p) => p.handover)).catch(showError);
   } catch (err) {
     if (mine === asked) showError(err);
   }
@@ -157,14 +179,9 @@ for (const b of $$('[data-op]')) {
   });
 }
 
-$('#dial-form').addEventListener('submit', async (ev) => {
+$('#dial-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const number = $('#dial-number').value.trim();
-  const leg = await act(ev.submitter, () => api('POST', `${base}/dial`, {number}));
-  if (leg) {
-    showDone(t('agent.dialling', {number}));
-    refresh();
-  }
+  dialOut(ev.submitter, $('#dial-number').value.trim());
 });
 
 function live(status) {

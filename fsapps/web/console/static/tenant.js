@@ -7,6 +7,7 @@ import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
 import {loadScorecards} from './qa_scorecards.js';
+import {webhookSection} from './webhook.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -16,7 +17,7 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
-  scorecards: 'qa_scorecards.write'};
+  scorecards: 'qa_scorecards.write', 'crm-webhook': 'webhook.manage'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
 const loaded = new Set();
@@ -351,6 +352,10 @@ $('#wallboard-form').addEventListener('submit', async (ev) => {
     loaders.wallboards();
   }
 });
+
+// --- the CRM webhook (webhook.js) ---------------------------------------------------------
+
+loaders['crm-webhook'] = webhookSection(T);
 
 // --- which sections ----------------------------------------------------------------------
 
