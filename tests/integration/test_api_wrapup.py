@@ -177,3 +177,16 @@ def test_the_agent_on_a_call_can_write_its_wrap_up_before_it_ends(api, store) ->
     assert (r.status, r.json["queue"]) == (200, "support"), r
     assert api("agent").get(T + "/agents/acme2/wrap-up").status == 403
     assert api("tenant_admin").get(T + "/agents/acme2/wrap-up").json["code"] == "no_call"
+
+
+def test_ending_wrap_up_early_is_going_ready_and_needs_the_required_disposition(api, store) -> None:
+    admin, agent = api("tenant_admin"), api("agent")
+    call = answered(store)
+    assert admin.request("PUT", T + "/wrap-up-settings", {"required": True}).status == 200
+    done = T + "/agents/acme1/call/wrap-up-done"
+    r = agent.request("POST", done)
+    assert (r.status, r.json["code"]) == (409, "wrap_up_required"), r
+    assert agent.request("PUT", f"{W}{call}", {"disposition": "resolved"}).status == 200
+    # Past the check: on to the switch (none in this test).
+    r = agent.request("POST", done)
+    assert (r.status, r.json["code"]) == (503, "no_switch"), r

@@ -44,3 +44,11 @@ def test_codes_are_the_defaults_until_the_tenant_has_its_own_then_those_for_the_
     assert [c["code"] for c in knowledge.codes_for(own, "support")] == ["solved"]
     assert [c["code"] for c in knowledge.codes_for(own, "sales")] == ["sold", "solved"]
     assert [c["code"] for c in knowledge.codes_for(own, None)] == ["sold", "solved"]
+
+
+def test_every_default_code_has_words_in_both_languages() -> None:
+    from fsapps.web.console import LANGUAGES, catalogue
+
+    for lang in LANGUAGES:
+        words = catalogue(lang)
+        assert [c for c, _ in knowledge.DEFAULT_CODES if f"wrapup.code.{c}" not in words] == [], lang
