@@ -126,13 +126,12 @@ DEFAULT_CODES: tuple[tuple[str, str], ...] = (
 def codes_for(defined: list[dict[str, object]], queue: str | None) -> list[dict[str, object]]:
     """The codes an agent picks from for a call of ``queue`` (None: any queue's): the
     tenant's that apply to every queue or name this one, in their order; the defaults when
-    the tenant has defined none."""
-    if not defined:
-        return [{"code": c, "label": label, "queues": [], "position": i, "default": True}
-                for i, (c, label) in enumerate(DEFAULT_CODES)]  # fmt: skip
+    none does (a tenant that has defined none, or only other queues'), so that a call
+    always has codes to give it (a required disposition must be possible)."""
     out = []
     for row in defined:
         queues = row.get("queues") or []
         if queue is None or not queues or queue in queues:  # type: ignore[operator]
             out.append({**row, "default": False})
-    return out
+    return out or [{"code": c, "label": label, "queues": [], "position": i, "default": True}
+                   for i, (c, label) in enumerate(DEFAULT_CODES)]  # fmt: skip

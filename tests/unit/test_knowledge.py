@@ -44,6 +44,10 @@ def test_codes_are_the_defaults_until_the_tenant_has_its_own_then_those_for_the_
     assert [c["code"] for c in knowledge.codes_for(own, "support")] == ["solved"]
     assert [c["code"] for c in knowledge.codes_for(own, "sales")] == ["sold", "solved"]
     assert [c["code"] for c in knowledge.codes_for(own, None)] == ["sold", "solved"]
+    # A queue none of the tenant's codes applies to still has codes to give its calls.
+    only_sales = own[:1]
+    defaults = [c for c, _ in knowledge.DEFAULT_CODES]
+    assert [c["code"] for c in knowledge.codes_for(only_sales, "support")] == defaults
 
 
 def test_every_default_code_has_words_in_both_languages() -> None:

@@ -6,6 +6,7 @@ import {t, label, seconds, when} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {install as installKnowledge} from './tenant_kb.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -17,6 +18,9 @@ const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage'};
 const loaders = {};
 const loaded = new Set();
+// The knowledge base and call scripts, disposition codes and their setting (tenant_kb.js).
+Object.assign(READ, {knowledge: 'kb.write', wrapup: 'wrapup_codes.write'});
+installKnowledge(me, T, loaders);
 
 async function pickTenant() {
   $('#pick-tenant').hidden = false;
