@@ -27,7 +27,7 @@ export function install(me, T, loaders) {
     h('td', {}, a.title), h('td', {}, t(`kb.kind_${a.kind}`)),
     h('td', {}, a.queues.length ? a.queues.join(', ') : t('kb.every_queue')), h('td', {}, a.tags.join(', ')),
     h('td', {}, t('kb.updated_by', {when: when(a.updated_at), by: a.updated_by})),
-    h('td', {class: 'actions'},
+    h('td', {},
       h('button', {type: 'button', onclick: () => editing(a)}, t('kb.edit')),
       h('button', {type: 'button', class: 'danger', onclick: async (ev) => {
         const done = await act(ev.currentTarget, () => api('DELETE', T(`/kb/articles/${a.id}`)));
