@@ -125,7 +125,8 @@ def add_note(t: TenantScope, customer_id: int, author: str, body: str, call_uuid
 
 # A customer's timeline: one row per thing that happened, newest first. Calls are the
 # queue visits of their numbers (with the recording's id, which GET .../recordings/{id}
-# plays) and the calls of the CDRs from or to their numbers that no queue visit has.
+# plays) and the calls of the CDRs from or to their numbers that no queue visit has; the
+# wrap-ups (disposition and notes) agents wrote on those calls.
 TIMELINE = """
 WITH nums AS (SELECT number FROM customer_numbers WHERE customer_id = %(id)s),
 their_calls AS (
@@ -154,6 +155,11 @@ UNION ALL
 SELECT 'survey', s.answered_at, s.call_uuid, s.queue, s.agent_id, NULL,
        jsonb_build_object('question', s.question, 'score', s.score)
   FROM survey_answers s WHERE s.call_uuid IN (SELECT call_uuid FROM their_calls WHERE call_uuid IS NOT NULL)
+UNION ALL
+SELECT 'wrap_up', w.written_at, w.call_uuid, w.queue, w.agent_id, NULL,
+       jsonb_build_object('disposition', w.disposition, 'label', w.label, 'notes', w.notes,
+         'author', w.written_by)
+  FROM call_wrap_ups w WHERE w.call_uuid IN (SELECT call_uuid FROM their_calls WHERE call_uuid IS NOT NULL)
 UNION ALL
 SELECT 'note', n.created_at, n.call_uuid, NULL, NULL, NULL,
        jsonb_build_object('id', n.id, 'author', n.author, 'body', n.body)

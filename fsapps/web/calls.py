@@ -118,6 +118,10 @@ class Calls:
         where: dict[str, str | None] = {}
         with self.service._tenant(tenant_id, kind, target) as t:
             self.service._agent(t, agent)
+            if action == "wrap-up-done" and self.principal.role is Role.AGENT:
+                from fsapps.web.wrapups import check_ready  # ending wrap-up is going ready
+
+                check_ready(t, agent, "Available")
             if action == "pickup":
                 if body.get("from_agent"):
                     self._known_agent(t, body["from_agent"], "from_agent")

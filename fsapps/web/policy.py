@@ -143,6 +143,18 @@ RULES: dict[str, dict[Role, Scope]] = {
     "qa_evaluations.write": {A: _T, SUP: _G, QA: _T},
     "qa_evaluations.read": {A: _T, SUP: _G, QA: _T, AG: _S},
     "qa_reports.read": {A: _T, SUP: _G, QA: _T},
+    # The knowledge base and call scripts: everyone who takes or reviews calls reads them;
+    # admins and supervisors write them (a script is the whole floor's, not a group's).
+    "kb.read": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "kb.write": {A: _T, SUP: _T},
+    # Wrap-up: the tenant admin defines the disposition codes and whether one is required
+    # before going ready; an agent writes theirs on the calls they handled, a supervisor on
+    # their groups' agents'; a call's record (visits, legs, wrap-ups) is read as CDRs are.
+    "wrapup_codes.read": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "wrapup_codes.write": {A: _T},
+    "wrapup.write": {A: _T, SUP: _G, AG: _S},
+    "wrapup.read": {A: _T, SUP: _G, AG: _S, QA: _T},
+    "call.read": {A: _T, SUP: _G, AG: _S, QA: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

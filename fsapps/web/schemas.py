@@ -551,7 +551,7 @@ class TimelineQuery(Schema):
 
 
 class TimelineEntry(Schema):
-    kind = String(metadata={"enum": ["call", "callback", "survey", "note"]})
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up"]})
     at = DateTime()
     call_uuid = UUID(allow_none=True)
     queue = String(allow_none=True)
@@ -559,4 +559,5 @@ class TimelineEntry(Schema):
     recording = UUID(allow_none=True,
                      metadata={"description": "GET .../recordings/{recording}/audio plays it"})
     detail = Dict(metadata={"description": "call: direction, number, outcome, times; callback: number,"
-                                           " status; survey: question, score; note: id, author, body"})
+                                           " status; survey: question, score; note: id, author, body;"
+                                           " wrap_up: disposition, label, notes, author"})

@@ -219,6 +219,10 @@ class Service:
             raise Refused("invalid", "reason_without_break", "a reason goes with On Break only")
         with self._tenant(tenant_id, "agent.status", Target(tenant_id, agent_id=agent_id)) as t:
             self._agent(t, agent_id)
+            if self.principal.role is Role.AGENT:  # a supervisor forcing a status overrides it
+                from fsapps.web.wrapups import check_ready
+
+                check_ready(t, agent_id, status)
             t.conn.execute(
                 "INSERT INTO agent_state (agent_id) VALUES (%s) ON CONFLICT DO NOTHING", (agent_id,)
             )

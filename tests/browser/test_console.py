@@ -251,7 +251,8 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         expect(page).to_have_url(f"{base}/console/floor")  # their landing page; the tenant page beside it
         page.click("#to-tenant")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=acme")
-        expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "录音", "黑名单", "故障公告"])
+        expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "录音", "黑名单", "故障公告",
+                                                               "知识库"])  # fmt: skip
         expect(page.locator("#agents-rows tr")).to_have_count(1)
         expect(page.locator('#agents-rows tr[data-agent="acme1"]')).to_contain_text("就绪")
         page.click('#tabs a[data-tab="queues"]')
@@ -300,7 +301,7 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
         page.click("#tenant-list a >> text=Globex (globex)")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
-        expect(page.locator("#tabs a:visible")).to_have_count(10)
+        expect(page.locator("#tabs a:visible")).to_have_count(12)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )

@@ -203,6 +203,38 @@ def _webhook(store: Any, fill: dict[str, str]) -> dict[str, str]:
     with store.tenant(fill["tenant"]) as t:
         webhooks.put(t, "https://crm.example.com/calls", "s" * 32, True)
     return {}
+def _article(kind: str) -> Callable[[Any, dict[str, str]], dict[str, str]]:
+    """An article (or the cell's queue's call script) of the cell's tenant."""
+
+    def prepare(store: Any, fill: dict[str, str]) -> dict[str, str]:
+        from fsapps.store import knowledge
+
+        a = {"kind": kind, "title": "如何办理信用卡挂失", "body": "先核实身份", "tags": [],
+             "queues": [fill["queue"]] if kind == "script" else []}  # fmt: skip
+        with store.tenant(fill["tenant"]) as t:
+            return {"article": str(knowledge.create(t, a, "matrix"))}
+
+    return prepare
+
+
+def _code(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    from fsapps.store import wrapups
+
+    with store.tenant(fill["tenant"]) as t:
+        wrapups.put_code(t, "matrix", "Matrix", [], 0)
+    return {"code": "matrix"}
+
+
+def _handled(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A queue call the cell's agent answered in the cell's queue (and the code to give it)."""
+    call = str(uuid.uuid4())
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_calls (event_id, tenant_id, call_uuid, queue, agent_id, joined_at, ended_at,"
+            " wait_seconds, outcome) VALUES (%s, %s, %s, %s, %s, now(), now(), 0, 'answered')",
+            (str(uuid.uuid4()), fill["tenant"], call, fill["queue"], fill["agent"]),
+        )
+    return {"call": call} | _code(store, fill)
 
 
 T = "/api/v1/tenants/{tenant}"
@@ -350,6 +382,36 @@ MATRIX = [
     Row("GET", T + "/qa/evaluations/{evaluation}", only({OP: 200, ADMIN: 200, SUP: (200, 403),
                                                          AGENT: (200, 403), QA: 200}), prepare=_evaluation),
     Row("GET", T + "/qa/averages", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200}), query="?by=queue"),
+    # The knowledge base: read by everyone who takes or reviews calls, written by admins and
+    # supervisors; the queue's call script read as articles are.
+    Row("GET", T + "/kb/articles", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}),
+        query="?q=%E6%8C%82%E5%A4%B1"),
+    Row("POST", T + "/kb/articles", only({OP: 201, ADMIN: 201, SUP: 201}), body={"title": "Refunds"}),
+    Row("GET", T + "/kb/articles/{article}", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}),
+        prepare=_article("article")),
+    Row("PATCH", T + "/kb/articles/{article}", only({OP: 200, ADMIN: 200, SUP: 200}), body={"tags": ["x"]},
+        prepare=_article("article")),
+    Row("DELETE", T + "/kb/articles/{article}", only({OP: 204, ADMIN: 204, SUP: 204}),
+        prepare=_article("article")),
+    Row("GET", T + "/queues/{queue}/script", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}),
+        prepare=_article("script")),
+    # Wrap-up: the admin's codes and setting; an agent's disposition on their own calls, a
+    # supervisor's on their group's agents'; a call read as CDRs are (a supervisor: their
+    # groups', an agent: their own).
+    Row("GET", T + "/wrap-up-codes", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200})),
+    Row("PUT", T + "/wrap-up-codes/{code}", only({OP: 204, ADMIN: 204}), body={"label": "Matrix"},
+        prepare=lambda store, fill: {"code": "matrix"}),
+    Row("DELETE", T + "/wrap-up-codes/{code}", only({OP: 204, ADMIN: 204}), prepare=_code),
+    Row("GET", T + "/wrap-up-settings", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200})),
+    Row("PUT", T + "/wrap-up-settings", only({OP: 200, ADMIN: 200}), body={"required": False}),
+    Row("GET", T + "/agents/{agent}/wrap-up", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                    AGENT: (200, 403), QA: 200}), prepare=_handled),
+    Row("PUT", T + "/agents/{agent}/wrap-ups/{call}", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                            AGENT: (200, 403)}),
+        body={"disposition": "matrix", "notes": "回电"}, prepare=_handled),
+    Row("GET", T + "/wrap-ups", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200})),
+    Row("GET", T + "/calls/{call}", only({OP: 200, ADMIN: 200, SUP: (200, 403), AGENT: (200, 403), QA: 200}),
+        prepare=_handled),
     Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
         content_type=SSE),
     Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
@@ -461,7 +523,8 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     _, port, cc = matrix_api
     fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
                                       "recording": str(uuid.uuid4()), "customer": "1",
-                                      "name": "plan", "scorecard": "1", "evaluation": "1"}  # fmt: skip
+                                      "name": "plan", "scorecard": "1", "evaluation": "1", "article": "1",
+                                      "code": "matrix", "call": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 

@@ -15,6 +15,7 @@ def register(app: APIFlask) -> None:
         events,
         floor,
         flows,
+        knowledge,
         qa,
         queues,
         recordings,
@@ -33,3 +34,5 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(events.everyone)
     app.register_blueprint(staff.agents)
     app.register_blueprint(staff.tiers)
+    app.register_blueprint(knowledge.bp)
+    app.register_blueprint(knowledge.wrapup)

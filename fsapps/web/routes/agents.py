@@ -29,7 +29,8 @@ def get_agent(tenant: str, agent: str) -> Any:
 @bp.put("/agents/<agent>/status")
 @bp.input(schemas.StatusIn, arg_name="body")
 @bp.output(schemas.AgentOut)
-@bp.doc(summary="Set the agent's status (an agent: their own)", responses=[200, 401, 403, 404, 422])
+@bp.doc(summary="Set the agent's status (an agent: their own; not Available while a required"
+        " disposition is missing: 409 wrap_up_required)", responses=[200, 401, 403, 404, 409, 422])
 def set_status(tenant: str, agent: str, body: dict[str, Any]) -> Any:
     return service().set_status(tenant, agent, body["status"], body["reason"])
 

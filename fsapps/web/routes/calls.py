@@ -46,7 +46,8 @@ ACTIONS: dict[str, tuple[str, type | None, bool]] = {
     "whisper": ("Supervisor: speak to the agent only, from a phone", schemas.CallTargetIn, True),
     "barge": ("Supervisor: join the agent's call, from a phone", schemas.CallTargetIn, True),
     "hangup": ("End the agent's call", None, False),
-    "wrap-up-done": ("End the agent's wrap-up now: offers may come at once", None, False),
+    "wrap-up-done": ("End the agent's wrap-up now: offers may come at once (an agent: not while a required"
+                     " disposition is missing, 409 wrap_up_required)", None, False),
 }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
 import {myScores} from './qa_mine.js';
 import {makeCard} from './card.js';
+import {desk} from './desk_kb.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -23,6 +24,8 @@ if (!agentId) {
   showError(new ApiError(0, 'not_an_agent', ''));
   throw new Error('no agent');
 }
+
+const knowledge = desk(me, tenant, agentId); // the call script, the knowledge base, wrap-up
 
 // Show only what the role may do (an agent: their own status and calls).
 $('#status-card').hidden = !can(me, 'agent.status');
@@ -69,6 +72,7 @@ const field = (name, title, value, id) => [h('dt', {}, title), h('dd', {id, data
 
 function showCall(c) {
   call = c;
+  knowledge.onCall(c);
   const on = c !== null;
   $('#no-call').hidden = on;
   $('#call-fields').hidden = !on;
@@ -96,6 +100,7 @@ function showCall(c) {
 // found. ``r``: {uuid, number, name, queue} (GET .../calls' row, or the offer event's).
 function showOffer(r) {
   ringing = r;
+  knowledge.onOffer(r);
   $('#offer-card').hidden = r === null;
   if (r === null) {
     fill($('#offer-fields'));

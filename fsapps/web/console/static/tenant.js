@@ -8,6 +8,7 @@ import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
 import {loadScorecards} from './qa_scorecards.js';
 import {webhookSection} from './webhook.js';
+import {install as installKnowledge} from './tenant_kb.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -21,6 +22,9 @@ const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list',
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
 const loaded = new Set();
+// The knowledge base and call scripts, disposition codes and their setting (tenant_kb.js).
+Object.assign(READ, {knowledge: 'kb.write', wrapup: 'wrapup_codes.write'});
+installKnowledge(me, T, loaders);
 
 async function pickTenant() {
   $('#pick-tenant').hidden = false;
