@@ -541,7 +541,7 @@ class TimelineQuery(Schema):
 
 
 class TimelineEntry(Schema):
-    kind = String(metadata={"enum": ["call", "callback", "survey", "note"]})
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "ticket"]})
     at = DateTime()
     call_uuid = UUID(allow_none=True)
     queue = String(allow_none=True)

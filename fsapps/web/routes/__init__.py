@@ -21,6 +21,7 @@ def register(app: APIFlask) -> None:
         session,
         staff,
         tenants,
+        tickets,
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
@@ -30,3 +31,5 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(events.everyone)
     app.register_blueprint(staff.agents)
     app.register_blueprint(staff.tiers)
+    app.register_blueprint(tickets.bp)
+    app.register_blueprint(tickets.public)
