@@ -200,3 +200,35 @@ def test_the_web_form_is_rate_limited_per_address(api) -> None:
     assert [r.status for r in got] == [201] * 5 + [429]
     assert got[-1].json["code"] == "too_many_tickets" and int(got[-1].headers["retry-after"]) > 0
     assert len(admin.get(K).json) == 5  # the refused one left nothing behind
+
+
+def test_the_acds_housekeeping_escalates_overdue_tickets_once(api, store) -> None:
+    """A running dispatcher's housekeeping sweeps on the wall clock: here an hour ahead, so
+    the urgent ticket (due in 30 minutes) is overdue and the normal one is not."""
+    import time
+    from types import SimpleNamespace
+
+    from fsapps.acd.dispatch import TICKET_SWEEP, Dispatcher
+    from tests.support.waiting import wait_for
+
+    admin, agent = api("tenant_admin"), api("agent")
+    admin.request("PUT", "/api/v1/tenants/acme/ticket-settings", {"due_minutes": {"urgent": 30}})
+    api.clock.now = time.time()
+    urgent = agent.request("POST", K, {"subject": "Outage", "priority": "urgent"}).json["number"]
+    normal = agent.request("POST", K, {"subject": "Invoice"}).json["number"]
+    solved = agent.request("POST", K, {"subject": "Done", "priority": "urgent"}).json["number"]
+    agent.request("PATCH", f"{K}/{solved}", {"state": "solved"})
+    wall = [time.time() + 3600]
+    d = Dispatcher(store, lambda: SimpleNamespace(tenants=[]), time.time, name="sweeper",
+                   wall=lambda: wall[0]).start()  # fmt: skip
+    try:
+        wait_for(lambda: agent.get(f"{K}/{urgent}").json["escalated_at"] is not None, timeout=10)
+        wall[0] += TICKET_SWEEP + 1  # another sweep or two: nothing escalates twice
+        wait_for(lambda: d._ticket_sweep == wall[0], timeout=10)
+    finally:
+        d.stop()
+    got = agent.get(f"{K}/{urgent}").json
+    assert [(e["actor"], e["kind"]) for e in got["history"]].count(("system", "escalated")) == 1
+    assert got["overdue"] is False  # the API's clock (now) says it is not overdue yet; the sweep's did
+    assert agent.get(f"{K}/{normal}").json["escalated_at"] is None
+    assert agent.get(f"{K}/{solved}").json["escalated_at"] is None
