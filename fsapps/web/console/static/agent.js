@@ -5,6 +5,7 @@ import {t, label, seconds} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {deskTickets} from './tickets.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -25,6 +26,7 @@ if (!agentId) {
 // Show only what the role may do (an agent: their own status and calls).
 $('#status-card').hidden = !can(me, 'agent.status');
 $('#dial-card').hidden = !can(me, 'call.dial_out');
+const tickets = deskTickets(me, tenant); // "Open a ticket" from the current or last call
 
 function showAgent(a) {
   fill($('#agent-name'), `${a.name} (${a.id})`);
@@ -54,6 +56,7 @@ const field = (name, title, value, id) => [h('dt', {}, title), h('dd', {id, data
 
 function showCall(c) {
   call = c;
+  tickets.onCall(c);
   const on = c !== null;
   $('#no-call').hidden = on;
   $('#call-fields').hidden = !on;

@@ -6,6 +6,7 @@ import {t, label, seconds, when} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
+import {tenantTickets} from './tickets.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -14,7 +15,7 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 // section -> the action that lets the reader see it
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
-  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage'};
+  outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage', tickets: 'tickets.read'};
 const loaders = {};
 const loaded = new Set();
 
@@ -345,6 +346,8 @@ $('#wallboard-form').addEventListener('submit', async (ev) => {
     loaders.wallboards();
   }
 });
+
+loaders.tickets = async () => tenantTickets(me, tenant); // fsapps/web/console/static/tickets.js
 
 // --- which sections ----------------------------------------------------------------------
 
