@@ -29,7 +29,6 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import gevent
@@ -37,7 +36,6 @@ import gevent.event
 import gevent.queue
 import psycopg
 
-from fsapps import tickets
 from fsapps.acd import accounting, timeline
 from fsapps.acd.config import queue_key, split_key, tenant_queues
 from fsapps.acd.decide import (
@@ -63,10 +61,10 @@ from fsapps.acd.model import (
     Tier,
 )
 from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
+from fsapps.acd.ticket_sweep import TicketSweep
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store import acd as store_acd
-from fsapps.store import tickets as store_tickets
 from fsapps.store.db import Dedicated, Store
 
 log = logging.getLogger("fsapps.acd")
@@ -75,7 +73,6 @@ TICK = 1.0  # seconds between passes when nothing happens
 DEAD_AFTER = 10.0  # seconds without a heartbeat before a controller's calls are freed
 ORPHAN_CDR_WAIT = 30.0  # how long a call that ended without its controller waits for its CDRs
 STALE_MARGIN = 30.0  # seconds past the longest ring-timeout before an offer counts as stale
-TICKET_SWEEP = 5.0  # seconds between sweeps for overdue tickets (fsapps.tickets), on the wall clock
 
 
 @dataclass
@@ -166,7 +163,7 @@ class Dispatcher:
         self._agents_since: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
-        self._ticket_sweep = 0.0  # the wall clock's time of the last sweep for overdue tickets
+        self.ticket_sweep = TicketSweep(self.own, self.wall)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -249,26 +246,7 @@ class Dispatcher:
             log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
         self.reconcile(orphans, now)
         self.free_stale_offers(stale, now)
-        self.escalate_tickets()
-
-    def escalate_tickets(self) -> None:
-        """Tickets past their SLA due time, not solved or closed, are escalated once (whichever
-        controller sweeps first; the others skip the rows it holds). Its failure is its own:
-        the ACD's housekeeping goes on."""
-        wall = self.wall()
-        if wall - self._ticket_sweep < TICKET_SWEEP:
-            return
-        self._ticket_sweep = wall
-        try:
-            with self.own.operator() as op:
-                done = store_tickets.escalate_overdue(
-                    op.conn, datetime.fromtimestamp(wall, UTC), tickets.to_escalate
-                )
-        except psycopg.Error as exc:
-            log.warning("ticket escalation failed (%s); next sweep in %.0f s", exc, TICKET_SWEEP)
-            return
-        for t in done:
-            log.info("ticket %s of %s is overdue: escalated", t["number"], t["tenant_id"])
+        self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
     def free_stale_offers(self, stale: list[dict[str, Any]], now: float) -> None:
         """An offer older than any ring whose legs are both gone (a caller who hung up as the

@@ -208,7 +208,8 @@ def test_the_acds_housekeeping_escalates_overdue_tickets_once(api, store) -> Non
     import time
     from types import SimpleNamespace
 
-    from fsapps.acd.dispatch import TICKET_SWEEP, Dispatcher
+    from fsapps.acd.dispatch import Dispatcher
+    from fsapps.acd.ticket_sweep import EVERY
     from tests.support.waiting import wait_for
 
     admin, agent = api("tenant_admin"), api("agent")
@@ -223,8 +224,8 @@ def test_the_acds_housekeeping_escalates_overdue_tickets_once(api, store) -> Non
                    wall=lambda: wall[0]).start()  # fmt: skip
     try:
         wait_for(lambda: agent.get(f"{K}/{urgent}").json["escalated_at"] is not None, timeout=10)
-        wall[0] += TICKET_SWEEP + 1  # another sweep or two: nothing escalates twice
-        wait_for(lambda: d._ticket_sweep == wall[0], timeout=10)
+        wall[0] += EVERY + 1  # another sweep: nothing escalates twice
+        wait_for(lambda: d.ticket_sweep.last == wall[0], timeout=10)
     finally:
         d.stop()
     got = agent.get(f"{K}/{urgent}").json
