@@ -176,7 +176,7 @@ def web_form(db: Store, tenant_id: str, body: dict[str, Any], now: datetime) -> 
     try:
         with db.tenant(tenant_id) as t:
             s = store.settings(t)
-            if not s["web_form"]:
+            if not s["web_form"] or t.info().status != "active":  # a suspended tenant takes none
                 raise Refused("not_found", "no_web_form", "no ticket form here")
             k = {"subject": body["subject"], "body": body["body"], "customer_id": None, "source": "web",
                  "contact": body["contact"], "priority": "normal", "assignee_agent": None,

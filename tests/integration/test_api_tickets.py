@@ -202,6 +202,14 @@ def test_the_web_form_is_rate_limited_per_address(api) -> None:
     assert len(admin.get(K).json) == 5  # the refused one left nothing behind
 
 
+def test_a_suspended_tenants_web_form_takes_no_tickets(api, store) -> None:
+    api("tenant_admin").request("PUT", "/api/v1/tenants/acme/ticket-settings", {"web_form": True})
+    with store.operator() as op:
+        op.conn.execute("UPDATE tenants SET status = 'suspended' WHERE id = 'acme'")
+    r = api(None).request("POST", "/api/v1/public/tenants/acme/tickets", {"subject": "Hi", "contact": "x"})
+    assert (r.status, r.json["code"]) == (404, "no_web_form")
+
+
 def test_the_acds_housekeeping_escalates_overdue_tickets_once(api, store) -> None:
     """A running dispatcher's housekeeping sweeps on the wall clock: here an hour ahead, so
     the urgent ticket (due in 30 minutes) is overdue and the normal one is not."""
