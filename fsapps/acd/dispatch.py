@@ -62,6 +62,7 @@ from fsapps.acd.model import (
     Tier,
 )
 from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
+from fsapps.acd.ticket_sweep import TicketSweep
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store import acd as store_acd
@@ -160,6 +161,7 @@ class Dispatcher:
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
         self.housekeeper = Housekeeper(self)
+        self.ticket_sweep = TicketSweep(self.own, self.wall)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -227,6 +229,7 @@ class Dispatcher:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
         self.housekeeper.beat()
+        self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up

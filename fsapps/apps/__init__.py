@@ -10,6 +10,7 @@ from fsapps.apps import (  # noqa: F401  (registration)
     queue,
     readback,
     survey,
+    ticket_status,
     welcome,
 )
 from fsapps.apps.registry import APPLICATIONS, NODE_APPLICATIONS, application, node_application

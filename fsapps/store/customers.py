@@ -126,7 +126,8 @@ def add_note(t: TenantScope, customer_id: int, author: str, body: str, call_uuid
 # A customer's timeline: one row per thing that happened, newest first. Calls are the
 # queue visits of their numbers (with the recording's id, which GET .../recordings/{id}
 # plays) and the calls of the CDRs from or to their numbers that no queue visit has; the
-# wrap-ups (disposition and notes) agents wrote on those calls.
+# wrap-ups (disposition and notes) agents wrote on those calls; their tickets are there as
+# opened (with the number and the state now).
 TIMELINE = """
 WITH nums AS (SELECT number FROM customer_numbers WHERE customer_id = %(id)s),
 their_calls AS (
@@ -164,6 +165,11 @@ UNION ALL
 SELECT 'note', n.created_at, n.call_uuid, NULL, NULL, NULL,
        jsonb_build_object('id', n.id, 'author', n.author, 'body', n.body)
   FROM customer_notes n WHERE n.customer_id = %(id)s
+UNION ALL
+SELECT 'ticket', k.created_at, k.call_uuid, k.assignee_queue, k.assignee_agent, NULL,
+       jsonb_build_object('number', k.number, 'subject', k.subject, 'state', k.state,
+         'priority', k.priority, 'source', k.source)
+  FROM tickets k WHERE k.customer_id = %(id)s
 ORDER BY at DESC, kind LIMIT %(limit)s OFFSET %(offset)s
 """
 

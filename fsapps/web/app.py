@@ -36,7 +36,7 @@ from fsapps.web.crm import Customers
 from fsapps.web.live import LiveEvents, StreamSlots
 from fsapps.web.policy import Principal
 from fsapps.web.service import QueuesOf, Refused, Service, principal_for
-from fsapps.web.throttle import LoginThrottle
+from fsapps.web.throttle import Limits, LoginThrottle
 
 log = logging.getLogger("fsapps.api")
 
@@ -45,7 +45,8 @@ SPEC_PATH = f"{PREFIX}/openapi.json"
 COOKIE = "fsapps_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PUBLIC = frozenset({"openapi.spec", "session.login"})  # endpoints that need no principal
+# endpoints that need no principal: logging in, and a customer's ticket web form and status link
+PUBLIC = frozenset({"openapi.spec", "session.login", "tickets_public.web_form", "tickets_public.status"})
 STATUS_OF = {"forbidden": 403, "not_found": 404, "conflict": 409, "invalid": 422, "switch": 502,
              "unavailable": 503}  # fmt: skip
 
@@ -61,6 +62,10 @@ class ApiContext:
     session_hours: float = 12.0
     secure_cookie: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # The public ticket form: 5 tickets per address, 60 per tenant, in 10 minutes.
+    form_throttle: LoginThrottle = field(
+        default_factory=lambda: LoginThrottle(Limits(per_user=60, per_address=5, window=600.0))
+    )
     switch: Callable[[str], str] | None = None  # an Event Socket api command, its reply (None: no switch)
     gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
     flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
@@ -123,8 +128,14 @@ def make_app(ctx: ApiContext) -> APIFlask:
     def _security(spec: Any) -> Any:
         spec["security"] = [{"bearer": []}, {"session": []}]
         spec["paths"][f"{PREFIX}/session"]["post"]["security"] = []  # logging in needs no login
+        public = {("POST", f"{PREFIX}/session")}
+        for path, item in spec["paths"].items():  # the ticket form and status link need none either
+            if path.startswith(f"{PREFIX}/public/"):
+                for method in item:
+                    item[method]["security"] = []
+                    public.add((method.upper(), path))
         rules = [rule.rule for rule in app.url_map.iter_rules()]
-        return openapi.complete(spec, rules, public={("POST", f"{PREFIX}/session")})
+        return openapi.complete(spec, rules, public=public)
 
     @app.errorhandler(Refused)
     def _refused(exc: Refused) -> Any:

@@ -13,6 +13,8 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * customers (the CRM) are read by every role but the wallboard, created, edited and noted
   by admins, supervisors and agents, deleted by admins; an account owner is set within
   the scope of ``customer.owner``;
+* tickets are worked by agents (theirs and their queues'), supervisors and admins (all
+  of the tenant's), and read by qa;
 * a **wallboard** (a TV on the floor, with a token a tenant admin issued, no user) reads
   its tenant's queue figures and nothing else.
 
@@ -155,6 +157,15 @@ RULES: dict[str, dict[Role, Scope]] = {
     "wrapup.write": {A: _T, SUP: _G, AG: _S},
     "wrapup.read": {A: _T, SUP: _G, AG: _S, QA: _T},
     "call.read": {A: _T, SUP: _G, AG: _S, QA: _T},
+    # Tickets, as Zendesk's and Genesys Cloud's agents work them: an agent sees, opens and
+    # works the tickets assigned to them or to their queues (the service narrows SELF to
+    # that); supervisors and admins all of the tenant's. QA reads them all (a ticket is part
+    # of the interaction it reviews) and changes none. The SLA due times and the public web
+    # form are the tenant admin's to set.
+    "tickets.read": {A: _T, SUP: _T, AG: _S, QA: _T},
+    "tickets.write": {A: _T, SUP: _T, AG: _S},
+    "ticket_settings.read": {A: _T, SUP: _T, AG: _T, QA: _T},
+    "ticket_settings.write": {A: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

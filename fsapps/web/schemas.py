@@ -551,7 +551,7 @@ class TimelineQuery(Schema):
 
 
 class TimelineEntry(Schema):
-    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up"]})
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up", "ticket"]})
     at = DateTime()
     call_uuid = UUID(allow_none=True)
     queue = String(allow_none=True)

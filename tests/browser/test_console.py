@@ -227,9 +227,9 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         page.click('[data-op="transfer"]')  # no target given: said before anything is sent
         expect(page.locator('.message.error[data-code="target_missing"]')).to_be_visible()
 
-        # The tenant page: an agent reads only the outage notices, and posts none.
+        # The tenant page: an agent reads the outage notices (and posts none) and their tickets.
         tab.goto("/console/tenant")
-        expect(page.locator("#tabs a:visible")).to_have_text(["Outage notices"])
+        expect(page.locator("#tabs a:visible")).to_have_text(["Outage notices", "Tickets"])
         expect(page.locator("#outage-form")).to_be_hidden()
         # Another tenant's page is refused, as the API refuses it (no telling it exists).
         tab.goto("/console/tenant?tenant=globex")
@@ -252,7 +252,7 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         page.click("#to-tenant")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=acme")
         expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "录音", "黑名单", "故障公告",
-                                                               "知识库"])  # fmt: skip
+                                                               "知识库", "工单"])  # fmt: skip
         expect(page.locator("#agents-rows tr")).to_have_count(1)
         expect(page.locator('#agents-rows tr[data-agent="acme1"]')).to_contain_text("就绪")
         page.click('#tabs a[data-tab="queues"]')
@@ -301,7 +301,7 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
         page.click("#tenant-list a >> text=Globex (globex)")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
-        expect(page.locator("#tabs a:visible")).to_have_count(12)
+        expect(page.locator("#tabs a:visible")).to_have_count(13)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
@@ -340,7 +340,7 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
         expect(page).to_have_url(f"{base}/console/qa")  # QA's own page (tests/browser/test_qa.py)
         tab.goto("/console/tenant")
         expect(page.locator("#to-qa a")).to_have_attribute("href", "/console/qa?tenant=acme")
-        expect(page.locator("#tabs a:visible")).to_have_text(["Recordings"])
+        expect(page.locator("#tabs a:visible")).to_have_text(["Recordings", "Tickets"])  # tickets: read only
         expect(page.locator("#recording-rows tr")).to_have_count(2)
         page.fill("#rec-agent", "acme1")
         page.click("#recordings-form button[type=submit]")

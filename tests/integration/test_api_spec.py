@@ -424,10 +424,12 @@ def test_a_body_sent_in_chunks_is_held_to_the_same_limit(site: Site) -> None:
     assert json.loads(payload)["code"] == "too_large"
 
 
-def test_logging_in_is_the_only_operation_without_a_login() -> None:
-    """The doors test covers every operation that needs a login: all of them but this one."""
+def test_logging_in_and_the_ticket_form_and_status_link_are_the_only_operations_without_a_login() -> None:
+    """The doors test covers every operation that needs a login: all of them but these (a
+    customer has no login: tests/integration/test_api_tickets.py tries the ticket doors)."""
     public = {(m, p) for m, p, _ in OPERATIONS} - {(m, p) for m, p, _ in SECURED}
-    assert public == {("POST", "/api/v1/session")}
+    assert public == {("POST", "/api/v1/session"), ("POST", "/api/v1/public/tenants/{tenant}/tickets"),
+                      ("GET", "/api/v1/public/tenants/{tenant}/ticket-status/{token}")}  # fmt: skip
 
 
 def test_the_client_reads_only_the_head_of_an_event_stream() -> None:

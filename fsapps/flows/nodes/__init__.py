@@ -18,6 +18,7 @@ from fsapps.flows.nodes.readback import Readback
 from fsapps.flows.nodes.say import Say
 from fsapps.flows.nodes.set_vars import SetVariables
 from fsapps.flows.nodes.survey import Survey
+from fsapps.flows.nodes.ticket_status import TicketStatus
 from fsapps.flows.nodes.time_route import TimeRoute
 from fsapps.flows.nodes.transfer import Transfer
 from fsapps.flows.nodes.voicemail import Voicemail
@@ -27,6 +28,7 @@ NODE_TYPES: dict[str, NodeType] = {
     for t in (
         Answer, Play, Menu, Collect, TimeRoute, SetVariables, Lookup, Say, Queue, Voicemail,
         Transfer, Survey, Callback, Blacklist, OutageNotice, Readback, Hangup, Goto,
+        TicketStatus,
     )
 }  # fmt: skip
 

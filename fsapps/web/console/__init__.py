@@ -60,7 +60,8 @@ def _policy() -> dict[str, list[str]]:
 
 # a page's path -> its template and script (<name>.html, <name>.js)
 PAGES = {"": "login", "agent": "agent", "tenant": "tenant", "floor": "floor", "wallboard": "wallboard",
-         "qa": "qa"}
+         "qa": "qa",
+         "ticket-form": "ticket-form", "ticket-status": "ticket-status"}  # fmt: skip
 
 
 def make_console() -> Flask:
@@ -109,6 +110,15 @@ def make_console() -> Flask:
     @app.get("/qa")
     def quality() -> Any:
         return page("qa")
+
+    # A customer's pages, with no login: the tenant's ticket web form and a ticket's status link.
+    @app.get("/ticket-form")
+    def ticket_form() -> Any:
+        return page("ticket-form")
+
+    @app.get("/ticket-status")
+    def ticket_status() -> Any:
+        return page("ticket-status")
 
     @app.after_request
     def _headers(resp: Response) -> Response:

@@ -24,6 +24,7 @@ def register(app: APIFlask) -> None:
         session,
         staff,
         tenants,
+        tickets,
         webhooks,
     )
 
@@ -36,3 +37,5 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(staff.tiers)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(knowledge.wrapup)
+    app.register_blueprint(tickets.bp)
+    app.register_blueprint(tickets.public)

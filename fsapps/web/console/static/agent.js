@@ -8,6 +8,7 @@ import {follow} from './events.js';
 import {myScores} from './qa_mine.js';
 import {makeCard} from './card.js';
 import {desk} from './desk_kb.js';
+import {deskTickets} from './tickets.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -30,6 +31,7 @@ const knowledge = desk(me, tenant, agentId); // the call script, the knowledge b
 // Show only what the role may do (an agent: their own status and calls).
 $('#status-card').hidden = !can(me, 'agent.status');
 $('#dial-card').hidden = !can(me, 'call.dial_out');
+const tickets = deskTickets(me, tenant); // "Open a ticket" from the current or last call
 
 // Dial-out from the agent's phone: the dial form's, and click-to-call from the card.
 async function dialOut(button, number) {
@@ -73,6 +75,7 @@ const field = (name, title, value, id) => [h('dt', {}, title), h('dd', {id, data
 function showCall(c) {
   call = c;
   knowledge.onCall(c);
+  tickets.onCall(c);
   const on = c !== null;
   $('#no-call').hidden = on;
   $('#call-fields').hidden = !on;

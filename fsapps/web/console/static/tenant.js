@@ -9,6 +9,7 @@ import {follow} from './events.js';
 import {loadScorecards} from './qa_scorecards.js';
 import {webhookSection} from './webhook.js';
 import {install as installKnowledge} from './tenant_kb.js';
+import {tenantTickets} from './tickets.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -18,7 +19,8 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
-  scorecards: 'qa_scorecards.write', 'crm-webhook': 'webhook.manage'};
+  scorecards: 'qa_scorecards.write', 'crm-webhook': 'webhook.manage',
+  tickets: 'tickets.read'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
 const loaded = new Set();
@@ -360,6 +362,8 @@ $('#wallboard-form').addEventListener('submit', async (ev) => {
 // --- the CRM webhook (webhook.js) ---------------------------------------------------------
 
 loaders['crm-webhook'] = webhookSection(T);
+
+loaders.tickets = async () => tenantTickets(me, tenant); // fsapps/web/console/static/tickets.js
 
 // --- which sections ----------------------------------------------------------------------
 
