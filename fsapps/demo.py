@@ -163,9 +163,14 @@ def report(store: Store, controller: Controller, calls: list[str], out: TextIO) 
     """What reached PostgreSQL, and what the demo tenant would be billed this month."""
     assert controller.writer is not None
     with gevent.Timeout(10, False):
-        while controller.writer.pending or (
-            controller.collector and controller.collector.collected < len(calls)
-        ):
+        while controller.collector and controller.collector.collected < len(calls):
+            gevent.sleep(0.05)
+    # Collected, the records wait in the controller's batches, then in its writer.
+    controller.record_batches.flush(10)
+    if controller.cdr_batches is not None:
+        controller.cdr_batches.flush(10)
+    with gevent.Timeout(10, False):
+        while controller.writer.pending:
             gevent.sleep(0.05)
     with store.tenant(DEMO_TENANT.id) as t:
         n_cdrs, n_usage = len(t.cdrs_for_legs(calls)), len(t.usage_for_calls(calls))

@@ -853,7 +853,8 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
     assert wait_for(lambda: surveyed(rig, talking), timeout=30), rig.switch.call_log(talking.uuid)[-20:]
     talking.queue_dtmf("5")
     rig.done(talking)
-    assert wait_for(lambda: writer.pending == 0, timeout=30), writer.pending
+    # The visit's records wait in the controller's batches, then in its writer.
+    assert wait_for(lambda: rig.controller.record_batches.flush(0.5) and writer.pending == 0, timeout=30), writer.pending
     # Read with a store of our own: the rig's lost its connections with the server.
     with Store(rig.dsn, max_size=2).open() as store, store.tenant("claims") as t:
         calls = t._all("SELECT * FROM queue_calls WHERE call_uuid = ANY(%s) ORDER BY joined_at",
