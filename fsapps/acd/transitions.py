@@ -42,18 +42,20 @@ class AgentTransitions:
         """One agent answered: they are in a queue call, the caller Answered; the others rung
         with them lost the race."""
         losers = []
-        with self.store.operator() as op:
+        # Pipelined: the read, then every write with the COMMIT in one round trip.
+        with self.store.operator(pipelined=True) as op:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
             after = agent_events.answered(got[0], now) if got else None
             # An agent in a call and a caller answered free nobody: only the losers wake the
             # dispatchers, once.
             if after is not None:
-                store_acd.release(op.conn, agent_id, member, _fields(after), wake=False)
+                store_acd.release(op.conn, agent_id, member, _fields(after), wake=False, read=False)
             for other in others:
                 if other in agents:
                     lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
-                    store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]), wake=False)
+                    store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]), wake=False,
+                                      read=False)  # fmt: skip
                     losers.append(lost)
             store_acd.member_state(op.conn, member, MemberState.ANSWERED, wake=bool(losers))
         if after is not None:
@@ -67,11 +69,11 @@ class AgentTransitions:
         """The agent's queue call is over: wrap-up from ``now``. ``leaving``: the caller's
         visit (its joined_epoch) leaves the queue in the same transaction."""
         after = None
-        with self.store.operator() as op:
+        with self.store.operator(pipelined=True) as op:  # the read, then the writes and COMMIT at once
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
             if got is not None:
                 after = agent_events.call_ended(got[0], now)
-                store_acd.release(op.conn, agent_id, member, _fields(after))
+                store_acd.release(op.conn, agent_id, member, _fields(after), read=False)
             # The agent first, then the caller's row: the order every transaction on both takes.
             if leaving is not None:
                 store_acd.remove_member(op.conn, member, leaving)

@@ -45,11 +45,14 @@ _release_queries: dict[tuple[tuple[str, ...], bool, bool], str] = {}
 
 
 def release(
-    conn: psycopg.Connection, agent_id: str, member: str, fields: dict[str, Any], *, wake: bool = True
+    conn: psycopg.Connection, agent_id: str, member: str, fields: dict[str, Any], *, wake: bool = True,
+    read: bool = True,
 ) -> bool:
     """Back from an offer (``fields``: the agent as fsapps.acd.agent_events left it),
     only if this agent is still on ``member``'s offer. ``wake``: NOTIFY the dispatchers
-    (False when the transaction notifies once for all its changes, or frees nobody)."""
+    (False when the transaction notifies once for all its changes, or frees nobody).
+    ``read`` False: the result is not read (True is returned), so in a pipelined
+    transaction the statement goes out with the COMMIT (fsapps.store.db.Store.operator)."""
     sets = tuple(k for k in _RELEASED if k in fields)
     offered = fields.get("state") == AgentState.IN_A_QUEUE_CALL
     key = (sets, offered, wake)
@@ -75,6 +78,9 @@ def release(
         )
         query = _release_queries[key] = composed.as_string(conn)
     params: tuple[Any, ...] = (*[fields[k] for k in sets], agent_id, member, *((CHANNEL,) if wake else ()))
+    if not read:
+        conn.execute(query, params)
+        return True
     row: Any = conn.execute(query, params).fetchone()
     return bool(row is not None and (row["n"] if isinstance(row, dict) else row[0]) == 1)
 

@@ -250,9 +250,18 @@ class Store:
                     conn.close()
 
     @contextmanager
-    def operator(self) -> Iterator[OperatorScope]:
-        with self.pool.connection() as conn, conn.transaction():
-            yield OperatorScope(conn)
+    def operator(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
+        """One operator transaction. ``pipelined``: in psycopg's pipeline mode, so the
+        statements whose results are not read go out together with the COMMIT: a
+        read-then-write transaction takes two round trips, and its row locks are held for
+        one, with no yield to other greenlets between the writes and the COMMIT."""
+        with self.pool.connection() as conn:
+            if not pipelined:
+                with conn.transaction():
+                    yield OperatorScope(conn)
+                return
+            with conn.pipeline(), conn.transaction():
+                yield OperatorScope(conn)
 
     @contextmanager
     def statement(self) -> Iterator[OperatorScope]:

@@ -400,12 +400,13 @@ class CountingStore(Store):
 
     def __init__(self, dsn: str) -> None:
         super().__init__(dsn)
-        self.transactions = self.statements = 0
+        self.transactions = self.statements = self.pipelined = 0
 
     @contextmanager
-    def operator(self) -> Iterator[Any]:
+    def operator(self, *, pipelined: bool = False) -> Iterator[Any]:
         self.transactions += 1
-        with super().operator() as op:
+        self.pipelined += pipelined
+        with super().operator(pipelined=pipelined) as op:
             yield op
 
     @contextmanager
@@ -419,7 +420,8 @@ def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_pass
     """What one answered queue call asks of the calls' pool, beside the dispatcher's passes
     (on its own connection): the join and the look for a transfer note are one statement
     each; the answer, and the end of the agent's call with the caller leaving the queue,
-    one transaction each (it took seven transactions, the offer among them)."""
+    one transaction each (it took seven transactions, the offer among them), pipelined: the
+    read, then the writes with the COMMIT, two round trips."""
     store = CountingStore(db_dsn).open()
     try:
         acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
@@ -433,7 +435,7 @@ def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_pass
         assert d.peek_transfer(w) is None
         acme.clock.now += 30
         d.call_ended(w, "a1", acme.clock(), leave=True)
-        assert (store.transactions, store.statements) == (2, 2)
+        assert (store.transactions, store.pipelined, store.statements) == (2, 2, 2)
         with store.operator() as op:
             assert op._all("SELECT uuid FROM queue_members") == []
         assert acme.agent_rows()["a1"] == ("Waiting", None)
