@@ -15,6 +15,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -94,6 +95,9 @@ class LiveDemo:
     port: int = 0
     pace: Pace = field(default_factory=Pace)
     callers: list[DemoCaller] = field(default_factory=lambda: list(CALLERS))
+    # Agents Available from the start: ben takes calls by himself, so the floor is busy
+    # before anyone logs in; ann is the newcomer's, Logged Out until they press Ready.
+    ready: tuple[str, ...] = ("ben",)
     logins: list[Login] = field(default_factory=list)
     project: Project | None = None
     db: Database | None = None
@@ -113,7 +117,7 @@ class LiveDemo:
         self.db = Database(settings).start()
         try:
             self.store = self.db.store(max_size=10)
-            self.logins = seed(self.store, project)
+            self.logins = seed(self.store, project, self.ready)
             switch = Switch(SwitchConfig(speed=1.0))
             for agent in AGENTS:
                 self.phones[agent] = switch.register_user(
@@ -183,20 +187,20 @@ class LiveDemo:
             f" {p.answer_after:g} s after ringing.",
             "",
             "  Try it:",
-            "    1. Log in as ann and press Ready. A caller's card pops while the phone rings;",
-            "       the phone answers a few seconds later.",
-            "    2. Transfer the call to ben (Transfer to: agent, ben).",
+            "    1. Log in as ann and press Ready. The next caller's card pops while her phone",
+            "       rings; the phone answers a few seconds later. (ben takes calls by himself.)",
+            "    2. Transfer the call to ben (Transfer to: agent, ben) once he is free.",
             "    3. In another browser (or a private window), log in as supervisor: the floor",
-            "       shows ann and ben on their calls and the callers waiting.",
+            "       shows ann and ben, their calls and the callers waiting.",
             "",
             "  Ctrl-C stops the demo and deletes its database.",
         ]
         print("\n".join(lines), file=out, flush=True)
 
 
-def seed(store: Store, project: Project) -> list[Login]:
-    """The tenant, its agents and customers, and a user of every role, each with a new
-    random password (printed once, stored only as a hash)."""
+def seed(store: Store, project: Project, ready: tuple[str, ...] = ()) -> list[Login]:
+    """The tenant, its agents (``ready`` ones Available) and customers, and a user of every
+    role, each with a new random password (printed once, stored only as a hash)."""
     tenant = project.tenants[0]
     logins = [Login("agent", agent, _password()) for agent in AGENTS]
     logins += [Login("supervisor", "supervisor", _password()), Login("tenant_admin", "admin", _password()),
@@ -209,6 +213,8 @@ def seed(store: Store, project: Project) -> list[Login]:
             # The switch's user ``agent`` is the phone the emulator registers for them.
             op.add_agent(agent, name, {tenant.id: 1}, f"sofia/external/{agent}@127.0.0.1:5080")
             acd.ensure_agent(op.conn, agent, wrap_up_time=5)
+            if agent in ready:
+                acd.set_status(op.conn, agent, "Available", time.time())
         for login in logins:
             if login.role == "operator":
                 users[login.username] = op.add_operator_admin(login.username, login.password).id
