@@ -163,9 +163,14 @@ def report(store: Store, controller: Controller, calls: list[str], out: TextIO) 
     """What reached PostgreSQL, and what the demo tenant would be billed this month."""
     assert controller.writer is not None
     with gevent.Timeout(10, False):
-        while controller.writer.pending or (
-            controller.collector and controller.collector.collected < len(calls)
-        ):
+        while controller.collector and controller.collector.collected < len(calls):
+            gevent.sleep(0.05)
+        # The controller hands records to the writer in batches, from a greenlet of its own:
+        # the writer has nothing pending while the last call's records are still in a batch.
+        for batches in (controller.record_batches, controller.cdr_batches):
+            if batches is not None:
+                batches.flush()
+        while controller.writer.pending:
             gevent.sleep(0.05)
     with store.tenant(DEMO_TENANT.id) as t:
         n_cdrs, n_usage = len(t.cdrs_for_legs(calls)), len(t.usage_for_calls(calls))
