@@ -189,7 +189,7 @@ class LiveDemo:
             "  Try it:",
             "    1. Log in as ann and press Ready. The next caller's card pops while her phone",
             "       rings; the phone answers a few seconds later. (ben takes calls by himself.)",
-            "    2. Transfer the call to ben (Transfer to: agent, ben) once he is free.",
+            "    2. Transfer the call to ben (Transfer to: agent, ben); ann then wraps up.",
             "    3. In another browser (or a private window), log in as supervisor: the floor",
             "       shows ann and ben, their calls and the callers waiting.",
             "",
