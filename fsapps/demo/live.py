@@ -154,14 +154,17 @@ class LiveDemo:
             gevent.sleep(self.pace.interval)
 
     def stop(self) -> None:
-        if self._arrivals is not None:
-            self._arrivals.kill()
-        if self.console is not None:
-            self.console.stop()
-        if self.store is not None:
-            self.store.close()
-        if self.db is not None:
-            self.db.close()
+        """Everything started, once (a failed start has stopped what it started)."""
+        arrivals, console, store, db = self._arrivals, self.console, self.store, self.db
+        self._arrivals = self.console = self.store = self.db = None
+        if arrivals is not None:
+            arrivals.kill()
+        if console is not None:
+            console.stop()
+        if store is not None:
+            store.close()
+        if db is not None:
+            db.close()
 
     def welcome(self, out: TextIO) -> None:
         """What a newcomer reads: where the console is, who to log in as, what to try."""
