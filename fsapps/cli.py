@@ -25,10 +25,14 @@ log = logging.getLogger("fsapps")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from fsapps import demo
-
     logs.setup(level="warning", fmt="text")
-    return demo.run(speed=args.speed, state_dir=args.state_dir)
+    if args.once:
+        from fsapps.demo import scripted
+
+        return scripted.run(speed=args.speed, state_dir=args.state_dir)
+    from fsapps.demo import live
+
+    return live.run(port=args.port)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -409,9 +413,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fsapps", description="Call-center applications for FreeSWITCH.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="run the emulator, the controller and scripted calls; print each call")
-    d.add_argument("--speed", type=float, default=10.0, help="virtual seconds per wall second (default 10)")
-    d.add_argument("--state-dir", help="where the embedded PostgreSQL keeps its data (default ./var)")
+    d = sub.add_parser("demo", help="a call center on the emulator with the console, callers arriving"
+                                    " until Ctrl-C; --once: three scripted calls, printed")
+    d.add_argument("--port", type=int, default=8080,
+                   help="the console's port on 127.0.0.1 (default 8080; a free one when taken)")
+    d.add_argument("--once", action="store_true",
+                   help="run three scripted calls through a toy menu, print and store them, exit")
+    d.add_argument("--speed", type=float, default=10.0,
+                   help="--once: virtual seconds per wall second (default 10)")
+    d.add_argument("--state-dir", help="--once: where the embedded PostgreSQL keeps its data (default ./var)")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="run the controller (outbound Event Socket server, inbound client)")

@@ -1,4 +1,4 @@
-"""`fsapps demo` runs every scripted call to its end and tells each one."""
+"""`fsapps demo --once` runs every scripted call to its end and tells each one."""
 
 import io
 

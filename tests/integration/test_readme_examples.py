@@ -140,8 +140,10 @@ T_ACME = "test_the_acme_example_checks_renders_and_reads_a_balance_from_its_look
 # (the sh blocks' fsapps lines are EXAMPLES'). A block added to the README fails the guard
 # until it is here.
 BLOCKS: dict[str, str] = {
-    "sh: ./dev demo # set up, start the emulator and the controller, place scripted calls, print each call":
-        "not run here: ./dev test runs the whole suite (its demo is test_demo.py's)",
+    "sh: ./dev demo # set up, open a call center on the emulator with its web console; callers arrive until Ctrl-C":
+        "not run here: ./dev test runs the whole suite (its demo is test_demo_live.py's and test_demo.py's)",
+    "text: Console: http://127.0.0.1:8080/console/": "tests/integration/test_demo_live.py::"
+        "test_fsapps_demo_prints_the_console_and_logins_that_work_and_ctrl_c_stops_it_and_removes_its_database",
     'xml: <action application="set" data="socket_resume=true"/>': T_PYTHON,
     "yaml: esl: {host: 127.0.0.1, port: 8021} # password: use FSAPPS_ESL_PASSWORD":
         T_SERVE,  # and test_the_settings_example_loads_as_the_readme_says, value by value

@@ -1,4 +1,4 @@
-"""``fsapps demo``: the emulator, the controller and a few scripted callers.
+"""``fsapps demo --once``: the emulator, the controller and a few scripted callers.
 
 Everything runs in this process on loopback ports chosen at start; nothing
 to install. Each caller's call is printed as they lived it: what they
