@@ -515,7 +515,9 @@ class Dispatcher:
             return
         now = self.clock()
         plans: list[tuple[Waiter, Offer, dict[str, str]]] = []
-        with self.own.operator() as op:
+        # Pipelined: the reservations go out with the COMMIT, the agents' locks (lock_waiting)
+        # held one round trip less.
+        with self.own.operator(pipelined=True) as op:
             free = store_acd.lock_waiting(op.conn, {a for _, d in offers for a in d.agents})
             for w, d in offers:
                 won = [a for a in d.agents if a in free]
@@ -533,7 +535,7 @@ class Dispatcher:
             plans = [p for p in plans if p[0].member.uuid in claimed]
             store_acd.reserve_many(
                 op.conn, [(a, w.member.uuid, leg) for w, _, legs in plans for a, leg in legs.items()],
-                self.name, now,
+                self.name, now, read=False,
             )  # fmt: skip
         for w, d, legs in plans:
             w.trying = True

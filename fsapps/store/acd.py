@@ -205,13 +205,15 @@ def claim_members(
 
 
 def reserve_many(
-    conn: psycopg.Connection, reservations: list[tuple[str, str, str]], controller: str, now: float
+    conn: psycopg.Connection, reservations: list[tuple[str, str, str]], controller: str, now: float,
+    *, read: bool = True,
 ) -> set[str]:
     """reserve for many agents at once, (agent, member, leg) each, the agents locked by
-    lock_waiting in this transaction. Returns the agents reserved."""
+    lock_waiting in this transaction. Returns the agents reserved (``read`` False: not read,
+    all of them, so that in a pipelined transaction it goes out with the COMMIT)."""
     if not reservations:
         return set()
-    rows: list[Any] = conn.execute(
+    cur = conn.execute(
         "UPDATE agent_state s SET state = %(receiving)s, offered_member = o.member, offered_by = %(c)s,"
         " last_offered_call = %(now)s, agent_leg = o.leg"
         " FROM unnest(%(agents)s::text[], %(members)s::uuid[], %(legs)s::uuid[]) AS o(agent, member, leg)"
@@ -221,7 +223,10 @@ def reserve_many(
             "agents": [a for a, _, _ in reservations], "members": [m for _, m, _ in reservations],
             "legs": [leg for _, _, leg in reservations],
         },
-    ).fetchall()  # fmt: skip
+    )  # fmt: skip
+    if not read:
+        return {a for a, _, _ in reservations}
+    rows: list[Any] = cur.fetchall()
     return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
 
 

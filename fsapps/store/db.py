@@ -289,13 +289,17 @@ class Dedicated:
         self._lock = threading.RLock()
 
     @contextmanager
-    def operator(self) -> Iterator[OperatorScope]:
+    def operator(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
+        """``pipelined``: as Store.operator's (the writes not read go with the COMMIT)."""
         with self._lock:
             conn = self._conn
             if conn is None or conn.closed:
                 conn = self._conn = psycopg.connect(self.dsn, row_factory=dict_row)
             try:
-                with conn.transaction():
+                with contextlib.ExitStack() as stack:
+                    if pipelined:
+                        stack.enter_context(conn.pipeline())
+                    stack.enter_context(conn.transaction())
                     yield OperatorScope(conn)
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 self.close()
