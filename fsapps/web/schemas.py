@@ -3,12 +3,16 @@ them (a 422 with the field and the reason) and writes the OpenAPI document from 
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, DateTime, Decimal, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import ValidationError, validates_schema
 
 from fsapps.acd.figures import ACTIVITIES
 from fsapps.acd.model import AgentStatus
+from fsapps.console_settings import LONGEST, SHORTEST
 
 ROLES = ("tenant_admin", "supervisor", "agent", "qa")
 NUMBER = Regexp(r"^\+?[0-9*#]{1,32}$", error="digits, * and #, with an optional leading +")
@@ -32,6 +36,26 @@ class Me(Schema):
     csrf_token = String(
         allow_none=True, metadata={"description": "send it as X-CSRF-Token on changes (cookie sessions only)"}
     )
+
+
+class StuckLimitsIn(Schema):
+    # one field per activity with a limit (fsapps.console_settings.STUCK_DEFAULTS); at least one
+    ringing = Integer(validate=Range(SHORTEST, LONGEST))
+    talking = Integer(validate=Range(SHORTEST, LONGEST))
+    wrap_up = Integer(validate=Range(SHORTEST, LONGEST))
+    idle = Integer(validate=Range(SHORTEST, LONGEST), metadata={"description": "after a call, not ready"})
+    on_break = Integer(validate=Range(SHORTEST, LONGEST))
+
+    @validates_schema
+    def _some(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("name at least one activity's limit")
+
+
+class ConsoleSettingsOut(Schema):
+    timezone = String(metadata={"description": "the tenant's IANA zone: the console shows times in it"})
+    stuck_limits = Dict(keys=String(), values=Integer(),
+                        metadata={"description": "seconds per activity before the floor raises an alert"})
 
 
 class TenantIn(Schema):

@@ -317,6 +317,10 @@ MATRIX = [
     Row("GET", T + "/qa/evaluations/{evaluation}", only({OP: 200, ADMIN: 200, SUP: (200, 403),
                                                          AGENT: (200, 403), QA: 200}), prepare=_evaluation),
     Row("GET", T + "/qa/averages", only({OP: 200, ADMIN: 200, SUP: 200, QA: 200}), query="?by=queue"),
+    # The console settings: every role of the tenant reads its timezone and the floor's
+    # stuck-agent limits; the tenant admin changes the limits.
+    Row("GET", T + "/console-settings", everyone(200)),
+    Row("PATCH", T + "/console-settings/stuck-limits", only({OP: 200, ADMIN: 200}), body={"talking": 900}),
     Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
         content_type=SSE),
     Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
@@ -433,9 +437,10 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 
 
-# A wallboard token (a TV's, no user) reads its tenant's queue figures and nothing else: every
-# other route refuses it (403 wallboard_only), and another tenant's figures are not there.
-WALLBOARD_READS = {("GET", T + "/queue-figures")}
+# A wallboard token (a TV's, no user) reads its tenant's queue figures (and its console
+# settings, for the timezone) and nothing else: every other route refuses it (403
+# wallboard_only), and another tenant's figures are not there.
+WALLBOARD_READS = {("GET", T + "/queue-figures"), ("GET", T + "/console-settings")}
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ def register(app: APIFlask) -> None:
     from fsapps.web.routes import (
         agents,
         calls,
+        console_settings,
         customers,
         events,
         floor,
@@ -25,7 +26,7 @@ def register(app: APIFlask) -> None:
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
-                   events, floor, customers, qa):
+                   events, floor, customers, qa, console_settings):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)

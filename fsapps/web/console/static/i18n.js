@@ -29,11 +29,28 @@ export function errorText(err) {
   return {head, more: fields.length ? fields.join('; ') : (err.message || '')};
 }
 
+// Times are shown in the tenant's timezone (its IANA name, from GET .../console-settings),
+// not the browser's: a supervisor abroad and the floor read the same clock. Until a page
+// knows it (an operator across tenants), the browser's.
+let zone;
+
+export function setZone(name) {
+  zone = name || undefined;
+}
+
+function at(value) {
+  return typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+}
+
 // A time the API gave (ISO 8601) or seconds since the epoch, in the reader's language.
 export function when(value) {
   if (value === null || value === undefined || value === '') return '';
-  const d = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
-  return d.toLocaleString(lang, {dateStyle: 'short', timeStyle: 'short'});
+  return new Intl.DateTimeFormat(lang, {dateStyle: 'short', timeStyle: 'short', timeZone: zone}).format(at(value));
+}
+
+// The time of day alone (a wallboard's "updated at"), with seconds.
+export function timeOfDay(value) {
+  return new Intl.DateTimeFormat(lang, {timeStyle: 'medium', timeZone: zone}).format(at(value));
 }
 
 export function seconds(s) {
