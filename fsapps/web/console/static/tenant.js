@@ -7,6 +7,9 @@ import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
 import {loadScorecards} from './qa_scorecards.js';
+import {loadUsers} from './admin_users.js';
+import {loadStaff} from './admin_staff.js';
+import {loadSettings} from './admin_settings.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -16,9 +19,12 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
-  scorecards: 'qa_scorecards.write'};
+  scorecards: 'qa_scorecards.write', users: 'users.list', staff: 'agents.write', settings: 'console_settings.write'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
+loaders.users = () => loadUsers(T, me);
+loaders.staff = () => loadStaff(T);
+loaders.settings = () => loadSettings(T);
 const loaded = new Set();
 
 async function pickTenant() {
