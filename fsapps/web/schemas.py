@@ -58,6 +58,52 @@ class ConsoleSettingsOut(Schema):
                         metadata={"description": "seconds per activity before the floor raises an alert"})
 
 
+DAYS = Regexp(r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?"
+              r"(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$",
+              error="days as mon-fri, sat, sun or mon,wed")  # fmt: skip
+HOURS = Regexp(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$", error="hours as 08:00-18:00")
+
+
+class ClosedIn(Schema):
+    from_ = String(required=True, data_key="from", validate=Regexp(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
+                   metadata={"description": "YYYY-MM-DD HH:MM, the tenant's time"})  # fmt: skip
+    to = String(required=True, validate=Regexp(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
+
+
+class CalendarIn(Schema):
+    weekly = Dict(
+        keys=String(validate=DAYS), values=List(String(validate=HOURS), validate=Length(1, 10)),
+        required=True, validate=Length(1, 50),
+        metadata={"description": "days -> opening periods, e.g. mon-fri: [08:00-18:00]"},
+    )  # fmt: skip
+    holidays = List(String(validate=Regexp(r"^\d{4}-\d{2}-\d{2}$")), load_default=list,
+                    validate=Length(0, 400))  # fmt: skip
+    closed = List(Nested(ClosedIn), load_default=list, validate=Length(0, 400),
+                  metadata={"description": "one-off closures, from and to in the tenant's time"})  # fmt: skip
+
+
+class CalendarsOut(Schema):
+    calendars = Dict(keys=String(), values=Dict(),
+                     metadata={"description": "tenant.yaml's, as they are live"})  # fmt: skip
+
+
+class PromptIn(Schema):
+    text = String(validate=Length(1, 2000), metadata={"description": "spoken by the TTS engine"})
+    wav = String(validate=Length(1, 1_000_000),
+                 metadata={"description": "a recording, base64: RIFF/WAVE, 16-bit PCM, mono, 8 or 16 kHz,"
+                                          " at most 700000 bytes"})  # fmt: skip
+
+    @validates_schema
+    def _one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("text" in data) == ("wav" in data):
+            raise ValidationError("give the text to speak, or a recording (wav), not both")
+
+
+class PromptsOut(Schema):
+    prompts = Dict(keys=String(), values=Dict(),
+                   metadata={"description": "tenant.yaml's: {file} recorded or {text} spoken"})  # fmt: skip
+
+
 class TenantIn(Schema):
     id = String(required=True, validate=Regexp(r"^[a-z0-9][a-z0-9_-]{0,62}$"))
     name = String(validate=Length(1, 200))

@@ -251,6 +251,13 @@ MATRIX = [
     # The matrix's flows directory has no tenants' folders: an upload of a tenant.yaml alone has
     # problems (422) for whoever may upload.
     Row("GET", T + "/flows", only({OP: 200, ADMIN: 200})),
+    # Business hours and prompts: tenant.yaml's, the flows' rights (here no tenant.yaml: 409)
+    Row("GET", T + "/calendars", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/calendars/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "office"},
+        body={"weekly": {"mon-fri": ["08:00-18:00"]}}),
+    Row("GET", T + "/prompts", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"},
+        body={"text": "Welcome"}),
     Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),

@@ -22,11 +22,12 @@ def register(app: APIFlask) -> None:
         selfservice,
         session,
         staff,
+        tenant_config,
         tenants,
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
-                   events, floor, customers, qa, console_settings):
+                   events, floor, customers, qa, console_settings, tenant_config):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)
