@@ -33,6 +33,7 @@ from fsapps.web.app import ApiContext
 from tests.integration.test_api_qa import recorded
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 from tests.support.controllers import switch_on_conf
+from tests.support.wavs import wav
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -250,3 +251,61 @@ def test_a_tenant_admin_edits_an_agents_skills_and_puts_them_on_a_queues_tier(st
         expect(page.locator(".message.done")).to_contain_text("cb1's place in complaints is live.")
         live = yaml.safe_load((site.root / "cablenet/tenant.yaml").read_text())
         assert live["queues"]["complaints"]["tiers"] == ["cn_zhao", "cn_wang"]
+
+
+def test_a_tenant_admin_changes_business_hours_and_uploads_a_prompt_and_a_bad_file_is_refused(
+    store, tmp_path, tabs
+) -> None:
+    with cablenet_site(store, tmp_path) as site:
+        tab = tabs(site.base, "en-GB", "admin")
+        page = tab.login("admin", PASSWORD)
+        page.click('#tabs a[data-tab="hours"]')
+        expect(page.locator("#hours-pick")).to_have_value("service_hours")
+        weekdays = page.locator("#hours-days tr.day").first
+        expect(weekdays.locator(".days")).to_have_value("mon-fri")
+        expect(weekdays.locator(".hours")).to_have_value("08:00-20:00")
+        weekdays.locator(".hours").fill("09:00-12:00, 13:00-18:00")
+        page.click("#hours-form button[type=submit]")
+        expect(page.locator(".message.done")).to_contain_text("Calendar service_hours is live.")
+        live = next(t for t in check(site.root, sounds=site.sounds).tenants if t.id == "cablenet")
+        monday = live.calendars["service_hours"].weekly[2]  # as `fsapps check` reads it
+        assert monday == [(540, 720), (780, 1080)]
+        tab.shot("hours")
+
+        # An impossible holiday: check's problem at tenant.yaml:line, and nothing changed.
+        before = (site.root / "cablenet/tenant.yaml").read_text()
+        page.fill("#hours-holidays", "2027-01-01\n2027-02-30")
+        page.click("#hours-form button[type=submit]")
+        expect(page.locator("#hours-problems li")).to_contain_text("tenant.yaml:16:")
+        expect(page.locator("#hours-problems li")).to_contain_text("2027-02-30")
+        expect(page.locator('.message.error[data-code="problems"]')).to_be_visible()
+        assert (site.root / "cablenet/tenant.yaml").read_text() == before
+
+        # A recorded prompt replaced by an upload; then a file that is no prompt, refused.
+        page.click('#tabs a[data-tab="prompts"]')
+        welcome = page.locator('#prompt-rows tr[data-prompt="welcome"]')
+        expect(welcome.locator(".kind")).to_contain_text("cablenet/welcome.wav")
+        good, bad = tmp_path / "welcome.wav", tmp_path / "stereo.wav"
+        good.write_bytes(wav(8000))
+        bad.write_bytes(wav(8000, channels=2))
+        welcome.locator(".prompt-file").set_input_files(str(good))
+        welcome.locator("button.upload").click()
+        expect(page.locator(".message.done")).to_contain_text("Prompt welcome is live.")
+        assert (site.sounds / "zh/cablenet/8000/welcome.wav").read_bytes() == good.read_bytes()
+        welcome = page.locator('#prompt-rows tr[data-prompt="welcome"]')
+        welcome.locator(".prompt-file").set_input_files(str(bad))
+        welcome.locator("button.upload").click()
+        refused = page.locator('.message.error[data-code="bad_wav"]')
+        expect(refused).to_contain_text("That recording cannot be a prompt")
+        expect(refused).to_contain_text("2 channels: a prompt must be mono")
+        assert (site.sounds / "zh/cablenet/8000/welcome.wav").read_bytes() == good.read_bytes()
+        tab.shot("prompts")
+
+        # A new prompt spoken by the TTS.
+        page.fill("#new-prompt-name", "holiday_notice")
+        page.fill("#new-prompt-text", "春节期间暂停服务")
+        page.click("#prompt-form button[type=submit]")
+        added = page.locator('#prompt-rows tr[data-prompt="holiday_notice"]')
+        expect(added.locator(".kind")).to_have_text("spoken by TTS")
+        live = next(t for t in check(site.root, sounds=site.sounds).tenants if t.id == "cablenet")
+        assert live.prompts["holiday_notice"].text == "春节期间暂停服务"

@@ -10,6 +10,7 @@ import {loadScorecards} from './qa_scorecards.js';
 import {loadUsers} from './admin_users.js';
 import {loadStaff} from './admin_staff.js';
 import {loadSettings} from './admin_settings.js';
+import {loadHours, loadPrompts} from './admin_config.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -19,12 +20,15 @@ const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list', recordings: 'recordings.read',
   blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
-  scorecards: 'qa_scorecards.write', users: 'users.list', staff: 'agents.write', settings: 'console_settings.write'};
+  scorecards: 'qa_scorecards.write', users: 'users.list', staff: 'agents.write', hours: 'flows.write',
+  prompts: 'flows.write', settings: 'console_settings.write'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
 loaders.users = () => loadUsers(T, me);
 loaders.staff = () => loadStaff(T);
 loaders.settings = () => loadSettings(T);
+loaders.hours = () => loadHours(T);
+loaders.prompts = () => loadPrompts(T);
 const loaded = new Set();
 
 async function pickTenant() {
