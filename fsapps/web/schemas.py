@@ -36,6 +36,8 @@ class Me(Schema):
     csrf_token = String(
         allow_none=True, metadata={"description": "send it as X-CSRF-Token on changes (cookie sessions only)"}
     )
+    language = String(allow_none=True, metadata={
+        "description": "in the login's answer: the console's language set for them (null: the browser's)"})
 
 
 class StuckLimitsIn(Schema):
@@ -122,10 +124,15 @@ class TenantOut(Schema):
     status = String()
 
 
+USER_LANGUAGE: dict[str, Any] = {"validate": OneOf(("en", "zh-CN")), "allow_none": True,
+                 "metadata": {"description": "the console's language; null: their browser's"}}  # fmt: skip
+
+
 class UserIn(Schema):
     username = String(required=True, validate=NAME)
     password = String(required=True, validate=Length(8, 1000), load_only=True)
     role = String(required=True, validate=OneOf(ROLES))
+    language = String(load_default=None, **USER_LANGUAGE)
 
 
 class UserOut(Schema):
@@ -133,11 +140,13 @@ class UserOut(Schema):
     username = String()
     role = String()
     disabled = Boolean()
+    language = String(allow_none=True)
 
 
 class UserChange(Schema):
     role = String(validate=OneOf(ROLES))
     disabled = Boolean(metadata={"description": "a disabled user's sessions and tokens stop working"})
+    language = String(**USER_LANGUAGE)
 
 
 class TokenIn(Schema):

@@ -142,6 +142,7 @@ def test_a_tenant_admin_adds_a_user_changes_their_role_and_disables_them(store, 
         page.keyboard.type("li.na")
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")  # the role stays "agent"
+        page.keyboard.press("Tab")  # the language, their browser's
         page.keyboard.type("correct horse battery")
         page.keyboard.press("Enter")
         expect(page.locator(".message.done")).to_contain_text("li.na added as agent.")
@@ -153,10 +154,17 @@ def test_a_tenant_admin_adds_a_user_changes_their_role_and_disables_them(store, 
         assert verify_password(digest, "correct horse battery")
 
         row.locator("select.user-role").select_option("supervisor")
+        row.locator("select.user-language").select_option("zh-CN")
         row.locator("button.save-role").click()
-        expect(page.locator(".message.done")).to_contain_text("li.na's role changed.")
+        expect(page.locator(".message.done")).to_contain_text("li.na saved.")
         with store.operator() as op:
-            assert op.find_user("li.na")[0].role == "supervisor"
+            user = op.find_user("li.na")[0]
+        assert (user.role, user.language) == ("supervisor", "zh-CN")
+        # li.na logs in (a browser asking for English) and works in Chinese, on a supervisor's page.
+        them = tabs(base, "en-GB", "li.na")
+        theirs = them.login("li.na", "correct horse battery")
+        expect(theirs).to_have_url(f"{base}/console/floor?lang=zh-CN")
+        expect(theirs.locator("html")).to_have_attribute("lang", "zh-CN")
         row.locator("button.disable").click()
         expect(row).to_have_attribute("data-disabled", "true")
         with store.operator() as op:

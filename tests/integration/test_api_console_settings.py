@@ -70,3 +70,21 @@ def test_a_wallboard_token_reads_its_tenants_timezone(api, store) -> None:
     assert tv.get(T + "/console-settings").json["timezone"] == "Asia/Shanghai"
     r = tv.request("PATCH", T + "/console-settings/stuck-limits", {"talking": 60})
     assert (r.status, r.json["code"]) == (403, "wallboard_only")
+
+
+def test_a_users_console_language_is_set_with_their_role_and_comes_with_their_login(api) -> None:
+    admin = api("tenant_admin")
+    wang = {"username": "wang.li", "password": "correct horse"}
+    r = admin.request("POST", T + "/users", {**wang, "role": "agent", "language": "zh-CN"})
+    assert (r.status, r.json["language"]) == (201, "zh-CN"), r.json
+    uid = r.json["id"]
+    login = Client(admin.port).request("POST", "/api/v1/session", wang)
+    assert (login.status, login.json["language"]) == (200, "zh-CN")
+    r = admin.request("PATCH", f"{T}/users/{uid}", {"role": "qa"})  # not named: kept
+    assert (r.json["role"], r.json["language"]) == ("qa", "zh-CN")
+    r = admin.request("PATCH", f"{T}/users/{uid}", {"language": None})  # back to the browser's
+    assert (r.json["role"], r.json["language"]) == ("qa", None)
+    r = admin.request("PATCH", f"{T}/users/{uid}", {"language": "fr"})
+    assert (r.status, r.json["code"]) == (422, "invalid_input")
+    listed = {u["username"]: u["language"] for u in admin.get(T + "/users").json}
+    assert listed["wang.li"] is None and listed["agent_acme"] is None

@@ -1,3 +1,7 @@
+-- The language a user's console pages are in (the catalogues': en, zh-CN); NULL: the one
+-- their browser asks for. The tenant admin sets it with the user's role.
+ALTER TABLE users ADD COLUMN language text CHECK (language IN ('en', 'zh-CN'));
+
 -- What a tenant admin sets for the console: the supervisor floor's stuck-agent limits (how long
 -- an agent may ring, talk, wrap up, sit idle after a call or stay on break before the floor
 -- raises an alert), in seconds per activity. No row: the defaults (fsapps.console_settings).
