@@ -95,6 +95,7 @@ def test_times_are_shown_in_the_tenants_timezone_whatever_the_browsers(store, ta
         selfservice.post_outage(t, "prefix", "0755", "Fibre cut", starts, ends)
         _, wallboard = repo.issue_wallboard_token(t, "floor TV", None)
     recorded(store, "acme", "support", "acme1", starts)
+    recorded(store, "acme", "sales", "acme2", datetime(2026, 12, 5, 20, 0, tzinfo=UTC))  # 6 Dec 04:00 there
     server = serve_api(ApiContext(store, static_queues(QUEUES)), console=True)
     base = f"http://127.0.0.1:{server.server_port}"
     try:
@@ -106,6 +107,16 @@ def test_times_are_shown_in_the_tenants_timezone_whatever_the_browsers(store, ta
         notice = page.locator("#outage-rows tr", has_text="Fibre cut")
         expect(notice).to_contain_text("12/6/26, 10:30 AM")  # not 2:30 AM, the browser's
         expect(notice).to_contain_text("1/1/99, 12:05 PM")
+        # A time typed on a page is the tenant's too: 08:00 in Shanghai is midnight UTC.
+        page.select_option("#out-kind", "prefix")
+        page.fill("#out-area", "0571")
+        page.fill("#out-message", "Exchange works")
+        page.fill("#out-ends", "2099-06-01T08:00")
+        page.click("#outage-form button[type=submit]")
+        expect(page.locator("#outage-rows tr", has_text="Exchange works")).to_contain_text("6/1/99, 8:00 AM")
+        with store.tenant("acme") as t:
+            row = t._one("SELECT ends_at FROM outages WHERE message = 'Exchange works'")
+        assert row["ends_at"] == datetime(2099, 6, 1, 0, 0, tzinfo=UTC)
         page.click('#tabs a[data-tab="settings"]')
         expect(page.locator("#tenant-zone")).to_contain_text("Asia/Shanghai")
         tab.shot("settings")
@@ -113,8 +124,13 @@ def test_times_are_shown_in_the_tenants_timezone_whatever_the_browsers(store, ta
         qa = tabs(base, "en-GB", "qa", timezone="UTC")
         qpage = qa.login("qa_acme", PASSWORD)
         expect(qpage).to_have_url(f"{base}/console/qa")
+        qpage.fill("#qa-from", "2026-12-06")  # the 6th of December in Shanghai: both calls
+        qpage.fill("#qa-to", "2026-12-06")
         qpage.click("#qa-find button[type=submit]")
-        expect(qpage.locator("#qa-rows tr").first).to_contain_text("12/6/26, 10:30 AM")
+        rows = qpage.locator("#qa-rows tr")
+        expect(rows).to_have_count(2)
+        expect(rows.filter(has_text="support")).to_contain_text("12/6/26, 10:30 AM")
+        expect(rows.filter(has_text="sales")).to_contain_text("12/6/26, 4:00 AM")
 
         tv = tabs(base, "en-GB", "wallboard", timezone="UTC")
         board = tv.goto(f"/console/wallboard?tenant=acme#{wallboard}")

@@ -2,7 +2,7 @@
 // queues with their callers, blacklist, outage notices, the month's statement and usage.
 // A section shows only if the reader's role may read it, its forms only if it may change it.
 import {api, get, enc} from './api.js';
-import {t, label, seconds, when} from './i18n.js';
+import {t, label, seconds, when, instant, nextDay} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
@@ -169,12 +169,10 @@ loaders.queues = async () => {
 
 // --- recordings --------------------------------------------------------------------------
 
-// A day picked in the reader's calendar, as the instant it starts there (from) or ends (to).
+// A day picked, as the instant it starts (from) or ends (to) in the tenant's zone.
 function dayBound(value, end) {
   if (!value) return null;
-  const d = new Date(`${value}T00:00:00`);
-  if (end) d.setDate(d.getDate() + 1);
-  return d.toISOString();
+  return instant(end ? nextDay(value) : value);
 }
 
 loaders.recordings = async () => {
@@ -268,9 +266,9 @@ async function endOutage(button, o) {
 
 $('#outage-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const ends = new Date($('#out-ends').value); // the reader's local time
+  const ends = instant($('#out-ends').value); // the tenant's time, as every time on the page
   const body = {area_kind: $('#out-kind').value, area: $('#out-area').value.trim(), message: $('#out-message').value.trim(),
-    ends_at: Number.isNaN(ends.getTime()) ? '' : ends.toISOString()};
+    ends_at: ends || ''};
   if ((await act(ev.submitter, () => api('POST', T('/outages'), body))) !== undefined) {
     showDone(t('outages.added'));
     ev.target.reset();
