@@ -300,7 +300,8 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator("#tenant-list a")).to_have_text(["Acme (acme)", "Globex (globex)"])
         page.click("#tenant-list a >> text=Globex (globex)")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
-        expect(page.locator("#tabs a:visible")).to_have_count(9)
+        # 9, and the admin's editing: users, agents' skills and queues, hours, prompts, settings
+        expect(page.locator("#tabs a:visible")).to_have_count(14)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
