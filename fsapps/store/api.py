@@ -63,13 +63,17 @@ def issue_operator_token(op: OperatorScope, user_id: int, name: str) -> str:
     return token
 
 
+_KEEP = object()  # a language not given: kept (None sets it back to the browser's)
+
+
 def change_user(
-    t: TenantScope, user_id: int, role: str | None, disabled: bool | None
+    t: TenantScope, user_id: int, role: str | None, disabled: bool | None, language: Any = _KEEP
 ) -> dict[str, Any] | None:
     return t._one(
-        "UPDATE users SET role = coalesce(%s, role), disabled = coalesce(%s, disabled) WHERE id = %s"
-        " RETURNING id, username, role, disabled",
-        (role, disabled, user_id),
+        "UPDATE users SET role = coalesce(%s, role), disabled = coalesce(%s, disabled),"
+        " language = CASE WHEN %s THEN language ELSE %s END WHERE id = %s"
+        " RETURNING id, username, role, disabled, language",
+        (role, disabled, language is _KEEP, None if language is _KEEP else language, user_id),
     )
 
 

@@ -340,7 +340,9 @@ def _tenant(row: dict[str, Any]) -> Tenant:
 
 
 def _user(row: dict[str, Any]) -> User:
-    return User(row["id"], row["username"], row["role"], row["tenant_id"], row["disabled"])
+    return User(
+        row["id"], row["username"], row["role"], row["tenant_id"], row["disabled"], row.get("language")
+    )
 
 
 COPY_FROM = 200  # a batch this big goes through COPY (bench/store.py: ~3x executemany)
@@ -463,13 +465,13 @@ class TenantScope(_Scope):
         return self._all("SELECT * FROM calls ORDER BY started_at DESC LIMIT %s", (limit,))
 
     # users, tokens
-    def add_user(self, username: str, password: str, role: str) -> User:
+    def add_user(self, username: str, password: str, role: str, language: str | None = None) -> User:
         if role == "operator_admin":
             raise StoreError("an operator admin belongs to no tenant")
         row = self._one(
-            "INSERT INTO users (tenant_id, username, password_hash, role)"
-            " VALUES (%s, %s, %s, %s) RETURNING *",
-            (self.tenant_id, username, hash_password(password), role),
+            "INSERT INTO users (tenant_id, username, password_hash, role, language)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING *",
+            (self.tenant_id, username, hash_password(password), role, language),
         )
         assert row is not None
         return _user(row)

@@ -34,6 +34,7 @@ class User:
     role: str
     tenant_id: str | None
     disabled: bool = False
+    language: str | None = None  # the console's, chosen for them; None: their browser's
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ any other front end (the CLI). The rules, from DESIGN.md's principle 5:
 * tickets are worked by agents (theirs and their queues'), supervisors and admins (all
   of the tenant's), and read by qa;
 * a **wallboard** (a TV on the floor, with a token a tenant admin issued, no user) reads
-  its tenant's queue figures and nothing else.
+  its tenant's queue figures and the console settings (its timezone) and nothing else.
 
 A target names the tenant acted in (None: across all tenants) and, where it
 matters, the queue and the agent the action is about. No I/O, no clock:
@@ -166,6 +166,10 @@ RULES: dict[str, dict[Role, Scope]] = {
     "tickets.write": {A: _T, SUP: _T, AG: _S},
     "ticket_settings.read": {A: _T, SUP: _T, AG: _T, QA: _T},
     "ticket_settings.write": {A: _T},
+    # What every page of the tenant reads first (its timezone, the floor's stuck-agent limits);
+    # the tenant admin changes the limits.
+    "console_settings.read": {A: _T, SUP: _T, AG: _T, QA: _T, WB: _T},
+    "console_settings.write": {A: _T},
     "events.read": {A: _T, SUP: _G, AG: _S},  # the live event stream, filtered to what each may see
     "events.all": {},  # the operator's, across tenants
 }

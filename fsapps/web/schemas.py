@@ -3,12 +3,16 @@ them (a 422 with the field and the reason) and writes the OpenAPI document from 
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, DateTime, Decimal, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import ValidationError, validates_schema
 
 from fsapps.acd.figures import ACTIVITIES
 from fsapps.acd.model import AgentStatus
+from fsapps.console_settings import LONGEST, SHORTEST
 
 ROLES = ("tenant_admin", "supervisor", "agent", "qa")
 NUMBER = Regexp(r"^\+?[0-9*#]{1,32}$", error="digits, * and #, with an optional leading +")
@@ -32,6 +36,74 @@ class Me(Schema):
     csrf_token = String(
         allow_none=True, metadata={"description": "send it as X-CSRF-Token on changes (cookie sessions only)"}
     )
+    language = String(allow_none=True, metadata={
+        "description": "in the login's answer: the console's language set for them (null: the browser's)"})
+
+
+class StuckLimitsIn(Schema):
+    # one field per activity with a limit (fsapps.console_settings.STUCK_DEFAULTS); at least one
+    ringing = Integer(validate=Range(SHORTEST, LONGEST))
+    talking = Integer(validate=Range(SHORTEST, LONGEST))
+    wrap_up = Integer(validate=Range(SHORTEST, LONGEST))
+    idle = Integer(validate=Range(SHORTEST, LONGEST), metadata={"description": "after a call, not ready"})
+    on_break = Integer(validate=Range(SHORTEST, LONGEST))
+
+    @validates_schema
+    def _some(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("name at least one activity's limit")
+
+
+class ConsoleSettingsOut(Schema):
+    timezone = String(metadata={"description": "the tenant's IANA zone: the console shows times in it"})
+    stuck_limits = Dict(keys=String(), values=Integer(),
+                        metadata={"description": "seconds per activity before the floor raises an alert"})
+
+
+DAYS = Regexp(r"^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?"
+              r"(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$",
+              error="days as mon-fri, sat, sun or mon,wed")  # fmt: skip
+HOURS = Regexp(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$", error="hours as 08:00-18:00")
+
+
+class ClosedIn(Schema):
+    from_ = String(required=True, data_key="from", validate=Regexp(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
+                   metadata={"description": "YYYY-MM-DD HH:MM, the tenant's time"})  # fmt: skip
+    to = String(required=True, validate=Regexp(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
+
+
+class CalendarIn(Schema):
+    weekly = Dict(
+        keys=String(validate=DAYS), values=List(String(validate=HOURS), validate=Length(1, 10)),
+        required=True, validate=Length(1, 50),
+        metadata={"description": "days -> opening periods, e.g. mon-fri: [08:00-18:00]"},
+    )  # fmt: skip
+    holidays = List(String(validate=Regexp(r"^\d{4}-\d{2}-\d{2}$")), load_default=list,
+                    validate=Length(0, 400))  # fmt: skip
+    closed = List(Nested(ClosedIn), load_default=list, validate=Length(0, 400),
+                  metadata={"description": "one-off closures, from and to in the tenant's time"})  # fmt: skip
+
+
+class CalendarsOut(Schema):
+    calendars = Dict(keys=String(), values=Dict(),
+                     metadata={"description": "tenant.yaml's, as they are live"})  # fmt: skip
+
+
+class PromptIn(Schema):
+    text = String(validate=Length(1, 2000), metadata={"description": "spoken by the TTS engine"})
+    wav = String(validate=Length(1, 1_000_000),
+                 metadata={"description": "a recording, base64: RIFF/WAVE, 16-bit PCM, mono, 8 or 16 kHz,"
+                                          " at most 700000 bytes"})  # fmt: skip
+
+    @validates_schema
+    def _one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("text" in data) == ("wav" in data):
+            raise ValidationError("give the text to speak, or a recording (wav), not both")
+
+
+class PromptsOut(Schema):
+    prompts = Dict(keys=String(), values=Dict(),
+                   metadata={"description": "tenant.yaml's: {file} recorded or {text} spoken"})  # fmt: skip
 
 
 class TenantIn(Schema):
@@ -52,10 +124,15 @@ class TenantOut(Schema):
     status = String()
 
 
+USER_LANGUAGE: dict[str, Any] = {"validate": OneOf(("en", "zh-CN")), "allow_none": True,
+                 "metadata": {"description": "the console's language; null: their browser's"}}  # fmt: skip
+
+
 class UserIn(Schema):
     username = String(required=True, validate=NAME)
     password = String(required=True, validate=Length(8, 1000), load_only=True)
     role = String(required=True, validate=OneOf(ROLES))
+    language = String(load_default=None, **USER_LANGUAGE)
 
 
 class UserOut(Schema):
@@ -63,11 +140,13 @@ class UserOut(Schema):
     username = String()
     role = String()
     disabled = Boolean()
+    language = String(allow_none=True)
 
 
 class UserChange(Schema):
     role = String(validate=OneOf(ROLES))
     disabled = Boolean(metadata={"description": "a disabled user's sessions and tokens stop working"})
+    language = String(**USER_LANGUAGE)
 
 
 class TokenIn(Schema):

@@ -124,12 +124,14 @@ class Service:
         with self._tenant(tenant_id, "users.list") as t:
             return t.users()
 
-    def add_user(self, tenant_id: str, username: str, password: str, role: str) -> Any:
+    def add_user(
+        self, tenant_id: str, username: str, password: str, role: str, language: str | None = None
+    ) -> Any:
         if role == "operator":
             raise Refused("invalid", "invalid_role", "an operator belongs to no tenant")
         try:
             with self._tenant(tenant_id, "users.create") as t:
-                return t.add_user(username, password, role)
+                return t.add_user(username, password, role, language)
         except psycopg.errors.UniqueViolation:
             raise Refused("conflict", "user_exists", f"user {username!r} exists already") from None
 
@@ -137,7 +139,8 @@ class Service:
         with self._tenant(tenant_id, "users.create") as t:
             if user_id == self.principal.user_id and changes:
                 raise Refused("invalid", "own_account", "ask another admin to change your own role or access")
-            row = repo.change_user(t, user_id, changes.get("role"), changes.get("disabled"))
+            row = repo.change_user(t, user_id, changes.get("role"), changes.get("disabled"),
+                                   *([changes["language"]] if "language" in changes else []))  # fmt: skip
             if row is None:
                 raise Refused("not_found", "no_such_user", f"no user {user_id} in tenant {tenant_id!r}")
             return row

@@ -50,9 +50,10 @@ class Tab:
     """One person's browser: a context in their language at 1366x768, its page, and the
     JavaScript errors and missing catalogue keys it met (a test fails on any)."""
 
-    def __init__(self, browser: Any, base: str, locale: str, name: str) -> None:
+    def __init__(self, browser: Any, base: str, locale: str, name: str, timezone: str | None = None) -> None:
         self.base, self.name = base, name
-        self.context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 768})
+        self.context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 768},
+                                           timezone_id=timezone)  # fmt: skip
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -90,11 +91,12 @@ class Tab:
 
 @pytest.fixture
 def tabs(chromium: Any, request: Any) -> Iterator[Any]:
-    """tabs(base, locale, who) -> a Tab; every tab is closed (and its errors checked) after."""
+    """tabs(base, locale, who[, timezone]) -> a Tab (its clock in ``timezone``, an IANA name);
+    every tab is closed (and its errors checked) after."""
     opened: list[Tab] = []
 
-    def open_tab(base: str, locale: str, who: str) -> Tab:
-        tab = Tab(chromium, base, locale, f"{request.node.name}-{who}")
+    def open_tab(base: str, locale: str, who: str, timezone: str | None = None) -> Tab:
+        tab = Tab(chromium, base, locale, f"{request.node.name}-{who}", timezone)
         opened.append(tab)
         return tab
 

@@ -316,6 +316,13 @@ MATRIX = [
     # The matrix's flows directory has no tenants' folders: an upload of a tenant.yaml alone has
     # problems (422) for whoever may upload.
     Row("GET", T + "/flows", only({OP: 200, ADMIN: 200})),
+    # Business hours and prompts: tenant.yaml's, the flows' rights (here no tenant.yaml: 409)
+    Row("GET", T + "/calendars", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/calendars/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "office"},
+        body={"weekly": {"mon-fri": ["08:00-18:00"]}}),
+    Row("GET", T + "/prompts", only({OP: 200, ADMIN: 200})),
+    Row("PUT", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"},
+        body={"text": "Welcome"}),
     Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
@@ -439,6 +446,10 @@ MATRIX = [
         body={"state": "open", "priority": "high"}, prepare=_ticket),
     Row("POST", T + "/tickets/{ticket}/notes", only({OP: 201, ADMIN: 201, SUP: 201, AGENT: (201, 403)}),
         body={"body": "Called the customer back"}, prepare=_ticket),
+    # The console settings: every role of the tenant reads its timezone and the floor's
+    # stuck-agent limits; the tenant admin changes the limits.
+    Row("GET", T + "/console-settings", everyone(200)),
+    Row("PATCH", T + "/console-settings/stuck-limits", only({OP: 200, ADMIN: 200}), body={"talking": 900}),
     Row("GET", T + "/events", only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200}), stream=True,
         content_type=SSE),
     Row("GET", "/api/v1/events", only({OP: 200}), stream=True, content_type=SSE),
@@ -557,9 +568,10 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 
 
-# A wallboard token (a TV's, no user) reads its tenant's queue figures and nothing else: every
-# other route refuses it (403 wallboard_only), and another tenant's figures are not there.
-WALLBOARD_READS = {("GET", T + "/queue-figures")}
+# A wallboard token (a TV's, no user) reads its tenant's queue figures (and its console
+# settings, for the timezone) and nothing else: every other route refuses it (403
+# wallboard_only), and another tenant's figures are not there.
+WALLBOARD_READS = {("GET", T + "/queue-figures"), ("GET", T + "/console-settings")}
 
 
 @pytest.fixture(scope="module")

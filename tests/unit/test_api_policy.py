@@ -91,8 +91,9 @@ def test_a_wallboard_reads_its_tenants_queue_figures_and_may_do_nothing_else() -
     wallboard = Principal(0, "wallboard Floor TV", Role.WALLBOARD, "acme")
     assert may(wallboard, "queues.figures", Target("acme"))
     assert not may(wallboard, "queues.figures", Target("globex"))
+    # and its tenant's console settings, for the timezone the board's clock is shown in
     assert [a for a in RULES if may(wallboard, a, Target("acme", queue="support", agent_id="a1"))] == [
-        "queues.figures"
+        "queues.figures", "console_settings.read"
     ]
 
 

@@ -10,6 +10,7 @@ def register(app: APIFlask) -> None:
     from fsapps.web.routes import (
         agents,
         calls,
+        console_settings,
         customers,
         desk,
         events,
@@ -23,13 +24,15 @@ def register(app: APIFlask) -> None:
         selfservice,
         session,
         staff,
+        tenant_config,
         tenants,
         tickets,
         webhooks,
     )
 
     for module in (session, tenants, agents, queues, calls, flows, selfservice, records, recordings,
-                   events, floor, customers, qa, desk, webhooks):
+                   events, floor, customers, qa, desk, webhooks, console_settings,
+                   tenant_config):
         app.register_blueprint(module.bp)
     app.register_blueprint(records.everyone)
     app.register_blueprint(events.everyone)

@@ -57,7 +57,7 @@ def login(body: dict[str, Any]) -> Any:
         session_id, csrf = repo.open_session(op, user.id, session_expiry(ctx.clock(), ctx.session_hours))
     principal = principal_for(ctx.store, {"user_id": user.id, "username": user.username, "role": user.role,
                                           "tenant_id": user.tenant_id})  # fmt: skip
-    resp = make_response(schemas.Me().dump(_me(principal, csrf)))
+    resp = make_response(schemas.Me().dump({**_me(principal, csrf), "language": user.language}))
     resp.set_cookie(COOKIE, session_id, max_age=int(ctx.session_hours * 3600), path=PREFIX, httponly=True,
                     samesite="Strict", secure=ctx.secure_cookie)  # fmt: skip
     return resp

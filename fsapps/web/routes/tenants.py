@@ -49,13 +49,14 @@ def list_users(tenant: str) -> Any:
 @bp.output(schemas.UserOut, status_code=201)
 @bp.doc(summary="Add a user with a role", responses=[201, 401, 403, 404, 409, 422])
 def add_user(tenant: str, body: dict[str, Any]) -> Any:
-    return service().add_user(tenant, body["username"], body["password"], body["role"])
+    return service().add_user(tenant, body["username"], body["password"], body["role"], body.get("language"))
 
 
 @bp.patch("/tenants/<tenant>/users/<int:user_id>")
 @bp.input(schemas.UserChange, arg_name="body")
 @bp.output(schemas.UserOut)
-@bp.doc(summary="Change a user's role, or disable them", responses=[200, 401, 403, 404, 422])
+@bp.doc(summary="Change a user's role or console language, or disable them",
+        responses=[200, 401, 403, 404, 422])  # fmt: skip
 def change_user(tenant: str, user_id: int, body: dict[str, Any]) -> Any:
     return service().change_user(tenant, user_id, body)
 

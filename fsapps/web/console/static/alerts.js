@@ -6,6 +6,8 @@
 // - an agent doing one thing longer than its limit: ringing for a minute means the phone
 //   is not answering, a call of 20 minutes or a wrap-up of 3 deserve a look, a break of
 //   30 minutes is over. Ready and logged out have no limit: waiting for calls is the job.
+//   These are the defaults (fsapps/console_settings.py's); a tenant admin sets its own, which
+//   the floor reads from GET .../console-settings and passes in.
 
 export const STUCK_SECONDS = Object.freeze({ringing: 60, talking: 1200, wrap_up: 180, idle: 300, on_break: 1800});
 

@@ -6,9 +6,9 @@
 import {api, get, enc, ApiError} from './api.js';
 import {t, label, seconds} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
-import {start, act, showError, showDone, can, tenantOf} from './page.js';
+import {start, act, showError, showDone, can, tenantOf, consoleSettings} from './page.js';
 import {follow} from './events.js';
-import {alerts} from './alerts.js';
+import {alerts, STUCK_SECONDS} from './alerts.js';
 
 const POLL_MS = 5000; // while the stream is not live
 const STATUSES = ['Available', 'Available (On Demand)', 'On Break', 'Logged Out'];
@@ -19,6 +19,8 @@ const me = await start();
 const tenant = tenantOf(me);
 const T = (path) => `/tenants/${enc(tenant || '')}${path}`;
 const clock = () => Date.now() / 1000;
+// The tenant admin's stuck-agent limits (GET .../console-settings); the built-in ones if unread.
+const limits = (consoleSettings() || {}).stuck_limits || STUCK_SECONDS;
 
 let figures = [];
 let agents = []; // GET .../agents, each with `since` on this page's clock
@@ -218,7 +220,7 @@ function tick() {
   const now = clock();
   for (const li of $$('#agent-grid > li')) fill(li._timer, seconds(now - li._agent.since));
   for (const tr of $$('#caller-rows > tr')) fill(tr._text[4], seconds(now - tr._caller.joined));
-  const list = alerts(figures, agents, now);
+  const list = alerts(figures, agents, now, limits);
   const key = JSON.stringify(list.map((x) => [x.kind, x.queue, x.agent, x.activity, x.level]));
   if (key === shownAlerts) return;
   shownAlerts = key;

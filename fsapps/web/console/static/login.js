@@ -1,5 +1,6 @@
 // The login: POST /api/v1/session sets the HttpOnly session cookie; then the page the
-// role works on (or the page that sent the reader here).
+// role works on (or the page that sent the reader here), in the language the tenant admin set
+// for the user, if they set one (?lang= keeps it in the console's cookie from then on).
 import {api, get, ApiError} from './api.js';
 import {landing, showError, clearMessages} from './page.js';
 import {$} from './dom.js';
@@ -26,7 +27,9 @@ $('#login-form').addEventListener('submit', async (ev) => {
   if (button) button.disabled = true;
   try {
     const me = await api('POST', '/session', {username: $('#username').value, password: $('#password').value});
-    location.assign(next(me));
+    const to = new URL(next(me), location.origin);
+    if (me.language) to.searchParams.set('lang', me.language);
+    location.assign(to.pathname + to.search + to.hash);
   } catch (err) {
     showError(err);
     $('#password').select();

@@ -1,7 +1,7 @@
 // What every page but the login does first: who is reading (GET /api/v1/session, which
 // also gives the CSRF token), the header, the messages area, and what the role may do.
 import {api, get, setCsrf, ApiError} from './api.js';
-import {t, errorText} from './i18n.js';
+import {t, errorText, setZone} from './i18n.js';
 import {$, h, fill} from './dom.js';
 
 const policy = JSON.parse(document.getElementById('policy').textContent);
@@ -73,6 +73,7 @@ export async function start() {
     throw err;
   }
   setCsrf(me.csrf_token);
+  await loadSettings(tenantOf(me));
   const who = $('#whoami');
   fill(who, t('nav.signed_in', {user: me.username, role: t(`role.${me.role}`)}));
   who.hidden = false;
@@ -88,4 +89,22 @@ export async function start() {
 // The tenant the page acts in: ?tenant= (an operator picks one), else the reader's own.
 export function tenantOf(me) {
   return new URLSearchParams(location.search).get('tenant') || me.tenant;
+}
+
+// The tenant's console settings (its timezone, the floor's stuck-agent limits), read once
+// before the page draws anything, so every time on it is in the tenant's zone.
+let settings = null;
+
+export function consoleSettings() {
+  return settings;
+}
+
+async function loadSettings(tenant) {
+  if (!tenant) return;
+  try {
+    settings = await get(`/tenants/${encodeURIComponent(tenant)}/console-settings`);
+    setZone(settings.timezone);
+  } catch (err) {
+    showError(err); // the page still works, with times in the browser's zone
+  }
 }

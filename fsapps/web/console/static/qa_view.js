@@ -1,7 +1,7 @@
 // Quality assurance's pieces shared by the QA page and the agent's desk: an evaluation as
 // a person reads it (score, who scored it against which scorecard version, the overall
 // note, and each criterion's mark and note), and a day picked in the reader's calendar.
-import {t, when} from './i18n.js';
+import {t, when, instant, nextDay} from './i18n.js';
 import {h} from './dom.js';
 
 // What an answer says: yes / no, points of the scale's top, or not applicable.
@@ -35,10 +35,8 @@ export function evaluationView(e, {showAgent = false} = {}) {
         h('tbody', {}, rows))));
 }
 
-// A day picked in the reader's calendar, as the instant it starts there (from) or ends (to).
+// A day picked, as the instant it starts (from) or ends (to) in the tenant's zone.
 export function dayBound(value, end) {
   if (!value) return null;
-  const d = new Date(`${value}T00:00:00`);
-  if (end) d.setDate(d.getDate() + 1);
-  return d.toISOString();
+  return instant(end ? nextDay(value) : value);
 }

@@ -2,7 +2,7 @@
 // queues with their callers, blacklist, outage notices, the month's statement and usage.
 // A section shows only if the reader's role may read it, its forms only if it may change it.
 import {api, get, enc} from './api.js';
-import {t, label, seconds, when} from './i18n.js';
+import {t, label, seconds, when, instant, nextDay} from './i18n.js';
 import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf} from './page.js';
 import {follow} from './events.js';
@@ -10,6 +10,10 @@ import {loadScorecards} from './qa_scorecards.js';
 import {webhookSection} from './webhook.js';
 import {install as installKnowledge} from './tenant_kb.js';
 import {tenantTickets} from './tickets.js';
+import {loadUsers} from './admin_users.js';
+import {loadStaff} from './admin_staff.js';
+import {loadSettings} from './admin_settings.js';
+import {loadHours, loadPrompts} from './admin_config.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -20,9 +24,15 @@ const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list',
   blacklist: 'blacklist.read',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
   scorecards: 'qa_scorecards.write', 'crm-webhook': 'webhook.manage',
-  tickets: 'tickets.read'};
+  tickets: 'tickets.read', users: 'users.list', staff: 'agents.write', hours: 'flows.write',
+  prompts: 'flows.write', settings: 'console_settings.write'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
+loaders.users = () => loadUsers(T, me);
+loaders.staff = () => loadStaff(T);
+loaders.settings = () => loadSettings(T);
+loaders.hours = () => loadHours(T);
+loaders.prompts = () => loadPrompts(T);
 const loaded = new Set();
 // The knowledge base and call scripts, disposition codes and their setting (tenant_kb.js).
 Object.assign(READ, {knowledge: 'kb.write', wrapup: 'wrapup_codes.write'});
@@ -166,12 +176,10 @@ loaders.queues = async () => {
 
 // --- recordings --------------------------------------------------------------------------
 
-// A day picked in the reader's calendar, as the instant it starts there (from) or ends (to).
+// A day picked, as the instant it starts (from) or ends (to) in the tenant's zone.
 function dayBound(value, end) {
   if (!value) return null;
-  const d = new Date(`${value}T00:00:00`);
-  if (end) d.setDate(d.getDate() + 1);
-  return d.toISOString();
+  return instant(end ? nextDay(value) : value);
 }
 
 loaders.recordings = async () => {
@@ -265,9 +273,9 @@ async function endOutage(button, o) {
 
 $('#outage-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const ends = new Date($('#out-ends').value); // the reader's local time
+  const ends = instant($('#out-ends').value); // the tenant's time, as every time on the page
   const body = {area_kind: $('#out-kind').value, area: $('#out-area').value.trim(), message: $('#out-message').value.trim(),
-    ends_at: Number.isNaN(ends.getTime()) ? '' : ends.toISOString()};
+    ends_at: ends || ''};
   if ((await act(ev.submitter, () => api('POST', T('/outages'), body))) !== undefined) {
     showDone(t('outages.added'));
     ev.target.reset();

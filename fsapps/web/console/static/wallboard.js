@@ -7,7 +7,7 @@
 // send a bearer token), and a wallboard token reads the queue figures and nothing else. A
 // revoked token blanks the board at its next fetch.
 import {get, enc, setBearer, ApiError} from './api.js';
-import {t, seconds, errorText} from './i18n.js';
+import {t, seconds, errorText, setZone, timeOfDay} from './i18n.js';
 import {$, h, fill} from './dom.js';
 import {serviceLevelAlerts} from './alerts.js';
 
@@ -52,7 +52,7 @@ async function refresh() {
     fill($('#wall'), queues.map((q) => tile(q, below.has(q.name))));
     fill($('#messages'));
     const at = new Date();
-    fill($('#updated'), t('wallboard.updated', {time: at.toLocaleTimeString(document.documentElement.lang)}));
+    fill($('#updated'), t('wallboard.updated', {time: timeOfDay(at)}));
     $('#updated').dataset.updated = at.toISOString();
   } catch (err) {
     say(err instanceof ApiError ? err : new ApiError(0, 'network', String(err)));
@@ -68,6 +68,9 @@ if (!token || !tenant) {
   say(new ApiError(0, 'wallboard_link', ''));
 } else {
   setBearer(token);
-  timer = setInterval(refresh, REFRESH_MS);
-  refresh();
+  // The tenant's timezone, for the time of each update; the board works in the TV's without it.
+  get(`/tenants/${enc(tenant)}/console-settings`).then((s) => setZone(s.timezone), () => {}).finally(() => {
+    timer = setInterval(refresh, REFRESH_MS);
+    refresh();
+  });
 }
