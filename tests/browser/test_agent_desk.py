@@ -7,6 +7,7 @@ answers, and shows wrap-up when the call ends."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ def test_the_agents_desk_pops_the_callers_account_on_the_offer_then_the_call_the
         expect(page.locator("#state")).to_have_text("Wrap-up")
         expect(page.locator("#no-call")).to_be_visible()
         expect(page.locator("#after-call")).to_be_visible()
+        # After-call work counts down from the agent's 10 minutes, second by second.
+        expect(page.locator("#acw")).to_have_text(re.compile(r"^after-call work: (10:00|9:\d\d) left$"))
+        first = page.locator("#acw").inner_text()
+        expect(page.locator("#acw")).not_to_have_text(first, timeout=3000)
         assert caller.destroyed.wait(30)
         tab.shot("wrap-up")
         # All of it through the stream: the page was loaded once.

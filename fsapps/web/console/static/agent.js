@@ -53,10 +53,32 @@ function showAgent(a) {
   const signedIn = a.status !== 'Logged Out';
   // What they do as the floor says it (ready, ringing, on a call, wrap-up, ...); signed out: moot.
   fill($('#state'), signedIn ? label('activity', a.activity) : '');
+  afterCallWork(signedIn && a.activity === 'wrap_up' ? (a.wrap_up_time || 0) - (a.activity_seconds || 0) : 0);
   $('#after-call').hidden = call !== null || !signedIn || !can(me, 'call.control');
   fill($('#break-reason'), a.status === 'On Break' && a.break_reason ? t('agent.because', {reason: a.break_reason}) : '');
   $('#go-ready').disabled = a.status === 'Available';
   $('#go-logout').disabled = a.status === 'Logged Out';
+}
+
+// After-call work counts down to the end of the agent's wrap-up time, when the queues
+// offer them calls again (as Amazon Connect's and Genesys's ACW timers do).
+let acw = null;
+function afterCallWork(left) {
+  clearInterval(acw);
+  const shown = $('#acw');
+  const ends = Date.now() / 1000 + left;
+  const draw = () => {
+    const now = ends - Date.now() / 1000;
+    if (now <= 0) {
+      clearInterval(acw);
+      shown.hidden = true;
+      return;
+    }
+    shown.hidden = false;
+    fill(shown, t('agent.acw_left', {time: seconds(now)}));
+  };
+  draw();
+  if (left > 0) acw = setInterval(draw, 1000);
 }
 
 // The variables the queue sets on every agent's leg (fsapps/acd/visit.py, _ring_variables):
