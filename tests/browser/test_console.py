@@ -5,6 +5,7 @@ same tenant, each seeing only what their role may do."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import uuid
@@ -252,7 +253,7 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         page.click("#to-tenant")
         expect(page).to_have_url(f"{base}/console/tenant?tenant=acme")
         expect(page.locator("#tabs a:visible")).to_have_text(["坐席", "队列", "录音", "黑名单", "故障公告",
-                                                               "知识库", "工单"])  # fmt: skip
+                                                               "知识库", "工单", "满意度调查"])  # fmt: skip
         expect(page.locator("#agents-rows tr")).to_have_count(1)
         expect(page.locator('#agents-rows tr[data-agent="acme1"]')).to_contain_text("就绪")
         page.click('#tabs a[data-tab="queues"]')
@@ -303,7 +304,7 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page).to_have_url(f"{base}/console/tenant?tenant=globex")
         # 9, and the admin's editing: users, agents' skills and queues, hours, prompts, settings;
         # the CRM webhook, the knowledge base, wrap-up codes and tickets
-        expect(page.locator("#tabs a:visible")).to_have_count(18)
+        expect(page.locator("#tabs a:visible")).to_have_count(19)
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
@@ -334,6 +335,14 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
                 (str(uuid.uuid4()), str(uuid.uuid4()), agent, caller, joined, joined + timedelta(minutes=2),
                  str(path)),
             )  # fmt: skip
+    # Survey answers: acme1's callers gave 5 and 4, acme2's gave 2.
+    for agent, score in (("acme1", 5), ("acme1", 4), ("acme2", 2)):
+        with store.operator() as op:
+            op.conn.execute(
+                "INSERT INTO survey_answers (event_id, tenant_id, call_uuid, agent_id, queue, flow, question,"
+                " score, answered_at) VALUES (%s, 'acme', %s, %s, 'support', 'main', 'q1', %s, %s)",
+                (str(uuid.uuid4()), str(uuid.uuid4()), agent, score, joined + timedelta(minutes=3)),
+            )  # fmt: skip
     server = serve_api(ApiContext(store, static_queues(QUEUES), recordings=recordings), console=True)
     base = f"http://127.0.0.1:{server.server_port}"
     try:
@@ -342,7 +351,8 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
         expect(page).to_have_url(f"{base}/console/qa")  # QA's own page (tests/browser/test_qa.py)
         tab.goto("/console/tenant")
         expect(page.locator("#to-qa a")).to_have_attribute("href", "/console/qa?tenant=acme")
-        expect(page.locator("#tabs a:visible")).to_have_text(["Recordings", "Tickets"])  # tickets: read only
+        # tickets: read only
+        expect(page.locator("#tabs a:visible")).to_have_text(["Recordings", "Tickets", "Surveys"])
         expect(page.locator("#recording-rows tr")).to_have_count(2)
         page.fill("#rec-agent", "acme1")
         page.click("#recordings-form button[type=submit]")
@@ -361,5 +371,12 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
         page.fill("#rec-number", "+15550099")
         page.click("#recordings-form button[type=submit]")
         expect(page.locator("#no-recordings")).to_be_visible()
+        # The survey results: each answer, and the averages by queue and by agent.
+        page.click('#tabs a[data-tab="surveys"]')
+        expect(page.locator("#survey-rows tr")).to_have_count(3)
+        expect(page.locator("#survey-queues tr")).to_have_text([re.compile(r"support\s*3\s*3\.67")])
+        by_agent = [re.compile(r"acme1\s*2\s*4\.50"), re.compile(r"acme2\s*1\s*2\.00")]
+        expect(page.locator("#survey-agents tr")).to_have_text(by_agent)
+        tab.shot("surveys")
     finally:
         server.stop()

@@ -14,6 +14,7 @@ import {loadUsers} from './admin_users.js';
 import {loadStaff} from './admin_staff.js';
 import {loadSettings} from './admin_settings.js';
 import {loadHours, loadPrompts} from './admin_config.js';
+import {surveys} from './tenant_surveys.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -25,7 +26,7 @@ const READ = {flows: 'flows.read', agents: 'agents.list', queues: 'queues.list',
   outages: 'outages.read', billing: 'statement.read', wallboards: 'wallboards.manage',
   scorecards: 'qa_scorecards.write', 'crm-webhook': 'webhook.manage',
   tickets: 'tickets.read', users: 'users.list', staff: 'agents.write', hours: 'flows.write',
-  prompts: 'flows.write', settings: 'console_settings.write'};
+  prompts: 'flows.write', settings: 'console_settings.write', surveys: 'surveys.read'};
 const loaders = {};
 loaders.scorecards = () => loadScorecards(T);
 loaders.users = () => loadUsers(T, me);
@@ -33,6 +34,7 @@ loaders.staff = () => loadStaff(T);
 loaders.settings = () => loadSettings(T);
 loaders.hours = () => loadHours(T);
 loaders.prompts = () => loadPrompts(T);
+loaders.surveys = surveys(T);
 const loaded = new Set();
 // The knowledge base and call scripts, disposition codes and their setting (tenant_kb.js).
 Object.assign(READ, {knowledge: 'kb.write', wrapup: 'wrapup_codes.write'});
