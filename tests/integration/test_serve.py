@@ -109,9 +109,8 @@ def test_serve_closes_half_sent_http_requests(tmp_path) -> None:
         "FSAPPS_XML_CURL_READ_TIMEOUT": "1",
         "FSAPPS_XML_CURL_MAX_CONNECTIONS": "2",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.DEVNULL, text=True
-    )
+    said = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=said, text=True)
 
     def answers() -> bool:
         try:
@@ -121,7 +120,11 @@ def test_serve_closes_half_sent_http_requests(tmp_path) -> None:
             return False
 
     try:
-        assert wait_for(answers, timeout=60)
+        # A serve that exits (a port taken meanwhile, say) is seen at once, with what it said.
+        started_up = wait_for(lambda: answers() or proc.poll() is not None, timeout=120)
+        assert started_up and proc.poll() is None, (
+            proc.poll(), (tmp_path / "serve.log").read_text()[-3000:]
+        )
         half = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
         peers = []
         for port in (metrics_port, xml_port):
@@ -141,3 +144,4 @@ def test_serve_closes_half_sent_http_requests(tmp_path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+        said.close()
