@@ -50,7 +50,8 @@ DELIBERATE = {
     "the hangup's tail": "mod_event_socket sends a lingering socket's disconnect notice on the "
     "listener's first pass that finds the channel down (mod_event_socket.c:1465), after whatever "
     "events were queued by then: right after CHANNEL_HANGUP when a bridge still has to unwind, "
-    "after CHANNEL_HANGUP_COMPLETE in the recorded traces; the emulator always sends it after "
+    "even before CHANNEL_HANGUP when the channel is down before that event is queued (seen once "
+    "on 1.10.12), after CHANNEL_HANGUP_COMPLETE in the recorded traces; the emulator always sends it after "
     "CHANNEL_HANGUP_COMPLETE. The controller, its flow over, says exit on the notice, so whether "
     "CHANNEL_EXECUTE_COMPLETE socket and CHANNEL_HANGUP_COMPLETE still reach it is that race",
     "the bridged caller's socket_resume": "the queue turns socket_resume off as it sees the caller "

@@ -156,10 +156,16 @@ def _without_broken_clips(lines: list[str]) -> list[str]:
 def _hangup_tail(lines: list[str]) -> list[str]:
     if "< CHANNEL_HANGUP" not in lines:
         return lines
+    # The linger notice goes out the moment the listener sees the channel down
+    # (mod_event_socket.c:1465-1486, read_packet), which can be before the switch has
+    # queued the CHANNEL_HANGUP event for it (seen on 1.10.12): it counts as the tail's.
+    early = "< disconnect (linger)" in lines[: lines.index("< CHANNEL_HANGUP")]
+    if early:
+        lines = [line for line in lines if line != "< disconnect (linger)"]
     at = lines.index("< CHANNEL_HANGUP") + 1
     raced = ("< CHANNEL_EXECUTE_COMPLETE socket", "< CHANNEL_HANGUP_COMPLETE", "< disconnect (linger)")
     tail = [line for line in lines[at:] if line not in raced]
-    notice = ["< disconnect (linger)"] if "< disconnect (linger)" in lines[at:] else []
+    notice = ["< disconnect (linger)"] if early or "< disconnect (linger)" in lines[at:] else []
     if "> exit" in tail:
         i = tail.index("> exit")
         tail = [*tail[:i], *notice, *tail[i:]]

@@ -51,8 +51,14 @@ def test_the_hangup_tail_is_put_in_one_order() -> None:
         "< CHANNEL_EXECUTE_COMPLETE socket", "< CHANNEL_HANGUP_COMPLETE", "< disconnect (linger)",
         "> exit", "< +OK bye", "< disconnect",
     ]  # fmt: skip
+    # The linger notice can come before the CHANNEL_HANGUP event too (the listener saw the
+    # channel down before the event was queued for it).
+    early = [
+        "< disconnect (linger)", "< CHANNEL_HANGUP", "< CHANNEL_UNBRIDGE",
+        "< CHANNEL_EXECUTE_COMPLETE bridge", "> exit", "< +OK bye", "< disconnect",
+    ]  # fmt: skip
     rule = sequences.RULES["the hangup's tail"]
-    assert rule(real) == rule(sim) == [
+    assert rule(real) == rule(sim) == rule(early) == [
         "< CHANNEL_HANGUP", "< CHANNEL_UNBRIDGE", "< CHANNEL_EXECUTE_COMPLETE bridge",
         "< disconnect (linger)", "> exit", "< +OK bye", "< disconnect",
     ]  # fmt: skip
