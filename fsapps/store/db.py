@@ -255,13 +255,11 @@ class Store:
         statements whose results are not read go out together with the COMMIT: a
         read-then-write transaction takes two round trips, and its row locks are held for
         one, with no yield to other greenlets between the writes and the COMMIT."""
-        with self.pool.connection() as conn:
-            if not pipelined:
-                with conn.transaction():
-                    yield OperatorScope(conn)
-                return
-            with conn.pipeline(), conn.transaction():
-                yield OperatorScope(conn)
+        with self.pool.connection() as conn, contextlib.ExitStack() as stack:
+            if pipelined:
+                stack.enter_context(conn.pipeline())
+            stack.enter_context(conn.transaction())
+            yield OperatorScope(conn)
 
     @contextmanager
     def statement(self) -> Iterator[OperatorScope]:
