@@ -29,12 +29,17 @@ embedded PostgreSQL, the switch's SQLite serves mod_callcenter. A
 benchmark, not a test: it prints, nothing asserts. "sipp ok" counts the
 callers whose call ended as scripted, served or not.
 
+The controllers and their PostgreSQL run at the switch's own real-time scheduling
+(operator.yaml ``controller.priority: realtime``, fsapps.priority), as mod_callcenter does by
+being inside the switch; ``--priority normal`` leaves them where a plain process starts, which
+a switch under load starves (the switch's threads are SCHED_FIFO).
+
 With ``--controllers N`` fsapps runs N controllers sharing the PostgreSQL, the dialplan
 spreading calls over them (operator.yaml ``controller_choice: spread``); their CPU and
 memory are summed. Each system's double offers are counted from the switch's events: an
 agent's leg created while another leg of the same agent is still up.
 
-    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2] [--controllers 1]
+    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2] [--controllers 1] [--priority realtime]
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ from fsapps.flows.install import install  # noqa: E402
 from fsapps.flows.render import render  # noqa: E402
 from fsapps.store import acd, migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
+from fsapps import priority  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Tenant  # noqa: E402
 from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402
@@ -460,7 +466,7 @@ def run_phase(
 
 def start_controller(
     d: Path, fs: RealSwitch, dsn: str, root: Path, port: int, cdrs: bool = True, timed: bool = False,
-    pool_size: int = 20,
+    pool_size: int = 20, priority: str = "normal",
 ) -> subprocess.Popen[bytes]:
     """``fsapps serve`` as deployed: its own process; with ``cdrs`` its inbound Event Socket
     client is on and writes every channel's CDR into the same PostgreSQL; ``timed``: it logs
@@ -469,7 +475,7 @@ def start_controller(
     if timed:
         timing = f"import logging; logging.getLogger({timeline.LOG.name!r}).setLevel(logging.DEBUG); "
     settings: dict[str, object] = {
-        "controller": {"listen": "127.0.0.1", "port": port},
+        "controller": {"listen": "127.0.0.1", "port": port, "priority": priority},
         "database": {"dsn": dsn, "pool_size": pool_size}, "flows": {"dir": str(root)},
         "state_dir": str(d / "state"),
         "log": {"level": os.environ.get("FSAPPS_BENCH_LOG", "warning"), "format": "text"},
@@ -493,6 +499,25 @@ def start_controller(
         time.sleep(0.1)
     proc.kill()
     raise SystemExit("the controller did not start:\n" + (d / "controller.log").read_text()[-3000:])
+
+
+def scheduled_like_the_switch(pid: int) -> int:
+    """``pid`` and every process under it at the controller's ``realtime`` priority (what
+    ``fsapps serve`` gives the embedded PostgreSQL it starts itself; the processes it forks
+    later inherit it). Returns how many processes were changed."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    todo, done = [pid], 0
+    while todo:
+        p = todo.pop()
+        os.sched_setscheduler(p, os.SCHED_RR, os.sched_param(priority.REALTIME_PRIORITY))
+        done += 1
+        todo.extend(children.get(p, []))
+    return done
 
 
 def print_rate(rate: float, calls: int, results: dict[str, Result], controllers: int = 1) -> None:
@@ -556,6 +581,11 @@ def main() -> None:
         "--controllers", type=int, default=1, help="fsapps controllers sharing the PostgreSQL (calls spread)"
     )
     p.add_argument(
+        "--priority", choices=priority.PRIORITIES, default="realtime",
+        help="the controllers' and their PostgreSQL's scheduling (operator.yaml controller.priority);"
+        " realtime: beside the switch's own real-time threads",
+    )
+    p.add_argument(
         "--profile", metavar="DIR", help="sample the controller with py-spy in each fsapps phase (raw stacks)"
     )
     a = p.parse_args()
@@ -577,6 +607,9 @@ def main() -> None:
 
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
+            if a.priority == "realtime":
+                postmaster = int((pg.pgdata / "postmaster.pid").read_text().split()[0])
+                scheduled_like_the_switch(postmaster)
             migrate.migrate(dsn)
             store = Store(dsn, max_size=4).open()
             seed_agents(store, fa_agents)
@@ -604,7 +637,7 @@ def main() -> None:
                 # PostgreSQL takes 100 (max_connections).
                 pool = min(20, (90 // a.controllers - 4) // 2)
                 started = start_controller(home, fs, dsn, root, port, cdrs=not a.no_cdrs, timed=True,
-                                           pool_size=pool)  # fmt: skip
+                                           pool_size=pool, priority=a.priority)  # fmt: skip
                 controllers.append(started)
             logs = [home / "controller.log" for home in homes]
 
@@ -613,11 +646,15 @@ def main() -> None:
                 f" on {a.phones} sipp UAS answering at once; callers stay {a.talk:g} s after the answer."
             )
             cdrs = "no CDRs" if a.no_cdrs else "CDRs from its inbound Event Socket"
+            switch_pid = fs.proc.pid if fs.proc is not None else 0
             tick = "20 ms (vanilla)" if a.vanilla_timer else "1 ms (1ms-timer)"
             print(
                 "Queue entry: mod_callcenter member-queue-start; fsapps the dialplan's socket to the"
                 f" controller (its queue node). Controller: fsapps serve ({a.controllers} process"
                 f"{'es, calls spread' if a.controllers > 1 else ''}), embedded PostgreSQL, {cdrs}.\n"
+                f"Scheduling: the switch {priority.describe(switch_pid)} (its default, switch_core.c"
+                f" set_auto_priority); the controller{'s' if a.controllers > 1 else ''} and PostgreSQL"
+                f" {priority.describe(controllers[0].pid)} (controller.priority: {a.priority}).\n"
                 "Offered: the agent leg's CHANNEL_CREATE; bridged: CHANNEL_BRIDGE. All from"
                 f" Event-Date-Timestamp, the switch's clock ticking every {tick}."
             )

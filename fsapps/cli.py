@@ -19,7 +19,7 @@ from typing import Any  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
-from fsapps import config, logs  # noqa: E402
+from fsapps import config, logs, priority  # noqa: E402
 
 log = logging.getLogger("fsapps")
 
@@ -41,6 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = config.load(args.config)
     logs.setup(settings.log.level, settings.log.format, settings.secrets())
+    # First: the embedded PostgreSQL started next, and every thread, inherit it.
+    if (problem := priority.apply(settings.controller.priority)) is not None:
+        log.warning("%s; running at normal priority", problem)
     db = Database(settings).start()
     if db.embedded is None:
         db.check_schema()

@@ -7,7 +7,10 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
 
     esl:        {host: 127.0.0.1, port: 8021, password: ...}
     controller: {listen: 127.0.0.1, port: 8084, max_connections: 1000, max_pending: 100,
-                 connect_timeout: 5, allow_from: [127.0.0.0/8, "::1"], shutdown_grace: 10}
+                 connect_timeout: 5, allow_from: [127.0.0.0/8, "::1"], shutdown_grace: 10,
+                 priority: normal}
+                (priority: realtime runs the controller, and the embedded PostgreSQL it
+                starts, at the switch's own real-time scheduling; see fsapps.priority)
     log:        {level: info, format: json}
     state_dir:  ./var
     database:   {dsn: null, pool_size: 20}
@@ -68,6 +71,7 @@ class ControllerSettings:
     connect_timeout: float = 5.0
     allow_from: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1"])
     shutdown_grace: float = 10.0
+    priority: str = "normal"  # or "realtime" (fsapps.priority)
 
 
 @dataclass
@@ -200,6 +204,13 @@ def _check_networks(value: list[str]) -> str | None:
     return None if value else "empty: no peer could connect"
 
 
+def _one_of(*allowed: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in allowed else f"expected one of {', '.join(allowed)}, got {value!r}"
+
+    return check
+
+
 def _positive(value: float) -> str | None:
     return None if value > 0 else f"must be more than 0, got {value!r}"
 
@@ -221,6 +232,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "timeout": _positive,  # webhooks'
     "queue": _positive,
     "workers": _positive,
+    "priority": _one_of("normal", "realtime"),
 }
 
 
