@@ -223,3 +223,22 @@ def test_the_tenant_admin_sets_the_webhook_and_its_secret_is_never_shown(store) 
                 assert admin.get(path).status == 404
         finally:
             server.stop()
+
+
+def test_the_controller_reads_a_tenants_webhook_once_per_cache_period_and_follows_a_change(store) -> None:
+    with store.operator() as op:
+        op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example"))
+    now = [1000.0]
+    sender = store_sender(store, allow_private=True, cache_seconds=5.0, clock=lambda: now[0])
+    assert sender.lookup("cablenet") is None  # no webhook yet: that too is kept
+    _put(store, "cablenet", "http://127.0.0.1:9/crm")
+    now[0] += 4.9
+    assert sender.lookup("cablenet") is None  # within the period: not read again
+    now[0] += 0.2
+    assert sender.lookup("cablenet") == ("http://127.0.0.1:9/crm", SECRET)
+    with store.tenant("cablenet") as t:
+        assert webhooks.delete(t)
+    now[0] += 1.0
+    assert sender.lookup("cablenet") == ("http://127.0.0.1:9/crm", SECRET)
+    now[0] += 5.0
+    assert sender.lookup("cablenet") is None
