@@ -39,7 +39,8 @@ spreading calls over them (operator.yaml ``controller_choice: spread``); their C
 memory are summed. Each system's double offers are counted from the switch's events: an
 agent's leg created while another leg of the same agent is still up.
 
-    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2] [--controllers 1] [--priority realtime]
+    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2]
+        [--controllers 1] [--priority realtime]
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ sys.path.insert(0, str(ROOT))
 from acd_live import FLOW  # noqa: E402
 from acd_live import TENANT as LIVE_TENANT  # noqa: E402
 
+from fsapps import priority  # noqa: E402
 from fsapps.acd import timeline  # noqa: E402
 from fsapps.acd.config import DEFAULT_MOH  # noqa: E402
 from fsapps.esl import codec  # noqa: E402
@@ -83,7 +85,6 @@ from fsapps.flows.install import install  # noqa: E402
 from fsapps.flows.render import render  # noqa: E402
 from fsapps.store import acd, migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
-from fsapps import priority  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Tenant  # noqa: E402
 from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402

@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from fsapps.acd import relay
 from fsapps.acd.model import Agent, AgentState, AgentStatus, Member
 from fsapps.acd.notifier import AgentStateChanged
+from fsapps.store.literals import text_array
 
 SETTINGS = ("max_no_answer", "wrap_up_time", "reject_delay_time", "busy_delay_time", "no_answer_delay_time")
 
@@ -438,9 +439,9 @@ def load_agent_changes(
         "SELECT h.horizon, s.*, a.contact"
         " FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h"
         " LEFT JOIN (agent_state s JOIN agents a ON a.id = s.agent_id)"
-        "   ON s.agent_id = ANY(%s)"
+        "   ON s.agent_id = ANY(%s::text[])"
         "   AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8 OR a.changed_xid >= %s::text::xid8)",
-        (list(agent_ids), since, since, since),
+        (text_array(agent_ids), since, since, since),
     ).fetchall()
     return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
 

@@ -39,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from fsapps.store.green import GreenConnection
 from fsapps.store.records import Cdr, Tenant, UsageRecord, User
 
 USAGE_COLUMNS = (
@@ -134,9 +135,9 @@ class Store:
         # The owner's connections: migrations' objects, operator() transactions.
         self.pool = ConnectionPool(
             dsn, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
-            kwargs={"row_factory": dict_row}, name="fsapps",
+            kwargs={"row_factory": dict_row}, name="fsapps", connection_class=GreenConnection,
         )  # fmt: skip
-        self._tenant_pool: ConnectionPool | None = None
+        self._tenant_pool: ConnectionPool[Any] | None = None
         self._bind_secret = ""
         self._tenant_setup = threading.Lock()
 
@@ -167,11 +168,11 @@ class Store:
         self.close()
 
     @property
-    def tenant_pool(self) -> ConnectionPool | None:
+    def tenant_pool(self) -> ConnectionPool[Any] | None:
         """The pool of tenant transactions (None until set up)."""
         return self._tenant_pool
 
-    def _tenant_side(self, timeout: float | None, *, wait: bool = False) -> tuple[ConnectionPool, str]:
+    def _tenant_side(self, timeout: float | None, *, wait: bool = False) -> tuple[ConnectionPool[Any], str]:
         """The tenant pool and the binding secret, set up once: the owner creates or repairs
         the tenant login (fsapps_private.ensure_tenant_login) and reads the secret."""
         with self._tenant_setup:
@@ -190,6 +191,7 @@ class Store:
             pool = ConnectionPool(
                 self._tenant_conninfo(login), min_size=self._sizes[0],
                 max_size=self._sizes[1], timeout=self._sizes[2], open=False, name="fsapps-tenant",
+                connection_class=GreenConnection,
                 # autocommit: tenant() says BEGIN and COMMIT itself, the COMMIT and the wipe
                 # in one round trip.
                 kwargs={"row_factory": dict_row, "autocommit": True, "password": login["password"]},
@@ -292,7 +294,7 @@ class Dedicated:
         with self._lock:
             conn = self._conn
             if conn is None or conn.closed:
-                conn = self._conn = psycopg.connect(self.dsn, row_factory=dict_row)
+                conn = self._conn = GreenConnection.connect(self.dsn, row_factory=dict_row)
             try:
                 with contextlib.ExitStack() as stack:
                     if pipelined:

@@ -173,8 +173,10 @@ def post(where: target.Target, addresses: list[str], body: bytes, headers: dict[
 CACHE_SECONDS = 5.0  # how long a tenant's webhook, or its having none, is kept between reads
 
 
-def store_sender(store: object, *, cache_seconds: float = CACHE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic, **settings: object) -> WebhookSender:  # fmt: skip
+def store_sender(
+    store: object, *, cache_seconds: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic,
+    **settings: object,
+) -> WebhookSender:
     """The sender for ``fsapps serve``: the tenants' webhooks read from the store, each kept
     for ``cache_seconds``: a call makes three deliveries and most tenants have no webhook,
     so reading it for each one was a transaction per event (a twentieth of a loaded
