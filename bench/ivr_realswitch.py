@@ -23,7 +23,11 @@ transaction, sampled every 50 ms (a connection held across a wait for the
 switch shows there). The clean rate is the highest rate at which every
 call was clean. A benchmark, not a test: it prints, nothing asserts.
 
-    ./dev bench ivr_realswitch [--rates 1,10,30,50,70,100] [--seconds 10]
+Both controllers and the PostgreSQL run at the switch's own real-time scheduling
+(``--priority realtime``, the default; operator.yaml ``controller.priority``), or both at a
+plain process's (``--priority normal``).
+
+    ./dev bench ivr_realswitch [--rates 1,10,30,50,70,100] [--seconds 10] [--priority realtime]
 """
 
 from __future__ import annotations
@@ -54,8 +58,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # bench/ is the script's directory: the ACD bench's switch helpers.
-from realswitch import one_ms_clock, run_sipp, stamp, start_controller, three  # noqa: E402
+from realswitch import (  # noqa: E402
+    one_ms_clock,
+    run_sipp,
+    scheduled_like_the_switch,
+    stamp,
+    start_controller,
+    three,
+)
 
+from fsapps import priority  # noqa: E402
 from fsapps.esl import codec  # noqa: E402
 from fsapps.esl.client import Connection  # noqa: E402
 from fsapps.flows.check import check  # noqa: E402
@@ -361,6 +373,10 @@ def main() -> None:
     p.add_argument(
         "--profile", metavar="DIR", help="sample the fsapps controller with py-spy (idle stacks too)"
     )
+    p.add_argument(
+        "--priority", choices=priority.PRIORITIES, default="realtime",
+        help="both controllers' and PostgreSQL's scheduling (realtime: beside the switch's own threads)",
+    )
     p.add_argument("--perf", metavar="DIR", help="sample FreeSWITCH with Linux perf during each phase")
     p.add_argument("--trivial", nargs=2, metavar=("PORT", "TONE"), help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -389,6 +405,8 @@ def main() -> None:
 
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
+            if a.priority == "realtime":
+                scheduled_like_the_switch(int((pg.pgdata / "postmaster.pid").read_text().split()[0]))
             migrate.migrate(dsn)
             with Store(dsn, max_size=2) as store, store.operator() as op:
                 op.add_tenant(Tenant("ivrbench", "IVR Bench", "ivrbench.example", "UTC"))
@@ -409,8 +427,10 @@ def main() -> None:
             watch.connect()
             watch.on("*", events.append)
             watch.subscribe(["CHANNEL_EXECUTE", "PLAYBACK_START"])
-            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs)
+            controller = start_controller(d, fs, dsn, root, port, cdrs=not a.no_cdrs, priority=a.priority)
             trivial = start_trivial(trivial_port, Path(tone), d / "trivial.log")
+            if a.priority == "realtime":
+                scheduled_like_the_switch(trivial.pid)
             pool = PoolWatch(dsn)
             pids = {"trivial": trivial.pid, "fsapps": controller.pid}
 
@@ -418,7 +438,9 @@ def main() -> None:
                 f"The IVR path on one FreeSWITCH ({fs.prefix.name}): answer, a controller, a 1 s tone."
                 f" fsapps: fsapps serve, a lookup by caller ID in {ACCOUNTS:,} rows under row-level security"
                 f" (embedded PostgreSQL), {'no CDRs' if a.no_cdrs else 'CDRs from its inbound Event Socket'};"
-                " trivial: an outbound Event Socket script queuing the tone and the hangup."
+                " trivial: an outbound Event Socket script queuing the tone and the hangup.\n"
+                f"Scheduling: the switch {priority.describe(fs.proc.pid if fs.proc else 0)}; both controllers"
+                f" and PostgreSQL {priority.describe(controller.pid)} (controller.priority: {a.priority})."
             )
             for system in SYSTEMS:
                 if a.warmup:
