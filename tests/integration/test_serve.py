@@ -145,3 +145,78 @@ def test_serve_closes_half_sent_http_requests(tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
         said.close()
+
+
+def _serve_until_ready(
+    tmp_path, env_extra: dict[str, str], prefix: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, list[str]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FSAPPS_CONTROLLER_PORT": str(port),
+        "FSAPPS_STATE_DIR": str(tmp_path / "var"),
+        **env_extra,
+    }
+    proc = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "fsapps.cli", "serve"], env=env, stderr=subprocess.PIPE, text=True
+    )
+
+    said: list[str] = []
+    with gevent.Timeout(120, AssertionError("serve did not start")):
+        while not any("fsapps controller ready" in line for line in said):
+            line = proc.stderr.readline() if proc.stderr else ""
+            assert line, "serve exited:\n" + "".join(said)
+            said.append(line)
+    return proc, said
+
+
+def _policy(pid: int) -> tuple[int, int]:
+    return os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority
+
+
+def test_priority_realtime_puts_the_controller_and_its_embedded_postgresql_by_the_switch(tmp_path) -> None:
+    proc, _ = _serve_until_ready(tmp_path, {"FSAPPS_CONTROLLER_PRIORITY": "realtime"})
+    try:
+        postmaster = int((tmp_path / "var" / "pgdata" / "postmaster.pid").read_text().split()[0])
+        backends = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == postmaster]
+        assert backends, "the embedded PostgreSQL has no backend"
+        # FreeSWITCH's own is SCHED_FIFO 1 (switch_core.c set_realtime_priority).
+        assert _policy(proc.pid) == (os.SCHED_RR, 1)
+        assert _policy(postmaster) == (os.SCHED_RR, 1)
+        assert {_policy(b) for b in backends} == {(os.SCHED_RR, 1)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_priority_realtime_without_the_right_to_it_runs_at_normal_priority_and_says_so(tmp_path) -> None:
+    # setpriv (util-linux) takes CAP_SYS_NICE away, as an unprivileged service user lacks it.
+    drop = ("setpriv", "--bounding-set", "-sys_nice", "--inh-caps", "-sys_nice")
+    settings = {"FSAPPS_CONTROLLER_PRIORITY": "realtime", "FSAPPS_LOG_FORMAT": "text"}
+    proc, said = _serve_until_ready(tmp_path, settings, prefix=drop)
+    try:
+        assert _policy(proc.pid) == (os.SCHED_OTHER, 0)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    warning = (
+        "cannot take real-time priority (SCHED_RR 1): Operation not permitted; running at normal priority"
+    )
+    assert any(warning in line for line in said), said
+
+
+def test_priority_normal_is_the_default(tmp_path) -> None:
+    proc, _ = _serve_until_ready(tmp_path, {})
+    try:
+        assert _policy(proc.pid) == (os.SCHED_OTHER, 0)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1

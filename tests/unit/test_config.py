@@ -36,6 +36,7 @@ def test_bad_yaml_names_file_and_line(tmp_path) -> None:
         ("colour: blue\n", "unknown section 'colour'"),
         ("controller:\n  port: eighty\n", "controller.port: expected int"),
         ("- a list\n", "expected a mapping"),
+        ("controller:\n  priority: high\n", "controller.priority: expected one of normal, realtime, got 'hi"),
     ],
 )
 def test_mistakes_are_named(tmp_path, text: str, message: str) -> None:
