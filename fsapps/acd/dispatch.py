@@ -383,14 +383,17 @@ class Dispatcher:
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
     ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
-        with self.own.operator() as op:
-            agents = self._load_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
+        # Pipelined: the reads go out together, one round trip for all of them.
+        with self.own.operator(pipelined=True) as op:
+            agents_read = self._send_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
+            members_read = store_acd.send_members(op.conn, [split_key(k) for k in keys])
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
                 # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
                 # who does not serve the tenant asks each pass; that is a mistake check reports).
                 self.serving = store_acd.serving(op.conn, {t.agent for t in all_tiers})
-            rows = store_acd.load_members(op.conn, [split_key(k) for k in keys])
+            agents = agents_read()
+            rows = members_read()
         serving = self.serving or set()
         # A tenant's YAML may name any agent id: only agents who serve the tenant are rung
         # (fsapps check reports the others where it has the roster).
@@ -442,19 +445,25 @@ class Dispatcher:
         )
         return snap, agents
 
-    def _load_agents(
+    def _send_agents(
         self, conn: psycopg.Connection, wanted: set[str], everyone: set[str]
-    ) -> dict[str, tuple[Agent, str]]:
+    ) -> Callable[[], dict[str, tuple[Agent, str]]]:
         """The ``wanted`` agents as they are now: what changed since the last read, on top
-        of that read (every tier's agent, ``everyone``, read again when it is new)."""
+        of that read (every tier's agent, ``everyone``, read again when it is new). The
+        statement goes now; the function returned reads it (store_acd.send_agent_changes)."""
         since = self._agents_since if everyone <= self._agents_for else None
-        changed, self._agents_since = store_acd.load_agent_changes(conn, everyone, since)
-        if since is None:
-            self._agents, self._agents_for = changed, everyone
-        else:
-            self._agents.update(changed)
-        known = self._agents
-        return {a: known[a] for a in wanted if a in known}
+        later = store_acd.send_agent_changes(conn, everyone, since)
+
+        def read() -> dict[str, tuple[Agent, str]]:
+            changed, self._agents_since = later()
+            if since is None:
+                self._agents, self._agents_for = changed, everyone
+            else:
+                self._agents.update(changed)
+            known = self._agents
+            return {a: known[a] for a in wanted if a in known}
+
+        return read
 
     def dispatch(self) -> list[Decision]:
         self.passes += 1

@@ -10,7 +10,7 @@ after the wait).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
@@ -435,15 +435,29 @@ def load_agent_changes(
     snapshot xmin. Every change this read could not see is by a transaction at or after it
     (those running as it read, or begun later), so reading from it on misses none; a change
     it saw may come again."""
-    rows: list[Any] = conn.execute(
+    return send_agent_changes(conn, agent_ids, since)()
+
+
+def send_agent_changes(
+    conn: psycopg.Connection, agent_ids: Iterable[str], since: int | None
+) -> Callable[[], tuple[dict[str, tuple[Agent, str]], int]]:
+    """load_agent_changes in two halves: the statement goes now, its rows are read when the
+    function returned is called. In a pipeline, statements sent one after the other before
+    any is read share one round trip."""
+    cur = conn.execute(
         "SELECT h.horizon, s.*, a.contact"
         " FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h"
         " LEFT JOIN (agent_state s JOIN agents a ON a.id = s.agent_id)"
         "   ON s.agent_id = ANY(%s::text[])"
         "   AND (%s::bigint IS NULL OR s.changed_xid >= %s::text::xid8 OR a.changed_xid >= %s::text::xid8)",
         (text_array(agent_ids), since, since, since),
-    ).fetchall()
-    return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
+    )
+
+    def read() -> tuple[dict[str, tuple[Agent, str]], int]:
+        rows: list[Any] = cur.fetchall()
+        return {r["agent_id"]: _agent(r) for r in rows if r["agent_id"] is not None}, int(rows[0]["horizon"])
+
+    return read
 
 
 def _agent(r: Any) -> tuple[Agent, str]:
@@ -482,27 +496,40 @@ def load_members(
     conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
 ) -> list[tuple[Member, str, str]]:
     """Members of these (tenant, queue)s still in play, with their tenant and queue."""
+    return send_members(conn, queues)()
+
+
+def send_members(
+    conn: psycopg.Connection, queues: Iterable[tuple[str, str]]
+) -> Callable[[], list[tuple[Member, str, str]]]:
+    """load_members in two halves, as send_agent_changes."""
     pairs = list(queues)
     if not pairs:
-        return []
-    rows: list[Any] = conn.execute(
+        return list
+    cur = conn.execute(
         "SELECT * FROM queue_members"
         " WHERE (tenant_id, queue) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
         " AND state IN ('Waiting', 'Trying', 'Abandoned')",
-        ([t for t, _ in pairs], [q for _, q in pairs]),
-    ).fetchall()
-    out = []
-    for r in rows:
-        m = Member(
-            uuid=str(r["uuid"]), queue="", joined_epoch=r["joined_epoch"], state=r["state"],
-            base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
-            owner_agent=r["owner_agent"], private_agent=r["private_agent"],
-            abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
-            last_originated=r["last_originated"], last_tier=(r["last_tier_position"], r["last_tier_level"]),
-            moving_to=str((r["transfer"] or {}).get("move") or ""),
-        )  # fmt: skip
-        out.append((m, r["tenant_id"], r["queue"]))
-    return out
+        (text_array(t for t, _ in pairs), text_array(q for _, q in pairs)),
+    )
+
+    def read() -> list[tuple[Member, str, str]]:
+        out = []
+        rows: list[Any] = cur.fetchall()
+        for r in rows:
+            m = Member(
+                uuid=str(r["uuid"]), queue="", joined_epoch=r["joined_epoch"], state=r["state"],
+                base_score=r["base_score"], priority=r["priority"], skills=dict(r["skills"] or {}),
+                owner_agent=r["owner_agent"], private_agent=r["private_agent"],
+                abandoned_epoch=r["abandoned_epoch"], system_epoch=r["system_epoch"],
+                last_originated=r["last_originated"],
+                last_tier=(r["last_tier_position"], r["last_tier_level"]),
+                moving_to=str((r["transfer"] or {}).get("move") or ""),
+            )  # fmt: skip
+            out.append((m, r["tenant_id"], r["queue"]))
+        return out
+
+    return read
 
 
 # --- controllers' liveness ----------------------------------------------------------------
