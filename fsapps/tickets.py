@@ -61,6 +61,23 @@ def to_escalate(tickets: Iterable[Mapping[str, Any]], now: datetime) -> list[Any
     ]
 
 
+def pick_assignee(candidates: Iterable[Mapping[str, Any]]) -> str | None:
+    """The agent a ticket that needs a skill goes to, from the tenant's agents who hold it
+    (each: agent, open (their running tickets), last_assigned (datetime or None: never)):
+    the fewest open tickets, then the one longest without a new ticket (never first), then
+    the id; None when nobody holds the skill. As Zendesk's and Genesys' round robin by load."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (
+            int(c["open"]),
+            c["last_assigned"] is not None,
+            c["last_assigned"].timestamp() if c["last_assigned"] is not None else 0.0,
+            str(c["agent"]),
+        ),
+    )
+    return str(ranked[0]["agent"]) if ranked else None
+
+
 def number_digits(typed: str) -> int | None:
     """A ticket number as a caller keys it in or a person types it (digits, perhaps with
     spaces or a leading '#'); None when it is not one."""
