@@ -184,10 +184,12 @@ def escalate_overdue(conn: psycopg.Connection[Any], now: datetime,
                      batch: int = 500) -> list[dict[str, Any]]:  # fmt: skip
     """Marks the tickets ``decide`` (fsapps.tickets.to_escalate) picks from the running ones
     due by ``now`` as escalated, once each, with a history row; returns them (tenant_id,
-    number). Rows another sweep holds are skipped, not waited for."""
+    number, subject, priority, assignee_agent, assignee_queue, due_at). Rows another sweep
+    holds are skipped, not waited for."""
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            "SELECT id, tenant_id, number, state, due_at, escalated_at FROM tickets"
+            "SELECT id, tenant_id, number, state, due_at, escalated_at, subject, priority, assignee_agent,"
+            " assignee_queue FROM tickets"
             " WHERE escalated_at IS NULL AND state NOT IN ('solved', 'closed') AND due_at <= %s"
             " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED",
             (now, batch),
@@ -204,4 +206,5 @@ def escalate_overdue(conn: psycopg.Connection[Any], now: datetime,
                 " VALUES (%s, %s, %s, 'system', 'escalated', %s)",
                 [(r["tenant_id"], r["id"], now, Jsonb({"due_at": r["due_at"].isoformat()})) for r in picked],
             )
-    return [{"tenant_id": r["tenant_id"], "number": r["number"]} for r in picked]
+    keep = ("tenant_id", "number", "subject", "priority", "assignee_agent", "assignee_queue", "due_at")
+    return [{k: r[k] for k in keep} for r in picked]
