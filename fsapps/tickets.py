@@ -78,6 +78,21 @@ def pick_assignee(candidates: Iterable[Mapping[str, Any]]) -> str | None:
     return str(ranked[0]["agent"]) if ranked else None
 
 
+INTAKE_SUBJECTS = {
+    "en": {
+        "voicemail": "Voicemail from {number} ({seconds} s)",
+        "callback": "Callback request from {number}",
+    },
+    "zh": {"voicemail": "{number} 的语音留言（{seconds} 秒）", "callback": "{number} 请求回电"},
+}
+
+
+def intake_subject(source: str, number: str, language: str, seconds: int = 0) -> str:
+    """A voicemail's or a callback request's ticket subject, in the tenant's language."""
+    words = INTAKE_SUBJECTS["zh" if language.startswith("zh") else "en"]
+    return words[source].format(number=number or "?", seconds=seconds)
+
+
 def number_digits(typed: str) -> int | None:
     """A ticket number as a caller keys it in or a person types it (digits, perhaps with
     spaces or a leading '#'); None when it is not one."""

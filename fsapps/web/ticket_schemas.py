@@ -133,3 +133,14 @@ class PublicStatus(Schema):
     created_at = DateTime()
     updated_at = DateTime()
     changes = List(Nested(StateChange))
+
+
+class VoicemailOut(Schema):
+    id = UUID()
+    box = String()
+    call_uuid = UUID(allow_none=True)
+    caller_number = String()
+    caller_name = String()
+    seconds = Integer()
+    left_at = DateTime()
+    ticket = Integer(allow_none=True, metadata={"description": "the ticket it opened (its number)"})

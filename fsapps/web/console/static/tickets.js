@@ -31,7 +31,10 @@ export function ticketList(me, tenant, tbody, query = () => '') {
 
   const row = (k) => h('tr', {dataset: {ticket: k.number, state: k.state}},
     h('td', {}, String(k.number)),
-    h('td', {}, k.subject),
+    // A voicemail's ticket plays the message in place (GET .../voicemails/{id}/audio).
+    h('td', {}, k.subject, k.voicemail ? h('audio', {controls: true, preload: 'none', class: 'voicemail',
+      src: `/api/v1/tenants/${enc(tenant)}/voicemails/${enc(k.voicemail)}/audio`,
+      'aria-label': t('tk2.voicemail_of', {number: k.number})}) : null),
     h('td', {}, k.customer_name || ''),
     h('td', {}, label('ticket.priority', k.priority)),
     h('td', {}, state(k)),
