@@ -1,6 +1,7 @@
-"""An overdue ticket's escalation on the pages: the ACD's sweep (a dispatcher of its own,
-its relay through PostgreSQL) escalates it, and the supervisor floor shows the alert within
-2 s of the sweep's publishing it, in Chinese; the assigned agent's desk shows it too."""
+"""An overdue ticket's escalation on the pages: a ticket assigned by skill is on its agent's
+desk; the ACD's sweep (a dispatcher of its own, its relay through PostgreSQL) escalates it,
+and the supervisor floor shows the alert within 2 s of the sweep's publishing it, in
+Chinese; the assigned agent's desk shows it too."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ def test_the_floor_and_the_agents_desk_show_an_escalated_ticket_within_2_s(store
         admin = Client(port)
         assert admin.login("tenant_admin_acme", PASSWORD).status == 200
         admin.request("PUT", "/api/v1/tenants/acme/ticket-settings", {"due_minutes": {"urgent": 30}})
+        # acme1 alone holds the skill: the ticket is theirs by it, and on their desk's list.
+        skills = admin.request("PUT", "/api/v1/tenants/acme/agents/acme1/skills", {"skills": {"outage": 5}})
+        assert skills.status == 200, skills
         made = admin.request("POST", "/api/v1/tenants/acme/tickets", {
-            "subject": "停电：榆树街", "priority": "urgent", "assignee_agent": "acme1"})  # fmt: skip
-        assert made.status == 201, made
+            "subject": "停电：榆树街", "priority": "urgent", "required_skill": "outage"})  # fmt: skip
+        assert made.status == 201 and made.json["assignee_agent"] == "acme1", made
         number = made.json["number"]
         sup = tabs(base, "zh-CN", "supervisor")
         floor = sup.login("supervisor_acme", PASSWORD)
@@ -32,6 +36,9 @@ def test_the_floor_and_the_agents_desk_show_an_escalated_ticket_within_2_s(store
         agent = tabs(base, "en-GB", "agent")
         desk = agent.login("agent_acme", PASSWORD)
         expect(desk.locator("#live")).to_have_attribute("data-live", "live")
+        row = desk.locator(f'#ticket-rows tr[data-ticket="{made.json["number"]}"]')
+        expect(row).to_contain_text("停电：榆树街")
+        expect(row).to_contain_text("acme1")
 
         wall = [time.time() + 3600]
         d = Dispatcher(store, lambda: SimpleNamespace(tenants=[]), time.time, name="sweeper",
