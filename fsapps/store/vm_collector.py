@@ -5,7 +5,8 @@ with which queue, skill and priority; fsapps.flows.nodes.ticket_options).
 mod_voicemail fires the event once the message is kept (mod_voicemail.c:2892-2908 in
 v1.10.12: VM-Action leave-message, VM-User, VM-Domain, VM-Caller-ID-Name/-Number,
 VM-File-Path, VM-UUID, VM-Message-Len, and the channel's own headers, Unique-ID among
-them, when there is a channel). The tenant is the one whose domain is VM-Domain and whose
+them, when there is a channel; a message left from a call has the call's uuid as VM-UUID,
+l.3670-3672). The tenant is the one whose domain is VM-Domain and whose
 flows have a voicemail node for the box. ``records_of`` is pure; the collector is thin."""
 
 from __future__ import annotations
