@@ -44,6 +44,7 @@ from fsapps.store.batches import RecordBatches
 from fsapps.store.collector import CdrCollector
 from fsapps.store.db import Store
 from fsapps.store.durable import DurableWriter
+from fsapps.store.vm_collector import VoicemailCollector
 
 log = logging.getLogger("fsapps.controller")
 
@@ -92,6 +93,7 @@ class Controller:
                     self.writer.write, journal=self.writer.spool.dir / "cdrs.journal"
                 )
                 self.collector = CdrCollector(self.client, self.cdr_batches.put)
+        self.voicemails: VoicemailCollector | None = None
         if context is None:
             project = (
                 load_checked(settings.flows.dir)
@@ -109,6 +111,10 @@ class Controller:
         if context.write_later is None:
             context.write_later = self.record_batches.put
         install(context)
+        if self.writer is not None and self.client is not None:
+            # Voicemails left in the tenants' boxes, and the tickets they open.
+            tenants = lambda: context.project.tenants  # noqa: E731 (the flows reloaded: read now)
+            self.voicemails = VoicemailCollector(self.client, self.writer.write, tenants, now=context.now)
         self.dispatcher: Dispatcher | None = None
         self.phones: PhoneCalls | None = None
         # The ACD's live events: the metrics follow them; the API's event streams too (fsapps.web.live).

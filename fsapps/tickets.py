@@ -61,6 +61,38 @@ def to_escalate(tickets: Iterable[Mapping[str, Any]], now: datetime) -> list[Any
     ]
 
 
+def pick_assignee(candidates: Iterable[Mapping[str, Any]]) -> str | None:
+    """The agent a ticket that needs a skill goes to, from the tenant's agents who hold it
+    (each: agent, open (their running tickets), last_assigned (datetime or None: never)):
+    the fewest open tickets, then the one longest without a new ticket (never first), then
+    the id; None when nobody holds the skill. As Zendesk's and Genesys' round robin by load."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (
+            int(c["open"]),
+            c["last_assigned"] is not None,
+            c["last_assigned"].timestamp() if c["last_assigned"] is not None else 0.0,
+            str(c["agent"]),
+        ),
+    )
+    return str(ranked[0]["agent"]) if ranked else None
+
+
+INTAKE_SUBJECTS = {
+    "en": {
+        "voicemail": "Voicemail from {number} ({seconds} s)",
+        "callback": "Callback request from {number}",
+    },
+    "zh": {"voicemail": "{number} 的语音留言（{seconds} 秒）", "callback": "{number} 请求回电"},
+}
+
+
+def intake_subject(source: str, number: str, language: str, seconds: int = 0) -> str:
+    """A voicemail's or a callback request's ticket subject, in the tenant's language."""
+    words = INTAKE_SUBJECTS["zh" if language.startswith("zh") else "en"]
+    return words[source].format(number=number or "?", seconds=seconds)
+
+
 def number_digits(typed: str) -> int | None:
     """A ticket number as a caller keys it in or a person types it (digits, perhaps with
     spaces or a leading '#'); None when it is not one."""

@@ -161,7 +161,7 @@ class Dispatcher:
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
         self.housekeeper = Housekeeper(self)
-        self.ticket_sweep = TicketSweep(self.own, self.wall)
+        self.ticket_sweep = TicketSweep(self.own, self.wall, notifier=self.notifier)
 
     # --- lifecycle ---------------------------------------------------------------
 

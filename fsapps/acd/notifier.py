@@ -120,7 +120,31 @@ class CallHandedOver:
     at: float
 
 
-AcdEvent = AgentStateChanged | OfferMade | QueueFigures | MemberChanged | LegChanged | CallHandedOver
+@dataclass(frozen=True)
+class TicketEscalated:
+    """The tickets' sweep (fsapps.acd.ticket_sweep) found a ticket overdue: its assigned
+    agent and the tenant's supervisors are told (the floor and the desk raise an alert; a
+    CRM webhook ``ticket.escalated``). ``agent``/``queue``: its assignee ("": none)."""
+
+    tenant: str
+    number: int
+    subject: str
+    priority: str
+    agent: str
+    queue: str
+    due_at: float
+    at: float
+
+
+AcdEvent = (
+    AgentStateChanged
+    | OfferMade
+    | QueueFigures
+    | MemberChanged
+    | LegChanged
+    | CallHandedOver
+    | TicketEscalated
+)
 
 
 @dataclass(frozen=True)

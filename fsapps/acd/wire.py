@@ -20,6 +20,7 @@ from fsapps.acd.notifier import (
     MemberChanged,
     OfferMade,
     QueueFigures,
+    TicketEscalated,
 )
 
 KINDS: dict[type, str] = {
@@ -29,6 +30,7 @@ KINDS: dict[type, str] = {
     MemberChanged: "member",
     LegChanged: "leg",
     CallHandedOver: "handover",
+    TicketEscalated: "ticket_escalated",
 }
 TYPES = {kind: cls for cls, kind in KINDS.items()}
 

@@ -220,7 +220,9 @@ class InboundClient:
             conn = Connection(self.host, self.port, self.password, self.connect_timeout)
             try:
                 conn.connect()
-                conn.subscribe(self.events)
+                # Every word after CUSTOM names a subclass (mod_event_socket.c parse_command):
+                # "CUSTOM <subclass>" entries go last, whoever added them first.
+                conn.subscribe(sorted(self.events, key=lambda n: n.upper().startswith("CUSTOM ")))
                 for header, value in self.filters:
                     conn.filter(header, value)
             except AuthenticationFailed:

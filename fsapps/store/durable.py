@@ -39,8 +39,17 @@ import gevent
 import psycopg
 import psycopg.errors
 
+from fsapps.store import ticket_requests
 from fsapps.store.db import Store, UnknownTenant, insert_cdrs, insert_rows, insert_usage
-from fsapps.store.records import CallbackRequest, Cdr, QueueCall, SurveyAnswer, UsageRecord
+from fsapps.store.records import (
+    CallbackRequest,
+    Cdr,
+    QueueCall,
+    SurveyAnswer,
+    TicketRequest,
+    UsageRecord,
+    Voicemail,
+)
 from fsapps.store.spool import Record, Refusal, Spool
 
 log = logging.getLogger("fsapps.store")
@@ -52,6 +61,7 @@ TABLES: dict[type, str] = {
     CallbackRequest: "callback_requests",
     SurveyAnswer: "survey_answers",
     QueueCall: "queue_calls",
+    Voicemail: "voicemails",
 }
 # What PostgreSQL says about a record itself: sending it again changes nothing.
 REFUSED = (psycopg.DataError, psycopg.IntegrityError)
@@ -181,6 +191,8 @@ class DurableWriter:
             insert_cdrs(t.conn, [r for r in items if isinstance(r, Cdr)])
             for cls, table in TABLES.items():
                 insert_rows(t.conn, table, [r for r in items if isinstance(r, cls)])
+            # After the voicemails and callback requests they come from, in their transaction.
+            ticket_requests.open_requested(t, [r for r in items if isinstance(r, TicketRequest)])
 
     def _tenant_exists(self, tenant: str) -> bool:
         with self._timeout(), self.store.tenant(tenant) as t:

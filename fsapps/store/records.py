@@ -122,6 +122,44 @@ class CallbackRequest:
 
 
 @dataclass(frozen=True)
+class Voicemail:
+    """A message a caller left in a tenant's voicemail box (mod_voicemail's leave-message)."""
+
+    tenant_id: str
+    box: str
+    path: str
+    left_at: datetime
+    seconds: int = 0
+    call_uuid: str | None = None
+    caller_number: str = ""
+    caller_name: str = ""
+    event_id: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+
+    def to_row(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    """A ticket a voicemail or a callback request asks for (the flow's node says so, and
+    with which queue, skill and priority); ``event_id``: derived from the voicemail's or the
+    request's, so it opens one ticket however often it is written."""
+
+    tenant_id: str
+    source: str  # voicemail | callback
+    subject: str
+    requested_at: datetime
+    number: str = ""
+    body: str = ""
+    call_uuid: str | None = None
+    queue: str | None = None
+    skill: str | None = None
+    priority: str = "normal"
+    voicemail: str | None = None  # the Voicemail's event id
+    event_id: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+
+
+@dataclass(frozen=True)
 class QueueCall:
     """A caller's visit to a queue (fsapps.acd): waits, ring, talk, wrap-up, outcome."""
 

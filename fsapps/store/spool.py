@@ -43,11 +43,19 @@ from pathlib import Path
 from typing import Any
 
 from fsapps.metrics import RECORDS_QUARANTINED
-from fsapps.store.records import CallbackRequest, Cdr, QueueCall, SurveyAnswer, UsageRecord
+from fsapps.store.records import (
+    CallbackRequest,
+    Cdr,
+    QueueCall,
+    SurveyAnswer,
+    TicketRequest,
+    UsageRecord,
+    Voicemail,
+)
 
 log = logging.getLogger("fsapps.store")
 
-Record = UsageRecord | Cdr | CallbackRequest | SurveyAnswer | QueueCall
+Record = UsageRecord | Cdr | CallbackRequest | SurveyAnswer | QueueCall | Voicemail | TicketRequest
 # The spool's name for each kind of record.
 KINDS: dict[str, type] = {
     "usage": UsageRecord,
@@ -55,8 +63,10 @@ KINDS: dict[str, type] = {
     "callback": CallbackRequest,
     "survey": SurveyAnswer,
     "queue_call": QueueCall,
+    "voicemail": Voicemail,
+    "ticket_request": TicketRequest,
 }
-_DATES = ("started_at", "ended_at", "answered_at", "requested_at", "queue_entered_at", "joined_at")
+_DATES = ("started_at", "ended_at", "answered_at", "requested_at", "queue_entered_at", "joined_at", "left_at")
 
 
 def kind_of(rec: Record) -> str:

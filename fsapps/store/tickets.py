@@ -19,7 +19,7 @@ from fsapps.store.db import TenantScope
 TICKET = (
     "t.id, t.number, t.subject, t.body, t.customer_id, t.source, t.call_uuid, t.contact, t.priority,"
     " t.state, t.assignee_agent, t.assignee_queue, t.due_at, t.escalated_at, t.created_by,"
-    " t.created_at, t.updated_at, c.name AS customer_name"
+    " t.created_at, t.updated_at, c.name AS customer_name, t.required_skill, t.assigned_at, t.voicemail"
 )
 FROM = "tickets t LEFT JOIN customers c ON c.id = t.customer_id"
 
@@ -59,11 +59,22 @@ def create(t: TenantScope, k: dict[str, Any], actor: str, token: str) -> int:
     row = t.conn.execute(
         "INSERT INTO tickets (tenant_id, number, subject, body, customer_id, source, call_uuid, contact,"
         " priority, state, assignee_agent, assignee_queue, due_at, status_digest, created_by, created_at,"
-        " updated_at)"
+        " updated_at, required_skill, assigned_at, origin_event, voicemail)"
         " VALUES (%(tenant)s, %(number)s, %(subject)s, %(body)s, %(customer_id)s, %(source)s, %(call)s,"
         " %(contact)s, %(priority)s, 'new', %(assignee_agent)s, %(assignee_queue)s, %(due_at)s,"
-        " %(digest)s, %(actor)s, %(now)s, %(now)s) RETURNING id",
-        {**k, "tenant": t.tenant_id, "digest": digest(token), "actor": actor, "call": k.get("call_uuid")},
+        " %(digest)s, %(actor)s, %(now)s, %(now)s, %(skill)s,"
+        " CASE WHEN %(assignee_agent)s::text IS NOT NULL THEN %(now)s::timestamptz END, %(origin)s,"
+        " %(voicemail)s) RETURNING id",
+        {
+            **k,
+            "tenant": t.tenant_id,
+            "digest": digest(token),
+            "actor": actor,
+            "call": k.get("call_uuid"),
+            "skill": k.get("required_skill"),
+            "origin": k.get("origin_event"),
+            "voicemail": k.get("voicemail"),
+        },
     ).fetchone()
     assert row is not None
     ticket_id = int(row["id"])  # type: ignore[call-overload]
@@ -77,7 +88,10 @@ def update(t: TenantScope, ticket_id: int, k: dict[str, Any], now: datetime) -> 
     t.conn.execute(
         "UPDATE tickets SET subject = %(subject)s, state = %(state)s, priority = %(priority)s,"
         " assignee_agent = %(assignee_agent)s, assignee_queue = %(assignee_queue)s, due_at = %(due_at)s,"
-        " customer_id = %(customer_id)s, updated_at = %(now)s WHERE id = %(id)s",
+        " customer_id = %(customer_id)s, required_skill = %(required_skill)s, updated_at = %(now)s,"
+        " assigned_at = CASE WHEN assignee_agent IS DISTINCT FROM %(assignee_agent)s"
+        "   AND %(assignee_agent)s::text IS NOT NULL THEN %(now)s ELSE assigned_at END"
+        " WHERE id = %(id)s",
         {**k, "id": ticket_id, "now": now},
     )
 
@@ -98,6 +112,28 @@ def by_number(t: TenantScope, number: int, lock: bool = False) -> dict[str, Any]
         f"SELECT {TICKET} FROM {FROM} WHERE t.number = %s" + (" FOR UPDATE OF t" if lock else ""),
         (number,),
     )
+
+
+def skill_candidates(t: TenantScope, skill: str) -> list[dict[str, Any]]:
+    """The tenant's agents who hold ``skill`` (proficiency 1 or more, as the ACD's agent rows
+    keep it: agent_state.skills), each with their running tickets here and when they were
+    last given one here (fsapps.tickets.pick_assignee chooses). The tenant's wall keeps both
+    counts to its own tickets."""
+    return t._all(
+        "SELECT a.id AS agent,"
+        " (SELECT count(*) FROM tickets k WHERE k.assignee_agent = a.id"
+        "   AND k.state NOT IN ('solved', 'closed')) AS open,"
+        " (SELECT max(k.assigned_at) FROM tickets k WHERE k.assignee_agent = a.id) AS last_assigned"
+        " FROM agents a JOIN agent_tenants m ON m.agent_id = a.id JOIN agent_state s ON s.agent_id = a.id"
+        " WHERE m.tenant_id = %s AND jsonb_typeof(s.skills -> %s) = 'number'"
+        " AND (s.skills ->> %s)::numeric >= 1"
+        " ORDER BY a.id",
+        (t.tenant_id, skill, skill),
+    )
+
+
+def by_origin(t: TenantScope, origin_event: str) -> dict[str, Any] | None:
+    return t._one(f"SELECT {TICKET} FROM {FROM} WHERE t.origin_event = %s", (origin_event,))
 
 
 def by_token(t: TenantScope, token: str) -> dict[str, Any] | None:
@@ -148,10 +184,12 @@ def escalate_overdue(conn: psycopg.Connection[Any], now: datetime,
                      batch: int = 500) -> list[dict[str, Any]]:  # fmt: skip
     """Marks the tickets ``decide`` (fsapps.tickets.to_escalate) picks from the running ones
     due by ``now`` as escalated, once each, with a history row; returns them (tenant_id,
-    number). Rows another sweep holds are skipped, not waited for."""
+    number, subject, priority, assignee_agent, assignee_queue, due_at). Rows another sweep
+    holds are skipped, not waited for."""
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            "SELECT id, tenant_id, number, state, due_at, escalated_at FROM tickets"
+            "SELECT id, tenant_id, number, state, due_at, escalated_at, subject, priority, assignee_agent,"
+            " assignee_queue FROM tickets"
             " WHERE escalated_at IS NULL AND state NOT IN ('solved', 'closed') AND due_at <= %s"
             " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED",
             (now, batch),
@@ -168,4 +206,5 @@ def escalate_overdue(conn: psycopg.Connection[Any], now: datetime,
                 " VALUES (%s, %s, %s, 'system', 'escalated', %s)",
                 [(r["tenant_id"], r["id"], now, Jsonb({"due_at": r["due_at"].isoformat()})) for r in picked],
             )
-    return [{"tenant_id": r["tenant_id"], "number": r["number"]} for r in picked]
+    keep = ("tenant_id", "number", "subject", "priority", "assignee_agent", "assignee_queue", "due_at")
+    return [{k: r[k] for k in keep} for r in picked]

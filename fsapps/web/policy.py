@@ -164,6 +164,8 @@ RULES: dict[str, dict[Role, Scope]] = {
     # form are the tenant admin's to set.
     "tickets.read": {A: _T, SUP: _T, AG: _S, QA: _T},
     "tickets.write": {A: _T, SUP: _T, AG: _S},
+    # A voicemail is heard by whoever reads the ticket it opened (an agent: their tickets').
+    "voicemails.read": {A: _T, SUP: _T, AG: _S, QA: _T},
     "ticket_settings.read": {A: _T, SUP: _T, AG: _T, QA: _T},
     "ticket_settings.write": {A: _T},
     # What every page of the tenant reads first (its timezone, the floor's stuck-agent limits);

@@ -48,6 +48,9 @@ class TicketIn(Schema):
     assignee_agent = String(load_default=None, allow_none=True, validate=Length(1, 64), metadata={
         "description": "an agent opening a ticket with no assignee is its assignee"})  # fmt: skip
     assignee_queue = String(load_default=None, allow_none=True, validate=Length(1, 64))
+    required_skill = String(load_default=None, allow_none=True, validate=Length(1, 64), metadata={
+        "description": "with no assignee_agent: assigned to the tenant's agent holding this skill"
+        " who has the fewest open tickets (ties: longest since their last ticket, then the id)"})  # fmt: skip
 
 
 class TicketPatch(Schema):
@@ -57,6 +60,7 @@ class TicketPatch(Schema):
     assignee_agent = String(allow_none=True, validate=Length(1, 64))
     assignee_queue = String(allow_none=True, validate=Length(1, 64))
     customer_id = Integer(allow_none=True)
+    required_skill = String(allow_none=True, validate=Length(1, 64))
 
 
 class TicketEvent(Schema):
@@ -84,6 +88,10 @@ class TicketOut(Schema):
     due_at = DateTime()
     overdue = Boolean(metadata={"description": "not solved or closed, and past its due time"})
     escalated_at = DateTime(allow_none=True, metadata={"description": "when it was found overdue"})
+    required_skill = String(allow_none=True, metadata={"description": "the skill its agent was chosen by"})
+    assigned_at = DateTime(allow_none=True, metadata={"description": "when its agent was last set"})
+    voicemail = UUID(allow_none=True, metadata={
+        "description": "the voicemail it came from: GET .../voicemails/{id}/audio plays it"})  # fmt: skip
     created_by = String()
     created_at = DateTime()
     updated_at = DateTime()
@@ -125,3 +133,14 @@ class PublicStatus(Schema):
     created_at = DateTime()
     updated_at = DateTime()
     changes = List(Nested(StateChange))
+
+
+class VoicemailOut(Schema):
+    id = UUID()
+    box = String()
+    call_uuid = UUID(allow_none=True)
+    caller_number = String()
+    caller_name = String()
+    seconds = Integer()
+    left_at = DateTime()
+    ticket = Integer(allow_none=True, metadata={"description": "the ticket it opened (its number)"})

@@ -18,12 +18,15 @@ from fsapps import tickets as rules
 from fsapps.acd import config as acd_config
 from fsapps.store import api as repo
 from fsapps.store import customers as customers_store
+from fsapps.store import ticket_requests as intake
 from fsapps.store import tickets as store
 from fsapps.store.db import Store, TenantScope, UnknownTenant
 from fsapps.web.policy import Role
 from fsapps.web.service import Refused, Service
 
-EDITABLE = ("subject", "state", "priority", "assignee_agent", "assignee_queue", "customer_id")
+EDITABLE = (
+    "subject", "state", "priority", "assignee_agent", "assignee_queue", "customer_id", "required_skill",
+)  # fmt: skip
 STATUS_PAGE = (
     "/console/ticket-status"  # the public page: #<tenant>/<token> (the fragment stays in the browser)
 )
@@ -73,23 +76,18 @@ class Tickets:
     def create(self, tenant_id: str, body: dict[str, Any]) -> dict[str, Any]:
         p = self.service.principal
         k = {"body": "", "customer_id": None, "call_uuid": None, "contact": "", "priority": "normal",
-             "assignee_agent": None, "assignee_queue": None, **body}  # fmt: skip
+             "assignee_agent": None, "assignee_queue": None, "required_skill": None, **body}  # fmt: skip
         if k["source"] in ("call", "voicemail", "callback") and k["call_uuid"] is None:
             raise Refused("invalid", "call_required", f"a ticket from a {k['source']} names its call")
-        if p.role is Role.AGENT and k["assignee_agent"] is None and k["assignee_queue"] is None:
+        if (p.role is Role.AGENT and k["assignee_agent"] is None and k["assignee_queue"] is None
+                and k["required_skill"] is None):  # fmt: skip
             k["assignee_agent"] = p.agent_id  # who opens it works it, unless they hand it on
         with self.service._tenant(tenant_id, "tickets.write") as t:
             self._check(t, k)
             now = self._now()
-            sla = store.settings(t)["due_minutes"]
-            k |= {"number": store.next_number(t), "now": now,
-                  "due_at": rules.due_at(now, k["priority"], sla)}  # fmt: skip
-            token = secrets.token_urlsafe(24)
-            ticket_id = store.create(t, k, p.username, token)
-            if k["assignee_agent"] or k["assignee_queue"]:
-                to = {"agent": k["assignee_agent"], "queue": k["assignee_queue"]}
-                store.add_event(t, ticket_id, p.username, "assignee", to, at=now)
-            row = self._ticket(t, k["number"], check=False)
+            _, token = intake.open_ticket(t, k | {"now": now}, p.username)
+            row = store.by_token(t, token)
+            assert row is not None
             return _out(row, now) | {"status_link": status_link(tenant_id, token)}
 
     def patch(self, tenant_id: str, number: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +95,11 @@ class Tickets:
         with self.service._tenant(tenant_id, "tickets.write") as t:
             before = self._ticket(t, number, lock=True)
             k = {f: before[f] for f in EDITABLE} | changes
+            moved = any(k[f] != before[f] for f in ("assignee_agent", "assignee_queue"))
+            if moved and p.role is Role.AGENT:
+                # Supervisors and tenant admins hand tickets on (Zendesk's "assign" permission);
+                # an agent works the ones they are given.
+                raise Refused("forbidden", "reassign_refused", "a supervisor or a tenant admin reassigns")
             if not rules.may_move(before["state"], k["state"]):
                 raise Refused(
                     "invalid", "state_move", f"a {before['state']} ticket cannot become {k['state']}"

@@ -10,6 +10,7 @@ The rules are the API's (fsapps.web.policy), applied to each event:
 * an **agent** their own state, the offers made to them (with the caller's screen-pop
   variables), their own legs and callers, the calls handed to them (a transfer or consult:
   the caller's card goes with it), and the figures of the queues they serve;
+* an escalated ticket: every **supervisor** of the tenant and its assigned **agent**;
 * **qa** nothing live (it reviews what happened: recordings, CDRs, surveys); the
   route refuses them.
 
@@ -32,6 +33,7 @@ from fsapps.acd.notifier import (
     LegChanged,
     MemberChanged,
     OfferMade,
+    TicketEscalated,
 )
 from fsapps.web.policy import Principal, Role
 
@@ -56,6 +58,9 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
         return False
     if p.role in (Role.OPERATOR, Role.TENANT_ADMIN):
         return True
+    if isinstance(event, TicketEscalated):
+        # Supervisors work every ticket of the tenant (tickets.read), an agent their own.
+        return p.role is Role.SUPERVISOR or (p.role is Role.AGENT and event.agent == (p.agent_id or ""))
     if p.role is Role.SUPERVISOR:
         if isinstance(event, AgentStateChanged):
             return event.agent in p.agents

@@ -1,11 +1,13 @@
 """What a CRM webhook says, and how it is signed. Pure: takes ``now``, does no I/O.
 
-Three events, from the controller's own ACD events (fsapps.acd.notifier), each once:
+Four events, from the controller's own ACD events (fsapps.acd.notifier), each once:
 
 * ``call.offered``: an agent's phone rings for a caller (the screen pop's fields with it);
 * ``call.answered``: the agent answered;
 * ``call.ended``: the caller's queue visit is over (its outcome), with the recording's link
-  when the call was recorded (the API's GET .../recordings/{id}/audio).
+  when the call was recorded (the API's GET .../recordings/{id}/audio);
+* ``ticket.escalated``: the tickets' sweep found a ticket overdue (its number, subject,
+  priority, assignee and due time).
 
 The body is one JSON object; the headers carry ``X-Fsapps-Event``, ``X-Fsapps-Delivery``
 (the same on every retry, for the receiver to drop repeats), ``X-Fsapps-Timestamp`` and
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fsapps.acd.notifier import AcdEvent, MemberChanged, OfferMade
+from fsapps.acd.notifier import AcdEvent, MemberChanged, OfferMade, TicketEscalated
 
 _NAMESPACE = uuid.UUID("0f4b8a52-7d0e-4c55-9a5e-61c3b0a9d5e1")
 SIGNATURE = "X-Fsapps-Signature"
@@ -39,7 +41,7 @@ OWN_VARIABLES = (
 @dataclass(frozen=True)
 class Delivery:
     tenant: str
-    event: str  # call.offered | call.answered | call.ended
+    event: str  # call.offered | call.answered | call.ended | ticket.escalated
     id: str  # stable across retries
     body: dict[str, Any]
 
@@ -73,6 +75,14 @@ def delivery_of(event: AcdEvent, api_url: str = "") -> Delivery | None:
             path = f"/api/v1/tenants/{event.tenant}/recordings/{event.recording}/audio"
             body["recording_url"] = api_url.rstrip("/") + path
         return _delivery(event.tenant, "call.ended", f"{event.member}:{event.at:.6f}", event.at, body)
+    if isinstance(event, TicketEscalated):
+        body = {"ticket": event.number, "subject": event.subject, "priority": event.priority,
+                "agent": event.agent or None, "queue": event.queue or None,
+                "due_at": _at(event.due_at)}  # fmt: skip
+        # Escalated once per ticket (the sweep marks it): the number and the due time name it.
+        return _delivery(
+            event.tenant, "ticket.escalated", f"{event.number}:{event.due_at:.6f}", event.at, body
+        )
     return None
 
 

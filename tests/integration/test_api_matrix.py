@@ -98,6 +98,7 @@ def _waiting(store: Any, fill: dict[str, str]) -> dict[str, str]:
 
 
 RECORDINGS: list[Path] = []  # the matrix's recordings directory (set by the fixture)
+VOICEMAILS: list[Path] = []  # the matrix's voicemail storage (set by the fixture)
 
 
 def _recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
@@ -203,6 +204,8 @@ def _webhook(store: Any, fill: dict[str, str]) -> dict[str, str]:
     with store.tenant(fill["tenant"]) as t:
         webhooks.put(t, "https://crm.example.com/calls", "s" * 32, True)
     return {}
+
+
 def _article(kind: str) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     """An article (or the cell's queue's call script) of the cell's tenant."""
 
@@ -235,6 +238,8 @@ def _handled(store: Any, fill: dict[str, str]) -> dict[str, str]:
             (str(uuid.uuid4()), fill["tenant"], call, fill["queue"], fill["agent"]),
         )
     return {"call": call} | _code(store, fill)
+
+
 def _ticket(store: Any, fill: dict[str, str]) -> dict[str, str]:
     """A ticket of the cell's tenant assigned to the cell's agent (acme1 is the agent's own)."""
     from fsapps.store import tickets
@@ -247,6 +252,31 @@ def _ticket(store: Any, fill: dict[str, str]) -> dict[str, str]:
         k["number"] = tickets.next_number(t)
         tickets.create(t, k, "matrix", uuid.uuid4().hex)
     return {"ticket": str(k["number"])}
+
+
+def _voicemail(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A voicemail left in the cell's tenant's box, its file where mod_voicemail keeps it, and
+    the ticket it opened, assigned to the cell's agent."""
+    from fsapps.store import tickets
+
+    event = str(uuid.uuid4())
+    folder = VOICEMAILS[0] / "default" / f"{fill['tenant']}.example" / "support"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"msg_{event}.wav"
+    path.write_bytes(b"RIFF....WAVE")
+    now = datetime.now(UTC)
+    with store.tenant(fill["tenant"]) as t:
+        t.conn.execute(
+            "INSERT INTO voicemails (event_id, tenant_id, box, path, seconds, left_at)"
+            " VALUES (%s, %s, 'support', %s, 12, now())",
+            (event, fill["tenant"], str(path)),
+        )
+        k = {"subject": "Voicemail", "body": "", "customer_id": None, "source": "voicemail",
+             "contact": "", "priority": "normal", "assignee_agent": fill["agent"], "assignee_queue": None,
+             "now": now, "due_at": now + timedelta(days=1), "number": tickets.next_number(t),
+             "voicemail": event}  # fmt: skip
+        tickets.create(t, k, "matrix", uuid.uuid4().hex)
+    return {"voicemail": event}
 
 
 T = "/api/v1/tenants/{tenant}"
@@ -446,6 +476,12 @@ MATRIX = [
         body={"state": "open", "priority": "high"}, prepare=_ticket),
     Row("POST", T + "/tickets/{ticket}/notes", only({OP: 201, ADMIN: 201, SUP: 201, AGENT: (201, 403)}),
         body={"body": "Called the customer back"}, prepare=_ticket),
+    # A voicemail is heard by whoever reads the ticket it opened (an agent: their own tickets').
+    Row("GET", T + "/voicemails/{voicemail}",
+        only({OP: 200, ADMIN: 200, SUP: 200, AGENT: (200, 403), QA: 200}), prepare=_voicemail),
+    Row("GET", T + "/voicemails/{voicemail}/audio",
+        only({OP: 200, ADMIN: 200, SUP: 200, AGENT: (200, 403), QA: 200}), prepare=_voicemail,
+        content_type="audio/wav"),
     # The console settings: every role of the tenant reads its timezone and the floor's
     # stuck-agent limits; the tenant admin changes the limits.
     Row("GET", T + "/console-settings", everyone(200)),
@@ -498,9 +534,11 @@ def matrix_api(pg_server, tmp_path_factory):
     RECORDINGS[:] = [tmp_path_factory.mktemp("recordings")]
     for tenant in ("acme", "globex"):
         (RECORDINGS[0] / tenant).mkdir()
+    VOICEMAILS[:] = [tmp_path_factory.mktemp("voicemail")]
     # Streams follow events nobody publishes here; a closed one is noticed at its next heartbeat.
     ctx = ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"],
-                     flows=flows, recordings=RECORDINGS[0], live=LiveEvents(dict), heartbeat=0.2)  # fmt: skip
+                     flows=flows, recordings=RECORDINGS[0], live=LiveEvents(dict), heartbeat=0.2,
+                     voicemails=VOICEMAILS[0])  # fmt: skip
     server = serve_api(ctx)
     yield store, server.server_port, cc
     server.stop()
@@ -563,7 +601,8 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
                                       "recording": str(uuid.uuid4()), "customer": "1", "ticket": "1001",
                                       "name": "plan", "scorecard": "1", "evaluation": "1", "article": "1",
-                                      "code": "matrix", "call": str(uuid.uuid4())}  # fmt: skip
+                                      "code": "matrix", "call": str(uuid.uuid4()),
+                                      "voicemail": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 

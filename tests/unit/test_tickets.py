@@ -47,3 +47,20 @@ def test_the_state_is_said_in_the_tenants_language() -> None:
     assert tickets.spoken_status(1001, "open", "zh") == "您的工单1001，正在处理。"
     assert tickets.spoken_not_found("42", "en") == "There is no ticket 4 2."
     assert tickets.spoken_not_found("", "zh") == "没有收到工单号。"
+
+
+def test_pick_assignee_takes_the_fewest_open_then_the_longest_without_one_then_the_id() -> None:
+    from datetime import UTC, datetime
+
+    from fsapps.tickets import pick_assignee
+
+    early, late = datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert pick_assignee([]) is None
+    assert pick_assignee([{"agent": "b", "open": 1, "last_assigned": early},
+                          {"agent": "c", "open": 0, "last_assigned": late}]) == "c"  # fmt: skip
+    assert pick_assignee([{"agent": "b", "open": 1, "last_assigned": late},
+                          {"agent": "c", "open": 1, "last_assigned": early}]) == "c"  # fmt: skip
+    assert pick_assignee([{"agent": "b", "open": 1, "last_assigned": early},
+                          {"agent": "c", "open": 1, "last_assigned": None}]) == "c"  # fmt: skip
+    assert pick_assignee([{"agent": "b", "open": 0, "last_assigned": None},
+                          {"agent": "a", "open": 0, "last_assigned": None}]) == "a"  # fmt: skip

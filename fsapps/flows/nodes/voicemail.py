@@ -1,4 +1,5 @@
 from fsapps.flows.nodes.base import PROMPT_NAME, NodeType, Rendered
+from fsapps.flows.nodes.ticket_options import ticket_properties
 
 
 class Voicemail(NodeType):
@@ -7,6 +8,9 @@ class Voicemail(NodeType):
     properties = {
         "box": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"},
         "greeting": {**PROMPT_NAME, "description": "played before the tone (default: just the tone)"},
+        # As Zendesk Talk does: every message left opens a ticket unless the flow says not
+        # (fsapps.store.vm_collector reads these when the switch says a message was left).
+        **ticket_properties(default=True),
     }
     required_data = ("box",)
     branches = ()

@@ -27,6 +27,7 @@ def register(app: APIFlask) -> None:
         tenant_config,
         tenants,
         tickets,
+        voicemails,
         webhooks,
     )
 
@@ -42,3 +43,4 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(knowledge.wrapup)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(tickets.public)
+    app.register_blueprint(voicemails.bp)

@@ -9,6 +9,7 @@ import {myScores} from './qa_mine.js';
 import {makeCard} from './card.js';
 import {desk} from './desk_kb.js';
 import {deskTickets} from './tickets.js';
+import {escalations} from './ticket_alerts.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -32,6 +33,7 @@ const knowledge = desk(me, tenant, agentId); // the call script, the knowledge b
 $('#status-card').hidden = !can(me, 'agent.status');
 $('#dial-card').hidden = !can(me, 'call.dial_out');
 const tickets = deskTickets(me, tenant); // "Open a ticket" from the current or last call
+const escalated = escalations($('#tk2-escalations')); // the agent's tickets past due, told live
 
 // Dial-out from the agent's phone: the dial form's, and click-to-call from the card.
 async function dialOut(button, number) {
@@ -224,6 +226,11 @@ follow(tenant, {
   onStatus: live,
   onReset: refresh,
   onEvent(kind, data) {
+    if (kind === 'ticket_escalated') {
+      escalated.add(data);
+      tickets.reload();
+      return;
+    }
     // The offer shows at once, with its screen pop; the refresh each event about this agent
     // asks for then says how the call stands (ringing, answered, ended).
     if (kind === 'offer' && data.agent === agentId) {

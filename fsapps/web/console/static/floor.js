@@ -9,6 +9,7 @@ import {$, $$, h, fill} from './dom.js';
 import {start, act, showError, showDone, can, tenantOf, consoleSettings} from './page.js';
 import {follow} from './events.js';
 import {alerts, STUCK_SECONDS} from './alerts.js';
+import {escalations} from './ticket_alerts.js';
 
 const POLL_MS = 5000; // while the stream is not live
 const STATUSES = ['Available', 'Available (On Demand)', 'On Break', 'Logged Out'];
@@ -27,6 +28,7 @@ let agents = []; // GET .../agents, each with `since` on this page's clock
 let queues = [];
 let calls = [];
 let shownAlerts = '';
+const escalated = escalations($('#tk2-escalations')); // tickets past due, told live
 
 // An error met while refreshing on a timer is shown once, not at every try.
 function quietly(err) {
@@ -221,13 +223,14 @@ function tick() {
   for (const li of $$('#agent-grid > li')) fill(li._timer, seconds(now - li._agent.since));
   for (const tr of $$('#caller-rows > tr')) fill(tr._text[4], seconds(now - tr._caller.joined));
   const list = alerts(figures, agents, now, limits);
-  const key = JSON.stringify(list.map((x) => [x.kind, x.queue, x.agent, x.activity, x.level]));
+  const key = JSON.stringify([escalated.count(), list.map((x) => [x.kind, x.queue, x.agent, x.activity, x.level])]);
   if (key === shownAlerts) return;
   shownAlerts = key;
   fill($('#alerts'), list.map((x) => h('li', {class: `alert ${x.kind}`, dataset: {alert: x.kind, queue: x.queue, agent: x.agent}},
     alertText(x))));
-  $('#no-alerts').hidden = list.length > 0;
-  $('#alerts-card').classList.toggle('raised', list.length > 0);
+  const raised = list.length + escalated.count() > 0;
+  $('#no-alerts').hidden = raised;
+  $('#alerts-card').classList.toggle('raised', raised);
 }
 
 // --- fetching -----------------------------------------------------------------------------
@@ -303,7 +306,11 @@ if (!tenant) {
       p.dataset.live = s;
       fill(p, t(`live.${s}`));
     },
-    onEvent: soon,
+    onEvent(kind, data) {
+      if (kind !== 'ticket_escalated') return soon();
+      escalated.add(data);
+      tick();
+    },
     onReset: soon,
   });
   setInterval(() => live !== 'live' && refresh(), POLL_MS);

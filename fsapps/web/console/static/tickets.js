@@ -13,6 +13,8 @@ export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 // returns the function that loads them again.
 export function ticketList(me, tenant, tbody, query = () => '') {
   const writes = can(me, 'tickets.write');
+  // Supervisors and tenant admins hand tickets on (the API refuses an agent: reassign_refused).
+  const reassigns = writes && me.role !== 'agent';
   const K = `/tenants/${enc(tenant)}/tickets`;
 
   function state(k) {
@@ -31,12 +33,30 @@ export function ticketList(me, tenant, tbody, query = () => '') {
 
   const row = (k) => h('tr', {dataset: {ticket: k.number, state: k.state}},
     h('td', {}, String(k.number)),
-    h('td', {}, k.subject),
+    // A voicemail's ticket plays the message in place (GET .../voicemails/{id}/audio).
+    h('td', {}, k.subject, k.voicemail ? h('audio', {controls: true, preload: 'none', class: 'voicemail',
+      src: `/api/v1/tenants/${enc(tenant)}/voicemails/${enc(k.voicemail)}/audio`,
+      'aria-label': t('tk2.voicemail_of', {number: k.number})}) : null),
     h('td', {}, k.customer_name || ''),
     h('td', {}, label('ticket.priority', k.priority)),
     h('td', {}, state(k)),
     h('td', {}, when(k.due_at), ' ', k.overdue ? h('span', {class: 'badge overdue'}, t('ticket.overdue')) : null),
-    h('td', {}, k.assignee_agent || (k.assignee_queue ? t('ticket.queue_is', {queue: k.assignee_queue}) : '')));
+    h('td', {}, k.assignee_agent || (k.assignee_queue ? t('ticket.queue_is', {queue: k.assignee_queue}) : ''),
+      reassigns ? reassign(k) : null));
+
+  // An agent's id, typed (empty: no agent), from the keyboard: Enter or the button.
+  function reassign(k) {
+    const input = h('input', {class: 'reassign-to', maxlength: 64, size: 8, value: k.assignee_agent || '',
+      'aria-label': t('tk2.reassign_to', {number: k.number})});
+    const go = async (ev) => {
+      ev.preventDefault();
+      const to = input.value.trim() || null;
+      const done = await act(ev.currentTarget.querySelector('button'), () => api('PATCH', `${K}/${k.number}`, {assignee_agent: to}));
+      if (done) showDone(t('tk2.reassigned', {number: k.number, agent: to || t('tk2.alert.nobody')}));
+      load();
+    };
+    return h('form', {class: 'inline reassign', onsubmit: go}, input, h('button', {type: 'submit'}, t('tk2.reassign')));
+  }
 
   async function load() {
     try {
