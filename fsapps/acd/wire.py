@@ -14,6 +14,7 @@ from typing import Any
 
 from fsapps.acd.notifier import (
     AcdEvent,
+    AgentDirectCall,
     AgentStateChanged,
     CallHandedOver,
     LegChanged,
@@ -29,6 +30,7 @@ KINDS: dict[type, str] = {
     MemberChanged: "member",
     LegChanged: "leg",
     CallHandedOver: "handover",
+    AgentDirectCall: "direct_call",
 }
 TYPES = {kind: cls for cls, kind in KINDS.items()}
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from fsapps.acd.notifier import (
     AcdEvent,
+    AgentDirectCall,
     AgentStateChanged,
     CallHandedOver,
     LegChanged,
@@ -35,6 +36,8 @@ from fsapps.acd.notifier import (
 )
 from fsapps.web.policy import Principal, Role
 
+# Events about one agent: an agent sees theirs.
+AGENTS_OWN = (AgentStateChanged, OfferMade, LegChanged, MemberChanged, CallHandedOver, AgentDirectCall)
 TenantsOf = Callable[[str], frozenset[str]]  # agent -> the tenants it serves
 
 
@@ -49,7 +52,7 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
     p = v.principal
     if v.tenant is None:
         return p.role is Role.OPERATOR
-    if isinstance(event, AgentStateChanged):
+    if isinstance(event, AgentStateChanged | AgentDirectCall):
         if v.tenant not in tenants_of(event.agent):
             return False
     elif event.tenant != v.tenant:
@@ -57,11 +60,11 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
     if p.role in (Role.OPERATOR, Role.TENANT_ADMIN):
         return True
     if p.role is Role.SUPERVISOR:
-        if isinstance(event, AgentStateChanged):
+        if isinstance(event, AgentStateChanged | AgentDirectCall):
             return event.agent in p.agents
         return event.queue in p.queues
     if p.role is Role.AGENT and p.agent_id is not None:
-        if isinstance(event, AgentStateChanged | OfferMade | LegChanged | MemberChanged | CallHandedOver):
+        if isinstance(event, AGENTS_OWN):
             return event.agent == p.agent_id
         return event.queue in v.served  # QueueFigures
     return False
@@ -76,4 +79,6 @@ def shown(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> AcdEvent:
         and len(tenants_of(event.agent)) > 1
     ):
         return dataclasses.replace(event, member="")
+    if isinstance(event, AgentDirectCall) and v.tenant is not None and len(tenants_of(event.agent)) > 1:
+        return dataclasses.replace(event, number="")  # whose caller it is, the event does not say
     return event

@@ -1,0 +1,20 @@
+-- Agents' calls that no queue made: a call transferred straight to an agent's phone, a call
+-- dialled from it, a dial-out (fsapps.acd.direct_calls). A controller notes each answered
+-- channel of an agent's phone that is not a queue's offer, and forgets it at its hangup;
+-- the floor shows the agent on a call meanwhile, with the other party's number.
+CREATE TABLE agent_direct_calls (
+  leg             uuid PRIMARY KEY,                 -- the agent's phone's channel
+  agent_id        text NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+  number          text NOT NULL DEFAULT '',         -- the other party's, as the channel shows it
+  direction       text NOT NULL CHECK (direction IN ('inbound', 'outbound')),  -- seen from the agent
+  answered_epoch  double precision NOT NULL,
+  origin          text NOT NULL                     -- the controller that noted it
+);
+CREATE INDEX agent_direct_calls_agent ON agent_direct_calls (agent_id);
+
+-- Read by the tenants the agent serves, as agent_state is.
+ALTER TABLE agent_direct_calls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY serving_tenant ON agent_direct_calls TO fsapps_tenant USING (EXISTS (
+  SELECT 1 FROM agent_tenants m WHERE m.agent_id = agent_direct_calls.agent_id
+     AND m.tenant_id = (SELECT fsapps_current_tenant())));
+GRANT SELECT ON agent_direct_calls TO fsapps_tenant;
