@@ -129,6 +129,12 @@ def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     return prepare
 
 
+def _throwaway_user(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    with store.tenant(fill["tenant"]) as t:
+        user = t.add_user(f"gone{uuid.uuid4().hex[:8]}", "long-enough", "agent")
+    return {"user_id": str(user.id)}
+
+
 def _new_agent(store: Any, fill: dict[str, str]) -> dict[str, str]:
     from fsapps.store import agents
 
@@ -265,6 +271,7 @@ MATRIX = [
     Row("POST", T + "/users/{user_id}/tokens", only({OP: 201, ADMIN: 201}), body={"name": "matrix"}),
     Row("GET", T + "/users/{user_id}/tokens", only({OP: 200, ADMIN: 200})),
     Row("DELETE", T + "/users/{user_id}/tokens/{token_id}", only({OP: 204, ADMIN: 204}), prepare=_token),
+    Row("DELETE", T + "/users/{user_id}", only({OP: 204, ADMIN: 204}), prepare=_throwaway_user),
     Row("GET", T + "/groups", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/groups/{group}", only({OP: 204, ADMIN: 204}),
         body=lambda f: {"supervisors": [int(f["supervisor"])], "agents": [f"{f['tenant']}1"],
@@ -323,6 +330,9 @@ MATRIX = [
     Row("GET", T + "/prompts", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"},
         body={"text": "Welcome"}),
+    Row("DELETE", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"}),
+    Row("GET", T + "/prompts/{name}/audio", only({OP: 404, ADMIN: 404}),
+        prepare=lambda s, f: {"name": "hello"}),
     Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),

@@ -24,6 +24,7 @@ def register(app: APIFlask) -> None:
         selfservice,
         session,
         staff,
+        tenant_admin,
         tenant_config,
         tenants,
         tickets,
@@ -42,3 +43,4 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(knowledge.wrapup)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(tickets.public)
+    app.register_blueprint(tenant_admin.bp)

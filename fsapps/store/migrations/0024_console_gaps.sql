@@ -18,3 +18,8 @@ CREATE POLICY serving_tenant ON agent_direct_calls TO fsapps_tenant USING (EXIST
   SELECT 1 FROM agent_tenants m WHERE m.agent_id = agent_direct_calls.agent_id
      AND m.tenant_id = (SELECT fsapps_current_tenant())));
 GRANT SELECT ON agent_direct_calls TO fsapps_tenant;
+
+-- A tenant admin deletes a user (fsapps.web.tenant_admin): an agent whose login it was stays,
+-- with no login, rather than blocking the deletion.
+ALTER TABLE agents DROP CONSTRAINT agents_user_id_fkey,
+  ADD CONSTRAINT agents_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL;
