@@ -194,6 +194,7 @@ def _api_server(settings: config.Settings, store: Any, controller: Any) -> Any:
     ctx = ApiContext(store, queues, session_hours=a.session_hours, secure_cookie=a.cookie_secure,
                      switch=switch, gateways=gateways, flows=flows,
                      recordings=Path(a.recordings_dir) if a.recordings_dir else None,
+                     voicemails=Path(a.voicemail_dir) if a.voicemail_dir else None,
                      live=live_events(store, controller), streams=StreamSlots(a.max_streams),
                      heartbeat=a.heartbeat, webhook_private=settings.webhooks.allow_private)  # fmt: skip
     server = wsgi_server(a.listen, a.port, make_site(ctx), read_timeout=a.read_timeout,

@@ -24,7 +24,7 @@ loopback; there is no default Event Socket password (FreeSWITCH's vanilla
                 (port 0: off; Prometheus scrapes /metrics)
     api:        {listen: 127.0.0.1, port: 0, read_timeout: 10, max_connections: 100,
                  session_hours: 12, cookie_secure: false, recordings_dir: "",
-                 max_streams: 20, heartbeat: 15}
+                 voicemail_dir: "", max_streams: 20, heartbeat: 15}
                 (port 0: off; the HTTP API under /api/v1; cookie_secure: true behind TLS)
     webhooks:   {allow_private: false, api_url: "", timeout: 5, queue: 1000, workers: 4}
                 (the tenants' CRM webhooks; allow_private: URLs on loopback/private networks)
@@ -114,6 +114,7 @@ class ApiSettings:
     session_hours: float = 12.0  # a browser's login lasts this long
     cookie_secure: bool = False  # true once TLS fronts the API: browsers then send the cookie over https only
     recordings_dir: str = ""  # the switch's $${recordings_dir}, as seen here ("": not streamed)
+    voicemail_dir: str = ""  # the switch's $${storage_dir}/voicemail/default, as seen here ("": not played)
     max_streams: int = 20  # live event streams open at once (each holds one of max_connections)
     heartbeat: float = 15.0  # seconds between a quiet event stream's keep-alive comments
 

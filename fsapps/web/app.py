@@ -70,6 +70,7 @@ class ApiContext:
     gateways: Callable[[], list[str]] = list  # operator.yaml's gateways, for numbers to dial
     flows: FlowsSite | None = None  # where uploaded flows go live (None: no uploads here)
     recordings: Path | None = None  # the switch's recordings_dir, as this host sees it (None: not here)
+    voicemails: Path | None = None  # mod_voicemail's <storage_dir>/voicemail/default, as seen here
     live: LiveEvents | None = None  # what the event streams follow (None: no streams here)
     streams: StreamSlots = field(default_factory=lambda: StreamSlots(20))
     heartbeat: float = 15.0  # seconds between an idle stream's comments (proxies close silent ones)

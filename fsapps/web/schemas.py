@@ -638,7 +638,7 @@ class TimelineQuery(Schema):
 
 
 class TimelineEntry(Schema):
-    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up", "ticket"]})
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up", "ticket", "voicemail"]})
     at = DateTime()
     call_uuid = UUID(allow_none=True)
     queue = String(allow_none=True)
@@ -647,4 +647,6 @@ class TimelineEntry(Schema):
                      metadata={"description": "GET .../recordings/{recording}/audio plays it"})
     detail = Dict(metadata={"description": "call: direction, number, outcome, times; callback: number,"
                                            " status; survey: question, score; note: id, author, body;"
-                                           " wrap_up: disposition, label, notes, author"})
+                                           " wrap_up: disposition, label, notes, author; voicemail: id"
+                                           " (GET .../customers/{customer}/voicemails/{id}/audio plays it),"
+                                           " box, number, name, seconds"})

@@ -32,7 +32,7 @@ WITHIN = 1000  # ms: an ACD change reaches the supervisor's screen within a seco
 
 
 @contextmanager
-def floor(store: Any, tmp_path: Path) -> Iterator[Floor]:
+def floor(store: Any, tmp_path: Path, voicemails: Path | None = None) -> Iterator[Floor]:
     """Tenant popco, agents pop_ann (Available) and pop_bob (On Break), phones the test
     answers; a controller on the emulator (10x) with its inbound Event Socket, as
     ``fsapps controller`` runs with ``esl.password`` set; the API following its events."""
@@ -57,7 +57,8 @@ def floor(store: Any, tmp_path: Path) -> Iterator[Floor]:
         conn = Connection("127.0.0.1", switch.port, switch.password)
         conn.connect()
         ctx = ApiContext(store, lambda tenant: queues if tenant == "popco" else {}, clock=switch.clock.now,
-                         live=live, switch=conn.api, session_hours=24 * 365 * 20)  # fmt: skip
+                         live=live, switch=conn.api, voicemails=voicemails,
+                         session_hours=24 * 365 * 20)  # fmt: skip
         server = serve_api(ctx, console=True)
         yield Floor(f"http://127.0.0.1:{server.server_port}", switch, store, phones)
     finally:

@@ -203,6 +203,26 @@ def _card_recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
     return {"customer": fill["customer"], "recording": event}
 
 
+VOICEMAILS: list[Path] = []  # the matrix's voicemail directory (set by the fixture)
+
+
+def _card_voicemail(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A customer of the cell's tenant and a message their number left, its file where
+    mod_voicemail puts the tenant's domain's boxes."""
+    fill = fill | _customer(False)(store, fill)
+    event = str(uuid.uuid4())
+    path = VOICEMAILS[0] / f"{fill['tenant']}.example" / "100" / f"msg_{event}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF....WAVE")
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO voicemails (event_id, tenant_id, box, caller_number, path, seconds, left_at)"
+            " VALUES (%s, %s, '100', %s, %s, 3, now())",
+            (event, fill["tenant"], fill["number"], str(path)),
+        )
+    return {"customer": fill["customer"], "voicemail": event}
+
+
 def _webhook(store: Any, fill: dict[str, str]) -> dict[str, str]:
     from fsapps.store import webhooks
 
@@ -386,6 +406,9 @@ MATRIX = [
     Row("GET", T + "/customers/{customer}/recordings/{recording}/audio",
         only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_recording,
         content_type="audio/wav"),
+    Row("GET", T + "/customers/{customer}/voicemails/{voicemail}/audio",
+        only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_voicemail,
+        content_type="audio/wav"),
     # The CRM webhook is the tenant admin's.
     Row("GET", T + "/crm-webhook", only({OP: 200, ADMIN: 200}), prepare=_webhook),
     Row("PUT", T + "/crm-webhook", only({OP: 200, ADMIN: 200}),
@@ -508,9 +531,11 @@ def matrix_api(pg_server, tmp_path_factory):
     RECORDINGS[:] = [tmp_path_factory.mktemp("recordings")]
     for tenant in ("acme", "globex"):
         (RECORDINGS[0] / tenant).mkdir()
+    VOICEMAILS[:] = [tmp_path_factory.mktemp("voicemail")]
     # Streams follow events nobody publishes here; a closed one is noticed at its next heartbeat.
     ctx = ApiContext(store, static_queues(QUEUES), switch=_no_switch, gateways=lambda: ["carrier"],
-                     flows=flows, recordings=RECORDINGS[0], live=LiveEvents(dict), heartbeat=0.2)  # fmt: skip
+                     flows=flows, recordings=RECORDINGS[0], voicemails=VOICEMAILS[0], live=LiveEvents(dict),
+                     heartbeat=0.2)  # fmt: skip
     server = serve_api(ctx)
     yield store, server.server_port, cc
     server.stop()
@@ -573,7 +598,8 @@ def test_without_credentials_every_endpoint_is_401(matrix_api, row: Row) -> None
     fill = _fill(cc, "acme", True) | {"outage_id": "1", "event_id": str(uuid.uuid4()), "token_id": "1",
                                       "recording": str(uuid.uuid4()), "customer": "1", "ticket": "1001",
                                       "name": "plan", "scorecard": "1", "evaluation": "1", "article": "1",
-                                      "code": "matrix", "call": str(uuid.uuid4())}  # fmt: skip
+                                      "code": "matrix", "call": str(uuid.uuid4()),
+                                      "voicemail": str(uuid.uuid4())}  # fmt: skip
     r = Client(port).request(row.method, row.path.format(**fill) + row.query, {})
     assert (r.status, r.json["code"]) == (401, "unauthenticated")
 

@@ -10,6 +10,7 @@ def register(app: APIFlask) -> None:
     from fsapps.web.routes import (
         agents,
         calls,
+        card_voicemails,
         console_settings,
         customers,
         desk,
@@ -44,3 +45,4 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(tickets.bp)
     app.register_blueprint(tickets.public)
     app.register_blueprint(tenant_admin.bp)
+    app.register_blueprint(card_voicemails.bp)
