@@ -59,9 +59,9 @@ def _agents_phones(store: Store) -> dict[str, str]:
         return {r["id"]: r["contact"] or "" for r in op._all("SELECT id, contact FROM agents")}
 
 
-def _write(store: Store, sql: str, params: tuple[Any, ...]) -> None:
+def _write(store: Store, fn: Callable[[Any], Any]) -> Any:
     with store.operator() as op:
-        op.conn.execute(sql, params)
+        return fn(op.conn)
 UUID_CHECK_TIMEOUT = 2.0
 MAX_DENIED = 10000  # call uuids remembered as not on the switch, newest kept
 
@@ -145,7 +145,7 @@ class Controller:
                 # The floor: agents on calls no queue made (a transfer straight to them, a dial-out).
                 self.direct_calls = DirectCalls(
                     client, self.notifier, lambda: _agents_phones(store),
-                    lambda sql, params: _write(store, sql, params), origin=self.dispatcher.name,
+                    lambda fn: _write(store, fn), origin=self.dispatcher.name,
                     clock=lambda: ctx.now().timestamp(),  # the ACD's clock: the floor's times agree
                 )
         # Its events go to the other processes (the API's event streams follow them all).

@@ -30,14 +30,18 @@ from typing import Any
 
 import gevent
 import gevent.queue
+import psycopg
 
+from fsapps.acd.housekeeping import DEAD_AFTER
 from fsapps.acd.notifier import AgentDirectCall, Notifier
 from fsapps.acd.phones import channel_addresses, contact_addresses
 from fsapps.esl.client import Connection, InboundClient
+from fsapps.store import direct_calls as store
 
 log = logging.getLogger("fsapps.acd")
 
 REREAD = 10.0  # seconds an agents' phones list is used before it is read again
+SWEEP = 30.0  # seconds between looks for calls the switch no longer has
 INBOX = 10_000  # events waiting for the writer before new ones are dropped
 
 
@@ -89,15 +93,18 @@ def direct_call(fields: Mapping[str, str], phones: Mapping[str, str]) -> DirectC
 
 
 class DirectCalls:
-    """``contacts``: reads {agent: contact} (the store's); ``write(sql, params)`` runs one
-    statement as the owner; ``origin``: this controller's name (its rows)."""
+    """``contacts``: reads {agent: contact} (the store's); ``write(fn)`` runs ``fn(conn)`` in a
+    transaction as the owner and returns what it returns; ``origin``: this controller's name
+    (its rows)."""
 
     def __init__(self, client: InboundClient, notifier: Notifier, contacts: Callable[[], dict[str, str]],
-                 write: Callable[[str, tuple[Any, ...]], None], origin: str,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+                 write: Callable[[Callable[[psycopg.Connection[Any]], Any]], Any], origin: str,
+                 clock: Callable[[], float] = time.time, sweep_every: float = SWEEP) -> None:  # fmt: skip
+        self.client = client
         self.notifier = notifier
         self._contacts = contacts
         self._write = write
+        self.sweep_every = sweep_every
         self.origin = origin
         self._clock = clock
         self._phones: dict[str, str] = {}
@@ -105,6 +112,7 @@ class DirectCalls:
         self.calls: dict[str, DirectCall] = {}  # leg -> the call, while it lasts
         self._inbox: gevent.queue.Queue[tuple[str, Any]] = gevent.queue.Queue(INBOX)
         self._worker: gevent.Greenlet | None = None
+        self._sweeper: gevent.Greenlet | None = None
         for name in ("CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):
             if name not in client.events:
                 client.events.append(name)
@@ -114,11 +122,20 @@ class DirectCalls:
 
     def start(self) -> DirectCalls:
         self._worker = gevent.spawn(self._work)
+        self._sweeper = gevent.spawn(self._sweep)
         return self
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.kill()
+        for g in (self._worker, self._sweeper):
+            if g is not None:
+                g.kill()
+
+    def _sweep(self) -> None:
+        while True:
+            gevent.sleep(self.sweep_every)  # a timer: the sweep's period, not a wait for a state
+            conn = self.client.conn
+            if conn is not None and conn.connected:
+                self._put("connected", conn)
 
     def _put(self, what: str, data: Any) -> None:
         try:
@@ -155,11 +172,8 @@ class DirectCalls:
             return
         at = self._clock()
         self.calls[call.leg] = call
-        self._write(
-            "INSERT INTO agent_direct_calls (leg, agent_id, number, direction, answered_epoch, origin)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (leg) DO NOTHING",
-            (call.leg, call.agent, call.number, call.direction, at, self.origin),
-        )
+        origin = self.origin
+        self._write(lambda c: store.note(c, call.leg, call.agent, call.number, call.direction, at, origin))
         self.notifier.publish(
             AgentDirectCall(call.agent, "answered", call.number, call.direction, call.leg, at)
         )
@@ -168,19 +182,21 @@ class DirectCalls:
         call = self.calls.pop(leg, None)
         if call is None:
             return
-        self._write("DELETE FROM agent_direct_calls WHERE leg = %s", (leg,))
+        self._write(lambda c: store.forget(c, leg))
         self.notifier.publish(
             AgentDirectCall(call.agent, "ended", call.number, call.direction, call.leg, self._clock())
         )
 
     def reconcile(self, conn: Connection) -> None:
-        """On each (re)connect: this controller's calls whose channel is gone (their hangup
-        came while the connection was down) are forgotten."""
+        """On each (re)connect, and every ``sweep_every`` seconds: calls whose channel the
+        switch no longer has (their hangup came while the connection was down, or to a
+        controller that died) are forgotten, and the floor told."""
         text = conn.api("show channels as json", 10.0)
         if not text.lstrip().startswith("{"):
             return
-        live = {r.get("uuid") for r in json.loads(text).get("rows") or [] if isinstance(r, Mapping)}
+        live = {str(r.get("uuid")) for r in json.loads(text).get("rows") or [] if isinstance(r, Mapping)}
         for leg in [leg for leg in self.calls if leg not in live]:
             self.ended(leg)
-        self._write("DELETE FROM agent_direct_calls WHERE origin = %s AND NOT (leg::text = ANY(%s))",
-                    (self.origin, sorted(x for x in live if x)))  # fmt: skip
+        gone = self._write(lambda c: store.forget_gone(c, self.origin, sorted(live), time.time(), DEAD_AFTER))
+        for agent in sorted(set(gone or ())):
+            self.notifier.publish(AgentDirectCall(agent, "ended", "", "", "", self._clock()))

@@ -57,3 +57,54 @@ def test_a_call_straight_to_an_agents_phone_is_a_direct_call_and_a_queue_offer_i
         assert _rows(store) == []
         f.switch.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
+
+
+def test_calls_the_switch_no_longer_has_are_swept_this_controllers_and_dead_ones_but_not_the_living(
+    store: Any,
+) -> None:
+    """A controller that died mid-call never saw its hangup: its row would show the agent on a
+    call for ever. The sweep (on each connect, then every ``sweep_every``) forgets the rows of
+    legs the switch does not have, this controller's and dead ones', and leaves a living
+    controller's (it may follow another switch)."""
+    import time
+    import uuid
+
+    from fsapps.acd.direct_calls import DirectCalls
+    from fsapps.acd.notifier import AgentDirectCall, Notifier
+    from fsapps.esl.client import InboundClient
+    from fsapps.sim.switch import Switch, SwitchConfig
+    from fsapps.store.records import Tenant
+
+    with store.operator() as op:
+        op.add_tenant(Tenant("popco", "Popco", "popco.example"))
+        for agent in ("a_mine", "a_dead", "a_alive"):
+            op.add_agent(agent, agent, {"popco": 1}, f"sofia/external/{agent}@127.0.0.1:5080")
+        op.conn.execute("INSERT INTO acd_controllers (name, seen_epoch) VALUES ('other', %s)", (time.time(),))
+        for agent, origin in (("a_mine", "me"), ("a_dead", "ghost"), ("a_alive", "other")):
+            op.conn.execute(
+                "INSERT INTO agent_direct_calls (leg, agent_id, number, direction, answered_epoch, origin)"
+                " VALUES (%s, %s, '1', 'inbound', 1, %s)", (str(uuid.uuid4()), agent, origin),
+            )  # fmt: skip
+
+    def write(fn: Any) -> Any:
+        with store.operator() as op:
+            return fn(op.conn)
+
+    switch = Switch(SwitchConfig(speed=1.0)).start()
+    client = InboundClient("127.0.0.1", switch.port, switch.password)
+    notifier = Notifier()
+    ended = notifier.subscribe(lambda e: isinstance(e, AgentDirectCall) and e.what == "ended")
+    calls = DirectCalls(client, notifier, dict, write, origin="me", sweep_every=0.2).start()
+    client.start()
+    try:
+        def left() -> list[str]:
+            with store.operator() as op:
+                return [r["agent_id"] for r in op._all("SELECT agent_id FROM agent_direct_calls")]
+
+        assert wait_for(lambda: left() == ["a_alive"]), left()
+        told = {ended.get(timeout=5).event.agent for _ in range(2)}  # type: ignore[union-attr]
+        assert told == {"a_mine", "a_dead"}
+    finally:
+        calls.stop()
+        client.stop()
+        switch.stop()
