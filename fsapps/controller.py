@@ -26,6 +26,7 @@ from typing import Any
 import gevent
 
 from fsapps.acd import live_metrics
+from fsapps.acd.direct_calls import DirectCalls
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.acd.notifier import Notifier
 from fsapps.acd.phones import PhoneCalls
@@ -51,6 +52,17 @@ log = logging.getLogger("fsapps.controller")
 # A channel's Unique-ID as it may travel in an api command: one word, no control
 # characters (an origination_uuid can be any such string, not only a UUID).
 _UUID = re.compile(r"[A-Za-z0-9._:@+-]{1,128}")
+
+
+def _agents_phones(store: Store) -> dict[str, str]:
+    """{agent: the contact their phone is rung at}: what fsapps.acd.direct_calls matches."""
+    with store.operator() as op:
+        return {r["id"]: r["contact"] or "" for r in op._all("SELECT id, contact FROM agents")}
+
+
+def _write(store: Store, fn: Callable[[Any], Any]) -> Any:
+    with store.operator() as op:
+        return fn(op.conn)
 UUID_CHECK_TIMEOUT = 2.0
 MAX_DENIED = 10000  # call uuids remembered as not on the switch, newest kept
 
@@ -117,6 +129,7 @@ class Controller:
             self.voicemails = VoicemailCollector(self.client, self.writer.write, tenants, now=context.now)
         self.dispatcher: Dispatcher | None = None
         self.phones: PhoneCalls | None = None
+        self.direct_calls: DirectCalls | None = None
         # The ACD's live events: the metrics follow them; the API's event streams too (fsapps.web.live).
         self.notifier = Notifier()
         self._stop_metrics = live_metrics.follow(self.notifier)
@@ -135,6 +148,12 @@ class Controller:
                 # events; a phone's last call ending may free an agent for a waiting caller.
                 self.phones = PhoneCalls(client, on_free=self.dispatcher.kick.set)
                 self.dispatcher.phone_calls = self.phones.calls
+                # The floor: agents on calls no queue made (a transfer straight to them, a dial-out).
+                self.direct_calls = DirectCalls(
+                    client, self.notifier, lambda: _agents_phones(store),
+                    lambda fn: _write(store, fn), origin=self.dispatcher.name,
+                    clock=lambda: ctx.now().timestamp(),  # the ACD's clock: the floor's times agree
+                )
         # Its events go to the other processes (the API's event streams follow them all).
         self.relay: Relay | None = None
         if store is not None and self.dispatcher is not None:
@@ -154,6 +173,8 @@ class Controller:
             self.dispatcher.start()
         if self.relay is not None:
             self.relay.start()
+        if self.direct_calls is not None:
+            self.direct_calls.start()
         return self
 
     def handle(self, call: OutboundCall) -> None:
@@ -242,6 +263,8 @@ class Controller:
             self.dispatcher.stop()
         if self.relay is not None:
             self.relay.stop()
+        if self.direct_calls is not None:
+            self.direct_calls.stop()
         self._stop_metrics()
         if self.client is not None:
             self.client.stop()

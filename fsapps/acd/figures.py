@@ -54,6 +54,11 @@ def activity(agent: Mapping[str, Any], now: float) -> tuple[str, float]:
         kind, since = "wrap_up", bridge_end
     else:
         kind, since = "available", max(changed, wrap_up_ends if bridge_end else 0.0, offered)
+    # A call no queue made (a transfer straight to them, a dial-out: fsapps.acd.direct_calls):
+    # the agent talks, whatever the ACD says, unless a queue's call rings or holds them.
+    direct = float(agent.get("direct_call_since") or 0)
+    if direct and kind not in ("ringing", "talking"):
+        kind, since = "talking", direct
     return kind, round(max(now - since, 0.0), 1) if since else 0.0
 
 

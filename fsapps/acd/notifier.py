@@ -136,6 +136,21 @@ class TicketEscalated:
     at: float
 
 
+@dataclass(frozen=True)
+class AgentDirectCall:
+    """A call no queue made reached agent ``agent``'s phone and was ``answered``, or
+    ``ended``: a transfer or a number straight to their phone, a call they dialled, a
+    dial-out (fsapps.acd.direct_calls). ``number``: the other party's; ``direction`` seen
+    from the agent (inbound | outbound); ``leg``: their phone's channel."""
+
+    agent: str
+    what: str  # answered | ended
+    number: str
+    direction: str
+    leg: str
+    at: float
+
+
 AcdEvent = (
     AgentStateChanged
     | OfferMade
@@ -144,6 +159,7 @@ AcdEvent = (
     | LegChanged
     | CallHandedOver
     | TicketEscalated
+    | AgentDirectCall
 )
 
 

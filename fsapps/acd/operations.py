@@ -359,8 +359,9 @@ class AgentOperations:
         if row["state"] != AgentState.WAITING:
             raise OperationError(f"agent {agent!r} is on a queue call ({row['state']})")
         number = target.rsplit("/", 1)[-1]
+        # fsapps_dial_out: the floor shows the agent's leg as their call out (fsapps.acd.direct_calls).
         mine = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "origination_caller_id_number": number,
-                "origination_caller_id_name": "dial-out"}  # fmt: skip
+                "origination_caller_id_name": "dial-out", "fsapps_dial_out": "true"}  # fmt: skip
         theirs = {"fsapps_tenant": self.tenant, "fsapps_agent": agent, "fsapps_outbound_agent": agent,
                   "origination_caller_id_number": caller_id}  # fmt: skip
         command = escape.originate_bridge_command(mine, _dial(row["contact"]), theirs, _dial(target))

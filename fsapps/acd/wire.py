@@ -14,6 +14,7 @@ from typing import Any
 
 from fsapps.acd.notifier import (
     AcdEvent,
+    AgentDirectCall,
     AgentStateChanged,
     CallHandedOver,
     LegChanged,
@@ -31,6 +32,7 @@ KINDS: dict[type, str] = {
     LegChanged: "leg",
     CallHandedOver: "handover",
     TicketEscalated: "ticket_escalated",
+    AgentDirectCall: "direct_call",
 }
 TYPES = {kind: cls for cls, kind in KINDS.items()}
 

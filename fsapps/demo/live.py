@@ -5,7 +5,8 @@ PostgreSQL of its own; the tenant ``northwind`` (callcenter/, checked and render
 ``fsapps check`` and ``fsapps render`` do), a user for every role with a password new
 each run, the agents ann and ben whose emulated phones answer a few seconds after they
 ring (so the desk's screen pop shows first), a customer for most caller numbers (so the
-pop shows their card), and callers arriving every few seconds, keying through the menu
+pop shows their card), a QA scorecard, articles and call scripts in English and Chinese,
+tickets (fsapps.demo.content), and callers arriving every few seconds, keying through the menu
 into a queue, until stopped."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import gevent
 import gevent.event
 
 from fsapps.config import Settings
+from fsapps.demo.content import seed_content
 from fsapps.flows.check import check
 from fsapps.flows.model import Project
 from fsapps.sim.channel import Channel
@@ -232,6 +234,8 @@ def seed(store: Store, project: Project, ready: tuple[str, ...] = ()) -> list[Lo
     with store.operator() as op:
         for agent in AGENTS:
             op.conn.execute("UPDATE agents SET user_id = %s WHERE id = %s", (users[agent], agent))
+    # Every page populated: a QA scorecard, articles and call scripts, tickets.
+    seed_content(store, project, users["admin"], "admin")
     return logins
 
 

@@ -87,3 +87,35 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def remove_entry(text: str, section: str, name: str) -> str:
+    """``text`` (a tenant.yaml) without ``<section>.<name>``, the rest kept as written.
+    Raises TiersError (no_tenant_yaml, not_kept) as ``set_entry`` does, and KeyError when
+    there is no such entry."""
+    if section not in SECTIONS:
+        raise ValueError(f"not an editable section: {section}")
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    indent, offset = _indents(text)
+    rt.indent(mapping=indent, sequence=offset + 2, offset=offset)
+    try:
+        before = yaml.safe_load(text)
+        data = rt.load(text)
+    except (yaml.YAMLError, RuamelError) as exc:
+        raise TiersError("no_tenant_yaml", f"tenant.yaml does not read as YAML: {exc}") from None
+    if not isinstance(data, CommentedMap) or not isinstance(before, dict):
+        raise TiersError("no_tenant_yaml", "tenant.yaml is not a mapping: upload it instead")
+    entries = data.get(section)
+    if not isinstance(entries, CommentedMap) or name not in entries:
+        raise KeyError(name)
+    del entries[name]
+    out = io.StringIO()
+    rt.dump(data, out)
+    after = out.getvalue()
+    wanted = {**before, section: {k: v for k, v in (before.get(section) or {}).items() if k != name}}
+    if yaml.safe_load(after) != wanted:
+        raise TiersError("not_kept", f"tenant.yaml cannot be rewritten without changing more than"
+                                     f" {section}.{name}: upload it instead")  # fmt: skip
+    return after

@@ -154,14 +154,21 @@ AGENT_COLUMNS = (
     " coalesce(s.skills, '{}'::jsonb) AS skills, s.last_status_change,"
     # what fsapps.acd.figures.activity reads: since when the agent does what they do
     " s.last_bridge_start, s.last_bridge_end, s.last_offered_call,"
-    " s.max_no_answer, s.wrap_up_time, s.reject_delay_time, s.busy_delay_time, s.no_answer_delay_time"
+    " s.max_no_answer, s.wrap_up_time, s.reject_delay_time, s.busy_delay_time, s.no_answer_delay_time,"
+    # a call no queue made (fsapps.acd.direct_calls): the earliest still going
+    " d.answered_epoch AS direct_call_since, d.number AS direct_call_number,"
+    " d.direction AS direct_call_direction"
+)
+DIRECT_CALL = (
+    " LEFT JOIN LATERAL (SELECT answered_epoch, number, direction FROM agent_direct_calls"
+    " WHERE agent_id = a.id ORDER BY answered_epoch LIMIT 1) d ON true"
 )
 
 
 def agents(t: TenantScope, only: frozenset[str] | None = None) -> list[dict[str, Any]]:
     return t._all(
         f"SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"
-        " LEFT JOIN agent_state s ON s.agent_id = a.id"
+        " LEFT JOIN agent_state s ON s.agent_id = a.id" + DIRECT_CALL +
         " WHERE %s::text[] IS NULL OR a.id = ANY(%s::text[]) ORDER BY a.id",
         (None if only is None else sorted(only),) * 2,
     )
@@ -178,7 +185,7 @@ def agent_tenants(op: OperatorScope) -> dict[str, frozenset[str]]:
 def agent(t: TenantScope, agent_id: str) -> dict[str, Any] | None:
     return t._one(
         f"SELECT {AGENT_COLUMNS} FROM agents a JOIN agent_tenants m ON m.agent_id = a.id"
-        " LEFT JOIN agent_state s ON s.agent_id = a.id WHERE a.id = %s",
+        " LEFT JOIN agent_state s ON s.agent_id = a.id" + DIRECT_CALL + " WHERE a.id = %s",
         (agent_id,),
     )
 

@@ -170,6 +170,11 @@ SELECT 'ticket', k.created_at, k.call_uuid, k.assignee_queue, k.assignee_agent, 
        jsonb_build_object('number', k.number, 'subject', k.subject, 'state', k.state,
          'priority', k.priority, 'source', k.source)
   FROM tickets k WHERE k.customer_id = %(id)s
+UNION ALL
+SELECT 'voicemail', v.left_at, v.call_uuid, NULL, NULL, NULL,
+       jsonb_build_object('id', v.event_id, 'box', v.box, 'number', v.caller_number,
+         'name', v.caller_name, 'seconds', v.seconds)
+  FROM voicemails v WHERE v.caller_number IN (SELECT number FROM nums)
 ORDER BY at DESC, kind LIMIT %(limit)s OFFSET %(offset)s
 """
 

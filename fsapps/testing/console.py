@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fsapps.config import EslSettings
 from fsapps.controller import Controller
 from fsapps.esl.client import Connection
 from fsapps.flows.model import Project
@@ -60,19 +61,22 @@ def start_console(
     session_hours: float = 12.0,
 ) -> ConsoleStack:
     """Start ``switch`` (not yet started; its phones registered) on ``project``'s rendered
-    dialplan, a controller for it, and the console on ``listen``:``port`` (0: a free port).
-    The API reads the switch's clock, as the controller writes it."""
-    controller = start_controller(project, store, switch.clock, state_dir / "controller")
-    started: list[Any] = [controller]
+    dialplan, a controller for it with its inbound Event Socket (as ``fsapps serve`` runs with
+    ``esl.password`` set: the agents' phones' own calls, for skip-agents-with-external-calls
+    and the floor's direct calls, and the CDRs), and the console on ``listen``:``port`` (0: a
+    free port). The API reads the switch's clock, as the controller writes it."""
+    switch.start()
+    started: list[Any] = [switch]
     try:
+        esl = EslSettings("127.0.0.1", switch.port, switch.password)
+        controller = start_controller(project, store, switch.clock, state_dir / "controller", esl=esl)
+        started.append(controller)
         load_rendered(switch, project, [controller], state_dir / "conf")
-        switch.start()
-        started.append(switch)
         live = live_events(store, controller)
         started.append(live)
-        esl = Connection("127.0.0.1", switch.port, switch.password)
-        esl.connect()
-        started.append(esl)
+        api_esl = Connection("127.0.0.1", switch.port, switch.password)
+        api_esl.connect()
+        started.append(api_esl)
 
         def queues(tenant_id: str) -> dict[str, dict[str, Any]]:
             for tenant in controller.context.project.tenants:
@@ -80,11 +84,11 @@ def start_console(
                     return {name: dict(q.data or {}) for name, q in tenant.queues.items()}
             return {}
 
-        ctx = ApiContext(store, queues, clock=switch.clock.now, live=live, switch=esl.api,
+        ctx = ApiContext(store, queues, clock=switch.clock.now, live=live, switch=api_esl.api,
                          session_hours=session_hours)  # fmt: skip
         server = serve_site(ctx, listen=listen, port=port)
     except BaseException:
         for part in reversed(started):
             part.stop(grace=1.0) if isinstance(part, Controller) else part.stop()
         raise
-    return ConsoleStack(switch, controller, server, live, esl, listen)
+    return ConsoleStack(switch, controller, server, live, api_esl, listen)

@@ -27,7 +27,14 @@ from typing import Any
 import gevent
 import gevent.queue
 
-from fsapps.acd.notifier import AcdEvent, AgentStateChanged, Notifier, OfferMade, QueueFigures
+from fsapps.acd.notifier import (
+    AcdEvent,
+    AgentDirectCall,
+    AgentStateChanged,
+    Notifier,
+    OfferMade,
+    QueueFigures,
+)
 
 log = logging.getLogger("fsapps.api")
 
@@ -99,7 +106,7 @@ class LiveEvents:
 
     def publish(self, event: AcdEvent) -> None:
         """On the feeder's greenlet (or a test's): the agent's tenants known first."""
-        if isinstance(event, AgentStateChanged):
+        if isinstance(event, AgentStateChanged | AgentDirectCall):
             self._know(event.agent)
         elif isinstance(event, QueueFigures):
             # Whole seconds of the longest wait: the figure a wallboard shows.

@@ -187,11 +187,19 @@ class AgentOut(Schema):
     activity = String(metadata={"enum": list(ACTIVITIES),
                                 "description": "what the agent does now: status and state together"})
     activity_seconds = Float(metadata={"description": "how long they have been doing it, as of this answer"})
+    direct_call = Nested(lambda: DirectCallOut(), allow_none=True,
+                         metadata={"description": "a call no queue made that the agent is on (a transfer"
+                                                  " straight to them, a dial-out); null: none"})  # fmt: skip
     max_no_answer = Integer(allow_none=True)
     wrap_up_time = Integer(allow_none=True)
     reject_delay_time = Integer(allow_none=True)
     busy_delay_time = Integer(allow_none=True)
     no_answer_delay_time = Integer(allow_none=True)
+
+
+class DirectCallOut(Schema):
+    number = String(metadata={"description": "the other party's"})
+    direction = String(metadata={"enum": ["inbound", "outbound"], "description": "seen from the agent"})
 
 
 class AgentTier(Schema):
@@ -630,7 +638,7 @@ class TimelineQuery(Schema):
 
 
 class TimelineEntry(Schema):
-    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up", "ticket"]})
+    kind = String(metadata={"enum": ["call", "callback", "survey", "note", "wrap_up", "ticket", "voicemail"]})
     at = DateTime()
     call_uuid = UUID(allow_none=True)
     queue = String(allow_none=True)
@@ -639,4 +647,6 @@ class TimelineEntry(Schema):
                      metadata={"description": "GET .../recordings/{recording}/audio plays it"})
     detail = Dict(metadata={"description": "call: direction, number, outcome, times; callback: number,"
                                            " status; survey: question, score; note: id, author, body;"
-                                           " wrap_up: disposition, label, notes, author"})
+                                           " wrap_up: disposition, label, notes, author; voicemail: id"
+                                           " (GET .../customers/{customer}/voicemails/{id}/audio plays it),"
+                                           " box, number, name, seconds"})

@@ -209,7 +209,11 @@ class Service:
                 if tier.agent == row["id"]:
                     tiers.append({"queue": name, "level": tier.level, "position": tier.position})
         doing, seconds = figures.activity(row, self.clock())
-        return {**row, "tiers": tiers, "activity": doing, "activity_seconds": seconds}
+        direct = (
+            {"number": row["direct_call_number"], "direction": row["direct_call_direction"]}
+            if row.get("direct_call_since") else None
+        )  # fmt: skip
+        return {**row, "tiers": tiers, "activity": doing, "activity_seconds": seconds, "direct_call": direct}
 
     def agent(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
         with self._tenant(tenant_id, "agent.read", Target(tenant_id, agent_id=agent_id)) as t:

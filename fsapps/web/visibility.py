@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from fsapps.acd.notifier import (
     AcdEvent,
+    AgentDirectCall,
     AgentStateChanged,
     CallHandedOver,
     LegChanged,
@@ -37,6 +38,8 @@ from fsapps.acd.notifier import (
 )
 from fsapps.web.policy import Principal, Role
 
+# Events about one agent: an agent sees theirs.
+AGENTS_OWN = (AgentStateChanged, OfferMade, LegChanged, MemberChanged, CallHandedOver, AgentDirectCall)
 TenantsOf = Callable[[str], frozenset[str]]  # agent -> the tenants it serves
 
 
@@ -51,7 +54,7 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
     p = v.principal
     if v.tenant is None:
         return p.role is Role.OPERATOR
-    if isinstance(event, AgentStateChanged):
+    if isinstance(event, AgentStateChanged | AgentDirectCall):
         if v.tenant not in tenants_of(event.agent):
             return False
     elif event.tenant != v.tenant:
@@ -62,11 +65,11 @@ def sees(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> bool:
         # Supervisors work every ticket of the tenant (tickets.read), an agent their own.
         return p.role is Role.SUPERVISOR or (p.role is Role.AGENT and event.agent == (p.agent_id or ""))
     if p.role is Role.SUPERVISOR:
-        if isinstance(event, AgentStateChanged):
+        if isinstance(event, AgentStateChanged | AgentDirectCall):
             return event.agent in p.agents
         return event.queue in p.queues
     if p.role is Role.AGENT and p.agent_id is not None:
-        if isinstance(event, AgentStateChanged | OfferMade | LegChanged | MemberChanged | CallHandedOver):
+        if isinstance(event, AGENTS_OWN):
             return event.agent == p.agent_id
         return event.queue in v.served  # QueueFigures
     return False
@@ -81,4 +84,6 @@ def shown(v: Viewer, event: AcdEvent, tenants_of: TenantsOf) -> AcdEvent:
         and len(tenants_of(event.agent)) > 1
     ):
         return dataclasses.replace(event, member="")
+    if isinstance(event, AgentDirectCall) and v.tenant is not None and len(tenants_of(event.agent)) > 1:
+        return dataclasses.replace(event, number="")  # whose caller it is, the event does not say
     return event

@@ -11,6 +11,7 @@ from typing import Any
 from fsapps.store.db import TenantScope
 from fsapps.web import ticketing
 from fsapps.web.service import Refused, Service
+from fsapps.web.voicemail_files import stored_file
 
 COLUMNS = (
     "v.event_id AS id, v.box, v.call_uuid, v.caller_number, v.caller_name, v.seconds, v.left_at, v.path,"
@@ -32,17 +33,7 @@ class Voicemails:
         with self.service._tenant(tenant_id, "voicemails.read") as t:
             row = self._row(t, voicemail_id)
             domain = t.info().domain
-        if voicemail_dir is None:
-            raise Refused("unavailable", "no_voicemail_dir", "this server cannot read the voicemails")
-        root = voicemail_dir.resolve()
-        path = Path(row["path"]).resolve()
-        # <storage>/voicemail/<profile>/<domain>/<box>/msg_<uuid>.wav (mod_voicemail.c create_file)
-        inside = path.is_relative_to(root) and path.relative_to(root).parts[1:2] == (domain,)
-        if not inside:
-            raise Refused("forbidden", "outside_voicemails", f"voicemail {voicemail_id} is not the tenant's")
-        if not path.is_file():
-            raise Refused("not_found", "voicemail_missing", f"voicemail {voicemail_id} has no file")
-        return path
+        return stored_file(voicemail_dir, domain, row["path"], voicemail_id)
 
     def _row(self, t: TenantScope, voicemail_id: str) -> dict[str, Any]:
         row = t._one(f"SELECT {COLUMNS} FROM voicemails v WHERE v.event_id = %s", (voicemail_id,))

@@ -64,13 +64,15 @@ def test_a_newcomer_takes_a_demo_call_with_its_card_transfers_it_and_watches_the
         ann.fill("#target-value", "ben")
         ann.click('#call-actions button[data-op="transfer"]')
         # Ben's phone rings and answers the caller; ann's call is over and she wraps up, on
-        # her desk and on the floor. (The floor shows a directly transferred call at no agent:
-        # fsapps' ACD tracks queue calls only.)
+        # her desk and on the floor, where ben now talks to the caller (a direct call: the
+        # transfer rang his phone, no queue).
         (ben_leg,) = wait_for(lambda: demo.phones["ben"].calls)
         assert wait_for(lambda: demo.console.switch.channels[ben_leg].answered)
         expect(ann.locator("#no-call")).to_be_visible()
         expect(ann.locator("#wrapup-call")).to_contain_text(caller.number)
         expect(on_floor["ann"]).to_have_attribute("data-activity", "wrap_up")
+        expect(on_floor["ben"]).to_have_attribute("data-activity", "talking")
+        expect(on_floor["ben"].locator(".caller")).to_have_text(f"{caller.number} · direct call in")
         sup_tab.shot("floor")
     finally:
         demo.stop()

@@ -130,6 +130,12 @@ def _callback(claimed: bool) -> Callable[[Any, dict[str, str]], dict[str, str]]:
     return prepare
 
 
+def _throwaway_user(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    with store.tenant(fill["tenant"]) as t:
+        user = t.add_user(f"gone{uuid.uuid4().hex[:8]}", "long-enough", "agent")
+    return {"user_id": str(user.id)}
+
+
 def _new_agent(store: Any, fill: dict[str, str]) -> dict[str, str]:
     from fsapps.store import agents
 
@@ -196,6 +202,25 @@ def _card_recording(store: Any, fill: dict[str, str]) -> dict[str, str]:
             (event, fill["tenant"], fill["queue"], fill["agent"], fill["number"], str(path)),
         )
     return {"customer": fill["customer"], "recording": event}
+
+
+
+
+def _card_voicemail(store: Any, fill: dict[str, str]) -> dict[str, str]:
+    """A customer of the cell's tenant and a message their number left, its file where
+    mod_voicemail puts the tenant's domain's boxes."""
+    fill = fill | _customer(False)(store, fill)
+    event = str(uuid.uuid4())
+    path = VOICEMAILS[0] / "default" / f"{fill['tenant']}.example" / "100" / f"msg_{event}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF....WAVE")
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO voicemails (event_id, tenant_id, box, caller_number, path, seconds, left_at)"
+            " VALUES (%s, %s, '100', %s, %s, 3, now())",
+            (event, fill["tenant"], fill["number"], str(path)),
+        )
+    return {"customer": fill["customer"], "voicemail": event}
 
 
 def _webhook(store: Any, fill: dict[str, str]) -> dict[str, str]:
@@ -295,6 +320,7 @@ MATRIX = [
     Row("POST", T + "/users/{user_id}/tokens", only({OP: 201, ADMIN: 201}), body={"name": "matrix"}),
     Row("GET", T + "/users/{user_id}/tokens", only({OP: 200, ADMIN: 200})),
     Row("DELETE", T + "/users/{user_id}/tokens/{token_id}", only({OP: 204, ADMIN: 204}), prepare=_token),
+    Row("DELETE", T + "/users/{user_id}", only({OP: 204, ADMIN: 204}), prepare=_throwaway_user),
     Row("GET", T + "/groups", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/groups/{group}", only({OP: 204, ADMIN: 204}),
         body=lambda f: {"supervisors": [int(f["supervisor"])], "agents": [f"{f['tenant']}1"],
@@ -353,6 +379,9 @@ MATRIX = [
     Row("GET", T + "/prompts", only({OP: 200, ADMIN: 200})),
     Row("PUT", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"},
         body={"text": "Welcome"}),
+    Row("DELETE", T + "/prompts/{name}", only({OP: 409, ADMIN: 409}), prepare=lambda s, f: {"name": "hello"}),
+    Row("GET", T + "/prompts/{name}/audio", only({OP: 404, ADMIN: 404}),
+        prepare=lambda s, f: {"name": "hello"}),
     Row("PUT", T + "/flows", only({OP: 422, ADMIN: 422}), body={"files": {"tenant.yaml": "id: x\n"}}),
     Row("GET", T + "/blacklist", only({OP: 200, ADMIN: 200, SUP: 200})),
     Row("PUT", T + "/blacklist/{number}", only({OP: 204, ADMIN: 204}), body={"reason": "fraud"}),
@@ -405,6 +434,9 @@ MATRIX = [
                                                           AGENT: (200, 403)})),
     Row("GET", T + "/customers/{customer}/recordings/{recording}/audio",
         only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_recording,
+        content_type="audio/wav"),
+    Row("GET", T + "/customers/{customer}/voicemails/{voicemail}/audio",
+        only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_voicemail,
         content_type="audio/wav"),
     # The CRM webhook is the tenant admin's.
     Row("GET", T + "/crm-webhook", only({OP: 200, ADMIN: 200}), prepare=_webhook),

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import quote
 
 from fsapps.demo.live import AGENTS, LiveDemo, Pace
 from tests.support.api import Client
@@ -46,6 +47,32 @@ def test_the_live_demo_serves_the_console_prints_working_logins_and_callers_reac
             if login.role == "supervisor":  # the floor's group: both agents, both queues
                 assert (me["agents"], me["queues"]) == (["ann", "ben"], ["billing", "support"])
             assert Client(port).login(login.username, "not-" + login.password).status == 401
+
+        # Every page has something on it: the scorecard the qa login scores against, articles
+        # and scripts that the desk finds in English and in Chinese, tickets in several states.
+        by_role = {login.role: login for login in demo.logins}
+        admin, qa = Client(port), Client(port)
+        admin.login(by_role["tenant_admin"].username, by_role["tenant_admin"].password)
+        qa.login(by_role["qa"].username, by_role["qa"].password)
+        ann = Client(port)
+        ann.login("ann", next(x.password for x in demo.logins if x.username == "ann"))
+        t = "/api/v1/tenants/northwind"
+        cards = qa.get(t + "/qa/scorecards").json
+        assert [c["name"] for c in cards] == ["Helpline call quality"], cards
+        card = cards[0]
+        assert card["name"] == "Helpline call quality" and len(card["criteria"]) == 5
+        found = {q: [a["title"] for a in ann.get(t + "/kb/articles?q=" + quote(q)).json]
+                 for q in ("router", "光猫", "账单")}  # fmt: skip
+        assert found["router"] == ["Resetting a Northwind router"], found
+        assert found["光猫"] == ["光猫重启步骤"], found
+        assert "账单金额异常的常见原因" in found["账单"], found
+        assert ann.get(t + "/queues/support/script").json["title"] == "技术支持通话脚本"
+        assert ann.get(t + "/queues/billing/script").json["title"] == "Billing call script"
+        tickets = admin.get(t + "/tickets").json
+        assert sorted(k["state"] for k in tickets) == ["new", "new", "open", "pending"], tickets
+        assert {k["customer_name"] for k in tickets} == {"Ada Lovelace", "Grace Hopper", "Alan Turing",
+                                                         "Katherine Johnson"}  # fmt: skip
+        assert any("宽带" in k["subject"] for k in tickets)
 
         def queued() -> list[Any]:
             assert demo.store is not None

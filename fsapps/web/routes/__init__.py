@@ -10,6 +10,7 @@ def register(app: APIFlask) -> None:
     from fsapps.web.routes import (
         agents,
         calls,
+        card_voicemails,
         console_settings,
         customers,
         desk,
@@ -24,6 +25,7 @@ def register(app: APIFlask) -> None:
         selfservice,
         session,
         staff,
+        tenant_admin,
         tenant_config,
         tenants,
         tickets,
@@ -44,3 +46,5 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(tickets.bp)
     app.register_blueprint(tickets.public)
     app.register_blueprint(voicemails.bp)
+    app.register_blueprint(tenant_admin.bp)
+    app.register_blueprint(card_voicemails.bp)

@@ -5,7 +5,7 @@ the database.
 Each event is::
 
     id: <epoch>-<number>
-    event: agent_state | offer | queue | member | leg | handover | ticket_escalated | reset
+    event: agent_state | offer | queue | member | leg | handover | ticket_escalated | direct_call | reset
     data: <the event's fields, one line of JSON>
 
 A client that lost its stream sends the last id it saw (``Last-Event-ID``, or the
@@ -41,7 +41,7 @@ from fsapps.web.visibility import Viewer, sees, shown
 SSE = "text/event-stream"
 STREAM: dict[int | str, dict[str, Any]] = {
     200: {"description": "the stream: `id:`, `event:` (agent_state, offer, queue, member, leg, handover,"
-          " ticket_escalated,"
+          " ticket_escalated, direct_call,"
           " reset) and"
           " `data:` (one line of JSON) per event; `:` comments as heartbeats",
           "content": {SSE: {"schema": {"type": "string"}}}},

@@ -129,10 +129,27 @@ function promptRow(name, p) {
   const file = h('input', {type: 'file', class: 'prompt-file', accept: '.wav,audio/wav', 'aria-label': t('admin.prompt_file', {name})});
   const upload = h('button', {type: 'button', class: 'upload'}, t('admin.upload_wav'));
   upload.addEventListener('click', () => recording(upload, name, file));
+  // A recording plays in place (GET .../prompts/{name}/audio); a spoken prompt has none.
+  const hear = p.file
+    ? h('audio', {controls: true, preload: 'none', class: 'prompt-audio', src: `/api/v1${T(`/prompts/${enc(name)}/audio`)}`,
+      'aria-label': t('cg.play_prompt', {name})})
+    : null;
+  const remove = h('button', {type: 'button', class: 'danger delete-prompt'}, t('cg.delete_prompt'));
+  remove.addEventListener('click', () => deletePrompt(remove, name));
   return h('tr', {dataset: {prompt: name}},
     h('td', {}, name),
-    h('td', {class: 'kind'}, p.file ? t('admin.recorded', {file: p.file}) : t('admin.spoken')),
-    h('td', {}, text, ' ', sayIt), h('td', {}, file, ' ', upload));
+    h('td', {class: 'kind'}, p.file ? t('admin.recorded', {file: p.file}) : t('admin.spoken'), hear ? h('br') : null, hear),
+    h('td', {}, text, ' ', sayIt), h('td', {}, file, ' ', upload, ' ', remove));
+}
+
+// Deleted from tenant.yaml and put live: a prompt a flow still plays comes back as problems.
+async function deletePrompt(button, name) {
+  if (!confirm(t('cg.delete_prompt_confirm', {name}))) return;
+  const done = await live(button, $('#prompt-problems'), () => api('DELETE', T(`/prompts/${enc(name)}`)));
+  if (done) {
+    await listPrompts(done.prompts);
+    showDone(t('cg.prompt_deleted', {name}));
+  }
 }
 
 async function listPrompts(known) {

@@ -1,6 +1,6 @@
 // The tenant's users and their roles: the tenant admin adds a user (with an initial password
 // they pass on), changes a role, disables a user (their sessions and tokens stop at once)
-// or enables them again, and sets the language their pages are in (or leaves it to their browser). Operators are no tenant's users: the API never lists or makes one.
+// or enables them again, deletes a user (not themselves), and sets the language their pages are in (or leaves it to their browser). Operators are no tenant's users: the API never lists or makes one.
 import {api, get} from './api.js';
 import {t} from './i18n.js';
 import {$, h, fill} from './dom.js';
@@ -36,9 +36,20 @@ function row(u) {
     u.disabled ? t('admin.enable') : t('admin.disable'));
   toggle.addEventListener('click', () => change(toggle, u, {disabled: !u.disabled},
     u.disabled ? t('admin.enabled', {user: u.username}) : t('admin.disabled', {user: u.username})));
+  const remove = h('button', {type: 'button', class: 'danger delete-user', disabled: self}, t('cg.delete_user'));
+  remove.addEventListener('click', () => removeUser(remove, u));
   return h('tr', {dataset: {user: u.username, disabled: String(u.disabled)}},
     h('td', {}, u.username), h('td', {}, role), h('td', {}, language, ' ', save),
-    h('td', {}, u.disabled ? t('admin.user_disabled') : t('admin.user_active')), h('td', {}, toggle));
+    h('td', {}, u.disabled ? t('admin.user_disabled') : t('admin.user_active')), h('td', {}, toggle, ' ', remove));
+}
+
+// Deleting is for good (their sessions and tokens end; an agent of theirs stays, with no login).
+async function removeUser(button, u) {
+  if (!confirm(t('cg.delete_user_confirm', {user: u.username}))) return;
+  if ((await act(button, async () => (await api('DELETE', T(`/users/${u.id}`))) ?? true)) !== undefined) {
+    showDone(t('cg.user_deleted', {user: u.username}));
+    list();
+  }
 }
 
 async function change(button, u, body, done) {

@@ -118,11 +118,18 @@ export async function makeCard({me, tenant, agentId, dial}) {
       parts.push(t('card.survey_score', {question: d.question, score: d.score ?? '-'}));
     } else if (e.kind === 'callback') {
       parts.push(d.number, label('card.callback', d.status));
+    } else if (e.kind === 'voicemail') {
+      parts.push(d.number, t('cg.voicemail_left', {box: d.box, seconds: d.seconds}));
     }
-    const audio = e.recording
-      ? h('audio', {controls: true, preload: 'none', src: `/api/v1${base}/customers/${$('#card-customer').dataset.customer}/recordings/${enc(e.recording)}/audio`,
-        'aria-label': t('card.recording')})
-      : null;
+    const card = `/api/v1${base}/customers/${$('#card-customer').dataset.customer}`;
+    let audio = null;
+    if (e.recording) {
+      audio = h('audio', {controls: true, preload: 'none', src: `${card}/recordings/${enc(e.recording)}/audio`,
+        'aria-label': t('card.recording')});
+    } else if (e.kind === 'voicemail') {
+      audio = h('audio', {controls: true, preload: 'none', src: `${card}/voicemails/${enc(d.id)}/audio`,
+        'aria-label': t('cg.voicemail')});
+    }
     return h('li', {dataset: {kind: e.kind}},
       h('span', {class: 'muted'}, when(e.at)), ' ', h('strong', {}, label('card.kind', e.kind)), ' ',
       parts.filter((p) => p !== undefined && p !== null && p !== '').join(' · '), audio);

@@ -1,5 +1,5 @@
 // The live event stream, in one place: GET /api/v1/tenants/{tenant}/events, server-sent
-// events named agent_state, offer, queue, member, leg, handover, ticket_escalated and reset, each with an id and one
+// events named agent_state, offer, queue, member, leg, handover, ticket_escalated, direct_call and reset, each with an id and one
 // line of JSON (the fields of fsapps.acd.notifier's event).
 //
 // The browser's EventSource resumes by itself after a dropped connection, sending the last
@@ -9,7 +9,7 @@
 // page to fetch its state again, as a `reset` event does (so without a stream the page is
 // refreshed at each try: every second at first, then every 30 s at most). A new stream,
 // once open, has the page fetch again too: what changed before it opened it will not tell.
-export const KINDS = ['agent_state', 'offer', 'queue', 'member', 'leg', 'handover', 'ticket_escalated'];
+export const KINDS = ['agent_state', 'offer', 'queue', 'member', 'leg', 'handover', 'ticket_escalated', 'direct_call'];
 
 export function follow(tenant, {onEvent, onReset, onStatus, retryMs = 1000, maxRetryMs = 30000}) {
   let source = null;

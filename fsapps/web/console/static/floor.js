@@ -184,6 +184,14 @@ function agentCard(a) {
   return li;
 }
 
+// A call no queue made (a transfer straight to the agent, a dial-out): its number and way.
+function directCall(a) {
+  if (!a.direct_call) return h('span', {class: 'muted'}, t('floor.no_call'));
+  const d = a.direct_call;
+  return h('span', {class: 'direct-call', dataset: {direction: d.direction}},
+    `${d.number || t('call.unknown')} · ${t(`cg.direct_call.${d.direction}`)}`);
+}
+
 function drawAgents() {
   keyed($('#agent-grid'), agents, (a) => a.id, agentCard, (li, a) => {
     li._agent = a;
@@ -201,7 +209,7 @@ function drawAgents() {
     const p = li._parts;
     fill(p.head, h('strong', {}, a.name), ' ', h('span', {class: 'muted'}, a.id));
     fill(p.doing, h('span', {class: 'badge', dataset: {activity: a.activity}}, label('activity', a.activity)), ' ', li._timer);
-    fill(p.caller, call ? `${call.number || t('call.unknown')} · ${call.queue}` : h('span', {class: 'muted'}, t('floor.no_call')));
+    fill(p.caller, call ? `${call.number || t('call.unknown')} · ${call.queue}` : directCall(a));
     fill(p.why, a.status === 'On Break' && a.break_reason ? t('agent.because', {reason: a.break_reason}) : '');
     p.why.hidden = !(a.status === 'On Break' && a.break_reason);
     fill(p.ops, ops);
