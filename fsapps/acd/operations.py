@@ -40,6 +40,14 @@ LISTEN_MODES = {
 }
 
 
+def held_music(api: Callable[[str], str], agent_leg: str) -> str:
+    """The hold music ``hold`` plays on the agent's leg ('' when their caller is not on
+    hold): the switch is where a hold lives (a media bug and this variable on the leg),
+    so whoever asks (the operations, the API's live calls) reads it there."""
+    reply = (api(escape.api_command("uuid_getvar", agent_leg, HELD)) or "").strip()
+    return "" if reply in ("", "_undef_") or reply.startswith("-ERR") else reply
+
+
 class OperationError(Exception):
     """The operation cannot be done now (not on a call, not consulting, busy); the
     subclasses say when it never could with these arguments, or the switch said no."""
@@ -191,8 +199,7 @@ class AgentOperations:
 
     def _held(self, call: AgentCall) -> str:
         """The hold music playing on the agent's leg ('' when not on hold)."""
-        reply = (self.api(escape.api_command("uuid_getvar", call.agent_leg, HELD)) or "").strip()
-        return "" if reply in ("", "_undef_") or reply.startswith("-ERR") else reply
+        return held_music(self.api, call.agent_leg)
 
     def _hold_music(self, call: AgentCall) -> str:
         """The caller's queue's hold music as a file uuid_displace opens: the Event Socket's

@@ -74,8 +74,20 @@ class Calls:
                 "wait_seconds": round(max(now - r["joined_epoch"], 0.0), 1),
                 "agent": r["agent"], "agent_leg": str(r["agent_leg"]) if r["agent_leg"] else None,
                 "ringing": sorted(r["ringing"]), "consulting": note.get("step") == "consulting",
+                "held": self._held(str(r["agent_leg"])) if r["agent_leg"] else False,
             })  # fmt: skip
         return out
+
+    def _held(self, agent_leg: str) -> bool | None:
+        """Whether the agent holds their caller: asked of the switch, where the hold is
+        (operations.held_music); None when there is no switch to ask or it did not answer."""
+        if self.switch is None:
+            return None
+        try:
+            return bool(operations.held_music(self.switch, agent_leg))
+        except Exception:  # the switch is away: the rest of the list stands
+            log.warning("hold of leg %s: the switch did not answer", agent_leg)
+            return None
 
     def move(self, tenant_id: str, queue: str, member: str, to: str) -> None:
         """The waiting caller ``member`` leaves ``queue`` for ``to``: the controller holding

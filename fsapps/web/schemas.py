@@ -412,6 +412,8 @@ class LiveCall(Schema):
     agent_leg = String(allow_none=True, metadata={"description": "that agent's phone leg"})
     ringing = List(String(), metadata={"description": "agents whose phones ring with the call"})
     consulting = Boolean(metadata={"description": "the agent consults someone; the caller holds"})
+    held = Boolean(allow_none=True, metadata={
+        "description": "the agent holds the caller (hold, until unhold); null: the switch was not asked"})
 
 
 class CallTargetIn(Schema):

@@ -63,9 +63,9 @@ class Floor:
         return leg
 
 
-def _dialplan(root: Path) -> Path:
+def _dialplan(root: Path, queues: dict[str, Any]) -> Path:
     tenant = {"id": "popco", "name": "Popco", "domain": "popco.example", "timezone": "Asia/Shanghai",
-              "language": "en", "access_numbers": {"7100": "main"}, "queues": QUEUE}  # fmt: skip
+              "language": "en", "access_numbers": {"7100": "main"}, "queues": queues}  # fmt: skip
     (root / "popco" / "flows").mkdir(parents=True)
     (root / "popco" / "tenant.yaml").write_text(json.dumps(tenant))
     (root / "popco" / "flows" / "main.yaml").write_text(json.dumps({"start": "start", "nodes": FLOW}))
@@ -74,10 +74,12 @@ def _dialplan(root: Path) -> Path:
 
 
 @contextmanager
-def floor(store: Any, tmp_path: Path, bob: str) -> Iterator[Floor]:
+def floor(store: Any, tmp_path: Path, bob: str, queue: dict[str, Any] | None = None) -> Iterator[Floor]:
     """Tenant popco: its caller's account in lookup.popco_accounts (plan gold, balance
     42.50), the custom fields plan ("Plan") and balance ("Balance due"); agents pop_ann
-    (user ann) and pop_bob (user bob, status ``bob``), no wrap-up, phones the test answers."""
+    (user ann) and pop_bob (user bob, status ``bob``), no wrap-up, phones the test answers.
+    ``queue``: the front queue's settings, if not QUEUE's."""
+    queues = {"front": queue if queue is not None else QUEUE["front"]}
     with store.operator() as op:
         op.add_tenant(Tenant("popco", "Popco", "popco.example", "Asia/Shanghai"))
         create_lookup_table(op.conn, "phone text, plan text, balance text", table="popco_accounts")
@@ -93,7 +95,7 @@ def floor(store: Any, tmp_path: Path, bob: str) -> Iterator[Floor]:
     with store.operator() as op:
         for name, user in users.items():
             op.conn.execute("UPDATE agents SET user_id = %s WHERE id = %s", (user, f"pop_{name}"))
-    project = check(_dialplan(tmp_path / "dialplan"))
+    project = check(_dialplan(tmp_path / "dialplan", queues))
     assert project.problems == []
     switch = Switch(SwitchConfig(speed=10.0, start=START))
     phones = {a: switch.register_user(a, Endpoint(answer_after=None)) for a in ("pop_ann", "pop_bob")}
@@ -105,7 +107,6 @@ def floor(store: Any, tmp_path: Path, bob: str) -> Iterator[Floor]:
         load_rendered(switch, project, [controller], tmp_path / "conf")
         switch.start()
         live = live_events(store, controller)
-        queues = {"front": dict(QUEUE["front"])}
         # The API acts on calls through its own Event Socket connection, as `fsapps serve`'s does.
         esl = Connection("127.0.0.1", switch.port, switch.password)
         esl.connect()

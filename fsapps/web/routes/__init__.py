@@ -18,6 +18,7 @@ def register(app: APIFlask) -> None:
         floor,
         flows,
         knowledge,
+        pickups,
         qa,
         queues,
         recordings,
@@ -48,3 +49,4 @@ def register(app: APIFlask) -> None:
     app.register_blueprint(voicemails.bp)
     app.register_blueprint(tenant_admin.bp)
     app.register_blueprint(card_voicemails.bp)
+    app.register_blueprint(pickups.bp)

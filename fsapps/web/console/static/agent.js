@@ -10,6 +10,7 @@ import {makeCard} from './card.js';
 import {desk} from './desk_kb.js';
 import {deskTickets} from './tickets.js';
 import {escalations} from './ticket_alerts.js';
+import {holdAndPickup} from './desk_hold.js';
 
 const me = await start();
 const tenant = tenantOf(me);
@@ -47,6 +48,7 @@ async function dialOut(button, number) {
 
 // The customer card (card.js): the caller's customer, or the new-customer form.
 const card = await makeCard({me, tenant, agentId, dial: dialOut});
+const answerSide = holdAndPickup(me, base, () => refresh()); // Hold / Resume, Pick up
 
 function showAgent(a) {
   fill($('#agent-name'), `${a.name} (${a.id})`);
@@ -100,6 +102,7 @@ function showCall(c) {
   call = c;
   knowledge.onCall(c);
   tickets.onCall(c);
+  answerSide.showCall(c);
   const on = c !== null;
   $('#no-call').hidden = on;
   $('#call-fields').hidden = !on;
@@ -116,7 +119,7 @@ function showCall(c) {
     field('number', t('call.number'), c.number || t('call.unknown'), 'call-number'),
     field('name', t('call.name'), c.name || ''),
     field('queue', t('call.queue'), c.queue),
-    field('state', t('call.state'), label('callstate', c.consulting ? 'Consulting' : c.state), 'call-state'),
+    field('state', t('call.state'), c.held ? t('dh.state_held') : label('callstate', c.consulting ? 'Consulting' : c.state), 'call-state'),
     h('dt', {}, t('call.since')), waited,
     screenPop(pops.get(c.uuid)).flatMap(([k, v]) => field(k, card.labelOf(k), v)));
   ticking = setInterval(() => fill(waited, seconds(Date.now() / 1000 - since)), 1000);
@@ -224,8 +227,12 @@ function live(status) {
 
 follow(tenant, {
   onStatus: live,
-  onReset: refresh,
+  onReset() {
+    refresh();
+    answerSide.reload();
+  },
   onEvent(kind, data) {
+    if (kind === 'queue') answerSide.onQueue(data);
     if (kind === 'ticket_escalated') {
       escalated.add(data);
       tickets.reload();
@@ -244,4 +251,5 @@ follow(tenant, {
 });
 
 await refresh();
+answerSide.reload();
 myScores(me, tenant, agentId);
