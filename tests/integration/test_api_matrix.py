@@ -432,6 +432,9 @@ MATRIX = [
     # card's recordings are heard by whoever reads the card (only the card's customer's calls).
     Row("GET", T + "/agents/{agent}/screen-pops", only({OP: 200, ADMIN: 200, SUP: (200, 403),
                                                           AGENT: (200, 403)})),
+    # The calls an agent may pick up: read by whoever may pick up for that agent.
+    Row("GET", T + "/agents/{agent}/pickups", only({OP: 200, ADMIN: 200, SUP: (200, 403),
+                                                      AGENT: (200, 403)})),
     Row("GET", T + "/customers/{customer}/recordings/{recording}/audio",
         only({OP: 200, ADMIN: 200, SUP: 200, AGENT: 200, QA: 200}), prepare=_card_recording,
         content_type="audio/wav"),
