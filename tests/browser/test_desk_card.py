@@ -63,9 +63,9 @@ class Floor:
         return leg
 
 
-def _dialplan(root: Path, queues: dict[str, Any]) -> Path:
+def _dialplan(root: Path, queues: dict[str, Any] | None = None) -> Path:
     tenant = {"id": "popco", "name": "Popco", "domain": "popco.example", "timezone": "Asia/Shanghai",
-              "language": "en", "access_numbers": {"7100": "main"}, "queues": queues}  # fmt: skip
+              "language": "en", "access_numbers": {"7100": "main"}, "queues": queues or QUEUE}  # fmt: skip
     (root / "popco" / "flows").mkdir(parents=True)
     (root / "popco" / "tenant.yaml").write_text(json.dumps(tenant))
     (root / "popco" / "flows" / "main.yaml").write_text(json.dumps({"start": "start", "nodes": FLOW}))
