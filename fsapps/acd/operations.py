@@ -26,7 +26,7 @@ from fsapps import escape
 from fsapps.acd import hold_music, relay
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.model import AgentState, AgentStatus
-from fsapps.acd.notifier import AgentStateChanged
+from fsapps.acd.notifier import AgentDirectCall, AgentStateChanged
 from fsapps.store import acd as store_acd
 from fsapps.store import direct_calls as store_direct_calls
 from fsapps.store.db import Store
@@ -320,8 +320,15 @@ class AgentOperations:
 
     def complete_transfer(self, agent: str) -> None:
         """Attended transfer done: the caller is bridged to the consulted party and the
-        agent's leg hung up (by the queue application holding the caller)."""
-        self._consult_step(agent, "complete")
+        agent's leg hung up (by the queue application holding the caller). The consulted
+        party's direct call shows the caller's number from now on (it rang them from the agent)."""
+        caller = self.current_call(agent).caller_leg
+        leg = self._consult_step(agent, "complete")
+        with self.store.operator() as op:
+            handed = store_direct_calls.caller_handed(op.conn, leg, caller)
+            if handed is not None:  # the floor redraws at once (fsapps.acd.direct_calls)
+                to, number = handed
+                relay.announce(op.conn, AgentDirectCall(to, "answered", number, "inbound", leg, self.now()))
 
     def cancel_transfer(self, agent: str) -> None:
         """The consulted leg is hung up and the caller bridged back to the agent."""

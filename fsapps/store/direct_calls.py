@@ -53,3 +53,18 @@ def monitored_leg(conn: psycopg.Connection[Any], agent: str, tenant: str | None)
     if row is None:
         return None
     return str(row["leg"] if isinstance(row, dict) else row[0])
+
+
+def caller_handed(conn: psycopg.Connection[Any], leg: str, member: str) -> tuple[str, str] | None:
+    """An attended transfer completed to the direct call on ``leg`` (the consulted party's):
+    from now on its other party is the queue's caller ``member``, whose number it shows.
+    (The agent it is for, the number), or None when the call is not noted (yet) or the
+    caller is gone."""
+    row = conn.execute(
+        "UPDATE agent_direct_calls d SET number = COALESCE(m.cid_number, ''), direction = 'inbound'"
+        " FROM queue_members m WHERE d.leg = %s AND m.uuid = %s RETURNING d.agent_id, d.number",
+        (leg, member),
+    ).fetchone()
+    if row is None:
+        return None
+    return (row["agent_id"], row["number"]) if isinstance(row, dict) else (row[0], row[1])

@@ -205,7 +205,10 @@ def test_an_agent_takes_a_known_customers_call_consults_a_colleague_and_wraps_up
         assert last["call_uuid"] == caller.uuid and last["wrap_up"]["disposition"] == "resolved", last
 
         # 5. The floor showed each of ann's changes within a second of the controller's.
+        # ben talks with the caller now: the floor shows the caller's number on his call (not
+        # the consult leg's, which rang him from ann).
         expect(ben_card).to_have_attribute("data-activity", "talking")
+        expect(ben_card.locator(".caller")).to_have_text(f"{caller_no} · direct call in")
         shown = floor.evaluate("window.shown")
         changed = [x for x in c.changes if x[0] != "available"]
         assert [x[0] for x in changed] == ["ringing", "talking", "wrap_up"], c.changes
