@@ -26,8 +26,9 @@ from fsapps import escape
 from fsapps.acd import hold_music, relay
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.model import AgentState, AgentStatus
-from fsapps.acd.notifier import AgentStateChanged
+from fsapps.acd.notifier import AgentDirectCall, AgentStateChanged
 from fsapps.store import acd as store_acd
+from fsapps.store import direct_calls as store_direct_calls
 from fsapps.store.db import Store
 
 # The agent's leg's channel variable naming the hold music playing to their caller.
@@ -326,8 +327,15 @@ class AgentOperations:
 
     def complete_transfer(self, agent: str) -> None:
         """Attended transfer done: the caller is bridged to the consulted party and the
-        agent's leg hung up (by the queue application holding the caller)."""
-        self._consult_step(agent, "complete")
+        agent's leg hung up (by the queue application holding the caller). The consulted
+        party's direct call shows the caller's number from now on (it rang them from the agent)."""
+        caller = self.current_call(agent).caller_leg
+        leg = self._consult_step(agent, "complete")
+        with self.store.operator() as op:
+            handed = store_direct_calls.caller_handed(op.conn, leg, caller)
+            if handed is not None:  # the floor redraws at once (fsapps.acd.direct_calls)
+                to, number = handed
+                relay.announce(op.conn, AgentDirectCall(to, "answered", number, "inbound", leg, self.now()))
 
     def cancel_transfer(self, agent: str) -> None:
         """The consulted leg is hung up and the caller bridged back to the agent."""
@@ -377,12 +385,22 @@ class AgentOperations:
     # --- supervisors -------------------------------------------------------------------
 
     def listen(self, agent: str, supervisor_dial: str, mode: str = "listen") -> str:
-        """listen, whisper (to the agent) or barge (to both), from the supervisor's phone."""
+        """listen, whisper (to the agent) or barge (to both), from the supervisor's phone, on
+        the agent's queue call, else on their direct call."""
         if mode not in LISTEN_MODES:
             raise BadTarget(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
-        call = self.current_call(agent)
+        try:
+            leg = self.current_call(agent).agent_leg
+        except OperationError:
+            # Not on a queue call: a call no queue made (one transferred or consulted to them,
+            # one they dialled: fsapps.acd.direct_calls) is theirs to be coached on too.
+            with self.store.operator() as op:
+                direct = store_direct_calls.monitored_leg(op.conn, agent, self.tenant)
+            if direct is None:
+                raise
+            leg = direct
         variables = {"origination_caller_id_name": f"{mode} {agent}", **LISTEN_MODES[mode]}
-        return self._originate(variables, _dial(supervisor_dial), "eavesdrop", call.agent_leg)
+        return self._originate(variables, _dial(supervisor_dial), "eavesdrop", leg)
 
     def force_hangup(self, agent: str) -> None:
         call = self.current_call(agent)

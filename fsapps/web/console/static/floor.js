@@ -199,7 +199,8 @@ function drawAgents() {
     const call = callOf(a);
     const onIt = call && call.agent === a.id;
     const ops = [];
-    if (onIt && can(me, 'call.monitor')) {
+    // A call no queue made (a transfer to them, a dial-out) is listened to as a queue call is.
+    if ((onIt || (!call && a.direct_call)) && can(me, 'call.monitor')) {
       for (const op of MONITOR) ops.push(h('button', {type: 'button', dataset: {op}, onclick: (ev) => onCall(ev.currentTarget, a, op)}, t(`op.${op}`)));
     }
     if (onIt && can(me, 'call.control')) {
