@@ -215,7 +215,13 @@ class QueueDriver:
             except escape.UnsafeValue as exc:
                 log.error("queue %s: not recorded: %s", self.name, exc)
         screen_pop = []
-        for name in call.var("export_vars").split(","):  # the lookup's screen-pop fields
+        # The lookup's screen-pop fields, then the digits of the tenant's collect nodes that
+        # say screen_pop (an account number the caller keyed in, never a PIN by default).
+        keyed = [
+            str(n.get("variable")) for f in call.tenant.flows.values() for n in f.nodes.values()
+            if n.type == "collect" and n.get("screen_pop") is True and n.get("variable")
+        ]  # fmt: skip
+        for name in dict.fromkeys([*call.var("export_vars").split(","), *keyed]):
             # Never a name the switch would act on at the agent's leg (execute_on_answer, ...),
             # nor fsapps' own, which the visit sets.
             if escape.VARIABLE_NAME.fullmatch(name) and variable_problem(name) is None and call.var(name):

@@ -24,6 +24,10 @@ class Collect(NodeType):
         "timeout": SECONDS,
         "digit_timeout": SECONDS,
         "terminator": {"type": "string", "enum": ["#", "*"]},
+        "screen_pop": {
+            "type": "boolean",
+            "description": "show the digits to the agent a later queue node rings (never for a PIN)",
+        },
     }
     required_data = ("prompt", "variable")
     branches = ("_", "invalid")
