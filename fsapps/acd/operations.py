@@ -403,8 +403,18 @@ class AgentOperations:
         return self._originate(variables, _dial(supervisor_dial), "eavesdrop", leg)
 
     def force_hangup(self, agent: str) -> None:
-        call = self.current_call(agent)
-        self._api(escape.api_command("uuid_kill", call.caller_leg, "NORMAL_CLEARING"))
+        """End the agent's queue call (the caller's leg), else their direct call (their own
+        leg, which its bridge ends with it); refused as listening is where the call's tenant
+        cannot be told (fsapps.store.direct_calls.monitored_leg)."""
+        try:
+            leg = self.current_call(agent).caller_leg
+        except OperationError:
+            with self.store.operator() as op:
+                direct = store_direct_calls.monitored_leg(op.conn, agent, self.tenant)
+            if direct is None:
+                raise
+            leg = direct
+        self._api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
 
     def _contact(self, agent: str) -> str:
         with self.store.operator() as op:

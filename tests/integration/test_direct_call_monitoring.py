@@ -57,3 +57,25 @@ def test_a_supervisor_whispers_on_an_agents_direct_call_but_not_on_a_shared_agen
         assert (r.status, r.json["code"]) == (409, "not_now"), r.json
         assert sup_phone.calls == [spy]
         f.switch.channels[leg].hangup("NORMAL_CLEARING")
+
+
+def test_a_supervisor_hangs_up_an_agents_direct_call(store: Any, tmp_path: Any) -> None:
+    with floor(store, tmp_path) as f:
+        with store.tenant("popco") as t:
+            sup = t.add_user("sup", PASSWORD, "supervisor")
+            repo.put_group(t, "front", [sup.id], ["pop_ann", "pop_bob"], ["front"])
+            api = Client(int(f.base.rsplit(":", 1)[1]), token=t.issue_token(sup.id, "tests"))
+        hangup = "/api/v1/tenants/popco/agents/pop_bob/call/hangup"
+        r = api.request("POST", hangup, {})
+        assert (r.status, r.json["code"]) == (409, "not_now"), r.json  # no call at all
+        dial = "{origination_caller_id_number=13900000001}sofia/external/pop_bob@127.0.0.1:5080 &park()"
+        dialled = gevent.spawn(f.switch.api, "originate", dial)
+        leg = f.answer("pop_bob", 1)
+        assert dialled.get(timeout=30).startswith("+OK "), dialled.value
+        bob = "/api/v1/tenants/popco/agents/pop_bob"
+        assert wait_for(lambda: api.get(bob).json["direct_call"] is not None)
+        r = api.request("POST", hangup, {})
+        assert r.status in (200, 204), r.json
+        # The agent's own leg, killed as the supervisor asked: the floor frees them.
+        assert wait_for(lambda: "hangup NORMAL_CLEARING" in f.switch.call_log(leg)), f.switch.call_log(leg)
+        assert wait_for(lambda: api.get(bob).json["direct_call"] is None)

@@ -203,7 +203,7 @@ function drawAgents() {
     if ((onIt || (!call && a.direct_call)) && can(me, 'call.monitor')) {
       for (const op of MONITOR) ops.push(h('button', {type: 'button', dataset: {op}, onclick: (ev) => onCall(ev.currentTarget, a, op)}, t(`op.${op}`)));
     }
-    if (onIt && can(me, 'call.control')) {
+    if ((onIt || (!call && a.direct_call)) && can(me, 'call.control')) {
       ops.push(h('button', {type: 'button', class: 'danger', dataset: {op: 'hangup'},
         onclick: (ev) => onCall(ev.currentTarget, a, 'hangup')}, t('floor.force_hangup')));
     }
