@@ -389,16 +389,7 @@ class AgentOperations:
         the agent's queue call, else on their direct call."""
         if mode not in LISTEN_MODES:
             raise BadTarget(f"mode {mode!r} (expected one of: {', '.join(LISTEN_MODES)})")
-        try:
-            leg = self.current_call(agent).agent_leg
-        except OperationError:
-            # Not on a queue call: a call no queue made (one transferred or consulted to them,
-            # one they dialled: fsapps.acd.direct_calls) is theirs to be coached on too.
-            with self.store.operator() as op:
-                direct = store_direct_calls.monitored_leg(op.conn, agent, self.tenant)
-            if direct is None:
-                raise
-            leg = direct
+        leg = self._call_leg(agent, caller=False)
         variables = {"origination_caller_id_name": f"{mode} {agent}", **LISTEN_MODES[mode]}
         return self._originate(variables, _dial(supervisor_dial), "eavesdrop", leg)
 
@@ -406,15 +397,22 @@ class AgentOperations:
         """End the agent's queue call (the caller's leg), else their direct call (their own
         leg, which its bridge ends with it); refused as listening is where the call's tenant
         cannot be told (fsapps.store.direct_calls.monitored_leg)."""
+        leg = self._call_leg(agent, caller=True)
+        self._api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
+
+    def _call_leg(self, agent: str, *, caller: bool) -> str:
+        """The agent's queue call's leg (the caller's or the agent's own), else the agent's leg
+        of a call no queue made (one transferred or consulted to them, one they dialled:
+        fsapps.acd.direct_calls), which is theirs to be coached on or hung up too."""
         try:
-            leg = self.current_call(agent).caller_leg
+            call = self.current_call(agent)
         except OperationError:
             with self.store.operator() as op:
                 direct = store_direct_calls.monitored_leg(op.conn, agent, self.tenant)
             if direct is None:
                 raise
-            leg = direct
-        self._api(escape.api_command("uuid_kill", leg, "NORMAL_CLEARING"))
+            return direct
+        return call.caller_leg if caller else call.agent_leg
 
     def _contact(self, agent: str) -> str:
         with self.store.operator() as op:

@@ -51,34 +51,15 @@ def set_entry(text: str, section: str, name: str, value: Mapping[str, Any]) -> s
     """``text`` (a tenant.yaml) with ``<section>.<name>`` set to ``value`` (added at the end
     of the section if new; the section added if missing). Raises TiersError (its codes:
     no_tenant_yaml, not_kept)."""
-    if section not in SECTIONS:
-        raise ValueError(f"not an editable section: {section}")
-    rt = YAML()
-    rt.preserve_quotes = True
-    rt.width = 4096
-    indent, offset = _indents(text)
-    rt.indent(mapping=indent, sequence=offset + 2, offset=offset)
-    try:
-        before = yaml.safe_load(text)
-        data = rt.load(text)
-    except (yaml.YAMLError, RuamelError) as exc:
-        raise TiersError("no_tenant_yaml", f"tenant.yaml does not read as YAML: {exc}") from None
-    if not isinstance(data, CommentedMap) or not isinstance(before, dict):
-        raise TiersError("no_tenant_yaml", "tenant.yaml is not a mapping: upload it instead")
+    rt, before, data = _load(text, section)
     entries = data.get(section)
     if entries is None:
         entries = data[section] = CommentedMap()
     if not isinstance(entries, CommentedMap):
         raise TiersError("not_kept", f"{section} is not a mapping in tenant.yaml: upload it instead")
     entries[name] = _node(dict(value), 1, FLOW_FROM[section])
-    out = io.StringIO()
-    rt.dump(data, out)
-    after = out.getvalue()
-    wanted = {**before, section: {**(before.get(section) or {}), name: _plain(value)}}
-    if yaml.safe_load(after) != wanted:
-        raise TiersError("not_kept", f"tenant.yaml cannot be rewritten without changing more than"
-                                     f" {section}.{name}: upload it instead")  # fmt: skip
-    return after
+    return _dumped(rt, data, {**before, section: {**(before.get(section) or {}), name: _plain(value)}},
+                   f"{section}.{name}")
 
 
 def _plain(value: Any) -> Any:
@@ -93,6 +74,18 @@ def remove_entry(text: str, section: str, name: str) -> str:
     """``text`` (a tenant.yaml) without ``<section>.<name>``, the rest kept as written.
     Raises TiersError (no_tenant_yaml, not_kept) as ``set_entry`` does, and KeyError when
     there is no such entry."""
+    rt, before, data = _load(text, section)
+    entries = data.get(section)
+    if not isinstance(entries, CommentedMap) or name not in entries:
+        raise KeyError(name)
+    del entries[name]
+    kept = {k: v for k, v in (before.get(section) or {}).items() if k != name}
+    return _dumped(rt, data, {**before, section: kept}, f"{section}.{name}")
+
+
+def _load(text: str, section: str) -> tuple[YAML, dict[str, Any], CommentedMap]:
+    """A round-trip loader set to ``text``'s own indents, the plain data (what the edit is
+    checked against) and the round-trip document."""
     if section not in SECTIONS:
         raise ValueError(f"not an editable section: {section}")
     rt = YAML()
@@ -107,15 +100,16 @@ def remove_entry(text: str, section: str, name: str) -> str:
         raise TiersError("no_tenant_yaml", f"tenant.yaml does not read as YAML: {exc}") from None
     if not isinstance(data, CommentedMap) or not isinstance(before, dict):
         raise TiersError("no_tenant_yaml", "tenant.yaml is not a mapping: upload it instead")
-    entries = data.get(section)
-    if not isinstance(entries, CommentedMap) or name not in entries:
-        raise KeyError(name)
-    del entries[name]
+    return rt, before, data
+
+
+def _dumped(rt: YAML, data: CommentedMap, wanted: dict[str, Any], what: str) -> str:
+    """The edited document as text, if it reads back as ``wanted``: nothing but ``what``
+    changed (else TiersError not_kept)."""
     out = io.StringIO()
     rt.dump(data, out)
     after = out.getvalue()
-    wanted = {**before, section: {k: v for k, v in (before.get(section) or {}).items() if k != name}}
     if yaml.safe_load(after) != wanted:
         raise TiersError("not_kept", f"tenant.yaml cannot be rewritten without changing more than"
-                                     f" {section}.{name}: upload it instead")  # fmt: skip
+                                     f" {what}: upload it instead")  # fmt: skip
     return after
