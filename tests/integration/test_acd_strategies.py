@@ -43,8 +43,10 @@ SPEED = 10.0
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
 RING = 3  # ring-timeout (switch seconds) unless a case says otherwise
 # How much later than due a timed decision may come, in switch seconds: a pass every
-# switch second (TICK below) plus the controller's own latency at this speed.
-SLACK = 2.5
+# switch second (TICK below) plus the controller's own latency at this speed. At 10x a
+# switch second is 0.1 s of the wall: in CI the acceptance tier's switch runs beside this
+# tier at real-time priority (SCHED_FIFO), and a 0.26 s stall once made 2.5 too few.
+SLACK = 4.0
 ALL = ("a1", "a2", "a3", "a4")
 
 
