@@ -187,6 +187,8 @@ class Result:
     stages: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     stuck: dict[str, int] = field(default_factory=dict)  # fsapps: unserved callers by last stage
     cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
+    switch_cpu: float = 0.0  # the switch's CPU seconds over the phase (both systems)
+    pg_cpu: float = 0.0  # PostgreSQL's (postmaster, its backends, reaped ones), both systems
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
     double_offers: int = 0  # agent legs created while another leg of that agent was up
 
@@ -441,18 +443,41 @@ def cpu_and_memory(pid: int) -> tuple[float, int]:
     return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid``, its live children and the children it has reaped (Linux):
+    a postmaster's backends, whether they are still up or not."""
+    if not pid:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    own = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    total = sum(int(f) for f in own[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(pid):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                if int(fields[1]) == pid:
+                    total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def run_phase(
     fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path,
     controller_logs: list[Path] = (), controllers: list[int] = (),  # type: ignore[assignment]
+    postmaster: int = 0,
 ) -> Result:  # fmt: skip
     """``controllers``: the controllers' pids, whose CPU and memory the phase notes (summed);
-    ``controller_logs``: where they log their callers' stages."""
+    ``controller_logs``: where they log their callers' stages; ``postmaster``: PostgreSQL's
+    pid, whose CPU (with its backends') the phase notes, as it does the switch's."""
     number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
     result = Result(system, rate, calls)
     since = {log: log.stat().st_size for log in controller_logs}
     cpu = sum(cpu_and_memory(pid)[0] for pid in controllers)
+    switch_pid = fs.proc.pid if fs.proc is not None else 0
+    switch_cpu, pg_cpu = tree_cpu(switch_pid), tree_cpu(postmaster)
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
+    result.switch_cpu = tree_cpu(switch_pid) - switch_cpu
+    result.pg_cpu = tree_cpu(postmaster) - pg_cpu
     if controllers:
         after = [cpu_and_memory(pid) for pid in controllers]
         result.cpu = sum(spent for spent, _ in after) - cpu
@@ -546,6 +571,11 @@ def print_rate(rate: float, calls: int, results: dict[str, Result], controllers:
             f"    fsapps {who}: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
             f" ({fa.cpu:.1f} s over the phase), {fa.rss / 2**20:.0f} MiB resident"
         )
+    for r in (cc, fa):
+        print(
+            f"    {r.system}: the switch {r.switch_cpu / r.placed * 1000:.1f} ms CPU per call,"
+            f" PostgreSQL {r.pg_cpu / r.placed * 1000:.1f} ms (over the phase and its 1 s tail)"
+        )
     print(f"    double offers (an agent rung while on another leg): mod_callcenter {cc.double_offers},"
           f" fsapps {fa.double_offers}")  # fmt: skip
     for r in (cc, fa):
@@ -608,8 +638,8 @@ def main() -> None:
 
             pg = EmbeddedPostgres(d / "pg")
             dsn = pg.start()
+            postmaster = int((pg.pgdata / "postmaster.pid").read_text().split()[0])
             if a.priority == "realtime":
-                postmaster = int((pg.pgdata / "postmaster.pid").read_text().split()[0])
                 scheduled_like_the_switch(postmaster)
             migrate.migrate(dsn)
             store = Store(dsn, max_size=4).open()
@@ -681,7 +711,7 @@ def main() -> None:
                     where = d / f"r{rate:g}-{system}"
                     r = run_phase(
                         fs, watch, system, calls, rate, a.talk, where, controller_logs=logs if ours else [],
-                        controllers=[c.pid for c in controllers] if ours else [],
+                        controllers=[c.pid for c in controllers] if ours else [], postmaster=postmaster,
                     )  # fmt: skip
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)

@@ -36,6 +36,7 @@ import psycopg
 
 from fsapps.acd import wire
 from fsapps.acd.notifier import AcdEvent, Notifier, Published, QueueFigures
+from fsapps.store.literals import text_array
 
 log = logging.getLogger("fsapps.acd")
 
@@ -162,7 +163,7 @@ class Relay:
                         conn.execute(
                             "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS x(p, i)"
                             " ORDER BY i",
-                            (CHANNEL, batch),
+                            (CHANNEL, text_array(batch)),  # one literal: fsapps.store.literals
                         )
                         self.sent += len(batch)
                         batch = []

@@ -166,9 +166,9 @@ def claim_member(
 def lock_waiting(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[str]:
     """Of these agents, those Waiting, locked until the transaction ends (SKIP LOCKED)."""
     rows: list[Any] = conn.execute(
-        "SELECT agent_id FROM agent_state WHERE agent_id = ANY(%s) AND state = %s"
+        "SELECT agent_id FROM agent_state WHERE agent_id = ANY(%s::text[]) AND state = %s"
         " ORDER BY agent_id FOR UPDATE SKIP LOCKED",
-        (list(agent_ids), AgentState.WAITING),
+        (text_array(agent_ids), AgentState.WAITING),
     ).fetchall()
     return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
 
@@ -421,8 +421,8 @@ def load_agents(conn: psycopg.Connection, agent_ids: Iterable[str]) -> dict[str,
     """Agents by id with their contact (dial string)."""
     rows: list[Any] = conn.execute(
         "SELECT s.*, a.contact FROM agent_state s JOIN agents a ON a.id = s.agent_id"
-        " WHERE s.agent_id = ANY(%s)",
-        (list(agent_ids),),
+        " WHERE s.agent_id = ANY(%s::text[])",
+        (text_array(agent_ids),),
     ).fetchall()
     return {r["agent_id"]: _agent(r) for r in rows}
 
@@ -478,7 +478,8 @@ def _agent(r: Any) -> tuple[Agent, str]:
 def serving(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[tuple[str, str]]:
     """(agent, tenant) for each tenant each of these agents serves (agent_tenants)."""
     rows: list[Any] = conn.execute(
-        "SELECT agent_id, tenant_id FROM agent_tenants WHERE agent_id = ANY(%s)", (list(agent_ids),)
+        "SELECT agent_id, tenant_id FROM agent_tenants WHERE agent_id = ANY(%s::text[])",
+        (text_array(agent_ids),),
     ).fetchall()
     return {(r["agent_id"], r["tenant_id"]) for r in rows}
 
