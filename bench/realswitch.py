@@ -187,6 +187,7 @@ class Result:
     stages: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     stuck: dict[str, int] = field(default_factory=dict)  # fsapps: unserved callers by last stage
     cpu: float = 0.0  # fsapps: the controller's CPU seconds over the phase
+    kernel_cpu: float = 0.0  # of which in the kernel
     switch_cpu: float = 0.0  # the switch's CPU seconds over the phase (both systems)
     pg_cpu: float = 0.0  # PostgreSQL's (postmaster, its backends, reaped ones), both systems
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
@@ -443,6 +444,12 @@ def cpu_and_memory(pid: int) -> tuple[float, int]:
     return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def system_cpu(pid: int) -> float:
+    """The part of a process's CPU seconds spent in the kernel (its system calls)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds of ``pid``, its live children and the children it has reaped (Linux):
     a postmaster's backends, whether they are still up or not."""
@@ -472,6 +479,7 @@ def run_phase(
     result = Result(system, rate, calls)
     since = {log: log.stat().st_size for log in controller_logs}
     cpu = sum(cpu_and_memory(pid)[0] for pid in controllers)
+    in_kernel = sum(system_cpu(pid) for pid in controllers)
     switch_pid = fs.proc.pid if fs.proc is not None else 0
     switch_cpu, pg_cpu = tree_cpu(switch_pid), tree_cpu(postmaster)
     with watch.phase() as events:
@@ -481,6 +489,7 @@ def run_phase(
     if controllers:
         after = [cpu_and_memory(pid) for pid in controllers]
         result.cpu = sum(spent for spent, _ in after) - cpu
+        result.kernel_cpu = sum(system_cpu(pid) for pid in controllers) - in_kernel
         result.rss = sum(rss for _, rss in after)
     stamps = None
     if controller_logs:
@@ -569,7 +578,8 @@ def print_rate(rate: float, calls: int, results: dict[str, Result], controllers:
         who = "controller" if controllers == 1 else f"{controllers} controllers together"
         print(
             f"    fsapps {who}: {fa.cpu / fa.placed * 1000:.1f} ms CPU per call"
-            f" ({fa.cpu:.1f} s over the phase), {fa.rss / 2**20:.0f} MiB resident"
+            f" ({fa.kernel_cpu / fa.placed * 1000:.1f} in the kernel; {fa.cpu:.1f} s over the phase),"
+            f" {fa.rss / 2**20:.0f} MiB resident"
         )
     for r in (cc, fa):
         print(

@@ -222,8 +222,13 @@ def candidates(
     rng: random.Random,
     listed: list[tuple[Tier, Agent]] | None = None,
     orders: dict[object, list[tuple[Tier, Agent]]] | None = None,
+    first_only: bool = False,
 ) -> list[str]:
+    """The member's eligible agents in the strategy's order; ``first_only``: the first of
+    them alone (what every strategy but ring-all offers), found without looking further."""
     s = queue.settings
+    # A private or sticky member's list is filtered or reordered after it is made: whole.
+    stop_at_first = first_only and member.private_agent is None and member.owner_agent is None
     if listed is None:
         listed = listed_by_queue(snap).get(queue.name, [])
     # The strategy's order depends on the queue, and for some strategies on the member's
@@ -254,6 +259,8 @@ def candidates(
         if not eligible(agent, t, queue, now) or not qualified(agent, member, queue, now):
             continue
         out.append(agent.id)
+        if stop_at_first:
+            break
     if member.private_agent is not None:
         return [a for a in out if a == member.private_agent]
     if member.owner_agent is not None:
@@ -352,7 +359,8 @@ def decide(snap: Snapshot, now: float, seed: int = 0) -> list[Decision]:
         ):
             out.append(Rewind(m.uuid, m.queue))
             continue
-        found = candidates(m, q, snap, now, taken, rng, listed.get(m.queue, []), orders)
+        found = candidates(m, q, snap, now, taken, rng, listed.get(m.queue, []), orders,
+                           first_only=s.strategy != "ring-all")  # fmt: skip
         if not found and _unconstrained(m, s):
             exhausted.add(m.queue)
         chosen = tuple(found) if s.strategy == "ring-all" else tuple(found[:1])

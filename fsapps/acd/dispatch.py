@@ -67,10 +67,16 @@ from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Dedicated, Store
+from fsapps.store.literals import TextArray, text_array
 
 log = logging.getLogger("fsapps.acd")
 
 TICK = 1.0  # seconds between passes when nothing happens
+# A queue's figures (callers waiting, agents by status and state: Prometheus gauges and
+# the wallboards' events) from a pass woken by a change: at most this often. Under load a
+# pass runs every few milliseconds, and its figures were a few percent of the controller's
+# CPU; the tick's pass publishes them whatever the time since.
+FIGURES_EVERY = 0.25
 
 
 @dataclass
@@ -152,14 +158,18 @@ class Dispatcher:
         # (agent, tenant) for the tiers' agents, refreshed with the heartbeat too.
         self.serving: set[tuple[str, str]] | None = None
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
+        # Every tier's agent, and as the text[] literal each pass sends: made once per
+        # project (fsapps.store.literals), not once per pass.
+        self._everyone: tuple[frozenset[str], TextArray] = (frozenset(), text_array(()))
         # The tiers' agents as last read: a pass reads only the rows changed since
         # (fsapps.store.acd.load_agent_changes); the heartbeat reads them all again, for
         # contacts and agents removed. ``_agents_for``: the ids the last full read asked for.
         self._agents: dict[str, tuple[Agent, str]] = {}
-        self._agents_for: set[str] = set()
+        self._agents_for: frozenset[str] = frozenset()
         self._agents_since: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self.passes = 0
+        self._figures_at: dict[str, float] = {}  # queue key -> when its figures went (monotonic)
         self.housekeeper = Housekeeper(self)
         self.ticket_sweep = TicketSweep(self.own, self.wall, notifier=self.notifier)
 
@@ -190,7 +200,7 @@ class Dispatcher:
                 if self.waiters and (due or (woken and self._someone_to_offer())):
                     last_pass = time.monotonic()
                     passed = {w.key for w in self.waiters.values()}
-                    self.dispatch()
+                    self.dispatch(figures_every=0.0 if due else FIGURES_EVERY)
                     if due:
                         # The pass refreshed the gauges of its callers' queues only.
                         self.refresh_gauges(but=passed)
@@ -266,6 +276,8 @@ class Dispatcher:
                 queues.update(q)
                 tiers.extend(t)
             cached = self._queues_for = (id(project), queues, tuple(tiers))
+            everyone = frozenset(t.agent for t in tiers)
+            self._everyone = (everyone, text_array(sorted(everyone)))
         return cached[1], cached[2]
 
     def queue(self, tenant: str, name: str) -> Queue | None:
@@ -385,13 +397,13 @@ class Dispatcher:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
         # Pipelined: the reads go out together, one round trip for all of them.
         with self.own.operator(pipelined=True) as op:
-            agents_read = self._send_agents(op.conn, {t.agent for t in tiers}, {t.agent for t in all_tiers})
+            agents_read = self._send_agents(op.conn, {t.agent for t in tiers})
             members_read = store_acd.send_members(op.conn, [split_key(k) for k in keys])
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
                 # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
                 # who does not serve the tenant asks each pass; that is a mistake check reports).
-                self.serving = store_acd.serving(op.conn, {t.agent for t in all_tiers})
+                self.serving = store_acd.serving(op.conn, self._everyone[1])
             agents = agents_read()
             rows = members_read()
         serving = self.serving or set()
@@ -446,13 +458,14 @@ class Dispatcher:
         return snap, agents
 
     def _send_agents(
-        self, conn: psycopg.Connection, wanted: set[str], everyone: set[str]
+        self, conn: psycopg.Connection, wanted: set[str]
     ) -> Callable[[], dict[str, tuple[Agent, str]]]:
         """The ``wanted`` agents as they are now: what changed since the last read, on top
-        of that read (every tier's agent, ``everyone``, read again when it is new). The
-        statement goes now; the function returned reads it (store_acd.send_agent_changes)."""
+        of that read (every tier's agent, read again when one is new). The statement goes
+        now; the function returned reads it (store_acd.send_agent_changes)."""
+        everyone, literal = self._everyone
         since = self._agents_since if everyone <= self._agents_for else None
-        later = store_acd.send_agent_changes(conn, everyone, since)
+        later = store_acd.send_agent_changes(conn, literal, since)
 
         def read() -> dict[str, tuple[Agent, str]]:
             changed, self._agents_since = later()
@@ -465,7 +478,9 @@ class Dispatcher:
 
         return read
 
-    def dispatch(self) -> list[Decision]:
+    def dispatch(self, figures_every: float = 0.0) -> list[Decision]:
+        """One pass; ``figures_every``: its queues' figures are published unless they went
+        less than that many seconds ago."""
         self.passes += 1
         queues, all_tiers = self.queues()
         mine = {w.key for w in self.waiters.values()}
@@ -475,7 +490,7 @@ class Dispatcher:
         began = time.time()  # for fsapps.acd.timeline
         seen = list(self.waiters.values())  # joined before the snapshot: this pass sees them
         snap, agents = self._snapshot(mine, queues, all_tiers, now)
-        self._gauges(snap, now)
+        self._gauges(snap, now, figures_every)
         decisions = decide(snap, now, seed=self.passes)
         tiers = {(t.queue, t.agent): t for t in snap.tiers}
         # The offers first, all in one transaction: a caller's ring waits for no other
@@ -556,9 +571,14 @@ class Dispatcher:
                 ))  # fmt: skip
             w.inbox.put(AgentOffer(replace(d, agents=tuple(legs)), {a: agents[a][1] for a in legs}, legs))
 
-    def _gauges(self, snap: Snapshot, now: float) -> None:
-        """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them)."""
+    def _gauges(self, snap: Snapshot, now: float, every: float = 0.0) -> None:
+        """Each queue's figures, published (fsapps.acd.live_metrics makes gauges of them),
+        but those published less than ``every`` seconds ago."""
+        at = time.monotonic()
         for key in snap.queues:
+            if every and at - self._figures_at.get(key, -every) < every:
+                continue
+            self._figures_at[key] = at
             tenant, queue = split_key(key)
             waiting = [
                 m for m in snap.members if m.queue == key and m.state in (MemberState.WAITING, "Trying")

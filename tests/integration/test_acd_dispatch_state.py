@@ -442,3 +442,27 @@ def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_pass
         assert w.member.uuid not in d.waiters
     finally:
         store.close()
+
+
+def test_a_pass_woken_by_a_change_publishes_figures_at_most_every_quarter_second(store) -> None:
+    """Under load passes run every few milliseconds: their queues' figures (gauges, the
+    wallboards' events) go at most every FIGURES_EVERY seconds from them; a pass with no
+    such bound (the tick's) always publishes."""
+    from fsapps.acd.dispatch import FIGURES_EVERY
+    from fsapps.acd.notifier import QueueFigures
+
+    acme = Acme(store, {"rr": four("round-robin")})
+    d = acme.controller()
+    figures: list[int] = []
+    d.notifier.listen(lambda item: figures.append(item.event.waiting), lambda e: isinstance(e, QueueFigures))
+    acme.caller(d, "rr")
+    d.dispatch(figures_every=FIGURES_EVERY)
+    acme.caller(d, "rr")
+    d.dispatch(figures_every=FIGURES_EVERY)  # well within the bound of the first
+    assert figures == [1]
+    d.dispatch()  # the tick's
+    assert figures == [1, 2]  # both callers, the rung one (Trying) too
+    acme.caller(d, "rr")
+    d._figures_at = {k: v - FIGURES_EVERY for k, v in d._figures_at.items()}  # as if a quarter second went by
+    d.dispatch(figures_every=FIGURES_EVERY)
+    assert len(figures) == 3 and figures[-1] == 3

@@ -9,7 +9,18 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsapps.acd.decide import Announce, Discard, Exit, Offer, candidates, decide, eligible, offer_freed, score
+from fsapps.acd.decide import (
+    Announce,
+    Discard,
+    Exit,
+    Offer,
+    candidates,
+    decide,
+    eligible,
+    listed_by_queue,
+    offer_freed,
+    score,
+)
 from fsapps.acd.model import (
     Agent,
     AgentState,
@@ -395,3 +406,22 @@ def test_the_freed_agents_incremental_offer_is_the_full_pass_offer(s: Snapshot, 
     # Only the freed agent has anything new to be offered.
     assert all(freed in o.agents for o in full), full
     assert offer_freed(s, freed, NOW, seed) == (full[0] if full else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(snapshots(), st.integers(0, 5), st.sampled_from([None, "a0", "a1"]), st.sampled_from([None, "a1", "a2"]))
+def test_the_first_candidate_alone_is_the_first_of_the_whole_list(
+    s: Snapshot, seed: int, private: str | None, owner: str | None
+) -> None:
+    """decide() asks for the first candidate alone where the strategy offers one agent:
+    it must be the whole list's first, a private or sticky member's included."""
+    taken = {a.id for a in s.agents.values() if a.state != AgentState.WAITING}
+    for m in s.members:
+        m = replace(m, private_agent=private, owner_agent=owner)
+        q = s.queues[m.queue]
+        if q.settings.strategy == "random":
+            continue  # each call shuffles anew
+        listed = listed_by_queue(s).get(m.queue, [])
+        whole = candidates(m, q, s, NOW, taken, random.Random(seed), listed)
+        first = candidates(m, q, s, NOW, taken, random.Random(seed), listed, first_only=True)
+        assert first == whole[:1]
