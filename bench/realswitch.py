@@ -426,6 +426,16 @@ class Watch:
                 "callcenter::info",
             ]
         )
+        # Only the executes read here (the socket to the controller, the bridge): an event
+        # passes a filter on any header it matches (mod_event_socket.c event_handler), and
+        # every other execute, dropped before the switch copies and serializes it, would
+        # weigh on fsapps's phase alone (its socket's executes; mod_callcenter has none).
+        for header, value in (
+            ("Event-Name", "CHANNEL_CREATE"), ("Event-Name", "CHANNEL_BRIDGE"),
+            ("Event-Name", "CHANNEL_HANGUP"), ("Event-Subclass", "callcenter::info"),
+            ("Application", "socket"), ("Application", "bridge"),
+        ):  # fmt: skip
+            self.conn.filter(header, value)
 
     @contextlib.contextmanager
     def phase(self) -> Iterator[list[codec.Event]]:
