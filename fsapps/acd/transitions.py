@@ -27,10 +27,10 @@ class AgentTransitions:
         """Another agent took the call that rang these: back to Waiting with no no-answer
         counted (mod_callcenter's LOSE_RACE); the caller's row is left as it is."""
         changed = []
-        with self.store.operator() as op:
+        with self.store.operator(pipelined=True) as op:  # the read, then the writes with the COMMIT
             for agent_id, (agent, _) in store_acd.load_agents(op.conn, agent_ids).items():
                 after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
-                store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False)
+                store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False, read=False)
                 changed.append(after)
             if changed:
                 store_acd.notify(op.conn)  # once for all of them
@@ -89,13 +89,16 @@ class AgentTransitions:
         """Nobody answered: each agent into its delay (or On Break); ``caller_waits``: the
         caller's row back to Waiting."""
         changed = []
-        with self.store.operator() as op:
+        # Pipelined: a no-answer is every unanswered ring, and under load its read-then-write
+        # took a round trip per agent; now the read, then the writes with the COMMIT.
+        with self.store.operator(pipelined=True) as op:
             agents = store_acd.load_agents(op.conn, agent_ids)
             for agent_id in agent_ids:
                 if agent_id in agents:
                     before = agents[agent_id][0]
                     after = agent_events.offer_failed(before, cause, settings, now)
-                    store_acd.release(op.conn, agent_id, member, _fields(after, before), wake=False)
+                    store_acd.release(op.conn, agent_id, member, _fields(after, before), wake=False,
+                                      read=False)  # fmt: skip
                     changed.append(after)
             if caller_waits:
                 store_acd.member_state(op.conn, member, MemberState.WAITING)  # and the NOTIFY, once
