@@ -65,6 +65,7 @@ from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, Queu
 from fsapps.acd.ticket_sweep import TicketSweep
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
+from fsapps.acd.wakeup import Wakeup
 from fsapps.store import acd as store_acd
 from fsapps.store.db import Dedicated, Store
 from fsapps.store.literals import TextArray, text_array
@@ -138,7 +139,10 @@ class Dispatcher:
         # The passes' and the heartbeat's own connection: under load the pool is the calls'.
         self.own = Dedicated(store.dsn)
         self.notifier = notifier if notifier is not None else Notifier()
-        self.transitions = AgentTransitions(store, self.notifier)
+        # Other controllers' dispatchers are woken after each change commits, not by a
+        # NOTIFY inside it (fsapps.acd.wakeup: those commits queued for one lock).
+        self.wakeup = Wakeup(store.dsn, store_acd.CHANNEL)
+        self.transitions = AgentTransitions(store, self.notifier, wake=self.wakeup.wake)
         self.api = api
         self.api_many = api_many
         self.write = write
@@ -177,10 +181,12 @@ class Dispatcher:
 
     def start(self) -> Dispatcher:
         self._greenlets = [gevent.spawn(self._run), gevent.spawn(self._listen)]
+        self.wakeup.start()
         return self
 
     def stop(self) -> None:
         gevent.killall(self._greenlets, timeout=5)
+        self.wakeup.stop()
         self.own.close()
 
     def _run(self) -> None:
@@ -290,8 +296,9 @@ class Dispatcher:
         with self.store.operator() if resume_within > 0 else self.store.statement() as op:
             joined, before = store_acd.join_member(
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
-                self.clock(), resume_within,
+                self.clock(), resume_within, wake=False,
             )  # fmt: skip
+        self.wakeup.wake()
         w.member = replace(w.member, joined_epoch=joined)
         self.waiters[w.member.uuid] = w
         self.notifier.publish(MemberChanged(w.tenant, w.queue, w.member.uuid, "joined", self.clock()))
@@ -332,10 +339,12 @@ class Dispatcher:
         with self.store.statement() as op:  # either statement alone
             if abandoned:
                 store_acd.member_state(
-                    op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock()
+                    op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock(), wake=False
                 )
             else:
                 store_acd.remove_member(op.conn, w.member.uuid, w.member.joined_epoch)
+        if abandoned:
+            self.wakeup.wake()
         self.kick.set()
 
     def answered(

@@ -148,6 +148,10 @@ class Relay:
         while True:
             try:
                 with psycopg.connect(self.dsn, autocommit=True) as conn:
+                    # Its NOTIFYs commit under PostgreSQL's one lock for all notifying
+                    # transactions: not waiting for a WAL flush while holding it keeps the
+                    # ACD's wake-ups from queueing behind it (fsapps.acd.wakeup).
+                    conn.execute("SET synchronous_commit TO off")
                     while True:
                         if not batch:
                             batch = self._payloads([self._outbox.get()])

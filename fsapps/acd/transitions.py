@@ -9,6 +9,7 @@ change agents' states only through here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fsapps.acd import agent_events
@@ -19,9 +20,19 @@ from fsapps.store.db import Store
 
 
 class AgentTransitions:
-    def __init__(self, store: Store, notifier: Notifier) -> None:
+    """``wake``: wakes every controller's dispatcher once a transition has committed
+    (fsapps.acd.wakeup); None: the transition's transaction NOTIFYs them itself."""
+
+    def __init__(self, store: Store, notifier: Notifier, wake: Callable[[], None] | None = None) -> None:
         self.store = store
         self.notifier = notifier
+        self._wake = wake
+        self.notifies = wake is None  # the NOTIFY inside the transactions
+
+    def _woken(self, changed: bool = True) -> None:
+        """After the commit: the wake-up the transaction did not send itself."""
+        if changed and self._wake is not None:
+            self._wake()
 
     def lost_race(self, member: str, agent_ids: list[str], settings: Any, now: float) -> None:
         """Another agent took the call that rang these: back to Waiting with no no-answer
@@ -32,8 +43,9 @@ class AgentTransitions:
                 after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
                 store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False, read=False)
                 changed.append(after)
-            if changed:
+            if changed and self.notifies:
                 store_acd.notify(op.conn)  # once for all of them
+        self._woken(bool(changed))
         self._published(changed, now)
 
     def answered(
@@ -57,7 +69,8 @@ class AgentTransitions:
                     store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]), wake=False,
                                       read=False)  # fmt: skip
                     losers.append(lost)
-            store_acd.member_state(op.conn, member, MemberState.ANSWERED, wake=bool(losers))
+            store_acd.member_state(op.conn, member, MemberState.ANSWERED, wake=bool(losers) and self.notifies)
+        self._woken(bool(losers))
         if after is not None:
             self._published([after], now, member)
         self._published(losers, now)
@@ -73,10 +86,11 @@ class AgentTransitions:
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
             if got is not None:
                 after = agent_events.call_ended(got[0], now)
-                store_acd.release(op.conn, agent_id, member, _fields(after), read=False)
+                store_acd.release(op.conn, agent_id, member, _fields(after), wake=self.notifies, read=False)
             # The agent first, then the caller's row: the order every transaction on both takes.
             if leaving is not None:
                 store_acd.remove_member(op.conn, member, leaving)
+        self._woken(got is not None)
         if after is None:
             return None
         self._published([after], now)
@@ -101,9 +115,11 @@ class AgentTransitions:
                                       read=False)  # fmt: skip
                     changed.append(after)
             if caller_waits:
-                store_acd.member_state(op.conn, member, MemberState.WAITING)  # and the NOTIFY, once
-            elif changed:
+                # And the NOTIFY, once.
+                store_acd.member_state(op.conn, member, MemberState.WAITING, wake=self.notifies)
+            elif changed and self.notifies:
                 store_acd.notify(op.conn)
+        self._woken(caller_waits or bool(changed))
         self._published(changed, now)
 
     def release_stale(self, member: str, cause: str, settings: Any, now: float) -> list[str]:
@@ -118,8 +134,9 @@ class AgentTransitions:
                     after = agent_events.offer_failed(agent, cause, settings, now)
                 store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False)
                 changed.append(after)
-            if changed:
+            if changed and self.notifies:
                 store_acd.notify(op.conn)
+        self._woken(bool(changed))
         self._published(changed, now)
         return ids
 
@@ -131,10 +148,13 @@ class AgentTransitions:
             if got is None:
                 return False
             after = agent_events.offer_failed(got[0], "ORIGINATOR_CANCEL", QueueSettings(), now)
-            if store_acd.release(op.conn, agent_id, member, _fields(after, got[0])) and member:
+            fields = _fields(after, got[0])
+            released = store_acd.release(op.conn, agent_id, member, fields, wake=self.notifies)
+            if released and member:
                 store_acd.member_state(
                     op.conn, member, MemberState.ABANDONED, abandoned_epoch=now, wake=False
                 )
+        self._woken(released)
         self._published([after], now)
         return True
 
@@ -153,10 +173,11 @@ class AgentTransitions:
                 got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
                 if got is not None:
                     after = agent_events.call_ended(got[0], ended)
-                    store_acd.release(op.conn, agent_id, member, _fields(after))
+                    store_acd.release(op.conn, agent_id, member, _fields(after), wake=self.notifies)
                     changed.append(after)
                     wrap_up = float(after.wrap_up_time)
             store_acd.remove_member(op.conn, member)
+        self._woken(bool(changed))
         self._published(changed, ended)
         return {**dict(row), "wrap_up": wrap_up}
 

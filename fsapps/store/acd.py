@@ -267,13 +267,17 @@ def join_member(
     cid_name: str,
     now: float,
     resume_within: float = 0,
+    *,
+    wake: bool = True,
 ) -> tuple[float, str]:
     """Put the caller in the queue, or back in it. Returns (joined_epoch, state before):
     a caller another controller was serving keeps their row (state before Waiting,
     Trying or Answered); with ``resume_within``, one who abandoned that recently from the
     same number gets their old place back (abandoned-resume-allowed). A caller with no
     account manager from the flow gets their customer's account owner (the CRM's), found
-    by their number: the queue's sticky rule then rings that agent first."""
+    by their number: the queue's sticky rule then rings that agent first. ``wake``: NOTIFY
+    the dispatchers in the same statement (False: the caller wakes them after the commit,
+    fsapps.acd.wakeup)."""
     joined = m.joined_epoch
     if resume_within > 0 and cid_number:
         row = conn.execute(
@@ -285,7 +289,7 @@ def join_member(
         ).fetchone()
         if row is not None:
             joined = _first(row)
-    # The NOTIFY in the same statement: one round trip.
+    # With ``wake``, the NOTIFY in the same statement: one round trip.
     joined_row: Any = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s), placed AS ("
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
@@ -294,8 +298,9 @@ def join_member(
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
         " RETURNING q.joined_epoch)"
-        " SELECT placed.joined_epoch, (SELECT state FROM before) AS before, pg_notify(%s, '') AS woken"
-        " FROM placed",
+        " SELECT placed.joined_epoch, (SELECT state FROM before) AS before"
+        + (", pg_notify(%s, '') AS woken" if wake else "")
+        + " FROM placed",
         (
             m.uuid,
             m.uuid,
@@ -313,7 +318,7 @@ def join_member(
             cid_number,
             cid_name,
             m.system_epoch,
-            CHANNEL,
+            *((CHANNEL,) if wake else ()),
         ),
     ).fetchone()
     assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
