@@ -238,6 +238,23 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
             "There is no such tenant, or it is not yours."
         )
         expect(page.locator("#outage-rows tr")).to_have_count(0)
+        # The page asks for the notices and the tickets, both refused: said once, whenever
+        # each refusal comes; a different refusal is said beside it.
+        script = page.locator('script[type="module"]').first.get_attribute("src")
+        assert script is not None
+        page.evaluate(
+            """async (src) => {
+              const base = new URL(src, location.href);
+              const {showError} = await import(new URL('page.js', base).href);
+              const {ApiError} = await import(new URL('api.js', base).href);
+              showError(new ApiError(404, 'no_such_tenant', "no tenant 'globex'"));
+              showError(new ApiError(404, 'no_such_tenant', "no tenant 'globex'"));
+              showError(new ApiError(403, 'forbidden', 'not yours'));
+            }""",
+            script,
+        )
+        expect(page.locator('.message.error[data-code="no_such_tenant"]')).to_have_count(1)
+        expect(page.locator('.message.error[data-code="forbidden"]')).to_have_count(1)
 
         # Logging out ends the session: the desk sends the reader back to the login.
         tab.goto("/console/agent")

@@ -30,7 +30,12 @@ export function showError(err) {
   }
   if (!(err instanceof ApiError)) console.error(err);
   const {head, more} = err instanceof ApiError ? errorText(err) : {head: t('error.unknown', {code: '?', status: '?'}), more: String(err)};
-  const box = h('div', {class: 'message error', dataset: {code: err.code || ''}},
+  // A page's requests refused alike (another tenant's page asks for its notices and its
+  // tickets): the same message once, not once per request.
+  const said = `${head}\n${more || ''}`;
+  const shown = [...$('#messages').querySelectorAll('.message.error')];
+  if (shown.some((m) => m.dataset.code === (err.code || '') && m.dataset.said === said)) return;
+  const box = h('div', {class: 'message error', dataset: {code: err.code || '', said}},
     h('strong', {}, head), more ? h('span', {class: 'more'}, more) : null,
     h('button', {type: 'button', class: 'close', 'aria-label': t('nav.dismiss'), onclick: () => box.remove()}, '×'));
   $('#messages').append(box);
