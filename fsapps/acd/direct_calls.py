@@ -46,7 +46,7 @@ INBOX = 10_000  # events waiting for the writer before new ones are dropped
 
 # What direct_call reads of a CHANNEL_ANSWER. The event carries every channel variable
 # (a caller's: 150-200), each URL-encoded; decoding them all for every answered channel
-# was a fifth of a loaded controller's CPU, for six of them.
+# was a fifth of a loaded controller's CPU, for these eight.
 READS = (
     "variable_fsapps_member", "Unique-ID", "Channel-Name", "Channel-Presence-ID", "Call-Direction",
     "Caller-Caller-ID-Number", "variable_fsapps_dial_out", "Caller-Destination-Number",

@@ -164,7 +164,7 @@ class Dispatcher:
         self._queues_for: tuple[int, dict[str, Queue], tuple[Tier, ...]] | None = None
         # Every tier's agent, and as the text[] literal each pass sends: made once per
         # project (fsapps.store.literals), not once per pass.
-        self._everyone: tuple[frozenset[str], TextArray] = (frozenset(), text_array(()))
+        self._everyone: tuple[tuple[Tier, ...], frozenset[str], TextArray] = ((), frozenset(), text_array(()))
         # The tiers' agents as last read: a pass reads only the rows changed since
         # (fsapps.store.acd.load_agent_changes); the heartbeat reads them all again, for
         # contacts and agents removed. ``_agents_for``: the ids the last full read asked for.
@@ -190,7 +190,7 @@ class Dispatcher:
         self.own.close()
 
     def _run(self) -> None:
-        last_beat = last_pass = 0.0
+        last_beat = last_pass = last_figures = 0.0
         while True:
             woken = self.kick.wait(TICK)
             self.kick.clear()
@@ -203,15 +203,19 @@ class Dispatcher:
                 # talking) are looked at once a tick, for their timeouts. Under load most
                 # callers ring or talk, and most changes are other controllers' and other calls'.
                 due = time.monotonic() - last_pass >= TICK
+                # Every queue's figures once a tick on a clock of their own: under load passes
+                # come every few ms, ``due`` never, and a pass publishes its callers' queues
+                # only (at most every FIGURES_EVERY).
+                figures_due = time.monotonic() - last_figures >= TICK
                 if self.waiters and (due or (woken and self._someone_to_offer())):
                     last_pass = time.monotonic()
                     passed = {w.key for w in self.waiters.values()}
-                    self.dispatch(figures_every=0.0 if due else FIGURES_EVERY)
-                    if due:
-                        # The pass refreshed the gauges of its callers' queues only.
-                        self.refresh_gauges(but=passed)
-                elif due:
-                    last_pass = time.monotonic()
+                    self.dispatch(figures_every=0.0 if figures_due else FIGURES_EVERY)
+                    if figures_due:
+                        last_figures = time.monotonic()
+                        self.refresh_gauges(but=passed)  # the pass did its callers' queues
+                elif figures_due:
+                    last_pass = last_figures = time.monotonic()
                     self.refresh_gauges()  # nobody waits here: the metrics still follow the queues
             except (psycopg.Error, OSError) as exc:
                 log.warning("ACD pass failed (%s); retrying", exc)
@@ -282,9 +286,15 @@ class Dispatcher:
                 queues.update(q)
                 tiers.extend(t)
             cached = self._queues_for = (id(project), queues, tuple(tiers))
-            everyone = frozenset(t.agent for t in tiers)
-            self._everyone = (everyone, text_array(sorted(everyone)))
         return cached[1], cached[2]
+
+    def _everyone_of(self, all_tiers: tuple[Tier, ...]) -> tuple[frozenset[str], TextArray]:
+        """Every tier's agent, and their text[] literal: made once per set of tiers."""
+        made = self._everyone
+        if made[0] is not all_tiers:
+            everyone = frozenset(t.agent for t in all_tiers)
+            made = self._everyone = (all_tiers, everyone, text_array(sorted(everyone)))
+        return made[1], made[2]
 
     def queue(self, tenant: str, name: str) -> Queue | None:
         return self.queues()[0].get(queue_key(tenant, name))
@@ -406,13 +416,13 @@ class Dispatcher:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
         # Pipelined: the reads go out together, one round trip for all of them.
         with self.own.operator(pipelined=True) as op:
-            agents_read = self._send_agents(op.conn, {t.agent for t in tiers})
+            agents_read = self._send_agents(op.conn, {t.agent for t in tiers}, self._everyone_of(all_tiers))
             members_read = store_acd.send_members(op.conn, [split_key(k) for k in keys])
             known = self.serving
             if known is None or any((t.agent, split_key(t.queue)[0]) not in known for t in tiers):
                 # An agent the heartbeat has not seen serve yet: ask now (a tier naming someone
                 # who does not serve the tenant asks each pass; that is a mistake check reports).
-                self.serving = store_acd.serving(op.conn, self._everyone[1])
+                self.serving = store_acd.serving(op.conn, self._everyone_of(all_tiers)[1])
             agents = agents_read()
             rows = members_read()
         serving = self.serving or set()
@@ -467,12 +477,12 @@ class Dispatcher:
         return snap, agents
 
     def _send_agents(
-        self, conn: psycopg.Connection, wanted: set[str]
+        self, conn: psycopg.Connection, wanted: set[str], every: tuple[frozenset[str], TextArray]
     ) -> Callable[[], dict[str, tuple[Agent, str]]]:
         """The ``wanted`` agents as they are now: what changed since the last read, on top
-        of that read (every tier's agent, read again when one is new). The statement goes
-        now; the function returned reads it (store_acd.send_agent_changes)."""
-        everyone, literal = self._everyone
+        of that read (``every`` tier's agent, read again when one is new). The statement
+        goes now; the function returned reads it (store_acd.send_agent_changes)."""
+        everyone, literal = every
         since = self._agents_since if everyone <= self._agents_for else None
         later = store_acd.send_agent_changes(conn, literal, since)
 

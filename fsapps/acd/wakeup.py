@@ -33,6 +33,8 @@ from fsapps.store.green import GreenConnection
 
 log = logging.getLogger("fsapps.acd")
 
+CONNECT_TIMEOUT = 5  # seconds; meanwhile the other controllers pass on their ticks
+
 
 class Wakeup:
     """``wake()`` asks for one NOTIFY on ``channel`` soon; the greenlet ``start`` spawns sends it."""
@@ -64,8 +66,11 @@ class Wakeup:
             self._wanted.clear()
             try:
                 self._send()
-            except psycopg.Error as exc:
-                log.warning("ACD wake-up not sent (%s); again in 0.5 s", exc)
+            except Exception as exc:  # whatever it is, the greenlet lives on: peers need it
+                if isinstance(exc, psycopg.Error):
+                    log.warning("ACD wake-up not sent (%s); again in 0.5 s", exc)
+                else:
+                    log.exception("ACD wake-up not sent; again in 0.5 s")
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = None
@@ -74,8 +79,8 @@ class Wakeup:
 
     def _send(self) -> None:
         if self._conn is None or self._conn.closed:
-            conn = GreenConnection.connect(self.dsn, autocommit=True)
+            conn = GreenConnection.connect(self.dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self._conn = conn  # closed by _run if what follows fails
             conn.execute("SET synchronous_commit TO off")
-            self._conn = conn
         self._conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
         self.sent += 1

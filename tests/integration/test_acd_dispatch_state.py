@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import gevent
+import gevent.event
 import psycopg
 import pytest
 
@@ -466,3 +467,37 @@ def test_a_pass_woken_by_a_change_publishes_figures_at_most_every_quarter_second
     d._figures_at = {k: v - FIGURES_EVERY for k, v in d._figures_at.items()}  # as if a quarter second went by
     d.dispatch(figures_every=FIGURES_EVERY)
     assert len(figures) == 3 and figures[-1] == 3
+
+
+def test_under_sustained_changes_every_queues_figures_still_go_each_tick(store) -> None:
+    """Changes every few ms (a caller nobody can take, woken again and again) keep passes
+    running and the pass clock never due: a queue with no caller here (qb) must still have
+    its figures published each tick, not once at the start."""
+    from fsapps.acd.notifier import QueueFigures
+
+    acme = Acme(store, {"qa": four("round-robin", tiers=["a1"]), "qb": four("round-robin", tiers=["a2"])})
+    acme.set_status("a1", AgentStatus.ON_BREAK)  # qa's caller waits: every kick is a pass
+    d = acme.controller()
+    seen = gevent.event.Event()
+    published: list[float] = []
+
+    def qb(item: Any) -> None:
+        published.append(item.event.at)
+        if len(published) >= 3:
+            seen.set()
+
+    d.notifier.listen(qb, lambda e: isinstance(e, QueueFigures) and e.queue == "qb")
+    acme.caller(d, "qa")
+    d.start()
+
+    def changes() -> None:
+        while True:
+            d.kick.set()
+            gevent.sleep(0.005)  # the load: a change every 5 ms
+
+    load = gevent.spawn(changes)
+    try:
+        assert seen.wait(timeout=10), f"qb's figures went {len(published)} time(s)"
+    finally:
+        load.kill()
+        d.stop()
