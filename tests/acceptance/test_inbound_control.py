@@ -23,10 +23,13 @@ def test_originate_bridge_kill_on_both_switches() -> None:
             for name, t in targets.items()
         }
         real = targets["real"]
-        if replay.compare(*runs["real"]):
-            # The recording races a 3 s playback against a kill 1 s after the bridge; on a
-            # loaded machine the real switch itself can order its own events otherwise.
-            # Once more on the real switch; the emulator gets no second chance.
+        # The recording races a 3 s playback against a kill 1 s after the bridge; on a loaded
+        # machine the real switch itself can order its own events otherwise (a CI run beside
+        # the fast tiers saw the playback end first twice in a row). Up to two more runs on
+        # the real switch, the ground truth; the emulator gets no second chance.
+        for _ in range(2):
+            if not replay.compare(*runs["real"]):
+                break
             runs["real"] = replay.replay(trace, 1, (real.host, real.port), password=real.password)
     for name, (want, got) in runs.items():
         assert replay.compare(want, got) == [], name
