@@ -76,7 +76,7 @@ TICK = 1.0  # seconds between passes when nothing happens
 # A queue's figures (callers waiting, agents by status and state: Prometheus gauges and
 # the wallboards' events) from a pass woken by a change: at most this often. Under load a
 # pass runs every few milliseconds, and its figures were a few percent of the controller's
-# CPU; the tick's pass publishes them whatever the time since.
+# CPU; every queue's figures also go once a tick, on a clock of their own (_run).
 FIGURES_EVERY = 0.25
 
 
@@ -247,7 +247,7 @@ class Dispatcher:
         self._agents_since = None  # the next pass reads every agent again
         with self.own.operator() as op:
             self.weights = store_acd.tenant_weights(op.conn)
-            self.serving = store_acd.serving(op.conn, {t.agent for t in self.queues()[1]})
+            self.serving = store_acd.serving(op.conn, self._everyone_of(self.queues()[1])[1])
         self.housekeeper.beat()
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
