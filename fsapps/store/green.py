@@ -15,6 +15,8 @@ Wait and Ready flags have the values of libev's EV_READ (1) and EV_WRITE (2).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -27,10 +29,17 @@ RV = TypeVar("RV")
 _READY = 1 | 2  # EV_READ | EV_WRITE: what a revents can tell psycopg
 
 
-def wait(gen: Any, fileno: int, interval: float | None = 0.0, timeout: float | None = None) -> Any:
+def wait(gen: Any, fileno: int, interval: float | None = 0.0, timeout: float | None = None,
+         on_interrupt: Callable[[], None] | None = None) -> Any:
     """psycopg's ``waiting.wait`` on gevent's loop; ``interval``: at most this long per wait
     before READY_NONE is sent (psycopg checks its own timeouts then); ``timeout``: raise
-    psycopg's wait timeout when the whole exchange takes longer."""
+    psycopg's wait timeout when the whole exchange takes longer.
+
+    Interrupted from outside while it waits (the greenlet killed, a gevent Timeout):
+    ``on_interrupt`` runs, then the generator is closed here and the interruption goes on.
+    Left open, the generator would be closed by the garbage collector, later, in whatever
+    code runs then, and its ``finally`` (a pipeline's end asks the server for its results)
+    would fail there on a connection closed since: an unraisable error."""
     hub = get_hub()
     deadline = None if timeout is None else monotonic() + timeout
     try:
@@ -40,7 +49,15 @@ def wait(gen: Any, fileno: int, interval: float | None = 0.0, timeout: float | N
             if deadline is not None:
                 left = max(deadline - monotonic(), 0.0)
                 step = left if step is None else min(step, left)
-            state = gen.send(_ready(hub, fileno, int(state), step))
+            try:
+                ready = _ready(hub, fileno, int(state), step)
+            except BaseException:
+                if on_interrupt is not None:
+                    on_interrupt()
+                with contextlib.suppress(Exception):
+                    gen.close()
+                raise
+            state = gen.send(ready)
             if deadline is not None and monotonic() >= deadline:
                 raise errors._WaitTimeout("wait timeout expired")
     except StopIteration as ex:
@@ -71,11 +88,7 @@ class GreenConnection(psycopg.Connection[Any]):
     """A psycopg connection whose waits are gevent's (``wait`` above)."""
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        try:
-            return wait(gen, self.pgconn.socket, interval=interval, timeout=timeout)
-        except (KeyboardInterrupt, SystemExit):
-            # Stopped mid-statement: a connection left ACTIVE is in no state to reuse; closing
-            # it ends the statement on the server too, and the pool replaces it.
-            if self.pgconn.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
-                self.pgconn.finish()
-            raise
+        # Stopped mid-exchange (killed, timed out, Ctrl-C): the connection is in no state to
+        # reuse; closing it ends the statement on the server too, and the pool replaces it.
+        return wait(gen, self.pgconn.socket, interval=interval, timeout=timeout,
+                    on_interrupt=self.pgconn.finish)

@@ -256,10 +256,28 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
         expect(page.locator('.message.error[data-code="no_such_tenant"]')).to_have_count(1)
         expect(page.locator('.message.error[data-code="forbidden"]')).to_have_count(1)
 
-        # Logging out ends the session: the desk sends the reader back to the login.
+        # Logging out ends the session: the desk sends the reader back to the login. A request
+        # of the page's refused while the logout is on its way (the session is gone) does not
+        # send them to the login with the desk as the page to come back to.
         tab.goto("/console/agent")
+        held: list[Any] = []
+        page.route("**/api/v1/session", lambda route: held.append(route) if route.request.method == "DELETE"
+                   else route.continue_())  # fmt: skip
         page.click("#logout")
+        expect(page.locator("#logout")).to_be_disabled()
+        assert [r.request.method for r in held] == ["DELETE"]
+        page.evaluate(
+            """async (src) => {
+              const base = new URL(src, location.href);
+              const {showError} = await import(new URL('page.js', base).href);
+              const {ApiError} = await import(new URL('api.js', base).href);
+              showError(new ApiError(401, 'unauthenticated', 'log in'));
+            }""",
+            script,
+        )
+        held[0].continue_()
         expect(page).to_have_url(f"{base}/console/")
+        page.unroute("**/api/v1/session")
         tab.goto("/console/agent")
         expect(page).to_have_url(f"{base}/console/?next=%2Fconsole%2Fagent")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gevent
+import gevent.event
 import psycopg
 import pytest
 
@@ -82,3 +83,61 @@ def test_a_wait_longer_than_its_timeout_raises_psycopgs_wait_timeout(pg_server) 
         assert gevent.get_hub().loop.now() - began < 1.5
     finally:
         conn.close()
+
+
+def test_a_greenlet_killed_while_its_pipeline_ends_leaves_nothing_to_fail_later(pg_server) -> None:
+    """A kill (or a gevent Timeout) lands while the pipeline's end waits for the server.
+    psycopg's exit generator is then abandoned mid-exchange; unless the wait closes it, the
+    garbage collector does, after the connection is gone, and its ``finally`` fails then,
+    in whatever code happens to be running (an unraisable error)."""
+    import gc
+    import sys
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        conn = GreenConnection.connect(pg_server.dsn, autocommit=True)
+        entered = gevent.event.Event()
+
+        def work() -> None:
+            with conn.pipeline():
+                entered.set()
+                conn.execute("SELECT pg_sleep(5)")  # its result is waited for at the pipeline's end
+
+        job = gevent.spawn(work)
+        assert entered.wait(5)
+        with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+            for _ in range(500):  # until the server runs the sleep: the greenlet waits for its end
+                row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                                    " AND query LIKE 'SELECT pg_sleep(5)%%'").fetchone()  # fmt: skip
+                if row and row[0]:
+                    break
+                gevent.sleep(0.01)
+            else:
+                pytest.fail("the pipelined sleep never ran")
+        job.kill()
+        assert job.dead
+        closed_by_the_kill = conn.closed  # mid-exchange: no state to reuse it in
+        conn.close()  # as its owner does then (the pool's check, Dedicated.close)
+        del job, work
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []
+    assert closed_by_the_kill
+
+
+def test_a_statement_cut_short_by_a_gevent_timeout_closes_its_connection(pg_server) -> None:
+    """The store's database timeout is a gevent Timeout raising an ordinary exception: the
+    statement it cuts short leaves the connection mid-exchange, so it is closed (the pool
+    replaces it) rather than handed on ACTIVE."""
+
+    class Late(Exception):
+        pass
+
+    with GreenConnection.connect(pg_server.dsn, autocommit=True) as conn:
+        with pytest.raises(Late), gevent.Timeout(0.2, Late()):
+            conn.execute("SELECT pg_sleep(5)")
+        assert conn.closed
+    with GreenConnection.connect(pg_server.dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT 7").fetchone() == (7,)

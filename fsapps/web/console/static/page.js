@@ -18,6 +18,10 @@ export function landing(me) {
   return {agent: '/console/agent', supervisor: '/console/floor', qa: '/console/qa'}[me.role] || '/console/tenant';
 }
 
+// Set once the reader logs out: a request of the page's refused meanwhile (its session
+// is gone) must not send them to the login with this page as ?next=.
+let leaving = false;
+
 export function loginUrl() {
   const here = location.pathname + location.search + location.hash;
   return `/console/?next=${encodeURIComponent(here)}`;
@@ -25,7 +29,7 @@ export function loginUrl() {
 
 export function showError(err) {
   if (err instanceof ApiError && (err.code === 'unauthenticated' || err.code === 'session_expired')) {
-    location.assign(loginUrl());
+    if (!leaving) location.assign(loginUrl());
     return;
   }
   if (!(err instanceof ApiError)) console.error(err);
@@ -85,6 +89,7 @@ export async function start() {
   const out = $('#logout');
   out.hidden = false;
   out.addEventListener('click', async () => {
+    leaving = true;
     await act(out, () => api('DELETE', '/session'));
     location.assign('/console/');
   });
