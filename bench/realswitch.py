@@ -66,6 +66,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
+import psycopg  # noqa: E402
 import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,6 +192,9 @@ class Result:
     switch_cpu: float = 0.0  # the switch's CPU seconds over the phase (both systems)
     pg_cpu: float = 0.0  # PostgreSQL's (postmaster, its backends, reaped ones), both systems
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
+    busy: float = 0.0  # the machine's cores busy over the phase and its tail, 0..1
+    writes: int = 0  # PostgreSQL's transactions that took a transaction id (wrote or NOTIFYed)
+    wal: int = 0  # and the bytes of WAL they wrote
     double_offers: int = 0  # agent legs created while another leg of that agent was up
 
 
@@ -460,6 +464,25 @@ def system_cpu(pid: int) -> float:
     return int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
+def database_marks(dsn: str) -> tuple[int, int]:
+    """(transaction ids handed out, WAL position in bytes) now: their differences over a phase
+    are its transactions that wrote or sent a NOTIFY (less this one's own) and its WAL."""
+    if not dsn:
+        return 0, 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT txid_current(), pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core so far (/proc/stat's ``cpu`` line): busy is all
+    but idle and iowait, so sipp, the bench and everything else on the machine count."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields[:8])  # user .. steal; guest time is inside user already
+    return total - fields[3] - fields[4], total
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds of ``pid``, its live children and the children it has reaped (Linux):
     a postmaster's backends, whether they are still up or not."""
@@ -480,11 +503,12 @@ def tree_cpu(pid: int) -> float:
 def run_phase(
     fs: RealSwitch, watch: Watch, system: str, calls: int, rate: float, talk: float, workdir: Path,
     controller_logs: list[Path] = (), controllers: list[int] = (),  # type: ignore[assignment]
-    postmaster: int = 0,
+    postmaster: int = 0, dsn: str = "",
 ) -> Result:  # fmt: skip
     """``controllers``: the controllers' pids, whose CPU and memory the phase notes (summed);
     ``controller_logs``: where they log their callers' stages; ``postmaster``: PostgreSQL's
-    pid, whose CPU (with its backends') the phase notes, as it does the switch's."""
+    pid, whose CPU (with its backends') the phase notes, as it does the switch's; ``dsn``: its
+    writing transactions and WAL too."""
     number = CC_NUMBER if system == "mod_callcenter" else FSAPPS_NUMBER
     result = Result(system, rate, calls)
     since = {log: log.stat().st_size for log in controller_logs}
@@ -492,8 +516,14 @@ def run_phase(
     in_kernel = sum(system_cpu(pid) for pid in controllers)
     switch_pid = fs.proc.pid if fs.proc is not None else 0
     switch_cpu, pg_cpu = tree_cpu(switch_pid), tree_cpu(postmaster)
+    xid, lsn = database_marks(dsn)
+    busy, ticks = machine_jiffies()
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
+    busy_after, ticks_after = machine_jiffies()
+    xid_after, lsn_after = database_marks(dsn)
+    result.writes, result.wal = max(xid_after - xid - 1, 0), lsn_after - lsn
+    result.busy = (busy_after - busy) / max(ticks_after - ticks, 1)
     result.switch_cpu = tree_cpu(switch_pid) - switch_cpu
     result.pg_cpu = tree_cpu(postmaster) - pg_cpu
     if controllers:
@@ -596,6 +626,14 @@ def print_rate(rate: float, calls: int, results: dict[str, Result], controllers:
             f"    {r.system}: the switch {r.switch_cpu / r.placed * 1000:.1f} ms CPU per call,"
             f" PostgreSQL {r.pg_cpu / r.placed * 1000:.1f} ms (over the phase and its 1 s tail)"
         )
+    # The database's share of a call: a transaction that writes waits for its WAL flush
+    # (the controller's NOTIFYs, which take an id too, do not: synchronous_commit off).
+    print(f"    fsapps's PostgreSQL per call: {fa.writes / fa.placed:.1f} transactions that wrote or"
+          f" notified, {fa.wal / fa.placed / 1024:.1f} KiB of WAL")  # fmt: skip
+    # Whether the comparison is one of software or of a machine run out of cores: at 100%
+    # every process waits for a core, and the tail of each stage grows with it.
+    print(f"    the machine's {os.cpu_count()} cores busy (everything on it): mod_callcenter {cc.busy:.0%},"
+          f" fsapps {fa.busy:.0%}")  # fmt: skip
     print(f"    double offers (an agent rung while on another leg): mod_callcenter {cc.double_offers},"
           f" fsapps {fa.double_offers}")  # fmt: skip
     for r in (cc, fa):
@@ -732,6 +770,7 @@ def main() -> None:
                     r = run_phase(
                         fs, watch, system, calls, rate, a.talk, where, controller_logs=logs if ours else [],
                         controllers=[c.pid for c in controllers] if ours else [], postmaster=postmaster,
+                        dsn=dsn,
                     )  # fmt: skip
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)

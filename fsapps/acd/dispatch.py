@@ -414,8 +414,10 @@ class Dispatcher:
         self, keys: set[str], queues: dict[str, Queue], all_tiers: tuple[Tier, ...], now: float
     ) -> tuple[Snapshot, dict[str, tuple[Agent, str]]]:
         tiers = tuple(t for t in all_tiers if t.queue in keys)
-        # Pipelined: the reads go out together, one round trip for all of them.
-        with self.own.operator(pipelined=True) as op:
+        # Pipelined, with no transaction around them (each statement reads a snapshot of its
+        # own under READ COMMITTED in any case): the reads go out together, one round trip
+        # for all of them, and no COMMIT to wait for after.
+        with self.own.statement(pipelined=True) as op:
             agents_read = self._send_agents(op.conn, {t.agent for t in tiers}, self._everyone_of(all_tiers))
             members_read = store_acd.send_members(op.conn, [split_key(k) for k in keys])
             known = self.serving
@@ -548,7 +550,7 @@ class Dispatcher:
         agents: dict[str, tuple[Agent, str]],
         tiers: dict[tuple[str, str], Tier],
     ) -> None:
-        """Make this pass's offers real, in one transaction (fsapps.store.acd, a pass's
+        """Make this pass's offers real, in one statement (fsapps.store.acd, a pass's
         offers): each caller gets the agents of theirs still Waiting and not being changed
         elsewhere; a caller who left or was answered meanwhile gets none and reserves nobody."""
         # While the caller's offer rings, only ring-progressively's next agent is added,
@@ -557,30 +559,20 @@ class Dispatcher:
         if not offers:
             return
         now = self.clock()
-        plans: list[tuple[Waiter, Offer, dict[str, str]]] = []
-        # Pipelined: the reservations go out with the COMMIT, the agents' locks (lock_waiting)
-        # held one round trip less.
-        with self.own.operator(pipelined=True) as op:
-            free = store_acd.lock_waiting(op.conn, {a for _, d in offers for a in d.agents})
-            for w, d in offers:
-                won = [a for a in d.agents if a in free]
-                free.difference_update(won)  # one pass offers an agent to one caller
-                if won:
-                    plans.append((w, d, {a: str(uuidlib.uuid4()) for a in won}))
-            claims = []
-            for w, d, legs in plans:
-                first = next(iter(legs))
-                t = tiers.get((d.queue, first))
-                tier = (t.level, t.position) if t is not None else None
-                claims.append((w.member.uuid, first, tier, w.trying))
-            claimed = store_acd.claim_members(op.conn, claims, self.name, now)
-            # The caller left or was answered meanwhile: their agents are not reserved.
-            plans = [p for p in plans if p[0].member.uuid in claimed]
-            store_acd.reserve_many(
-                op.conn, [(a, w.member.uuid, leg) for w, _, legs in plans for a, leg in legs.items()],
-                self.name, now, read=False,
-            )  # fmt: skip
-        for w, d, legs in plans:
+        plans = [
+            store_acd.OfferPlan(
+                w.member.uuid, {a: str(uuidlib.uuid4()) for a in d.agents},
+                {a: (t.level, t.position) for a in d.agents if (t := tiers.get((d.queue, a))) is not None},
+                adding=w.trying,
+            )
+            for w, d in offers
+        ]  # fmt: skip
+        with self.own.statement() as op:
+            reserved = store_acd.make_offers(op.conn, plans, self.name, now)
+        for w, d in offers:
+            legs = reserved.get(w.member.uuid)
+            if not legs:
+                continue
             w.trying = True
             timeline.stamp(w.marks, "offered")
             for agent_id in legs:

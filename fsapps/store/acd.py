@@ -11,6 +11,7 @@ after the wait).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -152,69 +153,102 @@ def claim_member(
     return cur.rowcount == 1
 
 
-# --- a pass's offers, in one transaction -------------------------------------------------
+# --- a pass's offers, in one statement -----------------------------------------------------
 #
-# A dispatcher makes all of its pass's offers in one transaction: the agents offered are
-# locked first (lock_waiting), then the callers' rows claimed (claim_members), then the
-# agents reserved for the callers claimed (reserve_many), the order every other
+# A dispatcher makes all of its pass's offers in one statement, committed as it runs: the
+# agents offered are locked first (FOR UPDATE, in agent order), then the callers' rows
+# claimed, then the agents reserved for the callers claimed, the order every other
 # transaction on both takes. A row another transaction holds is skipped, not waited for:
 # that agent is being offered, released or changed elsewhere, and the caller waits for the
-# next pass (which that transaction's NOTIFY or end wakes), so two controllers never wait
-# on each other's offers.
+# next pass (which that transaction's wake-up or end brings), so two controllers never
+# wait on each other's offers. One statement is one round trip: as three statements and a
+# COMMIT it took three, each a wait for a core on a loaded machine.
+
+OFFERS = (
+    "WITH o AS ("
+    "  SELECT * FROM unnest(%(offer)s::int[], %(member)s::uuid[], %(agent)s::text[], %(leg)s::uuid[],"
+    "    %(level)s::int[], %(position)s::int[], %(adding)s::bool[])"
+    "    WITH ORDINALITY AS o(offer, member, agent, leg, level, position, adding, rank)"
+    "), free AS ("
+    "  SELECT agent_id FROM agent_state WHERE agent_id = ANY(%(agents)s::text[]) AND state = 'Waiting'"
+    "  ORDER BY agent_id FOR UPDATE SKIP LOCKED"
+    # One pass offers an agent to one caller: the first offer that names them.
+    "), won AS ("
+    "  SELECT DISTINCT ON (o.agent) o.* FROM o JOIN free ON free.agent_id = o.agent"
+    "  ORDER BY o.agent, o.offer, o.rank"
+    # The caller's row names the first of their agents won, and that agent's tier.
+    "), first AS ("
+    "  SELECT DISTINCT ON (member) member, agent, level, position, adding FROM won ORDER BY member, rank"
+    "), claimed AS ("
+    "  UPDATE queue_members q SET state = 'Trying', serving_agent = f.agent, controller = %(c)s,"
+    "    last_originated = %(now)s, last_tier_level = coalesce(f.level, q.last_tier_level),"
+    "    last_tier_position = coalesce(f.position, q.last_tier_position)"
+    "  FROM first f WHERE q.uuid = f.member"
+    "  AND (q.state = 'Waiting' OR (f.adding AND q.state = 'Trying' AND q.controller = %(c)s))"
+    # A caller being moved to another queue is offered nothing more here.
+    "  AND NOT coalesce(q.transfer ? 'move', false)"
+    "  RETURNING q.uuid"
+    ")"
+    " UPDATE agent_state s SET state = 'Receiving', offered_member = w.member, offered_by = %(c)s,"
+    " last_offered_call = %(now)s, agent_leg = w.leg"
+    " FROM won w JOIN claimed ON claimed.uuid = w.member"
+    " WHERE s.agent_id = w.agent AND s.state = 'Waiting'"
+    " RETURNING w.member::text AS member, s.agent_id, w.leg::text AS leg"
+)
 
 
-def lock_waiting(conn: psycopg.Connection, agent_ids: Iterable[str]) -> set[str]:
-    """Of these agents, those Waiting, locked until the transaction ends (SKIP LOCKED)."""
-    rows: list[Any] = conn.execute(
-        "SELECT agent_id FROM agent_state WHERE agent_id = ANY(%s::text[]) AND state = %s"
-        " ORDER BY agent_id FOR UPDATE SKIP LOCKED",
-        (text_array(agent_ids), AgentState.WAITING),
-    ).fetchall()
-    return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
+@dataclass(frozen=True)
+class OfferPlan:
+    """One caller's offer as a pass makes it: ``legs`` (agent -> the leg's uuid) in the order
+    the offer rings them, ``tiers`` each agent's (level, position) where known, ``adding``:
+    another agent joins a ring this controller already has going (ring-progressively)."""
+
+    member: str
+    legs: dict[str, str]
+    tiers: dict[str, tuple[int, int]]
+    adding: bool = False
 
 
-def claim_members(
-    conn: psycopg.Connection,
-    claims: list[tuple[str, str, tuple[int, int] | None, bool]],
-    controller: str,
-    now: float,
-) -> set[str]:
-    """claim_member for many callers at once: (member, first agent, its tier, adding) each.
-    Returns the members claimed."""
-    if not claims:
-        return set()
-    rows: list[Any] = conn.execute(
-        "UPDATE queue_members q SET state = 'Trying', serving_agent = o.agent, controller = %(c)s,"
-        " last_originated = %(now)s, last_tier_level = coalesce(o.level, q.last_tier_level),"
-        " last_tier_position = coalesce(o.position, q.last_tier_position)"
-        " FROM unnest(%(members)s::uuid[], %(agents)s::text[], %(levels)s::int[], %(positions)s::int[],"
-        "   %(adding)s::bool[]) AS o(member, agent, level, position, adding)"
-        " WHERE q.uuid = o.member"
-        " AND (q.state = 'Waiting' OR (o.adding AND q.state = 'Trying' AND q.controller = %(c)s))"
-        # A caller being moved to another queue is offered nothing more here.
-        " AND NOT coalesce(q.transfer ? 'move', false)"
-        " RETURNING q.uuid",
+def make_offers(
+    conn: psycopg.Connection, plans: list[OfferPlan], controller: str, now: float
+) -> dict[str, dict[str, str]]:
+    """A pass's offers, in the pass's order: member -> the agents reserved for them (agent ->
+    leg, in the offer's order). A caller who left or was answered meanwhile is claimed by
+    nobody and gets none; an agent not Waiting, or held by another transaction, is skipped."""
+    rows: list[tuple[int, str, str, str, tuple[int, int] | None, bool]] = [
+        (i, p.member, agent, leg, p.tiers.get(agent), p.adding)
+        for i, p in enumerate(plans) for agent, leg in p.legs.items()
+    ]  # fmt: skip
+    if not rows:
+        return {}
+    got: list[Any] = conn.execute(
+        OFFERS,
         {
+            "offer": [r[0] for r in rows], "member": [r[1] for r in rows],
+            "agent": text_array(r[2] for r in rows), "leg": [r[3] for r in rows],
+            "level": [r[4][0] if r[4] else None for r in rows],
+            "position": [r[4][1] if r[4] else None for r in rows],
+            "adding": [r[5] for r in rows], "agents": text_array(sorted({r[2] for r in rows})),
             "c": controller, "now": now,
-            "members": [m for m, _, _, _ in claims], "agents": [a for _, a, _, _ in claims],
-            "levels": [t[0] if t else None for _, _, t, _ in claims],
-            "positions": [t[1] if t else None for _, _, t, _ in claims],
-            "adding": [adding for _, _, _, adding in claims],
         },
     ).fetchall()  # fmt: skip
-    return {str(r["uuid"] if isinstance(r, dict) else r[0]) for r in rows}
+    reserved = {(r["member"], r["agent_id"]) for r in got}
+    out: dict[str, dict[str, str]] = {}
+    for p in plans:
+        legs = {a: leg for a, leg in p.legs.items() if (p.member, a) in reserved}
+        if legs:
+            out[p.member] = legs
+    return out
 
 
 def reserve_many(
     conn: psycopg.Connection, reservations: list[tuple[str, str, str]], controller: str, now: float,
-    *, read: bool = True,
 ) -> set[str]:
-    """reserve for many agents at once, (agent, member, leg) each, the agents locked by
-    lock_waiting in this transaction. Returns the agents reserved (``read`` False: not read,
-    all of them, so that in a pipelined transaction it goes out with the COMMIT)."""
+    """Agents offered to callers by hand (tests, tools): (agent, member, leg) each, those still
+    Waiting made Receiving. Returns the agents reserved."""
     if not reservations:
         return set()
-    cur = conn.execute(
+    rows: list[Any] = conn.execute(
         "UPDATE agent_state s SET state = %(receiving)s, offered_member = o.member, offered_by = %(c)s,"
         " last_offered_call = %(now)s, agent_leg = o.leg"
         " FROM unnest(%(agents)s::text[], %(members)s::uuid[], %(legs)s::uuid[]) AS o(agent, member, leg)"
@@ -224,10 +258,7 @@ def reserve_many(
             "agents": [a for a, _, _ in reservations], "members": [m for _, m, _ in reservations],
             "legs": [leg for _, _, leg in reservations],
         },
-    )  # fmt: skip
-    if not read:
-        return {a for a, _, _ in reservations}
-    rows: list[Any] = cur.fetchall()
+    ).fetchall()  # fmt: skip
     return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
 
 

@@ -291,16 +291,41 @@ class Dedicated:
     @contextmanager
     def operator(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
         """``pipelined``: as Store.operator's (the writes not read go with the COMMIT)."""
+        with self._connection() as conn, contextlib.ExitStack() as stack:
+            if pipelined:
+                stack.enter_context(conn.pipeline())
+            stack.enter_context(conn.transaction())
+            yield OperatorScope(conn)
+
+    @contextmanager
+    def statement(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
+        """Statements each committed as it runs (autocommit), with no BEGIN and no COMMIT to
+        wait for: for one statement that does all it must (a pass's offers), or reads that
+        need not share a transaction (under READ COMMITTED each statement of a transaction
+        has a snapshot of its own anyway). ``pipelined``: the statements go out together,
+        one round trip for all those sent before the first is read."""
+        with self._connection() as conn:
+            conn.autocommit = True
+            try:
+                with contextlib.ExitStack() as stack:
+                    if pipelined:
+                        stack.enter_context(conn.pipeline())
+                    yield OperatorScope(conn)
+            finally:
+                if not conn.closed:
+                    try:
+                        conn.autocommit = False
+                    except psycopg.Error:  # left mid-exchange: no state to reuse it in
+                        self.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         with self._lock:
             conn = self._conn
             if conn is None or conn.closed:
                 conn = self._conn = GreenConnection.connect(self.dsn, row_factory=dict_row)
             try:
-                with contextlib.ExitStack() as stack:
-                    if pipelined:
-                        stack.enter_context(conn.pipeline())
-                    stack.enter_context(conn.transaction())
-                    yield OperatorScope(conn)
+                yield conn
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 self.close()
                 raise

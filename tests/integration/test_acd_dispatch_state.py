@@ -28,7 +28,7 @@ from fsapps.acd.dispatch import AgentOffer, Dispatcher, Waiter
 from fsapps.acd.housekeeping import DEAD_AFTER
 from fsapps.acd.model import AgentStatus, Member
 from fsapps.store import acd
-from fsapps.store.db import Store
+from fsapps.store.db import Dedicated, Store
 from fsapps.store.records import Tenant
 
 NOW = 2_000_000_000.0
@@ -501,3 +501,39 @@ def test_under_sustained_changes_every_queues_figures_still_go_each_tick(store) 
     finally:
         load.kill()
         d.stop()
+
+
+class CountingDedicated(Dedicated):
+    """The dispatcher's own connection, counting its transactions and its statements."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.transactions = self.statements = 0
+
+    @contextmanager
+    def operator(self, *, pipelined: bool = False) -> Iterator[Any]:
+        self.transactions += 1
+        with super().operator(pipelined=pipelined) as op:
+            yield op
+
+    @contextmanager
+    def statement(self, *, pipelined: bool = False) -> Iterator[Any]:
+        self.statements += 1
+        with super().statement(pipelined=pipelined) as op:
+            yield op
+
+
+def test_a_pass_that_offers_is_two_round_trips_and_no_transaction(store) -> None:
+    """The pass's reads, pipelined, then its offers, one statement: no BEGIN or COMMIT to
+    wait for (it took two transactions and five round trips)."""
+    acme = Acme(store, {"q": four("longest-idle-agent")})
+    d = acme.controller()
+    d.own.close()
+    d.own = counting = CountingDedicated(store.dsn)
+    d.refresh_gauges()
+    counting.transactions = counting.statements = 0
+    callers = [acme.caller(d, "q") for _ in range(2)]
+    d.dispatch()
+    offered = [rung(w) for w in callers]
+    assert [len(r) for r in offered] == [1, 1] and offered[0] != offered[1], offered
+    assert (counting.transactions, counting.statements) == (0, 2)

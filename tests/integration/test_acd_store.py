@@ -5,9 +5,12 @@ calls, nor one caller to two agents."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from typing import Any
 
 import gevent
 import gevent.pool
+import psycopg
 
 from fsapps.acd.agent_events import answered, call_ended, offer_failed
 from fsapps.acd.decide import Offer, decide
@@ -169,3 +172,91 @@ def test_a_caller_being_moved_is_offered_nothing_more_and_is_moved_once(store) -
         (m, _, _) = acd.load_members(op.conn, [("acme", "sales")])[0]
         assert (m.state, m.moving_to) == ("Waiting", "billing")
         assert not acd.ask_move(op.conn, "globex", "sales", member, "billing")  # another tenant's
+
+
+def _member(store: Store, state: str = "Waiting", controller: str | None = None) -> str:
+    m = str(uuid.uuid4())
+    with store.operator() as op:
+        op.conn.execute(
+            "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch, state, controller)"
+            " VALUES (%s, 'acme', 'sales', %s, %s, %s)",
+            (m, NOW, state, controller),
+        )
+    return m
+
+
+def _legs(*agents: str) -> dict[str, str]:
+    return {a: str(uuid.uuid4()) for a in agents}
+
+
+def _rows(store: Store) -> tuple[dict[str, tuple[str, str | None, str | None]], dict[str, tuple[Any, ...]]]:
+    with store.operator() as op:
+        agents = op._all("SELECT agent_id, state, offered_member::text AS m, agent_leg::text AS leg FROM agent_state")
+        members = op._all("SELECT uuid::text AS m, state, serving_agent, controller, last_tier_level,"
+                          " last_tier_position FROM queue_members")  # fmt: skip
+    return (
+        {r["agent_id"]: (r["state"], r["m"], r["leg"]) for r in agents},
+        {r["m"]: (r["state"], r["serving_agent"], r["controller"], r["last_tier_level"], r["last_tier_position"])
+         for r in members},
+    )  # fmt: skip
+
+
+def test_a_pass_s_offers_in_one_statement_follow_the_pass_s_order(db_dsn) -> None:
+    """The first offer naming an agent has them, whether or not its caller is still there to
+    claim; a caller answered meanwhile reserves nobody; a caller's row names the first of
+    their agents won, with that agent's tier; the legs are the plan's."""
+    store = Store(db_dsn, max_size=4).open()
+    try:
+        setup_agents(store, 3)
+        gone, m1, m2 = _member(store, "Answered"), _member(store), _member(store)
+        plans = [
+            acd.OfferPlan(gone, _legs("a2"), {}),
+            acd.OfferPlan(m1, _legs("a1", "a0"), {"a1": (1, 2), "a0": (1, 1)}),
+            acd.OfferPlan(m2, _legs("a0", "a2"), {}),
+        ]
+        with store.operator() as op:
+            got = acd.make_offers(op.conn, plans, "c1", NOW)
+        assert got == {m1: plans[1].legs}
+        assert list(got[m1]) == ["a1", "a0"]  # the offer's order
+        agents, members = _rows(store)
+        assert agents == {
+            "a0": ("Receiving", m1, plans[1].legs["a0"]),
+            "a1": ("Receiving", m1, plans[1].legs["a1"]),
+            "a2": ("Waiting", None, None),
+        }
+        assert members[m1] == ("Trying", "a1", "c1", 1, 2)
+        assert members[m2][0] == "Waiting" and members[gone][0] == "Answered"
+    finally:
+        store.close()
+
+
+def test_an_agent_another_transaction_holds_is_skipped_not_waited_for(db_dsn) -> None:
+    store = Store(db_dsn, max_size=4).open()
+    try:
+        setup_agents(store, 2)
+        m1 = _member(store)
+        with psycopg.connect(db_dsn) as other:
+            other.execute("SELECT 1 FROM agent_state WHERE agent_id = 'a0' FOR UPDATE")
+            plan = acd.OfferPlan(m1, _legs("a0", "a1"), {})
+            with store.operator() as op:
+                op.conn.execute("SET LOCAL lock_timeout = '2s'")  # a wait would fail, not hang
+                got = acd.make_offers(op.conn, [plan], "c1", NOW)
+            other.rollback()
+        assert got == {m1: {"a1": plan.legs["a1"]}}
+        assert _rows(store)[1][m1][:3] == ("Trying", "a1", "c1")
+    finally:
+        store.close()
+
+
+def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(db_dsn) -> None:
+    store = Store(db_dsn, max_size=4).open()
+    try:
+        setup_agents(store, 2)
+        ringing = _member(store, "Trying", controller="c1")
+        plan = acd.OfferPlan(ringing, _legs("a0"), {}, adding=True)
+        with store.operator() as op:
+            assert acd.make_offers(op.conn, [plan], "c2", NOW) == {}
+            assert acd.make_offers(op.conn, [replace(plan, adding=False)], "c1", NOW) == {}
+            assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
+    finally:
+        store.close()
