@@ -39,7 +39,7 @@ spreading calls over them (operator.yaml ``controller_choice: spread``); their C
 memory are summed. Each system's double offers are counted from the switch's events: an
 agent's leg created while another leg of the same agent is still up.
 
-    ./dev bench realswitch [--rates 1,5,20] [--seconds 12] [--min-calls 30] [--talk 2]
+    ./dev bench realswitch [--rates 1,5,20,30,50] [--seconds 12] [--min-calls 30] [--talk 2]
         [--controllers 1] [--priority realtime]
 """
 
@@ -647,7 +647,7 @@ def print_rate(rate: float, calls: int, results: dict[str, Result], controllers:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rates", default="1,5,20", help="calls per second, comma-separated")
+    p.add_argument("--rates", default="1,5,20,30,50", help="calls per second, comma-separated")
     p.add_argument("--seconds", type=float, default=12.0, help="seconds of calls per rate and system")
     p.add_argument("--min-calls", type=int, default=30, help="at least this many calls per rate and system")
     p.add_argument("--talk", type=float, default=2.0, help="seconds a caller stays after the answer")
