@@ -514,7 +514,7 @@ class Dispatcher:
         self._gauges(snap, now, figures_every)
         decisions = decide(snap, now, seed=self.passes)
         tiers = {(t.queue, t.agent): t for t in snap.tiers}
-        # The offers first, all in one transaction: a caller's ring waits for no other
+        # The offers first, all in one statement: a caller's ring waits for no other
         # decision's write, nor for another offer's round trips.
         offers = [(w, d) for d in decisions if isinstance(d, Offer) and (w := self.waiters.get(d.member))]
         self._offer_all(offers, agents, tiers)

@@ -10,6 +10,7 @@ after the wait).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -157,8 +158,9 @@ def claim_member(
 #
 # A dispatcher makes all of its pass's offers in one statement, committed as it runs: the
 # agents offered are locked first (FOR UPDATE, in agent order), then the callers' rows
-# claimed, then the agents reserved for the callers claimed, the order every other
-# transaction on both takes. A row another transaction holds is skipped, not waited for:
+# claimed, then the agents reserved for the callers claimed, the order the transitions'
+# transactions take too (free_the_dead takes the callers first, but only agents no pass
+# can lock: they are offered, not Waiting). A row another transaction holds is skipped, not waited for:
 # that agent is being offered, released or changed elsewhere, and the caller waits for the
 # next pass (which that transaction's wake-up or end brings), so two controllers never
 # wait on each other's offers. One statement is one round trip: as three statements and a
@@ -235,7 +237,8 @@ def make_offers(
     reserved = {(r["member"], r["agent_id"]) for r in got}
     out: dict[str, dict[str, str]] = {}
     for p in plans:
-        legs = {a: leg for a, leg in p.legs.items() if (p.member, a) in reserved}
+        member = str(uuid.UUID(p.member))  # as PostgreSQL writes it back
+        legs = {a: leg for a, leg in p.legs.items() if (member, a) in reserved}
         if legs:
             out[p.member] = legs
     return out

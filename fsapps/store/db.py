@@ -303,7 +303,9 @@ class Dedicated:
         wait for: for one statement that does all it must (a pass's offers), or reads that
         need not share a transaction (under READ COMMITTED each statement of a transaction
         has a snapshot of its own anyway). ``pipelined``: the statements go out together,
-        one round trip for all those sent before the first is read."""
+        one round trip for all those sent before the first is read; those share the implicit
+        transaction the server runs up to the pipeline's sync (one failing undoes the others
+        sent with it), so pipeline reads, not writes that must stand alone."""
         with self._connection() as conn:
             conn.autocommit = True
             try:

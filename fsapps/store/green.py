@@ -89,6 +89,7 @@ class GreenConnection(psycopg.Connection[Any]):
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         # Stopped mid-exchange (killed, timed out, Ctrl-C): the connection is in no state to
-        # reuse; closing it ends the statement on the server too, and the pool replaces it.
+        # reuse; it is closed, and the pool replaces it. (The server ends the statement when it
+        # next talks to its client, at the latest when the statement is done.)
         return wait(gen, self.pgconn.socket, interval=interval, timeout=timeout,
                     on_interrupt=self.pgconn.finish)

@@ -40,7 +40,7 @@ def test_realswitch_bench_runs_both_systems_and_prints_its_figures_and_ratios() 
     assert ratio is not None, out
     assert re.search(r"offered p99 by rate: mod_callcenter 2/s \d+ ms; fsapps 2/s \d+ ms", out), out
     busy = re.search(r"cores busy \(everything on it\): mod_callcenter (\d+)%, fsapps (\d+)%", out)
-    assert busy is not None and all(0 < int(b) <= 100 for b in busy.groups()), out
+    assert busy is not None and all(0 <= int(b) <= 100 for b in busy.groups()), out
     # Every caller's place is written (the join) at the least: a figure read from PostgreSQL.
     db = re.search(r"PostgreSQL per call: ([\d.]+) transactions that wrote or notified, ([\d.]+) KiB", out)
     assert db is not None and float(db.group(1)) >= 1 and float(db.group(2)) > 0, out

@@ -265,6 +265,10 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
                    else route.continue_())  # fmt: skip
         page.click("#logout")
         expect(page.locator("#logout")).to_be_disabled()
+        for _ in range(250):  # the route's handler runs as Playwright delivers it: until then
+            if held:
+                break
+            page.wait_for_timeout(20)
         assert [r.request.method for r in held] == ["DELETE"]
         page.evaluate(
             """async (src) => {

@@ -260,3 +260,45 @@ def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(db_dsn)
             assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
     finally:
         store.close()
+
+
+def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twice(db_dsn) -> None:
+    """make_offers, as two dispatchers' passes run it at the same time: each offers its own
+    callers the same agents (each decided alone). No agent is reserved for two callers, no
+    caller is left Trying with nobody rung, nobody waits for a lock, and what each was told
+    is what PostgreSQL holds."""
+    stores = [Store(db_dsn, max_size=4).open(), Store(db_dsn, max_size=4).open()]
+    try:
+        setup_agents(stores[0], 12)
+        for round_no in range(20):
+            members = [_member(stores[0]) for _ in range(20)]
+            told: dict[str, dict[str, dict[str, str]]] = {}
+
+            def run(store: Store, name: str, decisions: Any, told: dict[str, Any] = told) -> None:
+                offers = [d for d in decisions if isinstance(d, Offer)]
+                plans = [acd.OfferPlan(o.member, _legs(*o.agents), {}) for o in offers]
+                with store.operator() as op:
+                    op.conn.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails, never hangs
+                    told[name] = acd.make_offers(op.conn, plans, name, NOW)
+
+            # Each controller's callers its own, the agents shared: the offers collide.
+            plans = {
+                "c1": decide(snapshot(stores[0], members[:10], round_no), NOW, seed=0),
+                "c2": decide(snapshot(stores[0], members[10:], round_no), NOW, seed=1),
+            }
+            assert all(len([d for d in p if isinstance(d, Offer)]) == 10 for p in plans.values())
+            jobs = [gevent.spawn(run, store, name, plans[name]) for store, name in zip(stores, ("c1", "c2"), strict=True)]
+            gevent.joinall(jobs, raise_error=True)
+            offered = [(a, m, name) for name, got in told.items() for m, legs in got.items() for a in legs]
+            assert len({a for a, _, _ in offered}) == len(offered), offered
+            assert len({m for _, m, _ in offered}) == len(offered), offered
+            assert 10 <= len(offered) <= 12
+            state, rows = _rows(stores[0])
+            assert {(a, s[1]) for a, s in state.items() if s[0] == "Receiving"} == {(a, m) for a, m, _ in offered}
+            assert {m: r[1:3] for m, r in rows.items() if r[0] == "Trying"} == {m: (a, n) for a, m, n in offered}
+            with stores[0].operator() as op:
+                op.conn.execute("UPDATE agent_state SET state = 'Waiting', offered_member = NULL, agent_leg = NULL")
+                op.conn.execute("DELETE FROM queue_members")
+    finally:
+        for s in stores:
+            s.close()
