@@ -244,27 +244,6 @@ def make_offers(
     return out
 
 
-def reserve_many(
-    conn: psycopg.Connection, reservations: list[tuple[str, str, str]], controller: str, now: float,
-) -> set[str]:
-    """Agents offered to callers by hand (tests, tools): (agent, member, leg) each, those still
-    Waiting made Receiving. Returns the agents reserved."""
-    if not reservations:
-        return set()
-    rows: list[Any] = conn.execute(
-        "UPDATE agent_state s SET state = %(receiving)s, offered_member = o.member, offered_by = %(c)s,"
-        " last_offered_call = %(now)s, agent_leg = o.leg"
-        " FROM unnest(%(agents)s::text[], %(members)s::uuid[], %(legs)s::uuid[]) AS o(agent, member, leg)"
-        " WHERE s.agent_id = o.agent AND s.state = %(waiting)s RETURNING s.agent_id",
-        {
-            "receiving": AgentState.RECEIVING, "waiting": AgentState.WAITING, "c": controller, "now": now,
-            "agents": [a for a, _, _ in reservations], "members": [m for _, m, _ in reservations],
-            "legs": [leg for _, _, leg in reservations],
-        },
-    ).fetchall()  # fmt: skip
-    return {r["agent_id"] if isinstance(r, dict) else r[0] for r in rows}
-
-
 def rewind_member(conn: psycopg.Connection, member: str) -> None:
     """top-down: the caller starts again from the first tier (fsapps.acd.decide.Rewind)."""
     conn.execute(

@@ -289,12 +289,9 @@ class Dedicated:
         self._lock = threading.RLock()
 
     @contextmanager
-    def operator(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
-        """``pipelined``: as Store.operator's (the writes not read go with the COMMIT)."""
-        with self._connection() as conn, contextlib.ExitStack() as stack:
-            if pipelined:
-                stack.enter_context(conn.pipeline())
-            stack.enter_context(conn.transaction())
+    def operator(self) -> Iterator[OperatorScope]:
+        """One transaction on this connection."""
+        with self._connection() as conn, conn.transaction():
             yield OperatorScope(conn)
 
     @contextmanager

@@ -511,9 +511,9 @@ class CountingDedicated(Dedicated):
         self.transactions = self.statements = 0
 
     @contextmanager
-    def operator(self, *, pipelined: bool = False) -> Iterator[Any]:
+    def operator(self) -> Iterator[Any]:
         self.transactions += 1
-        with super().operator(pipelined=pipelined) as op:
+        with super().operator() as op:
             yield op
 
     @contextmanager

@@ -201,73 +201,61 @@ def _rows(store: Store) -> tuple[dict[str, tuple[str, str | None, str | None]], 
     )  # fmt: skip
 
 
-def test_a_pass_s_offers_in_one_statement_follow_the_pass_s_order(db_dsn) -> None:
+def test_a_pass_s_offers_in_one_statement_follow_the_pass_s_order(store: Store) -> None:
     """The first offer naming an agent has them, whether or not its caller is still there to
     claim; a caller answered meanwhile reserves nobody; a caller's row names the first of
     their agents won, with that agent's tier; the legs are the plan's."""
-    store = Store(db_dsn, max_size=4).open()
-    try:
-        setup_agents(store, 3)
-        gone, m1, m2 = _member(store, "Answered"), _member(store), _member(store)
-        plans = [
-            acd.OfferPlan(gone, _legs("a2"), {}),
-            acd.OfferPlan(m1, _legs("a1", "a0"), {"a1": (1, 2), "a0": (1, 1)}),
-            acd.OfferPlan(m2, _legs("a0", "a2"), {}),
-        ]
+    setup_agents(store, 3)
+    gone, m1, m2 = _member(store, "Answered"), _member(store), _member(store)
+    plans = [
+        acd.OfferPlan(gone, _legs("a2"), {}),
+        acd.OfferPlan(m1, _legs("a1", "a0"), {"a1": (1, 2), "a0": (1, 1)}),
+        acd.OfferPlan(m2, _legs("a0", "a2"), {}),
+    ]
+    with store.operator() as op:
+        got = acd.make_offers(op.conn, plans, "c1", NOW)
+    assert got == {m1: plans[1].legs}
+    assert list(got[m1]) == ["a1", "a0"]  # the offer's order
+    agents, members = _rows(store)
+    assert agents == {
+        "a0": ("Receiving", m1, plans[1].legs["a0"]),
+        "a1": ("Receiving", m1, plans[1].legs["a1"]),
+        "a2": ("Waiting", None, None),
+    }
+    assert members[m1] == ("Trying", "a1", "c1", 1, 2)
+    assert members[m2][0] == "Waiting" and members[gone][0] == "Answered"
+
+
+def test_an_agent_another_transaction_holds_is_skipped_not_waited_for(store: Store, db_dsn) -> None:
+    setup_agents(store, 2)
+    m1 = _member(store)
+    with psycopg.connect(db_dsn) as other:
+        other.execute("SELECT 1 FROM agent_state WHERE agent_id = 'a0' FOR UPDATE")
+        plan = acd.OfferPlan(m1, _legs("a0", "a1"), {})
         with store.operator() as op:
-            got = acd.make_offers(op.conn, plans, "c1", NOW)
-        assert got == {m1: plans[1].legs}
-        assert list(got[m1]) == ["a1", "a0"]  # the offer's order
-        agents, members = _rows(store)
-        assert agents == {
-            "a0": ("Receiving", m1, plans[1].legs["a0"]),
-            "a1": ("Receiving", m1, plans[1].legs["a1"]),
-            "a2": ("Waiting", None, None),
-        }
-        assert members[m1] == ("Trying", "a1", "c1", 1, 2)
-        assert members[m2][0] == "Waiting" and members[gone][0] == "Answered"
-    finally:
-        store.close()
+            op.conn.execute("SET LOCAL lock_timeout = '2s'")  # a wait would fail, not hang
+            got = acd.make_offers(op.conn, [plan], "c1", NOW)
+        other.rollback()
+    assert got == {m1: {"a1": plan.legs["a1"]}}
+    assert _rows(store)[1][m1][:3] == ("Trying", "a1", "c1")
 
 
-def test_an_agent_another_transaction_holds_is_skipped_not_waited_for(db_dsn) -> None:
-    store = Store(db_dsn, max_size=4).open()
-    try:
-        setup_agents(store, 2)
-        m1 = _member(store)
-        with psycopg.connect(db_dsn) as other:
-            other.execute("SELECT 1 FROM agent_state WHERE agent_id = 'a0' FOR UPDATE")
-            plan = acd.OfferPlan(m1, _legs("a0", "a1"), {})
-            with store.operator() as op:
-                op.conn.execute("SET LOCAL lock_timeout = '2s'")  # a wait would fail, not hang
-                got = acd.make_offers(op.conn, [plan], "c1", NOW)
-            other.rollback()
-        assert got == {m1: {"a1": plan.legs["a1"]}}
-        assert _rows(store)[1][m1][:3] == ("Trying", "a1", "c1")
-    finally:
-        store.close()
+def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(store: Store) -> None:
+    setup_agents(store, 2)
+    ringing = _member(store, "Trying", controller="c1")
+    plan = acd.OfferPlan(ringing, _legs("a0"), {}, adding=True)
+    with store.operator() as op:
+        assert acd.make_offers(op.conn, [plan], "c2", NOW) == {}
+        assert acd.make_offers(op.conn, [replace(plan, adding=False)], "c1", NOW) == {}
+        assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
 
 
-def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(db_dsn) -> None:
-    store = Store(db_dsn, max_size=4).open()
-    try:
-        setup_agents(store, 2)
-        ringing = _member(store, "Trying", controller="c1")
-        plan = acd.OfferPlan(ringing, _legs("a0"), {}, adding=True)
-        with store.operator() as op:
-            assert acd.make_offers(op.conn, [plan], "c2", NOW) == {}
-            assert acd.make_offers(op.conn, [replace(plan, adding=False)], "c1", NOW) == {}
-            assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
-    finally:
-        store.close()
-
-
-def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twice(db_dsn) -> None:
+def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twice(store: Store, db_dsn) -> None:
     """make_offers, as two dispatchers' passes run it at the same time: each offers its own
     callers the same agents (each decided alone). No agent is reserved for two callers, no
     caller is left Trying with nobody rung, nobody waits for a lock, and what each was told
     is what PostgreSQL holds."""
-    stores = [Store(db_dsn, max_size=4).open(), Store(db_dsn, max_size=4).open()]
+    stores = [store, Store(db_dsn, max_size=4).open()]
     try:
         setup_agents(stores[0], 12)
         for round_no in range(20):
@@ -300,5 +288,4 @@ def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twic
                 op.conn.execute("UPDATE agent_state SET state = 'Waiting', offered_member = NULL, agent_leg = NULL")
                 op.conn.execute("DELETE FROM queue_members")
     finally:
-        for s in stores:
-            s.close()
+        stores[1].close()
