@@ -62,6 +62,7 @@ from fsapps.acd.model import (
     Tier,
 )
 from fsapps.acd.notifier import AgentStateChanged, MemberChanged, Notifier, QueueFigures
+from fsapps.acd.rowsync import Confirm, Fix, diverged
 from fsapps.acd.ticket_sweep import TicketSweep
 from fsapps.acd.transitions import AgentTransitions
 from fsapps.acd.visit_messages import VisitSummary
@@ -78,6 +79,10 @@ TICK = 1.0  # seconds between passes when nothing happens
 # pass runs every few milliseconds, and its figures were a few percent of the controller's
 # CPU; every queue's figures also go once a tick, on a clock of their own (_run).
 FIGURES_EVERY = 0.25
+# A caller handed on to the next controller (their socket closed while they waited) has
+# their row kept for them: syncing the rows (fsapps.acd.rowsync) leaves it alone this long,
+# by which time the next controller has taken it.
+HANDED_ON_KEPT = 60.0
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Waiter:
     inbox: gevent.queue.Queue[Any] = field(default_factory=gevent.queue.Queue)
     last_announce: float = 0
     trying: bool = False
+    answered: bool = False  # an agent answered: the caller talks (or talked) with them
     # The ring path can ring another agent while this caller's offer rings: the dispatcher
     # then hands it ring-progressively's next agent (an AgentOffer in the inbox) while
     # ``trying``. The queue application sets it for ring-progressively queues, whose ring
@@ -108,6 +114,13 @@ class Waiter:
     @property
     def key(self) -> str:
         return queue_key(self.tenant, self.queue)
+
+
+def _held_state(w: Waiter) -> str:
+    """The state a held caller's row should have."""
+    if w.answered:
+        return MemberState.ANSWERED
+    return MemberState.TRYING if w.trying else MemberState.WAITING
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,10 @@ class Dispatcher:
         self.passes = 0
         self._figures_at: dict[str, float] = {}  # queue key -> when its figures went (monotonic)
         self.housekeeper = Housekeeper(self)
+        # This controller's rows against its memory, each tick (fsapps.acd.rowsync), and
+        # the callers handed on lately (forget) -> when, whose rows wait for another.
+        self.rows_confirm = Confirm()
+        self._handed_on: dict[str, float] = {}
         self.ticket_sweep = TicketSweep(self.own, self.wall, notifier=self.notifier)
 
     # --- lifecycle ---------------------------------------------------------------
@@ -248,8 +265,47 @@ class Dispatcher:
         with self.own.operator() as op:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, self._everyone_of(self.queues()[1])[1])
+            rows, offered = store_acd.own_rows(op.conn, self.name)
+        self.sync_rows(rows, offered)
         self.housekeeper.beat()
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
+
+    def sync_rows(self, rows: dict[str, str], offered: list[tuple[str, str]]) -> list[Fix]:
+        """This controller's rows put back as its memory has its callers, for divergences
+        seen in every tick for a while (fsapps.acd.rowsync): what a crash of PostgreSQL
+        undid of its unflushed commits. Returns what was fixed."""
+        now = self.wall()
+        self._handed_on = {u: at for u, at in self._handed_on.items() if now - at < HANDED_ON_KEPT}
+        held = {u: _held_state(w) for u, w in self.waiters.items()}
+        fixes = self.rows_confirm.confirmed(diverged(held, rows, offered, self._handed_on), now)
+        done = []
+        for fix in sorted(fixes, key=lambda f: (f.kind, f.member, f.agent)):
+            # As the memory is now: a call's greenlet may have moved on since the look (offers
+            # are this greenlet's own: none is made meanwhile).
+            w = self.waiters.get(fix.member)
+            waiting = w is not None and not w.trying and not w.answered
+            with self.own.operator() as op:
+                if fix.kind == "restore" and w is not None:
+                    caller = store_acd.HeldCaller(
+                        w.member, w.tenant, w.queue, w.caller, w.caller_name, held[fix.member]
+                    )
+                    changed = store_acd.restore_member(op.conn, self.name, caller)
+                elif fix.kind == "remove" and w is None and fix.member not in self._handed_on:
+                    changed = store_acd.remove_own_member(op.conn, self.name, fix.member)
+                elif fix.kind == "wait" and waiting:
+                    changed = store_acd.member_waits_again(op.conn, self.name, fix.member)
+                elif fix.kind == "free" and waiting:
+                    changed = store_acd.free_offered(op.conn, self.name, fix.agent, fix.member)
+                else:
+                    changed = False
+            if changed:
+                done.append(fix)
+        if done:
+            log.warning("ACD rows put back as this controller holds its callers: %s",
+                        ", ".join(f"{f.kind} {f.member}{' ' + f.agent if f.agent else ''}" for f in done))
+            self.wakeup.wake()
+            self.kick.set()
+        return done
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
@@ -303,11 +359,15 @@ class Dispatcher:
 
     def join(self, w: Waiter, resume_within: float = 0) -> tuple[float, str]:
         # One statement unless an abandoned place may be resumed (a DELETE with it).
-        with self.store.operator() if resume_within > 0 else self.store.statement() as op:
-            joined, before = store_acd.join_member(
+        # Routing state: committed without waiting for the WAL flush (fsapps.store.db.UNFLUSHED).
+        with (
+            self.store.operator(flushed=False) if resume_within > 0 else self.store.statement(flushed=False)
+        ) as op:
+            placed = store_acd.send_join(
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
                 self.clock(), resume_within, wake=False,
             )  # fmt: skip
+        joined, before = placed()  # read once committed: one round trip (fsapps.store.db)
         self.wakeup.wake()
         w.member = replace(w.member, joined_epoch=joined)
         self.waiters[w.member.uuid] = w
@@ -342,11 +402,12 @@ class Dispatcher:
     def forget(self, w: Waiter) -> None:
         """The caller left this controller but not the queue: their row waits for the next one."""
         self._drop(w)
+        self._handed_on[w.member.uuid] = self.wall()
 
     def leave(self, w: Waiter, *, abandoned: bool) -> None:
         """The caller is out of the queue; an abandoned place is kept for resuming until discarded."""
         self._drop(w)
-        with self.store.statement() as op:  # either statement alone
+        with self.store.statement(flushed=False) as op:  # either statement alone
             if abandoned:
                 store_acd.member_state(
                     op.conn, w.member.uuid, MemberState.ABANDONED, abandoned_epoch=self.clock(), wake=False
@@ -362,6 +423,7 @@ class Dispatcher:
     ) -> Agent | None:
         """One agent answered: they are in a queue call; the others' legs lost the race."""
         after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
+        w.answered = True
         self.notifier.publish(MemberChanged(
             w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
             wait=now - w.member.joined_epoch, number=w.caller,
@@ -567,8 +629,11 @@ class Dispatcher:
             )
             for w, d in offers
         ]  # fmt: skip
-        with self.own.statement() as op:
-            reserved = store_acd.make_offers(op.conn, plans, self.name, now)
+        # Routing state, unflushed (fsapps.store.db.UNFLUSHED); read once the pipeline has
+        # synced: the statement, its COMMIT and its result in one round trip.
+        with self.own.statement(flushed=False) as op:
+            offered = store_acd.send_offers(op.conn, plans, self.name, now)
+        reserved = offered()
         for w, d in offers:
             legs = reserved.get(w.member.uuid)
             if not legs:

@@ -38,7 +38,8 @@ class AgentTransitions:
         """Another agent took the call that rang these: back to Waiting with no no-answer
         counted (mod_callcenter's LOSE_RACE); the caller's row is left as it is."""
         changed = []
-        with self.store.operator(pipelined=True) as op:  # the read, then the writes with the COMMIT
+        # The read, then the writes with the COMMIT; routing state (fsapps.store.db.UNFLUSHED).
+        with self.store.operator(pipelined=True, flushed=False) as op:
             for agent_id, (agent, _) in store_acd.load_agents(op.conn, agent_ids).items():
                 after = agent_events.offer_failed(agent, "LOSE_RACE", settings, now)
                 store_acd.release(op.conn, agent_id, member, _fields(after, agent), wake=False, read=False)
@@ -55,7 +56,7 @@ class AgentTransitions:
         with them lost the race."""
         losers = []
         # Pipelined: the read, then every write with the COMMIT in one round trip.
-        with self.store.operator(pipelined=True) as op:
+        with self.store.operator(pipelined=True, flushed=False) as op:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
             after = agent_events.answered(got[0], now) if got else None
@@ -82,7 +83,8 @@ class AgentTransitions:
         """The agent's queue call is over: wrap-up from ``now``. ``leaving``: the caller's
         visit (its joined_epoch) leaves the queue in the same transaction."""
         after = None
-        with self.store.operator(pipelined=True) as op:  # the read, then the writes and COMMIT at once
+        # The read, then the writes and COMMIT at once; routing state (fsapps.store.db.UNFLUSHED).
+        with self.store.operator(pipelined=True, flushed=False) as op:
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
             if got is not None:
                 after = agent_events.call_ended(got[0], now)
@@ -105,7 +107,7 @@ class AgentTransitions:
         changed = []
         # Pipelined: a no-answer is every unanswered ring, and under load its read-then-write
         # took a round trip per agent; now the read, then the writes with the COMMIT.
-        with self.store.operator(pipelined=True) as op:
+        with self.store.operator(pipelined=True, flushed=False) as op:
             agents = store_acd.load_agents(op.conn, agent_ids)
             for agent_id in agent_ids:
                 if agent_id in agents:

@@ -217,13 +217,22 @@ def make_offers(
     """A pass's offers, in the pass's order: member -> the agents reserved for them (agent ->
     leg, in the offer's order). A caller who left or was answered meanwhile is claimed by
     nobody and gets none; an agent not Waiting, or held by another transaction, is skipped."""
+    return send_offers(conn, plans, controller, now)()
+
+
+def send_offers(
+    conn: psycopg.Connection, plans: list[OfferPlan], controller: str, now: float
+) -> Callable[[], dict[str, dict[str, str]]]:
+    """make_offers, its statement sent now and its result read by the function returned:
+    in a pipeline, read once the pipeline has synced, so that the statement, its COMMIT
+    and its result take one round trip."""
     rows: list[tuple[int, str, str, str, tuple[int, int] | None, bool]] = [
         (i, p.member, agent, leg, p.tiers.get(agent), p.adding)
         for i, p in enumerate(plans) for agent, leg in p.legs.items()
     ]  # fmt: skip
     if not rows:
-        return {}
-    got: list[Any] = conn.execute(
+        return dict
+    cur = conn.execute(
         OFFERS,
         {
             "offer": [r[0] for r in rows], "member": [r[1] for r in rows],
@@ -233,15 +242,20 @@ def make_offers(
             "adding": [r[5] for r in rows], "agents": text_array(sorted({r[2] for r in rows})),
             "c": controller, "now": now,
         },
-    ).fetchall()  # fmt: skip
-    reserved = {(r["member"], r["agent_id"]) for r in got}
-    out: dict[str, dict[str, str]] = {}
-    for p in plans:
-        member = str(uuid.UUID(p.member))  # as PostgreSQL writes it back
-        legs = {a: leg for a, leg in p.legs.items() if (member, a) in reserved}
-        if legs:
-            out[p.member] = legs
-    return out
+    )  # fmt: skip
+
+    def read() -> dict[str, dict[str, str]]:
+        got: list[Any] = cur.fetchall()
+        reserved = {(r["member"], r["agent_id"]) for r in got}
+        out: dict[str, dict[str, str]] = {}
+        for p in plans:
+            member = str(uuid.UUID(p.member))  # as PostgreSQL writes it back
+            legs = {a: leg for a, leg in p.legs.items() if (member, a) in reserved}
+            if legs:
+                out[p.member] = legs
+        return out
+
+    return read
 
 
 def rewind_member(conn: psycopg.Connection, member: str) -> None:
@@ -270,7 +284,7 @@ ACCOUNT_OWNER = (
 )
 
 
-def join_member(
+def send_join(
     conn: psycopg.Connection,
     m: Member,
     tenant_id: str,
@@ -282,9 +296,10 @@ def join_member(
     resume_within: float = 0,
     *,
     wake: bool = True,
-) -> tuple[float, str]:
-    """Put the caller in the queue, or back in it. Returns (joined_epoch, state before):
-    a caller another controller was serving keeps their row (state before Waiting,
+) -> Callable[[], tuple[float, str]]:
+    """Put the caller in the queue, or back in it; the function returned reads (joined_epoch,
+    state before), in a pipeline once it has synced (the statement, its COMMIT and its
+    result in one round trip): a caller another controller was serving keeps their row (state before Waiting,
     Trying or Answered); with ``resume_within``, one who abandoned that recently from the
     same number gets their old place back (abandoned-resume-allowed). A caller with no
     account manager from the flow gets their customer's account owner (the CRM's), found
@@ -303,7 +318,7 @@ def join_member(
         if row is not None:
             joined = _first(row)
     # With ``wake``, the NOTIFY in the same statement: one round trip.
-    joined_row: Any = conn.execute(
+    cur = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s), placed AS ("
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
         "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
@@ -333,9 +348,110 @@ def join_member(
             m.system_epoch,
             *((CHANNEL,) if wake else ()),
         ),
+    )
+
+    def read() -> tuple[float, str]:
+        joined_row: Any = cur.fetchone()
+        assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
+        return float(joined_row["joined_epoch"]), joined_row["before"] or ""
+
+    return read
+
+
+def join_member(
+    conn: psycopg.Connection,
+    m: Member,
+    tenant_id: str,
+    queue: str,
+    controller: str,
+    cid_number: str,
+    cid_name: str,
+    now: float,
+    resume_within: float = 0,
+    *,
+    wake: bool = True,
+) -> tuple[float, str]:
+    """send_join, read at once."""
+    return send_join(
+        conn, m, tenant_id, queue, controller, cid_number, cid_name, now, resume_within, wake=wake
+    )()
+
+
+def own_rows(conn: psycopg.Connection, controller: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """(member -> state of ``controller``'s callers' rows in play, (agent, member) of the
+    agents Receiving for its offers): what fsapps.acd.rowsync compares with its memory."""
+    members: list[Any] = conn.execute(
+        "SELECT uuid::text AS m, state FROM queue_members WHERE controller = %s"
+        " AND state IN ('Waiting', 'Trying', 'Answered')",
+        (controller,),
+    ).fetchall()
+    agents: list[Any] = conn.execute(
+        "SELECT agent_id, offered_member::text AS m FROM agent_state"
+        " WHERE offered_by = %s AND state = 'Receiving' AND offered_member IS NOT NULL",
+        (controller,),
+    ).fetchall()
+    return {r["m"]: r["state"] for r in members}, [(r["agent_id"], r["m"]) for r in agents]
+
+
+@dataclass(frozen=True)
+class HeldCaller:
+    """A caller a controller holds, as its row should read (fsapps.acd.rowsync)."""
+
+    member: Member
+    tenant_id: str
+    queue: str
+    cid_number: str
+    cid_name: str
+    state: str  # Waiting, Trying (its offer rings) or Answered
+
+
+def restore_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> bool:
+    """The row of a caller ``controller`` holds, written back where missing, with the
+    joined time it holds (their place); False when a row was there."""
+    m = h.member
+    row = conn.execute(
+        "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch, state, priority, base_score,"
+        " skills, owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (uuid) DO NOTHING RETURNING 1",
+        (
+            m.uuid, h.tenant_id, h.queue, m.joined_epoch, h.state, m.priority, m.base_score,
+            Jsonb(m.skills), m.owner_agent, m.private_agent, controller, h.cid_number, h.cid_name,
+            m.system_epoch,
+        ),
+    ).fetchone()  # fmt: skip
+    return row is not None
+
+
+def remove_own_member(conn: psycopg.Connection, controller: str, member: str) -> bool:
+    """A row of ``controller``'s still Waiting or Trying that no caller there holds: gone."""
+    row = conn.execute(
+        "DELETE FROM queue_members WHERE uuid = %s AND controller = %s AND state IN ('Waiting', 'Trying')"
+        " RETURNING 1",
+        (member, controller),
     ).fetchone()
-    assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
-    return float(joined_row["joined_epoch"]), joined_row["before"] or ""
+    return row is not None
+
+
+def member_waits_again(conn: psycopg.Connection, controller: str, member: str) -> bool:
+    """A caller of ``controller``'s whose ring is over but whose row says Trying: Waiting."""
+    row = conn.execute(
+        "UPDATE queue_members SET state = 'Waiting' WHERE uuid = %s AND controller = %s AND state = 'Trying'"
+        " RETURNING 1",
+        (member, controller),
+    ).fetchone()
+    return row is not None
+
+
+def free_offered(conn: psycopg.Connection, controller: str, agent_id: str, member: str) -> bool:
+    """An agent Receiving for a caller of ``controller``'s whose ring is over: Waiting."""
+    row = conn.execute(
+        "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
+        " agent_leg = NULL WHERE agent_id = %s AND offered_by = %s AND offered_member = %s"
+        " AND state = 'Receiving' RETURNING 1",
+        (agent_id, controller, member),
+    ).fetchone()
+    return row is not None
 
 
 def _first(row: Any) -> Any:

@@ -77,6 +77,17 @@ WIPE_SESSION = (
     " SELECT count(*) AS sql_prepared FROM pg_prepared_statements WHERE from_sql"
 )
 BIND = "SELECT fsapps_private.bind_tenant(%s, %s)"
+# A transaction whose COMMIT returns before its WAL is flushed to disk (synchronous_commit
+# off for it alone): for the ACD's routing state (who waits, who is offered to whom),
+# which mod_callcenter itself keeps in SQLite with PRAGMA synchronous=OFF
+# (switch_core_db.c:204). A caller's join and offers waited for the flush on their way to
+# the agent's phone. PostgreSQL flushes it within 3 x wal_writer_delay (0.6 s by default);
+# only a crash of PostgreSQL itself (or of its host) in that window undoes it, and each
+# controller then puts its rows back as its memory has them (fsapps.acd.rowsync).
+# Records (CDRs, usage, queue calls) never go this way. set_config(..., true) is SET LOCAL
+# without its warning outside a BEGIN: in an autocommit statement it is sent in a pipeline
+# with the statement, both in the implicit transaction the server commits at its sync.
+UNFLUSHED = "SELECT set_config('synchronous_commit', 'off', true)"
 
 
 def _end(conn: psycopg.Connection, how: str) -> bool:
@@ -252,26 +263,37 @@ class Store:
                     conn.close()
 
     @contextmanager
-    def operator(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
+    def operator(self, *, pipelined: bool = False, flushed: bool = True) -> Iterator[OperatorScope]:
         """One operator transaction. ``pipelined``: in psycopg's pipeline mode, so the
         statements whose results are not read go out together with the COMMIT: a
         read-then-write transaction takes two round trips, and its row locks are held for
-        one, with no yield to other greenlets between the writes and the COMMIT."""
+        one, with no yield to other greenlets between the writes and the COMMIT.
+        ``flushed`` False: the COMMIT does not wait for the WAL flush (UNFLUSHED; pipelined,
+        it costs no round trip)."""
         with self.pool.connection() as conn, contextlib.ExitStack() as stack:
             if pipelined:
                 stack.enter_context(conn.pipeline())
             stack.enter_context(conn.transaction())
+            if not flushed:
+                conn.execute(UNFLUSHED)
             yield OperatorScope(conn)
 
     @contextmanager
-    def statement(self) -> Iterator[OperatorScope]:
+    def statement(self, *, flushed: bool = True) -> Iterator[OperatorScope]:
         """operator() for ONE statement, committed as it runs (autocommit): one round trip
         where a transaction takes three (BEGIN, the statement, COMMIT). Each statement run
-        in it commits on its own: never for two that must change together."""
+        in it commits on its own: never for two that must change together. ``flushed``
+        False: for ONE statement, sent in a pipeline after UNFLUSHED; both run in the
+        implicit transaction the server commits at the pipeline's sync, as the scope ends.
+        Its result read after the scope: one round trip (read inside, a second one)."""
         with self.pool.connection() as conn:
             conn.autocommit = True
             try:
-                yield OperatorScope(conn)
+                with contextlib.ExitStack() as stack:
+                    if not flushed:
+                        stack.enter_context(conn.pipeline())
+                        conn.execute(UNFLUSHED)
+                    yield OperatorScope(conn)
             finally:
                 with contextlib.suppress(psycopg.Error):  # a broken one: the pool drops it
                     conn.autocommit = False
@@ -295,20 +317,23 @@ class Dedicated:
             yield OperatorScope(conn)
 
     @contextmanager
-    def statement(self, *, pipelined: bool = False) -> Iterator[OperatorScope]:
+    def statement(self, *, pipelined: bool = False, flushed: bool = True) -> Iterator[OperatorScope]:
         """Statements each committed as it runs (autocommit), with no BEGIN and no COMMIT to
         wait for: for one statement that does all it must (a pass's offers), or reads that
         need not share a transaction (under READ COMMITTED each statement of a transaction
         has a snapshot of its own anyway). ``pipelined``: the statements go out together,
         one round trip for all those sent before the first is read; those share the implicit
         transaction the server runs up to the pipeline's sync (one failing undoes the others
-        sent with it), so pipeline reads, not writes that must stand alone."""
+        sent with it), so pipeline reads, not writes that must stand alone. ``flushed``
+        False: as Store.statement's, for one statement."""
         with self._connection() as conn:
             conn.autocommit = True
             try:
                 with contextlib.ExitStack() as stack:
-                    if pipelined:
+                    if pipelined or not flushed:
                         stack.enter_context(conn.pipeline())
+                    if not flushed:
+                        conn.execute(UNFLUSHED)
                     yield OperatorScope(conn)
             finally:
                 if not conn.closed:

@@ -401,19 +401,21 @@ class CountingStore(Store):
 
     def __init__(self, dsn: str) -> None:
         super().__init__(dsn)
-        self.transactions = self.statements = self.pipelined = 0
+        self.transactions = self.statements = self.pipelined = self.unflushed = 0
 
     @contextmanager
-    def operator(self, *, pipelined: bool = False) -> Iterator[Any]:
+    def operator(self, *, pipelined: bool = False, flushed: bool = True) -> Iterator[Any]:
         self.transactions += 1
         self.pipelined += pipelined
-        with super().operator(pipelined=pipelined) as op:
+        self.unflushed += not flushed
+        with super().operator(pipelined=pipelined, flushed=flushed) as op:
             yield op
 
     @contextmanager
-    def statement(self) -> Iterator[Any]:
+    def statement(self, *, flushed: bool = True) -> Iterator[Any]:
         self.statements += 1
-        with super().statement() as op:
+        self.unflushed += not flushed
+        with super().statement(flushed=flushed) as op:
             yield op
 
 
@@ -422,7 +424,8 @@ def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_pass
     (on its own connection): the join and the look for a transfer note are one statement
     each; the answer, and the end of the agent's call with the caller leaving the queue,
     one transaction each (it took seven transactions, the offer among them), pipelined: the
-    read, then the writes with the COMMIT, two round trips."""
+    read, then the writes with the COMMIT, two round trips. The join, the answer and the end
+    are routing state, committed without waiting for the WAL flush; the read is not."""
     store = CountingStore(db_dsn).open()
     try:
         acme = Acme(store, {"q": {"strategy": "longest-idle-agent", "tiers": ["a1"]}})
@@ -437,6 +440,7 @@ def test_a_queue_call_takes_two_transactions_and_two_statements_besides_the_pass
         acme.clock.now += 30
         d.call_ended(w, "a1", acme.clock(), leave=True)
         assert (store.transactions, store.pipelined, store.statements) == (2, 2, 2)
+        assert store.unflushed == 3
         with store.operator() as op:
             assert op._all("SELECT uuid FROM queue_members") == []
         assert acme.agent_rows()["a1"] == ("Waiting", None)
@@ -508,7 +512,7 @@ class CountingDedicated(Dedicated):
 
     def __init__(self, dsn: str) -> None:
         super().__init__(dsn)
-        self.transactions = self.statements = 0
+        self.transactions = self.statements = self.unflushed = 0
 
     @contextmanager
     def operator(self) -> Iterator[Any]:
@@ -517,9 +521,10 @@ class CountingDedicated(Dedicated):
             yield op
 
     @contextmanager
-    def statement(self, *, pipelined: bool = False) -> Iterator[Any]:
+    def statement(self, *, pipelined: bool = False, flushed: bool = True) -> Iterator[Any]:
         self.statements += 1
-        with super().statement(pipelined=pipelined) as op:
+        self.unflushed += not flushed
+        with super().statement(pipelined=pipelined, flushed=flushed) as op:
             yield op
 
 
@@ -537,3 +542,4 @@ def test_a_pass_that_offers_is_two_round_trips_and_no_transaction(store) -> None
     offered = [rung(w) for w in callers]
     assert [len(r) for r in offered] == [1, 1] and offered[0] != offered[1], offered
     assert (counting.transactions, counting.statements) == (0, 2)
+    assert counting.unflushed == 1  # the offers: routing state; the reads commit nothing

@@ -1,0 +1,88 @@
+"""A controller's callers as its memory has them against their rows in PostgreSQL.
+
+The ACD's routing changes (a caller joining or leaving, the offers, an agent's answer or
+the end of their call, a ring nobody answered) commit without waiting for the WAL flush
+(fsapps.store.db.UNFLUSHED), as mod_callcenter keeps the same state in SQLite with
+PRAGMA synchronous=OFF (switch_core_db.c:204). PostgreSQL flushes them within
+3 x wal_writer_delay (0.6 s by default); a crash of PostgreSQL or of its host in that
+window undoes them. The controller holding a caller's socket knows where that caller is,
+so once a tick it compares (``diverged``) and puts its own rows back:
+
+* ``restore``: a caller it holds has no row (a join undone): written back, with the
+  joined time it holds (their place);
+* ``remove``: a row of its own in Waiting or Trying that no caller here holds (a leave
+  undone), but for callers it handed on lately to the next controller: a row nobody
+  serves would take the agents ``decide`` gives it from the callers behind it;
+* ``wait``: a caller it holds as waiting (their ring over) whose row says Trying (a
+  no-answer undone): back to Waiting, or no offer could claim them again;
+* ``free``: an agent Receiving for a caller of its own whose ring is over (the same
+  no-answer undone): back to Waiting.
+
+An offer or an answer undone leaves an agent Waiting whose phone rings or talks: the
+queue's skip-agents-with-external-calls (mod_callcenter's default, and fsapps') passes
+over them while their phone has a live channel (a queue that sets it false may ring them
+then). An answer undone is made good by the end of the call, which frees the agent from
+their offer. An end of a call undone leaves the agent In a queue call until the caller's
+own call ends: the housekeeper then completes the visit whose row nobody here holds
+(fsapps.acd.housekeeping), its records landing once (their ids are the visit's).
+
+Transitions are in flight for a few milliseconds between their commit and the memory's
+change (a join's row is written before the caller is held, a leave's is removed after):
+``Confirm`` acts on a divergence only once every look for ``after`` seconds saw it.
+
+Pure: ``diverged`` and ``Confirm`` take what they compare, and ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from fsapps.acd.model import MemberState
+
+AFTER = 2.0  # seconds a divergence is seen in every tick before it is acted on
+
+
+@dataclass(frozen=True)
+class Fix:
+    kind: str  # restore, remove, wait or free
+    member: str
+    agent: str = ""  # for ``free``
+
+
+def diverged(
+    held: Mapping[str, str],
+    rows: Mapping[str, str],
+    offered: Iterable[tuple[str, str]],
+    handed_on: Collection[str] = (),
+) -> set[Fix]:
+    """``held``: member -> state (Waiting, Trying, Answered) of the callers this controller
+    holds; ``rows``: member -> state of its rows; ``offered``: (agent, member) of the
+    agents Receiving for its offers; ``handed_on``: callers whose row waits for another."""
+    fixes = set()
+    for member, state in held.items():
+        row = rows.get(member)
+        if row is None:
+            fixes.add(Fix("restore", member))
+        elif state == MemberState.WAITING and row == MemberState.TRYING:
+            fixes.add(Fix("wait", member))
+    in_play = (MemberState.WAITING, MemberState.TRYING)
+    for member, row in rows.items():
+        if member not in held and member not in handed_on and row in in_play:
+            fixes.add(Fix("remove", member))
+    for agent, member in offered:
+        if held.get(member) == MemberState.WAITING:
+            fixes.add(Fix("free", member, agent))
+    return fixes
+
+
+class Confirm:
+    """Divergences to act on: those seen in every look over at least ``after`` seconds."""
+
+    def __init__(self, after: float = AFTER) -> None:
+        self.after = after
+        self._since: dict[Fix, float] = {}
+
+    def confirmed(self, seen: set[Fix], now: float) -> set[Fix]:
+        self._since = {fix: self._since.get(fix, now) for fix in seen}  # gone ones forgotten
+        return {fix for fix, since in self._since.items() if now - since >= self.after}

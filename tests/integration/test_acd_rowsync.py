@@ -1,0 +1,153 @@
+"""A controller puts its rows back as its memory has its callers (fsapps.acd.rowsync):
+what a crash of PostgreSQL undid of its unflushed routing commits.
+
+What such a crash undoes is made here by hand on a real PostgreSQL (a join, a leave, a
+ring nobody answered), and each test shows the harm first (a caller not offered, a queue
+blocked) and then the dispatcher's heartbeat, on a wall clock the test moves, fixing it
+once the divergence has lasted."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from fsapps.acd.dispatch import HANDED_ON_KEPT, AgentOffer, Dispatcher, Waiter
+from fsapps.acd.model import AgentStatus, Member
+from fsapps.acd.rowsync import AFTER
+from fsapps.store import acd
+from fsapps.store.db import Store
+from fsapps.store.records import Tenant
+
+NOW = 2_000_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def rows(store: Store) -> dict[str, dict[str, Any]]:
+    with store.operator() as op:
+        got = op._all("SELECT uuid::text AS uuid, state, joined_epoch FROM queue_members")
+    return {r["uuid"]: r for r in got}
+
+
+def agents(store: Store) -> dict[str, tuple[str, str | None]]:
+    with store.operator() as op:
+        got = op._all("SELECT agent_id, state, offered_member::text AS m FROM agent_state")
+    return {r["agent_id"]: (r["state"], r["m"]) for r in got}
+
+
+def rung(w: Waiter) -> list[str]:
+    out = []
+    while not w.inbox.empty():
+        item = w.inbox.get_nowait()
+        if isinstance(item, AgentOffer):
+            out += item.offer.agents
+    return out
+
+
+@pytest.fixture
+def rig(store: Store) -> Iterator[SimpleNamespace]:
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        op.add_agent("a1", "a1", {"acme": 1}, "user/a1@acme.example")
+        acd.ensure_agent(op.conn, "a1", max_no_answer=0)
+        acd.set_status(op.conn, "a1", AgentStatus.AVAILABLE, NOW - 100)
+    queue = {"strategy": "longest-idle-agent", "tiers": ["a1"]}
+    project = SimpleNamespace(tenants=[SimpleNamespace(id="acme", queues={"q": SimpleNamespace(data=queue)})])
+    clock, wall = Clock(), Clock()
+    d = Dispatcher(store, lambda: project, clock, name="c1", wall=wall)
+    rig = SimpleNamespace(d=d, clock=clock, wall=wall, store=store)
+
+    def beats(*, after: float = AFTER) -> None:
+        """Heartbeats over ``after`` seconds of the wall clock, one a second."""
+        for _ in range(int(after) + 1):
+            d.housekeeping()
+            wall.now += 1
+
+    rig.beats = beats
+    yield rig
+    d.own.close()
+    d.wakeup.stop()
+
+
+def caller(rig: SimpleNamespace, seconds_ago: float) -> Waiter:
+    w = Waiter(Member(str(uuid.uuid4()), "q", rig.clock() - seconds_ago), "acme", "q", caller="1000")
+    rig.d.join(w)
+    return w
+
+
+def test_a_join_undone_is_written_back_with_the_callers_place(rig) -> None:
+    d, store = rig.d, rig.store
+    w = caller(rig, 30)
+    joined = rows(store)[w.member.uuid]["joined_epoch"]
+    with store.operator() as op:
+        op.conn.execute("DELETE FROM queue_members")
+    d.dispatch()
+    assert rung(w) == []  # no row: no pass sees them
+    d.housekeeping()
+    rig.wall.now += AFTER / 2
+    d.housekeeping()
+    assert rows(store) == {}  # not before the divergence has lasted
+    rig.beats()
+    assert rows(store)[w.member.uuid]["joined_epoch"] == joined
+    d.dispatch()
+    assert rung(w) == ["a1"]
+
+
+def test_a_leave_undone_no_longer_takes_the_agent_from_the_caller_behind(rig) -> None:
+    d, store = rig.d, rig.store
+    gone = caller(rig, 60)
+    behind = caller(rig, 10)
+    del d.waiters[gone.member.uuid]  # the caller left; their row stayed (its DELETE undone)
+    d.dispatch()
+    assert rung(behind) == []  # the row ahead takes a1 in every pass, and nobody rings it
+    rig.beats()
+    assert set(rows(store)) == {behind.member.uuid}
+    d.dispatch()
+    assert rung(behind) == ["a1"]
+
+
+def test_a_no_answer_undone_lets_the_caller_be_offered_again(rig) -> None:
+    d, store = rig.d, rig.store
+    w = caller(rig, 30)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+    settings = d.queue("acme", "q").settings
+    d.offer_failed(w, ["a1"], "NO_ANSWER", settings, rig.clock())
+    rig.clock.now += 60  # a1's no-answer delay over
+    # The crash undid the no-answer: the caller's row Trying, a1 Receiving for them.
+    with store.operator() as op:
+        op.conn.execute("UPDATE queue_members SET state = 'Trying'")
+        op.conn.execute(
+            "UPDATE agent_state SET state = 'Receiving', offered_member = %s, offered_by = 'c1'", (w.member.uuid,)
+        )
+    d.dispatch()
+    assert rung(w) == []
+    rig.beats()
+    assert rows(store)[w.member.uuid]["state"] == "Waiting"
+    assert agents(store)["a1"] == ("Waiting", None)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+
+
+def test_rows_that_agree_and_a_caller_handed_on_are_left_alone(rig) -> None:
+    d, store = rig.d, rig.store
+    ringing, handed = caller(rig, 30), caller(rig, 20)
+    d.dispatch()
+    assert rung(ringing) == ["a1"]
+    d.forget(handed)  # their socket closed: the row waits for the next controller
+    before = rows(store), agents(store)
+    rig.beats(after=AFTER + 3)
+    assert (rows(store), agents(store)) == before
+    rig.wall.now += HANDED_ON_KEPT
+    rig.beats()
+    assert set(rows(store)) == {ringing.member.uuid}  # nobody took it up in a minute: gone
