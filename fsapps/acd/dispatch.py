@@ -116,6 +116,15 @@ class Waiter:
         return queue_key(self.tenant, self.queue)
 
 
+def _still(fix: Fix, w: Waiter | None, handed_on: Collection[str]) -> bool:
+    """Whether ``fix`` still holds as the memory is now (``w``: the caller held, if any)."""
+    if fix.kind == "restore":
+        return w is not None
+    if fix.kind == "remove":
+        return w is None and fix.member not in handed_on
+    return w is not None and not w.trying and not w.answered  # wait, free: their ring is over
+
+
 def _held_state(w: Waiter) -> str:
     """The state a held caller's row should have."""
     if w.answered:
@@ -192,6 +201,8 @@ class Dispatcher:
         # the callers handed on lately (forget) -> when, whose rows wait for another.
         self.rows_confirm = Confirm()
         self._handed_on: dict[str, float] = {}
+        # Callers a pass told to leave (Exit) whose visit has not left yet.
+        self._exiting: dict[str, Waiter] = {}
         self.ticket_sweep = TicketSweep(self.own, self.wall, notifier=self.notifier)
 
     # --- lifecycle ---------------------------------------------------------------
@@ -266,38 +277,46 @@ class Dispatcher:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, self._everyone_of(self.queues()[1])[1])
             rows, offered = store_acd.own_rows(op.conn, self.name)
-        self.sync_rows(rows, offered)
         self.housekeeper.beat()
+        self.sync_rows(rows, offered)
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
-    def sync_rows(self, rows: dict[str, str], offered: list[tuple[str, str]]) -> list[Fix]:
+    def _holding(self, member: str) -> Waiter | None:
+        return self.waiters.get(member) or self._exiting.get(member)
+
+    def sync_rows(self, rows: dict[str, str], offered: list[tuple[str, str, str]]) -> list[Fix]:
         """This controller's rows put back as its memory has its callers, for divergences
         seen in every tick for a while (fsapps.acd.rowsync): what a crash of PostgreSQL
-        undid of its unflushed commits. Returns what was fixed."""
+        undid of its unflushed commits. ``offered``: (agent, member, leg) of the agents
+        Receiving for its offers. Returns what was fixed."""
         now = self.wall()
         self._handed_on = {u: at for u, at in self._handed_on.items() if now - at < HANDED_ON_KEPT}
-        held = {u: _held_state(w) for u, w in self.waiters.items()}
-        fixes = self.rows_confirm.confirmed(diverged(held, rows, offered, self._handed_on), now)
+        held = {u: _held_state(w) for u, w in {**self._exiting, **self.waiters}.items()}
+        # An agent whose leg still rings for a caller held as waiting: the ring outran the
+        # memory (ring-progressively's next leg as the last one ended), not a crash. Asked of
+        # the switch only when there is such an agent.
+        doubtful = [leg for _, member, leg in offered if leg and held.get(member) == MemberState.WAITING]
+        try:
+            ringing_legs = self.housekeeper.existing(doubtful)
+        except Exception as exc:  # the switch unreachable: nothing freed this time
+            log.debug("uuid_exists for rows to sync: %s", exc)
+            ringing_legs = set(doubtful)
+        ringing = {member for _, member, leg in offered if leg in ringing_legs}
+        seen = diverged(held, rows, [(a, m) for a, m, _ in offered], self._handed_on, ringing)
+        fixes = self.rows_confirm.confirmed(seen, now)
         done = []
         for fix in sorted(fixes, key=lambda f: (f.kind, f.member, f.agent)):
             # As the memory is now: a call's greenlet may have moved on since the look (offers
             # are this greenlet's own: none is made meanwhile).
-            w = self.waiters.get(fix.member)
-            waiting = w is not None and not w.trying and not w.answered
-            with self.own.operator() as op:
-                if fix.kind == "restore" and w is not None:
-                    caller = store_acd.HeldCaller(
-                        w.member, w.tenant, w.queue, w.caller, w.caller_name, held[fix.member]
-                    )
-                    changed = store_acd.restore_member(op.conn, self.name, caller)
-                elif fix.kind == "remove" and w is None and fix.member not in self._handed_on:
-                    changed = store_acd.remove_own_member(op.conn, self.name, fix.member)
-                elif fix.kind == "wait" and waiting:
-                    changed = store_acd.member_waits_again(op.conn, self.name, fix.member)
-                elif fix.kind == "free" and waiting:
-                    changed = store_acd.free_offered(op.conn, self.name, fix.agent, fix.member)
-                else:
-                    changed = False
+            w = self._holding(fix.member)
+            if not _still(fix, w, self._handed_on):
+                continue
+            try:
+                with self.own.operator() as op:
+                    changed = self._put_back(op.conn, fix, w, held.get(fix.member, ""))
+            except psycopg.Error as exc:  # the others, and the tick, go on
+                log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
+                continue
             if changed:
                 done.append(fix)
         if done:
@@ -306,6 +325,16 @@ class Dispatcher:
             self.wakeup.wake()
             self.kick.set()
         return done
+
+    def _put_back(self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str) -> bool:
+        if fix.kind == "restore" and w is not None:
+            caller = store_acd.HeldCaller(w.member, w.tenant, w.queue, w.caller, w.caller_name, state)
+            return store_acd.restore_member(conn, self.name, caller)
+        if fix.kind == "remove":
+            return store_acd.remove_own_member(conn, self.name, fix.member)
+        if fix.kind == "wait":
+            return store_acd.member_waits_again(conn, self.name, fix.member)
+        return store_acd.free_offered(conn, self.name, fix.agent, fix.member)
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
@@ -398,6 +427,8 @@ class Dispatcher:
         # The same caller may already be on a new visit (a transfer to a queue): keep that one.
         if self.waiters.get(w.member.uuid) is w:
             del self.waiters[w.member.uuid]
+        if self._exiting.get(w.member.uuid) is w:
+            del self._exiting[w.member.uuid]
 
     def forget(self, w: Waiter) -> None:
         """The caller left this controller but not the queue: their row waits for the next one."""
@@ -599,6 +630,9 @@ class Dispatcher:
                 w.inbox.put(d)
             elif isinstance(d, Exit):
                 self.waiters.pop(d.member, None)
+                # Out of the passes, but their visit goes on until it leaves (a ring running
+                # out first): their row is still theirs (fsapps.acd.rowsync).
+                self._exiting[d.member] = w
                 w.inbox.put(d)
         for w in seen:
             w.passed = True

@@ -8,8 +8,9 @@ PRAGMA synchronous=OFF (switch_core_db.c:204). PostgreSQL flushes them within
 window undoes them. The controller holding a caller's socket knows where that caller is,
 so once a tick it compares (``diverged``) and puts its own rows back:
 
-* ``restore``: a caller it holds has no row (a join undone): written back, with the
-  joined time it holds (their place);
+* ``restore``: a caller it holds has no row (a join undone), or an Abandoned one (another
+  controller, seeing this one's heartbeat late after an outage, gave them up): written
+  back, with the joined time it holds (their place);
 * ``remove``: a row of its own in Waiting or Trying that no caller here holds (a leave
   undone), but for callers it handed on lately to the next controller: a row nobody
   serves would take the agents ``decide`` gives it from the callers behind it;
@@ -55,23 +56,26 @@ def diverged(
     rows: Mapping[str, str],
     offered: Iterable[tuple[str, str]],
     handed_on: Collection[str] = (),
+    ringing: Collection[str] = (),
 ) -> set[Fix]:
     """``held``: member -> state (Waiting, Trying, Answered) of the callers this controller
     holds; ``rows``: member -> state of its rows; ``offered``: (agent, member) of the
-    agents Receiving for its offers; ``handed_on``: callers whose row waits for another."""
+    agents Receiving for its offers; ``handed_on``: callers whose row waits for another;
+    ``ringing``: callers an agent's leg still rings for, whatever the memory says (left
+    Trying, their agents left Receiving)."""
     fixes = set()
     for member, state in held.items():
         row = rows.get(member)
-        if row is None:
+        if row is None or row == MemberState.ABANDONED:
             fixes.add(Fix("restore", member))
-        elif state == MemberState.WAITING and row == MemberState.TRYING:
+        elif state == MemberState.WAITING and row == MemberState.TRYING and member not in ringing:
             fixes.add(Fix("wait", member))
     in_play = (MemberState.WAITING, MemberState.TRYING)
     for member, row in rows.items():
         if member not in held and member not in handed_on and row in in_play:
             fixes.add(Fix("remove", member))
     for agent, member in offered:
-        if held.get(member) == MemberState.WAITING:
+        if held.get(member) == MemberState.WAITING and member not in ringing:
             fixes.add(Fix("free", member, agent))
     return fixes
 

@@ -61,7 +61,7 @@ def rig(store: Store) -> Iterator[SimpleNamespace]:
         op.add_agent("a1", "a1", {"acme": 1}, "user/a1@acme.example")
         acd.ensure_agent(op.conn, "a1", max_no_answer=0)
         acd.set_status(op.conn, "a1", AgentStatus.AVAILABLE, NOW - 100)
-    queue = {"strategy": "longest-idle-agent", "tiers": ["a1"]}
+    queue = {"strategy": "longest-idle-agent", "tiers": ["a1"], "max-wait-time": 120}
     project = SimpleNamespace(tenants=[SimpleNamespace(id="acme", queues={"q": SimpleNamespace(data=queue)})])
     clock, wall = Clock(), Clock()
     d = Dispatcher(store, lambda: project, clock, name="c1", wall=wall)
@@ -151,3 +151,41 @@ def test_rows_that_agree_and_a_caller_handed_on_are_left_alone(rig) -> None:
     rig.wall.now += HANDED_ON_KEPT
     rig.beats()
     assert set(rows(store)) == {ringing.member.uuid}  # nobody took it up in a minute: gone
+
+
+def test_a_caller_told_to_leave_while_their_offer_rings_keeps_their_row(rig) -> None:
+    """max-wait-time runs out while the caller's offer rings: the pass tells them to leave
+    (Exit) and stops holding them, but their visit waits for the ring, which may yet be
+    answered; their row is theirs until the visit leaves."""
+    from fsapps.acd.decide import Exit
+
+    d, store = rig.d, rig.store
+    w = caller(rig, 100)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+    rig.clock.now += 30
+    d.dispatch()
+    assert any(isinstance(item, Exit) for item in list(w.inbox.queue))
+    assert w.member.uuid not in d.waiters
+    rig.beats(after=AFTER + 2)
+    assert rows(store)[w.member.uuid]["state"] == "Trying"
+    d.answered(w, "a1", [], d.queue("acme", "q").settings, rig.clock())
+    rig.beats()
+    assert rows(store)[w.member.uuid]["state"] == "Answered"
+    assert agents(store)["a1"] == ("In a queue call", w.member.uuid)
+
+
+def test_a_held_caller_given_up_as_abandoned_by_another_controller_is_theirs_again(rig) -> None:
+    """After an outage another controller saw this one's heartbeat late and marked its
+    callers Abandoned (fsapps.store.acd.free_the_dead): the caller is still here, waiting."""
+    d, store = rig.d, rig.store
+    w = caller(rig, 30)
+    joined = rows(store)[w.member.uuid]["joined_epoch"]
+    with store.operator() as op:
+        op.conn.execute("UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %s", (NOW,))
+    d.dispatch()
+    assert rung(w) == []
+    rig.beats()
+    assert (rows(store)[w.member.uuid]["state"], rows(store)[w.member.uuid]["joined_epoch"]) == ("Waiting", joined)
+    d.dispatch()
+    assert rung(w) == ["a1"]
