@@ -281,7 +281,8 @@ class Dispatcher:
         self.sync_rows(rows, offered)
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
-    def _holding(self, member: str) -> Waiter | None:
+    def holding(self, member: str) -> Waiter | None:
+        """The caller this controller holds, waiting or told to leave (Exit) but not gone yet."""
         return self.waiters.get(member) or self._exiting.get(member)
 
     def sync_rows(self, rows: dict[str, str], offered: list[tuple[str, str, str]]) -> list[Fix]:
@@ -308,13 +309,13 @@ class Dispatcher:
         for fix in sorted(fixes, key=lambda f: (f.kind, f.member, f.agent)):
             # As the memory is now: a call's greenlet may have moved on since the look (offers
             # are this greenlet's own: none is made meanwhile).
-            w = self._holding(fix.member)
+            w = self.holding(fix.member)
             if not _still(fix, w, self._handed_on):
                 continue
             try:
                 with self.own.operator() as op:
                     changed = self._put_back(op.conn, fix, w, held.get(fix.member, ""))
-            except psycopg.Error as exc:  # the others, and the tick, go on
+            except Exception as exc:  # the others, and the tick, go on
                 log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
                 continue
             if changed:

@@ -82,7 +82,7 @@ class Housekeeper:
                 row
                 for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=d.name, alive_now=alive)
                 # Its own: only those no visit here holds (a socket that closed mid-conversation).
-                if row["controller"] != d.name or str(row["uuid"]) not in d.waiters
+                if row["controller"] != d.name or d.holding(str(row["uuid"])) is None
             ]
             longest = max((q.settings.ring_timeout for q in d.queues()[0].values()), default=60)
             stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)

@@ -8,9 +8,8 @@ PRAGMA synchronous=OFF (switch_core_db.c:204). PostgreSQL flushes them within
 window undoes them. The controller holding a caller's socket knows where that caller is,
 so once a tick it compares (``diverged``) and puts its own rows back:
 
-* ``restore``: a caller it holds has no row (a join undone), or an Abandoned one (another
-  controller, seeing this one's heartbeat late after an outage, gave them up): written
-  back, with the joined time it holds (their place);
+* ``restore``: a caller it holds has no row (a join undone): written back, with the
+  joined time it holds (their place);
 * ``remove``: a row of its own in Waiting or Trying that no caller here holds (a leave
   undone), but for callers it handed on lately to the next controller: a row nobody
   serves would take the agents ``decide`` gives it from the callers behind it;
@@ -66,7 +65,7 @@ def diverged(
     fixes = set()
     for member, state in held.items():
         row = rows.get(member)
-        if row is None or row == MemberState.ABANDONED:
+        if row is None:
             fixes.add(Fix("restore", member))
         elif state == MemberState.WAITING and row == MemberState.TRYING and member not in ringing:
             fixes.add(Fix("wait", member))

@@ -383,7 +383,8 @@ def own_rows(
     """(member -> state of ``controller``'s callers' rows in play, (agent, member, leg) of
     the agents Receiving for its offers): what fsapps.acd.rowsync compares with its memory."""
     members: list[Any] = conn.execute(
-        "SELECT uuid::text AS m, state FROM queue_members WHERE controller = %s",
+        "SELECT uuid::text AS m, state FROM queue_members WHERE controller = %s"
+        " AND state IN ('Waiting', 'Trying', 'Answered')",
         (controller,),
     ).fetchall()
     agents: list[Any] = conn.execute(
@@ -407,17 +408,14 @@ class HeldCaller:
 
 
 def restore_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> bool:
-    """The row of a caller ``controller`` holds, written back where missing or Abandoned,
-    with the joined time it holds (their place); False when a row in play was there."""
+    """The row of a caller ``controller`` holds, written back where missing, with the
+    joined time it holds (their place); False when a row was there."""
     m = h.member
     row = conn.execute(
         "INSERT INTO queue_members (uuid, tenant_id, queue, joined_epoch, state, priority, base_score,"
         " skills, owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        # A row Abandoned while the caller is held here (another controller, seeing this one's
-        # heartbeat late after an outage, gave it up): theirs again, at their place.
-        " ON CONFLICT (uuid) DO UPDATE SET state = EXCLUDED.state, controller = EXCLUDED.controller,"
-        "   abandoned_epoch = 0 WHERE queue_members.state = 'Abandoned' RETURNING 1",
+        " ON CONFLICT (uuid) DO NOTHING RETURNING 1",
         (
             m.uuid, h.tenant_id, h.queue, m.joined_epoch, h.state, m.priority, m.base_score,
             Jsonb(m.skills), m.owner_agent, m.private_agent, controller, h.cid_number, h.cid_name,

@@ -175,17 +175,19 @@ def test_a_caller_told_to_leave_while_their_offer_rings_keeps_their_row(rig) -> 
     assert agents(store)["a1"] == ("In a queue call", w.member.uuid)
 
 
-def test_a_held_caller_given_up_as_abandoned_by_another_controller_is_theirs_again(rig) -> None:
-    """After an outage another controller saw this one's heartbeat late and marked its
-    callers Abandoned (fsapps.store.acd.free_the_dead): the caller is still here, waiting."""
+
+
+def test_a_caller_told_to_leave_is_let_go_when_their_visit_leaves(rig) -> None:
+    """Held as exiting until their visit leaves, then not at all: otherwise their row would
+    be written back for a caller long gone."""
+    from fsapps.acd.decide import Exit
+
     d, store = rig.d, rig.store
-    w = caller(rig, 30)
-    joined = rows(store)[w.member.uuid]["joined_epoch"]
-    with store.operator() as op:
-        op.conn.execute("UPDATE queue_members SET state = 'Abandoned', abandoned_epoch = %s", (NOW,))
+    w = caller(rig, 130)  # past max-wait-time
     d.dispatch()
-    assert rung(w) == []
+    assert any(isinstance(item, Exit) for item in list(w.inbox.queue))
+    assert w.member.uuid not in d.waiters and d.holding(w.member.uuid) is w
+    d.leave(w, abandoned=False)
+    assert d.holding(w.member.uuid) is None
     rig.beats()
-    assert (rows(store)[w.member.uuid]["state"], rows(store)[w.member.uuid]["joined_epoch"]) == ("Waiting", joined)
-    d.dispatch()
-    assert rung(w) == ["a1"]
+    assert rows(store) == {}
