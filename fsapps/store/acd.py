@@ -358,24 +358,6 @@ def send_join(
     return read
 
 
-def join_member(
-    conn: psycopg.Connection,
-    m: Member,
-    tenant_id: str,
-    queue: str,
-    controller: str,
-    cid_number: str,
-    cid_name: str,
-    now: float,
-    resume_within: float = 0,
-    *,
-    wake: bool = True,
-) -> tuple[float, str]:
-    """send_join, read at once."""
-    return send_join(
-        conn, m, tenant_id, queue, controller, cid_number, cid_name, now, resume_within, wake=wake
-    )()
-
 
 def own_rows(
     conn: psycopg.Connection, controller: str

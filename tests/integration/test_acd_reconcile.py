@@ -27,8 +27,8 @@ from tests.support.waiting import wait_for
 def _offer(op, agent: str, member: str, leg: str, at: float) -> None:
     acd.ensure_agent(op.conn, agent)
     acd.set_status(op.conn, agent, "Available", 0)
-    acd.join_member(op.conn, Member(uuid=member, queue="support", joined_epoch=at), "acme", "support",
-                    "controller-x", "5550100", "", at)  # fmt: skip
+    acd.send_join(op.conn, Member(uuid=member, queue="support", joined_epoch=at), "acme", "support",
+                  "controller-x", "5550100", "", at)()  # fmt: skip
     assert acd.claim_member(op.conn, member, agent, "controller-x")
     assert acd.reserve(op.conn, agent, member, "controller-x", at, leg)
 

@@ -165,7 +165,7 @@ def test_a_caller_being_moved_is_offered_nothing_more_and_is_moved_once(store) -
     setup_agents(store, 1)
     member = str(uuid.uuid4())
     with store.operator() as op:
-        acd.join_member(op.conn, Member(member, "sales", NOW), "acme", "sales", "c1", "", "", NOW)
+        acd.send_join(op.conn, Member(member, "sales", NOW), "acme", "sales", "c1", "", "", NOW)()
         assert acd.ask_move(op.conn, "acme", "sales", member, "billing")
         assert not acd.ask_move(op.conn, "acme", "sales", member, "support")  # being moved already
         assert not acd.claim_member(op.conn, member, "a0", "c1", now=NOW)

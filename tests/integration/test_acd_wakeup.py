@@ -71,7 +71,7 @@ def test_a_transition_without_a_wake_notifies_in_its_transaction(store: Any) -> 
         op.add_agent("a1", "a1", {"acme": 1}, "user/a1@acme.example")
         acd.ensure_agent(op.conn, "a1")
         acd.set_status(op.conn, "a1", AgentStatus.AVAILABLE, NOW - 100)
-        acd.join_member(op.conn, Member(M1, "q", NOW), "acme", "q", "c1", "", "", NOW, wake=False)
+        acd.send_join(op.conn, Member(M1, "q", NOW), "acme", "q", "c1", "", "", NOW, wake=False)()
         acd.make_offers(op.conn, [acd.OfferPlan(M1, {"a1": "00000000-0000-0000-0000-000000000001"}, {})], "c1", NOW)
     transitions = AgentTransitions(store, Notifier())
     with listening(store.dsn) as conn:
