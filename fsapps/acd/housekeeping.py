@@ -45,6 +45,16 @@ STALE_MARGIN = 30.0  # seconds past the longest ring-timeout before an offer cou
 _NAME = re.compile(r"[A-Za-z0-9_.+-]{1,200}")
 
 
+def judges_peers(back_since: float | None, now: float) -> bool:
+    """Whether a controller may judge others dead ``now``, having had its database
+    connection back since ``back_since`` (None: not yet). Not for GONE_AFTER after a return:
+    a restart of PostgreSQL drops every controller's lifetime lock and silences every
+    heartbeat alike, and a live peer takes its lock back and beats again within a tick or
+    two of the database's return, which the first controller back must wait for before
+    reading the peer's silence as a death (and abandoning its waiting callers)."""
+    return back_since is not None and now - back_since >= store_acd.GONE_AFTER
+
+
 def route_value(extension: str, context: str) -> str:
     return f"{extension} {context}"
 
@@ -66,6 +76,8 @@ class Housekeeper:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.d = dispatcher
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
+        self._connection = 0  # the dispatcher's own connection (Dedicated.connections) last seen
+        self.back_since: float | None = None  # when that connection was seen new (judges_peers)
 
     @property
     def api(self) -> Callable[[str], str] | None:
@@ -76,13 +88,19 @@ class Housekeeper:
         d = self.d
         now, alive = d.clock(), d.wall()
         with d.own.operator() as op:
+            if d.own.connections != self._connection:  # the first beat, or back from an outage
+                self._connection, self.back_since = d.own.connections, alive
+            judging = judges_peers(self.back_since, alive)
             store_acd.heartbeat(op.conn, d.name, alive)
-            members, agents = store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive)
+            members, agents = (
+                store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive) if judging else ([], [])
+            )
             orphans = [
                 row
                 for row in store_acd.answered_orphans(op.conn, now, DEAD_AFTER, mine=d.name, alive_now=alive)
                 # Its own: only those no visit here holds (a socket that closed mid-conversation).
-                if row["controller"] != d.name or d.holding(str(row["uuid"])) is None
+                if (row["controller"] != d.name and judging)
+                or (row["controller"] == d.name and d.holding(str(row["uuid"])) is None)
             ]
             longest = max((q.settings.ring_timeout for q in d.queues()[0].values()), default=60)
             stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)

@@ -309,6 +309,9 @@ class Dedicated:
         self.dsn = dsn
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.RLock()
+        # How many connections it has made: a new one means the last was lost (a restart of
+        # PostgreSQL among the causes), which the ACD's housekeeper takes as a return.
+        self.connections = 0
 
     @contextmanager
     def operator(self) -> Iterator[OperatorScope]:
@@ -348,6 +351,7 @@ class Dedicated:
             conn = self._conn
             if conn is None or conn.closed:
                 conn = self._conn = GreenConnection.connect(self.dsn, row_factory=dict_row)
+                self.connections += 1
             try:
                 yield conn
             except (psycopg.OperationalError, psycopg.InterfaceError):

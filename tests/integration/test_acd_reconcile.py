@@ -8,6 +8,7 @@ import time
 import uuid as uuidlib
 
 import psycopg
+import pytest
 
 from fsapps.acd.dispatch import Dispatcher
 from fsapps.acd.housekeeping import DEAD_AFTER
@@ -121,3 +122,66 @@ def test_a_killed_controllers_hold_ends_with_its_connection_not_a_heartbeat_time
         assert heard == [AgentStateChanged("ring_a", "Waiting", "Available", late)]
     finally:
         relay.stop()
+
+
+def test_a_controller_back_from_an_outage_waits_for_its_peers_before_judging_them_dead(
+    store, db_dsn
+) -> None:
+    """A restart of PostgreSQL drops every controller's lifetime lock and silences every
+    heartbeat at once. The first controller back must not take a live peer for dead (and
+    abandon the callers it holds) before that peer could take its lock back and beat:
+    GONE_AFTER from its own return. A peer that does not come back is still freed."""
+    wall = [time.time()]
+    t0 = wall[0]
+    with store.operator() as op:
+        op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+        member = str(uuidlib.uuid4())
+        acd.send_join(op.conn, Member(uuid=member, queue="support", joined_epoch=t0), "acme", "support",
+                      "controller-x", "5550100", "", t0)()  # fmt: skip
+        acd.heartbeat(op.conn, "controller-x", t0)
+    peer = psycopg.connect(db_dsn, autocommit=True)
+    assert acd.hold_liveness(peer, "controller-x")
+    d = Dispatcher(store, lambda: Project(".", Operator(), []), time.time, wall=lambda: wall[0])
+
+    def state() -> str:
+        with psycopg.connect(db_dsn) as conn:
+            row = conn.execute("SELECT state FROM queue_members WHERE uuid = %s", (member,)).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    try:
+        d.housekeeper.beat()  # its first beat: a return like any other
+        wall[0] = t0 + acd.GONE_AFTER + 1
+        d.housekeeper.beat()
+        assert state() == "Waiting"  # the peer is slow, its lock still held: alive
+
+        # The outage: every connection goes (the peer's lock with it), heartbeats go silent.
+        peer.close()
+        with psycopg.connect(db_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
+        wall[0] = t0 + 9
+        with pytest.raises(psycopg.OperationalError):
+            d.housekeeper.beat()  # on the connection the outage closed
+        wall[0] = t0 + 9.5
+        d.housekeeper.beat()  # back first: the peer's lock is gone, its heartbeat 9.5 s old
+        assert d.housekeeper.back_since == t0 + 9.5
+        assert state() == "Waiting"
+
+        # The peer comes back within the grace: alive, its callers kept.
+        peer = psycopg.connect(db_dsn, autocommit=True)
+        assert acd.hold_liveness(peer, "controller-x")
+        with psycopg.connect(db_dsn, autocommit=True) as conn:
+            acd.heartbeat(conn, "controller-x", t0 + 10)
+        wall[0] = t0 + 9.5 + acd.GONE_AFTER
+        d.housekeeper.beat()
+        assert state() == "Waiting"
+
+        # Then it dies for good: freed once its heartbeat is GONE_AFTER old.
+        peer.close()
+        wall[0] = t0 + 10 + acd.GONE_AFTER + 0.5
+        d.housekeeper.beat()
+        assert state() == "Abandoned"
+    finally:
+        peer.close()
+        d.own.close()
