@@ -138,6 +138,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@contextmanager
+def checked_out(pool: ConnectionPool[Any], timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+    """``pool.connection(timeout)``. A connection found lost has the pool test its idle ones
+    (ConnectionPool.check) before the error goes on: a restart of PostgreSQL closes them all,
+    and each would otherwise fail one more transaction as it was handed out."""
+    with pool.connection(timeout=timeout) as conn:
+        try:
+            yield conn
+        except psycopg.OperationalError:
+            if conn.broken:
+                with contextlib.suppress(Exception):
+                    pool.check()
+            raise
+
+
 class Store:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20, timeout: float = 10.0) -> None:
         check_cooperative()
@@ -244,7 +259,7 @@ class Store:
         if not TENANT_ID.fullmatch(tenant_id):
             raise UnknownTenant(f"unknown tenant {tenant_id!r}")
         pool, secret = self._tenant_side(timeout)
-        with pool.connection(timeout=timeout) as conn:
+        with checked_out(pool, timeout) as conn:
             wiped = False
             try:
                 # (Pipelining these two costs more than the round trip it saves, in psycopg 3.3.)
@@ -270,7 +285,7 @@ class Store:
         one, with no yield to other greenlets between the writes and the COMMIT.
         ``flushed`` False: the COMMIT does not wait for the WAL flush (UNFLUSHED; pipelined,
         it costs no round trip)."""
-        with self.pool.connection() as conn, contextlib.ExitStack() as stack:
+        with checked_out(self.pool) as conn, contextlib.ExitStack() as stack:
             if pipelined:
                 stack.enter_context(conn.pipeline())
             stack.enter_context(conn.transaction())
@@ -286,7 +301,7 @@ class Store:
         False: for ONE statement, sent in a pipeline after UNFLUSHED; both run in the
         implicit transaction the server commits at the pipeline's sync, as the scope ends.
         Its result read after the scope: one round trip (read inside, a second one)."""
-        with self.pool.connection() as conn:
+        with checked_out(self.pool) as conn:
             conn.autocommit = True
             try:
                 with contextlib.ExitStack() as stack:

@@ -130,3 +130,37 @@ def test_a_refused_record_held_in_memory_does_not_take_the_others_down(store, pg
     assert writer.memory == []
     [entry] = [json.loads(line) for line in (spool_dir / "quarantine.jsonl").read_text().splitlines()]
     assert (entry["record"]["event_id"], entry["sqlstate"]) == (ghost.event_id, "23503")
+
+
+def test_after_a_restart_one_transaction_per_pool_fails_not_one_per_connection(db_dsn, pg_server) -> None:
+    """A restart of PostgreSQL closes every pooled connection. The first transaction to meet
+    one fails (it cannot know before it tries); the pool then tests the others, so those
+    after it get live connections instead of each failing on the next dead one."""
+    import psycopg
+
+    from fsapps.store.db import Store
+
+    with Store(db_dsn, min_size=4, max_size=4).open() as store:
+        with store.operator() as op:
+            op.add_tenant(Tenant("acme", "Acme", "acme.example"))
+
+        def use(scope) -> int:
+            with scope as s:
+                return int(s.conn.execute("SELECT 1 AS one").fetchone()["one"])
+
+        # Every connection of both pools in use at once, so each is a live one in its pool.
+        held = [gevent.spawn(lambda: use(store.operator())) for _ in range(4)]
+        held += [gevent.spawn(lambda: use(store.tenant("acme"))) for _ in range(4)]
+        assert [g.get(timeout=10) for g in held] == [1] * 8
+        pg_server.stop_server()
+        pg_server.start_server()
+        outcomes = {}
+        for name, scope in (("operator", store.operator), ("tenant", lambda: store.tenant("acme"))):
+            got = []
+            for _ in range(5):
+                try:
+                    got.append(use(scope()))
+                except psycopg.OperationalError:
+                    got.append("lost")
+            outcomes[name] = got
+        assert outcomes == {"operator": ["lost", 1, 1, 1, 1], "tenant": ["lost", 1, 1, 1, 1]}
