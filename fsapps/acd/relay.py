@@ -108,6 +108,7 @@ class Relay:
         self.dsn = dsn
         self.notifier = notifier
         self.origin = origin
+        self._own = f"{origin} "  # how this process's payloads start (payloads)
         self.sent = 0
         self.lost = 0  # events not sent: the outbox was full (PostgreSQL down for long)
         self._number = 0
@@ -203,6 +204,8 @@ class Relay:
                 gevent.sleep(1.0)
 
     def _received(self, assembly: Assembly, payload: str, deliver: Callable[[AcdEvent], None]) -> None:
+        if payload.startswith(self._own):
+            return  # our own, back from PostgreSQL: our notifier had it first (not parsed)
         try:
             got = assembly.add(payload)
         except wire.BadEvent as exc:
@@ -210,9 +213,7 @@ class Relay:
             return
         if got is None:
             return
-        origin, event = got
-        if origin == self.origin:
-            return  # our own: our notifier had it first
+        _, event = got
         try:
             deliver(event)
         except Exception:

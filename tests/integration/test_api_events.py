@@ -290,6 +290,25 @@ def test_relayed_events_come_back_whole(size: int) -> None:
     assert got[:-1] == [None] * (len(sent) - 1) and got[-1] == ("c1", offer)
 
 
+def test_a_relay_passes_on_the_others_events_and_drops_its_own_unread(caplog) -> None:
+    """Its own events come back from PostgreSQL too (the notifier had them first): dropped by
+    their origin before any of them is put together or parsed; the others' are delivered."""
+    from fsapps.acd.notifier import Notifier
+    from fsapps.acd.relay import Assembly, Relay, payloads
+
+    relay = Relay("", Notifier(), origin="c1")
+    offer = OfferMade("acme", "q", "m", "a", "leg", (("cn_note", "x" * 20_000),), 1.0)
+    heard: list = []
+    assembly = Assembly()
+    head, _, body = payloads("c1", 1, offer)[0].partition("\n")
+    own = [f"{head}\nnot json {body}", *payloads("c1", 1, offer)[1:]]  # read, it would be refused
+    with caplog.at_level("WARNING", logger="fsapps.acd"):
+        for p in [*own, *payloads("c11", 1, offer)]:
+            relay._received(assembly, p, heard.append)
+    assert heard == [offer]
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+
+
 def test_a_callers_offer_reaches_the_agents_stream_from_another_controller(store, tmp_path) -> None:
     """A real call: the emulator hands the caller to controller 0; the API follows controller
     1, which hears controller 0's events through PostgreSQL. cn_wang's stream shows the offer
