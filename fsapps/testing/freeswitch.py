@@ -52,7 +52,17 @@ class SwitchFailed(RuntimeError):
 # Linux), where outgoing connections take theirs, and below FreeSWITCH's default RTP range
 # (16384-32768): a port picked from the ephemeral range and let go could be taken by any
 # client socket before the server binds it (sofia then fails with "Error Creating SIP UA").
-PORTS = range(10_000, 16_384)
+# FSAPPS_TEST_PORTS ("13000-16383") narrows it to a share of its own for test processes
+# run side by side (./dev test's tiers): a port one finds free and lets go until its server
+# binds it can't be taken meanwhile by the other.
+def port_share(spec: str | None) -> range:
+    low, _, high = (spec or "").partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) < int(high) <= 16_383):
+        return range(10_000, 16_384)
+    return range(int(low), int(high) + 1)
+
+
+PORTS = port_share(os.environ.get("FSAPPS_TEST_PORTS"))
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fsapps.testing.freeswitch import free_port
+from fsapps.testing.freeswitch import PORTS, free_port
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "acceptance" / "sipp"
 DTMF = Path("/usr/share/sip-tester")
@@ -69,12 +69,14 @@ def _rtp_port() -> int:
     """An even base for sipp's media ports: it binds four (audio RTP and RTCP, then video's two).
 
     Taken below the kernel's ephemeral range (32768-60999), where no port 0 bind lands, and
-    below FreeSWITCH's RTP range (16384-32768): a port found free there stays free."""
+    below FreeSWITCH's RTP range (16384-32768), in this process's share (PORTS): a port found
+    free there stays free."""
+    low = PORTS.start + PORTS.start % 2
     for _ in range(200):
-        base = random.randrange(10000, 16380, 2)
+        base = random.randrange(low, PORTS.stop - 4, 2)
         if all(_udp_free(base + i) for i in range(4)):
             return base
-    raise RuntimeError("no four free UDP ports for sipp's media between 10000 and 16384")
+    raise RuntimeError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def _udp_free(port: int) -> bool:
