@@ -99,7 +99,9 @@ class Controller:
         self.collector: CdrCollector | None = None
         self.cdr_batches: RecordBatches | None = None
         if store is not None:
-            self.writer = DurableWriter(store, Path(settings.state_dir) / "spool")
+            # The spool's fsyncs wait in the hub's threads, not on the event loop.
+            self.writer = DurableWriter(store, Path(settings.state_dir) / "spool",
+                                        offload=gevent.get_hub().threadpool.apply)  # fmt: skip
             if self.client is not None:
                 self.cdr_batches = RecordBatches(
                     self.writer.write, journal=self.writer.spool.dir / "cdrs.journal"

@@ -50,7 +50,7 @@ from fsapps.store.records import (
     UsageRecord,
     Voicemail,
 )
-from fsapps.store.spool import Record, Refusal, Spool
+from fsapps.store.spool import Offload, Record, Refusal, Spool
 
 log = logging.getLogger("fsapps.store")
 
@@ -79,9 +79,11 @@ OUTAGE = (psycopg.OperationalError, psycopg.InterfaceError, DatabaseTimeout, OSE
 class DurableWriter:
     def __init__(self, store: Store, spool_dir: str | os.PathLike[str], *, retry_every: float = 1.0,
                  db_timeout: float = 2.0, chunk: int = CHUNK,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 offload: Offload | None = None) -> None:  # fmt: skip
+        """``offload``: where the spool's fsyncs wait (Spool)."""
         self.store = store
-        self.spool = Spool(spool_dir, now=now)
+        self.spool = Spool(spool_dir, now=now, offload=offload)
         self.retry_every = retry_every
         self.db_timeout = db_timeout
         self.chunk = chunk

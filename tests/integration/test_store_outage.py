@@ -164,3 +164,50 @@ def test_after_a_restart_one_transaction_per_pool_fails_not_one_per_connection(d
                     got.append("lost")
             outcomes[name] = got
         assert outcomes == {"operator": ["lost", 1, 1, 1, 1], "tenant": ["lost", 1, 1, 1, 1]}
+
+
+def test_a_spool_appends_fsync_waits_off_the_event_loop(tmp_path, monkeypatch) -> None:
+    """The controller's spool (records while PostgreSQL is down or slow) fsyncs each append:
+    with the hub's threadpool as its offload, a slow disk's fsync waits in a thread and the
+    event loop (every call's greenlet) goes on meanwhile; without one it stops the loop."""
+    import stat
+    import threading
+
+    from gevent import monkey
+
+    from fsapps.store.spool import Spool
+
+    real_sleep, real_fsync = monkey.get_original("time", "sleep"), os.fsync
+    ident = monkey.get_original("threading", "get_ident")
+    synced_in: list[int] = []
+
+    def slow_disk(fd: int) -> None:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):  # a file's, not a new file's directory's
+            synced_in.append(ident())
+            real_sleep(0.3)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_disk)
+
+    def ticks_during_an_append(spool: Spool) -> int:
+        ticks = [0]
+
+        def tick() -> None:
+            while True:
+                ticks[0] += 1
+                gevent.sleep(0.01)
+
+        ticker = gevent.spawn(tick)
+        gevent.sleep(0)  # it has ticked once
+        before = ticks[0]
+        spool.append([record(1)])
+        ticker.kill()
+        return ticks[0] - before
+
+    offloaded = Spool(tmp_path / "offloaded", offload=gevent.get_hub().threadpool.apply)
+    assert ticks_during_an_append(offloaded) >= 10
+    assert synced_in[-1] != ident() and synced_in[-1] != threading.main_thread().ident
+    assert len(offloaded) == 1
+    inline = Spool(tmp_path / "inline")
+    assert ticks_during_an_append(inline) == 0
+    assert synced_in[-1] == ident()
