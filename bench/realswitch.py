@@ -193,6 +193,7 @@ class Result:
     pg_cpu: float = 0.0  # PostgreSQL's (postmaster, its backends, reaped ones), both systems
     rss: int = 0  # fsapps: its resident memory at the end of the phase, bytes
     busy: float = 0.0  # the machine's cores busy over the phase and its tail, 0..1
+    stalled: float | None = None  # share of the phase some task waited for a core (PSI); None: unknown
     writes: int = 0  # PostgreSQL's transactions that took a transaction id (wrote or NOTIFYed)
     wal: int = 0  # and the bytes of WAL they wrote
     double_offers: int = 0  # agent legs created while another leg of that agent was up
@@ -483,6 +484,18 @@ def machine_jiffies() -> tuple[int, int]:
     return total - fields[3] - fields[4], total
 
 
+def cpu_stall() -> float | None:
+    """Microseconds so far in which some task on the machine was ready to run and waited for a
+    core (/proc/pressure/cpu, the kernel's pressure stall information); None where the kernel
+    does not keep it."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    total = dict(f.split("=", 1) for f in line.split()[1:]).get("total", "")
+    return float(total) if total.isdigit() else None
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds of ``pid``, its live children and the children it has reaped (Linux):
     a postmaster's backends, whether they are still up or not."""
@@ -518,9 +531,13 @@ def run_phase(
     switch_cpu, pg_cpu = tree_cpu(switch_pid), tree_cpu(postmaster)
     xid, lsn = database_marks(dsn)
     busy, ticks = machine_jiffies()
+    stall, began = cpu_stall(), time.monotonic()
     with watch.phase() as events:
         result.sipp_ok = place_calls(fs.sip_port("external"), number, calls, rate, talk, workdir)
     busy_after, ticks_after = machine_jiffies()
+    stall_after = cpu_stall()
+    if stall is not None and stall_after is not None:
+        result.stalled = (stall_after - stall) / 1e6 / max(time.monotonic() - began, 1e-3)
     xid_after, lsn_after = database_marks(dsn)
     result.writes, result.wal = max(xid_after - xid - 1, 0), lsn_after - lsn
     result.busy = (busy_after - busy) / max(ticks_after - ticks, 1)
@@ -634,6 +651,9 @@ def print_rate(rate: float, calls: int, results: dict[str, Result], controllers:
     # every process waits for a core, and the tail of each stage grows with it.
     print(f"    the machine's {os.cpu_count()} cores busy (everything on it): mod_callcenter {cc.busy:.0%},"
           f" fsapps {fa.busy:.0%}")  # fmt: skip
+    if cc.stalled is not None and fa.stalled is not None:
+        print(f"    some task ready and waiting for a core (/proc/pressure/cpu): mod_callcenter"
+              f" {cc.stalled:.0%} of the phase, fsapps {fa.stalled:.0%}")  # fmt: skip
     print(f"    double offers (an agent rung while on another leg): mod_callcenter {cc.double_offers},"
           f" fsapps {fa.double_offers}")  # fmt: skip
     for r in (cc, fa):
