@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -41,6 +42,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from fsapps.store.green import GreenConnection
 from fsapps.store.records import Cdr, Tenant, UsageRecord, User
+
+log = logging.getLogger("fsapps.store")
 
 USAGE_COLUMNS = (
     "event_id", "tenant_id", "resource", "resource_id", "kind", "started_at", "ended_at",
@@ -138,18 +141,49 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+CHECK_WAIT = 2.0  # seconds a transaction that met a lost connection waits for the pool's test
+
+
+class LostConnections:
+    """A pool's idle connections tested once one is found lost (ConnectionPool.check): a
+    restart of PostgreSQL closes them all, and each would otherwise fail one more transaction
+    as it was handed out. One test at a time, in a thread of its own (a greenlet once gevent
+    has patched threading), which the transaction that found the lost one waits for: the test
+    takes every idle connection out of the pool while it runs, and cut short (that caller's
+    timeout, its greenlet killed) it would never put them back."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+        self._lock = threading.Lock()
+        self._test: threading.Thread | None = None
+
+    def found(self, wait: float = CHECK_WAIT) -> None:
+        with self._lock:
+            test = self._test
+            if test is None or not test.is_alive():
+                test = self._test = threading.Thread(target=self._check, name="pool check", daemon=True)
+                test.start()
+        test.join(wait)
+
+    def _check(self) -> None:
+        try:
+            self.pool.check()
+        except Exception as exc:  # the next lost connection starts another
+            log.warning("testing the pool's connections failed: %s", exc)
+
+
 @contextmanager
-def checked_out(pool: ConnectionPool[Any], timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
-    """``pool.connection(timeout)``. A connection found lost has the pool test its idle ones
-    (ConnectionPool.check) before the error goes on: a restart of PostgreSQL closes them all,
-    and each would otherwise fail one more transaction as it was handed out."""
+def checked_out(
+    pool: ConnectionPool[Any], lost: LostConnections, timeout: float | None = None
+) -> Iterator[psycopg.Connection[Any]]:
+    """``pool.connection(timeout)``; a connection found lost has ``lost`` test the pool's
+    others before the error goes on."""
     with pool.connection(timeout=timeout) as conn:
         try:
             yield conn
         except psycopg.OperationalError:
             if conn.broken:
-                with contextlib.suppress(Exception):
-                    pool.check()
+                lost.found()
             raise
 
 
@@ -164,6 +198,7 @@ class Store:
             kwargs={"row_factory": dict_row}, name="fsapps", connection_class=GreenConnection,
         )  # fmt: skip
         self._tenant_pool: ConnectionPool[Any] | None = None
+        self._lost_connections: dict[int, LostConnections] = {}  # by id() of each pool
         self._bind_secret = ""
         self._tenant_setup = threading.Lock()
 
@@ -192,6 +227,12 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _lost(self, pool: ConnectionPool[Any]) -> LostConnections:
+        lost = self._lost_connections.get(id(pool))
+        if lost is None:
+            lost = self._lost_connections[id(pool)] = LostConnections(pool)
+        return lost
 
     @property
     def tenant_pool(self) -> ConnectionPool[Any] | None:
@@ -259,7 +300,7 @@ class Store:
         if not TENANT_ID.fullmatch(tenant_id):
             raise UnknownTenant(f"unknown tenant {tenant_id!r}")
         pool, secret = self._tenant_side(timeout)
-        with checked_out(pool, timeout) as conn:
+        with checked_out(pool, self._lost(pool), timeout) as conn:
             wiped = False
             try:
                 # (Pipelining these two costs more than the round trip it saves, in psycopg 3.3.)
@@ -285,7 +326,7 @@ class Store:
         one, with no yield to other greenlets between the writes and the COMMIT.
         ``flushed`` False: the COMMIT does not wait for the WAL flush (UNFLUSHED; pipelined,
         it costs no round trip)."""
-        with checked_out(self.pool) as conn, contextlib.ExitStack() as stack:
+        with checked_out(self.pool, self._lost(self.pool)) as conn, contextlib.ExitStack() as stack:
             if pipelined:
                 stack.enter_context(conn.pipeline())
             stack.enter_context(conn.transaction())
@@ -301,7 +342,7 @@ class Store:
         False: for ONE statement, sent in a pipeline after UNFLUSHED; both run in the
         implicit transaction the server commits at the pipeline's sync, as the scope ends.
         Its result read after the scope: one round trip (read inside, a second one)."""
-        with checked_out(self.pool) as conn:
+        with checked_out(self.pool, self._lost(self.pool)) as conn:
             conn.autocommit = True
             try:
                 with contextlib.ExitStack() as stack:

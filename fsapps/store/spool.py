@@ -132,22 +132,25 @@ class Chunk:
 Offload = Callable[[Callable[..., Any], tuple[Any, ...]], Any]
 
 
+def _inline(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return fn(*args)
+
+
 class Spool:
     def __init__(self, directory: str | os.PathLike[str], *,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  offload: Offload | None = None) -> None:  # fmt: skip
         """``offload(fn, args)``: runs ``fn(*args)`` where waiting for it stalls nobody else (a
-        gevent hub's threadpool.apply): the fsync of each append waits for the disk, which a
-        controller's event loop must not do, with every call's greenlet stopped behind it (it
-        was a tenth of a loaded controller's time when its records went to the spool)."""
+        gevent hub's threadpool.apply), for the spool's waits for the disk (every fsync) and
+        for another process's turn (flock): a controller's event loop must not wait there, with
+        every call's greenlet stopped behind it (fsync was a tenth of a loaded controller's
+        time when its records went to the spool)."""
         self.dir = Path(directory)
         self.now = now
-        self._fsync: Callable[[int], Any] = os.fsync
-        if offload is not None:
-            self._fsync = lambda fd: offload(os.fsync, (fd,))
+        self._offload: Offload = offload if offload is not None else _inline
         if not self.dir.is_dir():
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _fsync_dir(self.dir.parent)
+            self._offload(_fsync_dir, (self.dir.parent,))
         with contextlib.suppress(PermissionError):  # an older version made it 0755
             self.dir.chmod(0o700)
         self.path = self.dir / "records.jsonl"
@@ -200,7 +203,7 @@ class Spool:
             start = os.fstat(fd).st_size
             try:
                 _write_all(fd, data)
-                self._fsync(fd)
+                self._offload(os.fsync, (fd,))
             except OSError:
                 # The caller keeps these records: the part that did get written would be
                 # a torn line for the next append to glue onto.
@@ -211,7 +214,7 @@ class Spool:
         finally:
             os.close(fd)
         if created:
-            _fsync_dir(self.dir)
+            self._offload(_fsync_dir, (self.dir,))
 
     def _repair_tail(self, fd: int, path: Path) -> None:
         """``fd``: opened O_APPEND, read-write."""
@@ -228,7 +231,7 @@ class Spool:
             log.error("%s: torn last line (%d bytes) moved to %s", path, len(tail), self.quarantine_path)
         else:  # a whole record that only lacks its newline
             _write_all(fd, b"\n")
-        os.fsync(fd)
+        self._offload(os.fsync, (fd,))
 
     # --- the quarantine ---------------------------------------------------------------
 
@@ -283,11 +286,11 @@ class Spool:
                 return True
             if self.cursor.exists():  # a cursor left by a crash after its file was done
                 self.cursor.unlink()
-                _fsync_dir(self.dir)
+                self._offload(_fsync_dir, (self.dir,))
             if not self.path.is_file() or self.path.stat().st_size == 0:
                 return False
             os.replace(self.path, self.replaying)
-            _fsync_dir(self.dir)
+            self._offload(_fsync_dir, (self.dir,))
             return True
 
     def read_chunk(self, max_records: int) -> Chunk | None:
@@ -319,11 +322,11 @@ class Spool:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             _write_all(fd, b"%d\n" % chunk.end)
-            os.fsync(fd)
+            self._offload(os.fsync, (fd,))
         finally:
             os.close(fd)
         os.replace(tmp, self.cursor)
-        _fsync_dir(self.dir)
+        self._offload(_fsync_dir, (self.dir,))
         with self._mutex:
             self.count = max(self.count - chunk.lines, 0)
 
@@ -331,9 +334,9 @@ class Spool:
         """The replaying file is all in: remove it, its cursor first (a cursor outliving its
         file would skip the start of the next one; the reverse only sends it again)."""
         self.cursor.unlink(missing_ok=True)
-        _fsync_dir(self.dir)
+        self._offload(_fsync_dir, (self.dir,))
         self.replaying.unlink(missing_ok=True)
-        _fsync_dir(self.dir)
+        self._offload(_fsync_dir, (self.dir,))
 
     def _read_cursor(self) -> int:
         """The committed offset, or 0 (sending again is safe) if it is missing or makes no sense."""
@@ -353,7 +356,10 @@ class Spool:
         with self._mutex:
             fd = os.open(self.dir / "spool.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another process's turn: waited for off the loop
+                    self._offload(fcntl.flock, (fd, fcntl.LOCK_EX))
                 yield
             finally:
                 os.close(fd)

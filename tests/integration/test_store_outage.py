@@ -211,3 +211,26 @@ def test_a_spool_appends_fsync_waits_off_the_event_loop(tmp_path, monkeypatch) -
     inline = Spool(tmp_path / "inline")
     assert ticks_during_an_append(inline) == 0
     assert synced_in[-1] == ident()
+
+
+def test_a_transaction_cut_short_while_the_pool_is_tested_takes_no_connection_with_it(
+    db_dsn, pg_server
+) -> None:
+    """The test of the pool's idle connections takes them all out of the pool while it runs:
+    the transaction that found a lost one waits for it, and killed meanwhile (its caller's
+    timeout), the test still ends and puts every live connection back."""
+    from fsapps.store.db import LostConnections, Store
+    from tests.support.waiting import wait_for
+
+    with Store(db_dsn, min_size=4, max_size=4).open() as store:
+        pg_server.stop_server()
+        pg_server.start_server()
+        lost = LostConnections(store.pool)
+        waiter = gevent.spawn(lost.found, 30.0)
+        gevent.sleep(0)  # the test has started; its waiter is killed
+        waiter.kill()
+        back = wait_for(lambda: store.pool.get_stats().get("pool_available") == 4, timeout=20)
+        assert back, store.pool.get_stats()
+        for _ in range(6):
+            with store.operator() as op:
+                assert op.conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
