@@ -45,13 +45,17 @@ STALE_MARGIN = 30.0  # seconds past the longest ring-timeout before an offer cou
 _NAME = re.compile(r"[A-Za-z0-9_.+-]{1,200}")
 
 
-def judges_peers(back_since: float | None, now: float) -> bool:
+def judges_peers(back_since: float | None, now: float, unjudged_since: float | None = None) -> bool:
     """Whether a controller may judge others dead ``now``, having had its database
     connection back since ``back_since`` (None: not yet). Not for GONE_AFTER after a return:
     a restart of PostgreSQL drops every controller's lifetime lock and silences every
     heartbeat alike, and a live peer takes its lock back and beats again within a tick or
     two of the database's return, which the first controller back must wait for before
-    reading the peer's silence as a death (and abandoning its waiting callers)."""
+    reading the peer's silence as a death (and abandoning its waiting callers). But not
+    kept from judging for DEAD_AFTER in a row (``unjudged_since``: since when it has not),
+    however often its connection is replaced."""
+    if unjudged_since is not None and now - unjudged_since >= DEAD_AFTER:
+        return True
     return back_since is not None and now - back_since >= store_acd.GONE_AFTER
 
 
@@ -78,6 +82,7 @@ class Housekeeper:
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
         self._connection = 0  # the dispatcher's own connection (Dedicated.connections) last seen
         self.back_since: float | None = None  # when that connection was seen new (judges_peers)
+        self._unjudged_since: float | None = None  # the first beat of those since that judged nobody
 
     @property
     def api(self) -> Callable[[str], str] | None:
@@ -90,7 +95,11 @@ class Housekeeper:
         with d.own.operator() as op:
             if d.own.connections != self._connection:  # the first beat, or back from an outage
                 self._connection, self.back_since = d.own.connections, alive
-            judging = judges_peers(self.back_since, alive)
+            judging = judges_peers(self.back_since, alive, self._unjudged_since)
+            if judging and self._unjudged_since is not None and not judges_peers(self.back_since, alive):
+                log.warning("this controller's database connection keeps being replaced: judging the"
+                            " others' liveness all the same")  # fmt: skip
+            self._unjudged_since = None if judging else (self._unjudged_since or alive)
             store_acd.heartbeat(op.conn, d.name, alive)
             members, agents = (
                 store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive) if judging else ([], [])

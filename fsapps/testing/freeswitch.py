@@ -57,7 +57,8 @@ class SwitchFailed(RuntimeError):
 # binds it can't be taken meanwhile by the other.
 def port_share(spec: str | None) -> range:
     low, _, high = (spec or "").partition("-")
-    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) < int(high) <= 16_383):
+    # At least sipp's four media ports (from an even base) fit in it.
+    if not (low.isdigit() and high.isdigit() and int(low) >= 1024 and int(low) + 7 <= int(high) <= 16_383):
         return range(10_000, 16_384)
     return range(int(low), int(high) + 1)
 

@@ -143,6 +143,18 @@ def test_a_controller_back_from_an_outage_waits_for_its_peers_before_judging_the
     assert acd.hold_liveness(peer, "controller-x")
     d = Dispatcher(store, lambda: Project(".", Operator(), []), time.time, wall=lambda: wall[0])
 
+    def terminate(pid: int) -> None:
+        with psycopg.connect(db_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    def gone_with(pid: int, end) -> None:
+        """``end()``, then wait for the server process ``pid`` to be gone: a lock it holds goes
+        only when it exits, after the client has closed."""
+        end()
+        with psycopg.connect(db_dsn, autocommit=True) as admin:
+            assert wait_for(lambda: not admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone())  # fmt: skip
+
     def state() -> str:
         with psycopg.connect(db_dsn) as conn:
             row = conn.execute("SELECT state FROM queue_members WHERE uuid = %s", (member,)).fetchone()
@@ -156,10 +168,13 @@ def test_a_controller_back_from_an_outage_waits_for_its_peers_before_judging_the
         assert state() == "Waiting"  # the peer is slow, its lock still held: alive
 
         # The outage: every connection goes (the peer's lock with it), heartbeats go silent.
-        peer.close()
+        gone_with(peer.info.backend_pid, peer.close)
         with psycopg.connect(db_dsn, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
+            pids = [r[0] for r in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()]  # fmt: skip
+        for pid in pids:
+            gone_with(pid, lambda pid=pid: terminate(pid))
         wall[0] = t0 + 9
         with pytest.raises(psycopg.OperationalError):
             d.housekeeper.beat()  # on the connection the outage closed
@@ -178,7 +193,7 @@ def test_a_controller_back_from_an_outage_waits_for_its_peers_before_judging_the
         assert state() == "Waiting"
 
         # Then it dies for good: freed once its heartbeat is GONE_AFTER old.
-        peer.close()
+        gone_with(peer.info.backend_pid, peer.close)
         wall[0] = t0 + 10 + acd.GONE_AFTER + 0.5
         d.housekeeper.beat()
         assert state() == "Abandoned"

@@ -14,7 +14,7 @@ def test_a_share_is_taken_as_given_both_ends_included() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", [None, "", "13000", "16383-13000", "13000-20000", "80-2000", "a-b", "13000-16383x"]
+    "spec", [None, "", "13000", "16383-13000", "13000-20000", "80-2000", "a-b", "13000-16383x", "16380-16383"]
 )
 def test_anything_else_is_the_whole_range_below_the_switchs_rtp_ports(spec) -> None:
     assert port_share(spec) == range(10000, 16384)
