@@ -318,6 +318,8 @@ class Dispatcher:
             except Exception as exc:  # the others, and the tick, go on
                 log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
                 continue
+            if isinstance(changed, AgentStateChanged):  # the floor and the metrics see them free
+                self.notifier.publish(changed)
             if changed:
                 done.append(fix)
         if done:
@@ -327,7 +329,10 @@ class Dispatcher:
             self.kick.set()
         return done
 
-    def _put_back(self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str) -> bool:
+    def _put_back(
+        self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str
+    ) -> bool | AgentStateChanged:
+        """Whether the row was put back; for an agent freed, the news of it."""
         if fix.kind == "restore" and w is not None:
             caller = store_acd.HeldCaller(w.member, w.tenant, w.queue, w.caller, w.caller_name, state)
             return store_acd.restore_member(conn, self.name, caller)
@@ -335,7 +340,10 @@ class Dispatcher:
             return store_acd.remove_own_member(conn, self.name, fix.member)
         if fix.kind == "wait":
             return store_acd.member_waits_again(conn, self.name, fix.member)
-        return store_acd.free_offered(conn, self.name, fix.agent, fix.member)
+        status = store_acd.free_offered(conn, self.name, fix.agent, fix.member)
+        if status is None:
+            return False
+        return AgentStateChanged(fix.agent, AgentState.WAITING, status, self.clock())
 
     def complete_answered(self, member: str, ended: float) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up

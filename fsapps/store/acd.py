@@ -427,15 +427,16 @@ def member_waits_again(conn: psycopg.Connection, controller: str, member: str) -
     return row is not None
 
 
-def free_offered(conn: psycopg.Connection, controller: str, agent_id: str, member: str) -> bool:
-    """An agent Receiving for a caller of ``controller``'s whose ring is over: Waiting."""
+def free_offered(conn: psycopg.Connection, controller: str, agent_id: str, member: str) -> str | None:
+    """An agent Receiving for a caller of ``controller``'s whose ring is over: Waiting.
+    Returns their status (None: no such agent)."""
     row = conn.execute(
         "UPDATE agent_state SET state = 'Waiting', offered_member = NULL, offered_by = NULL,"
         " agent_leg = NULL WHERE agent_id = %s AND offered_by = %s AND offered_member = %s"
-        " AND state = 'Receiving' RETURNING 1",
+        " AND state = 'Receiving' RETURNING status",
         (agent_id, controller, member),
     ).fetchone()
-    return row is not None
+    return None if row is None else str(_first(row))
 
 
 def _first(row: Any) -> Any:

@@ -17,6 +17,7 @@ import pytest
 
 from fsapps.acd.dispatch import HANDED_ON_KEPT, AgentOffer, Dispatcher, Waiter
 from fsapps.acd.model import AgentStatus, Member
+from fsapps.acd.notifier import AgentStateChanged
 from fsapps.acd.rowsync import AFTER
 from fsapps.store import acd
 from fsapps.store.db import Store
@@ -132,9 +133,14 @@ def test_a_no_answer_undone_lets_the_caller_be_offered_again(rig) -> None:
         )
     d.dispatch()
     assert rung(w) == []
+    news = d.notifier.subscribe()  # from now on
     rig.beats()
     assert rows(store)[w.member.uuid]["state"] == "Waiting"
     assert agents(store)["a1"] == ("Waiting", None)
+    # The floor and the metrics hear a1 is free (their last news of a1 was the ring).
+    heard = [p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)]
+    news.close()
+    assert [(e.agent, e.state, e.status) for e in heard] == [("a1", "Waiting", "Available")]
     d.dispatch()
     assert rung(w) == ["a1"]
 
