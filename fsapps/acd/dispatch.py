@@ -318,7 +318,7 @@ class Dispatcher:
             except Exception as exc:  # the others, and the tick, go on
                 log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
                 continue
-            if isinstance(changed, AgentStateChanged):  # the floor and the metrics see them free
+            if isinstance(changed, AgentStateChanged):  # the floor and the event streams see them free
                 self.notifier.publish(changed)
             if changed:
                 done.append(fix)

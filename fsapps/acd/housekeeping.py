@@ -59,6 +59,40 @@ def judges_peers(back_since: float | None, now: float, unjudged_since: float | N
     return back_since is not None and now - back_since >= store_acd.GONE_AFTER
 
 
+class Judging:
+    """judges_peers beat by beat, from what a controller sees of its own dedicated connection:
+    how many connections it has made (Dedicated.connections: a new one, a return) and when a
+    beat last went through. A new connection soon after a beat that went through is a
+    replaced one (a connection that keeps being replaced delays judging DEAD_AFTER at most);
+    after longer, it is a return from an outage, with a grace of its own however many there
+    were before it."""
+
+    def __init__(self) -> None:
+        self.connection = 0  # the count last seen
+        self.back_since: float | None = None  # when that connection was seen new
+        self.unjudged_since: float | None = None  # the first beat of those since that judged nobody
+        self.last_through: float | None = None
+
+    def at(self, connections: int, alive: float) -> bool:
+        """Whether the beat on the ``connections``-th connection at ``alive`` judges."""
+        if connections != self.connection:
+            self.connection, self.back_since = connections, alive
+            if self.last_through is None or alive - self.last_through > store_acd.GONE_AFTER:
+                self.unjudged_since = None
+        judging = judges_peers(self.back_since, alive, self.unjudged_since)
+        if judging and not judges_peers(self.back_since, alive):
+            log.warning("this controller's database connection keeps being replaced: judging the"
+                        " others' liveness all the same")  # fmt: skip
+        if judging:
+            self.unjudged_since = None
+        elif self.unjudged_since is None:
+            self.unjudged_since = alive
+        return judging
+
+    def went_through(self, alive: float) -> None:
+        self.last_through = alive
+
+
 def route_value(extension: str, context: str) -> str:
     return f"{extension} {context}"
 
@@ -80,9 +114,7 @@ class Housekeeper:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.d = dispatcher
         self._orphans_seen: dict[str, float] = {}  # member -> when first seen ended, awaiting its CDR
-        self._connection = 0  # the dispatcher's own connection (Dedicated.connections) last seen
-        self.back_since: float | None = None  # when that connection was seen new (judges_peers)
-        self._unjudged_since: float | None = None  # the first beat of those since that judged nobody
+        self.judging = Judging()
 
     @property
     def api(self) -> Callable[[str], str] | None:
@@ -93,13 +125,7 @@ class Housekeeper:
         d = self.d
         now, alive = d.clock(), d.wall()
         with d.own.operator() as op:
-            if d.own.connections != self._connection:  # the first beat, or back from an outage
-                self._connection, self.back_since = d.own.connections, alive
-            judging = judges_peers(self.back_since, alive, self._unjudged_since)
-            if judging and self._unjudged_since is not None and not judges_peers(self.back_since, alive):
-                log.warning("this controller's database connection keeps being replaced: judging the"
-                            " others' liveness all the same")  # fmt: skip
-            self._unjudged_since = None if judging else (self._unjudged_since or alive)
+            judging = self.judging.at(d.own.connections, alive)
             store_acd.heartbeat(op.conn, d.name, alive)
             members, agents = (
                 store_acd.free_the_dead(op.conn, now, DEAD_AFTER, alive_now=alive) if judging else ([], [])
@@ -113,6 +139,7 @@ class Housekeeper:
             ]
             longest = max((q.settings.ring_timeout for q in d.queues()[0].values()), default=60)
             stale = store_acd.stale_offers(op.conn, now, longest + STALE_MARGIN)
+        self.judging.went_through(alive)
         if members or agents:
             log.warning("freed what dead controllers held: callers %s, agents %s", members, agents)
         self.reconcile(orphans, now)

@@ -180,7 +180,7 @@ def test_a_controller_back_from_an_outage_waits_for_its_peers_before_judging_the
             d.housekeeper.beat()  # on the connection the outage closed
         wall[0] = t0 + 9.5
         d.housekeeper.beat()  # back first: the peer's lock is gone, its heartbeat 9.5 s old
-        assert d.housekeeper.back_since == t0 + 9.5
+        assert d.housekeeper.judging.back_since == t0 + 9.5
         assert state() == "Waiting"
 
         # The peer comes back within the grace: alive, its callers kept.

@@ -137,7 +137,7 @@ def test_a_no_answer_undone_lets_the_caller_be_offered_again(rig) -> None:
     rig.beats()
     assert rows(store)[w.member.uuid]["state"] == "Waiting"
     assert agents(store)["a1"] == ("Waiting", None)
-    # The floor and the metrics hear a1 is free (their last news of a1 was the ring).
+    # The floor and the event streams hear a1 is free (their last news of a1 was the ring).
     heard = [p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)]
     news.close()
     assert [(e.agent, e.state, e.status) for e in heard] == [("a1", "Waiting", "Available")]

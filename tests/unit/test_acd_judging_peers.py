@@ -4,10 +4,7 @@ one; never kept from it for DEAD_AFTER in a row."""
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from fsapps.acd.housekeeping import DEAD_AFTER, judges_peers
+from fsapps.acd.housekeeping import DEAD_AFTER, Judging, judges_peers
 from fsapps.store.acd import GONE_AFTER
 
 
@@ -22,11 +19,31 @@ def test_a_connection_replaced_again_and_again_keeps_it_from_judging_for_dead_af
     assert judges_peers(130.0, 130.5, unjudged_since=130.5 - DEAD_AFTER)
 
 
-@given(  # whole seconds: the differences below are exact
-    back=st.integers(0, 10**6), after=st.integers(0, 100), unjudged=st.one_of(st.none(), st.integers(0, 100))
-)
-def test_judging_is_the_grace_over_or_the_cap_reached(back: int, after: int, unjudged: int | None) -> None:
-    now = back + after
-    since = None if unjudged is None else now - unjudged
-    expected = after >= GONE_AFTER or (unjudged is not None and unjudged >= DEAD_AFTER)
-    assert judges_peers(back, now, since) == expected
+def test_a_first_beat_is_a_return() -> None:
+    judging = Judging()
+    assert not judging.at(1, 100.0)
+    judging.went_through(100.0)
+    assert not judging.at(1, 101.0)
+    judging.went_through(101.0)
+    assert judging.at(1, 100.0 + GONE_AFTER)
+
+
+def test_each_return_from_an_outage_has_its_grace_however_many_came_before() -> None:
+    """PostgreSQL back at 100, down again at 101 (beats fail: none goes through), back at 110
+    on a third connection: its peers' locks are gone again, so no judging for GONE_AFTER."""
+    judging = Judging()
+    assert not judging.at(1, 100.0)
+    judging.went_through(100.0)
+    assert not judging.at(2, 100.0 + DEAD_AFTER)
+    judging.went_through(100.0 + DEAD_AFTER)
+    assert not judging.at(2, 100.0 + DEAD_AFTER + GONE_AFTER - 1)
+    assert judging.at(2, 100.0 + DEAD_AFTER + GONE_AFTER)
+
+
+def test_a_connection_replaced_between_beats_that_go_through_delays_judging_dead_after_at_most() -> None:
+    judging = Judging()
+    seen = []
+    for second in range(int(DEAD_AFTER) + 2):
+        seen.append(judging.at(second + 1, 100.0 + second))  # a new connection every beat
+        judging.went_through(100.0 + second)
+    assert seen == [False] * int(DEAD_AFTER) + [True, False]  # then another DEAD_AFTER at most
