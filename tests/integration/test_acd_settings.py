@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import gevent
 import psycopg
 import pytest
 from prometheus_client import REGISTRY
@@ -836,8 +837,12 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
     waiting = rig.call("7012", "15550602")
     rig.joined(waiting)
     spooled = writer.spooled
-    pg_server.stop_server()
+    # The outage begins as the stop does (fast shutdown: sessions ended, new ones refused);
+    # the stop itself then waits for its checkpoint, which on a loaded machine outlasts the
+    # survey's wait for a digit: the caller answers once PostgreSQL refuses, not once it is down.
+    stopping = gevent.spawn(pg_server.stop_server)
     try:
+        assert wait_for(lambda: refuses(rig.dsn), timeout=30)
         rated.queue_dtmf("4")
         waiting.hangup()
         asks = rig.call("7011", "15550603", keypad=["1"])
@@ -849,6 +854,7 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
         assert rig.switch.history[rated.uuid].variables.get("fsapps_survey_1") == "4"
         assert talking.up and not surveyed(rig, talking)
     finally:
+        stopping.join()
         pg_server.start_server()
     assert wait_for(lambda: surveyed(rig, talking), timeout=30), rig.switch.call_log(talking.uuid)[-20:]
     talking.queue_dtmf("5")
@@ -891,6 +897,15 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
     ])  # fmt: skip
     # Each answered visit counted once on /metrics, whichever way it was completed.
     assert (REGISTRY.get_sample_value(*answered) or 0) - answered_before == 2
+
+
+def refuses(dsn: str) -> bool:
+    """PostgreSQL takes no new session."""
+    try:
+        psycopg.connect(dsn, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return True
+    return False
 
 
 def surveyed(rig: Rig, ch: Channel) -> bool:
