@@ -21,9 +21,11 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import io  # noqa: E402
 import itertools  # noqa: E402
 import os  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -135,11 +137,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_calls(conn: Connection, number: str, calls: int, concurrency: int) -> tuple[float, list[float], int]:
-    """Originate calls into the emulator's dialplan; returns (wall s, step gaps ms, completed)."""
+def run_calls(
+    conn: Connection, number: str, calls: int, concurrency: int
+) -> tuple[float, list[float], int, int]:
+    """Originate calls into the emulator's dialplan; returns (wall s, step gaps ms, completed, playbacks)."""
     execs: dict[str, list[tuple[str, int]]] = {}
     done = gevent.event.Event()
     finished = [0]
+    played = [0]
     live = gevent.lock.BoundedSemaphore(concurrency)
 
     def on_event(ev: codec.Event) -> None:
@@ -147,6 +152,8 @@ def run_calls(conn: Connection, number: str, calls: int, concurrency: int) -> tu
             ev.get("Channel-Name") or ""
         ).endswith("-b"):
             execs.setdefault(ev.uuid or "", []).append((ev.name, int(ev.get("Event-Date-Timestamp") or 0)))
+            if ev.name == "CHANNEL_EXECUTE_COMPLETE" and ev.get("Application") == "playback":
+                played[0] += 1
         elif ev.name == "CHANNEL_HANGUP_COMPLETE" and (ev.get("Channel-Name") or "").endswith("-a"):
             finished[0] += 1
             live.release()
@@ -166,7 +173,7 @@ def run_calls(conn: Connection, number: str, calls: int, concurrency: int) -> tu
         for (a, ta), (b, tb) in itertools.pairwise(seq):
             if a == "CHANNEL_EXECUTE_COMPLETE" and b == "CHANNEL_EXECUTE":
                 gaps.append((tb - ta) / 1000.0)
-    return wall, gaps, finished[0]
+    return wall, gaps, finished[0], played[0]
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -203,14 +210,26 @@ def bench_calls(calls: int, concurrency: int) -> None:
             except Exception:
                 gevent.sleep(0.1)
         assert conn is not None
+        # The controller must listen before the first call: a call that meets a closed port
+        # skips the socket app and ends at once, which would time nothing.
+        for _ in range(300):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", ctl_port), timeout=0.5):
+                break
+            gevent.sleep(0.1)
+        else:
+            raise SystemExit(f"fsapps serve did not listen on {ctl_port} within 30 s")
         conn.subscribe(["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP_COMPLETE"])
         gevent.sleep(1.0)
         idle = rss_kb(serve.pid)
         print(f"(b) {calls} calls, {concurrency} at a time, each answer + 3 x 100 ms playback + hangup")
-        wall_n, gaps_n, done_n = run_calls(conn, "native", calls, concurrency)
+        wall_n, gaps_n, done_n, _ = run_calls(conn, "native", calls, concurrency)
         cpu0 = {p.pid: cpu_seconds(p.pid) for p in (serve, sim)}
-        wall_c, gaps_c, done_c = run_calls(conn, "viactl", calls, concurrency)
+        wall_c, gaps_c, done_c, played_c = run_calls(conn, "viactl", calls, concurrency)
         cpu = {pid: cpu_seconds(pid) - c for pid, c in cpu0.items()}
+        if done_c < calls or played_c < 3 * calls:
+            raise SystemExit(
+                f"through fsapps serve, {done_c}/{calls} calls ended and {played_c} prompts played"
+            )
         print(
             f"    native dialplan (bound):  {done_n / wall_n:7.1f} calls/s, step gap "
             f"p50 {pct(gaps_n, 0.5):6.2f} ms p99 {pct(gaps_n, 0.99):6.2f} ms ({done_n} calls)"
@@ -223,9 +242,11 @@ def bench_calls(calls: int, concurrency: int) -> None:
             f"    ratio serve / native calls/s: {(done_c / wall_c) / (done_n / wall_n):.2f}; "
             f"added per step p50 {pct(gaps_c, 0.5) - pct(gaps_n, 0.5):.2f} ms"
         )
+        # /proc counts CPU in clock ticks (10 ms): a short run can round to 0.
         per_call = cpu[serve.pid] / max(done_c, 1) * 1000
+        per_core = f"~{1000 / per_call:.0f} calls/s per core" if per_call else "under one clock tick"
         print(
-            f"    CPU per call: controller {per_call:.2f} ms (~{1000 / per_call:.0f} calls/s per core), "
+            f"    CPU per call: controller {per_call:.2f} ms ({per_core}), "
             f"emulator {cpu[sim.pid] / max(done_c, 1) * 1000:.2f} ms (the emulator saturates first)"
         )
         # Memory: hold `concurrency` calls on a 30 s prompt and compare RSS.
