@@ -118,10 +118,12 @@ class Waiter:
 
 def _still(fix: Fix, w: Waiter | None, handed_on: Collection[str]) -> bool:
     """Whether ``fix`` still holds as the memory is now (``w``: the caller held, if any)."""
-    if fix.kind == "restore":
+    if fix.kind in ("restore", "replace"):
         return w is not None
     if fix.kind == "remove":
         return w is None and fix.member not in handed_on
+    if fix.kind == "end":  # the caller waits or rings again: the agent's call is over
+        return w is not None and not w.answered
     return w is not None and not w.trying and not w.answered  # wait, free: their ring is over
 
 
@@ -276,23 +278,24 @@ class Dispatcher:
         with self.own.operator() as op:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, self._everyone_of(self.queues()[1])[1])
-            rows, offered = store_acd.own_rows(op.conn, self.name)
+            rows = store_acd.own_rows(op.conn, self.name)
         self.housekeeper.beat()
-        self.sync_rows(rows, offered)
+        self.sync_rows(rows)
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
     def holding(self, member: str) -> Waiter | None:
         """The caller this controller holds, waiting or told to leave (Exit) but not gone yet."""
         return self.waiters.get(member) or self._exiting.get(member)
 
-    def sync_rows(self, rows: dict[str, str], offered: list[tuple[str, str, str]]) -> list[Fix]:
+    def sync_rows(self, rows: store_acd.OwnRows) -> list[Fix]:
         """This controller's rows put back as its memory has its callers, for divergences
         seen in every tick for a while (fsapps.acd.rowsync): what a crash of PostgreSQL
-        undid of its unflushed commits. ``offered``: (agent, member, leg) of the agents
-        Receiving for its offers. Returns what was fixed."""
+        undid of its unflushed commits. Returns what was fixed."""
         now = self.wall()
         self._handed_on = {u: at for u, at in self._handed_on.items() if now - at < HANDED_ON_KEPT}
-        held = {u: _held_state(w) for u, w in {**self._exiting, **self.waiters}.items()}
+        holding = {**self._exiting, **self.waiters}
+        held = {u: _held_state(w) for u, w in holding.items()}
+        offered = rows.offered
         # An agent whose leg still rings for a caller held as waiting: the ring outran the
         # memory (ring-progressively's next leg as the last one ended), not a crash. Asked of
         # the switch only when there is such an agent.
@@ -303,7 +306,12 @@ class Dispatcher:
             log.debug("uuid_exists for rows to sync: %s", exc)
             ringing_legs = set(doubtful)
         ringing = {member for _, member, leg in offered if leg in ringing_legs}
-        seen = diverged(held, rows, [(a, m) for a, m, _ in offered], self._handed_on, ringing)
+        seen = diverged(
+            held, rows.members, [(a, m) for a, m, _ in offered], self._handed_on, ringing,
+            held_in={u: w.key for u, w in holding.items()},
+            rows_in={u: queue_key(*place) for u, place in rows.queues.items()},
+            talking=rows.talking,
+        )  # fmt: skip
         fixes = self.rows_confirm.confirmed(seen, now)
         done = []
         for fix in sorted(fixes, key=lambda f: (f.kind, f.member, f.agent)):
@@ -312,9 +320,13 @@ class Dispatcher:
             w = self.holding(fix.member)
             if not _still(fix, w, self._handed_on):
                 continue
+            changed: bool | AgentStateChanged
             try:
-                with self.own.operator() as op:
-                    changed = self._put_back(op.conn, fix, w, held.get(fix.member, ""))
+                if fix.kind == "end":  # an agent's transition, published there
+                    changed = self.transitions.stale_call_ended(fix.member, fix.agent, self.clock())
+                else:
+                    with self.own.operator() as op:
+                        changed = self._put_back(op.conn, fix, w, _held_state(w) if w else "")
             except Exception as exc:  # the others, and the tick, go on
                 log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
                 continue
@@ -333,8 +345,10 @@ class Dispatcher:
         self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str
     ) -> bool | AgentStateChanged:
         """Whether the row was put back; for an agent freed, the news of it."""
-        if fix.kind == "restore" and w is not None:
+        if fix.kind in ("restore", "replace") and w is not None:
             caller = store_acd.HeldCaller(w.member, w.tenant, w.queue, w.caller, w.caller_name, state)
+            if fix.kind == "replace":
+                return store_acd.replace_member(conn, self.name, caller)
             return store_acd.restore_member(conn, self.name, caller)
         if fix.kind == "remove":
             return store_acd.remove_own_member(conn, self.name, fix.member)

@@ -160,6 +160,21 @@ class AgentTransitions:
         self._published([after], now)
         return True
 
+    def stale_call_ended(self, member: str, agent_id: str, now: float) -> bool:
+        """An agent still In a queue call with a caller who is waiting in a queue again (the
+        end of their call undone by a crash of PostgreSQL, fsapps.acd.rowsync): the call
+        ends, wrap-up from ``now``. False: the agent is not in that call any more."""
+        with self.store.operator() as op:
+            got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
+            if got is None or got[0].state != AgentState.IN_A_QUEUE_CALL or got[0].offered_member != member:
+                return False
+            after = agent_events.call_ended(got[0], now)
+            released = store_acd.release(op.conn, agent_id, member, _fields(after), wake=self.notifies)
+        self._woken(released)
+        if released:
+            self._published([after], now)
+        return released
+
     def complete_answered(self, member: str, ended: float) -> dict[str, Any] | None:
         """An answered visit whose controller is gone: the agent's call ends (wrap-up from
         ``ended``) and the caller leaves the queue. Returns the caller's row (None: no

@@ -359,22 +359,35 @@ def send_join(
 
 
 
-def own_rows(
-    conn: psycopg.Connection, controller: str
-) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
-    """(member -> state of ``controller``'s callers' rows in play, (agent, member, leg) of
-    the agents Receiving for its offers): what fsapps.acd.rowsync compares with its memory."""
+@dataclass(frozen=True)
+class OwnRows:
+    """A controller's rows as fsapps.acd.rowsync compares them with its memory."""
+
+    members: dict[str, str]  # member -> state, of its callers' rows in play
+    queues: dict[str, tuple[str, str]]  # member -> (tenant, queue) of the same rows
+    offered: list[tuple[str, str, str]]  # (agent, member, leg) of the agents Receiving for its offers
+    talking: list[tuple[str, str]]  # (agent, member) of the agents In a queue call with its callers
+
+
+def own_rows(conn: psycopg.Connection, controller: str) -> OwnRows:
+    """``controller``'s callers' rows in play and the agents its offers hold."""
     members: list[Any] = conn.execute(
-        "SELECT uuid::text AS m, state FROM queue_members WHERE controller = %s"
+        "SELECT uuid::text AS m, state, tenant_id, queue FROM queue_members WHERE controller = %s"
         " AND state IN ('Waiting', 'Trying', 'Answered')",
         (controller,),
     ).fetchall()
     agents: list[Any] = conn.execute(
-        "SELECT agent_id, offered_member::text AS m, coalesce(agent_leg::text, '') AS leg FROM agent_state"
-        " WHERE offered_by = %s AND state = 'Receiving' AND offered_member IS NOT NULL",
+        "SELECT agent_id, state, offered_member::text AS m, coalesce(agent_leg::text, '') AS leg"
+        " FROM agent_state WHERE offered_by = %s AND state IN ('Receiving', 'In a queue call')"
+        " AND offered_member IS NOT NULL",
         (controller,),
     ).fetchall()
-    return {r["m"]: r["state"] for r in members}, [(r["agent_id"], r["m"], r["leg"]) for r in agents]
+    return OwnRows(
+        {r["m"]: r["state"] for r in members},
+        {r["m"]: (r["tenant_id"], r["queue"]) for r in members},
+        [(r["agent_id"], r["m"], r["leg"]) for r in agents if r["state"] == "Receiving"],
+        [(r["agent_id"], r["m"]) for r in agents if r["state"] != "Receiving"],
+    )
 
 
 @dataclass(frozen=True)
@@ -405,6 +418,16 @@ def restore_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> 
         ),
     ).fetchone()  # fmt: skip
     return row is not None
+
+
+def replace_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> bool:
+    """The row of a caller ``controller`` holds, made the one it holds (an earlier visit's
+    row, in another queue or Answered, replaced); False when ``controller`` has no row for them."""
+    gone = conn.execute(
+        "DELETE FROM queue_members WHERE uuid = %s AND controller = %s RETURNING 1",
+        (h.member.uuid, controller),
+    ).fetchone()
+    return gone is not None and restore_member(conn, controller, h)
 
 
 def remove_own_member(conn: psycopg.Connection, controller: str, member: str) -> bool:

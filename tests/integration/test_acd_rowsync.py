@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from fsapps.acd.dispatch import HANDED_ON_KEPT, AgentOffer, Dispatcher, Waiter
 from fsapps.acd.model import AgentStatus, Member
@@ -62,8 +63,15 @@ def rig(store: Store) -> Iterator[SimpleNamespace]:
         op.add_agent("a1", "a1", {"acme": 1}, "user/a1@acme.example")
         acd.ensure_agent(op.conn, "a1", max_no_answer=0)
         acd.set_status(op.conn, "a1", AgentStatus.AVAILABLE, NOW - 100)
+        # Only q2's agent: a transfer's next queue (test_a_transfer_undone...).
+        op.add_agent("a2", "a2", {"acme": 1}, "user/a2@acme.example")
+        acd.ensure_agent(op.conn, "a2", max_no_answer=0)
+        acd.set_status(op.conn, "a2", AgentStatus.AVAILABLE, NOW - 100)
     queue = {"strategy": "longest-idle-agent", "tiers": ["a1"], "max-wait-time": 120}
-    project = SimpleNamespace(tenants=[SimpleNamespace(id="acme", queues={"q": SimpleNamespace(data=queue)})])
+    second = {"strategy": "longest-idle-agent", "tiers": ["a2"]}
+    project = SimpleNamespace(tenants=[SimpleNamespace(id="acme", queues={
+        "q": SimpleNamespace(data=queue), "q2": SimpleNamespace(data=second),
+    })])  # fmt: skip
     clock, wall = Clock(), Clock()
     d = Dispatcher(store, lambda: project, clock, name="c1", wall=wall)
     rig = SimpleNamespace(d=d, clock=clock, wall=wall, store=store)
@@ -129,7 +137,9 @@ def test_a_no_answer_undone_lets_the_caller_be_offered_again(rig) -> None:
     with store.operator() as op:
         op.conn.execute("UPDATE queue_members SET state = 'Trying'")
         op.conn.execute(
-            "UPDATE agent_state SET state = 'Receiving', offered_member = %s, offered_by = 'c1'", (w.member.uuid,)
+            "UPDATE agent_state SET state = 'Receiving', offered_member = %s, offered_by = 'c1'"
+            " WHERE agent_id = 'a1'",
+            (w.member.uuid,),
         )
     d.dispatch()
     assert rung(w) == []
@@ -197,3 +207,67 @@ def test_a_caller_told_to_leave_is_let_go_when_their_visit_leaves(rig) -> None:
     assert d.holding(w.member.uuid) is None
     rig.beats()
     assert rows(store) == {}
+
+
+def as_written(store: Store, member: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The caller's row and a1's as they are now, to be written back by ``undo``."""
+    with store.operator() as op:
+        row = op._all("SELECT * FROM queue_members WHERE uuid = %s", (member,))[0]
+        agent = op._all("SELECT * FROM agent_state WHERE agent_id = 'a1'")[0]
+    return row, agent
+
+
+def undo(store: Store, member: str, written: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """What a crash of PostgreSQL undoes: every commit since ``written`` was read."""
+    row, agent = ({k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in r.items()} for r in written)
+    with store.operator() as op:
+        op.conn.execute("DELETE FROM queue_members WHERE uuid = %s", (member,))
+        op.conn.execute(
+            f"INSERT INTO queue_members ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+            list(row.values()),
+        )
+        op.conn.execute(
+            f"UPDATE agent_state SET ({', '.join(agent)}) = ROW({', '.join(['%s'] * len(agent))})"
+            " WHERE agent_id = 'a1'",
+            list(agent.values()),
+        )
+
+
+@pytest.mark.parametrize(("to", "next_agent"), [("q2", "a2"), ("q", "a1")])
+def test_a_transfer_to_a_queue_undone_puts_the_caller_in_their_queue_and_ends_the_agents_call(
+    rig, to: str, next_agent: str
+) -> None:
+    """The agent transfers the caller to a queue (another one, or the same again): the end
+    of their call with its leave, and the join of the next visit, undone together. The
+    caller's row is the earlier visit's (its queue, Answered), so no pass of the queue they
+    wait in sees them, and the agent stays In a queue call."""
+    d, store = rig.d, rig.store
+    w = caller(rig, 30)
+    d.dispatch()
+    assert rung(w) == ["a1"]
+    d.answered(w, "a1", [], d.queue("acme", "q").settings, rig.clock())
+    written = as_written(store, w.member.uuid)
+    assert written[1]["state"] == "In a queue call"
+    rig.clock.now += 40
+    d.call_ended(w, "a1", rig.clock(), leave=True)
+    rig.clock.now += 1
+    again = Waiter(Member(w.member.uuid, to, rig.clock()), "acme", to, caller="1000")
+    d.join(again)
+    joined = rows(store)[w.member.uuid]["joined_epoch"]
+    undo(store, w.member.uuid, written)
+    d.dispatch()
+    assert rung(again) == []  # their row is in q, Answered: nobody offers them
+    assert agents(store)["a1"] == ("In a queue call", w.member.uuid)
+    news = d.notifier.subscribe()
+    rig.beats()
+    with store.operator() as op:
+        row = op._all("SELECT queue, state, joined_epoch FROM queue_members WHERE uuid = %s", (w.member.uuid,))
+    assert [dict(r) for r in row] == [{"queue": to, "state": "Waiting", "joined_epoch": joined}]
+    assert agents(store)["a1"] == ("Waiting", None)  # no wrap-up in this queue
+    heard = [p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)]
+    news.close()
+    assert [(e.agent, e.state) for e in heard] == [("a1", "Waiting")]
+    rig.clock.now += 1  # an agent is free once their call ended before now (mod_callcenter's)
+    d.dispatch()
+    assert rung(again) == [next_agent]
+

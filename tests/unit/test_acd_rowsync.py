@@ -43,10 +43,17 @@ states = st.sampled_from([W, T, A, X])
 ids = st.sampled_from([f"m{i}" for i in range(6)])
 
 
+queues = st.sampled_from(["acme/q", "acme/q2"])
+
+
 @given(st.dictionaries(ids, st.sampled_from([W, T, A])), st.dictionaries(ids, states),
-       st.lists(st.tuples(st.sampled_from(["a1", "a2"]), ids)), st.sets(ids))  # fmt: skip
-def test_fixes_never_touch_what_agrees_nor_what_others_may_hold(held, rows, offered, handed_on) -> None:
-    fixes = diverged(held, rows, offered, handed_on)
+       st.lists(st.tuples(st.sampled_from(["a1", "a2"]), ids)), st.sets(ids),
+       st.dictionaries(ids, queues), st.dictionaries(ids, queues),
+       st.lists(st.tuples(st.sampled_from(["a3", "a4"]), ids)))  # fmt: skip
+def test_fixes_never_touch_what_agrees_nor_what_others_may_hold(
+    held, rows, offered, handed_on, held_in, rows_in, talking
+) -> None:
+    fixes = diverged(held, rows, offered, handed_on, held_in=held_in, rows_in=rows_in, talking=talking)
     for f in fixes:
         if f.kind == "restore":
             assert f.member in held and f.member not in rows
@@ -54,10 +61,33 @@ def test_fixes_never_touch_what_agrees_nor_what_others_may_hold(held, rows, offe
             assert f.member not in held and f.member not in handed_on and rows[f.member] in (W, T)
         elif f.kind == "wait":
             assert held[f.member] == W and rows[f.member] == T
+            assert held_in.get(f.member) == rows_in.get(f.member)
+        elif f.kind == "replace":
+            assert f.member in held and f.member in rows
+            assert held_in.get(f.member) != rows_in.get(f.member) or (rows[f.member] == A != held[f.member])
+        elif f.kind == "end":
+            assert held.get(f.member) in (W, T) and (f.agent, f.member) in talking
         else:
             assert f.kind == "free" and held.get(f.member) == W and (f.agent, f.member) in offered
-    if rows == {u: s for u, s in held.items()} and not offered:
+    if rows == {u: s for u, s in held.items()} and held_in == rows_in and not offered and not talking:
         assert fixes == set()
+
+
+def test_a_caller_held_in_another_queue_or_waiting_again_gets_the_row_they_are_held_with() -> None:
+    """A transfer to a queue undone with the end of the agent's call: the row is the earlier
+    visit's (its queue, Answered), the agent still In a queue call with the caller."""
+    held = {"m1": W, "m2": T, "m3": A, "m4": W}
+    rows = {"m1": A, "m2": T, "m3": A, "m4": W}
+    held_in = {"m1": "acme/q", "m2": "acme/q2", "m3": "acme/q", "m4": "acme/q"}
+    rows_in = {"m1": "acme/q", "m2": "acme/q", "m3": "acme/q", "m4": "acme/q"}
+    talking = [("a1", "m1"), ("a2", "m2"), ("a3", "m3")]
+    assert diverged(held, rows, [], held_in=held_in, rows_in=rows_in, talking=talking) == {
+        Fix("replace", "m1"),  # the same queue again, waiting: their row says Answered
+        Fix("end", "m1", "a1"),
+        Fix("replace", "m2"),  # another queue, ringing there
+        Fix("end", "m2", "a2"),
+        # m3 talks with a3 as its row says; m4 agrees.
+    }
 
 
 def test_a_leg_still_ringing_for_a_caller_held_as_waiting_is_left_alone() -> None:
