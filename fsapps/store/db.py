@@ -143,6 +143,22 @@ def token_digest(token: str) -> str:
 
 CHECK_WAIT = 2.0  # seconds a transaction that met a lost connection waits for the pool's test
 
+# libpq's TCP settings for every connection, unless the DSN sets its own. Without them a
+# connection whose peer vanished without a FIN or RST (a partition, a host powered off) is
+# found dead only once the kernel gives up resending, about 15 minutes: a LISTEN connection
+# hears nothing meanwhile, and the pool's test of its idle connections blocks as long.
+# Idle: probed after 10 s, every 5 s, dead after 3 unanswered (~25 s). Sending: dead once
+# data has gone unacknowledged for 30 s (tcp_user_timeout, in ms). Unix sockets ignore them.
+TCP_DEFAULTS = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
+                "keepalives_count": "3", "tcp_user_timeout": "30000"}  # fmt: skip
+
+
+def with_tcp_defaults(dsn: str) -> str:
+    """``dsn`` with TCP_DEFAULTS for the settings it does not make itself."""
+    params = conninfo_to_dict(dsn)
+    missing = {k: v for k, v in TCP_DEFAULTS.items() if k not in params}
+    return make_conninfo(dsn, **missing) if missing else dsn
+
 
 class LostConnections:
     """A pool's idle connections tested once one is found lost (ConnectionPool.check): a
@@ -190,11 +206,11 @@ def checked_out(
 class Store:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20, timeout: float = 10.0) -> None:
         check_cooperative()
-        self.dsn = dsn
+        self.dsn = with_tcp_defaults(dsn)  # every connection made from it: pools, LISTENs, relay
         self._sizes = (min_size, max_size, timeout)
         # The owner's connections: migrations' objects, operator() transactions.
         self.pool = ConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
+            self.dsn, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
             kwargs={"row_factory": dict_row}, name="fsapps", connection_class=GreenConnection,
         )  # fmt: skip
         self._tenant_pool: ConnectionPool[Any] | None = None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import gevent
+import psycopg
 
 from fsapps.store.durable import DurableWriter
 from fsapps.store.records import Cdr, Tenant, UsageRecord
@@ -234,3 +237,44 @@ def test_a_transaction_cut_short_while_the_pool_is_tested_takes_no_connection_wi
         for _ in range(6):
             with store.operator() as op:
                 assert op.conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
+
+
+def test_every_connection_gives_up_on_a_silent_peer_in_seconds_unless_the_dsn_says_otherwise(db_dsn) -> None:
+    """A peer gone without a word (a partition, a host powered off) is found dead by TCP
+    keepalives and tcp_user_timeout, on the pools' connections (the operator's and the
+    tenants'), the dispatcher's own, its LISTEN and the relay's (all from ``Store.dsn``);
+    a DSN's own settings stand."""
+    from psycopg.conninfo import make_conninfo
+
+    from fsapps.acd.dispatch import Dispatcher
+    from fsapps.store.db import TCP_DEFAULTS, Store
+
+    def tcp(params: dict[str, str]) -> dict[str, str]:
+        return {k: params.get(k, "") for k in TCP_DEFAULTS}
+
+    expected = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
+                "keepalives_count": "3", "tcp_user_timeout": "30000"}  # fmt: skip
+    store = Store(db_dsn, max_size=2).open()
+    d = None
+    try:
+        with store.operator() as op:
+            assert tcp(op.conn.info.get_parameters()) == expected
+        with store.tenant("acme") as t:
+            assert tcp(t.conn.info.get_parameters()) == expected
+        d = Dispatcher(store, lambda: SimpleNamespace(tenants=[]), time.time, name="c1")
+        with d.own.operator() as op:
+            assert tcp(op.conn.info.get_parameters()) == expected
+        with psycopg.connect(store.dsn) as conn:  # as the LISTENs and the relay connect
+            assert tcp(conn.info.get_parameters()) == expected
+    finally:
+        if d is not None:
+            d.own.close()
+            d.wakeup.stop()
+        store.close()
+    own = Store(make_conninfo(db_dsn, keepalives_idle="60", tcp_user_timeout="0"), max_size=1).open()
+    try:
+        with own.operator() as op:
+            got = tcp(op.conn.info.get_parameters())
+    finally:
+        own.close()
+    assert got == {**expected, "keepalives_idle": "60", "tcp_user_timeout": "0"}
