@@ -34,7 +34,8 @@ from tests.support.waiting import wait_for
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC).timestamp()
 NUMBER = "13800000031"
 # top-down: pop_bob is rung first whenever he is free, unless the caller has an owner.
-QUEUE = {"front": {"strategy": "top-down", "tiers": ["pop_bob", "pop_ann"]}}
+# ring-timeout: switch seconds at 10x, long enough for the form filled while it rings on a loaded host.
+QUEUE = {"front": {"strategy": "top-down", "tiers": ["pop_bob", "pop_ann"], "ring-timeout": 600}}
 FLOW = {
     "start": {"type": "lookup", "data": {"source": {"table": "popco_accounts", "column": "phone"},
                                          "key": "caller_id", "fields": ["plan", "balance"], "prefix": "cn_"},
