@@ -419,9 +419,11 @@ class Dispatcher:
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
                 self.clock(), resume_within, wake=False,
             )  # fmt: skip
-        joined, before = placed()  # read once committed: one round trip (fsapps.store.db)
+        joined, before, owner = placed()  # read once committed: one round trip (fsapps.store.db)
         self.wakeup.wake()
-        w.member = replace(w.member, joined_epoch=joined)
+        # The account owner the row got (the flow's, or the CRM's for the number): a row
+        # written back from memory keeps it (fsapps.acd.rowsync).
+        w.member = replace(w.member, joined_epoch=joined, owner_agent=owner)
         self.waiters[w.member.uuid] = w
         self.notifier.publish(MemberChanged(w.tenant, w.queue, w.member.uuid, "joined", self.clock()))
         self.kick.set()

@@ -296,9 +296,9 @@ def send_join(
     resume_within: float = 0,
     *,
     wake: bool = True,
-) -> Callable[[], tuple[float, str]]:
+) -> Callable[[], tuple[float, str, str | None]]:
     """Put the caller in the queue, or back in it; the function returned reads (joined_epoch,
-    state before), in a pipeline once it has synced (the statement, its COMMIT and its
+    state before, account owner), in a pipeline once it has synced (the statement, its COMMIT and its
     result in one round trip): a caller another controller was serving keeps their row (state before Waiting,
     Trying or Answered); with ``resume_within``, one who abandoned that recently from the
     same number gets their old place back (abandoned-resume-allowed). A caller with no
@@ -325,8 +325,8 @@ def send_join(
         " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, (" + ACCOUNT_OWNER + ")), %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
-        " RETURNING q.joined_epoch)"
-        " SELECT placed.joined_epoch, (SELECT state FROM before) AS before"
+        " RETURNING q.joined_epoch, q.owner_agent)"
+        " SELECT placed.joined_epoch, placed.owner_agent, (SELECT state FROM before) AS before"
         + (", pg_notify(%s, '') AS woken" if wake else "")
         + " FROM placed",
         (
@@ -350,10 +350,10 @@ def send_join(
         ),
     )
 
-    def read() -> tuple[float, str]:
+    def read() -> tuple[float, str, str | None]:
         joined_row: Any = cur.fetchone()
         assert joined_row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
-        return float(joined_row["joined_epoch"]), joined_row["before"] or ""
+        return float(joined_row["joined_epoch"]), joined_row["before"] or "", joined_row["owner_agent"]
 
     return read
 

@@ -20,7 +20,7 @@ from fsapps.acd.dispatch import HANDED_ON_KEPT, AgentOffer, Dispatcher, Waiter
 from fsapps.acd.model import AgentStatus, Member
 from fsapps.acd.notifier import AgentStateChanged
 from fsapps.acd.rowsync import AFTER
-from fsapps.store import acd
+from fsapps.store import acd, customers
 from fsapps.store.db import Store
 from fsapps.store.records import Tenant
 
@@ -37,7 +37,7 @@ class Clock:
 
 def rows(store: Store) -> dict[str, dict[str, Any]]:
     with store.operator() as op:
-        got = op._all("SELECT uuid::text AS uuid, state, joined_epoch FROM queue_members")
+        got = op._all("SELECT uuid::text AS uuid, state, joined_epoch, owner_agent FROM queue_members")
     return {r["uuid"]: r for r in got}
 
 
@@ -94,10 +94,16 @@ def caller(rig: SimpleNamespace, seconds_ago: float) -> Waiter:
     return w
 
 
-def test_a_join_undone_is_written_back_with_the_callers_place(rig) -> None:
+def test_a_join_undone_is_written_back_with_the_callers_place_and_account_owner(rig) -> None:
     d, store = rig.d, rig.store
+    # The caller's customer belongs to a1 (the CRM's account owner, found by number at the
+    # join, not by the flow): the row written back keeps a1 as their owner.
+    with store.tenant("acme") as t:
+        customers.create(t, {"name": "Ada", "company": "", "tags": [], "custom_fields": {},
+                             "numbers": ["1000"], "owner_agent": "a1"})  # fmt: skip
     w = caller(rig, 30)
     joined = rows(store)[w.member.uuid]["joined_epoch"]
+    assert rows(store)[w.member.uuid]["owner_agent"] == "a1"
     with store.operator() as op:
         op.conn.execute("DELETE FROM queue_members")
     d.dispatch()
@@ -107,7 +113,7 @@ def test_a_join_undone_is_written_back_with_the_callers_place(rig) -> None:
     d.housekeeping()
     assert rows(store) == {}  # not before the divergence has lasted
     rig.beats()
-    assert rows(store)[w.member.uuid]["joined_epoch"] == joined
+    assert (rows(store)[w.member.uuid]["joined_epoch"], rows(store)[w.member.uuid]["owner_agent"]) == (joined, "a1")
     d.dispatch()
     assert rung(w) == ["a1"]
 
