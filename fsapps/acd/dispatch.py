@@ -278,8 +278,11 @@ class Dispatcher:
         with self.own.operator() as op:
             self.weights = store_acd.tenant_weights(op.conn)
             self.serving = store_acd.serving(op.conn, self._everyone_of(self.queues()[1])[1])
-            rows = store_acd.own_rows(op.conn, self.name)
         self.housekeeper.beat()
+        # Read after the beat (which waits on the switch): the rows and the memory compared
+        # are as near the same moment as a look can make them.
+        with self.own.operator() as op:
+            rows = store_acd.own_rows(op.conn, self.name)
         self.sync_rows(rows)
         self.ticket_sweep()  # overdue tickets escalated (fsapps.acd.ticket_sweep)
 
@@ -325,8 +328,9 @@ class Dispatcher:
                 if fix.kind == "end":  # an agent's transition, published there
                     changed = self.transitions.stale_call_ended(fix.member, fix.agent, self.clock())
                 else:
+                    row_seen = (*rows.queues.get(fix.member, ("", "")), rows.members.get(fix.member, ""))
                     with self.own.operator() as op:
-                        changed = self._put_back(op.conn, fix, w, _held_state(w) if w else "")
+                        changed = self._put_back(op.conn, fix, w, _held_state(w) if w else "", row_seen)
             except Exception as exc:  # the others, and the tick, go on
                 log.warning("ACD row %s %s not put back: %s", fix.kind, fix.member, exc)
                 continue
@@ -342,13 +346,14 @@ class Dispatcher:
         return done
 
     def _put_back(
-        self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str
+        self, conn: psycopg.Connection, fix: Fix, w: Waiter | None, state: str, seen: tuple[str, str, str]
     ) -> bool | AgentStateChanged:
-        """Whether the row was put back; for an agent freed, the news of it."""
+        """Whether the row was put back; for an agent freed, the news of it. ``seen``: the
+        caller's row as the look saw it (tenant, queue, state)."""
         if fix.kind in ("restore", "replace") and w is not None:
             caller = store_acd.HeldCaller(w.member, w.tenant, w.queue, w.caller, w.caller_name, state)
             if fix.kind == "replace":
-                return store_acd.replace_member(conn, self.name, caller)
+                return store_acd.replace_member(conn, self.name, caller, seen)
             return store_acd.restore_member(conn, self.name, caller)
         if fix.kind == "remove":
             return store_acd.remove_own_member(conn, self.name, fix.member)

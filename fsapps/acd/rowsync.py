@@ -36,7 +36,8 @@ ids are the visit's).
 
 Transitions are in flight for a few milliseconds between their commit and the memory's
 change (a join's row is written before the caller is held, a leave's is removed after):
-``Confirm`` acts on a divergence only once every look for ``after`` seconds saw it.
+``Confirm`` acts on a divergence only once every look for ``after`` seconds, and at least
+``looks`` of them, saw it.
 
 Pure: ``diverged`` and ``Confirm`` take what they compare, and ``now``.
 """
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 from fsapps.acd.model import MemberState
 
 AFTER = 2.0  # seconds a divergence is seen in every tick before it is acted on
+LOOKS = 3  # and in at least this many looks (ticks lost to an outage do not count)
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,20 @@ def diverged(
 
 
 class Confirm:
-    """Divergences to act on: those seen in every look over at least ``after`` seconds."""
+    """Divergences to act on: those seen in every look over at least ``after`` seconds, and
+    in at least ``looks`` looks (two looks either side of an outage are not enough)."""
 
-    def __init__(self, after: float = AFTER) -> None:
+    def __init__(self, after: float = AFTER, looks: int = LOOKS) -> None:
         self.after = after
-        self._since: dict[Fix, float] = {}
+        self.looks = looks
+        self._since: dict[Fix, tuple[float, int]] = {}
 
     def confirmed(self, seen: set[Fix], now: float) -> set[Fix]:
-        self._since = {fix: self._since.get(fix, now) for fix in seen}  # gone ones forgotten
-        return {fix for fix, since in self._since.items() if now - since >= self.after}
+        # Gone ones forgotten; the others counted once more.
+        self._since = {fix: (self._since[fix][0], self._since[fix][1] + 1) if fix in self._since else (now, 1)
+                       for fix in seen}  # fmt: skip
+        return {
+            fix
+            for fix, (since, looks) in self._since.items()
+            if now - since >= self.after and looks >= self.looks
+        }

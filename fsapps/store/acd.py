@@ -324,7 +324,11 @@ def send_join(
         "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, (" + ACCOUNT_OWNER + ")), %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
-        "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END"
+        "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END,"
+        # A caller resumed at their flow's queue node after an agent moved them to another
+        # queue waits in the node's queue, their place kept: the row where the caller is held
+        # (fsapps.acd.rowsync). An Answered visit is completed as it was, in its own queue.
+        "   queue = CASE WHEN q.state = 'Answered' THEN q.queue ELSE EXCLUDED.queue END"
         " RETURNING q.joined_epoch, q.owner_agent)"
         " SELECT placed.joined_epoch, placed.owner_agent, (SELECT state FROM before) AS before"
         + (", pg_notify(%s, '') AS woken" if wake else "")
@@ -420,14 +424,27 @@ def restore_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> 
     return row is not None
 
 
-def replace_member(conn: psycopg.Connection, controller: str, h: HeldCaller) -> bool:
-    """The row of a caller ``controller`` holds, made the one it holds (an earlier visit's
-    row, in another queue or Answered, replaced); False when ``controller`` has no row for them."""
-    gone = conn.execute(
-        "DELETE FROM queue_members WHERE uuid = %s AND controller = %s RETURNING 1",
-        (h.member.uuid, controller),
-    ).fetchone()
-    return gone is not None and restore_member(conn, controller, h)
+def replace_member(
+    conn: psycopg.Connection, controller: str, h: HeldCaller, seen: tuple[str, str, str]
+) -> bool:
+    """The row of a caller ``controller`` holds, made the visit it holds: ``seen`` (tenant,
+    queue, state) is the earlier visit's row as rowsync saw it (another queue, or Answered),
+    which only then is replaced; a visit's own change since (an answer, a leave) stands.
+    What belonged to the earlier visit (its transfer note, agent, tiers tried) goes with it."""
+    m = h.member
+    row = conn.execute(
+        "UPDATE queue_members SET queue = %s, joined_epoch = %s, state = %s, priority = %s,"
+        " base_score = %s, skills = %s, owner_agent = %s, private_agent = %s, cid_number = %s,"
+        " cid_name = %s, system_epoch = %s, serving_agent = NULL, abandoned_epoch = 0, transfer = NULL,"
+        " last_tier_level = 0, last_tier_position = 0, last_originated = 0"
+        " WHERE uuid = %s AND controller = %s AND tenant_id = %s AND queue = %s AND state = %s"
+        " RETURNING 1",
+        (
+            h.queue, m.joined_epoch, h.state, m.priority, m.base_score, Jsonb(m.skills), m.owner_agent,
+            m.private_agent, h.cid_number, h.cid_name, m.system_epoch, m.uuid, controller, *seen,
+        ),
+    ).fetchone()  # fmt: skip
+    return row is not None
 
 
 def remove_own_member(conn: psycopg.Connection, controller: str, member: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -113,7 +114,10 @@ def test_a_join_undone_is_written_back_with_the_callers_place_and_account_owner(
     d.housekeeping()
     assert rows(store) == {}  # not before the divergence has lasted
     rig.beats()
-    assert (rows(store)[w.member.uuid]["joined_epoch"], rows(store)[w.member.uuid]["owner_agent"]) == (joined, "a1")
+    assert (rows(store)[w.member.uuid]["joined_epoch"], rows(store)[w.member.uuid]["owner_agent"]) == (
+        joined,
+        "a1",
+    )
     d.dispatch()
     assert rung(w) == ["a1"]
 
@@ -154,7 +158,9 @@ def test_a_no_answer_undone_lets_the_caller_be_offered_again(rig) -> None:
     assert rows(store)[w.member.uuid]["state"] == "Waiting"
     assert agents(store)["a1"] == ("Waiting", None)
     # The floor and the event streams hear a1 is free (their last news of a1 was the ring).
-    heard = [p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)]
+    heard = [
+        p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)
+    ]
     news.close()
     assert [(e.agent, e.state, e.status) for e in heard] == [("a1", "Waiting", "Available")]
     d.dispatch()
@@ -195,8 +201,6 @@ def test_a_caller_told_to_leave_while_their_offer_rings_keeps_their_row(rig) -> 
     rig.beats()
     assert rows(store)[w.member.uuid]["state"] == "Answered"
     assert agents(store)["a1"] == ("In a queue call", w.member.uuid)
-
-
 
 
 def test_a_caller_told_to_leave_is_let_go_when_their_visit_leaves(rig) -> None:
@@ -267,13 +271,56 @@ def test_a_transfer_to_a_queue_undone_puts_the_caller_in_their_queue_and_ends_th
     news = d.notifier.subscribe()
     rig.beats()
     with store.operator() as op:
-        row = op._all("SELECT queue, state, joined_epoch FROM queue_members WHERE uuid = %s", (w.member.uuid,))
+        row = op._all(
+            "SELECT queue, state, joined_epoch FROM queue_members WHERE uuid = %s", (w.member.uuid,)
+        )
     assert [dict(r) for r in row] == [{"queue": to, "state": "Waiting", "joined_epoch": joined}]
     assert agents(store)["a1"] == ("Waiting", None)  # no wrap-up in this queue
-    heard = [p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)]
+    heard = [
+        p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)
+    ]
     news.close()
     assert [(e.agent, e.state) for e in heard] == [("a1", "Waiting")]
     rig.clock.now += 1  # an agent is free once their call ended before now (mod_callcenter's)
     d.dispatch()
     assert rung(again) == [next_agent]
 
+
+def test_a_caller_resumed_at_their_flows_queue_after_a_transfer_waits_there_with_their_place(
+    rig, caplog
+) -> None:
+    """An agent moved the caller to q2; their controller went and the next one resumes them
+    at their flow's queue node (q). They wait in q with their place, their row there at
+    once: no pass of q misses them and rowsync finds nothing to put right (no crash)."""
+    d, store = rig.d, rig.store
+    member = str(uuid.uuid4())
+    moved = Waiter(Member(member, "q2", rig.clock() - 30), "acme", "q2", caller="1000")
+    d.join(moved)
+    joined = rows(store)[member]["joined_epoch"]
+    d.forget(moved)  # the socket closed: the row waits for the next controller
+    resumed = Waiter(Member(member, "q", rig.clock()), "acme", "q", caller="1000")
+    assert d.join(resumed) == (joined, "Waiting")
+    with store.operator() as op:
+        placed = op._all("SELECT queue, state, joined_epoch FROM queue_members WHERE uuid = %s", (member,))
+    assert [dict(r) for r in placed] == [{"queue": "q", "state": "Waiting", "joined_epoch": joined}]
+    with caplog.at_level("WARNING", logger="fsapps.acd"):
+        rig.beats(after=AFTER + 2)
+    assert "put back" not in caplog.text
+    d.dispatch()
+    assert rung(resumed) == ["a1"]
+
+
+def test_a_replace_gives_way_to_a_change_made_since_the_look(rig) -> None:
+    """The look saw the earlier visit's row (q, Answered); the visit changed it since (here
+    its state): the replace touches nothing, and the next look decides again."""
+    store = rig.store
+    w = caller(rig, 30)
+    with store.operator() as op:
+        op.conn.execute("UPDATE queue_members SET state = 'Trying' WHERE uuid = %s", (w.member.uuid,))
+        held = acd.HeldCaller(replace(w.member, queue="q2"), "acme", "q2", "1000", "", "Waiting")
+        assert not acd.replace_member(op.conn, "c1", held, ("acme", "q", "Answered"))
+        assert not acd.replace_member(op.conn, "c2", held, ("acme", "q", "Trying"))  # not c2's row
+        assert acd.replace_member(op.conn, "c1", held, ("acme", "q", "Trying"))
+    assert rows(store)[w.member.uuid]["state"] == "Waiting"
+    with store.operator() as op:
+        assert op._all("SELECT queue FROM queue_members")[0]["queue"] == "q2"

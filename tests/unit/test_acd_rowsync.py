@@ -29,14 +29,25 @@ def test_each_divergence_and_its_fix() -> None:
 
 
 def test_a_divergence_is_acted_on_once_every_look_saw_it_for_long_enough() -> None:
-    c = Confirm(after=2.0)
+    c = Confirm(after=2.0, looks=3)
     fix = Fix("restore", "m1")
     assert c.confirmed({fix}, 100.0) == set()
     assert c.confirmed({fix}, 101.0) == set()
     assert c.confirmed({fix}, 102.0) == {fix}
     assert c.confirmed(set(), 103.0) == set()  # it went away: forgotten
     assert c.confirmed({fix}, 104.0) == set()  # back again: from now
+    assert c.confirmed({fix}, 105.0) == set()
     assert c.confirmed({fix}, 106.5) == {fix}
+
+
+def test_two_looks_either_side_of_an_outage_are_not_enough() -> None:
+    """Ticks lost to an outage make no looks: a divergence seen just before and just after
+    it waits for a third look."""
+    c = Confirm(after=2.0, looks=3)
+    fix = Fix("end", "m1", "a1")
+    assert c.confirmed({fix}, 100.0) == set()
+    assert c.confirmed({fix}, 130.0) == set()  # 30 s later, the second look
+    assert c.confirmed({fix}, 131.0) == {fix}
 
 
 states = st.sampled_from([W, T, A, X])
