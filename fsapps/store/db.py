@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -143,19 +144,24 @@ def token_digest(token: str) -> str:
 
 CHECK_WAIT = 2.0  # seconds a transaction that met a lost connection waits for the pool's test
 
-# libpq's TCP settings for every connection, unless the DSN sets its own. Without them a
-# connection whose peer vanished without a FIN or RST (a partition, a host powered off) is
-# found dead only once the kernel gives up resending, about 15 minutes: a LISTEN connection
-# hears nothing meanwhile, and the pool's test of its idle connections blocks as long.
-# Idle: probed after 10 s, every 5 s, dead after 3 unanswered (~25 s). Sending: dead once
-# data has gone unacknowledged for 30 s (tcp_user_timeout, in ms). Unix sockets ignore them.
+# libpq's TCP settings for the connections a Store makes (its pools, the dispatcher's own,
+# the LISTENs, the relay), unless the DSN sets its own. Without them a connection whose
+# server vanished without a FIN or RST (a partition, a host powered off) is found dead only
+# once the kernel gives up resending, about 15 minutes: a LISTEN hears nothing meanwhile,
+# and the pool's test of its idle connections blocks as long. Idle, the kernel probes after
+# 10 s of silence, every 5 s; tcp_user_timeout (ms) drops a connection whose data or probes
+# have gone unanswered for 30 s (on Linux it, not keepalives_count, then decides): a
+# vanished server is found within about 35 s. Unix sockets ignore them.
 TCP_DEFAULTS = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
                 "keepalives_count": "3", "tcp_user_timeout": "30000"}  # fmt: skip
 
 
 def with_tcp_defaults(dsn: str) -> str:
-    """``dsn`` with TCP_DEFAULTS for the settings it does not make itself."""
+    """``dsn`` with TCP_DEFAULTS for the settings it does not make itself; one that names a
+    service (``service=`` or PGSERVICE) as it is: a DSN's settings would override the file's."""
     params = conninfo_to_dict(dsn)
+    if params.get("service") or os.environ.get("PGSERVICE"):
+        return dsn
     missing = {k: v for k, v in TCP_DEFAULTS.items() if k not in params}
     return make_conninfo(dsn, **missing) if missing else dsn
 

@@ -239,15 +239,18 @@ def test_a_transaction_cut_short_while_the_pool_is_tested_takes_no_connection_wi
                 assert op.conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
 
 
-def test_every_connection_gives_up_on_a_silent_peer_in_seconds_unless_the_dsn_says_otherwise(db_dsn) -> None:
-    """A peer gone without a word (a partition, a host powered off) is found dead by TCP
-    keepalives and tcp_user_timeout, on the pools' connections (the operator's and the
-    tenants'), the dispatcher's own, its LISTEN and the relay's (all from ``Store.dsn``);
-    a DSN's own settings stand."""
+def test_the_stores_connections_carry_the_tcp_settings_unless_the_dsn_has_its_own(
+    db_dsn, monkeypatch
+) -> None:
+    """The TCP keepalive and tcp_user_timeout settings (a server gone without a word is
+    found dead by them) are on the pools' connections (the operator's and the tenants'),
+    the dispatcher's own, and what its LISTEN and the relay connect with (``Store.dsn``);
+    a DSN's own settings stand, and a service's DSN is left to its file. (A silent server
+    itself is not made here: that takes a packet filter.)"""
     from psycopg.conninfo import make_conninfo
 
     from fsapps.acd.dispatch import Dispatcher
-    from fsapps.store.db import TCP_DEFAULTS, Store
+    from fsapps.store.db import TCP_DEFAULTS, Store, with_tcp_defaults
 
     def tcp(params: dict[str, str]) -> dict[str, str]:
         return {k: params.get(k, "") for k in TCP_DEFAULTS}
@@ -278,3 +281,7 @@ def test_every_connection_gives_up_on_a_silent_peer_in_seconds_unless_the_dsn_sa
     finally:
         own.close()
     assert got == {**expected, "keepalives_idle": "60", "tcp_user_timeout": "0"}
+    assert with_tcp_defaults("service=fsapps") == "service=fsapps"
+    assert "keepalives_idle=10" in with_tcp_defaults("host=db.example dbname=fsapps")
+    monkeypatch.setenv("PGSERVICE", "fsapps")
+    assert with_tcp_defaults("host=db.example dbname=fsapps") == "host=db.example dbname=fsapps"
