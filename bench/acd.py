@@ -138,8 +138,8 @@ def simulate(
         seq += 1
     waits = []
     while events:
-        now, _, kind, what = heapq.heappop(events)
-        if kind == "arrive":
+        now, _, happening, what = heapq.heappop(events)
+        if happening == "arrive":
             queue, ident, skill_text = what.split("|")
             skills = dict((k, int(v)) for k, v in (p.split("=") for p in skill_text.split(",") if p))
             waiting[ident] = Member(ident, queue, now, skills=skills)

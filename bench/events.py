@@ -70,7 +70,7 @@ def notifier_bound(n: int) -> list[float]:
 
     def read() -> None:
         for item in sub:
-            out.append(time.time() - item.event.at)  # type: ignore[union-attr]
+            out.append(time.time() - item.event.at)
             if len(out) == n:
                 return
 

@@ -234,6 +234,7 @@ def walk_flow(flow_name: str):
             if node.type == "hangup":
                 session.hangup(node.get("cause", "NORMAL_CLEARING"))
                 return "completed"
+            branch: str | None
             if kind.logic:
                 branch = (
                     NODE_APPLICATIONS[node.type](NodeCall(session, ctx, tenant, flow, node)) or "fallback"
