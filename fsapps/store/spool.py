@@ -175,6 +175,15 @@ class Spool:
             # Records on disk not yet in PostgreSQL: counted once here, then kept.
             self.count = _lines(self.replaying, self._read_cursor()) + _lines(self.path, 0)
 
+    def _on_fd(self, fn: Callable[..., Any], fd: int, *args: Any) -> Any:
+        """``fn(fd, *args)`` through the offload, on a duplicate of ``fd`` that the call
+        closes: a greenlet killed while ``fn`` waits in another thread closes only its own
+        ``fd``, never the one in use there (nor a number the process reuses meanwhile). A
+        flock taken on the duplicate is the file's: it stays held through ``fd``."""
+        if self._offload is _inline:
+            return fn(fd, *args)
+        return self._offload(_closing, (os.dup(fd), fn, args))
+
     def __len__(self) -> int:
         return self.count
 
@@ -203,7 +212,7 @@ class Spool:
             start = os.fstat(fd).st_size
             try:
                 _write_all(fd, data)
-                self._offload(os.fsync, (fd,))
+                self._on_fd(os.fsync, fd)
             except OSError:
                 # The caller keeps these records: the part that did get written would be
                 # a torn line for the next append to glue onto.
@@ -231,7 +240,7 @@ class Spool:
             log.error("%s: torn last line (%d bytes) moved to %s", path, len(tail), self.quarantine_path)
         else:  # a whole record that only lacks its newline
             _write_all(fd, b"\n")
-        self._offload(os.fsync, (fd,))
+        self._on_fd(os.fsync, fd)
 
     # --- the quarantine ---------------------------------------------------------------
 
@@ -322,7 +331,7 @@ class Spool:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             _write_all(fd, b"%d\n" % chunk.end)
-            self._offload(os.fsync, (fd,))
+            self._on_fd(os.fsync, fd)
         finally:
             os.close(fd)
         os.replace(tmp, self.cursor)
@@ -359,7 +368,7 @@ class Spool:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:  # another process's turn: waited for off the loop
-                    self._offload(fcntl.flock, (fd, fcntl.LOCK_EX))
+                    self._on_fd(fcntl.flock, fd, fcntl.LOCK_EX)
                 yield
             finally:
                 os.close(fd)
@@ -397,6 +406,13 @@ def _after_last_newline(fd: int, size: int, block: int = 65536) -> int:
             return start + i + 1
         end = start
     return 0
+
+
+def _closing(fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    try:
+        return fn(fd, *args)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,10 +13,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import gevent
+import gevent.event
 import psycopg
 
 from fsapps.store.durable import DurableWriter
 from fsapps.store.records import Cdr, Tenant, UsageRecord
+from tests.support.waiting import wait_for
 
 T0 = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
 
@@ -214,6 +217,40 @@ def test_a_spool_appends_fsync_waits_off_the_event_loop(tmp_path, monkeypatch) -
     inline = Spool(tmp_path / "inline")
     assert ticks_during_an_append(inline) == 0
     assert synced_in[-1] == ident()
+
+
+def test_an_append_killed_while_its_fsync_waits_leaves_the_thread_its_own_file(tmp_path, monkeypatch) -> None:
+    """A call's greenlet killed while the spool's fsync for it waits in the threadpool: the
+    greenlet closes its file, and the fsync still runs on that file, on a descriptor of its
+    own (before, on a closed number, or one reused by the next open meanwhile)."""
+    from gevent import monkey
+
+    from fsapps.store.spool import Spool
+
+    real_sleep, real_fsync = monkey.get_original("time", "sleep"), os.fsync
+    spool_file = tmp_path / "spool"
+    spool = Spool(spool_file, offload=gevent.get_hub().threadpool.apply)
+    waiting, synced = gevent.event.Event(), []
+    hub = gevent.get_hub()
+
+    def slow_disk(fd: int) -> None:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and not waiting.is_set():
+            hub.loop.run_callback_threadsafe(waiting.set)
+            real_sleep(0.5)  # the greenlet is killed meanwhile, and a new file takes its number
+            st = os.fstat(fd)  # EBADF, or another file's, if the greenlet's close reached it
+            synced.append((st.st_ino, st.st_size))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_disk)
+    appending = gevent.spawn(spool.append, [record(1)])
+    assert waiting.wait(10)
+    appending.kill()
+    with open(tmp_path / "other", "wb") as other:  # reuses the lowest free descriptor number
+        other.write(b"x" * 7)
+        wait_for(lambda: synced, timeout=10)  # the thread's fsync is over
+    assert synced == [(spool.path.stat().st_ino, spool.path.stat().st_size)]
+    assert len(Spool(spool_file)) == 1  # the record is there, whole
 
 
 def test_a_transaction_cut_short_while_the_pool_is_tested_takes_no_connection_with_it(
