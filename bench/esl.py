@@ -87,15 +87,14 @@ def bench_parse(events: int) -> None:
         reader = codec.MessageReader()
         for c in chunks:
             for m in reader.feed(c):
-                assert isinstance(m, codec.Event)
-                _ = (m.name, m.uuid)  # what a dispatcher reads
+                e = cast(codec.Event, m)  # every recorded frame is an event
+                _ = (e.name, e.uuid)  # what a dispatcher reads
 
     def ours_all() -> None:
         reader = codec.MessageReader()
         for c in chunks:
             for m in reader.feed(c):
-                assert isinstance(m, codec.Event)
-                cast(codec.Headers, m.fields).items_raw()  # a plain event's fields
+                cast(codec.Headers, cast(codec.Event, m).fields).items_raw()  # a plain event's fields
 
     def greenswitch() -> None:
         proto = gs.ESLProtocol()

@@ -648,7 +648,7 @@ class Dispatcher:
             w = self.waiters.get(d.member)
             if isinstance(d, Discard):
                 with self.own.operator() as op:
-                    store_acd.remove_member(op.conn, d.member)
+                    store_acd.discard_abandoned(op.conn, d.member)
             elif w is None or isinstance(d, Offer):
                 continue
             elif isinstance(d, Rewind):

@@ -284,6 +284,10 @@ ACCOUNT_OWNER = (
 )
 
 
+# In a join's ON CONFLICT: the row moves to the joining queue (a resumed caller, see there).
+_MOVES = "q.state <> 'Answered' AND q.queue <> EXCLUDED.queue"
+
+
 def send_join(
     conn: psycopg.Connection,
     m: Member,
@@ -327,8 +331,15 @@ def send_join(
         "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END,"
         # A caller resumed at their flow's queue node after an agent moved them to another
         # queue waits in the node's queue, their place kept: the row where the caller is held
-        # (fsapps.acd.rowsync). An Answered visit is completed as it was, in its own queue.
-        "   queue = CASE WHEN q.state = 'Answered' THEN q.queue ELSE EXCLUDED.queue END"
+        # (fsapps.acd.rowsync), and without what the other queue's visit left on it (the
+        # tiers tried, the last originate, a note). An Answered visit is completed as it was,
+        # in its own queue.
+        "   queue = CASE WHEN q.state = 'Answered' THEN q.queue ELSE EXCLUDED.queue END,"
+        "   last_tier_level = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_level END,"
+        "   last_tier_position = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_position END,"
+        "   last_originated = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_originated END,"
+        "   transfer = CASE WHEN " + _MOVES + " THEN NULL ELSE q.transfer END,"
+        "   serving_agent = CASE WHEN " + _MOVES + " THEN NULL ELSE q.serving_agent END"
         " RETURNING q.joined_epoch, q.owner_agent)"
         " SELECT placed.joined_epoch, placed.owner_agent, (SELECT state FROM before) AS before"
         + (", pg_notify(%s, '') AS woken" if wake else "")
@@ -430,18 +441,20 @@ def replace_member(
     """The row of a caller ``controller`` holds, made the visit it holds: ``seen`` (tenant,
     queue, state) is the earlier visit's row as rowsync saw it (another queue, or Answered),
     which only then is replaced; a visit's own change since (an answer, a leave) stands.
-    What belonged to the earlier visit (its transfer note, agent, tiers tried) goes with it."""
+    What belonged to the earlier visit (its transfer note, tiers tried, and but for a caller
+    held as answered its serving agent) goes with it."""
     m = h.member
     row = conn.execute(
         "UPDATE queue_members SET queue = %s, joined_epoch = %s, state = %s, priority = %s,"
         " base_score = %s, skills = %s, owner_agent = %s, private_agent = %s, cid_number = %s,"
-        " cid_name = %s, system_epoch = %s, serving_agent = NULL, abandoned_epoch = 0, transfer = NULL,"
+        " cid_name = %s, system_epoch = %s, abandoned_epoch = 0, transfer = NULL,"
+        " serving_agent = CASE WHEN %s = 'Answered' THEN serving_agent END,"
         " last_tier_level = 0, last_tier_position = 0, last_originated = 0"
         " WHERE uuid = %s AND controller = %s AND tenant_id = %s AND queue = %s AND state = %s"
         " RETURNING 1",
         (
             h.queue, m.joined_epoch, h.state, m.priority, m.base_score, Jsonb(m.skills), m.owner_agent,
-            m.private_agent, h.cid_number, h.cid_name, m.system_epoch, m.uuid, controller, *seen,
+            m.private_agent, h.cid_number, h.cid_name, m.system_epoch, h.state, m.uuid, controller, *seen,
         ),
     ).fetchone()  # fmt: skip
     return row is not None
@@ -568,6 +581,12 @@ def remove_member(conn: psycopg.Connection, member: str, joined_epoch: float | N
         conn.execute(
             "DELETE FROM queue_members WHERE uuid = %s AND joined_epoch = %s", (member, joined_epoch)
         )
+
+
+def discard_abandoned(conn: psycopg.Connection, member: str) -> None:
+    """An abandoned place past discard-abandoned-after, gone; unless the caller came back
+    meanwhile (a resume made it Waiting again)."""
+    conn.execute("DELETE FROM queue_members WHERE uuid = %s AND state = 'Abandoned'", (member,))
 
 
 def offered_to(conn: psycopg.Connection, member: str) -> list[str]:

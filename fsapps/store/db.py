@@ -147,8 +147,9 @@ CHECK_WAIT = 2.0  # seconds a transaction that met a lost connection waits for t
 # libpq's TCP settings for the connections a Store makes (its pools, the dispatcher's own,
 # the LISTENs, the relay), unless the DSN sets its own. Without them a connection whose
 # server vanished without a FIN or RST (a partition, a host powered off) is found dead only
-# once the kernel gives up resending, about 15 minutes: a LISTEN hears nothing meanwhile,
-# and the pool's test of its idle connections blocks as long. Idle, the kernel probes after
+# once the kernel gives up resending, about 15 minutes (idle, as a LISTEN is: after its
+# own keepalive, over two hours), hearing nothing meanwhile, and the pool's test of its
+# idle connections blocks as long. Idle, the kernel probes after
 # 10 s of silence, every 5 s; tcp_user_timeout (ms) drops a connection whose data or probes
 # have gone unanswered for 30 s (on Linux it, not keepalives_count, then decides): a
 # vanished server is found within about 35 s. Unix sockets ignore them.
@@ -161,6 +162,7 @@ def with_tcp_defaults(dsn: str) -> str:
     service (``service=`` or PGSERVICE) as it is: a DSN's settings would override the file's."""
     params = conninfo_to_dict(dsn)
     if params.get("service") or os.environ.get("PGSERVICE"):
+        log.info("database DSN names a service: its TCP settings are the service file's")
         return dsn
     missing = {k: v for k, v in TCP_DEFAULTS.items() if k not in params}
     return make_conninfo(dsn, **missing) if missing else dsn

@@ -179,10 +179,19 @@ class Spool:
         """``fn(fd, *args)`` through the offload, on a duplicate of ``fd`` that the call
         closes: a greenlet killed while ``fn`` waits in another thread closes only its own
         ``fd``, never the one in use there (nor a number the process reuses meanwhile). A
-        flock taken on the duplicate is the file's: it stays held through ``fd``."""
+        flock taken on the duplicate is the open file's: it stays held through ``fd`` (on a
+        local filesystem; NFS emulates flock with POSIX locks, which the duplicate's close
+        would release: the state directory must be local)."""
         if self._offload is _inline:
             return fn(fd, *args)
-        return self._offload(_closing, (os.dup(fd), fn, args))
+        # Handed over in a list: whichever of the thread and this greenlet takes it closes
+        # it (this one when it was killed before a thread took the task, the pool full).
+        handed = [os.dup(fd)]
+        try:
+            return self._offload(_closing, (handed, fn, args))
+        finally:
+            with contextlib.suppress(IndexError):
+                os.close(handed.pop())
 
     def __len__(self) -> int:
         return self.count
@@ -408,7 +417,11 @@ def _after_last_newline(fd: int, size: int, block: int = 65536) -> int:
     return 0
 
 
-def _closing(fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+def _closing(handed: list[int], fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    try:
+        fd = handed.pop()
+    except IndexError:  # its greenlet gave up and closed it
+        return None
     try:
         return fn(fd, *args)
     finally:

@@ -297,12 +297,25 @@ def test_a_caller_resumed_at_their_flows_queue_after_a_transfer_waits_there_with
     moved = Waiter(Member(member, "q2", rig.clock() - 30), "acme", "q2", caller="1000")
     d.join(moved)
     joined = rows(store)[member]["joined_epoch"]
+    with store.operator() as op:  # what q2's visit left: the tiers it tried, a pickup's note
+        op.conn.execute(
+            "UPDATE queue_members SET last_tier_level = 2, last_tier_position = 3, last_originated = 5,"
+            " transfer = '{\"pickup\": \"a2\"}' WHERE uuid = %s",
+            (member,),
+        )
     d.forget(moved)  # the socket closed: the row waits for the next controller
     resumed = Waiter(Member(member, "q", rig.clock()), "acme", "q", caller="1000")
     assert d.join(resumed) == (joined, "Waiting")
     with store.operator() as op:
-        placed = op._all("SELECT queue, state, joined_epoch FROM queue_members WHERE uuid = %s", (member,))
-    assert [dict(r) for r in placed] == [{"queue": "q", "state": "Waiting", "joined_epoch": joined}]
+        placed = op._all(
+            "SELECT queue, state, joined_epoch, last_tier_level, last_tier_position, last_originated, transfer"
+            " FROM queue_members WHERE uuid = %s",
+            (member,),
+        )
+    assert [dict(r) for r in placed] == [{
+        "queue": "q", "state": "Waiting", "joined_epoch": joined, "last_tier_level": 0, "last_tier_position": 0,
+        "last_originated": 0, "transfer": None,
+    }]  # fmt: skip
     with caplog.at_level("WARNING", logger="fsapps.acd"):
         rig.beats(after=AFTER + 2)
     assert "put back" not in caplog.text

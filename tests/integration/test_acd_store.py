@@ -289,3 +289,19 @@ def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twic
                 op.conn.execute("DELETE FROM queue_members")
     finally:
         stores[1].close()
+
+
+def test_an_abandoned_place_is_discarded_only_while_it_is_abandoned(store) -> None:
+    """A pass saw the place Abandoned past discard-abandoned-after; the caller resumed it
+    meanwhile (Waiting again): the discard leaves it."""
+    setup_agents(store, 1)
+    gone, back = str(uuid.uuid4()), str(uuid.uuid4())
+    with store.operator() as op:
+        for member in (gone, back):
+            acd.send_join(op.conn, Member(member, "sales", NOW), "acme", "sales", "c1", "", "", NOW)()
+            acd.member_state(op.conn, member, "Abandoned", abandoned_epoch=NOW + 1, wake=False)
+        acd.send_join(op.conn, Member(back, "sales", NOW + 5), "acme", "sales", "c2", "", "", NOW + 5)()
+        for member in (gone, back):
+            acd.discard_abandoned(op.conn, member)
+        left = op._all("SELECT uuid::text AS m, state FROM queue_members")
+    assert [(r["m"], r["state"]) for r in left] == [(back, "Waiting")]

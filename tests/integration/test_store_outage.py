@@ -289,6 +289,8 @@ def test_the_stores_connections_carry_the_tcp_settings_unless_the_dsn_has_its_ow
     from fsapps.acd.dispatch import Dispatcher
     from fsapps.store.db import TCP_DEFAULTS, Store, with_tcp_defaults
 
+    monkeypatch.delenv("PGSERVICE", raising=False)
+
     def tcp(params: dict[str, str]) -> dict[str, str]:
         return {k: params.get(k, "") for k in TCP_DEFAULTS}
 
