@@ -124,6 +124,16 @@ def queue(call: NodeCall) -> str | None:
     if acd is None or esl is None or found is None:
         log.error("queue %s: no ACD here (no database, or not over ESL): taking the fallback", queue_name)
         return None
+    # The dialplan resumes a caller whose controller went at their flow's queue node
+    # (fsapps_held set, nodes/queue.py). One an agent or a supervisor had moved to another
+    # queue of the tenant's (the visit there set fsapps_queue) waits there again, as
+    # _next_queue had them: the move is not undone by the controller's death.
+    moved_to = call.var("fsapps_queue")
+    if call.var("fsapps_held") and moved_to and moved_to != queue_name:
+        other = acd.queue(call.tenant.id, moved_to)
+        if other is not None:
+            log.info("queue %s: %s resumes in queue %s (moved there)", queue_name, esl.uuid, moved_to)
+            return QueueDriver(call, acd, esl, other, name=moved_to).run()
     return QueueDriver(call, acd, esl, found).run()
 
 

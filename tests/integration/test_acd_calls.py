@@ -59,7 +59,7 @@ class Rig:
 
     def members(self) -> list[dict]:
         with self.store.operator() as op:
-            return op._all("SELECT uuid, state, joined_epoch FROM queue_members")
+            return op._all("SELECT uuid, state, joined_epoch, queue, controller FROM queue_members")
 
     def call(self, keypad: list[str], hangup_after: float | None = None, caller: str = "13800000001"):
         script = CallerScript(keypad=keypad, hangup_after=hangup_after)

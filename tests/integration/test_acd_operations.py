@@ -9,7 +9,7 @@ import pytest
 from fsapps.acd.operations import AgentOperations, OperationError
 from fsapps.esl.client import Connection
 from fsapps.sim.endpoints import Endpoint
-from tests.integration.test_acd_calls import rig
+from tests.integration.test_acd_calls import crash, rig
 from tests.support.waiting import wait_for
 
 SUP = "sofia/external/sup1@127.0.0.1:5080"
@@ -148,6 +148,41 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
         assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(
             r.switch.call_log(caller.uuid)[-25:]
         )
+        r.switch.api("uuid_kill", caller.uuid)
+        assert caller.destroyed.wait(30)
+        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+            ("business", "answered", "cn_wang"),
+            ("complaints", "answered", "cn_zhao"),
+        ]
+
+
+def test_a_caller_transferred_to_a_queue_waits_there_when_their_controller_dies(store, tmp_path) -> None:
+    """cn_wang sends the caller to complaints (top-down: cn_zhao, cn_wang), where nobody is
+    free yet: cn_zhao on break, cn_wang in a long wrap-up. The controller holding them dies:
+    the dialplan resumes them at their flow's queue node (business) on the other controller,
+    which puts them back in complaints with their place, not in business; cn_zhao serves
+    them once logged in."""
+    with rig(store, tmp_path, controllers=2) as r:
+        first, second = r.controllers
+        r.agent("cn_wang", Endpoint(answer_after=0.5), wrap_up_time=3600)
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        ops = ops_for(r)
+        caller = on_call(r, "cn_wang")
+        assert [c.uuid for c in first.server.calls] == [caller.uuid]
+        ops.transfer("cn_wang", to_queue="complaints")
+        channel = r.switch.channels[caller.uuid]
+        wait_for(lambda: channel.variables.get("fsapps_queue") == "complaints", timeout=30)
+        (moved,) = r.members()
+        assert (moved["queue"], moved["state"]) == ("complaints", "Waiting")
+        crash(first)
+        resumed = wait_for(lambda: [m for m in r.members() if m["controller"] == second.dispatcher.name], timeout=40)
+        assert [(m["queue"], m["state"], m["joined_epoch"]) for m in resumed] == [
+            ("complaints", "Waiting", moved["joined_epoch"])
+        ], "\n".join(r.switch.call_log(caller.uuid)[-30:])
+        ops.login("cn_zhao")
+        wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
+        assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid
         r.switch.api("uuid_kill", caller.uuid)
         assert caller.destroyed.wait(30)
         rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
