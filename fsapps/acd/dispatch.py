@@ -439,6 +439,11 @@ class Dispatcher:
         with self.store.statement() as op:
             return store_acd.take_transfer(op.conn, w.member.uuid, w.member.joined_epoch)
 
+    def placed_in(self, tenant: str, member: str) -> str | None:
+        """The queue where the caller has a place now (a resumed caller's), if any."""
+        with self.store.statement() as op:
+            return store_acd.placed_in(op.conn, tenant, member)
+
     def peek_transfer(self, w: Waiter) -> dict[str, Any] | None:
         """The note on this caller's row, left there (an agent's consult while it runs)."""
         with self.store.statement() as op:

@@ -120,20 +120,25 @@ def queue(call: NodeCall) -> str | None:
     acd = getattr(call.ctx, "acd", None)
     esl: OutboundCall | None = getattr(call.session, "call", None)
     queue_name = call.data("queue")
+    if acd is not None and esl is not None and call.var("fsapps_held"):
+        # A resume: the dialplan hands a caller whose controller went back to their flow's
+        # queue node (nodes/queue.py). One an agent or a supervisor had moved to another
+        # queue of the tenant's has their place there (their row says so, whatever the
+        # channel's variables left from earlier visits): the visit goes on there, as
+        # _next_queue had it, and the move is not undone by the controller's death.
+        try:
+            placed = acd.placed_in(call.tenant.id, esl.uuid)
+        except Exception as exc:  # the database away: the node's visit hands the call back
+            log.warning("queue %s: where %s has a place is unknown (%s)", queue_name, esl.uuid, exc)
+            placed = None
+        moved = acd.queue(call.tenant.id, placed) if placed and placed != queue_name else None
+        if moved is not None:
+            log.info("queue %s: %s resumes in queue %s (moved there)", queue_name, esl.uuid, placed)
+            return QueueDriver(call, acd, esl, moved, name=placed).run()
     found = acd.queue(call.tenant.id, queue_name) if acd is not None else None
     if acd is None or esl is None or found is None:
         log.error("queue %s: no ACD here (no database, or not over ESL): taking the fallback", queue_name)
         return None
-    # The dialplan resumes a caller whose controller went at their flow's queue node
-    # (fsapps_held set, nodes/queue.py). One an agent or a supervisor had moved to another
-    # queue of the tenant's (the visit there set fsapps_queue) waits there again, as
-    # _next_queue had them: the move is not undone by the controller's death.
-    moved_to = call.var("fsapps_queue")
-    if call.var("fsapps_held") and moved_to and moved_to != queue_name:
-        other = acd.queue(call.tenant.id, moved_to)
-        if other is not None:
-            log.info("queue %s: %s resumes in queue %s (moved there)", queue_name, esl.uuid, moved_to)
-            return QueueDriver(call, acd, esl, other, name=moved_to).run()
     return QueueDriver(call, acd, esl, found).run()
 
 

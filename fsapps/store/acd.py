@@ -527,6 +527,17 @@ def take_transfer(conn: psycopg.Connection, member: str, joined_epoch: float) ->
     return None if row is None else dict(_first(row))
 
 
+def placed_in(conn: psycopg.Connection, tenant_id: str, member: str) -> str | None:
+    """The queue of ``tenant_id``'s where the caller has a place now (Waiting, Trying or
+    Answered), if any."""
+    row = conn.execute(
+        "SELECT queue FROM queue_members WHERE uuid = %s AND tenant_id = %s"
+        " AND state IN ('Waiting', 'Trying', 'Answered')",
+        (member, tenant_id),
+    ).fetchone()
+    return None if row is None else str(_first(row))
+
+
 def peek_transfer(conn: psycopg.Connection, member: str) -> dict[str, Any] | None:
     """The note on the caller's row, left in place (a consult stays noted while it runs)."""
     row = conn.execute("SELECT transfer FROM queue_members WHERE uuid = %s", (member,)).fetchone()
