@@ -168,8 +168,11 @@ def test_a_tenant_admin_defines_a_scorecard_and_changing_it_makes_a_new_version(
             {"label": "核实来电者身份", "weight": 3, "type": "yes_no", "max": 1, "critical": True},
             {"label": "同理心", "weight": 2, "type": "scale", "max": 4, "critical": False},
         ]
-        # A bad criterion is the API's 422, said in Chinese; nothing changes.
+        # A bad criterion is the API's 422, said in Chinese; nothing changes. (The list is
+        # drawn again after a save: its new row's button, once there, opens version 2.)
+        expect(row).to_contain_text("同理心（2）")
         row.locator("button", has_text="修改").click()
+        expect(page.locator("#sc-criteria tr.sc-criterion")).to_have_count(3)
         top = page.locator("#sc-criteria .sc-max").nth(2)
         top.evaluate("i => { i.removeAttribute('max'); i.value = '11'; }")  # past the browser's check
         page.click("#scorecard-form button[type=submit]")
