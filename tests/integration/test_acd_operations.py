@@ -28,6 +28,18 @@ def on_call(r, agent: str = "cn_wang"):
     return ch
 
 
+def hang_up_after_two_visits(r, caller) -> None:
+    """The caller hangs up: their visits were business's with cn_wang, then complaints's
+    with cn_zhao (an agent's transfer), each answered and recorded once."""
+    r.switch.api("uuid_kill", caller.uuid)
+    assert caller.destroyed.wait(30)
+    rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
+    assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+        ("business", "answered", "cn_wang"),
+        ("complaints", "answered", "cn_zhao"),
+    ]
+
+
 def test_status_operations_and_their_errors(store, tmp_path) -> None:
     with rig(store, tmp_path) as r:
         r.agent("cn_wang", Endpoint(), status="Logged Out", wrap_up_time=30)
@@ -148,13 +160,7 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
         assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(
             r.switch.call_log(caller.uuid)[-25:]
         )
-        r.switch.api("uuid_kill", caller.uuid)
-        assert caller.destroyed.wait(30)
-        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
-        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
-            ("business", "answered", "cn_wang"),
-            ("complaints", "answered", "cn_zhao"),
-        ]
+        hang_up_after_two_visits(r, caller)
 
 
 def test_a_caller_transferred_to_a_queue_waits_there_when_their_controller_dies(store, tmp_path) -> None:
@@ -183,13 +189,7 @@ def test_a_caller_transferred_to_a_queue_waits_there_when_their_controller_dies(
         ops.login("cn_zhao")
         wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
         assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid
-        r.switch.api("uuid_kill", caller.uuid)
-        assert caller.destroyed.wait(30)
-        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
-        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
-            ("business", "answered", "cn_wang"),
-            ("complaints", "answered", "cn_zhao"),
-        ]
+        hang_up_after_two_visits(r, caller)
 
 
 def test_pickup_of_a_call_ringing_at_another_agent(store, tmp_path) -> None:
