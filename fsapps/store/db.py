@@ -147,12 +147,12 @@ CHECK_WAIT = 2.0  # seconds a transaction that met a lost connection waits for t
 # libpq's TCP settings for the connections a Store makes (its pools, the dispatcher's own,
 # the LISTENs, the relay), unless the DSN sets its own. Without them a connection whose
 # server vanished without a FIN or RST (a partition, a host powered off) is found dead only
-# once the kernel gives up resending, about 15 minutes (idle, as a LISTEN is: after its
-# own keepalive, over two hours), hearing nothing meanwhile, and the pool's test of its
-# idle connections blocks as long. Idle, the kernel probes after
-# 10 s of silence, every 5 s; tcp_user_timeout (ms) drops a connection whose data or probes
-# have gone unanswered for 30 s (on Linux it, not keepalives_count, then decides): a
-# vanished server is found within about 35 s. Unix sockets ignore them.
+# once the kernel gives up resending, about 15 minutes (idle, as a LISTEN is: over two
+# hours), hearing nothing meanwhile, and the pool's test of its idle connections blocks as
+# long. Idle, the kernel probes after 10 s of silence, every 5 s; tcp_user_timeout (ms)
+# drops a connection whose data or probes have gone unanswered for 30 s (on Linux it, not
+# keepalives_count, then decides): a vanished server is found within about 35 s. Unix
+# sockets ignore them.
 TCP_DEFAULTS = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
                 "keepalives_count": "3", "tcp_user_timeout": "30000"}  # fmt: skip
 
@@ -222,7 +222,8 @@ class Store:
             kwargs={"row_factory": dict_row}, name="fsapps", connection_class=GreenConnection,
         )  # fmt: skip
         self._tenant_pool: ConnectionPool[Any] | None = None
-        self._lost_connections: dict[int, LostConnections] = {}  # by id() of each pool
+        self._operator_lost = LostConnections(self.pool)
+        self._tenant_lost: LostConnections | None = None  # with the tenant pool
         self._bind_secret = ""
         self._tenant_setup = threading.Lock()
 
@@ -251,12 +252,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _lost(self, pool: ConnectionPool[Any]) -> LostConnections:
-        lost = self._lost_connections.get(id(pool))
-        if lost is None:
-            lost = self._lost_connections[id(pool)] = LostConnections(pool)
-        return lost
 
     @property
     def tenant_pool(self) -> ConnectionPool[Any] | None:
@@ -298,6 +293,7 @@ class Store:
                     ) from exc
             else:
                 pool.open(wait=False)
+            self._tenant_lost = LostConnections(pool)  # before the pool is seen
             self._tenant_pool, self._bind_secret = pool, login["bind_secret"]
             return pool, self._bind_secret
 
@@ -324,7 +320,8 @@ class Store:
         if not TENANT_ID.fullmatch(tenant_id):
             raise UnknownTenant(f"unknown tenant {tenant_id!r}")
         pool, secret = self._tenant_side(timeout)
-        with checked_out(pool, self._lost(pool), timeout) as conn:
+        assert self._tenant_lost is not None  # set with the pool
+        with checked_out(pool, self._tenant_lost, timeout) as conn:
             wiped = False
             try:
                 # (Pipelining these two costs more than the round trip it saves, in psycopg 3.3.)
@@ -350,7 +347,7 @@ class Store:
         one, with no yield to other greenlets between the writes and the COMMIT.
         ``flushed`` False: the COMMIT does not wait for the WAL flush (UNFLUSHED; pipelined,
         it costs no round trip)."""
-        with checked_out(self.pool, self._lost(self.pool)) as conn, contextlib.ExitStack() as stack:
+        with checked_out(self.pool, self._operator_lost) as conn, contextlib.ExitStack() as stack:
             if pipelined:
                 stack.enter_context(conn.pipeline())
             stack.enter_context(conn.transaction())
@@ -366,7 +363,7 @@ class Store:
         False: for ONE statement, sent in a pipeline after UNFLUSHED; both run in the
         implicit transaction the server commits at the pipeline's sync, as the scope ends.
         Its result read after the scope: one round trip (read inside, a second one)."""
-        with checked_out(self.pool, self._lost(self.pool)) as conn:
+        with checked_out(self.pool, self._operator_lost) as conn:
             conn.autocommit = True
             try:
                 with contextlib.ExitStack() as stack:
