@@ -65,7 +65,9 @@ QUEUES: dict[str, dict[str, Any]] = {
     "skilled": {"strategy": "skills-based", "skill-relax": [{"after": 4, "drop": 1}], "tiers": ["cl_k1"]},
     "pop": {"strategy": "top-down", "ring-timeout": 3, "tiers": ["cl_pop1", "cl_pop2"]},
     "resume": {"abandoned-resume-allowed": True, "discard-abandoned-after": 4, "tiers": ["cl_r1"]},
-    "metered": {"service-level-seconds": 4, "ring-timeout": 2, "tiers": ["cl_slow", "cl_fast"]},
+    # ring-timeout 12: ``fast`` must join while cl_slow still rings for ``slow`` (1.2 s of wall
+    # time for its failing lookup and its join on a loaded host).
+    "metered": {"service-level-seconds": 4, "ring-timeout": 12, "tiers": ["cl_slow", "cl_fast"]},
     "served": {"tiers": ["cl_o1", "cl_o3"]},
     "unstaffed": {"tiers": ["cl_o2"]},
     "consult": {"tiers": ["cl_c1", {"agent": "cl_c2", "level": 2}]},
@@ -715,7 +717,7 @@ def test_readme_metric_extraction_sees_every_counter_and_histogram_it_names() ->
 
 
 def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_calls(rig) -> None:
-    """Queue ``metered`` (service-level-seconds 4, ring-timeout 2), after a lookup that fails.
+    """Queue ``metered`` (service-level-seconds 4, ring-timeout 12), after a lookup that fails.
     ``slow`` rings cl_slow, who does not answer (then On Break: max-no-answer 1), and waits
     for cl_fast, who talks 6 s with ``fast``; ``gone`` hangs up while waiting. A caller of
     ``ghost``, a tenant PostgreSQL does not have, answers a survey: its records are refused.
@@ -734,7 +736,9 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
         slow = rig.call("7009", "15550501")
         assert wait_for(lambda: rig.rung("cl_slow"))
         fast = rig.call("7009", "15550502")
+        # cl_fast is rung for fast; were slow's ring over first, cl_fast would be rung for slow.
         assert wait_for(lambda: rig.rung("cl_fast"))
+        assert [r.member for r in rig.rung("cl_fast")] == [fast.uuid], (rig.rings, slow.uuid)
         gone = rig.call("7009", "15550503")
         rig.joined(gone)
 
@@ -771,9 +775,9 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
     answered = [r for r in rows.values() if r["outcome"] == "answered"]
     assert [rows[ch.uuid]["outcome"] for ch in (slow, fast, gone)] == ["answered", "answered", "abandoned"]
     assert [r["offers"] for r in rows.values()] == [2, 1, 0]
-    # Ringing: slow's unanswered ring-timeout (2 s) and cl_fast's 0.3 s; fast's 0.3 s.
+    # Ringing: slow's unanswered ring-timeout (12 s) and cl_fast's 0.3 s; fast's 0.3 s.
     rang = [float(rows[ch.uuid]["ring_seconds"]) for ch in (slow, fast, gone)]
-    assert 2.3 <= rang[0] < 2.3 + SLACK and 0.3 <= rang[1] < 0.3 + SLACK and rang[2] == 0, rang
+    assert 12.3 <= rang[0] < 12.3 + SLACK and 0.3 <= rang[1] < 0.3 + SLACK and rang[2] == 0, rang
     assert delta("fsapps_acd_offers_total", **q) == 3
     assert delta("fsapps_acd_calls_total", **q, outcome="answered") == 2
     assert delta("fsapps_acd_calls_total", **q, outcome="abandoned") == 1
