@@ -27,7 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 DEFAULT_PREFIX = "/opt/fsapps/freeswitch-1.10.12"
@@ -92,6 +92,22 @@ def _bindable(port: int, kind: int) -> bool:
 def find_prefix() -> Path | None:
     prefix = Path(os.environ.get("FSAPPS_FREESWITCH_PREFIX", DEFAULT_PREFIX))
     return prefix if (prefix / "bin" / "freeswitch").is_file() else None
+
+
+def switch_environment(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The switch's environment: ``base`` and ``extra``, outside any activated virtualenv.
+
+    mod_python3's embedded interpreter has no PYTHONHOME and finds its prefix by looking
+    for ``python3`` on PATH (CPython's Modules/getpath.py). An activated virtualenv's
+    python3 made it read that venv's base interpreter's standard library: with a venv of
+    pyenv's 3.11.7 its ``_ssl`` failed to load into Debian's libpython3.11 (undefined
+    symbol ``_PyModule_Add``)."""
+    env = {**base, **extra}
+    venv = env.pop("VIRTUAL_ENV", None)
+    if venv and "PATH" in env:
+        bin_dir = os.path.join(venv, "bin")
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p.rstrip("/") != bin_dir)
+    return env
 
 
 class RealSwitch:
@@ -202,7 +218,7 @@ class RealSwitch:
             stdout=subprocess.DEVNULL,
             stderr=(d / "log" / "stderr.log").open("wb"),
             start_new_session=True,
-            env={**os.environ, **self.env},
+            env=switch_environment(os.environ, self.env),
         )
         deadline = time.monotonic() + timeout
         try:

@@ -1,0 +1,28 @@
+"""The real switch's environment leaves out an activated virtualenv: mod_python3's
+embedded interpreter finds its prefix through ``python3`` on PATH."""
+
+from __future__ import annotations
+
+from fsapps.testing.freeswitch import switch_environment
+
+
+def test_an_activated_venv_is_left_out_and_the_rest_kept() -> None:
+    base = {
+        "VIRTUAL_ENV": "/work/main/.venv",
+        "PATH": "/work/main/.venv/bin:/root/.pyenv/shims:/usr/bin:/bin",
+        "HOME": "/root",
+    }
+    env = switch_environment(base, {"PYTHONPATH": "/work/main"})
+    assert env == {"PATH": "/root/.pyenv/shims:/usr/bin:/bin", "HOME": "/root", "PYTHONPATH": "/work/main"}
+    assert base["VIRTUAL_ENV"] == "/work/main/.venv"  # the caller's mapping is untouched
+
+
+def test_without_a_venv_the_environment_is_the_base_and_the_extra() -> None:
+    base = {"PATH": "/opt/venv/bin:/usr/bin", "LANG": "C.UTF-8"}
+    env = switch_environment(base, {"LANG": "zh_CN.UTF-8"})
+    assert env == {"PATH": "/opt/venv/bin:/usr/bin", "LANG": "zh_CN.UTF-8"}
+
+
+def test_a_trailing_slash_on_the_venvs_bin_is_the_same_directory() -> None:
+    env = switch_environment({"VIRTUAL_ENV": "/v", "PATH": "/v/bin/:/usr/bin"}, {})
+    assert env == {"PATH": "/usr/bin"}
