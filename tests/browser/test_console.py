@@ -31,6 +31,7 @@ from fsapps.store import acd
 from fsapps.store import api as repo
 from fsapps.store.records import Tenant, UsageRecord
 from fsapps.web.app import ApiContext
+from tests.browser.sections import open_section
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 from tests.support.controllers import switch_on_conf
 
@@ -140,7 +141,7 @@ def test_a_tenant_admin_in_chinese_uploads_a_broken_flow_sees_it_at_file_line_an
         assert site.reaches("96199")
 
         # The blacklist: a hostile reason stays text; added, then removed.
-        page.click('#tabs a[data-tab="blacklist"]')
+        open_section(page, "blacklist")
         page.fill("#bl-number", "+8613800000002")
         page.select_option("#bl-match", "exact")
         page.fill("#bl-reason", HOSTILE)
@@ -158,7 +159,7 @@ def test_a_tenant_admin_in_chinese_uploads_a_broken_flow_sees_it_at_file_line_an
         page.locator("#bl-number").evaluate("i => i.removeAttribute('pattern')")  # past the browser's check
         page.click("#blacklist-form button[type=submit]")
         expect(page.locator('.message.error[data-code="invalid_number"]')).to_contain_text("号码只能包含数字")
-        page.click('#tabs a[data-tab="outages"]')
+        open_section(page, "outages")
         page.select_option("#out-kind", "prefix")
         page.fill("#out-area", "0755")
         page.fill("#out-message", "深圳南山区光缆抢修中")
@@ -170,10 +171,10 @@ def test_a_tenant_admin_in_chinese_uploads_a_broken_flow_sees_it_at_file_line_an
         expect(notice).to_have_count(0)
 
         # Agents with status and skills; the month's statement and usage.
-        page.click('#tabs a[data-tab="agents"]')
+        open_section(page, "agents")
         expect(page.locator('#agents-rows tr[data-agent="cb1"]')).to_contain_text("王小明")
         expect(page.locator('#agents-rows tr[data-agent="cb1"]')).to_contain_text("billing 7")
-        page.click('#tabs a[data-tab="billing"]')
+        open_section(page, "billing")
         expect(page.locator("#statement-total")).to_have_text("25.00 CNY")
         expect(page.locator("#usage-rows")).to_contain_text("handled_call")
         tab.shot("billing")
@@ -295,7 +296,7 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
                                                                "知识库", "工单", "满意度调查"])  # fmt: skip
         expect(page.locator("#agents-rows tr")).to_have_count(1)
         expect(page.locator('#agents-rows tr[data-agent="acme1"]')).to_contain_text("就绪")
-        page.click('#tabs a[data-tab="queues"]')
+        open_section(page, "queues")
         expect(page.locator(".queue")).to_have_count(1)
         expect(page.locator('.queue[data-queue="support"]')).to_contain_text("+15550123")
         sup.shot("queues")
@@ -305,9 +306,9 @@ def test_an_agent_goes_on_break_with_a_reason_and_back_and_sees_only_their_own(s
                             " VALUES (%s, 'acme', 'support', %s, '+15550199')",
                             (str(uuid.uuid4()), time.time()))  # fmt: skip
         expect(page.locator('.queue[data-queue="support"]')).to_contain_text("+15550199", timeout=15_000)
-        page.click('#tabs a[data-tab="blacklist"]')
+        open_section(page, "blacklist")
         expect(page.locator("#blacklist-form")).to_be_hidden()
-        page.click('#tabs a[data-tab="outages"]')
+        open_section(page, "outages")
         expect(page.locator("#outage-form")).to_be_visible()
     finally:
         server.stop()
@@ -347,7 +348,7 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(page.locator('.message.error[data-code="no_flows_dir"]')).to_contain_text(
             "This server does not take flow uploads."
         )
-        page.click('#tabs a[data-tab="queues"]')
+        open_section(page, "queues")
         expect(page.locator(".queue")).to_have_count(2)
     finally:
         server.stop()
@@ -411,7 +412,7 @@ def test_quality_assurance_finds_a_recorded_call_and_plays_it_in_place(store, tm
         page.click("#recordings-form button[type=submit]")
         expect(page.locator("#no-recordings")).to_be_visible()
         # The survey results: each answer, and the averages by queue and by agent.
-        page.click('#tabs a[data-tab="surveys"]')
+        open_section(page, "surveys")
         expect(page.locator("#survey-rows tr")).to_have_count(3)
         expect(page.locator("#survey-queues tr")).to_have_text([re.compile(r"support\s*3\s*3\.67")])
         by_agent = [re.compile(r"acme1\s*2\s*4\.50"), re.compile(r"acme2\s*1\s*2\.00")]

@@ -14,6 +14,7 @@ from fsapps.store import api as repo
 from fsapps.store.db import token_digest
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
+from tests.browser.sections import open_section
 from tests.integration.test_acd_calls import rig
 from tests.integration.test_api_calls import cablenet_queues
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
@@ -121,7 +122,7 @@ def test_a_wallboard_opened_with_its_token_shows_the_figures_and_the_token_opens
         admin = tabs(base, "en-GB", "admin")
         page = admin.login("tenant_admin_acme", PASSWORD)
         expect(page).to_have_url(f"{base}/console/tenant")
-        page.click('#tabs a[data-tab="wallboards"]')
+        open_section(page, "wallboards")
         page.fill("#wb-name", "Floor TV")
         page.click("#wallboard-form button[type=submit]")
         link = page.locator("#wallboard-link")

@@ -20,6 +20,7 @@ from fsapps.store import acd
 from fsapps.store import api as repo
 from fsapps.web.app import ApiContext
 from fsapps.web.live import LiveEvents
+from tests.browser.sections import open_section
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 
 EVENTS = "/api/v1/tenants/acme/events"
@@ -62,7 +63,7 @@ def test_the_floor_and_the_tenant_page_follow_the_stream_resume_it_and_start_aga
     with live_site(store, db_dsn) as (base, live):
         admin = tabs(base, "en-GB", "admin")
         page = admin.login("tenant_admin_acme", PASSWORD)
-        page.click('#tabs a[data-tab="agents"]')
+        open_section(page, "agents")
         row = page.locator('#agents-rows tr[data-agent="acme1"]')
         expect(page.locator("#live")).to_have_attribute("data-live", "live")
         expect(row).to_contain_text("Signed out")

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from fsapps import qa as rules
 from fsapps.store import qa
 from fsapps.web.app import ApiContext
+from tests.browser.sections import open_section
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 
 JOINED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -134,7 +135,7 @@ def test_a_tenant_admin_defines_a_scorecard_and_changing_it_makes_a_new_version(
     try:
         tab = tabs(base, "zh-CN", "admin")
         page = tab.login("tenant_admin_acme", PASSWORD)
-        page.click('#tabs a[data-tab="scorecards"]')
+        open_section(page, "scorecards")
         expect(page.locator("#no-scorecards")).to_be_visible()
         page.fill("#sc-name", "电话礼仪")
         page.locator("#sc-criteria .sc-label").nth(0).fill("使用公司名称问候")

@@ -30,6 +30,7 @@ from fsapps.store import api as repo
 from fsapps.store.db import verify_password
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
+from tests.browser.sections import open_section
 from tests.integration.test_api_qa import recorded
 from tests.support.api import PASSWORD, QUEUES, populate, serve_api, static_queues
 from tests.support.controllers import switch_on_conf
@@ -103,7 +104,7 @@ def test_times_are_shown_in_the_tenants_timezone_whatever_the_browsers(store, ta
         page = tab.login("tenant_admin_acme", PASSWORD)
         expect(page).to_have_url(f"{base}/console/tenant")
         assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "UTC"
-        page.click('#tabs a[data-tab="outages"]')
+        open_section(page, "outages")
         notice = page.locator("#outage-rows tr", has_text="Fibre cut")
         expect(notice).to_contain_text("12/6/26, 10:30 AM")  # not 2:30 AM, the browser's
         expect(notice).to_contain_text("1/1/99, 12:05 PM")
@@ -117,7 +118,7 @@ def test_times_are_shown_in_the_tenants_timezone_whatever_the_browsers(store, ta
         with store.tenant("acme") as t:
             row = t._one("SELECT ends_at FROM outages WHERE message = 'Exchange works'")
         assert row["ends_at"] == datetime(2099, 6, 1, 0, 0, tzinfo=UTC)
-        page.click('#tabs a[data-tab="settings"]')
+        open_section(page, "settings")
         expect(page.locator("#tenant-zone")).to_contain_text("Asia/Shanghai")
         tab.shot("settings")
 
@@ -149,7 +150,7 @@ def test_a_tenant_admin_adds_a_user_changes_their_role_and_disables_them(store, 
     try:
         tab = tabs(base, "en-GB", "admin")
         page = tab.login("tenant_admin_acme", PASSWORD)
-        page.click('#tabs a[data-tab="users"]')
+        open_section(page, "users")
         expect(page.locator('#user-rows tr[data-user="agent_acme"]')).to_be_visible()
         expect(page.locator('#user-rows tr[data-user="agent_globex"]')).to_have_count(0)  # another tenant's
         expect(page.locator('#user-rows tr[data-user="ops"]')).to_have_count(0)  # the operator is no tenant's
@@ -217,7 +218,7 @@ def test_the_floor_alerts_on_the_stuck_agent_limits_the_tenant_admin_set(store, 
 
         admin = tabs(base, "en-GB", "admin")
         page = admin.login("tenant_admin_acme", PASSWORD)
-        page.click('#tabs a[data-tab="settings"]')
+        open_section(page, "settings")
         expect(page.locator("#limit-on_break")).to_have_value("30")
         page.fill("#limit-on_break", "5")
         page.fill("#limit-talking", "12.5")
@@ -241,7 +242,7 @@ def test_a_tenant_admin_edits_an_agents_skills_and_puts_them_on_a_queues_tier(st
     with cablenet_site(store, tmp_path) as site:
         tab = tabs(site.base, "en-GB", "admin")
         page = tab.login("admin", PASSWORD)
-        page.click('#tabs a[data-tab="staff"]')
+        open_section(page, "staff")
         page.select_option("#staff-agent", "cb1")
         expect(page.locator("#staff-editing")).to_contain_text("cb1")
         expect(page.locator("#staff-skills .skill-name")).to_have_value("billing")
@@ -283,7 +284,7 @@ def test_a_tenant_admin_changes_business_hours_and_uploads_a_prompt_and_a_bad_fi
     with cablenet_site(store, tmp_path) as site:
         tab = tabs(site.base, "en-GB", "admin")
         page = tab.login("admin", PASSWORD)
-        page.click('#tabs a[data-tab="hours"]')
+        open_section(page, "hours")
         expect(page.locator("#hours-pick")).to_have_value("service_hours")
         weekdays = page.locator("#hours-days tr.day").first
         expect(weekdays.locator(".days")).to_have_value("mon-fri")
@@ -306,7 +307,7 @@ def test_a_tenant_admin_changes_business_hours_and_uploads_a_prompt_and_a_bad_fi
         assert (site.root / "cablenet/tenant.yaml").read_text() == before
 
         # A recorded prompt replaced by an upload; then a file that is no prompt, refused.
-        page.click('#tabs a[data-tab="prompts"]')
+        open_section(page, "prompts")
         welcome = page.locator('#prompt-rows tr[data-prompt="welcome"]')
         expect(welcome.locator(".kind")).to_contain_text("cablenet/welcome.wav")
         good, bad = tmp_path / "welcome.wav", tmp_path / "stereo.wav"

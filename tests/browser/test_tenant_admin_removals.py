@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.sections import open_section
 from tests.browser.test_tenant_admin import cablenet_site
 from tests.support.api import PASSWORD, Client
 from tests.support.wavs import wav
@@ -23,7 +24,7 @@ def test_a_tenant_admin_deletes_a_user_plays_a_prompt_and_deletes_an_unused_one(
         tab = tabs(site.base, "en-GB", "admin")
         page = tab.login("admin", PASSWORD)
         page.on("dialog", lambda d: d.accept())  # the confirmations
-        page.click('#tabs a[data-tab="users"]')
+        open_section(page, "users")
         leaver = page.locator('#user-rows tr[data-user="leaver"]')
         expect(page.locator('#user-rows tr[data-user="admin"] button.delete-user')).to_be_disabled()
         leaver.locator("button.delete-user").click()
@@ -35,7 +36,7 @@ def test_a_tenant_admin_deletes_a_user_plays_a_prompt_and_deletes_an_unused_one(
             assert [u.username for u in t.users()] == ["admin"]
 
         # The welcome prompt's recording plays in the page (the browser fetches and decodes it).
-        page.click('#tabs a[data-tab="prompts"]')
+        open_section(page, "prompts")
         welcome = page.locator('#prompt-rows tr[data-prompt="welcome"]')
         audio = welcome.locator("audio.prompt-audio")
         expect(audio).to_have_count(1)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
+from tests.browser.sections import open_section
 from tests.support.api import PASSWORD, serve_api
 
 QUEUES = {"front": {"tiers": []}, "billing": {"tiers": []}}
@@ -29,7 +30,7 @@ def test_a_tenant_admin_writes_a_queues_script_and_defines_disposition_codes(sto
         tab = tabs(f"http://127.0.0.1:{server.server_port}", "en-GB", "admin")
         page = tab.login("boss", PASSWORD)
         expect(page).to_have_url(f"{tab.base}/console/tenant")
-        page.click('#tabs a[data-tab="knowledge"]')
+        open_section(page, "knowledge")
         expect(page.locator("#knowledge")).to_be_visible()
 
         page.select_option("#kb-kind", "script")
@@ -61,7 +62,7 @@ def test_a_tenant_admin_writes_a_queues_script_and_defines_disposition_codes(sto
         expect(rows).to_have_count(1)
         tab.shot("knowledge")
 
-        page.click('#tabs a[data-tab="wrapup"]')
+        open_section(page, "wrapup")
         expect(page.locator("#wrapup-defaults")).to_be_visible()
         expect(page.locator("#wrapup-code-rows tr")).to_have_count(5)
         page.fill("#wc-code", "card_lost")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.sections import open_section
 from tests.browser.test_floor_live import live_site
 from tests.support.api import PASSWORD, Client
 
@@ -21,7 +22,7 @@ def test_an_admin_reassigns_a_ticket_and_it_moves_between_the_agents_desks(store
         expect(desk.locator("#ticket-rows")).to_have_text("No tickets.")
         boss = tabs(base, "zh-CN", "admin")
         page = boss.login("tenant_admin_acme", PASSWORD)
-        page.click('#tabs a[data-tab="tickets"]')
+        open_section(page, "tickets")
         row = page.locator(f'#tickets-rows tr[data-ticket="{number}"]')
         expect(row).to_contain_text("acme2")
         row.locator("input.reassign-to").fill("acme1")

@@ -24,6 +24,7 @@ from fsapps.store import acd, customers
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
 from fsapps.web.live import live_events
+from tests.browser.sections import open_section
 from tests.support.api import PASSWORD, Client, serve_api
 from tests.support.controllers import load_rendered, start_controller
 from tests.support.waiting import wait_for
@@ -174,7 +175,7 @@ def test_the_web_form_and_the_status_link_show_a_ticket_without_its_notes(store,
         admin = tabs(s.base, "en-GB", "admin")
         page = admin.login("boss", PASSWORD)
         expect(page).to_have_url(f"{s.base}/console/tenant")
-        page.click('#tabs a[data-tab="tickets"]')
+        open_section(page, "tickets")
         page.check("#web-form")
         page.fill("#web-queue", "front")
         page.click("#ticket-settings-save")

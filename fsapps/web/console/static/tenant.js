@@ -55,7 +55,12 @@ function show(name) {
   for (const s of $$('section.tab')) s.hidden = s.id !== name;
   if (!loaded.has(name)) {
     loaded.add(name);
-    loaders[name]();
+    // The sections drawn once, on <body data-drawn>: what a section's first fetch shows in
+    // the messages area comes in above the tabs and moves them, so whatever clicks a tab
+    // at once (the browser tests) waits for the first section to be drawn.
+    Promise.resolve(loaders[name]()).finally(() => {
+      document.body.dataset.drawn = `${document.body.dataset.drawn || ''} ${name}`.trim();
+    });
   }
 }
 
