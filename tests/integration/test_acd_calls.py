@@ -41,10 +41,12 @@ class Rig:
     controllers: list[Controller]
     store: object
     recordings: Path
+    tenant: str = "cablenet"
+    number: str = "96171"  # the tenant's access number
 
     def agent(self, agent_id: str, endpoint: Endpoint, status: str = "Available", **settings) -> Endpoint:
         with self.store.operator() as op:
-            op.add_agent(agent_id, agent_id, {"cablenet": 1}, f"sofia/external/{agent_id}@127.0.0.1:5080")
+            op.add_agent(agent_id, agent_id, {self.tenant: 1}, f"sofia/external/{agent_id}@127.0.0.1:5080")
             acd.ensure_agent(op.conn, agent_id, **settings)
             acd.set_status(op.conn, agent_id, status, 0)
         return self.switch.register_user(agent_id, endpoint)
@@ -54,7 +56,7 @@ class Rig:
             return op._one("SELECT * FROM agent_state WHERE agent_id = %s", (agent_id,))
 
     def queue_calls(self) -> list[dict]:
-        with self.store.tenant("cablenet") as t:
+        with self.store.tenant(self.tenant) as t:
             return t._all("SELECT * FROM queue_calls ORDER BY joined_at")
 
     def members(self) -> list[dict]:
@@ -63,14 +65,17 @@ class Rig:
 
     def call(self, keypad: list[str], hangup_after: float | None = None, caller: str = "13800000001"):
         script = CallerScript(keypad=keypad, hangup_after=hangup_after)
-        return self.switch.place_call("96171", caller_id_number=caller, script=script)
+        return self.switch.place_call(self.number, caller_id_number=caller, script=script)
 
 
 @contextmanager
-def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = None) -> Iterator[Rig]:
-    """``tiers``: the agents of cablenet's business queue, instead of the example's."""
+def rig(
+    store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = None, tenant: str = "cablenet"
+) -> Iterator[Rig]:
+    """``tiers``: the agents of cablenet's business queue, instead of the example's; ``tenant``:
+    the example tenant called (cablenet on 96171, harbourbank on 95555)."""
     with store.operator() as op:
-        op.add_tenant(Tenant("cablenet", "Cablenet", "cablenet.example", "Asia/Shanghai", "zh"))
+        op.add_tenant(Tenant(tenant, tenant.title(), f"{tenant}.example", "Asia/Shanghai", "zh"))
     project = check(ROOT / "dialplan", sounds=ROOT / "sounds")
     assert project.problems == []
     if tiers is not None:
@@ -89,7 +94,8 @@ def rig(store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = N
             started.append(start_controller(project, store, switch.clock, tmp_path / f"c{i}"))
         load_rendered(switch, project, started, tmp_path / "conf")
         switch.start()
-        yield Rig(switch, started, store, tmp_path / "recordings")
+        number = {"cablenet": "96171", "harbourbank": "95555"}[tenant]
+        yield Rig(switch, started, store, tmp_path / "recordings", tenant, number)
     finally:
         for c in started:
             c.stop(grace=1.0)
@@ -299,6 +305,28 @@ def test_controller_killed_while_callers_wait_hands_them_to_the_other(store, tmp
         ]
         with store.tenant("cablenet") as t:
             assert len(t._all("SELECT 1 FROM survey_answers WHERE score = 5")) == 3
+
+
+def test_a_caller_a_transfer_node_put_in_a_queue_is_handed_to_the_other_controller(store, tmp_path) -> None:
+    """harbourbank's menu 2 then 2 is ``loans_queue``, a transfer node into the loans queue: its
+    caller is held by the dialplan and handed over as a queue node's is, place kept."""
+    with rig(store, tmp_path, controllers=2, tenant="harbourbank") as r:
+        first, second = r.controllers
+        ch = r.call(keypad=["2", "2"])
+        (waiting,) = wait_for(r.members)
+        assert (str(waiting["uuid"]), waiting["queue"]) == (ch.uuid, "loans")
+        assert len(first.server.calls) == 1 and not second.server.calls
+        crash(first)
+        assert wait_for(lambda: len(second.server.calls) == 1, timeout=40), "\n".join(r.switch.call_log(ch.uuid))
+        assert [(str(m["uuid"]), m["joined_epoch"]) for m in r.members()] == [(ch.uuid, waiting["joined_epoch"])]
+        assert ch.up, "\n".join(r.switch.call_log(ch.uuid))
+        r.agent("hb_cat", Endpoint(answer_after=0.5, hangup_after=2.0))
+        assert ch.destroyed.wait(120), "\n".join(r.switch.call_log(ch.uuid))
+        rows = wait_for(r.queue_calls)
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [("loans", "answered", "hb_cat")]
+        assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting["joined_epoch"], abs=0.01)
+        # Never the sorry message a transfer node's caller heard when its controller died.
+        assert not [line for line in r.switch.call_log(ch.uuid) if "NORMAL_TEMPORARY_FAILURE" in line]
 
 
 def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_path) -> None:

@@ -8,8 +8,8 @@ on to the node's route extension. The application names the branch in
 ``fsapps_branch`` (a branch the node has no child for ends the call); with
 no controller reachable, or one that died mid-call, the branch is empty and
 ``fallback`` is taken: the native path that keeps callers served when every
-controller is down. (The queue node adds routes that hold its callers
-when their controller dies: fsapps.flows.nodes.queue.)
+controller is down. (The queue node, and a transfer into a queue, add routes
+that hold their callers when their controller dies: fsapps.flows.nodes.queue.)
 """
 
 from __future__ import annotations

@@ -36,25 +36,32 @@ class Queue(LogicNode):
 
     def render(self, node, r):
         rendered = super().render(node, r)
-        here = exact(f"{r.flow.name}.{node.id}")
-        queue = r.tenant.queues.get(node.get("queue"))
-        moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
-        hold = r.prompt(moh) if moh else DEFAULT_MOH
-        armed = {"field": "${fsapps_resume}", "expression": here}
-        tried = f"{r.flow.name}.{node.id}"
-        paused = exact(f"{tried}:paused")
-        # The first matching extension wins: held (tried after a pause already), then the
-        # pause (tried once at once), then resume. A new visit clears fsapps_held.
-        rendered.routes += [
-            Route("hold", (armed, {"field": "${fsapps_held}", "expression": paused}),
-                  (("playback", hold), ("transfer", r.transfer_to(node.id)))),
-            Route("pause", (armed, {"field": "${fsapps_held}", "expression": here}),
-                  (("set", f"fsapps_held={tried}:paused"), ("sleep", "1000"),
-                   ("transfer", r.transfer_to(node.id)))),
-            Route("resume", (armed,),
-                  (("set", f"fsapps_held={tried}"), ("transfer", r.transfer_to(node.id)))),
-        ]  # fmt: skip
+        rendered.routes += hold_routes(node, r, node.get("queue"))
         return rendered
 
     def refs(self, node):
         return [Ref("queue", node.get("queue"), node.data.at("queue"))]
+
+
+def hold_routes(node, r, queue_name):
+    """The routes that hold a caller of ``node`` (a queue node, or a transfer into a queue)
+    whose controller ended with no branch, and hand them over again, with the queue's hold
+    music between tries."""
+    here = exact(f"{r.flow.name}.{node.id}")
+    queue = r.tenant.queues.get(queue_name)
+    moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
+    hold = r.prompt(moh) if moh else DEFAULT_MOH
+    armed = {"field": "${fsapps_resume}", "expression": here}
+    tried = f"{r.flow.name}.{node.id}"
+    paused = exact(f"{tried}:paused")
+    # The first matching extension wins: held (tried after a pause already), then the
+    # pause (tried once at once), then resume. A new visit clears fsapps_held.
+    return [
+        Route("hold", (armed, {"field": "${fsapps_held}", "expression": paused}),
+              (("playback", hold), ("transfer", r.transfer_to(node.id)))),
+        Route("pause", (armed, {"field": "${fsapps_held}", "expression": here}),
+              (("set", f"fsapps_held={tried}:paused"), ("sleep", "1000"),
+               ("transfer", r.transfer_to(node.id)))),
+        Route("resume", (armed,),
+              (("set", f"fsapps_held={tried}"), ("transfer", r.transfer_to(node.id)))),
+    ]  # fmt: skip

@@ -1,6 +1,7 @@
 from fsapps.flows.model import Problem
 from fsapps.flows.nodes.base import NodeType, Ref, Rendered
 from fsapps.flows.nodes.logic import LogicNode
+from fsapps.flows.nodes.queue import hold_routes
 from fsapps.flows.yamlsrc import show
 
 
@@ -54,8 +55,11 @@ class Transfer(NodeType):
 
     def render(self, node, r):
         if node.get("queue") is not None:
-            # Into the queue as a queue node would: the controller's ACD takes it.
-            return LogicNode.render(self, node, r)  # type: ignore[arg-type]
+            # Into the queue as a queue node would: the controller's ACD takes it, and the
+            # dialplan holds the caller if that controller dies while they wait.
+            rendered = LogicNode.render(self, node, r)  # type: ignore[arg-type]
+            rendered.routes += hold_routes(node, r, node.get("queue"))
+            return rendered
         if node.get("extension") is not None:
             ctx = node.get("context") or r.tenant.context
             return Rendered([("transfer", f"{node.get('extension')} XML {ctx}")], default=None)
