@@ -697,6 +697,11 @@ def main() -> None:
     p.add_argument(
         "--profile", metavar="DIR", help="sample the controller with py-spy in each fsapps phase (raw stacks)"
     )
+    p.add_argument(
+        "--native", action="store_true",
+        help="with --profile: C frames too (gevent's and psycopg's compiled code); py-spy then stops the"
+        " controller for each sample, so the phase's latencies are not comparable",
+    )  # fmt: skip
     a = p.parse_args()
     rates = [float(r) for r in a.rates.split(",") if r.strip()]
     # Calls in flight at the top rate, plus the second mod_callcenter keeps a freed agent
@@ -782,7 +787,7 @@ def main() -> None:
                         spy = subprocess.Popen(
                             [py_spy, "record", "--pid", str(controllers[0].pid), "--format", "raw",
                              "--rate", "200", "--output", str(Path(a.profile) / f"fsapps-{rate:g}.txt"),
-                             "--nonblocking"],
+                             *(["--native"] if a.native else ["--nonblocking"])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
                     ours = system == "fsapps"
