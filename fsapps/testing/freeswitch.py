@@ -105,8 +105,8 @@ def switch_environment(base: Mapping[str, str], extra: Mapping[str, str]) -> dic
     env = {**base, **extra}
     venv = env.pop("VIRTUAL_ENV", None)
     if venv and "PATH" in env:
-        bin_dir = os.path.join(venv, "bin")
-        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p.rstrip("/") != bin_dir)
+        bin_dir = os.path.normpath(os.path.join(venv, "bin"))
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if os.path.normpath(p) != bin_dir)
     return env
 
 

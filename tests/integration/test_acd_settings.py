@@ -719,7 +719,7 @@ def test_readme_metric_extraction_sees_every_counter_and_histogram_it_names() ->
 def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_calls(rig) -> None:
     """Queue ``metered`` (service-level-seconds 4, ring-timeout 12), after a lookup that fails.
     ``slow`` rings cl_slow, who does not answer (then On Break: max-no-answer 1), and waits
-    for cl_fast, who talks 6 s with ``fast``; ``gone`` hangs up while waiting. A caller of
+    for cl_fast, who talks 20 s with ``fast``; ``gone`` hangs up while waiting. A caller of
     ``ghost``, a tenant PostgreSQL does not have, answers a survey: its records are refused.
     Meanwhile ``aside`` waits in another queue on the same controller: the gauges of
     ``metered`` follow it all the same."""
@@ -732,7 +732,8 @@ def test_every_metric_the_readme_names_is_served_with_its_labels_and_counts_the_
         port = server.server_port
         before = scrape(port)
         rig.agent("cl_slow", answer_after=None, max_no_answer=1)
-        rig.agent("cl_fast", talk=6.0)
+        # cl_fast talks longer than slow's ring (12 s), so it is busy until gone has hung up.
+        rig.agent("cl_fast", talk=20.0)
         slow = rig.call("7009", "15550501")
         assert wait_for(lambda: rig.rung("cl_slow"))
         fast = rig.call("7009", "15550502")

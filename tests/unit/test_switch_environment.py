@@ -23,6 +23,6 @@ def test_without_a_venv_the_environment_is_the_base_and_the_extra() -> None:
     assert env == {"PATH": "/opt/venv/bin:/usr/bin", "LANG": "zh_CN.UTF-8"}
 
 
-def test_a_trailing_slash_on_the_venvs_bin_is_the_same_directory() -> None:
-    env = switch_environment({"VIRTUAL_ENV": "/v", "PATH": "/v/bin/:/usr/bin"}, {})
+def test_the_venvs_bin_is_found_however_it_is_spelled() -> None:
+    env = switch_environment({"VIRTUAL_ENV": "/v//", "PATH": "/v/bin/:/v/./bin:/usr/bin"}, {})
     assert env == {"PATH": "/usr/bin"}

@@ -129,7 +129,7 @@ export function deskTickets(me, tenant) {
 export function tenantTickets(me, tenant) {
   const load = ticketList(me, tenant, $('#tickets-rows'), () => ($('#tickets-overdue').checked ? '?overdue=true' : ''));
   $('#tickets-overdue').addEventListener('change', load);
-  load();
+  const listed = load();
   const S = `/tenants/${enc(tenant)}/ticket-settings`;
   const writes = can(me, 'ticket_settings.write');
   $('#ticket-settings-save').hidden = !writes;
@@ -142,7 +142,7 @@ export function tenantTickets(me, tenant) {
     const link = `${location.origin}/console/ticket-form?tenant=${enc(tenant)}`;
     fill($('#web-form-link'), s.web_form ? t('ticket.web_form_link', {link}) : '');
   }
-  get(S).then(show).catch(() => {});
+  const read = get(S).then(show).catch(() => {});
   $('#ticket-settings').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = {due_minutes: Object.fromEntries(PRIORITIES.map((p) => [p, Number($(`#sla-${p}`).value)])),
@@ -153,4 +153,6 @@ export function tenantTickets(me, tenant) {
       showDone(t('ticket.saved'));
     }
   });
+  // Settled once the list and the settings are drawn (the tenant page's section is then drawn).
+  return Promise.allSettled([listed, read]);
 }
