@@ -106,7 +106,8 @@ def switch_environment(base: Mapping[str, str], extra: Mapping[str, str]) -> dic
     venv = env.pop("VIRTUAL_ENV", None)
     if venv and "PATH" in env:
         bin_dir = os.path.normpath(os.path.join(venv, "bin"))
-        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if os.path.normpath(p) != bin_dir)
+        kept = [p for p in env["PATH"].split(os.pathsep) if os.path.normpath(p) != bin_dir]
+        env["PATH"] = os.pathsep.join(kept)
     return env
 
 
