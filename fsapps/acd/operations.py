@@ -26,7 +26,7 @@ from fsapps import escape
 from fsapps.acd import hold_music, relay
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.model import AgentState, AgentStatus
-from fsapps.acd.notifier import AgentDirectCall, AgentStateChanged
+from fsapps.acd.notifier import AgentDirectCall
 from fsapps.store import acd as store_acd
 from fsapps.store import direct_calls as store_direct_calls
 from fsapps.store.db import Store
@@ -107,18 +107,8 @@ class AgentOperations:
     def wrap_up_done(self, agent: str) -> None:
         """End the wrap-up now: offers may come at once (an On Demand agent's Idle ends too)."""
         with self.store.operator() as op:
-            cur = op.conn.execute(
-                "UPDATE agent_state SET last_bridge_end = LEAST(last_bridge_end, %s - wrap_up_time - 0.001),"
-                " state = CASE WHEN state = %s THEN %s ELSE state END WHERE agent_id = %s"
-                " RETURNING state, status",
-                (self.now(), AgentState.IDLE, AgentState.WAITING, agent),
-            )
-            row: Any = cur.fetchone()
-            if row is None:
+            if not store_acd.wrap_up_done(op.conn, agent, self.now()):
                 raise NoSuchThing(f"no agent {agent!r}")
-            store_acd.notify(op.conn)
-            # Made outside any controller's notifier: the event streams hear it from the database.
-            relay.announce(op.conn, AgentStateChanged(agent, row["state"], row["status"], self.now()))
 
     # --- the agent's call ------------------------------------------------------------
 

@@ -88,6 +88,24 @@ def release(
     return bool(row is not None and (row["n"] if isinstance(row, dict) else row[0]) == 1)
 
 
+def wrap_up_done(conn: psycopg.Connection, agent_id: str, now: float) -> bool:
+    """End the agent's wrap-up at ``now`` (an On Demand agent's Idle ends too); False: no
+    such agent. NOTIFYs the dispatchers and announces the change to the event streams."""
+    row: Any = conn.execute(
+        "UPDATE agent_state SET last_bridge_end = LEAST(last_bridge_end, %s - wrap_up_time - 0.001),"
+        " state = CASE WHEN state = %s THEN %s ELSE state END WHERE agent_id = %s"
+        " RETURNING state, status",
+        (now, AgentState.IDLE, AgentState.WAITING, agent_id),
+    ).fetchone()
+    if row is None:
+        return False
+    notify(conn)
+    # Made outside any controller's notifier: the event streams hear it from the database.
+    state, status = (row["state"], row["status"]) if isinstance(row, dict) else row
+    relay.announce(conn, AgentStateChanged(agent_id, state, status, now))
+    return True
+
+
 def set_status(conn: psycopg.Connection, agent_id: str, status: str, now: float, reason: str = "") -> bool:
     """The agent's status. Becoming Available starts their talk time, calls answered and
     no-answer count from 0, as mod_callcenter's status change does (mod_callcenter.c:1016-1021:
