@@ -92,6 +92,13 @@ class WrapUpOut(Schema):
     written_at = DateTime()
 
 
+class WrapUpWritten(WrapUpOut):
+    """PUT's answer: the wrap-up as written. A class of its own: APIFlask names a route's
+    output after its class, and WrapUpOut's name was already taken by the Nested fields'
+    registration, so the same class went into the document twice (WrapUpOut1, with
+    apispec's warning that references may not resolve)."""
+
+
 class WrapUpRow(WrapUpOut):
     number = String(allow_none=True, metadata={"description": "the caller's number"})
 

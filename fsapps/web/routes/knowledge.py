@@ -132,7 +132,7 @@ def last_call(tenant: str, agent: str) -> Any:
 
 @wrapup.put("/agents/<agent>/wrap-ups/<uuid:call>")
 @wrapup.input(schemas.WrapUpIn, arg_name="body")
-@wrapup.output(schemas.WrapUpOut)
+@wrapup.output(schemas.WrapUpWritten)
 @wrapup.doc(summary="The agent's disposition and notes on a call they handled (again: replaced)",
             responses=[200, 401, 403, 404, 422])  # fmt: skip
 def put_wrap_up(tenant: str, agent: str, call: Any, body: dict[str, Any]) -> Any:
