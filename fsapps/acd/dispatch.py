@@ -326,7 +326,12 @@ class Dispatcher:
             changed: bool | AgentStateChanged
             try:
                 if fix.kind == "end":  # an agent's transition, published there
-                    changed = self.transitions.stale_call_ended(fix.member, fix.agent, self.clock())
+                    # The agent's call ended when the caller's visit in the queue they wait in
+                    # began (a transfer): their talk time stops there, their wrap-up runs from it.
+                    began = w.member.joined_epoch if w is not None else None
+                    changed = self.transitions.stale_call_ended(
+                        fix.member, fix.agent, self.clock(), ended=began
+                    )
                 else:
                     row_seen = (*rows.queues.get(fix.member, ("", "")), rows.members.get(fix.member, ""))
                     with self.own.operator() as op:

@@ -160,15 +160,17 @@ class AgentTransitions:
         self._published([after], now)
         return True
 
-    def stale_call_ended(self, member: str, agent_id: str, now: float) -> bool:
+    def stale_call_ended(self, member: str, agent_id: str, now: float, *, ended: float | None = None) -> bool:
         """An agent still In a queue call with a caller who is waiting in a queue again (the
         end of their call undone by a crash of PostgreSQL, fsapps.acd.rowsync): the call
-        ends, wrap-up from ``now``. False: the agent is not in that call any more."""
+        ends at ``ended`` (when the caller's visit there began) if that is within the call,
+        else at ``now``; wrap-up runs from then. False: the agent is not in that call any more."""
         with self.store.operator() as op:
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
             if got is None or got[0].state != AgentState.IN_A_QUEUE_CALL or got[0].offered_member != member:
                 return False
-            after = agent_events.call_ended(got[0], now)
+            within = ended is not None and got[0].last_bridge_start <= ended <= now
+            after = agent_events.call_ended(got[0], ended if within and ended is not None else now)
             released = store_acd.release(op.conn, agent_id, member, _fields(after), wake=self.notifies)
         self._woken(released)
         if released:

@@ -269,6 +269,7 @@ def test_a_transfer_to_a_queue_undone_puts_the_caller_in_their_queue_and_ends_th
     assert rung(again) == []  # their row is in q, Answered: nobody offers them
     assert agents(store)["a1"] == ("In a queue call", w.member.uuid)
     news = d.notifier.subscribe()
+    rig.clock.now += 5  # the caller waits in their new queue before the fix
     rig.beats()
     with store.operator() as op:
         row = op._all(
@@ -276,6 +277,12 @@ def test_a_transfer_to_a_queue_undone_puts_the_caller_in_their_queue_and_ends_th
         )
     assert [dict(r) for r in row] == [{"queue": to, "state": "Waiting", "joined_epoch": joined}]
     assert agents(store)["a1"] == ("Waiting", None)  # no wrap-up in this queue
+    # The agent's call ended when the caller joined the queue they wait in, not at the fix:
+    # 41 s from the answer (the end undone was at 40), not 46.
+    with store.operator() as op:
+        a1 = op._one("SELECT last_bridge_start, last_bridge_end, talk_time FROM agent_state WHERE agent_id = 'a1'")
+    assert a1["last_bridge_end"] == joined
+    assert a1["talk_time"] == pytest.approx(joined - a1["last_bridge_start"]) == pytest.approx(41)
     heard = [
         p.event for p in iter(lambda: news.get(timeout=0), None) if isinstance(p.event, AgentStateChanged)
     ]
