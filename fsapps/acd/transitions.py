@@ -169,8 +169,8 @@ class AgentTransitions:
             got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
             if got is None or got[0].state != AgentState.IN_A_QUEUE_CALL or got[0].offered_member != member:
                 return False
-            within = ended is not None and got[0].last_bridge_start <= ended <= now
-            after = agent_events.call_ended(got[0], ended if within and ended is not None else now)
+            end = ended if ended is not None and got[0].last_bridge_start <= ended <= now else now
+            after = agent_events.call_ended(got[0], end)
             released = store_acd.release(op.conn, agent_id, member, _fields(after), wake=self.notifies)
         self._woken(released)
         if released:

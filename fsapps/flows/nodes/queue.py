@@ -36,19 +36,19 @@ class Queue(LogicNode):
 
     def render(self, node, r):
         rendered = super().render(node, r)
-        rendered.routes += hold_routes(node, r, node.get("queue"))
+        rendered.routes += hold_routes(node, r)
         return rendered
 
     def refs(self, node):
         return [Ref("queue", node.get("queue"), node.data.at("queue"))]
 
 
-def hold_routes(node, r, queue_name):
+def hold_routes(node, r):
     """The routes that hold a caller of ``node`` (a queue node, or a transfer into a queue)
     whose controller ended with no branch, and hand them over again, with the queue's hold
     music between tries."""
     here = exact(f"{r.flow.name}.{node.id}")
-    queue = r.tenant.queues.get(queue_name)
+    queue = r.tenant.queues.get(node.get("queue"))
     moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
     hold = r.prompt(moh) if moh else DEFAULT_MOH
     armed = {"field": "${fsapps_resume}", "expression": here}

@@ -58,7 +58,7 @@ class Transfer(NodeType):
             # Into the queue as a queue node would: the controller's ACD takes it, and the
             # dialplan holds the caller if that controller dies while they wait.
             rendered = LogicNode.render(self, node, r)  # type: ignore[arg-type]
-            rendered.routes += hold_routes(node, r, node.get("queue"))
+            rendered.routes += hold_routes(node, r)
             return rendered
         if node.get("extension") is not None:
             ctx = node.get("context") or r.tenant.context
