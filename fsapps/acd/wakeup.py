@@ -43,19 +43,33 @@ class Wakeup:
         self.dsn = dsn
         self.channel = channel
         self._wanted = gevent.event.Event()
+        # Set while no wake-up is wanted or on its way: what ``flush`` waits for.
+        self._idle = gevent.event.Event()
+        self._idle.set()
         self._greenlet: gevent.Greenlet | None = None
         self._conn: psycopg.Connection | None = None
         self.sent = 0  # NOTIFYs sent (the wake-ups they carried: any number)
 
     def wake(self) -> None:
+        self._idle.clear()
         self._wanted.set()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every wake-up asked for so far has been sent (its NOTIFY committed);
+        False if that took longer than ``timeout`` seconds."""
+        return self._idle.wait(timeout)
 
     def start(self) -> Wakeup:
         self._greenlet = gevent.spawn(self._run)
         return self
 
-    def stop(self) -> None:
+    def stop(self, flush: float = 1.0) -> None:
+        """Stop, once the wake-ups asked for are sent (for at most ``flush`` seconds): a
+        controller's last changes (callers it handed on, agents it freed) then reach the
+        other controllers now, not at their next tick."""
         if self._greenlet is not None:
+            if flush > 0 and not self._greenlet.dead:
+                self.flush(flush)
             self._greenlet.kill()
         if self._conn is not None:
             self._conn.close()
@@ -66,6 +80,8 @@ class Wakeup:
             self._wanted.clear()
             try:
                 self._send()
+                if not self._wanted.is_set():  # no wake() while this one was on its way
+                    self._idle.set()
             except Exception as exc:  # whatever it is, the greenlet lives on: peers need it
                 if isinstance(exc, psycopg.Error):
                     log.warning("ACD wake-up not sent (%s); again in 0.5 s", exc)

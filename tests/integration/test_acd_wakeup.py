@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import gevent
 import psycopg
 
 from fsapps.acd.model import AgentStatus, Member, QueueSettings
@@ -87,8 +86,9 @@ def test_wakeups_reach_listeners_coalesced_and_after_a_lost_connection(store: An
                 wakeup.wake()
             got = [n.payload for n in conn.notifies(timeout=10, stop_after=1)]
             assert got == [""]
-            # Fifty wakes before the greenlet ran: one NOTIFY.
-            gevent.idle()
+            # Fifty wakes before the greenlet ran: one NOTIFY (the listener may hear it
+            # before the sender has read its commit's answer: flush waits for that).
+            assert wakeup.flush(10)
             assert wakeup.sent == 1
             sent = wakeup.sent
             # The wake-up's connection is killed under it: the next wake still arrives.
@@ -99,9 +99,19 @@ def test_wakeups_reach_listeners_coalesced_and_after_a_lost_connection(store: An
             wakeup.wake()
             got = [n.payload for n in conn.notifies(timeout=10, stop_after=1)]
             assert got == [""]
+            assert wakeup.flush(10)
             assert wakeup.sent > sent
     finally:
         wakeup.stop()
+
+
+def test_a_stopping_controller_sends_the_wake_up_its_last_change_asked_for(store: Any) -> None:
+    wakeup = Wakeup(store.dsn, acd.CHANNEL).start()
+    with listening(store.dsn) as conn:
+        wakeup.wake()
+        wakeup.stop()  # before its greenlet has run
+        assert heard_before_marker(store.dsn, conn) == [""]
+        assert wakeup.sent == 1
 
 
 def test_another_controller_hears_one_wake_up_once_the_change_is_visible(store: Any) -> None:
