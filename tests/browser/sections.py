@@ -16,7 +16,9 @@ SHOWN_DRAWN = """() => {
 
 def open_section(page: Any, name: str) -> None:
     """Click ``name``'s tab once the section shown is drawn (a click while a message comes in
-    lands where the tab was), and wait until it is the section shown."""
+    lands where the tab was), and wait until it is the section shown and drawn (what a test
+    types into a form before the form's first fetch is in would be drawn over)."""
     page.wait_for_function(SHOWN_DRAWN)
     page.click(f'#tabs a[data-tab="{name}"]')
     expect(page.locator(f'#tabs a[data-tab="{name}"]')).to_have_attribute("aria-current", "page")
+    page.wait_for_function(SHOWN_DRAWN)

@@ -24,7 +24,7 @@ from fsapps.store import acd, customers
 from fsapps.store.records import Tenant
 from fsapps.web.app import ApiContext
 from fsapps.web.live import live_events
-from tests.browser.sections import open_section
+from tests.browser.sections import SHOWN_DRAWN, open_section
 from tests.support.api import PASSWORD, Client, serve_api
 from tests.support.controllers import load_rendered, start_controller
 from tests.support.waiting import wait_for
@@ -216,3 +216,24 @@ def test_the_web_form_and_the_status_link_show_a_ticket_without_its_notes(store,
         expect(status.locator("#ticket-now")).to_have_text("It is Pending.")
         wrong = customer.goto("/console/ticket-status#tixco/not-a-token")
         expect(wrong.locator("#ticket-missing")).to_be_visible()
+
+
+def test_the_ticket_settings_wait_for_their_fetch_before_they_take_input(store, tmp_path, tabs) -> None:
+    """What the admin types before the settings are in would be drawn over by them: the
+    form stays disabled until then (the settings' GET held back here)."""
+    with site(store, tmp_path) as s:
+        admin = tabs(s.base, "en-GB", "admin")
+        page = admin.login("boss", PASSWORD)
+        expect(page).to_have_url(f"{s.base}/console/tenant")
+        held: list[Any] = []
+        page.route("**/api/v1/tenants/tixco/ticket-settings", lambda route: held.append(route))
+        page.wait_for_function(SHOWN_DRAWN)
+        page.click('#tabs a[data-tab="tickets"]')
+        expect(page.locator("#tickets-rows")).to_have_text("No tickets.")  # the list is in
+        wait_for(lambda: held)
+        for field_ in ("#web-form", "#web-queue", "#sla-urgent", "#ticket-settings-save"):
+            expect(page.locator(field_)).to_be_disabled()
+        held[0].continue_()
+        for field_ in ("#web-form", "#web-queue", "#sla-urgent", "#ticket-settings-save"):
+            expect(page.locator(field_)).to_be_enabled()
+        expect(page.locator("#sla-urgent")).not_to_have_value("")

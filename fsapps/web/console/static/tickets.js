@@ -133,7 +133,9 @@ export function tenantTickets(me, tenant) {
   const S = `/tenants/${enc(tenant)}/ticket-settings`;
   const writes = can(me, 'ticket_settings.write');
   $('#ticket-settings-save').hidden = !writes;
-  for (const el of $('#ticket-settings').querySelectorAll('input, select')) el.disabled = !writes;
+  // Disabled until the settings are in: what the admin typed before would be drawn over.
+  const fields = $('#ticket-settings').querySelectorAll('input, select, button');
+  for (const el of fields) el.disabled = true;
 
   function show(s) {
     for (const p of PRIORITIES) $(`#sla-${p}`).value = s.due_minutes[p];
@@ -142,7 +144,9 @@ export function tenantTickets(me, tenant) {
     const link = `${location.origin}/console/ticket-form?tenant=${enc(tenant)}`;
     fill($('#web-form-link'), s.web_form ? t('ticket.web_form_link', {link}) : '');
   }
-  const read = get(S).then(show).catch(() => {});
+  const read = get(S).then(show).catch(() => {}).finally(() => {
+    for (const el of fields) el.disabled = !writes;
+  });
   $('#ticket-settings').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = {due_minutes: Object.fromEntries(PRIORITIES.map((p) => [p, Number($(`#sla-${p}`).value)])),
