@@ -88,7 +88,7 @@ from fsapps.store import acd, migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Tenant  # noqa: E402
-from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402
+from fsapps.testing.freeswitch import SIPP_BIND_FAILED, RealSwitch, free_port, sipp_media_port  # noqa: E402
 
 SCENARIOS = ROOT / "tests" / "acceptance" / "sipp"
 CC_QUEUE = "bench@default"
@@ -324,27 +324,39 @@ def print_stages(r: Result) -> None:
 # --- sipp -----------------------------------------------------------------------------
 
 
-def rtp_port() -> int:
-    """An even UDP port with the next one free too (sipp's RTP, then RTCP)."""
-    for _ in range(50):
-        port = free_port(socket.SOCK_DGRAM)
-        if port % 2 == 0 and port < 65000:
-            return port
-    return 40000
-
-
 class Phones:
     """One sipp answering every INVITE at once, whatever the user part: the phones of
     the agents whose contact points at its port."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = free_port(socket.SOCK_DGRAM)
         workdir.mkdir(parents=True)
-        argv = [
-            "sipp", "-sf", str(SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(self.port),
-            "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-nostdin", "-trace_err",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        # A port found free may be taken before sipp binds it (other test processes on the
+        # machine): sipp then exits at once, and is started again on others.
+        for _ in range(5):
+            self.port = free_port(socket.SOCK_DGRAM)
+            argv = [
+                "sipp", "-sf", str(SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(self.port),
+                "-mi", "127.0.0.1", "-mp", str(sipp_media_port()), "-nostdin", "-trace_err",
+            ]  # fmt: skip
+            self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.STDOUT)  # fmt: skip
+            if self._listening():
+                return
+        raise SystemExit(f"sipp's phones did not start: {sipp_errors(workdir)}")
+
+    def _listening(self, timeout: float = 10.0) -> bool:
+        """Whether sipp holds its SIP port (it binds it before its media ports), waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                except OSError:
+                    return True
+            time.sleep(0.05)
+        return False
 
     def contact(self, user: str) -> str:
         return f"sofia/external/{user}@127.0.0.1:{self.port}"
@@ -355,19 +367,34 @@ class Phones:
         self.proc.wait(10)
 
 
+def sipp_errors(workdir: Path) -> str:
+    """The first lines sipp wrote to its error logs in ``workdir`` (-trace_err)."""
+    text = "".join(p.read_text(errors="replace") for p in sorted(workdir.glob("*_errors.log")))
+    return " | ".join(text.strip().splitlines()[:3]) or "(no error logged)"
+
+
 def run_sipp(port: int, scenario: Path, number: str, calls: int, rate: float, limit: float,
              workdir: Path, extra: tuple[str, ...] = ()) -> int:  # fmt: skip
     """``calls`` sipp callers of ``scenario`` at ``rate``/s to ``number``, within ``limit``
-    seconds; returns how many sipp counts as successful."""
-    argv = [
-        "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
-        "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-        "-mi", "127.0.0.1", "-mp", str(rtp_port()), "-timeout", f"{int(limit)}s", *extra,
-        "-nostdin", "-trace_err", "-trace_screen",
-    ]  # fmt: skip
-    subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30)
+    seconds; returns how many sipp counts as successful. A sipp that could not bind its ports
+    (taken meanwhile by another process) placed no call: it is run again on others."""
+    for _ in range(5):
+        for old in workdir.glob("*_screen.log"):
+            old.unlink()
+        argv = [
+            "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
+            "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+            "-mi", "127.0.0.1", "-mp", str(sipp_media_port()), "-timeout", f"{int(limit)}s", *extra,
+            "-nostdin", "-trace_err", "-trace_screen",
+        ]  # fmt: skip
+        done = subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                              timeout=limit + 30)  # fmt: skip
+        if done.returncode != SIPP_BIND_FAILED:
+            break
     screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
     found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
+    if not found:
+        print(f"sipp placed no call (exit status {done.returncode}): {sipp_errors(workdir)}", file=sys.stderr)
     return int(found[-1]) if found else 0
 
 

@@ -78,6 +78,24 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     raise OSError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
 
 
+def sipp_media_port() -> int:
+    """An even base for sipp's media ports: it binds four (audio RTP and RTCP, then video's
+    two), and fails at once (exit status 254) if one of them is taken.
+
+    Taken from this process's share (PORTS), below the kernel's ephemeral range (32768-60999)
+    where no port 0 bind lands and below FreeSWITCH's RTP range (16384-32768): a port found
+    free there stays free."""
+    low = PORTS.start + PORTS.start % 2
+    for _ in range(200):
+        base = random.randrange(low, PORTS.stop - 4, 2)
+        if all(_bindable(base + i, socket.SOCK_DGRAM) for i in range(4)):
+            return base
+    raise OSError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
+
+
+SIPP_BIND_FAILED = 254  # sipp's exit status when it cannot bind a socket (-2)
+
+
 def _bindable(port: int, kind: int) -> bool:
     s = socket.socket(socket.AF_INET, kind)
     try:

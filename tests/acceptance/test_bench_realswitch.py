@@ -33,9 +33,9 @@ def test_realswitch_bench_runs_both_systems_and_prints_its_figures_and_ratios() 
     assert re.search(r"offered ms\s+bridged ms\s+completed", out), out
     for system in ("mod_callcenter", "fsapps"):
         row = re.search(rf"^{system}{ROW}$", out, re.M)
-        assert row is not None, out
+        assert row is not None, out + got.stderr[-3000:]
         served, placed, sipp_ok = map(int, row.groups())
-        assert (served, placed) == (4, 4) and sipp_ok == 4, row.group(0)
+        assert (served, placed) == (4, 4) and sipp_ok == 4, row.group(0) + "\n" + got.stderr[-3000:]
     ratio = re.search(r"^fsapps/mod_callcenter" + r"\s+[\d.]+x" * 7 + "$", out, re.M)
     assert ratio is not None, out
     assert re.search(r"offered p99 by rate: mod_callcenter 2/s \d+ ms; fsapps 2/s \d+ ms", out), out

@@ -7,7 +7,6 @@ timings, the digit recording) filled here; sipp's own keywords stay in [..].
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fsapps.testing.freeswitch import PORTS, free_port
+from fsapps.testing.freeswitch import free_port, sipp_media_port
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "acceptance" / "sipp"
 DTMF = Path("/usr/share/sip-tester")
@@ -57,35 +56,12 @@ def place_call(scenario: str, port: int, service: str, *, timeout: float = 90.0,
         argv = [
             "sipp", f"127.0.0.1:{port}", "-sf", str(path), "-s", service, "-m", "1", "-l", "1",
             "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-            "-mi", "127.0.0.1", "-mp", str(_rtp_port()),
+            "-mi", "127.0.0.1", "-mp", str(sipp_media_port()),
             "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
         ]  # fmt: skip
         proc = subprocess.run(argv, cwd=d, capture_output=True, text=True, timeout=timeout + 30)
         errors = "".join(p.read_text(errors="replace") for p in Path(d).glob("*_errors.log"))
         return SippRun(proc.returncode, proc.stdout[-2000:] + proc.stderr[-2000:] + errors[-3000:])
-
-
-def _rtp_port() -> int:
-    """An even base for sipp's media ports: it binds four (audio RTP and RTCP, then video's two).
-
-    Taken below the kernel's ephemeral range (32768-60999), where no port 0 bind lands, and
-    below FreeSWITCH's RTP range (16384-32768), in this process's share (PORTS): a port found
-    free there stays free."""
-    low = PORTS.start + PORTS.start % 2
-    for _ in range(200):
-        base = random.randrange(low, PORTS.stop - 4, 2)
-        if all(_udp_free(base + i) for i in range(4)):
-            return base
-    raise RuntimeError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class Phone:
@@ -98,7 +74,7 @@ class Phone:
         path.write_text((SCENARIOS / f"{scenario}.xml").read_text().format(**fields))
         argv = [
             "sipp", "-sf", str(path), "-m", "1", "-i", "127.0.0.1", "-p", str(self.port),
-            "-mi", "127.0.0.1", "-mp", str(_rtp_port()), "-rtp_echo",
+            "-mi", "127.0.0.1", "-mp", str(sipp_media_port()), "-rtp_echo",
             "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
         ]  # fmt: skip
         self.proc = subprocess.Popen(
