@@ -48,13 +48,13 @@ sys.path.insert(0, str(ROOT))
 # bench/ is the script's directory: the real-switch ACD bench's tenant, phones and callers.
 from realswitch import (  # noqa: E402
     FSAPPS_NUMBER,
-    Phones,
     bench_tenant,
     one_ms_clock,
     place_calls,
     seed_agents,
     stamp,
     start_controller,
+    start_phones,
 )
 
 from fsapps.esl import codec  # noqa: E402
@@ -133,7 +133,7 @@ def main() -> None:
     agents = a.agents or max(2, int(a.rate * a.talk * 0.8))
     with tempfile.TemporaryDirectory(prefix="fsapps-bench-kill-") as tmp:
         d = Path(tmp)
-        phones = [Phones(d / f"phones{i}") for i in range(2)]
+        phones = start_phones(d, 2)
         fs = pg = store = first = second = watch = None
         try:
             names = [(f"fa{i}", phones[i % 2].contact(f"fa{i}")) for i in range(agents)]

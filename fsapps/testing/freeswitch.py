@@ -78,9 +78,11 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     raise OSError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
 
 
-def sipp_media_port() -> int:
-    """An even base for sipp's media ports: it binds four (audio RTP and RTCP, then video's
-    two), and fails at once (exit status 254) if one of them is taken.
+def sipp_media_port(avoid: int = 0) -> int:
+    """An even base for sipp's media ports, four free ones from it (sipp 3.6 binds the base
+    and base + 2, audio's and video's RTP; the others are kept free for RTCP), none of them
+    ``avoid`` (the same sipp's SIP port, not yet bound). sipp exits at once (status 254) if
+    one it binds is taken.
 
     Taken from this process's share (PORTS), below the kernel's ephemeral range (32768-60999)
     where no port 0 bind lands and below FreeSWITCH's RTP range (16384-32768): a port found
@@ -88,7 +90,7 @@ def sipp_media_port() -> int:
     low = PORTS.start + PORTS.start % 2
     for _ in range(200):
         base = random.randrange(low, PORTS.stop - 4, 2)
-        if all(_bindable(base + i, socket.SOCK_DGRAM) for i in range(4)):
+        if not base <= avoid < base + 4 and all(_bindable(base + i, socket.SOCK_DGRAM) for i in range(4)):
             return base
     raise OSError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
 

@@ -230,10 +230,24 @@ def test_the_ticket_settings_wait_for_their_fetch_before_they_take_input(store, 
         page.wait_for_function(SHOWN_DRAWN)
         page.click('#tabs a[data-tab="tickets"]')
         expect(page.locator("#tickets-rows")).to_have_text("No tickets.")  # the list is in
-        wait_for(lambda: held)
+        for _ in range(250):  # the route's handler runs as Playwright delivers it: until then
+            if held:
+                break
+            page.wait_for_timeout(20)
+        assert [r.request.method for r in held] == ["GET"]
         for field_ in ("#web-form", "#web-queue", "#sla-urgent", "#ticket-settings-save"):
             expect(page.locator(field_)).to_be_disabled()
         held[0].continue_()
         for field_ in ("#web-form", "#web-queue", "#sla-urgent", "#ticket-settings-save"):
             expect(page.locator(field_)).to_be_enabled()
         expect(page.locator("#sla-urgent")).not_to_have_value("")
+
+        # A read that fails says so, and leaves the form disabled (saved, its blanks would
+        # overwrite the settings it never showed).
+        page.route("**/api/v1/tenants/tixco/ticket-settings", lambda route: route.fulfill(
+            status=503, json={"code": "database_unavailable", "message": "The database is unavailable."}))
+        page.reload()
+        expect(page.locator('#tabs a[data-tab="tickets"]')).to_have_attribute("aria-current", "page")
+        expect(page.locator("#messages .message.error")).to_have_count(1)
+        for field_ in ("#web-form", "#web-queue", "#sla-urgent", "#ticket-settings-save"):
+            expect(page.locator(field_)).to_be_disabled()

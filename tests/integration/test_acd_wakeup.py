@@ -109,7 +109,7 @@ def test_a_stopping_controller_sends_the_wake_up_its_last_change_asked_for(store
     wakeup = Wakeup(store.dsn, acd.CHANNEL).start()
     with listening(store.dsn) as conn:
         wakeup.wake()
-        wakeup.stop()  # before its greenlet has run
+        wakeup.stop(flush=10)  # before its greenlet has run
         assert heard_before_marker(store.dsn, conn) == [""]
         assert wakeup.sent == 1
 

@@ -55,8 +55,8 @@ def place_call(scenario: str, port: int, service: str, *, timeout: float = 90.0,
         path.write_text(text)
         argv = [
             "sipp", f"127.0.0.1:{port}", "-sf", str(path), "-s", service, "-m", "1", "-l", "1",
-            "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-            "-mi", "127.0.0.1", "-mp", str(sipp_media_port()),
+            "-i", "127.0.0.1", "-p", str(own := free_port(socket.SOCK_DGRAM)),
+            "-mi", "127.0.0.1", "-mp", str(sipp_media_port(avoid=own)),
             "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
         ]  # fmt: skip
         proc = subprocess.run(argv, cwd=d, capture_output=True, text=True, timeout=timeout + 30)
@@ -74,7 +74,7 @@ class Phone:
         path.write_text((SCENARIOS / f"{scenario}.xml").read_text().format(**fields))
         argv = [
             "sipp", "-sf", str(path), "-m", "1", "-i", "127.0.0.1", "-p", str(self.port),
-            "-mi", "127.0.0.1", "-mp", str(sipp_media_port()), "-rtp_echo",
+            "-mi", "127.0.0.1", "-mp", str(sipp_media_port(avoid=self.port)), "-rtp_echo",
             "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
         ]  # fmt: skip
         self.proc = subprocess.Popen(

@@ -4,7 +4,7 @@
 import {api, get, enc, ApiError} from './api.js';
 import {t, label, when} from './i18n.js';
 import {$, h, fill} from './dom.js';
-import {act, showDone, can} from './page.js';
+import {act, showDone, showError, can} from './page.js';
 
 const STATES = ['new', 'open', 'pending', 'solved', 'closed'];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -144,9 +144,12 @@ export function tenantTickets(me, tenant) {
     const link = `${location.origin}/console/ticket-form?tenant=${enc(tenant)}`;
     fill($('#web-form-link'), s.web_form ? t('ticket.web_form_link', {link}) : '');
   }
-  const read = get(S).then(show).catch(() => {}).finally(() => {
+  // A failed read says so and leaves the form disabled: saved, its blanks would overwrite
+  // the settings it never showed.
+  const read = get(S).then((s) => {
+    show(s);
     for (const el of fields) el.disabled = !writes;
-  });
+  }).catch(showError);
   $('#ticket-settings').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = {due_minutes: Object.fromEntries(PRIORITIES.map((p) => [p, Number($(`#sla-${p}`).value)])),
