@@ -336,9 +336,14 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         ch = r.call(keypad=["1", "3"])
         waiting = wait_for(lambda: r.members())
         crash(only)
-        gevent.sleep(40 / SPEED)  # the dialplan plays hold clips and tries again meanwhile
-        assert ch.up, "\n".join(r.switch.call_log(ch.uuid))
-        log = r.switch.call_log(ch.uuid)
+
+        def refused_thrice() -> list[str]:
+            log = r.switch.call_log(ch.uuid)
+            return log if sum(line.endswith(" refused") for line in log) >= 3 or not ch.up else []
+
+        # The dialplan plays hold clips and tries again meanwhile.
+        log = wait_for(refused_thrice, timeout=60) or r.switch.call_log(ch.uuid)
+        assert ch.up, "\n".join(log[-30:])
         refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
         assert len(refused) >= 3, "\n".join(log[-30:])
         # Handed over again at once (the first refusal), then after a second, then between
@@ -372,8 +377,14 @@ def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_he
         dispatcher.join = join_then_die
         ch = r.call(keypad=["1", "3"])
         wait_for(lambda: r.members())
-        gevent.sleep(20 / SPEED)
-        log = r.switch.call_log(ch.uuid)
+
+        def held_after_a_refusal() -> list[str]:
+            log = r.switch.call_log(ch.uuid)
+            refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
+            held = refused and any(line.startswith("playback(tone_stream://") for line in log[refused[0] :])
+            return log if held or not ch.up else []
+
+        log = wait_for(held_after_a_refusal, timeout=60) or r.switch.call_log(ch.uuid)
         assert ch.up, "\n".join(log[-30:])
         refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
         assert refused, "\n".join(log[-30:])

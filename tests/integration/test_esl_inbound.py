@@ -62,16 +62,17 @@ def test_events_for_a_call_and_filters(sw: Switch) -> None:
     c.on("*", lambda e: got.append((e.name, e.uuid)))
     c.subscribe(["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"])
     first = sw.place_call("9999", caller_id_number="2001")
-    first.destroyed.wait(10)
-    gevent.sleep(0.1)
+    # A channel is destroyed before its last event has crossed the socket: wait for that.
+    sw.wait_for(lambda: ("CHANNEL_HANGUP_COMPLETE", first.uuid) in got, timeout=10)
     before_filter = list(got)
     got.clear()
     c.filter("Caller-Caller-ID-Number", "2002")
-    second = sw.place_call("9999", caller_id_number="2002")
+    # The filtered-out call first, over before the other starts: one connection's events
+    # come in order, so by the other's last event any of its own would have come.
     third = sw.place_call("9999", caller_id_number="2003")
-    second.destroyed.wait(10)
-    third.destroyed.wait(10)
-    gevent.sleep(0.1)
+    assert third.destroyed.wait(10)
+    second = sw.place_call("9999", caller_id_number="2002")
+    sw.wait_for(lambda: ("CHANNEL_HANGUP_COMPLETE", second.uuid) in got, timeout=10)
     assert [n for n, _ in before_filter] == ["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"]
     assert [u for _, u in got] == [second.uuid] * 3
     c.stop()

@@ -165,20 +165,19 @@ def test_http_lookup_404_is_not_found(acme, tmp_path):
 
 
 def test_a_slow_endpoint_is_retried_then_the_fallback_plays_and_other_calls_go_on(acme, tmp_path):
-    slow = Endpoint(delay=3.0)
-    root = project(tmp_path, slow.url, timeout=0.5)
+    slow = Endpoint(delay=6.0)
+    root = project(tmp_path, slow.url, timeout=2.0)
     fast_root = project(tmp_path / "fast", Endpoint().url)
     slow_call = gevent.spawn(call, acme, root, "5001", caller="555", hangup_after=60, speed=10.0)
     assert slow.hit.wait(10)
-    started = time.monotonic()
     fast = call(acme, fast_root, "5001", caller="555", hangup_after=20, speed=10.0)
-    fast_took = time.monotonic() - started
+    # The other call went through while the slow lookup was still waiting for its endpoint
+    # (two tries of 2 s: the whole call takes about 0.5 s, here and on a busy machine).
+    assert not slow_call.ready()
+    assert ("account.find", "found") in fast.branches
     trace = slow_call.get(timeout=30)
     assert slow.hits == 2  # one retry
     assert "sorry" in trace.prompts
-    assert ("account.find", "found") in fast.branches
-    # The other call finished while the slow lookup was still waiting for its endpoint.
-    assert fast_took < 1.0, fast_took
 
 
 def test_controller_killed_mid_application_the_dialplan_takes_the_fallback_at_once(
@@ -195,15 +194,15 @@ def test_controller_killed_mid_application_the_dialplan_takes_the_fallback_at_on
 
     monkeypatch.setattr(Controller, "start", keep)
     running = gevent.spawn(call, acme, root, "5001", caller="555", hangup_after=120, speed=10.0)
-    assert hanging.hit.wait(10)
-    gevent.sleep(0.2)
+    assert hanging.hit.wait(10)  # the lookup is in flight
     killed_at = time.monotonic()
     controllers[0].server.stop(0)  # the controller's sockets close, as when its process dies
     trace = running.get(timeout=30)
     recovered = time.monotonic() - killed_at
     assert "sorry" in trace.prompts
     steps = {s.text.split(" (")[0]: s.at for s in trace.steps if s.kind == "node"}
-    # Dead air: the kill came about 0.3 s (3 virtual s) after the hand-off; the fallback
-    # followed at once, not after the lookup's 30 s timeout.
-    assert steps["account.sorry"] - steps["account.find"] < 6.0, trace.lines()
+    # Dead air: the fallback followed the kill at once (the hand-off, the kill and the
+    # dialplan's next step: about 0.1 s, a virtual second), not after the lookup's 30 s
+    # timeout (300 virtual seconds at 10x); the bound leaves 2 s for a busy machine.
+    assert steps["account.sorry"] - steps["account.find"] < 20.0, trace.lines()
     assert recovered < 10
