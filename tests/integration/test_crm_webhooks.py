@@ -143,8 +143,9 @@ def test_a_dead_endpoint_never_holds_up_the_publisher_and_its_backlog_is_bounded
             for i in range(50):
                 sender.offer(_ended(i))
             took = time.monotonic() - started
-            # The first is taken by the worker (the endpoint hangs), three wait: the rest dropped.
-            assert took < 0.05, took
+            # The first is taken by the worker (the endpoint hangs), three wait: the rest dropped,
+            # at once (held up, the publisher would wait the sender's 0.5 s timeout at least).
+            assert took < 0.4, took
             assert wait_for(lambda: sender.counts.dropped >= 45), sender.counts
             assert sender.counts.dropped <= 47, sender.counts
             # The drops are said once, not once each.
