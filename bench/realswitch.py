@@ -88,7 +88,13 @@ from fsapps.store import acd, migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Tenant  # noqa: E402
-from fsapps.testing.freeswitch import SIPP_BIND_FAILED, RealSwitch, free_port, sipp_media_port  # noqa: E402
+from fsapps.testing.freeswitch import (  # noqa: E402
+    SIPP_BIND_FAILED,
+    RealSwitch,
+    free_port,
+    sipp_media_port,
+    udp_ports_held,
+)
 
 SCENARIOS = ROOT / "tests" / "acceptance" / "sipp"
 CC_QUEUE = "bench@default"
@@ -366,31 +372,6 @@ def start_phones(d: Path, count: int) -> list[Phones]:
             ph.stop()
         raise
     return phones
-
-
-def udp_ports_held(proc: subprocess.Popen[bytes], ports: set[int], timeout: float = 10.0) -> bool:
-    """Whether ``proc`` itself has bound every one of these loopback UDP ports (its sockets'
-    inodes against /proc/net/udp: a port another process holds does not count), waiting for
-    it; False once it has exited."""
-    wanted = {f"0100007F:{port:04X}" for port in ports}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        inodes = set()
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
-        bound = set()
-        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[1] in wanted and fields[9] in inodes:
-                bound.add(fields[1])
-        if bound == wanted:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def sipp_errors(workdir: Path) -> str:

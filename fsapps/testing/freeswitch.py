@@ -17,6 +17,7 @@ A switch that does not come up (bad XML, port taken) raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -66,6 +67,27 @@ def port_share(spec: str | None) -> range:
 PORTS = port_share(os.environ.get("FSAPPS_TEST_PORTS"))
 
 
+# Ports this process handed out lately -> when: free when found, they stay free only until
+# whoever they were for binds them (a sipp started in the background), so they are not
+# handed out again meanwhile.
+_HANDED: dict[int, float] = {}
+HANDED_FOR = 30.0  # seconds: a background sipp binds its ports well within it
+
+
+def _fresh(ports: range | list[int]) -> bool:
+    now = time.monotonic()
+    for port, at in list(_HANDED.items()):
+        if now - at > HANDED_FOR:
+            del _HANDED[port]
+    return not any(p in _HANDED for p in ports)
+
+
+def _hand_out(ports: range | list[int]) -> None:
+    now = time.monotonic()
+    for p in ports:
+        _HANDED[p] = now
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A loopback port nothing holds over TCP or UDP (sofia binds both for a profile's
     port, whichever ``kind`` is asked for), picked at random so that test processes
@@ -73,7 +95,8 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     del kind  # both transports are checked
     for _ in range(500):
         port = random.choice(PORTS)
-        if all(_bindable(port, k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+        if _fresh([port]) and all(_bindable(port, k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+            _hand_out([port])
             return port
     raise OSError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
 
@@ -90,12 +113,39 @@ def sipp_media_port(avoid: int = 0) -> int:
     low = PORTS.start + PORTS.start % 2
     for _ in range(200):
         base = random.randrange(low, PORTS.stop - 4, 2)
-        if not base <= avoid < base + 4 and all(_bindable(base + i, socket.SOCK_DGRAM) for i in range(4)):
+        ports = range(base, base + 4)
+        if avoid not in ports and _fresh(ports) and all(_bindable(p, socket.SOCK_DGRAM) for p in ports):
+            _hand_out(ports)
             return base
     raise OSError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
 
 
 SIPP_BIND_FAILED = 254  # sipp's exit status when it cannot bind a socket (-2)
+
+
+def udp_ports_held(proc: subprocess.Popen[bytes], ports: set[int], timeout: float = 10.0) -> bool:
+    """Whether ``proc`` itself has bound every one of these loopback UDP ports (its sockets'
+    inodes against /proc/net/udp: a port another process holds does not count), waiting for
+    it; False once it has exited."""
+    wanted = {f"0100007F:{port:04X}" for port in ports}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        inodes = set()
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+        bound = set()
+        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] in wanted and fields[9] in inodes:
+                bound.add(fields[1])
+        if bound == wanted:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _bindable(port: int, kind: int) -> bool:
@@ -121,14 +171,33 @@ def switch_environment(base: Mapping[str, str], extra: Mapping[str, str]) -> dic
     for ``python3`` on PATH (CPython's Modules/getpath.py). An activated virtualenv's
     python3 made it read that venv's base interpreter's standard library: with a venv of
     pyenv's 3.11.7 its ``_ssl`` failed to load into Debian's libpython3.11 (undefined
-    symbol ``_PyModule_Add``)."""
+    symbol ``_PyModule_Add``). So do a venv's ``bin`` on PATH without VIRTUAL_ENV (a shell
+    that ran ``env -u VIRTUAL_ENV``) and another installation's (a pyenv version, a conda
+    env): their entries are left out."""
     env = {**base, **extra}
     venv = env.pop("VIRTUAL_ENV", None)
-    if venv and "PATH" in env:
-        bin_dir = os.path.normpath(os.path.join(venv, "bin"))
-        kept = [p for p in env["PATH"].split(os.pathsep) if os.path.normpath(p) != bin_dir]
+    if "PATH" in env:
+        bin_dir = os.path.normpath(os.path.join(venv, "bin")) if venv else None
+        kept = [p for p in env["PATH"].split(os.pathsep)
+                if os.path.normpath(p) != bin_dir and not _another_python(p)]  # fmt: skip
         env["PATH"] = os.pathsep.join(kept)
     return env
+
+
+def _another_python(entry: str) -> bool:
+    """Whether PATH's ``entry`` holds a ``python3`` of a virtualenv or of an installation
+    other than the system's (/usr): what the switch's interpreter must not take its prefix
+    from. A directory of wrapper scripts (pyenv's shims) has no prefix of its own and leads
+    the search nowhere, so it stays."""
+    d = Path(entry or ".")
+    if not (d / "python3").exists():
+        return False
+    prefix = d.resolve().parent
+    if (prefix / "pyvenv.cfg").exists():
+        return True
+    if prefix == Path("/usr").resolve():
+        return False
+    return any(prefix.glob("lib/python3*/os.py"))
 
 
 class RealSwitch:
