@@ -88,13 +88,8 @@ from fsapps.store import acd, migrate  # noqa: E402
 from fsapps.store.db import Store  # noqa: E402
 from fsapps.store.embedded import EmbeddedPostgres  # noqa: E402
 from fsapps.store.records import Tenant  # noqa: E402
-from fsapps.testing.freeswitch import (  # noqa: E402
-    SIPP_BIND_FAILED,
-    RealSwitch,
-    free_port,
-    sipp_media_port,
-    udp_ports_held,
-)
+from fsapps.testing import sipp  # noqa: E402
+from fsapps.testing.freeswitch import RealSwitch, free_port  # noqa: E402
 
 SCENARIOS = ROOT / "tests" / "acceptance" / "sipp"
 CC_QUEUE = "bench@default"
@@ -336,21 +331,13 @@ class Phones:
 
     def __init__(self, workdir: Path) -> None:
         workdir.mkdir(parents=True)
-        # A port found free may be taken before sipp binds it (other processes on the
-        # machine): sipp then exits at once, and is started again on others.
-        for _ in range(5):
-            self.port = free_port(socket.SOCK_DGRAM)
-            media = sipp_media_port(avoid=self.port)
-            argv = [
-                "sipp", "-sf", str(SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(self.port),
+        self.proc, self.port = sipp.start_bound(
+            lambda port, media: [
+                "sipp", "-sf", str(SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port),
                 "-mi", "127.0.0.1", "-mp", str(media), "-nostdin", "-trace_err",
-            ]  # fmt: skip
-            self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.STDOUT)  # fmt: skip
-            if udp_ports_held(self.proc, {self.port, media}):
-                return
-            self.stop()
-        raise SystemExit(f"sipp's phones did not start: {sipp_errors(workdir)}")
+            ],
+            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
     def contact(self, user: str) -> str:
         return f"sofia/external/{user}@127.0.0.1:{self.port}"
@@ -374,37 +361,24 @@ def start_phones(d: Path, count: int) -> list[Phones]:
     return phones
 
 
-def sipp_errors(workdir: Path) -> str:
-    """The first things sipp wrote to its error logs in ``workdir`` (-trace_err)."""
-    text = "".join(p.read_text(errors="replace") for p in sorted(workdir.glob("*_errors.log")))
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("The following events")]
-    return " | ".join(lines[:3]) or "(no error logged)"
-
-
 def run_sipp(port: int, scenario: Path, number: str, calls: int, rate: float, limit: float,
              workdir: Path, extra: tuple[str, ...] = ()) -> int:  # fmt: skip
     """``calls`` sipp callers of ``scenario`` at ``rate``/s to ``number``, within ``limit``
     seconds; returns how many sipp counts as successful. A sipp that could not bind its ports
     (taken meanwhile by another process) placed no call: it is run again on others."""
-    for _ in range(5):
-        for old in [*workdir.glob("*_screen.log"), *workdir.glob("*_errors.log")]:
-            old.unlink()
-        own = free_port(socket.SOCK_DGRAM)
-        argv = [
+    done = sipp.run_bound(
+        lambda own, media: [
             "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", number, "-r", f"{rate:g}", "-rp", "1000",
-            "-m", str(calls), "-i", "127.0.0.1", "-p", str(own),
-            "-mi", "127.0.0.1", "-mp", str(sipp_media_port(avoid=own)), "-timeout", f"{int(limit)}s", *extra,
-            "-nostdin", "-trace_err", "-trace_screen",
-        ]  # fmt: skip
-        done = subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                              timeout=limit + 30)  # fmt: skip
-        if done.returncode != SIPP_BIND_FAILED:
-            break
+            "-m", str(calls), "-i", "127.0.0.1", "-p", str(own), "-mi", "127.0.0.1", "-mp", str(media),
+            "-timeout", f"{int(limit)}s", *extra, "-nostdin", "-trace_err", "-trace_screen",
+        ],
+        workdir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=limit + 30,
+    )  # fmt: skip
     screens = "".join(p.read_text(errors="replace") for p in workdir.glob("*_screen.log"))
     found = re.findall(r"Successful call\s*\|[^|\n]*\|\s*(\d+)", screens)
     ok = int(found[-1]) if found else 0
     if ok < calls:  # why, for whoever reads the bench's output
-        why = f"exit status {done.returncode}: {sipp_errors(workdir)}"
+        why = f"exit status {done.returncode}: {sipp.errors(workdir)}"
         print(f"sipp: {ok} of {calls} calls successful ({why})", file=sys.stderr)
     return ok
 

@@ -17,7 +17,6 @@ A switch that does not come up (bad XML, port taken) raises
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
@@ -74,7 +73,7 @@ _HANDED: dict[int, float] = {}
 HANDED_FOR = 30.0  # seconds: a background sipp binds its ports well within it
 
 
-def _fresh(ports: range | list[int]) -> bool:
+def fresh(ports: range | list[int]) -> bool:
     now = time.monotonic()
     for port, at in list(_HANDED.items()):
         if now - at > HANDED_FOR:
@@ -82,7 +81,7 @@ def _fresh(ports: range | list[int]) -> bool:
     return not any(p in _HANDED for p in ports)
 
 
-def _hand_out(ports: range | list[int]) -> None:
+def hand_out(ports: range | list[int]) -> None:
     now = time.monotonic()
     for p in ports:
         _HANDED[p] = now
@@ -95,60 +94,13 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     del kind  # both transports are checked
     for _ in range(500):
         port = random.choice(PORTS)
-        if _fresh([port]) and all(_bindable(port, k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
-            _hand_out([port])
+        if fresh([port]) and all(bindable(port, k) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+            hand_out([port])
             return port
     raise OSError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
 
 
-def sipp_media_port(avoid: int = 0) -> int:
-    """An even base for sipp's media ports, four free ones from it (sipp 3.6 binds the base
-    and base + 2, audio's and video's RTP; the others are kept free for RTCP), none of them
-    ``avoid`` (the same sipp's SIP port, not yet bound). sipp exits at once (status 254) if
-    one it binds is taken.
-
-    Taken from this process's share (PORTS), below the kernel's ephemeral range (32768-60999)
-    where no port 0 bind lands and below FreeSWITCH's RTP range (16384-32768): a port found
-    free there stays free."""
-    low = PORTS.start + PORTS.start % 2
-    for _ in range(200):
-        base = random.randrange(low, PORTS.stop - 4, 2)
-        ports = range(base, base + 4)
-        if avoid not in ports and _fresh(ports) and all(_bindable(p, socket.SOCK_DGRAM) for p in ports):
-            _hand_out(ports)
-            return base
-    raise OSError(f"no four free UDP ports for sipp's media in {PORTS.start}-{PORTS.stop - 1}")
-
-
-SIPP_BIND_FAILED = 254  # sipp's exit status when it cannot bind a socket (-2)
-
-
-def udp_ports_held(proc: subprocess.Popen[bytes], ports: set[int], timeout: float = 10.0) -> bool:
-    """Whether ``proc`` itself has bound every one of these loopback UDP ports (its sockets'
-    inodes against /proc/net/udp: a port another process holds does not count), waiting for
-    it; False once it has exited."""
-    wanted = {f"0100007F:{port:04X}" for port in ports}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        inodes = set()
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
-        bound = set()
-        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[1] in wanted and fields[9] in inodes:
-                bound.add(fields[1])
-        if bound == wanted:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _bindable(port: int, kind: int) -> bool:
+def bindable(port: int, kind: int) -> bool:
     s = socket.socket(socket.AF_INET, kind)
     try:
         s.bind(("127.0.0.1", port))

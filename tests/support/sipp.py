@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fsapps.testing.freeswitch import SIPP_BIND_FAILED, free_port, sipp_media_port, udp_ports_held
+from fsapps.testing.sipp import run_bound, start_bound
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "acceptance" / "sipp"
 DTMF = Path("/usr/share/sip-tester")
@@ -53,20 +52,14 @@ def place_call(scenario: str, port: int, service: str, *, timeout: float = 90.0,
     with tempfile.TemporaryDirectory(prefix="fsapps-sipp-") as d:
         path = Path(d) / f"{scenario}.xml"
         path.write_text(text)
-        # A port found free may be taken before sipp binds it: sipp then exits at once
-        # (placing no call), and runs again on others.
-        for _ in range(5):
-            for old in Path(d).glob("*_errors.log"):
-                old.unlink()
-            argv = [
+        proc = run_bound(
+            lambda own, media: [
                 "sipp", f"127.0.0.1:{port}", "-sf", str(path), "-s", service, "-m", "1", "-l", "1",
-                "-i", "127.0.0.1", "-p", str(own := free_port(socket.SOCK_DGRAM)),
-                "-mi", "127.0.0.1", "-mp", str(sipp_media_port(avoid=own)),
+                "-i", "127.0.0.1", "-p", str(own), "-mi", "127.0.0.1", "-mp", str(media),
                 "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
-            ]  # fmt: skip
-            proc = subprocess.run(argv, cwd=d, capture_output=True, text=True, timeout=timeout + 30)
-            if proc.returncode != SIPP_BIND_FAILED:
-                break
+            ],
+            Path(d), capture_output=True, text=True, timeout=timeout + 30,
+        )  # fmt: skip
         errors = "".join(p.read_text(errors="replace") for p in Path(d).glob("*_errors.log"))
         return SippRun(proc.returncode, proc.stdout[-2000:] + proc.stderr[-2000:] + errors[-3000:])
 
@@ -78,23 +71,15 @@ class Phone:
         self.dir = tempfile.TemporaryDirectory(prefix="fsapps-sipp-uas-")
         path = Path(self.dir.name) / f"{scenario}.xml"
         path.write_text((SCENARIOS / f"{scenario}.xml").read_text().format(**fields))
-        # Ready once it holds its SIP and media ports; one taken meanwhile by another
-        # process makes it exit at once, and it is started again on others.
-        for _ in range(5):
-            self.port = free_port(socket.SOCK_DGRAM)
-            media = sipp_media_port(avoid=self.port)
-            argv = [
-                "sipp", "-sf", str(path), "-m", "1", "-i", "127.0.0.1", "-p", str(self.port),
+        # Ready once it holds its SIP and media ports (fsapps.testing.sipp).
+        self.proc, self.port = start_bound(
+            lambda port, media: [
+                "sipp", "-sf", str(path), "-m", "1", "-i", "127.0.0.1", "-p", str(port),
                 "-mi", "127.0.0.1", "-mp", str(media), "-rtp_echo",
                 "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_err",
-            ]  # fmt: skip
-            self.proc = subprocess.Popen(
-                argv, cwd=self.dir.name, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-            if udp_ports_held(self.proc, {self.port, media}):
-                return
-            self.stop()
-        raise RuntimeError(f"sipp's phone did not start: {self.wait(timeout=5).output}")
+            ],
+            cwd=self.dir.name, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
     def contact(self, user: str) -> str:
         return f"sofia/external/{user}@127.0.0.1:{self.port}"
