@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import urllib.request
 
+import gevent
 import pytest
 from gevent import socket
 from prometheus_client import make_wsgi_app
@@ -61,13 +62,23 @@ def get(server, path: str = "/metrics", timeout: float = 10) -> int:
 
 def test_half_sent_requests_are_capped_and_closed_after_the_read_timeout(serve) -> None:
     server = serve(read_timeout=0.5, max_connections=3)
+    served: list[int] = []  # how many the server held, sampled throughout
+
+    def sample() -> None:
+        while True:
+            served.append(server.connections)
+            gevent.sleep(0.005)
+
+    watcher = gevent.spawn(sample)
     started = time.monotonic()
     peers = [half_sent(server) for _ in range(10)]
     assert wait_for(lambda: server.connections == 3, timeout=5)
-    assert server.timed_out == 0  # three served, seven waiting in the listen backlog
     assert all(closed_within(sock, 10) for sock in peers)
-    # Four rounds of three at 0.5 s each, not forever.
-    assert time.monotonic() - started < 6
+    watcher.kill()
+    # Three served at a time, the others waiting in the listen backlog; four rounds of
+    # three at 0.5 s each, not forever (a busy machine stretches the rounds, not the cap).
+    assert max(served) == 3
+    assert time.monotonic() - started < 8
     assert server.timed_out == 10
     assert get(server) == 200  # and the server still answers
     for sock in peers:
@@ -92,7 +103,8 @@ def test_a_head_trickled_a_byte_at_a_time_is_cut_at_the_deadline(serve) -> None:
             closed = True
             break
     assert closed
-    assert time.monotonic() - started < 3
+    # Cut at the 1 s deadline: a per-read timeout alone would let the trickle run ~40 s.
+    assert time.monotonic() - started < 8
     sock.close()
 
 
