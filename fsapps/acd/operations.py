@@ -27,6 +27,7 @@ from fsapps.acd import hold_music, relay
 from fsapps.acd.config import DEFAULT_MOH
 from fsapps.acd.model import AgentState, AgentStatus
 from fsapps.acd.notifier import AgentDirectCall
+from fsapps.acd.transfer import PICKED_OFF
 from fsapps.store import acd as store_acd
 from fsapps.store import direct_calls as store_direct_calls
 from fsapps.store.db import Store
@@ -264,7 +265,7 @@ class AgentOperations:
         deadline = time.monotonic() + 3.0
         while True:
             killed = [
-                (self.api(escape.api_command("uuid_kill", leg, "PICKED_OFF")) or "").strip().startswith("+OK")
+                (self.api(escape.api_command("uuid_kill", leg, PICKED_OFF)) or "").strip().startswith("+OK")
                 for leg in legs
             ]
             if any(killed) or time.monotonic() > deadline:

@@ -58,6 +58,9 @@ from fsapps.acd.visit_messages import (
 # the operation also breaks the music to be seen at once, but a break before a clip
 # begins is lost (fsapps.acd.hold_music).
 HOLD_CHECK_EVERY = 0.5
+# The cause a pickup hangs the ringing legs up with (operations.pickup): what intercept gives
+# the leg it takes a call from (switch_ivr_bridge.c:2333). Not the rung agent's no-answer.
+PICKED_OFF = "PICKED_OFF"
 
 
 def pickup_offer(note: Mapping[str, Any] | None, ring_timeout: int) -> Offered | None:

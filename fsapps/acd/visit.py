@@ -57,7 +57,8 @@ Phases and what moves them ([commands]):
   RINGING_LEGS (adds_legs: ring-progressively) [StartRecording at the first offer, Originate
       each agent's leg on its own]
     --Offered--> [Originate the next agent's leg]: the others ring on
-    --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]
+    --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]; a pickup's
+      (PICKED_OFF) [PickedUp(that agent)]
     --LegEnded, the last--> PICKUP_CHECK [ReadNote(take)]
     --LegAnswered--> [SetVariables(park_after_bridge, socket_resume off, park on cancel),
       BridgeCaller(leg)]; a later answer [HangUpLeg(LOSE_RACE)]
@@ -686,6 +687,10 @@ class Visit:
         if target is None:
             return []
         if self.ringing or self.agent_leg:
+            if cause == transfer.PICKED_OFF:
+                # A pickup (operations.pickup) hangs up every ringing leg: not this agent's
+                # no-answer. The last leg's end finds the pickup noted (PICKUP_CHECK).
+                return [PickedUp((target.agent,), now)]
             return [OfferFailed((target.agent,), cause or "NO_ANSWER", now, still_ringing=True)]
         assert self.rung is not None
         self.rung = Offered((target,), self.rung.ring_timeout)

@@ -25,7 +25,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from fsapps.acd import dispatch
+from fsapps.acd.operations import AgentOperations
 from fsapps.controller import Controller
+from fsapps.esl.client import Connection
 from fsapps.flows.check import check
 from fsapps.sim.channel import Channel
 from fsapps.sim.dialplan import StaticDialplan
@@ -209,6 +211,9 @@ SETTINGS_QUEUES: dict[str, dict[str, Any]] = {
     "tr_off": {"tier-rule-wait-second": 4},
     "tbs_system": {"time-base-score": "system"},
     "tbs_queue": {"time-base-score": "queue"},
+    # A pickup while ring-progressively rings: t1 alone, then t1 and t2 (the last leg).
+    "rp_pick_first": {"strategy": "ring-progressively", "ring-progressively-delay": 2, "ring-timeout": 30},
+    "rp_pick_last": {"strategy": "ring-progressively", "ring-progressively-delay": 2, "ring-timeout": 30},
 }  # fmt: skip
 NO_BRANCH = ("nw_nobranch",)
 
@@ -560,3 +565,43 @@ def test_time_base_score_system_counts_the_time_before_the_queue(rig: Rig, queue
         assert ch.destroyed.wait(30), "\n".join(rig.switch.call_log(ch.uuid)[-20:])
     served = [r.member for r in rig.rung(f"{queue}_")]
     assert served == [{"ivr": ivr, "direct": direct}[first].uuid, {"ivr": direct, "direct": ivr}[first].uuid]
+
+
+@pytest.mark.parametrize(("queue", "ringing"), [("rp_pick_first", 1), ("rp_pick_last", 2)])
+def test_a_pickup_takes_a_ring_progressively_call_from_every_leg_ringing(
+    rig: Rig, queue: str, ringing: int
+) -> None:
+    """An agent outside the queue picks up the call while t1 rings alone, or once t2 has
+    joined the ring (the last of the queue's agents): every ringing leg ends PICKED_OFF,
+    nobody else is added to the ring, and the caller talks to the agent who picked up."""
+    for t in ("t1", "t2"):
+        rig.agent(f"{queue}_{t}", answers=False)
+    picker = f"{queue}_p"
+    rig.agent(picker, answers=True, talk=20)
+    ch = rig.call(queue)
+    assert wait_for(lambda: len(rig.rung(f"{queue}_t")) == ringing, timeout=30)
+    conn = Connection("127.0.0.1", rig.switch.port, rig.switch.password)
+    conn.connect()
+    try:
+        leg = AgentOperations(rig.store, conn.api, now=rig.switch.clock.now).pickup(picker, caller=ch.uuid)
+    finally:
+        conn.stop()
+    assert wait_for(lambda: (b := rig.switch.channels[ch.uuid].bridged_to) is not None and b.uuid == leg,
+                    timeout=30), "\n".join(rig.switch.call_log(ch.uuid)[-20:])  # fmt: skip
+    # The picker hangs up after talking 20 s: 10 ring-progressively delays in which no
+    # agent may join the ring of a call that is no longer ringing.
+    assert ch.destroyed.wait(30), "\n".join(rig.switch.call_log(ch.uuid)[-20:])
+    rung = rig.rung(f"{queue}_t")
+    assert len(rung) == ringing, [r.agent for r in rung]
+    assert [rig.switch.history[r.leg].hangup_cause for r in rung] == ["PICKED_OFF"] * ringing
+    row = rig.queue_call(ch.uuid)
+    assert (row["outcome"], row["agent_id"]) == ("answered", picker), row
+    with rig.store.operator() as op:
+        states = {
+            r["agent_id"]: (r["state"], r["no_answer_count"])
+            for r in op._all(
+                "SELECT agent_id, state, no_answer_count FROM agent_state WHERE agent_id = ANY(%s)",
+                ([f"{queue}_t1", f"{queue}_t2"],),
+            )
+        }
+    assert states == {f"{queue}_t1": ("Waiting", 0), f"{queue}_t2": ("Waiting", 0)}, states

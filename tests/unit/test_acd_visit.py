@@ -657,6 +657,19 @@ def test_a_leg_that_ends_unanswered_frees_its_agent_at_once_and_the_last_ends_th
     assert kinds(out[1:]) == ["Play"] and r.visit.phase is Phase.ON_HOLD
 
 
+def test_a_pickup_ends_every_ringing_leg_without_a_no_answer_and_rings_the_picking_agent() -> None:
+    """operations.pickup hangs up each leg ringing for the caller with PICKED_OFF: the legs
+    ending before the last are withdrawn as the last one is (PickedUp), not failed."""
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(Offered((A2,), 6))
+    assert r.send(LegEnded(A1.leg, "PICKED_OFF"), NOW + 7) == [PickedUp(("acme_a1",), NOW + 7)]
+    assert r.send(LegEnded(A2.leg, "PICKED_OFF"), NOW + 7) == [ReadNote(take=True)]
+    out = r.send(NoteRead({"pickup": "acme_a3", "leg": A3.leg, "dial": A3.contact}), NOW + 7)
+    assert out[0] == PickedUp(("acme_a2",), NOW + 7)
+    assert not any(isinstance(c, OfferFailed) for c in out), out
+
+
 @pytest.mark.parametrize("how", ["refused", "parked"])
 def test_an_answered_leg_gone_before_the_bridge_is_its_agents_failure_and_the_others_ring_on(how) -> None:
     """uuid_bridge refused (the leg was gone), or accepted and the leg went before the bridge
