@@ -70,10 +70,12 @@ class Rig:
 
 @contextmanager
 def rig(
-    store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = None, tenant: str = "cablenet"
+    store, tmp_path: Path, controllers: int = 1, tiers: list[str] | None = None, tenant: str = "cablenet",
+    queues: dict[str, dict] | None = None,
 ) -> Iterator[Rig]:
     """``tiers``: the agents of cablenet's business queue, instead of the example's; ``tenant``:
-    the example tenant called (cablenet on 96171, harbourbank on 95555)."""
+    the example tenant called (cablenet on 96171, harbourbank on 95555); ``queues``: settings
+    added to the tenant's queues, by queue."""
     with store.operator() as op:
         op.add_tenant(Tenant(tenant, tenant.title(), f"{tenant}.example", "Asia/Shanghai", "zh"))
     project = check(ROOT / "dialplan", sounds=ROOT / "sounds")
@@ -82,6 +84,9 @@ def rig(
         cablenet = next(t for t in project.tenants if t.id == "cablenet")
         business = cablenet.queues["business"]
         business.data = {**dict(business.data), "tiers": tiers}
+    for name, settings in (queues or {}).items():
+        queue = next(t for t in project.tenants if t.id == tenant).queues[name]
+        queue.data = {**dict(queue.data), **settings}
     project = dataclasses.replace(
         project, operator=dataclasses.replace(project.operator, sounds=str(ROOT / "sounds"))
     )
@@ -359,6 +364,36 @@ def test_caller_is_held_by_the_dialplan_until_a_controller_is_back(store, tmp_pa
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
         # Served with the place it had before the controller died.
         assert rows[0]["joined_at"].timestamp() == pytest.approx(waiting[0]["joined_epoch"], abs=0.01)
+
+
+def test_a_caller_moved_to_another_queue_hears_that_queues_music_while_the_dialplan_holds_them(
+    store, tmp_path
+) -> None:
+    """A supervisor moves the caller from business (the node's queue) to complaints, whose
+    moh-sound differs; the controller dies: between the tries to hand them over, the
+    dialplan plays complaints' hold music, not the node's queue's."""
+    with rig(store, tmp_path, queues={"complaints": {"moh-sound": "thanks"}}) as r:
+        (only,) = r.controllers
+        ch = r.call(keypad=["1", "3"])
+        (waiting,) = wait_for(r.members)
+        assert waiting["queue"] == "business"
+        with store.operator() as op:
+            assert acd.ask_move(op.conn, "cablenet", "business", ch.uuid, "complaints")
+        assert wait_for(lambda: [m["queue"] for m in r.members()] == ["complaints"], timeout=30)
+        assert wait_for(lambda: r.switch.channels[ch.uuid].get_var("fsapps_queue") == "complaints")
+        crash(only)
+
+        def held_twice() -> list[str]:
+            log = r.switch.call_log(ch.uuid)
+            refused = [i for i, line in enumerate(log) if line.endswith(" refused")]
+            return log[refused[0]:] if len(refused) >= 3 or not ch.up else []  # fmt: skip
+
+        log = wait_for(held_twice, timeout=60) or r.switch.call_log(ch.uuid)
+        assert ch.up, "\n".join(log[-30:])
+        played = [line for line in log if line.startswith("playback(")]
+        assert played and all("cablenet/thanks.wav" in line for line in played), "\n".join(log[-30:])
+        ch.hangup()
+        assert ch.destroyed.wait(30)
 
 
 def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_held(store, tmp_path) -> None:

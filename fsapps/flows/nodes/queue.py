@@ -48,20 +48,34 @@ def hold_routes(node, r):
     whose controller ended with no branch, and hand them over again, with the queue's hold
     music between tries."""
     here = exact(f"{r.flow.name}.{node.id}")
-    queue = r.tenant.queues.get(node.get("queue"))
-    moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
-    hold = r.prompt(moh) if moh else DEFAULT_MOH
+    name = node.get("queue")
+    hold = _hold_music(r, r.tenant.queues.get(name))
     armed = {"field": "${fsapps_resume}", "expression": here}
     tried = f"{r.flow.name}.{node.id}"
     paused = exact(f"{tried}:paused")
+    held = {"field": "${fsapps_held}", "expression": paused}
+    again = ("transfer", r.transfer_to(node.id))
+    # A caller moved from here to another queue (a supervisor's move, an agent's transfer)
+    # waits there: held here, they hear that queue's music, which fsapps_queue names (each
+    # visit sets it to its queue as it begins).
+    moved = [
+        Route("hold", (armed, held, {"field": "${fsapps_queue}", "expression": exact(other)}),
+              (("playback", music), again))
+        for other, queue in sorted(r.tenant.queues.items())
+        if other != name and (music := _hold_music(r, queue)) != hold
+    ]  # fmt: skip
     # The first matching extension wins: held (tried after a pause already), then the
     # pause (tried once at once), then resume. A new visit clears fsapps_held.
     return [
-        Route("hold", (armed, {"field": "${fsapps_held}", "expression": paused}),
-              (("playback", hold), ("transfer", r.transfer_to(node.id)))),
+        *moved,
+        Route("hold", (armed, held), (("playback", hold), again)),
         Route("pause", (armed, {"field": "${fsapps_held}", "expression": here}),
-              (("set", f"fsapps_held={tried}:paused"), ("sleep", "1000"),
-               ("transfer", r.transfer_to(node.id)))),
-        Route("resume", (armed,),
-              (("set", f"fsapps_held={tried}"), ("transfer", r.transfer_to(node.id)))),
+              (("set", f"fsapps_held={tried}:paused"), ("sleep", "1000"), again)),
+        Route("resume", (armed,), (("set", f"fsapps_held={tried}"), again)),
     ]  # fmt: skip
+
+
+def _hold_music(r, queue) -> str:
+    """A queue's hold clip as the dialplan plays it: its moh-sound, or the default."""
+    moh = queue.data.get("moh-sound") if queue is not None and isinstance(queue.data, dict) else None
+    return r.prompt(moh) if moh else DEFAULT_MOH
