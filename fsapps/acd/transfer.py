@@ -72,8 +72,11 @@ def pickup_offer(note: Mapping[str, Any] | None, ring_timeout: int) -> Offered |
 
 
 def handover(note: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """Where a blind transfer sends the caller once the agent's part is over, or None."""
-    return note if note and ("dial" in note or "queue" in note) else None
+    """Where a blind transfer sends the caller once the agent's part is over, or None. A
+    pickup's note names the picking agent's phone (``dial``) too: it is no transfer."""
+    if not note or "pickup" in note:
+        return None
+    return note if "dial" in note or "queue" in note else None
 
 
 def blind_transfer(ref: int, where: Mapping[str, Any], *, caller: str, tenant: str, by: str) -> TransferTo:

@@ -56,16 +56,23 @@ Phases and what moves them ([commands]):
     --HungUp--> waits for the ring's AppFinished (at most RING_END_AFTER_HANGUP)
   RINGING_LEGS (adds_legs: ring-progressively) [StartRecording at the first offer, Originate
       each agent's leg on its own]
-    --Offered--> [Originate the next agent's leg]: the others ring on
-    --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]; a pickup's
-      (PICKED_OFF) [PickedUp(that agent)]
+    --Offered--> [Originate the next agent's leg]: the others ring on; [PickedUp(them)]
+      once one answered, a pickup began, or on a pickup's ring
+    --LegEnded, others still ringing--> [OfferFailed(that agent, still ringing)]; the first
+      PICKED_OFF (a pickup) [HangUpLeg(the others but an answered one, PICKED_OFF)], and
+      from then on [PickedUp(that agent)]
     --LegEnded, the last--> PICKUP_CHECK [ReadNote(take)]
     --LegAnswered--> [SetVariables(park_after_bridge, socket_resume off, park on cancel),
-      BridgeCaller(leg)]; a later answer [HangUpLeg(LOSE_RACE)]
+      BridgeCaller(leg)]; a later answer, or one during a pickup [HangUpLeg(LOSE_RACE),
+      PickedUp(that agent)]
     --Bridged(that leg)--> TALKING [HangUpLeg(the others, LOSE_RACE), OutliveController(on),
       TellAnswered]; CallerBridged refused, or Parked before the bridge: that leg ended
-    --HungUp | SocketClosed--> done [HangUpLeg(all), OfferFailed(ORIGINATOR_CANCEL), as below]
-  PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]
+    --HungUp--> PICKUP_CHECK, the caller gone [HangUpLeg(all), OfferFailed(ORIGINATOR_CANCEL),
+      ReadNote(take)]: a picking agent reserved for them is freed
+    --SocketClosed--> done [HangUpLeg(all), OfferFailed(ORIGINATOR_CANCEL), as below]
+  PICKUP_CHECK --NoteRead(a pickup)--> RINGING the picking agent [PickedUp(rung)]; with
+      adds_legs RINGING_LEGS [AddsLegs(off)]: nobody joins a pickup's ring (on again at the
+      next offer)
     --NoteRead--> the wait loop [OfferFailed(rung, the disposition)]; the caller gone:
       done [OfferFailed(ORIGINATOR_CANCEL), then as a hangup or a closed socket below]
   TALKING --Unbridged--> [OutliveController(off), the switch told only if the caller is there];
@@ -94,8 +101,9 @@ Phases and what moves them ([commands]):
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
   SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
   too: the conversation outlives the socket and is completed by whoever sees it end.
-  Before the place is written, either: done, nothing to undo. Failed: done [Forget], and
-  once the conversation is over, [SetVariables(its end)] for whoever completes the visit.
+  Before the place is written, either: done, nothing to undo. Failed: done [Forget,
+  HangUpLeg(each leg ringing on its own)], and once the conversation is over,
+  [SetVariables(its end)] for whoever completes the visit.
 
 Two things the real switch does that the emulator cannot show (measured on
 1.10.12) shape it: a hold clip still queued when the caller hangs up never
@@ -120,6 +128,7 @@ from fsapps.acd.hold_music import ClipStop
 from fsapps.acd.transfer import AttendedTransfer
 from fsapps.acd.visit_messages import (
     Account,
+    AddsLegs,
     AgentCallEnded,
     Announced,
     Answer,
@@ -294,6 +303,11 @@ class Visit:
         self.bridge_ref = 0  # the bridge application the phase waits on (a ring, a transfer)
         # legs rung on their own (adds_legs): those still ringing, leg -> target
         self.ringing: dict[str, RingTarget] = {}
+        # a pickup (operations.pickup) is taking this offer from its legs: one ended PICKED_OFF
+        self.picking = False
+        # the dispatcher may add agents to this caller's ring (ring-progressively), but not
+        # to a pickup's (AddsLegs)
+        self.adding = setup.adds_legs
         self.uuid_bridged = False  # the caller was bridged to the agent's leg by uuid_bridge
         self.park_set = False  # park_after_bridge was set on the caller for that
         self.rang = 0.0
@@ -319,6 +333,10 @@ class Visit:
         if isinstance(event, Failed):
             # Whatever the visit had reached, the dispatcher must not keep offering to it.
             forget: list[Command] = [Forget()] if self.placed else []
+            # Legs rung on their own ring on without the caller's channel: ended, best effort
+            # (the next visit's resume frees their agents, release_stale).
+            forget += [HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing]
+            self.ringing = {}
             if self.ending is None:
                 if self.end and self.caller_here:
                     # The conversation is over, maybe not yet accounted (the database is away):
@@ -563,11 +581,16 @@ class Visit:
 
     # --- an offer --------------------------------------------------------------------------
 
-    def _ring(self, offer: Offered, now: float) -> list[Command]:
+    def _ring(self, offer: Offered, now: float, *, pickup: bool = False) -> list[Command]:
         s = self.setup
         self.rung = offer
         self.offers += len(offer.targets)
         out: list[Command] = []
+        self.picking = False
+        if s.adds_legs and self.adding == pickup:
+            # A pickup rings the picking agent alone: nobody is added to that ring.
+            self.adding = not pickup
+            out.append(AddsLegs(self.adding))
         if s.recording and self.recording is None:
             self.recording = s.recording
             out.append(StartRecording(self._ref(), s.recording))
@@ -624,8 +647,10 @@ class Visit:
     def _on_ringing_legs(self, event: Event, now: float) -> list[Command]:
         assert self.rung is not None
         if isinstance(event, Offered):
-            if self.agent_leg:
-                return [PickedUp(event.agents, now)]  # one answered: being bridged to them
+            if self.agent_leg or self.picking or not self.adding:
+                # One answered (being bridged to them), a pickup takes the call, or this is
+                # the pickup's ring (the picking agent's alone).
+                return [PickedUp(event.agents, now)]
             # ring-progressively's next agent: the others keep ringing.
             self.rung = Offered(self.rung.targets + event.targets, self.rung.ring_timeout)
             self.offers += len(event.targets)
@@ -633,8 +658,11 @@ class Visit:
         if isinstance(event, LegAnswered):
             if event.leg not in self.ringing:
                 return [HangUpLeg(event.leg, "LOSE_RACE")]  # a leg given up already
-            if self.agent_leg:
-                return [HangUpLeg(event.leg, "LOSE_RACE")]  # another answered first
+            if self.agent_leg or self.picking:
+                # Another answered first, or a pickup takes the call: this leg is over, its
+                # agent free with no no-answer (no LegEnded comes: its originate is done).
+                target = self.ringing.pop(event.leg)
+                return [HangUpLeg(event.leg, "LOSE_RACE"), PickedUp((target.agent,), now)]
             self.agent, self.agent_leg = self.ringing[event.leg].agent, event.leg
             self.park_set = True
             # socket_resume off first: the uuid_bridge ends the socket application, which
@@ -677,6 +705,14 @@ class Visit:
             out: list[Command] = [HangUpLeg(t.leg, "ORIGINATOR_CANCEL") for t in legs]
             if legs:
                 out.append(OfferFailed(tuple(t.agent for t in legs), "ORIGINATOR_CANCEL", now))
+            if isinstance(event, HungUp):
+                # A pickup may have reserved its agent for this caller: freed with the note
+                # (PICKUP_CHECK, the caller gone). A closed socket leaves the note to the
+                # controller the caller goes to, whose resume frees what this one offered.
+                self.rung = Offered((), self.rung.ring_timeout)
+                self.disposition = "ORIGINATOR_CANCEL"
+                self._enter(Phase.PICKUP_CHECK)
+                return [*out, ReadNote(take=True)]
             return out + self._gone(now)
         return self._defer(event)
 
@@ -686,15 +722,21 @@ class Visit:
         target = self.ringing.pop(leg, None)
         if target is None:
             return []
+        out: list[Command] = []
+        if cause == transfer.PICKED_OFF and not self.picking:
+            # A pickup (operations.pickup) hangs up the legs it saw ringing; one added as it
+            # looked goes too (not the leg of an agent who answered: the bridge decides).
+            self.picking = True
+            others = [t for lg, t in self.ringing.items() if lg != self.agent_leg]
+            out = [HangUpLeg(t.leg, transfer.PICKED_OFF) for t in others]
         if self.ringing or self.agent_leg:
-            if cause == transfer.PICKED_OFF:
-                # A pickup (operations.pickup) hangs up every ringing leg: not this agent's
-                # no-answer. The last leg's end finds the pickup noted (PICKUP_CHECK).
-                return [PickedUp((target.agent,), now)]
+            if self.picking:
+                # Not this agent's no-answer. The last leg's end finds the pickup noted.
+                return [*out, PickedUp((target.agent,), now)]
             return [OfferFailed((target.agent,), cause or "NO_ANSWER", now, still_ringing=True)]
         assert self.rung is not None
         self.rung = Offered((target,), self.rung.ring_timeout)
-        return self._not_answered(cause, now)
+        return out + self._not_answered(cause, now)
 
     def _on_ringing(self, event: Event, now: float) -> list[Command]:
         assert self.rung is not None
@@ -744,16 +786,17 @@ class Visit:
         if not isinstance(event, NoteRead):
             return self._defer(event)
         assert self.rung is not None
-        rung = self.rung.agents
+        rung = self.rung.agents  # none when the legs were settled already (the caller hung up)
         picked = transfer.pickup_offer(event.note, self.rung.ring_timeout)
         if picked is not None:
             # Not the ringing agents' no-answer: another agent took the call (operations.pickup).
-            out: list[Command] = [PickedUp(rung, now)]
+            out: list[Command] = [PickedUp(rung, now)] if rung else []
             if not self.caller_here:
                 return [*out, OfferFailed(picked.agents, "ORIGINATOR_CANCEL", now), *self._gone(now)]
-            return out + self._ring(picked, now)
+            return out + self._ring(picked, now, pickup=True)
+        failed: list[Command] = [OfferFailed(rung, "ORIGINATOR_CANCEL", now)] if rung else []
         if not self.caller_here:
-            return [OfferFailed(rung, "ORIGINATOR_CANCEL", now), *self._gone(now)]
+            return [*failed, *self._gone(now)]
         return [OfferFailed(rung, self.disposition or "NO_ANSWER", now), *self._wait_loop(now)]
 
     # --- answered --------------------------------------------------------------------------

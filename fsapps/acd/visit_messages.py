@@ -385,6 +385,14 @@ class Join(Query, Dispatcher):
 
 
 @dataclass(frozen=True)
+class AddsLegs(Dispatcher):
+    """Whether the dispatcher may add agents to the caller's ring (ring-progressively's
+    next agent): not while the ring is a pickup's, which rings the picking agent alone."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Forget(Dispatcher):
     """The caller left this controller, not the queue: their row waits for the next one."""
 

@@ -35,6 +35,7 @@ from fsapps.acd.notifier import LegChanged, OfferMade
 from fsapps.acd.visit import BRIDGE_ENDED, Visit, VisitSetup
 from fsapps.acd.visit_messages import (
     Account,
+    AddsLegs,
     AgentCallEnded,
     Announced,
     Answer,
@@ -564,6 +565,9 @@ class QueueDriver:
         joined, before = self.acd.join(self.waiter, resume_within=c.resume_within)
         timeline.stamp(self.waiter.marks, "joined")
         return Placed(joined, before)
+
+    def _AddsLegs(self, c: AddsLegs) -> None:
+        self.waiter.adds_legs = c.on
 
     def _Forget(self, c: Forget) -> None:
         self.acd.forget(self.waiter)

@@ -205,8 +205,9 @@ OFFERS = (
     "    last_tier_position = coalesce(f.position, q.last_tier_position)"
     "  FROM first f WHERE q.uuid = f.member"
     "  AND (q.state = 'Waiting' OR (f.adding AND q.state = 'Trying' AND q.controller = %(c)s))"
-    # A caller being moved to another queue is offered nothing more here.
-    "  AND NOT coalesce(q.transfer ? 'move', false)"
+    # A caller being moved to another queue is offered nothing more here, nor one a pickup
+    # is taking from the agents it rings (the picking agent is reserved for them).
+    "  AND NOT coalesce(q.transfer ?| array['move', 'pickup'], false)"
     "  RETURNING q.uuid"
     ")"
     " UPDATE agent_state s SET state = 'Receiving', offered_member = w.member, offered_by = %(c)s,"

@@ -267,12 +267,14 @@ class Rig:
     store: Store
     rings: list[Ring] = dataclasses.field(default_factory=list)
 
-    def agent(self, agent_id: str, answers: bool, talk: float = 1.0, status: str = "Available") -> None:
+    def agent(
+        self, agent_id: str, answers: bool, talk: float = 1.0, status: str = "Available", after: float = 0.3
+    ) -> None:
         with self.store.operator() as op:
             op.add_agent(agent_id, agent_id, {"strat": 1}, f"sofia/external/{agent_id}@127.0.0.1:5080")
             acd.ensure_agent(op.conn, agent_id)
             acd.set_status(op.conn, agent_id, status, START - 1000)
-        phone = Phone(answer_after=0.3 if answers else None, hangup_after=talk, agent=agent_id, rig=self)
+        phone = Phone(answer_after=after if answers else None, hangup_after=talk, agent=agent_id, rig=self)
         self.switch.register_user(agent_id, phone)
 
     def preset(self, agent_id: str, columns: dict[str, Any]) -> None:
@@ -572,12 +574,15 @@ def test_a_pickup_takes_a_ring_progressively_call_from_every_leg_ringing(
     rig: Rig, queue: str, ringing: int
 ) -> None:
     """An agent outside the queue picks up the call while t1 rings alone, or once t2 has
-    joined the ring (the last of the queue's agents): every ringing leg ends PICKED_OFF,
-    nobody else is added to the ring, and the caller talks to the agent who picked up."""
+    joined the ring (the last of the queue's agents): every ringing leg ends PICKED_OFF
+    with no no-answer counted, nobody is added to the picking agent's ring, and the caller
+    talks to the agent who picked up."""
     for t in ("t1", "t2"):
         rig.agent(f"{queue}_{t}", answers=False)
     picker = f"{queue}_p"
-    rig.agent(picker, answers=True, talk=20)
+    # The picking agent answers after 5 s: two ring-progressively delays in which nobody
+    # may join their ring (neither the agents it took the call from nor anyone else).
+    rig.agent(picker, answers=True, talk=20, after=5)
     ch = rig.call(queue)
     assert wait_for(lambda: len(rig.rung(f"{queue}_t")) == ringing, timeout=30)
     conn = Connection("127.0.0.1", rig.switch.port, rig.switch.password)

@@ -17,6 +17,7 @@ from fsapps.acd import hold_music
 from fsapps.acd.visit import RING_END_AFTER_HANGUP, Phase, Visit, VisitSetup, announcement
 from fsapps.acd.visit_messages import (
     Account,
+    AddsLegs,
     AgentCallEnded,
     Announced,
     Answer,
@@ -92,6 +93,7 @@ SETUP = VisitSetup(
 A1 = RingTarget("acme_a1", "11111111-0000-4000-8000-000000000001", "user/1001@acme.example")
 A2 = RingTarget("acme_a2", "11111111-0000-4000-8000-000000000002", "user/1002@acme.example")
 A3 = RingTarget("acme_a3", "11111111-0000-4000-8000-000000000003", "user/1003@acme.example")
+A4 = RingTarget("acme_a4", "11111111-0000-4000-8000-000000000004", "user/1004@acme.example")
 CONSULTED = "22222222-0000-4000-8000-000000000009"
 # ring-progressively's ring path
 LEGS = replace(SETUP, adds_legs=True, recording=None, route_on="acme_main_2__route acme")
@@ -636,10 +638,24 @@ def test_a_second_answer_before_the_bridge_is_hung_up_and_lost_the_race() -> Non
     r = Run(LEGS)
     r.ringing(A1, A2)
     r.send(LegAnswered(A1.leg))
-    assert r.send(LegAnswered(A2.leg)) == [HangUpLeg(A2.leg, "LOSE_RACE")]
+    # Its originate is done: no LegEnded will come for it, so it is settled now.
+    assert r.send(LegAnswered(A2.leg), NOW + 9) == [HangUpLeg(A2.leg, "LOSE_RACE"), PickedUp(("acme_a2",), NOW + 9)]
     r.send(CallerBridged(A1.leg, True), NOW + 10)
     out = r.send(Bridged(A1.leg, NOW + 10))
-    assert out[-1] == TellAnswered("acme_a1", ("acme_a2",), NOW + 10)
+    assert out[-1] == TellAnswered("acme_a1", (), NOW + 10)
+
+
+def test_a_first_answer_whose_bridge_fails_after_a_second_answer_lost_leaves_no_leg_waited_for() -> None:
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegAnswered(A1.leg))
+    r.send(LegAnswered(A2.leg), NOW + 9)
+    # A1's leg went before the bridge: the last leg of the offer, so the offer is over.
+    out = r.send(CallerBridged(A1.leg, False), NOW + 10)
+    assert out == [ReadNote(take=True)]
+    out = r.send(NoteRead(None), NOW + 10)
+    assert out[0] == OfferFailed(("acme_a1",), "NORMAL_CLEARING", NOW + 10)
+    assert r.visit.phase is Phase.ON_HOLD
 
 
 def test_a_leg_that_ends_unanswered_frees_its_agent_at_once_and_the_last_ends_the_offer() -> None:
@@ -663,11 +679,24 @@ def test_a_pickup_ends_every_ringing_leg_without_a_no_answer_and_rings_the_picki
     r = Run(LEGS)
     r.ringing(A1)
     r.send(Offered((A2,), 6))
-    assert r.send(LegEnded(A1.leg, "PICKED_OFF"), NOW + 7) == [PickedUp(("acme_a1",), NOW + 7)]
+    # A2 joined as the pickup looked (or after): its leg goes too.
+    out = r.send(LegEnded(A1.leg, "PICKED_OFF"), NOW + 7)
+    assert out == [HangUpLeg(A2.leg, "PICKED_OFF"), PickedUp(("acme_a1",), NOW + 7)]
+    # The dispatcher's next agent, won before the pickup was noted, is handed back.
+    assert r.send(Offered((A4,), 6), NOW + 7) == [PickedUp(("acme_a4",), NOW + 7)]
     assert r.send(LegEnded(A2.leg, "PICKED_OFF"), NOW + 7) == [ReadNote(take=True)]
     out = r.send(NoteRead({"pickup": "acme_a3", "leg": A3.leg, "dial": A3.contact}), NOW + 7)
-    assert out[0] == PickedUp(("acme_a2",), NOW + 7)
     assert not any(isinstance(c, OfferFailed) for c in out), out
+    # The picking agent rings alone: the dispatcher adds nobody to a pickup's ring.
+    assert out[:3] == [PickedUp(("acme_a2",), NOW + 7), AddsLegs(False), out[2]]
+    assert isinstance(out[2], Originate) and out[2].uuid == A3.leg and r.visit.phase is Phase.RINGING_LEGS
+    assert r.send(Offered((A1,), 6), NOW + 8) == [PickedUp(("acme_a1",), NOW + 8)]
+    # Unanswered, the caller waits again; their next offer may take more agents again.
+    r.send(LegEnded(A3.leg, "NO_ANSWER"), NOW + 30)
+    out = r.send(NoteRead(None), NOW + 30)
+    assert out[0] == OfferFailed(("acme_a3",), "NO_ANSWER", NOW + 30)
+    r.send(Offered((A1,), 6), NOW + 31)
+    assert AddsLegs(True) in r.done("Play")
 
 
 @pytest.mark.parametrize("how", ["refused", "parked"])
@@ -695,8 +724,32 @@ def test_a_caller_gone_while_legs_ring_cancels_the_legs_and_frees_the_agents(gon
     r.send(LegEnded(A1.leg, "NO_ANSWER"))
     out = r.send(gone, NOW + 20)
     assert out[:2] == [HangUpLeg(A2.leg, "ORIGINATOR_CANCEL"), OfferFailed(("acme_a2",), "ORIGINATOR_CANCEL", NOW + 20)]
+    if isinstance(gone, HungUp):
+        # A pickup may have reserved an agent for the caller: the note says (here, none).
+        assert out[2:] == [ReadNote(take=True)]
+        out = [None, None, *r.send(NoteRead(None), NOW + 20)]
     expected = ["Leave", "Account"] if isinstance(gone, HungUp) else ["Forget"]
     assert kinds(out[2:]) == expected and r.visit.ending is not None
+
+
+def test_a_caller_who_hangs_up_while_a_pickup_takes_their_legs_frees_the_picking_agent() -> None:
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegEnded(A1.leg, "PICKED_OFF"), NOW + 7)
+    out = r.send(HungUp("NORMAL_CLEARING"), NOW + 7)
+    assert out == [HangUpLeg(A2.leg, "ORIGINATOR_CANCEL"), OfferFailed(("acme_a2",), "ORIGINATOR_CANCEL", NOW + 7),
+                   ReadNote(take=True)]  # fmt: skip
+    out = r.send(NoteRead({"pickup": "acme_a3", "leg": A3.leg, "dial": A3.contact}), NOW + 7)
+    assert out[0] == OfferFailed(("acme_a3",), "ORIGINATOR_CANCEL", NOW + 7)
+    assert kinds(out[1:]) == ["Leave", "Account"] and r.visit.ending is not None
+
+
+def test_a_visit_that_fails_while_legs_ring_hangs_them_up() -> None:
+    """Legs rung on their own do not end with the caller's channel (bgapi originate)."""
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    out = r.send(Failed("OperationalError"))
+    assert out == [Forget(), HangUpLeg(A1.leg, "ORIGINATOR_CANCEL"), HangUpLeg(A2.leg, "ORIGINATOR_CANCEL")]
 
 
 def test_an_offer_won_as_the_first_agent_answered_is_handed_back() -> None:
@@ -802,6 +855,12 @@ def test_a_pickup_that_lost_the_race_to_the_answer_frees_the_picking_agent() -> 
     out = r.send(NoteRead(note))
     assert kinds(out) == ["PickedUp", "StopRecording"]
     assert out[0].agents == ("acme_a3",)
+    r.done("StopRecording")
+    out = r.send(AgentCallEnded(0.0))
+    # The caller goes on by the node's branch: not to the picking agent's phone (the note's
+    # dial), as a blind transfer would send them.
+    assert not any(isinstance(c, TransferTo) for c in out), out
+    assert r.visit.ending is not None and r.visit.ending.branch == "_", out
 
 
 def test_a_blind_transfer_to_a_dial_target_bridges_the_caller_on() -> None:
