@@ -248,8 +248,11 @@ class AgentOperations:
             if not store_acd.reserve(op.conn, agent, caller, ringing[0]["offered_by"], self.now(), leg):
                 raise OperationError(f"agent {agent!r} is busy: a pickup needs them free (Waiting)")
             note = {"pickup": agent, "leg": leg, "dial": _dial(contact)}
-            if store_acd.ask_transfer(op.conn, caller, note) is None:
+            noted = store_acd.note_pickup(op.conn, caller, note)
+            if noted is None:
                 raise OperationError(f"caller {caller} is not in a queue")
+            if not noted:  # the transaction's end undoes the reservation
+                raise OperationError(f"caller {caller} is being picked up already")
         if not self._kill_ringing(caller, [str(r["agent_leg"]) for r in ringing]):
             # Its ring ended first (answered, no answer, the caller left): nothing to take.
             with self.store.operator() as op:

@@ -523,6 +523,20 @@ def ask_transfer(conn: psycopg.Connection, member: str, where: dict[str, Any]) -
     return None if row is None else _first(row)
 
 
+def note_pickup(conn: psycopg.Connection, member: str, note: dict[str, Any]) -> bool | None:
+    """Note a pickup on the ringing caller's row, unless a note is there already (another
+    pickup taking the call, which would leave its agent reserved for nothing): True noted,
+    False refused, None when the caller is not in a queue."""
+    row = conn.execute(
+        "WITH r AS (SELECT uuid, transfer FROM queue_members WHERE uuid = %s FOR UPDATE),"
+        " u AS (UPDATE queue_members q SET transfer = %s FROM r WHERE q.uuid = r.uuid"
+        "   AND r.transfer IS NULL RETURNING q.uuid)"
+        " SELECT (SELECT count(*) FROM u) AS noted FROM r",
+        (member, Jsonb(note)),
+    ).fetchone()
+    return None if row is None else bool(_first(row))
+
+
 def ask_move(conn: psycopg.Connection, tenant_id: str, queue: str, member: str, to: str) -> bool:
     """Note that the waiting caller goes to queue ``to``: the dispatcher of the controller
     holding them takes them out of ``queue`` on its next pass (fsapps.acd.decide). False

@@ -250,6 +250,24 @@ def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(store: 
         assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
 
 
+def test_a_ring_a_pickup_is_taking_gets_no_other_agent_and_no_second_pickup(store: Store) -> None:
+    setup_agents(store, 2)
+    ringing = _member(store, "Trying", controller="c1")
+    note = {"pickup": "a1", "leg": str(uuid.uuid4()), "dial": "user/a1"}
+    with store.operator() as op:
+        assert acd.note_pickup(op.conn, ringing, note) is True
+        # Another agent's pickup at the same moment would leave its agent reserved for nothing.
+        assert acd.note_pickup(op.conn, ringing, {**note, "pickup": "a0"}) is False
+        assert acd.peek_transfer(op.conn, ringing) == note
+        assert acd.note_pickup(op.conn, str(uuid.uuid4()), note) is None
+        # ring-progressively's next agent is not added while the pickup takes the call.
+        plan = acd.OfferPlan(ringing, _legs("a0"), {}, adding=True)
+        assert acd.make_offers(op.conn, [plan], "c1", NOW) == {}
+        # The visit took the note (and rings the picking agent, with no adds of its own).
+        assert acd.take_transfer(op.conn, ringing, NOW) == note
+        assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}
+
+
 def test_two_controllers_passes_making_offers_at_once_never_offer_one_agent_twice(store: Store, db_dsn) -> None:
     """make_offers, as two dispatchers' passes run it at the same time: each offers its own
     callers the same agents (each decided alone). No agent is reserved for two callers, no
