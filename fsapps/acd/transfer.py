@@ -13,12 +13,16 @@ the note when the caller's bridge ends and moves the caller:
 - attended transfer (``{"consult", "by", "step"}``): ``AttendedTransfer``
   holds the caller with music while the agent consults, until the consult
   is completed (the caller is bridged to the consulted leg, the agent's leg
-  hung up) or cancelled (the consulted leg hung up, the caller bridged back
-  to the agent, who may consult again).
+  hung up; if the consulted party went meanwhile, back to the agent) or
+  cancelled (the consulted leg hung up, the caller bridged back to the agent,
+  who may consult again; the agent's leg then ends with the caller again).
 
 The caller is moved with uuid_bridge, which takes them out of the socket
 application; park_after_bridge parks them when that bridge ends, and in park
 the socket's commands still run (seen on 1.10.12, switch_ivr_bridge.c:1931).
+Once parked for that, the caller is routed on by the node's branch when the
+visit ends, also when bridged back to the agent: out of the node's extension,
+they would otherwise stay parked (tests/acceptance/test_agent_operations.py).
 """
 
 from __future__ import annotations
@@ -110,7 +114,8 @@ class AttendedTransfer:
     the agent ended with a consult noted. ``receive`` returns commands; once ``phase`` is
     OVER: ``end`` is when the agent's part ended, ``handed_to`` the leg the caller was
     bridged to (complete) or None, ``handover_over`` whether that bridge already ended
-    (refused), ``stuck`` whether the hold music would not stop."""
+    (refused), ``stuck`` whether the hold music would not stop, ``parked_caller`` whether
+    park_after_bridge was set on the caller."""
 
     def __init__(self, leg: str, hold_music: str, next_ref: Callable[[], int], now: float) -> None:
         self.leg = leg  # the agent's
@@ -133,6 +138,12 @@ class AttendedTransfer:
     @property
     def over(self) -> bool:
         return self.phase is Consult.OVER
+
+    @property
+    def parked_caller(self) -> bool:
+        """park_after_bridge was set on the caller for a uuid_bridge (to the consulted party
+        or back to the agent): unset and routed on when the visit ends, or they stay parked."""
+        return self.park != 0
 
     def start(self, note: Mapping[str, Any], now: float) -> list[Command]:
         self.consult = str(note["consult"])
@@ -238,8 +249,12 @@ class AttendedTransfer:
     def _on_handing_on(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, CallerBridged):
             return []
-        self.handed_to, self.handover_over = self.consult, not event.ok
-        self.handover_bridged = event.ok
+        if not event.ok:
+            # The consulted party went as the agent completed: back to the agent, as a cancel
+            # (whose leg parked to outlive the consult; if it is gone too, the visit goes on).
+            self.phase = Consult.BRIDGING_BACK
+            return [BridgeCaller(self.leg)]
+        self.handed_to, self.handover_bridged = self.consult, True
         self.phase = Consult.OVER
         # The consulted leg parked to outlive the agent's; now it leaves with the caller
         # (left parked, the real switch kept the phone's call up).
@@ -252,7 +267,9 @@ class AttendedTransfer:
             self.end = now
             return self._next_note()
         self.phase = Consult.BACK_WITH_AGENT
-        return []
+        # The agent's leg parked to outlive the consulted party; back with the caller it
+        # ends with them again (left on, the caller's hangup parked the agent's phone).
+        return [SetLegVariable(self.leg, "park_after_bridge", "false")]
 
     def _on_back_with_agent(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, Unbridged) and event.other == self.leg:

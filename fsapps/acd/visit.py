@@ -847,6 +847,10 @@ class Visit:
         self.end, self.handed_to = self.consult.end, self.consult.handed_to
         self.handover_over = self.handover_over or self.consult.handover_over
         self.handover_bridged = self.consult.handover_bridged
+        if self.consult.parked_caller and self.handed_to is None:
+            # Bridged back to the agent (or not even that): park_after_bridge is on the caller,
+            # who may be out of the node's extension (uuid_bridge): routed on at the end.
+            self.park_set = True
         return out + self._take_note()
 
     def _take_note(self) -> list[Command]:

@@ -28,7 +28,7 @@ from fsapps.acd.operations import AgentOperations
 from fsapps.esl import codec
 from fsapps.esl.client import Connection
 from fsapps.sim.apps.displace import heard_from, silenced
-from fsapps.sim.endpoints import Endpoint
+from fsapps.sim.endpoints import CallerScript, Endpoint
 from tests.acceptance.test_queue_scenarios import TARGETS, Target, target
 from tests.support import audio, sipp
 from tests.support.waiting import wait_for
@@ -255,3 +255,51 @@ def test_attended_transfer_cancelled_then_completed(where, store, tmp_path) -> N
             assert [len(t.switch.users[u].calls) for u in ("acme_a2", "t1", "acme_a3")] == [1, 1, 1]
             assert wait_for(lambda: not t.switch.channels), [c.name for c in t.switch.channels.values()]
         phones_done(t, where)
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on(where, store, tmp_path) -> None:
+    """acme_a2 consults a number and cancels: uuid_bridge takes the caller back to them,
+    and out of the queue node's extension. When acme_a2 hangs up, the caller goes on by
+    the node's branch (here ``bye``, which hangs them up at once), instead of staying
+    parked in silence until they give up; acme_a2's leg is not kept parked either."""
+    with target(where, store, tmp_path) as t:
+        t.agent("acme_a2", "answer")
+        number = phone(t, where, "t1")
+        bridges: list[tuple[str, str]] = []
+        ends: list[tuple[str, str]] = []
+        with operations(t, where, bridges, ends) as ops:
+            c = t.controller()
+            try:
+                caller = gevent.spawn(until_bye, t, where, "447700900113", 40.0)
+                assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
+                a2 = agent(t, "acme_a2")
+                member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
+                first = ops.consult("acme_a2", dial=number)
+                assert wait_for(lambda: (leg, first) in bridges, timeout=10)
+                ops.cancel_transfer("acme_a2")
+                assert wait_for(lambda: bridges.count((member, leg)) == 2, timeout=10), bridges
+                assert ops.api(f"uuid_kill {leg}").startswith("+OK")
+                hung_up = time.time()
+                # The flow's bye hangs the caller up: well before the 40 s they would stay.
+                assert wait_for(lambda: ("CHANNEL_HANGUP", member) in ends, timeout=15), ends
+                assert time.time() - hung_up < 15
+                caller.get(timeout=60)
+            finally:
+                c.stop(grace=1.0)
+        rows = wait_for(lambda: t.rows("SELECT * FROM queue_calls"))
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")]
+        assert t.rows("SELECT * FROM queue_members") == []
+        assert agent(t, "acme_a2")["calls_answered"] == 1
+        phones_done(t, where)
+
+
+def until_bye(t: Target, where: str, number: str, stays: float) -> None:
+    """A caller the switch must hang up within ``stays`` seconds of the answer."""
+    if where == "sim":
+        ch = t.switch.place_call("5100", caller_id_number=number, script=CallerScript(hangup_after=stays))
+        assert ch.destroyed.wait(stays + 30), "\n".join(t.switch.call_log(ch.uuid))
+        return
+    run = sipp.place_call("uac_until_bye", t.switch.sip_port("external"), "5100", caller=number,
+                          timeout_ms=int(stays * 1000), timeout=stays + 30)  # fmt: skip
+    assert run.completed, run.output + "\n--- switch log ---\n" + t.switch.log_tail()

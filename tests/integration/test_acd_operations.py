@@ -278,6 +278,60 @@ def test_attended_transfer_cancelled_then_completed(store, tmp_path) -> None:
         assert caller.destroyed.wait(30)
 
 
+def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on_in_the_flow(store, tmp_path) -> None:
+    """cn_wang consults ext9 and cancels: the caller is bridged back to them with uuid_bridge,
+    which took the caller out of the queue node's extension. When cn_wang hangs up, the
+    caller goes on by the node's branch (the survey), not parked in silence; cn_wang's leg
+    is not kept either."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        caller = on_call(r)
+        ch = r.switch.channels[caller.uuid]
+        leg = str(r.agent_row("cn_wang")["agent_leg"])
+        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
+                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+        ops.cancel_transfer("cn_wang")
+        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        assert wait_for(lambda: first not in r.switch.channels)
+        before = len(r.switch.call_log(caller.uuid))
+        r.switch.api("uuid_kill", leg)
+        survey = wait_for(
+            lambda: [line for line in r.switch.call_log(caller.uuid)[before:] if line.startswith("play_and_get_digits")],
+            timeout=30,
+        )
+        assert survey, "\n".join(r.switch.call_log(caller.uuid)[before:])
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+
+
+def test_after_a_cancelled_consult_the_callers_hangup_ends_the_agents_leg(store, tmp_path) -> None:
+    """The consult set park_after_bridge on cn_wang's leg (so it outlives the consulted
+    party): once cancelled, the caller hanging up must hang up cn_wang's phone too, not
+    leave it parked while the ACD offers cn_wang new calls."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        caller = on_call(r)
+        ch = r.switch.channels[caller.uuid]
+        leg = str(r.agent_row("cn_wang")["agent_leg"])
+        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
+                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+        ops.cancel_transfer("cn_wang")
+        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+        assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
+        wang = wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting" and r.agent_row("cn_wang"))
+        assert wang["calls_answered"] == 1
+
+
 def test_cli_holds_and_resumes_an_agents_caller(store, tmp_path, capsys) -> None:
     """`fsapps agent hold` / `unhold`, the API's operations: the caller hears the queue's
     hold music in place of the agent (a looped read-side displace on the agent's leg),

@@ -941,7 +941,8 @@ def test_a_cancelled_consult_bridges_the_caller_back_to_the_agent_who_may_consul
     out = r.send(NoteRead({"consult": CONSULTED, "step": "cancel"}))  # before any music
     assert kinds(out) == ["ConsultOver", "ParkAfterBridge"]
     assert r.done("ParkAfterBridge") == [HangUpLeg(CONSULTED), BridgeCaller(A2.leg)]
-    assert r.send(CallerBridged(A2.leg, ok=True)) == []
+    # Back with the caller, the agent's leg ends with them again (the consult parked it).
+    assert r.send(CallerBridged(A2.leg, ok=True)) == [SetLegVariable(A2.leg, "park_after_bridge", "false")]
     assert r.visit.phase is Phase.CONSULTING
     again = "22222222-0000-4000-8000-00000000000a"
     assert r.send(Unbridged(A2.leg, NOW + 90)) == [ReadNote(take=False)]
@@ -955,6 +956,11 @@ def test_a_cancelled_consult_bridges_the_caller_back_to_the_agent_who_may_consul
     assert r.send(NoteRead(None)) == [ReadNote(take=True)]
     r.send(NoteRead(None))
     assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 130)]
+    # uuid_bridge took the caller out of the node's extension and they park once the agent
+    # leaves: park_after_bridge off and routed on by the branch (a survey), not left parked.
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out)[-2:] == ["SetVariables", "RouteOn"], out
+    assert out[-2] == SetVariables((("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", "_")))
 
 
 @pytest.mark.parametrize(
@@ -993,11 +999,31 @@ def test_a_refused_hand_on_does_not_wait_for_its_end() -> None:
     consulting(r)
     r.send(NoteRead({"consult": CONSULTED, "step": "complete"}))
     r.done("ParkAfterBridge")
-    r.send(CallerBridged(CONSULTED, ok=False))
+    # The consulted party went as the agent completed: back to the agent, not hung up on.
+    assert r.send(CallerBridged(CONSULTED, ok=False)) == [BridgeCaller(A2.leg)]
+    r.send(CallerBridged(A2.leg, ok=True))
+    assert r.send(Unbridged(A2.leg, NOW + 90)) == [ReadNote(take=False)]
+    r.send(NoteRead(None))
     r.send(NoteRead(None))
     r.done("StopRecording")
     out = r.send(AgentCallEnded(0.0))
-    assert kinds(out)[-1] == "ParkAfterBridge"  # unparked at once
+    assert kinds(out)[-1] == "RouteOn"  # out of the node's extension: routed on at once
+
+
+def test_a_hand_on_and_a_bridge_back_both_refused_send_the_caller_on() -> None:
+    """The consulted party and the agent both went as the transfer completed."""
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "complete"}))
+    r.done("ParkAfterBridge")
+    r.send(CallerBridged(CONSULTED, ok=False))
+    assert r.send(CallerBridged(A2.leg, ok=False), NOW + 95) == [ReadNote(take=False)]
+    r.send(NoteRead(None))
+    r.send(NoteRead(None))
+    assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 95)]
+    out = r.send(AgentCallEnded(0.0))
+    # park_after_bridge was set on the caller for the hand-on: unset on the way on.
+    assert kinds(out)[-2:] == ["SetVariables", "RouteOn"], out
 
 
 def test_failed_after_the_place_is_written_forgets_the_caller() -> None:
