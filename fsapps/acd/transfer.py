@@ -152,8 +152,13 @@ class AttendedTransfer:
     def receive(self, event: Event, now: float) -> list[Command]:
         if self.over:
             return []
-        if isinstance(event, HungUp | SocketClosed):
-            # The caller is gone: the agent's part ended now; nobody to hand on.
+        if isinstance(event, HungUp):
+            # The caller is gone: the agent's part ended now; nobody to hand on. The agent and
+            # the consulted party may talk on, each leg parked to outlive the other's: no
+            # more, or whoever hangs up second is left parked in silence.
+            unpark = [SetLegVariable(leg, "park_after_bridge", "false") for leg in (self.leg, self.consult)]
+            return unpark + self._finish(now)
+        if isinstance(event, SocketClosed):
             return self._finish(now)
         if isinstance(event, AppFinished) and event.ref == self.clip:
             self.clip_done = True

@@ -303,3 +303,34 @@ def until_bye(t: Target, where: str, number: str, stays: float) -> None:
     run = sipp.place_call("uac_until_bye", t.switch.sip_port("external"), "5100", caller=number,
                           timeout_ms=int(stays * 1000), timeout=stays + 30)  # fmt: skip
     assert run.completed, run.output + "\n--- switch log ---\n" + t.switch.log_tail()
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, store, tmp_path) -> None:
+    """acme_a2 consults a number; the caller hangs up while holding. When the consulted
+    party's call ends, acme_a2's ends too: neither leg stays parked in silence (each was
+    parked to outlive the other's for the transfer)."""
+    with target(where, store, tmp_path) as t:
+        t.agent("acme_a2", "answer")
+        number = phone(t, where, "t1")
+        bridges: list[tuple[str, str]] = []
+        ends: list[tuple[str, str]] = []
+        with operations(t, where, bridges, ends) as ops:
+            c = t.controller()
+            try:
+                caller = gevent.spawn(t.call, "447700900114", 5.0)
+                assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
+                a2 = agent(t, "acme_a2")
+                member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
+                first = ops.consult("acme_a2", dial=number)
+                assert wait_for(lambda: (leg, first) in bridges, timeout=10)
+                caller.get(timeout=60)  # hung up after 5 s, holding
+                assert wait_for(lambda: ("CHANNEL_HANGUP", member) in ends, timeout=10)
+                assert wait_for(lambda: t.rows("SELECT * FROM queue_calls"), timeout=15)
+                assert ("CHANNEL_HANGUP", leg) not in ends  # acme_a2 and t1 talk on
+                assert ops.api(f"uuid_kill {first}").startswith("+OK")
+                assert wait_for(lambda: ("CHANNEL_HANGUP", leg) in ends, timeout=10), ends
+            finally:
+                c.stop(grace=1.0)
+        assert [(q["outcome"], q["agent_id"]) for q in t.rows("SELECT * FROM queue_calls")] == [("answered", "acme_a2")]
+        phones_done(t, where)

@@ -332,6 +332,29 @@ def test_after_a_cancelled_consult_the_callers_hangup_ends_the_agents_leg(store,
         assert wang["calls_answered"] == 1
 
 
+def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(store, tmp_path) -> None:
+    """cn_wang consults ext9 while the caller holds; the caller hangs up. cn_wang and ext9
+    may finish their conversation, but whoever of them hangs up ends the other's call too:
+    the consult's park_after_bridge must not leave the other phone up in silence."""
+    with rig(store, tmp_path) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+        ops = ops_for(r)
+        caller = on_call(r)
+        leg = str(r.agent_row("cn_wang")["agent_leg"])
+        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
+                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        assert r.switch.channels[leg].bridged_to is not None  # still talking to ext9
+        r.switch.api("uuid_kill", first)
+        assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
+        assert wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting")
+
+
 def test_cli_holds_and_resumes_an_agents_caller(store, tmp_path, capsys) -> None:
     """`fsapps agent hold` / `unhold`, the API's operations: the caller hears the queue's
     hold music in place of the agent (a looped read-side displace on the agent's leg),
