@@ -236,6 +236,12 @@ class VisitSetup:
     # "<extension> <context>": the queue node's route extension (RouteOn's), for a caller
     # parked after a uuid_bridge whose controller is gone (ROUTE_VARIABLE).
     route_on: str = ""
+    # park_after_bridge is on the caller: a uuid_bridge earlier on this call (a visit that
+    # rang legs on its own, then a transfer to this queue) took them out of the node's
+    # extension. A bridge's end then parks them inside the bridge application, which does
+    # not complete (switch_ivr_bridge.c:1931-1945): the visit ends the conversation at the
+    # unbridge, and routes them on at its end.
+    parked: bool = False
 
 
 class Phase(StrEnum):
@@ -309,7 +315,7 @@ class Visit:
         # to a pickup's (AddsLegs)
         self.adding = setup.adds_legs
         self.uuid_bridged = False  # the caller was bridged to the agent's leg by uuid_bridge
-        self.park_set = False  # park_after_bridge was set on the caller for that
+        self.park_set = setup.parked  # park_after_bridge is on the caller (set for that, or before)
         self.rang = 0.0
         self.disposition = ""
         self.agent = ""
@@ -750,7 +756,12 @@ class Visit:
             self.agent, self.agent_leg, self.bridged_at = legs[event.other], event.other, event.at or now
             self._enter(Phase.TALKING)
             others = tuple(a for a in legs.values() if a != self.agent)
-            return [OutliveController(True), TellAnswered(self.agent, others, self.bridged_at)]
+            out: list[Command] = [OutliveController(True), TellAnswered(self.agent, others, self.bridged_at)]
+            if self.park_set:
+                # Parked once the agent leaves: where any controller sends them if this one
+                # is gone by then (fsapps.acd.housekeeping), as on the uuid_bridge path.
+                out.insert(0, SetVariables(((ROUTE_VARIABLE, self.setup.route_on),)))
+            return out
         if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
             return self._not_answered(event.disposition, now)
         ends = self._ring_ends(event, now)
@@ -809,8 +820,9 @@ class Visit:
             # A caller who hung up is past needing it: on 1.10.12 their channel is gone by the
             # time a uuid_setvar arrives (the hangup comes before the unbridge).
             off: list[Command] = [OutliveController(False, tell_switch=self.caller_here)]
-            if self.uuid_bridged:
-                return off + self._after_conversation(now)  # no bridge application to end
+            if self.uuid_bridged or self.park_set:
+                # No bridge application to end, or one that parks the caller instead.
+                return off + self._after_conversation(now)
             return off
         if self.uuid_bridged and isinstance(event, HungUp):
             return self._after_conversation(now)  # the caller's hangup ended the uuid_bridge

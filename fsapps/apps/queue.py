@@ -257,6 +257,7 @@ class QueueDriver:
             resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
             adds_legs=self.waiter.adds_legs,
             route_on=route_value(self._route_extension(), call.tenant.context),
+            parked=call.var("park_after_bridge") == "true",
         )  # fmt: skip
 
     def _next_queue(self, name: str, by: str) -> str | None:

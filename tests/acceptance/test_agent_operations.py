@@ -332,5 +332,6 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, st
                 assert wait_for(lambda: ("CHANNEL_HANGUP", leg) in ends, timeout=10), ends
             finally:
                 c.stop(grace=1.0)
-        assert [(q["outcome"], q["agent_id"]) for q in t.rows("SELECT * FROM queue_calls")] == [("answered", "acme_a2")]
+        rows = t.rows("SELECT * FROM queue_calls")
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")]
         phones_done(t, where)

@@ -163,6 +163,35 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
         hang_up_after_two_visits(r, caller)
 
 
+def test_a_ring_progressively_caller_transferred_to_a_queue_goes_on_in_the_flow_after_it(store, tmp_path) -> None:
+    """business rings progressively: cn_wang's leg is originated on its own and the caller
+    uuid-bridged to it, which takes them out of the queue node's extension. cn_wang sends
+    them to complaints, where cn_zhao answers and later hangs up: the caller goes on by
+    the node's branch (the survey), not parked in silence."""
+    with rig(store, tmp_path, queues={"business": {"strategy": "ring-progressively"}}) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.agent("cn_zhao", Endpoint(answer_after=0.5, hangup_after=3.0))
+        ops = ops_for(r)
+        with store.operator() as op:  # cn_zhao takes only complaints here
+            op.conn.execute("UPDATE agent_state SET skills = '{\"complaints\": 3}'")
+        caller = on_call(r, "cn_wang")
+        assert r.switch.channels[caller.uuid].get_var("park_after_bridge") == "true"  # the uuid_bridge path
+        ops.transfer("cn_wang", to_queue="complaints")
+        wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
+        before = len(r.switch.call_log(caller.uuid))
+        survey = wait_for(
+            lambda: [line for line in r.switch.call_log(caller.uuid)[before:] if line.startswith("play_and_get_digits")],
+            timeout=60,
+        )
+        assert survey, "\n".join(r.switch.call_log(caller.uuid)[-40:])
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+            ("business", "answered", "cn_wang"), ("complaints", "answered", "cn_zhao"),
+        ]  # fmt: skip
+
+
 def test_a_caller_transferred_to_a_queue_waits_there_when_their_controller_dies(store, tmp_path) -> None:
     """cn_wang sends the caller to complaints (top-down: cn_zhao, cn_wang), where nobody is
     free yet: cn_zhao on break, cn_wang in a long wrap-up. The controller holding them dies:

@@ -998,6 +998,22 @@ def test_a_caller_who_hangs_up_during_the_consult_ends_the_agents_part_then() ->
     assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 70)]
 
 
+def test_a_caller_parked_after_an_earlier_uuid_bridge_ends_the_conversation_at_the_unbridge() -> None:
+    """A transfer from a ring-progressively visit (uuid_bridge) to a one-bridge queue: the
+    bridge application parks the caller when the agent leaves instead of completing, so the
+    visit does not wait for it, and routes the caller on at its end."""
+    r = Run(replace(SETUP, parked=True, route_on="acme_main_2__route acme"))
+    r.ringing(A2)
+    out = r.send(Bridged(A2.leg, NOW + 10), NOW + 10)
+    assert out[0] == SetVariables((("fsapps_queue_route", "acme_main_2__route acme"),))
+    assert kinds(r.send(Unbridged(A2.leg, NOW + 40))) == ["OutliveController", "ReadNote"]
+    r.send(NoteRead(None))
+    r.send(NoteRead(None))
+    r.done("StopRecording")
+    out = r.send(AgentCallEnded(0.0))
+    assert kinds(out)[-2:] == ["SetVariables", "RouteOn"], out
+
+
 def test_a_refused_hand_on_does_not_wait_for_its_end() -> None:
     r = Run()
     consulting(r)
