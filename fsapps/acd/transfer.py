@@ -128,6 +128,8 @@ class AttendedTransfer:
         self.handover_over = False
         self.handover_bridged = False  # uuid_bridge joined the caller to it: out of the node's extension
         self.stuck = False
+        # a uuid_bridge moved the caller (out of the node's extension): routed on at the end
+        self.moved_caller = False
         self.step = ""
         self.clip: int | None = None
         self.clip_done = True
@@ -142,7 +144,7 @@ class AttendedTransfer:
     @property
     def parked_caller(self) -> bool:
         """park_after_bridge was set on the caller for a uuid_bridge (to the consulted party
-        or back to the agent): unset and routed on when the visit ends, or they stay parked."""
+        or back to the agent): unset when the visit ends, or the flow's next bridge parks them."""
         return self.park != 0
 
     def start(self, note: Mapping[str, Any], now: float) -> list[Command]:
@@ -271,6 +273,7 @@ class AttendedTransfer:
         if not event.ok:
             self.end = now
             return self._next_note()
+        self.moved_caller = True
         self.phase = Consult.BACK_WITH_AGENT
         # The agent's leg parked to outlive the consulted party; back with the caller it
         # ends with them again (left on, the caller's hangup parked the agent's phone).

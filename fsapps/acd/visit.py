@@ -316,6 +316,7 @@ class Visit:
         self.adding = setup.adds_legs
         self.uuid_bridged = False  # the caller was bridged to the agent's leg by uuid_bridge
         self.park_set = setup.parked  # park_after_bridge is on the caller (set for that, or before)
+        self.unpark_at_end = False  # set by a consult whose bridges were all refused
         self.rang = 0.0
         self.disposition = ""
         self.agent = ""
@@ -341,7 +342,7 @@ class Visit:
             forget: list[Command] = [Forget()] if self.placed else []
             # Legs rung on their own ring on without the caller's channel: ended, best effort
             # (the next visit's resume frees their agents, release_stale).
-            forget += [HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing]
+            forget += [HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing if leg != self.agent_leg]
             self.ringing = {}
             if self.ending is None:
                 if self.end and self.caller_here:
@@ -668,7 +669,12 @@ class Visit:
                 # Another answered first, or a pickup takes the call: this leg is over, its
                 # agent free with no no-answer (no LegEnded comes: its originate is done).
                 target = self.ringing.pop(event.leg)
-                return [HangUpLeg(event.leg, "LOSE_RACE"), PickedUp((target.agent,), now)]
+                hung: list[Command] = [HangUpLeg(event.leg, "LOSE_RACE")]
+                if self.picking and not self.ringing and not self.agent_leg:
+                    # The pickup's last leg, answered as it was hung up: the offer is over.
+                    self.rung = Offered((target,), self.rung.ring_timeout)
+                    return hung + self._not_answered(transfer.PICKED_OFF, now)
+                return [*hung, PickedUp((target.agent,), now)]
             self.agent, self.agent_leg = self.ringing[event.leg].agent, event.leg
             self.park_set = True
             # socket_resume off first: the uuid_bridge ends the socket application, which
@@ -860,9 +866,13 @@ class Visit:
         self.handover_over = self.handover_over or self.consult.handover_over
         self.handover_bridged = self.consult.handover_bridged
         if self.consult.parked_caller and self.handed_to is None:
-            # Bridged back to the agent (or not even that): park_after_bridge is on the caller,
-            # who may be out of the node's extension (uuid_bridge): routed on at the end.
-            self.park_set = True
+            # park_after_bridge is on the caller. Bridged back to the agent, uuid_bridge took
+            # them out of the node's extension: routed on at the end. Never bridged (both
+            # legs gone), they are still in it: park_after_bridge is only unset.
+            if self.consult.moved_caller:
+                self.park_set = True
+            else:
+                self.unpark_at_end = True
         return out + self._take_note()
 
     def _take_note(self) -> list[Command]:
@@ -928,6 +938,10 @@ class Visit:
             self.waiting_for = self._ref()
             unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
             return [unset, RouteOn(self.waiting_for, "_")]
+        if self.unpark_at_end and self.caller_here:
+            self._enter(Phase.UNPARKING)
+            self.waiting_for = self._ref()
+            return [ParkAfterBridge(self.waiting_for, False)]
         return self._done(Ending(branch="_"))
 
     def _on_routing_on(self, event: Event, now: float) -> list[Command]:

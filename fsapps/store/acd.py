@@ -205,9 +205,10 @@ OFFERS = (
     "    last_tier_position = coalesce(f.position, q.last_tier_position)"
     "  FROM first f WHERE q.uuid = f.member"
     "  AND (q.state = 'Waiting' OR (f.adding AND q.state = 'Trying' AND q.controller = %(c)s))"
-    # A caller being moved to another queue is offered nothing more here, nor one a pickup
-    # is taking from the agents it rings (the picking agent is reserved for them).
-    "  AND NOT coalesce(q.transfer ?| array['move', 'pickup'], false)"
+    # A caller being moved to another queue is offered nothing more here; one a pickup is
+    # taking from the agents it rings gets no agent added (the picking agent is theirs).
+    "  AND NOT coalesce(q.transfer ? 'move', false)"
+    "  AND NOT (f.adding AND coalesce(q.transfer ? 'pickup', false))"
     "  RETURNING q.uuid"
     ")"
     " UPDATE agent_state s SET state = 'Receiving', offered_member = w.member, offered_by = %(c)s,"
@@ -357,7 +358,8 @@ def send_join(
         "   last_tier_level = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_level END,"
         "   last_tier_position = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_position END,"
         "   last_originated = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_originated END,"
-        "   transfer = CASE WHEN " + _MOVES + " THEN NULL ELSE q.transfer END,"
+        "   transfer = CASE WHEN " + _MOVES + " OR coalesce(q.transfer ? 'pickup', false) THEN NULL"
+        " ELSE q.transfer END,"
         "   serving_agent = CASE WHEN " + _MOVES + " THEN NULL ELSE q.serving_agent END"
         " RETURNING q.joined_epoch, q.owner_agent)"
         " SELECT placed.joined_epoch, placed.owner_agent, (SELECT state FROM before) AS before"

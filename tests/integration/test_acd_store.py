@@ -251,7 +251,7 @@ def test_a_ring_going_on_gets_another_agent_only_from_its_own_controller(store: 
 
 
 def test_a_ring_a_pickup_is_taking_gets_no_other_agent_and_no_second_pickup(store: Store) -> None:
-    setup_agents(store, 2)
+    setup_agents(store, 3)
     ringing = _member(store, "Trying", controller="c1")
     note = {"pickup": "a1", "leg": str(uuid.uuid4()), "dial": "user/a1"}
     with store.operator() as op:
@@ -263,6 +263,15 @@ def test_a_ring_a_pickup_is_taking_gets_no_other_agent_and_no_second_pickup(stor
         # ring-progressively's next agent is not added while the pickup takes the call.
         plan = acd.OfferPlan(ringing, _legs("a0"), {}, adding=True)
         assert acd.make_offers(op.conn, [plan], "c1", NOW) == {}
+        # A waiting caller with a pickup note (its controller died as the pickup happened) is
+        # offered agents still, and a resumed visit drops the note: its picker was freed.
+        waiting = _member(store, "Waiting", controller="c1")
+        assert acd.note_pickup(op.conn, waiting, note) is True
+        acd.send_join(op.conn, Member(waiting, "sales", NOW), "acme", "sales", "c2", "", "", NOW)()
+        assert acd.peek_transfer(op.conn, waiting) is None
+        assert acd.note_pickup(op.conn, waiting, note) is True
+        fresh = acd.OfferPlan(waiting, _legs("a2"), {})
+        assert acd.make_offers(op.conn, [fresh], "c2", NOW) == {waiting: fresh.legs}
         # The visit took the note (and rings the picking agent, with no adds of its own).
         assert acd.take_transfer(op.conn, ringing, NOW) == note
         assert acd.make_offers(op.conn, [plan], "c1", NOW) == {ringing: plan.legs}

@@ -211,8 +211,9 @@ SETTINGS_QUEUES: dict[str, dict[str, Any]] = {
     "tr_off": {"tier-rule-wait-second": 4},
     "tbs_system": {"time-base-score": "system"},
     "tbs_queue": {"time-base-score": "queue"},
-    # A pickup while ring-progressively rings: t1 alone, then t1 and t2 (the last leg).
-    "rp_pick_first": {"strategy": "ring-progressively", "ring-progressively-delay": 2, "ring-timeout": 30},
+    # A pickup while ring-progressively rings: t1 alone (a delay the pickup lands in however
+    # loaded the machine: 3 s of real time), then t1 and t2 (the last leg).
+    "rp_pick_first": {"strategy": "ring-progressively", "ring-progressively-delay": 30, "ring-timeout": 60},
     "rp_pick_last": {"strategy": "ring-progressively", "ring-progressively-delay": 2, "ring-timeout": 30},
 }  # fmt: skip
 NO_BRANCH = ("nw_nobranch",)
@@ -580,8 +581,9 @@ def test_a_pickup_takes_a_ring_progressively_call_from_every_leg_ringing(
     for t in ("t1", "t2"):
         rig.agent(f"{queue}_{t}", answers=False)
     picker = f"{queue}_p"
-    # The picking agent answers after 5 s: two ring-progressively delays in which nobody
-    # may join their ring (neither the agents it took the call from nor anyone else).
+    # The picking agent answers after 5 s: for rp_pick_last, two ring-progressively delays
+    # in which nobody may join their ring (neither the agents it took the call from nor
+    # anyone else).
     rig.agent(picker, answers=True, talk=20, after=5)
     ch = rig.call(queue)
     assert wait_for(lambda: len(rig.rung(f"{queue}_t")) == ringing, timeout=30)
@@ -593,8 +595,8 @@ def test_a_pickup_takes_a_ring_progressively_call_from_every_leg_ringing(
         conn.stop()
     assert wait_for(lambda: (b := rig.switch.channels[ch.uuid].bridged_to) is not None and b.uuid == leg,
                     timeout=30), "\n".join(rig.switch.call_log(ch.uuid)[-20:])  # fmt: skip
-    # The picker hangs up after talking 20 s: 10 ring-progressively delays in which no
-    # agent may join the ring of a call that is no longer ringing.
+    # The picker hangs up after talking 20 s, in which no agent may join the ring of a call
+    # that is no longer ringing (rp_pick_last: 10 ring-progressively delays).
     assert ch.destroyed.wait(30), "\n".join(rig.switch.call_log(ch.uuid)[-20:])
     rung = rig.rung(f"{queue}_t")
     assert len(rung) == ringing, [r.agent for r in rung]

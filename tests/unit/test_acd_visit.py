@@ -744,12 +744,30 @@ def test_a_caller_who_hangs_up_while_a_pickup_takes_their_legs_frees_the_picking
     assert kinds(out[1:]) == ["Leave", "Account"] and r.visit.ending is not None
 
 
+def test_a_pickups_last_leg_answered_as_it_was_hung_up_ends_the_offer() -> None:
+    """A2 answered just before the pickup hung it up: its originate is done, so no LegEnded
+    comes for it; the offer must still end, and the pickup be read."""
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegEnded(A1.leg, "PICKED_OFF"), NOW + 7)
+    out = r.send(LegAnswered(A2.leg), NOW + 7)
+    assert out == [HangUpLeg(A2.leg, "LOSE_RACE"), ReadNote(take=True)]
+    out = r.send(NoteRead({"pickup": "acme_a3", "leg": A3.leg, "dial": A3.contact}), NOW + 7)
+    assert out[0] == PickedUp(("acme_a2",), NOW + 7) and isinstance(out[-1], Originate), out
+
+
 def test_a_visit_that_fails_while_legs_ring_hangs_them_up() -> None:
     """Legs rung on their own do not end with the caller's channel (bgapi originate)."""
     r = Run(LEGS)
     r.ringing(A1, A2)
     out = r.send(Failed("OperationalError"))
     assert out == [Forget(), HangUpLeg(A1.leg, "ORIGINATOR_CANCEL"), HangUpLeg(A2.leg, "ORIGINATOR_CANCEL")]
+    # Not an agent's leg the caller is being bridged to: that conversation goes on.
+    r = Run(LEGS)
+    r.ringing(A1, A2)
+    r.send(LegAnswered(A2.leg))
+    r.send(CallerBridged(A2.leg, True), NOW + 10)
+    assert r.send(Failed("OperationalError")) == [Forget(), HangUpLeg(A1.leg, "ORIGINATOR_CANCEL")]
 
 
 def test_an_offer_won_as_the_first_agent_answered_is_handed_back() -> None:
@@ -1042,8 +1060,10 @@ def test_a_hand_on_and_a_bridge_back_both_refused_send_the_caller_on() -> None:
     r.send(NoteRead(None))
     assert r.done("StopRecording") == [EndAgentCall("acme_a2", NOW + 95)]
     out = r.send(AgentCallEnded(0.0))
-    # park_after_bridge was set on the caller for the hand-on: unset on the way on.
-    assert kinds(out)[-2:] == ["SetVariables", "RouteOn"], out
+    # park_after_bridge was set on the caller for the hand-on: unset. Never moved by a
+    # uuid_bridge, they are still in the node's extension: no route on (the socket's end does).
+    assert kinds(out)[-1] == "ParkAfterBridge" and out[-1].on is False, out
+    assert r.done("ParkAfterBridge") == [] and r.visit.ending is not None and r.visit.ending.branch == "_"
 
 
 def test_failed_after_the_place_is_written_forgets_the_caller() -> None:
