@@ -820,7 +820,7 @@ class Visit:
 
     def _on_talking(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, Unbridged):
-            if self.uuid_bridged and event.other != self.agent_leg:
+            if (self.uuid_bridged or self.park_set) and event.other != self.agent_leg:
                 return []
             self.unbridged = event.at or now
             # A caller who hung up is past needing it: on 1.10.12 their channel is gone by the

@@ -272,11 +272,7 @@ def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on(where, 
             c = t.controller()
             try:
                 caller = gevent.spawn(until_bye, t, where, "447700900113", 40.0)
-                assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
-                a2 = agent(t, "acme_a2")
-                member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
-                first = ops.consult("acme_a2", dial=number)
-                assert wait_for(lambda: (leg, first) in bridges, timeout=10)
+                member, leg, _ = consult_a_number(t, ops, bridges, number)
                 ops.cancel_transfer("acme_a2")
                 assert wait_for(lambda: bridges.count((member, leg)) == 2, timeout=10), bridges
                 assert ops.api(f"uuid_kill {leg}").startswith("+OK")
@@ -292,6 +288,19 @@ def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on(where, 
         assert t.rows("SELECT * FROM queue_members") == []
         assert agent(t, "acme_a2")["calls_answered"] == 1
         phones_done(t, where)
+
+
+def consult_a_number(
+    t: Target, ops: AgentOperations, bridges: list[tuple[str, str]], number: str
+) -> tuple[str, str, str]:
+    """acme_a2, once answered, consults ``number``: the caller's leg, acme_a2's and the
+    number's."""
+    assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
+    a2 = agent(t, "acme_a2")
+    member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
+    first = ops.consult("acme_a2", dial=number)
+    assert wait_for(lambda: (leg, first) in bridges, timeout=10)
+    return member, leg, first
 
 
 def until_bye(t: Target, where: str, number: str, stays: float) -> None:
@@ -319,11 +328,7 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, st
             c = t.controller()
             try:
                 caller = gevent.spawn(t.call, "447700900114", 5.0)
-                assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
-                a2 = agent(t, "acme_a2")
-                member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
-                first = ops.consult("acme_a2", dial=number)
-                assert wait_for(lambda: (leg, first) in bridges, timeout=10)
+                member, leg, first = consult_a_number(t, ops, bridges, number)
                 caller.get(timeout=60)  # hung up after 5 s, holding
                 assert wait_for(lambda: ("CHANNEL_HANGUP", member) in ends, timeout=10)
                 assert wait_for(lambda: t.rows("SELECT * FROM queue_calls"), timeout=15)

@@ -307,23 +307,32 @@ def test_attended_transfer_cancelled_then_completed(store, tmp_path) -> None:
         assert caller.destroyed.wait(30)
 
 
+def consulting_ext9(r, *, cancel: bool = False):
+    """cn_wang talks with the caller, then consults ext9 while the caller holds; with
+    ``cancel``, cancels (the caller is bridged back to cn_wang with uuid_bridge, out of the
+    queue node's extension). Returns the caller, cn_wang's leg and ext9's."""
+    r.agent("cn_wang", Endpoint(answer_after=0.5))
+    r.switch.register_user("ext9", Endpoint(answer_after=0.2))
+    ops = ops_for(r)
+    caller = on_call(r)
+    ch = r.switch.channels[caller.uuid]
+    leg = str(r.agent_row("cn_wang")["agent_leg"])
+    first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+    wait_for(lambda: r.switch.channels[leg].bridged_to is not None
+             and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+    if cancel:
+        ops.cancel_transfer("cn_wang")
+        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+    return caller, leg, first
+
+
 def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on_in_the_flow(store, tmp_path) -> None:
     """cn_wang consults ext9 and cancels: the caller is bridged back to them with uuid_bridge,
     which took the caller out of the queue node's extension. When cn_wang hangs up, the
     caller goes on by the node's branch (the survey), not parked in silence; cn_wang's leg
     is not kept either."""
     with rig(store, tmp_path) as r:
-        r.agent("cn_wang", Endpoint(answer_after=0.5))
-        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
-        ops = ops_for(r)
-        caller = on_call(r)
-        ch = r.switch.channels[caller.uuid]
-        leg = str(r.agent_row("cn_wang")["agent_leg"])
-        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
-        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
-                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
-        ops.cancel_transfer("cn_wang")
-        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        caller, leg, first = consulting_ext9(r, cancel=True)
         assert wait_for(lambda: first not in r.switch.channels)
         before = len(r.switch.call_log(caller.uuid))
         r.switch.api("uuid_kill", leg)
@@ -343,17 +352,7 @@ def test_after_a_cancelled_consult_the_callers_hangup_ends_the_agents_leg(store,
     party): once cancelled, the caller hanging up must hang up cn_wang's phone too, not
     leave it parked while the ACD offers cn_wang new calls."""
     with rig(store, tmp_path) as r:
-        r.agent("cn_wang", Endpoint(answer_after=0.5))
-        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
-        ops = ops_for(r)
-        caller = on_call(r)
-        ch = r.switch.channels[caller.uuid]
-        leg = str(r.agent_row("cn_wang")["agent_leg"])
-        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
-        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
-                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
-        ops.cancel_transfer("cn_wang")
-        wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        caller, leg, _ = consulting_ext9(r, cancel=True)
         caller.hangup()
         assert caller.destroyed.wait(30)
         assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
@@ -366,14 +365,7 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(store, tm
     may finish their conversation, but whoever of them hangs up ends the other's call too:
     the consult's park_after_bridge must not leave the other phone up in silence."""
     with rig(store, tmp_path) as r:
-        r.agent("cn_wang", Endpoint(answer_after=0.5))
-        r.switch.register_user("ext9", Endpoint(answer_after=0.2))
-        ops = ops_for(r)
-        caller = on_call(r)
-        leg = str(r.agent_row("cn_wang")["agent_leg"])
-        first = ops.consult("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
-        wait_for(lambda: r.switch.channels[leg].bridged_to is not None
-                 and r.switch.channels[leg].bridged_to.uuid == first)  # fmt: skip
+        caller, leg, first = consulting_ext9(r)
         caller.hangup()
         assert caller.destroyed.wait(30)
         rows = wait_for(r.queue_calls)
