@@ -113,9 +113,9 @@ class AttendedTransfer:
     """The caller's side of one agent's consults, from the moment the caller's bridge to
     the agent ended with a consult noted. ``receive`` returns commands; once ``phase`` is
     OVER: ``end`` is when the agent's part ended, ``handed_to`` the leg the caller was
-    bridged to (complete) or None, ``handover_over`` whether that bridge already ended
-    (refused), ``stuck`` whether the hold music would not stop, ``parked_caller`` whether
-    park_after_bridge was set on the caller."""
+    bridged to (complete) or None, ``stuck`` whether the hold music would not stop,
+    ``parked_caller`` whether park_after_bridge was set on the caller, ``moved_caller``
+    whether a uuid_bridge moved them (out of the node's extension)."""
 
     def __init__(self, leg: str, hold_music: str, next_ref: Callable[[], int], now: float) -> None:
         self.leg = leg  # the agent's
@@ -125,8 +125,6 @@ class AttendedTransfer:
         self.consult = ""
         self.end = now
         self.handed_to: str | None = None
-        self.handover_over = False
-        self.handover_bridged = False  # uuid_bridge joined the caller to it: out of the node's extension
         self.stuck = False
         # a uuid_bridge moved the caller (out of the node's extension): routed on at the end
         self.moved_caller = False
@@ -261,7 +259,7 @@ class AttendedTransfer:
             # (whose leg parked to outlive the consult; if it is gone too, the visit goes on).
             self.phase = Consult.BRIDGING_BACK
             return [BridgeCaller(self.leg)]
-        self.handed_to, self.handover_bridged = self.consult, True
+        self.handed_to, self.moved_caller = self.consult, True
         self.phase = Consult.OVER
         # The consulted leg parked to outlive the agent's; now it leaves with the caller
         # (left parked, the real switch kept the phone's call up).

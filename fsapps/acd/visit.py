@@ -92,11 +92,13 @@ Phases and what moves them ([commands]):
       transaction) --AgentCallEnded--> [Account(answered), NoteHandleTime,
       SetVariables(agent, outcome)], then:
       handed on by a consult: HANDED_ON until that bridge ends, then routed on as below
-        (ROUTING_ON); a hand-on the switch refused: UNPARKING [ParkAfterBridge(off)] --> done "_";
+        (ROUTING_ON);
       a blind transfer to a queue: done, next queue (a new visit there);
       to a dial target: TRANSFERRING [TransferTo] --AppFinished--> done "_";
       else done "_"; a caller who was uuid-bridged is first routed on: ROUTING_ON
-      [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done "_"
+      [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done "_";
+      one a consult parked but never moved (every bridge refused): UNPARKING
+      [ParkAfterBridge(off)] --AppFinished--> done "_"
 
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
   SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
@@ -329,7 +331,6 @@ class Visit:
         self.transfer: Mapping[str, Any] | None = None
         self.handed_to: str | None = None
         self.handover_over = False
-        self.handover_bridged = False
 
     @property
     def caller_here(self) -> bool:
@@ -863,16 +864,13 @@ class Visit:
         if self.consult.stuck:
             return [*out, Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
         self.end, self.handed_to = self.consult.end, self.consult.handed_to
-        self.handover_over = self.handover_over or self.consult.handover_over
-        self.handover_bridged = self.consult.handover_bridged
-        if self.consult.parked_caller and self.handed_to is None:
-            # park_after_bridge is on the caller. Bridged back to the agent, uuid_bridge took
-            # them out of the node's extension: routed on at the end. Never bridged (both
-            # legs gone), they are still in it: park_after_bridge is only unset.
-            if self.consult.moved_caller:
-                self.park_set = True
-            else:
-                self.unpark_at_end = True
+        # park_after_bridge is on the caller. Handed on or bridged back, uuid_bridge took them
+        # out of the node's extension: routed on at the end. Never bridged (both legs gone),
+        # they are still in it: park_after_bridge is only unset.
+        if self.consult.moved_caller:
+            self.park_set = True
+        elif self.consult.parked_caller:
+            self.unpark_at_end = True
         return out + self._take_note()
 
     def _take_note(self) -> list[Command]:
@@ -922,7 +920,7 @@ class Visit:
         if self.handed_to is not None:
             # The caller talks to whom the agent consulted; the flow goes on after that.
             if self.handover_over or not self.caller_here:
-                return out + self._unpark()
+                return out + self._flow_goes_on()
             self._enter(Phase.HANDED_ON)
             return out
         if self.transfer and self.caller_here:
@@ -930,19 +928,20 @@ class Visit:
         return out + self._flow_goes_on()
 
     def _flow_goes_on(self) -> list[Command]:
-        """Done, the flow going on (``_``). A caller uuid-bridged to their agent is parked
-        under this socket, out of the node's extension: park_after_bridge (which the flow's
-        own bridges must not inherit) is unset and they are routed on by the branch."""
-        if self.park_set and self.caller_here:
-            self._enter(Phase.ROUTING_ON)
-            self.waiting_for = self._ref()
-            unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
-            return [unset, RouteOn(self.waiting_for, "_")]
-        if self.unpark_at_end and self.caller_here:
+        """Done, the flow going on (``_``). A caller uuid-bridged (to their agent, to whom
+        the agent consulted) is parked under this socket, out of the node's extension:
+        park_after_bridge (which the flow's own bridges must not inherit) is unset and they
+        are routed on by the branch, or they would stay parked for good. One a consult
+        parked but never moved is still in the extension: it is only unset."""
+        if not self.caller_here or not (self.park_set or self.unpark_at_end):
+            return self._done(Ending(branch="_"))
+        self.waiting_for = self._ref()
+        if not self.park_set:
             self._enter(Phase.UNPARKING)
-            self.waiting_for = self._ref()
             return [ParkAfterBridge(self.waiting_for, False)]
-        return self._done(Ending(branch="_"))
+        self._enter(Phase.ROUTING_ON)
+        unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
+        return [unset, RouteOn(self.waiting_for, "_")]
 
     def _on_routing_on(self, event: Event, now: float) -> list[Command]:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
@@ -953,22 +952,9 @@ class Visit:
 
     def _on_handed_on(self, event: Event, now: float) -> list[Command]:
         if self.handover_over or isinstance(event, HungUp | SocketClosed):
-            return self._unpark()
+            # The consulted party's conversation with the caller is over.
+            return self._flow_goes_on()
         return []
-
-    def _unpark(self) -> list[Command]:
-        """The consulted party's conversation with the caller is over. uuid_bridge took the
-        caller out of the node's extension (as with ring-progressively): park_after_bridge
-        off, and routed on by the branch, or they would stay parked for good."""
-        if not self.caller_here:
-            return self._done(Ending(branch="_"))
-        self.waiting_for = self._ref()
-        if not self.handover_bridged:  # refused: still under this socket, in the extension
-            self._enter(Phase.UNPARKING)
-            return [ParkAfterBridge(self.waiting_for, False)]
-        self._enter(Phase.ROUTING_ON)
-        unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
-        return [unset, RouteOn(self.waiting_for, "_")]
 
     def _on_unparking(self, event: Event, now: float) -> list[Command]:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gevent
@@ -257,6 +257,39 @@ def test_attended_transfer_cancelled_then_completed(where, store, tmp_path) -> N
         phones_done(t, where)
 
 
+@dataclasses.dataclass
+class Consulting:
+    ops: AgentOperations
+    caller: gevent.Greenlet
+    member: str  # the caller's leg
+    leg: str  # acme_a2's
+    consulted: str  # the number's leg
+    bridges: list[tuple[str, str]]
+    ends: list[tuple[str, str]]
+
+
+@contextlib.contextmanager
+def consulting(t: Target, where: str, call: Callable[[], None]) -> Iterator[Consulting]:
+    """acme_a2 answers the caller ``call`` places (in a greenlet), then consults a number
+    while the caller holds; the controller stops after the block."""
+    t.agent("acme_a2", "answer")
+    number = phone(t, where, "t1")
+    bridges: list[tuple[str, str]] = []
+    ends: list[tuple[str, str]] = []
+    with operations(t, where, bridges, ends) as ops:
+        c = t.controller()
+        try:
+            caller = gevent.spawn(call)
+            assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
+            a2 = agent(t, "acme_a2")
+            member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
+            consulted = ops.consult("acme_a2", dial=number)
+            assert wait_for(lambda: (leg, consulted) in bridges, timeout=10)
+            yield Consulting(ops, caller, member, leg, consulted, bridges, ends)
+        finally:
+            c.stop(grace=1.0)
+
+
 @pytest.mark.parametrize("where", TARGETS)
 def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on(where, store, tmp_path) -> None:
     """acme_a2 consults a number and cancels: uuid_bridge takes the caller back to them,
@@ -264,43 +297,20 @@ def test_after_a_cancelled_consult_the_agents_hangup_sends_the_caller_on(where, 
     the node's branch (here ``bye``, which hangs them up at once), instead of staying
     parked in silence until they give up; acme_a2's leg is not kept parked either."""
     with target(where, store, tmp_path) as t:
-        t.agent("acme_a2", "answer")
-        number = phone(t, where, "t1")
-        bridges: list[tuple[str, str]] = []
-        ends: list[tuple[str, str]] = []
-        with operations(t, where, bridges, ends) as ops:
-            c = t.controller()
-            try:
-                caller = gevent.spawn(until_bye, t, where, "447700900113", 40.0)
-                member, leg, _ = consult_a_number(t, ops, bridges, number)
-                ops.cancel_transfer("acme_a2")
-                assert wait_for(lambda: bridges.count((member, leg)) == 2, timeout=10), bridges
-                assert ops.api(f"uuid_kill {leg}").startswith("+OK")
-                hung_up = time.time()
-                # The flow's bye hangs the caller up: well before the 40 s they would stay.
-                assert wait_for(lambda: ("CHANNEL_HANGUP", member) in ends, timeout=15), ends
-                assert time.time() - hung_up < 15
-                caller.get(timeout=60)
-            finally:
-                c.stop(grace=1.0)
+        with consulting(t, where, lambda: until_bye(t, where, "447700900113", 40.0)) as s:
+            s.ops.cancel_transfer("acme_a2")
+            assert wait_for(lambda: s.bridges.count((s.member, s.leg)) == 2, timeout=10), s.bridges
+            assert s.ops.api(f"uuid_kill {s.leg}").startswith("+OK")
+            hung_up = time.time()
+            # The flow's bye hangs the caller up: well before the 40 s they would stay.
+            assert wait_for(lambda: ("CHANNEL_HANGUP", s.member) in s.ends, timeout=15), s.ends
+            assert time.time() - hung_up < 15
+            s.caller.get(timeout=60)
         rows = wait_for(lambda: t.rows("SELECT * FROM queue_calls"))
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")]
         assert t.rows("SELECT * FROM queue_members") == []
         assert agent(t, "acme_a2")["calls_answered"] == 1
         phones_done(t, where)
-
-
-def consult_a_number(
-    t: Target, ops: AgentOperations, bridges: list[tuple[str, str]], number: str
-) -> tuple[str, str, str]:
-    """acme_a2, once answered, consults ``number``: the caller's leg, acme_a2's and the
-    number's."""
-    assert wait_for(lambda: agent(t, "acme_a2")["state"] == "In a queue call", timeout=30)
-    a2 = agent(t, "acme_a2")
-    member, leg = str(a2["offered_member"]), str(a2["agent_leg"])
-    first = ops.consult("acme_a2", dial=number)
-    assert wait_for(lambda: (leg, first) in bridges, timeout=10)
-    return member, leg, first
 
 
 def until_bye(t: Target, where: str, number: str, stays: float) -> None:
@@ -320,23 +330,13 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, st
     party's call ends, acme_a2's ends too: neither leg stays parked in silence (each was
     parked to outlive the other's for the transfer)."""
     with target(where, store, tmp_path) as t:
-        t.agent("acme_a2", "answer")
-        number = phone(t, where, "t1")
-        bridges: list[tuple[str, str]] = []
-        ends: list[tuple[str, str]] = []
-        with operations(t, where, bridges, ends) as ops:
-            c = t.controller()
-            try:
-                caller = gevent.spawn(t.call, "447700900114", 5.0)
-                member, leg, first = consult_a_number(t, ops, bridges, number)
-                caller.get(timeout=60)  # hung up after 5 s, holding
-                assert wait_for(lambda: ("CHANNEL_HANGUP", member) in ends, timeout=10)
-                assert wait_for(lambda: t.rows("SELECT * FROM queue_calls"), timeout=15)
-                assert ("CHANNEL_HANGUP", leg) not in ends  # acme_a2 and t1 talk on
-                assert ops.api(f"uuid_kill {first}").startswith("+OK")
-                assert wait_for(lambda: ("CHANNEL_HANGUP", leg) in ends, timeout=10), ends
-            finally:
-                c.stop(grace=1.0)
+        with consulting(t, where, lambda: t.call("447700900114", 5.0)) as s:
+            s.caller.get(timeout=60)  # hung up after 5 s, holding
+            assert wait_for(lambda: ("CHANNEL_HANGUP", s.member) in s.ends, timeout=10)
+            assert wait_for(lambda: t.rows("SELECT * FROM queue_calls"), timeout=15)
+            assert ("CHANNEL_HANGUP", s.leg) not in s.ends  # acme_a2 and t1 talk on
+            assert s.ops.api(f"uuid_kill {s.consulted}").startswith("+OK")
+            assert wait_for(lambda: ("CHANNEL_HANGUP", s.leg) in s.ends, timeout=10), s.ends
         rows = t.rows("SELECT * FROM queue_calls")
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")]
         phones_done(t, where)
