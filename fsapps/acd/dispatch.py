@@ -98,6 +98,7 @@ class Waiter:
     last_announce: float = 0
     trying: bool = False
     answered: bool = False  # an agent answered: the caller talks (or talked) with them
+    answer_told: bool = False  # and the database took it
     # The ring path can ring another agent while this caller's offer rings: the dispatcher
     # then hands it ring-progressively's next agent (an AgentOffer in the inbox) while
     # ``trying``. The queue application sets it for ring-progressively queues, whose ring
@@ -255,7 +256,7 @@ class Dispatcher:
                 gevent.sleep(0.5)
 
     def _someone_to_offer(self) -> bool:
-        return any(not w.trying or w.adds_legs for w in self.waiters.values())
+        return any((not w.trying or w.adds_legs) and not w.answered for w in self.waiters.values())
 
     def _listen(self) -> None:
         """Other controllers' changes (a caller joined, an agent is free) wake this one."""
@@ -369,11 +370,15 @@ class Dispatcher:
             return False
         return AgentStateChanged(fix.agent, AgentState.WAITING, status, self.clock())
 
-    def complete_answered(self, member: str, ended: float) -> str | None:
+    def complete_answered(
+        self, member: str, ended: float, agent: str = "", bridged: float = 0.0, joined: float = 0.0
+    ) -> str | None:
         """The end of an answered visit whose controller is gone: the agent's call ends (wrap-up
         from ``ended``), the caller leaves the queue, the visit's records are written.
+        ``agent``, who answered at ``bridged``, the caller having joined at ``joined``: as
+        noted on the channel, for a row that may not say (see Transitions.complete_answered).
         Returns the agent, or None when there was no answered visit to complete."""
-        row = self.transitions.complete_answered(member, ended)
+        row = self.transitions.complete_answered(member, ended, agent, bridged)
         if row is None:
             return None
         agent_id = row["agent_id"]
@@ -381,7 +386,7 @@ class Dispatcher:
             # Recorded and counted as the visit's own controller would have.
             summary = VisitSummary(
                 tenant=row["tenant_id"], queue=row["queue"], call_uuid=member, caller=row["cid_number"] or "",
-                outcome="answered", joined=float(row["joined_epoch"]), ended=ended, agent=agent_id,
+                outcome="answered", joined=joined or float(row["joined_epoch"]), ended=ended, agent=agent_id,
                 bridged=float(row["last_bridge_start"] or row["joined_epoch"]), wrap_up=row["wrap_up"],
             )  # fmt: skip
             queue = self.queue(summary.tenant, summary.queue)
@@ -419,7 +424,7 @@ class Dispatcher:
 
     # --- what the callers' greenlets call ----------------------------------------------
 
-    def join(self, w: Waiter, resume_within: float = 0) -> tuple[float, str]:
+    def join(self, w: Waiter, resume_within: float = 0, completing: bool = False) -> tuple[float, str]:
         # One statement unless an abandoned place may be resumed (a DELETE with it).
         # Routing state: committed without waiting for the WAL flush (fsapps.store.db.UNFLUSHED).
         with (
@@ -427,7 +432,7 @@ class Dispatcher:
         ) as op:
             placed = store_acd.send_join(
                 op.conn, w.member, w.tenant, w.queue, self.name, w.caller, w.caller_name,
-                self.clock(), resume_within, wake=False,
+                self.clock(), resume_within, wake=False, completing=completing,
             )  # fmt: skip
         joined, before, owner = placed()  # read once committed: one round trip (fsapps.store.db)
         self.wakeup.wake()
@@ -492,9 +497,15 @@ class Dispatcher:
     def answered(
         self, w: Waiter, agent_id: str, others: list[str], settings: Any, now: float
     ) -> Agent | None:
-        """One agent answered: they are in a queue call; the others' legs lost the race."""
-        after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
+        """One agent answered: they are in a queue call; the others' legs lost the race.
+        Told again after a failure (fsapps.acd.visit, RETRY_ANSWER), it is news only once."""
+        # Answered in memory first: if the database fails here, the caller is still held as
+        # answered (no offer is added to them, and fsapps.acd.rowsync writes their row so).
         w.answered = True
+        after = self.transitions.answered(w.member.uuid, agent_id, others, settings, now)
+        if w.answer_told:
+            return after
+        w.answer_told = True
         self.notifier.publish(MemberChanged(
             w.tenant, w.queue, w.member.uuid, "answered", now, agent=agent_id,
             wait=now - w.member.joined_epoch, number=w.caller,
@@ -691,7 +702,7 @@ class Dispatcher:
         elsewhere; a caller who left or was answered meanwhile gets none and reserves nobody."""
         # While the caller's offer rings, only ring-progressively's next agent is added,
         # and only by a ring path that can add it.
-        offers = [(w, d) for w, d in offers if not w.trying or w.adds_legs]
+        offers = [(w, d) for w, d in offers if (not w.trying or w.adds_legs) and not w.answered]
         if not offers:
             return
         now = self.clock()

@@ -53,19 +53,21 @@ class AgentTransitions:
         self, member: str, agent_id: str, others: list[str], settings: Any, now: float
     ) -> Agent | None:
         """One agent answered: they are in a queue call, the caller Answered; the others rung
-        with them lost the race."""
+        with them lost the race. Told again (the visit's retry after a failure that may have
+        come after the COMMIT), it changes nothing already done."""
         losers = []
         # Pipelined: the read, then every write with the COMMIT in one round trip.
         with self.store.operator(pipelined=True, flushed=False) as op:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
-            after = agent_events.answered(got[0], now) if got else None
+            told = got is not None and _on(got[0], AgentState.IN_A_QUEUE_CALL, member)
+            after = agent_events.answered(got[0], now) if got and not told else None
             # An agent in a call and a caller answered free nobody: only the losers wake the
             # dispatchers, once.
             if after is not None:
                 store_acd.release(op.conn, agent_id, member, _fields(after), wake=False, read=False)
             for other in others:
-                if other in agents:
+                if other in agents and agents[other][0].offered_member == member:
                     lost = agent_events.offer_failed(agents[other][0], "LOSE_RACE", settings, now)
                     store_acd.release(op.conn, other, member, _fields(lost, agents[other][0]), wake=False,
                                       read=False)  # fmt: skip
@@ -177,10 +179,18 @@ class AgentTransitions:
             self._published([after], now)
         return released
 
-    def complete_answered(self, member: str, ended: float) -> dict[str, Any] | None:
+    def complete_answered(
+        self, member: str, ended: float, agent: str = "", bridged: float = 0.0
+    ) -> dict[str, Any] | None:
         """An answered visit whose controller is gone: the agent's call ends (wrap-up from
         ``ended``) and the caller leaves the queue. Returns the caller's row (None: no
-        answered visit to complete), with the agent's ``wrap_up`` seconds."""
+        answered visit to complete), with the agent's ``wrap_up`` seconds.
+
+        ``agent``, who answered at ``bridged``, as the channel noted it: a row naming no agent
+        in a call with the caller is one whose answer was never written (the database failed
+        as the agent answered). That agent, still on the caller's offer, answers and ends the
+        call here, and the others rung with them lost the race; one who has moved on since
+        (freed, maybe in another call) is left as they are. Either way the visit is theirs."""
         changed = []
         wrap_up = 0.0
         with self.store.operator() as op:
@@ -188,7 +198,21 @@ class AgentTransitions:
             if row is None:
                 return None
             agent_id = row["agent_id"]
-            if agent_id is not None:
+            if agent_id is None and agent and store_acd.serves(op.conn, agent, row["tenant_id"]):
+                row = {**row, "agent_id": agent, "last_bridge_start": bridged or None}
+                rung = store_acd.load_agents(op.conn, store_acd.offered_to(op.conn, member))
+                for other, (offered, _) in sorted(rung.items()):
+                    if not _on(offered, AgentState.RECEIVING, member):
+                        continue
+                    if other == agent:
+                        talked = agent_events.answered(offered, bridged or ended)
+                        after = agent_events.call_ended(talked, ended)
+                        wrap_up = float(after.wrap_up_time)
+                    else:
+                        after = agent_events.offer_failed(offered, "LOSE_RACE", QueueSettings(), ended)
+                    store_acd.release(op.conn, other, member, _fields(after, offered), wake=self.notifies)
+                    changed.append(after)
+            elif agent_id is not None:
                 got = store_acd.load_agents(op.conn, [agent_id]).get(agent_id)
                 if got is not None:
                     after = agent_events.call_ended(got[0], ended)
@@ -203,6 +227,11 @@ class AgentTransitions:
     def _published(self, agents: list[Agent], at: float, member: str = "") -> None:
         for agent in agents:
             self.notifier.publish(AgentStateChanged(agent.id, agent.state, agent.status, at, member=member))
+
+
+def _on(agent: Agent, state: AgentState, member: str) -> bool:
+    """The agent is in ``state`` for ``member``'s call."""
+    return agent.state == state and agent.offered_member == member
 
 
 def _fields(agent: Agent, before: Agent | None = None) -> dict[str, Any]:

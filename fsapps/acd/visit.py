@@ -105,7 +105,13 @@ Phases and what moves them ([commands]):
   too: the conversation outlives the socket and is completed by whoever sees it end.
   Before the place is written, either: done, nothing to undo. Failed: done [Forget,
   HangUpLeg(each leg ringing on its own)], and once the conversation is over,
-  [SetVariables(its end)] for whoever completes the visit.
+  [SetVariables(its end, agent and start)] for whoever completes the visit. Failed while
+  TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
+  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again] (Failed again: waits again), on as
+  any once it lands; the conversation over first: done [Forget, SetVariables(as above)]:
+  the talk time is the agent's, not how long the database was away. A caller back with
+  those noted joins with their row made Answered (Join(completing)) and is completed
+  (CompleteAnswered(that agent)) even if the row said otherwise.
 
 Two things the real switch does that the emulator cannot show (measured on
 1.10.12) shape it: a hold clip still queued when the caller hangs up never
@@ -191,8 +197,15 @@ from fsapps.acd.visit_messages import (
 
 # A bridge running when the caller hangs up completes at once; one still queued never does.
 RING_END_AFTER_HANGUP = 5.0
-# The channel variable an answered visit handed back notes its conversation's end in.
+# How often an agent's answer the database failed to take is told again while they talk.
+RETRY_ANSWER = 5.0
+# The channel variables an answered visit handed back notes its conversation in: its end,
+# the agent and when they answered (the row may not say: the database failed as they did).
 BRIDGE_ENDED = "fsapps_bridge_ended"
+BRIDGE_AGENT = "fsapps_bridge_agent"
+BRIDGE_STARTED = "fsapps_bridge_started"
+BRIDGE_JOINED = "fsapps_bridge_joined"  # when the caller joined the queue for that visit
+NOTED_VISIT = (BRIDGE_ENDED, BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED)
 # Where a caller uuid-bridged to their agent goes when that conversation ends and this
 # visit's controller is gone: VisitSetup.route_on, set while they talk, cleared when a
 # visit arms or routes on (fsapps.acd.housekeeping reads it).
@@ -224,6 +237,9 @@ class VisitSetup:
     answered: bool = True  # before the visit
     connected_at: float = 0.0  # when the switch handed the call over (0: unknown)
     bridge_ended: float = 0.0  # BRIDGE_ENDED on the channel: an answered visit handed back (0: none)
+    bridge_agent: str = ""  # BRIDGE_AGENT: its agent
+    bridge_started: float = 0.0  # BRIDGE_STARTED: when they answered
+    bridge_joined: float = 0.0  # BRIDGE_JOINED: when the caller had joined
     branches: frozenset[str] = frozenset()  # the queue node's children
     announce_prompt: str | None = None  # the queue's announce-sound, played first
     language: str = "en"
@@ -259,6 +275,7 @@ class Phase(StrEnum):
     RINGING_LEGS = "ringing legs"
     PICKUP_CHECK = "checking for a pickup"
     TALKING = "talking"
+    ANSWER_UNTOLD = "telling the answer"
     CONSULT_CHECK = "checking for a consult"
     CONSULTING = "consulting"
     TRANSFER_CHECK = "checking for a transfer"
@@ -277,7 +294,7 @@ WAITED_FOR = (Offered, Announced, TimedOut, Moved, Digit)
 # Once an agent answered, an offer can no longer be rung (one that ring-progressively's
 # next agent won as the first answered): its agents are handed back.
 ANSWERED_PHASES = frozenset({
-    Phase.TALKING, Phase.CONSULT_CHECK, Phase.CONSULTING, Phase.TRANSFER_CHECK,
+    Phase.TALKING, Phase.ANSWER_UNTOLD, Phase.CONSULT_CHECK, Phase.CONSULTING, Phase.TRANSFER_CHECK,
     Phase.STOPPING_RECORDING, Phase.ENDING_AGENT_CALL, Phase.HANDED_ON, Phase.UNPARKING,
     Phase.TRANSFERRING, Phase.ROUTING_ON,
 })  # fmt: skip
@@ -331,6 +348,13 @@ class Visit:
         self.transfer: Mapping[str, Any] | None = None
         self.handed_to: str | None = None
         self.handover_over = False
+        # the agent's answer, as told to the dispatcher
+        self.told: TellAnswered | None = None
+        # failed while talking: why; the answer told again at retry_answer's WaitOver (the
+        # visit ends, handed back, if the conversation ends first)
+        self.failing: str | None = None
+        self.retry_answer = 0
+        self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
 
     @property
     def caller_here(self) -> bool:
@@ -339,19 +363,34 @@ class Visit:
     def receive(self, event: Event, now: float) -> list[Command]:
         """What to do about ``event``, heard at ``now``: commands to run in order."""
         if isinstance(event, Failed):
-            # Whatever the visit had reached, the dispatcher must not keep offering to it.
-            forget: list[Command] = [Forget()] if self.placed else []
             # Legs rung on their own ring on without the caller's channel: ended, best effort
             # (the next visit's resume frees their agents, release_stale).
-            forget += [HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing if leg != self.agent_leg]
+            hangups: list[Command] = [
+                HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing if leg != self.agent_leg
+            ]
             self.ringing = {}
+            talking = self.phase is Phase.TALKING and self.caller_here and not self.unbridged
+            untold = self.phase is Phase.ANSWER_UNTOLD
+            if self.ending is None and self.told is not None and (talking or untold):
+                # The conversation goes on without the database (socket_resume is off), or is
+                # over with nobody left to hold. What failed was most likely the answer
+                # (TellAnswered, which does nothing twice): told again until it lands, the
+                # visit then going on as any; if the conversation ends first with the caller
+                # there, it is handed back with it noted (_hand_back_noted).
+                self.failing = event.why or "failed"
+                self.retry_answer = self._ref()
+                return [*hangups, Wait(self.retry_answer, RETRY_ANSWER)]
+            why = event.why or "failed"
+            self.end = self.end or self.unbridged
+            if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
+                # The conversation is over, maybe not yet accounted (the database is away):
+                # the controller that completes it, maybe long after, needs it. Already
+                # accounted, the row is gone and the next visit unsets it.
+                return [*hangups, *self._hand_back_noted(why)]
+            # Whatever the visit had reached, the dispatcher must not keep offering to it.
+            forget: list[Command] = [Forget(), *hangups] if self.placed else hangups
             if self.ending is None:
-                if self.end and self.caller_here:
-                    # The conversation is over, maybe not yet accounted (the database is away):
-                    # the controller that completes it, maybe long after, needs its end. Already
-                    # accounted, the row is gone and the next visit unsets it.
-                    forget.append(SetVariables(((BRIDGE_ENDED, f"{self.end:.6f}"),)))
-                self._done(Ending(hand_back=event.why or "failed"))
+                self._done(Ending(hand_back=why))
             return forget
         if self.ending is not None:
             return []
@@ -404,6 +443,11 @@ class Visit:
             out = [Forget()]
         return out + self._done(Ending(caller_gone=cause))
 
+    def _noted(self) -> SetVariables:
+        """The conversation, on the channel, for the controller that completes the visit."""
+        values = (f"{self.end:.6f}", self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}")
+        return SetVariables(tuple(zip(NOTED_VISIT, values, strict=True)))
+
     def _summary(self, outcome: str, ended: float, **answered: Any) -> VisitSummary:
         s = self.setup
         return VisitSummary(
@@ -434,7 +478,8 @@ class Visit:
             ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
             (hold_music.VARIABLE, self.setup.hold_music), (ROUTE_VARIABLE, ""),
         )  # fmt: skip
-        return [SetVariables(armed), Join(self.setup.resume_within)]
+        completing = bool(self.setup.bridge_ended and self.setup.bridge_agent)
+        return [SetVariables(armed), Join(self.setup.resume_within, completing)]
 
     def _on_answering(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, AppFinished) and event.ref == self.waiting_for:
@@ -450,11 +495,17 @@ class Visit:
             return self._defer(event)
         self.placed, self.joined = True, event.joined
         # A noted end belongs to the visit it completes, never to a later one on this call.
-        noted = self.setup.bridge_ended
-        forget_end = ((BRIDGE_ENDED, ""),) if noted else ()
-        if event.before == "Answered":
+        s = self.setup
+        noted = s.bridge_ended
+        forget_end = tuple((name, "") for name in NOTED_VISIT) if noted else ()
+        if event.before == "Answered" or (noted and s.bridge_agent):
+            # Answered: the row says so, or the channel, for a visit handed back over a
+            # database away (its answer maybe never written, its row maybe gone since: the
+            # join made the row Answered, or wrote one so).
             self._enter(Phase.COMPLETING)
-            return [Forget(), CompleteAnswered(noted or self.setup.connected_at or now)]
+            if noted and s.bridge_agent:
+                return [Forget(), CompleteAnswered(noted, s.bridge_agent, s.bridge_started, s.bridge_joined)]
+            return [Forget(), CompleteAnswered(noted or s.connected_at or now)]
         out: list[Command] = []
         if event.before:
             out.append(ReleaseStale(now, event.before))  # whatever another controller left offered
@@ -474,7 +525,7 @@ class Visit:
         if event.agent:
             values = (("fsapps_agent", event.agent), ("fsapps_queue_outcome", "answered"))
         if self.setup.bridge_ended:
-            values += ((BRIDGE_ENDED, ""),)
+            values += tuple((name, "") for name in NOTED_VISIT)
         out: list[Command] = [SetVariables(values)] if values and self.caller_here else []
         return out + self._done(Ending(branch="_"))
 
@@ -704,10 +755,8 @@ class Visit:
             self.ringing = {}
             self._enter(Phase.TALKING)
             others = tuple(t.agent for t in lost)
-            return [
-                *(HangUpLeg(t.leg, "LOSE_RACE") for t in lost),
-                OutliveController(True), TellAnswered(self.agent, others, self.bridged_at),
-            ]  # fmt: skip
+            self.told = TellAnswered(self.agent, others, self.bridged_at)
+            return [*(HangUpLeg(t.leg, "LOSE_RACE") for t in lost), OutliveController(True), self.told]
         if isinstance(event, LegEnded):
             return self._leg_ended(event.leg, event.cause, now)
         if isinstance(event, HungUp | SocketClosed):
@@ -763,7 +812,8 @@ class Visit:
             self.agent, self.agent_leg, self.bridged_at = legs[event.other], event.other, event.at or now
             self._enter(Phase.TALKING)
             others = tuple(a for a in legs.values() if a != self.agent)
-            out: list[Command] = [OutliveController(True), TellAnswered(self.agent, others, self.bridged_at)]
+            self.told = TellAnswered(self.agent, others, self.bridged_at)
+            out: list[Command] = [OutliveController(True), self.told]
             if self.park_set:
                 # Parked once the agent leaves: where any controller sends them if this one
                 # is gone by then (fsapps.acd.housekeeping), as on the uuid_bridge path.
@@ -820,6 +870,12 @@ class Visit:
     # --- answered --------------------------------------------------------------------------
 
     def _on_talking(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, WaitOver) and event.token == self.retry_answer and self.told is not None:
+            if self.failing is None or self.unbridged or not self.caller_here:
+                return []
+            self.failing = None  # unless told otherwise at once (Failed)
+            # With what went before it, if that is what failed: neither does anything twice.
+            return [OutliveController(True), self.told]
         if isinstance(event, Unbridged):
             if (self.uuid_bridged or self.park_set) and event.other != self.agent_leg:
                 return []
@@ -841,8 +897,42 @@ class Visit:
     def _after_conversation(self, now: float) -> list[Command]:
         self.end = self.unbridged or now
         self.ring_seconds += max(self.bridged_at - self.rang, 0)
+        if self.failing is not None:
+            if self.caller_here:
+                return self._hand_back_noted(self.failing)
+            # Nobody to hold: the answer is told again until it lands, and the visit then
+            # ends as any (its records at once).
+            self._enter(Phase.ANSWER_UNTOLD)
+            self.retry_answer = self._ref()
+            return [Wait(self.retry_answer, RETRY_ANSWER)]
         self._enter(Phase.CONSULT_CHECK)
         return [ReadNote(take=False)]
+
+    def _on_answer_untold(self, event: Event, now: float) -> list[Command]:
+        if isinstance(event, WaitOver) and event.token == self.retry_answer and self.told is not None:
+            self.failing = None  # unless told otherwise at once (Failed)
+            # Told, the note is read: its answer takes the visit on as any.
+            return [self.told, ReadNote(take=False)]
+        if isinstance(event, NoteRead):
+            self._enter(Phase.CONSULT_CHECK)
+            return self._on_consult_check(event, now)
+        return []
+
+    def _hand_back_noted(self, why: str) -> list[Command]:
+        """The conversation is over, the caller here, the database away: handed back with
+        the conversation noted on the channel, for the controller that completes the visit.
+        A caller parked under this socket (uuid_bridge, park_after_bridge) would be reset
+        and hung up by a hand back's ``resume``: sent to the node's route extension with no
+        branch instead (the visit ends with none, the socket closing as after any), whose
+        hold routes hand them to a controller again."""
+        noted = self._noted()
+        if not self.park_set:
+            return [Forget(), noted, *self._done(Ending(hand_back=why))]
+        self.handing_back = why
+        self.waiting_for = self._ref()
+        self._enter(Phase.ROUTING_ON)
+        unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", ""))
+        return [Forget(), SetVariables((*noted.values, *unset)), RouteOn(self.waiting_for, "")]
 
     def _on_consult_check(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, NoteRead):
@@ -947,7 +1037,8 @@ class Visit:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
             event, HungUp | SocketClosed
         ):
-            return self._done(Ending(branch="_"))
+            # Sent back to the node: no branch (a hand back's ``resume`` would reset them).
+            return self._done(Ending() if self.handing_back else Ending(branch="_"))
         return []
 
     def _on_handed_on(self, event: Event, now: float) -> list[Command]:

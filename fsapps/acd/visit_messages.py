@@ -382,6 +382,9 @@ class BridgeCaller(Query, Switch):
 @dataclass(frozen=True)
 class Join(Query, Dispatcher):
     resume_within: float = 0.0
+    # The caller comes back from an answered visit noted on the channel: their row (written
+    # if gone) is Answered at once (no offer is made to them), to be completed.
+    completing: bool = False
 
 
 @dataclass(frozen=True)
@@ -399,9 +402,14 @@ class Forget(Dispatcher):
 
 @dataclass(frozen=True)
 class CompleteAnswered(Query, Dispatcher):
-    """An answered visit whose controller went: complete it, the bridge having ended at ``ended``."""
+    """An answered visit whose controller went: complete it, the bridge having ended at
+    ``ended``; ``agent`` answered at ``bridged`` (noted on the channel by a visit whose
+    database failed as they answered: its row may not say so)."""
 
     ended: float
+    agent: str = ""
+    bridged: float = 0.0
+    joined: float = 0.0  # when the caller joined for that visit (0: the row says)
 
 
 @dataclass(frozen=True)

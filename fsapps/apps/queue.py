@@ -32,7 +32,7 @@ from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.housekeeping import route_value
 from fsapps.acd.model import Member
 from fsapps.acd.notifier import LegChanged, OfferMade
-from fsapps.acd.visit import BRIDGE_ENDED, Visit, VisitSetup
+from fsapps.acd.visit import BRIDGE_AGENT, BRIDGE_ENDED, BRIDGE_JOINED, BRIDGE_STARTED, Visit, VisitSetup
 from fsapps.acd.visit_messages import (
     Account,
     AddsLegs,
@@ -193,17 +193,17 @@ class QueueDriver:
         feed = self.waiter.inbox
         unsubscribe = esl.subscribe(feed.put)
         try:
-            self._run(self.visit.receive(Arrived(), now))
+            try:
+                self._run(self.visit.receive(Arrived(), now))
+            except (Exception, gevent.Timeout) as exc:
+                self._failed(exc)
             while self.visit.ending is None:
-                event = self._event(feed.get())
-                if event is not None:
-                    self._run(self.visit.receive(event, self.acd.clock()))
-        except (Exception, gevent.Timeout) as exc:
-            # A bug or a lost switch or database: the call goes back to the dialplan, whose
-            # queue route hands it to a controller again; that one resumes the place and
-            # frees the agents this visit had offered it to (release_stale).
-            self._run(self.visit.receive(Failed(repr(exc)), self.acd.clock()))
-            raise
+                try:
+                    event = self._event(feed.get())
+                    if event is not None:
+                        self._run(self.visit.receive(event, self.acd.clock()))
+                except (Exception, gevent.Timeout) as exc:
+                    self._failed(exc)
         finally:
             unsubscribe()
             marks = self.waiter.marks
@@ -221,6 +221,19 @@ class QueueDriver:
         if ending.next_queue is not None:
             return self._next_queue(ending.next_queue, ending.by)
         return ending.branch
+
+    def _failed(self, exc: BaseException) -> None:
+        """A bug or a lost switch or database: the call goes back to the dialplan, whose
+        queue route hands it to a controller again; that one resumes the place and frees
+        the agents this visit had offered it to (release_stale). A caller talking to an
+        agent is seen to the conversation's end first (the visit says so by going on)."""
+        self._run(self.visit.receive(Failed(repr(exc)), self.acd.clock()))
+        if self.visit.ending is not None:
+            raise exc
+        log.warning(
+            "queue %s: %s while %s talks to %s: handed back once the conversation ends",
+            self.name, repr(exc), self.esl.uuid, self.visit.agent,
+        )  # fmt: skip
 
     def _setup(self) -> VisitSetup:
         call, s = self.call, self.settings
@@ -249,7 +262,8 @@ class QueueDriver:
             hold_music=call.prompt(s.moh_sound) if s.moh_sound else DEFAULT_MOH,
             answered=self.esl.answered,
             connected_at=self.esl.connected_us / 1e6 if self.esl.connected_us else 0.0,
-            bridge_ended=_epoch(call.var(BRIDGE_ENDED)),
+            bridge_ended=_epoch(call.var(BRIDGE_ENDED)), bridge_agent=call.var(BRIDGE_AGENT),
+            bridge_started=_epoch(call.var(BRIDGE_STARTED)), bridge_joined=_epoch(call.var(BRIDGE_JOINED)),
             branches=frozenset(call.node.children),
             announce_prompt=call.prompt(s.announce_sound) if s.announce_sound else None,
             language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
@@ -563,7 +577,7 @@ class QueueDriver:
     # the dispatcher
 
     def _Join(self, c: Join) -> Event:
-        joined, before = self.acd.join(self.waiter, resume_within=c.resume_within)
+        joined, before = self.acd.join(self.waiter, resume_within=c.resume_within, completing=c.completing)
         timeline.stamp(self.waiter.marks, "joined")
         return Placed(joined, before)
 
@@ -576,7 +590,7 @@ class QueueDriver:
     def _CompleteAnswered(self, c: CompleteAnswered) -> Event:
         # The call outlived the controller that bridged it (socket_resume was off while
         # bridged) and comes back as the bridge ended: the visit is complete.
-        agent = self.acd.complete_answered(self.esl.uuid, c.ended)
+        agent = self.acd.complete_answered(self.esl.uuid, c.ended, c.agent, c.bridged, c.joined)
         log.info("caller %s back from agent %s after their controller went: completed", self.esl.uuid, agent)
         return Completed(agent)
 

@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from fsapps.acd import relay
-from fsapps.acd.model import Agent, AgentState, AgentStatus, Member
+from fsapps.acd.model import Agent, AgentState, AgentStatus, Member, MemberState
 from fsapps.acd.notifier import AgentStateChanged
 from fsapps.store.literals import text_array
 
@@ -320,6 +320,7 @@ def send_join(
     resume_within: float = 0,
     *,
     wake: bool = True,
+    completing: bool = False,
 ) -> Callable[[], tuple[float, str, str | None]]:
     """Put the caller in the queue, or back in it; the function returned reads (joined_epoch,
     state before, account owner), in a pipeline once it has synced (the statement, its COMMIT and its
@@ -329,7 +330,10 @@ def send_join(
     account manager from the flow gets their customer's account owner (the CRM's), found
     by their number: the queue's sticky rule then rings that agent first. ``wake``: NOTIFY
     the dispatchers in the same statement (False: the caller wakes them after the commit,
-    fsapps.acd.wakeup)."""
+    fsapps.acd.wakeup). ``completing``: the caller comes back from an answered visit the
+    channel notes (fsapps.acd.visit NOTED_VISIT): their row is Answered, in its own queue,
+    whatever it said (its visit's database failed as the agent answered), or written so if
+    gone, so that no offer is made to the caller before the visit is completed."""
     joined = m.joined_epoch
     if resume_within > 0 and cid_number:
         row = conn.execute(
@@ -345,16 +349,16 @@ def send_join(
     cur = conn.execute(
         "WITH before AS (SELECT state FROM queue_members WHERE uuid = %s), placed AS ("
         " INSERT INTO queue_members AS q (uuid, tenant_id, queue, joined_epoch, priority, base_score, skills,"
-        "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, (" + ACCOUNT_OWNER + ")), %s, %s, %s, %s, %s)"
+        "   owner_agent, private_agent, controller, cid_number, cid_name, system_epoch, state)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, (" + ACCOUNT_OWNER + ")), %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (uuid) DO UPDATE SET controller = EXCLUDED.controller,"
-        "   state = CASE WHEN q.state = 'Answered' THEN 'Answered' ELSE 'Waiting' END,"
+        "   state = CASE WHEN q.state = 'Answered' OR %s THEN 'Answered' ELSE 'Waiting' END,"
         # A caller resumed at their flow's queue node after an agent moved them to another
         # queue waits in the node's queue, their place kept: the row where the caller is held
         # (fsapps.acd.rowsync), and without what the other queue's visit left on it (the
         # tiers tried, the last originate, a note). An Answered visit is completed as it was,
         # in its own queue.
-        "   queue = CASE WHEN q.state = 'Answered' THEN q.queue ELSE EXCLUDED.queue END,"
+        "   queue = CASE WHEN q.state = 'Answered' OR %s THEN q.queue ELSE EXCLUDED.queue END,"
         "   last_tier_level = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_level END,"
         "   last_tier_position = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_tier_position END,"
         "   last_originated = CASE WHEN " + _MOVES + " THEN 0 ELSE q.last_originated END,"
@@ -382,6 +386,9 @@ def send_join(
             cid_number,
             cid_name,
             m.system_epoch,
+            MemberState.ANSWERED if completing else MemberState.WAITING,
+            completing,
+            completing,
             *((CHANNEL,) if wake else ()),
         ),
     )
@@ -633,6 +640,14 @@ def discard_abandoned(conn: psycopg.Connection, member: str) -> None:
     """An abandoned place past discard-abandoned-after, gone; unless the caller came back
     meanwhile (a resume made it Waiting again)."""
     conn.execute("DELETE FROM queue_members WHERE uuid = %s AND state = 'Abandoned'", (member,))
+
+
+def serves(conn: psycopg.Connection, agent_id: str, tenant_id: str) -> bool:
+    """The agent serves this tenant (a name read back from a channel is checked so)."""
+    row = conn.execute(
+        "SELECT 1 FROM agent_tenants WHERE agent_id = %s AND tenant_id = %s", (agent_id, tenant_id)
+    ).fetchone()
+    return row is not None
 
 
 def offered_to(conn: psycopg.Connection, member: str) -> list[str]:

@@ -404,8 +404,8 @@ def test_controller_dying_the_moment_the_callers_place_is_written_leaves_them_he
         dispatcher = only.dispatcher
         join = dispatcher.join
 
-        def join_then_die(w, resume_within=0):
-            placed = join(w, resume_within)
+        def join_then_die(w, **how):
+            placed = join(w, **how)
             crash(only)
             return placed
 

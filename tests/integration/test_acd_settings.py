@@ -69,6 +69,9 @@ QUEUES: dict[str, dict[str, Any]] = {
     # time for its failing lookup and its join on a loaded host).
     "metered": {"service-level-seconds": 4, "ring-timeout": 12, "tiers": ["cl_slow", "cl_fast"]},
     "served": {"tiers": ["cl_o1", "cl_o3"]},
+    "answered_away": {"tiers": ["cl_o4"]},
+    "answered_back": {"tiers": ["cl_o5"]},
+    "answered_parked": {"strategy": "ring-progressively", "tiers": ["cl_o6"]},
     "unstaffed": {"tiers": ["cl_o2"]},
     "consult": {"tiers": ["cl_c1", {"agent": "cl_c2", "level": 2}]},
     "elsewhere": {"tiers": ["cl_e1"]},
@@ -131,6 +134,18 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     }),
     "7011": ("callme", {
         "start": {"type": "callback", "data": {"prompt": "offer"}, "children": {"_": "bye"}}, "bye": BYE,
+    }),
+    "7019": ("answered_away", {
+        "start": _queue("answered_away", {"_": "rate"}),
+        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
+    }),
+    "7020": ("answered_back", {
+        "start": _queue("answered_back", {"_": "rate"}),
+        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
+    }),
+    "7021": ("answered_parked", {
+        "start": _queue("answered_parked", {"_": "rate"}),
+        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
     }),
     "7012": ("unstaffed", {"start": _queue("unstaffed", {"_": "bye"}), "bye": BYE}),
     "7014": ("elsewhere", {"start": _queue("elsewhere", {"_": "bye"}), "bye": BYE}),
@@ -902,6 +917,85 @@ def test_queue_calls_callback_requests_and_survey_answers_outlive_a_postgresql_o
     ])  # fmt: skip
     # Each answered visit counted once on /metrics, whichever way it was completed.
     assert (REGISTRY.get_sample_value(*answered) or 0) - answered_before == 2
+
+
+@pytest.mark.parametrize(("back", "agent", "number"), [
+    ("after the call", "cl_o4", "7019"), ("while they talk", "cl_o5", "7020"),
+    # ring-progressively: the caller, bridged by uuid_bridge, is parked under the socket once
+    # the agent leaves, and is sent to the queue node's routes rather than handed back.
+    ("after the call", "cl_o6", "7021"),
+])  # fmt: skip
+def test_an_agent_who_answers_while_postgresql_is_away_has_the_visit_completed_once(
+    rig, pg_server, back, agent, number
+):
+    """PostgreSQL stops while the agent's phone rings for ``caller``, and the agent answers: the
+    controller cannot say so. The caller talks all the same. PostgreSQL comes back after the
+    agent hung up (the dialplan holds the caller until then, the visit handed back with the
+    conversation noted on the channel), or while they talk (the answer, told again, lands and
+    the visit goes on as any). Either way the caller then goes on to the survey, which names
+    the agent, not back into the queue; the visit is answered once, by that agent, for the
+    time they talked; and the agent is free afterwards."""
+    rig.agent(agent, answer_after=None, talk=None)
+    caller = rig.call(number, "15550607")
+    assert wait_for(lambda: rig.rung(agent))
+    (ring,) = rig.rung(agent)
+    stopping = gevent.spawn(pg_server.stop_server)
+    running = True
+    try:
+        assert wait_for(lambda: refuses(rig.dsn), timeout=30)
+        running = False
+        leg = rig.switch.channels[ring.leg]
+        leg.note("phone answered")
+        leg.mark_answered()
+        assert wait_for(lambda: rig.switch.channels[caller.uuid].bridged_to is leg)
+        answered = rig.switch.clock.now()
+        if back == "while they talk":
+            stopping.join()
+            pg_server.start_server()
+            running = True
+            # The answer lands once PostgreSQL is back: the agent is in a call for the caller.
+            assert wait_for(lambda: agent_state_of(rig.dsn, agent) == ("In a queue call", caller.uuid), timeout=30)
+        rig.until(answered + 20)
+        leg.hangup("NORMAL_CLEARING")  # the agent hangs up
+        hung_up = rig.switch.clock.now()
+        if back == "after the call":
+            assert caller.up and not surveyed(rig, caller)
+    finally:
+        if not running:
+            stopping.join()
+            pg_server.start_server()
+    assert wait_for(lambda: surveyed(rig, caller), timeout=30), "\n".join(rig.switch.call_log(caller.uuid)[-60:])
+    assert rig.switch.channels[caller.uuid].variables.get("fsapps_agent") == agent
+    assert len(rig.rung(agent)) == 1  # never queued again
+    caller.queue_dtmf("3")
+    rig.done(caller)
+    writer = rig.controller.writer
+    assert wait_for(lambda: rig.controller.record_batches.flush(0.5) and writer.pending == 0, timeout=30), (
+        writer.pending
+    )
+    with Store(rig.dsn, max_size=2).open() as store, store.tenant("claims") as t:
+        calls = t._all("SELECT * FROM queue_calls WHERE call_uuid = %s", (caller.uuid,))
+        handled = t._all("SELECT resource_id, workload FROM usage_records WHERE call_uuid = %s"
+                         " AND resource = 'agent'", (caller.uuid,))  # fmt: skip
+        answers = t._all("SELECT agent_id, score FROM survey_answers WHERE call_uuid = %s", (caller.uuid,))
+        members = t._all("SELECT uuid FROM queue_members WHERE uuid = %s", (caller.uuid,))
+    assert [(c["outcome"], c["agent_id"]) for c in calls] == [("answered", agent)], calls
+    talked = hung_up - answered
+    assert talked - 1 < float(calls[0]["talk_seconds"]) < talked + 1, (talked, calls[0])
+    assert [(h["resource_id"], float(h["workload"])) for h in handled] == [
+        (agent, float(calls[0]["talk_seconds"]))
+    ]
+    assert [(a["agent_id"], a["score"]) for a in answers] == [(agent, 3)]
+    assert (agent_state_of(rig.dsn, agent), members) == (("Waiting", ""), [])
+
+
+def agent_state_of(dsn: str, agent: str) -> tuple[str, str] | None:
+    """The agent's state, and the caller it is offered or talking to ('' for none)."""
+    with psycopg.connect(dsn, connect_timeout=2) as conn:
+        row = conn.execute(
+            "SELECT state, coalesce(offered_member::text, '') FROM agent_state WHERE agent_id = %s", (agent,)
+        ).fetchone()
+    return (str(row[0]), str(row[1])) if row is not None else None
 
 
 def refuses(dsn: str) -> bool:

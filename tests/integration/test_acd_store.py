@@ -15,6 +15,8 @@ import psycopg
 from fsapps.acd.agent_events import answered, call_ended, offer_failed
 from fsapps.acd.decide import Offer, decide
 from fsapps.acd.model import Agent, AgentStatus, Member, Queue, QueueSettings, Snapshot, Tier
+from fsapps.acd.notifier import Notifier
+from fsapps.acd.transitions import AgentTransitions
 from fsapps.store import acd
 from fsapps.store.db import Store
 from fsapps.store.records import Tenant
@@ -332,3 +334,42 @@ def test_an_abandoned_place_is_discarded_only_while_it_is_abandoned(store) -> No
             acd.discard_abandoned(op.conn, member)
         left = op._all("SELECT uuid::text AS m, state FROM queue_members")
     assert [(r["m"], r["state"]) for r in left] == [(back, "Waiting")]
+
+
+def test_a_visit_noted_on_the_channel_is_completed_with_its_agent_whatever_the_row_said(store: Store) -> None:
+    """An agent (a1) answered while PostgreSQL was away: their answer was never written, the
+    caller's row still says Trying and a1 and a0 (rung with them) Receiving. The controller
+    the caller comes back to makes the row Answered as it joins, then completes the visit with
+    the agent the channel names: a1 answered and ended their call at the noted times, a0 lost
+    the race (no no-answer counted). A name of an agent who does not serve the caller's tenant
+    is not taken: nothing is completed in its name."""
+    setup_agents(store, 3)
+    with store.operator() as op:
+        op.conn.execute("INSERT INTO agent_tenants (agent_id, tenant_id) VALUES ('a0', 'acme'), ('a1', 'acme')")
+    caller = _member(store, "Waiting", controller="c1")
+    legs = _legs("a0", "a1")
+    with store.operator() as op:
+        assert acd.make_offers(op.conn, [acd.OfferPlan(caller, legs, {})], "c1", NOW) == {caller: legs}
+        placed = acd.send_join(op.conn, Member(caller, "sales", NOW + 60), "acme", "sales", "c2", "", "", NOW + 60,
+                               completing=True)()  # fmt: skip
+        assert placed[:2] == (NOW, "Trying")
+    assert _rows(store)[1][caller][0] == "Answered"  # no offer is made to them meanwhile
+    transitions = AgentTransitions(store, Notifier())
+    row = transitions.complete_answered(caller, NOW + 40, "a1", NOW + 10)
+    assert row is not None and (row["agent_id"], row["last_bridge_start"]) == ("a1", NOW + 10)
+    with store.operator() as op:
+        got = acd.load_agents(op.conn, ["a0", "a1"])
+    a0, a1 = got["a0"][0], got["a1"][0]
+    assert (a1.state, a1.offered_member, a1.calls_answered, a1.talk_time, a1.last_bridge_end) == (
+        "Waiting", "", 1, 30, NOW + 40)  # fmt: skip
+    assert (a0.state, a0.offered_member, a0.no_answer_count) == ("Waiting", "", 0)
+    assert caller not in _rows(store)[1]
+    # A row gone meanwhile is written Answered by the join; an agent of another tenant named.
+    gone = str(uuid.uuid4())
+    with store.operator() as op:
+        placed = acd.send_join(op.conn, Member(gone, "sales", NOW + 60), "acme", "sales", "c2", "", "", NOW + 60,
+                               completing=True)()  # fmt: skip
+        assert placed[:2] == (NOW + 60, "")
+    assert _rows(store)[1][gone][0] == "Answered"
+    row = transitions.complete_answered(gone, NOW + 40, "a2", NOW + 10)
+    assert row is not None and row["agent_id"] is None

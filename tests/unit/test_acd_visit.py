@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsapps.acd import hold_music
-from fsapps.acd.visit import RING_END_AFTER_HANGUP, Phase, Visit, VisitSetup, announcement
+from fsapps.acd.visit import RETRY_ANSWER, RING_END_AFTER_HANGUP, Phase, Visit, VisitSetup, announcement
 from fsapps.acd.visit_messages import (
     Account,
     AddsLegs,
@@ -39,6 +39,7 @@ from fsapps.acd.visit_messages import (
     Digit,
     Dispatcher,
     EndAgentCall,
+    Ending,
     Event,
     Failed,
     Forget,
@@ -240,34 +241,119 @@ def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the
     assert late.visit.ending is not None and late.visit.ending.branch == "_"
 
 
-def test_a_conversation_over_when_the_database_fails_the_visit_notes_its_end_for_whoever_completes_it() -> (
-    None
-):
+def noted(ended: float = NOW + 40, agent: str = "acme_a2", started: float = NOW + 10) -> tuple[tuple[str, str], ...]:
+    """A conversation as a visit notes it on the channel (the caller joined at NOW)."""
+    return (
+        ("fsapps_bridge_ended", f"{ended:.6f}"), ("fsapps_bridge_agent", agent),
+        ("fsapps_bridge_started", f"{started:.6f}"), ("fsapps_bridge_joined", f"{NOW:.6f}"),
+    )  # fmt: skip
+
+
+UNSET_NOTES = (("fsapps_bridge_ended", ""), ("fsapps_bridge_agent", ""), ("fsapps_bridge_started", ""),
+               ("fsapps_bridge_joined", ""))  # fmt: skip
+
+
+def test_a_conversation_over_when_the_database_fails_the_visit_notes_it_for_whoever_completes_it() -> None:
     """The agent hung up at NOW + 40; the transfer note cannot be read (PostgreSQL away): the
-    call is handed back with the end on the channel, and the controller that completes the
-    visit (when PostgreSQL is back, long after) counts the talk time to it, then unsets it."""
+    call is handed back with the conversation on the channel, and the controller that
+    completes the visit (when PostgreSQL is back, long after) counts the talk time to its
+    end, names its agent, then unsets it."""
     r = Run()
     r.after_conversation()
-    assert r.send(Failed("PoolTimeout")) == [
-        Forget(),
-        SetVariables((("fsapps_bridge_ended", f"{NOW + 40:.6f}"),)),
-    ]
+    assert r.send(Failed("PoolTimeout")) == [Forget(), SetVariables(noted())]
     assert r.visit.ending is not None and r.visit.ending.hand_back
-    back = Run(replace(SETUP, connected_at=NOW + 400, bridge_ended=NOW + 40))
-    back.send(Arrived())
-    assert back.send(Placed(NOW, "Answered")) == [Forget(), CompleteAnswered(NOW + 40)]
+    back = Run(replace(SETUP, connected_at=NOW + 400, bridge_ended=NOW + 40, bridge_agent="acme_a2",
+                       bridge_started=NOW + 10, bridge_joined=NOW))  # fmt: skip
+    # Its row is made Answered by the join (or written so): no offer before it is completed.
+    assert back.send(Arrived())[-1] == Join(0.0, completing=True)
+    completes = [Forget(), CompleteAnswered(NOW + 40, "acme_a2", NOW + 10, NOW)]
+    assert back.send(Placed(NOW, "Answered")) == completes
     assert back.send(Completed("acme_a2")) == [SetVariables((
-        ("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"), ("fsapps_bridge_ended", ""),
+        ("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"), *UNSET_NOTES,
     ))]  # fmt: skip
-    # Still talking when it failed: no end to note (the caller comes back as the bridge ends).
+    # Whatever the row said (Trying: the answer never written), or if it was gone.
+    for before in ("Trying", ""):
+        again = Run(replace(back.visit.setup))
+        again.send(Arrived())
+        assert again.send(Placed(NOW, before)) == completes
+    # An end noted with no agent (by an older controller): completed only if the row says.
+    old = Run(replace(SETUP, bridge_ended=NOW + 40))
+    assert old.send(Arrived())[-1] == Join(0.0, completing=False)
+    assert old.send(Placed(NOW, "Answered")) == [Forget(), CompleteAnswered(NOW + 40)]
+    left = Run(replace(SETUP, bridge_ended=NOW + 40))
+    left.send(Arrived())
+    assert the(SetVariables, left.send(Placed(NOW + 500))).values[-4:] == UNSET_NOTES
+    # Failing before the ring's completion, once the agent unbridged: noted all the same.
+    early = Run()
+    early.talking()
+    early.send(Unbridged(A2.leg, NOW + 40))
+    assert early.send(Failed("PoolTimeout")) == [Forget(), SetVariables(noted())]
+
+
+def test_an_answer_the_database_fails_to_take_is_told_again_and_the_conversation_goes_on() -> None:
+    """Still talking when it failed (the answer not taken, say): the conversation goes on;
+    the answer is told again while it does. If the conversation ends first, it is noted
+    then (not when the caller is back, which waits for the database too) and handed back;
+    once told, the visit goes on as any."""
     talking = Run()
     talking.talking()
-    assert talking.send(Failed("PoolTimeout")) == [Forget()]
-    # A noted end left over (another controller completed that visit) is unset by the next one.
-    again = Run(replace(SETUP, bridge_ended=NOW + 40))
-    again.send(Arrived())
-    out = again.send(Placed(NOW + 500))
-    assert the(SetVariables, out).values[-1] == ("fsapps_bridge_ended", "")
+    told = [OutliveController(True), TellAnswered("acme_a2", ("acme_a1",), NOW + 10)]
+    assert talking.send(Failed("PoolTimeout")) == [Wait(talking.token, RETRY_ANSWER)]
+    assert talking.visit.ending is None
+    assert talking.timer() == told
+    assert talking.send(Failed("PoolTimeout")) == [Wait(talking.token, RETRY_ANSWER)]  # still away
+    assert talking.send(Offered((A1,), 6)) == [PickedUp(("acme_a1",), talking.now)]
+    assert talking.send(Unbridged(A2.leg, NOW + 40)) == [OutliveController(False, tell_switch=True)]
+    assert talking.timer() == []  # over: not told while the bridge completes
+    assert talking.done("Ring", "SUCCESS") == [Forget(), SetVariables(noted())]
+    assert talking.visit.ending is not None and talking.visit.ending.hand_back == "PoolTimeout"
+    # Told once the database is back: the visit goes on as any.
+    back_soon = Run()
+    back_soon.talking()
+    back_soon.send(Failed("PoolTimeout"))
+    assert back_soon.timer() == told
+    back_soon.send(Unbridged(A2.leg, NOW + 40))
+    assert back_soon.done("Ring", "SUCCESS") == [ReadNote(take=False)]
+    assert back_soon.visit.ending is None
+    # The caller gone meanwhile: nobody to hold, so the answer is told until it lands, and
+    # the visit then ends as any, its records at once.
+    gone = Run()
+    gone.talking()
+    gone.send(Failed("PoolTimeout"))
+    assert gone.send(HungUp(), NOW + 40) == [Wait(gone.token, RING_END_AFTER_HANGUP)]
+    gone.send(Unbridged(A2.leg, NOW + 40))
+    assert gone.done("Ring", "SUCCESS") == [Wait(gone.token, RETRY_ANSWER)]
+    assert gone.visit.phase is Phase.ANSWER_UNTOLD and gone.visit.ending is None
+    assert gone.timer() == [told[1], ReadNote(take=False)]
+    assert gone.send(Failed("PoolTimeout")) == [Wait(gone.token, RETRY_ANSWER)]
+    assert gone.send(SocketClosed()) == [] and gone.visit.ending is None
+    assert gone.timer() == [told[1], ReadNote(take=False)]
+    assert gone.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 40)]
+    out = gone.send(AgentCallEnded(0.0))
+    assert kinds(out) == ["Account", "NoteHandleTime"] and out[0].summary.ended == NOW + 40
+    assert gone.visit.ending is not None and gone.visit.ending.branch == "_"
+
+
+def test_a_uuid_bridged_caller_whose_answer_went_untold_goes_back_to_the_node_not_reset() -> None:
+    """Ring-progressively's caller is parked under the socket once their agent leaves: a hand
+    back (``resume``) would reset and hang them up. With their conversation noted, they go
+    to the node's route extension with no branch, whose hold routes hand them to a
+    controller again; park_after_bridge and the parked route are unset."""
+    r = Run(LEGS)
+    r.ringing(A1)
+    r.send(LegAnswered(A1.leg), NOW + 10)
+    r.send(CallerBridged(A1.leg, True), NOW + 10)
+    r.send(Bridged(A1.leg, NOW + 10), NOW + 10)
+    assert r.send(Failed("PoolTimeout")) == [Wait(r.token, RETRY_ANSWER)]
+    out = r.send(Unbridged(A1.leg, NOW + 40))
+    unset = (("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", ""))
+    assert out == [
+        OutliveController(False, tell_switch=True), Forget(),
+        SetVariables((*noted(agent="acme_a1"), *unset)), RouteOn(out[-1].ref, ""),
+    ]  # fmt: skip
+    assert r.visit.ending is None
+    r.done("RouteOn")
+    assert r.visit.ending == Ending()  # no branch: the socket closes as after any visit
 
 
 def test_a_caller_who_hangs_up_before_their_place_is_written_leaves_nothing_to_undo() -> None:
@@ -1123,7 +1209,9 @@ class Driver:
             # Nothing on the call is waited for once the caller is gone (a clip still queued
             # at the hangup never completes), but a bridge's own end, for a moment.
             waits = isinstance(event, HungUp) and phase in (Phase.RINGING, Phase.TALKING, Phase.TRANSFERRING)
-            assert self.visit.ending is not None or waits, phase
+            # Or the answer the database failed to take, told until it lands (RETRY_ANSWER).
+            untold = phase is Phase.ANSWER_UNTOLD
+            assert self.visit.ending is not None or waits or untold, phase
 
     def run(self, commands: list[Command], cause: Event) -> None:
         todo = deque(commands)
@@ -1303,10 +1391,7 @@ def run_and_check(d: Driver) -> None:
     for _ in range(120):
         if d.visit.ending is not None:
             break
-        failed = isinstance(event := d.next_event(), Failed)
-        d.send(event)
-        if failed:
-            break
+        d.send(d.next_event())
     c = d.commands
     ending = d.visit.ending
     placed = any(isinstance(x, Join) for x in c)
@@ -1328,6 +1413,14 @@ def run_and_check(d: Driver) -> None:
         if ending.caller_gone is not None and placed and not any(isinstance(x, CompleteAnswered) for x in c):
             # Gone while in the queue or after the agent: the place is settled one way.
             assert any(isinstance(x, Leave | Forget) for x in c), kinds(c)
+    if ending is not None and ending.hand_back is not None:
+        # A caller handed back whose place was written leaves it to the next controller.
+        assert not placed or any(isinstance(x, Forget) for x in c), kinds(c)
+        if d.visit.park_set and d.visit.end and not (d.hung_up or d.closed):
+            # A caller parked after their conversation is sent to the node's routes (a hand
+            # back would have the switch reset them, and hang them up): handed back only if
+            # that failed too.
+            assert any(isinstance(x, RouteOn) for x in c), kinds(c)
     # Every offer is settled: answered, failed, or withdrawn by a pickup, before another rings.
     rung = 0
     for x in c:
