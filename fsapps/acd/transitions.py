@@ -60,11 +60,13 @@ class AgentTransitions:
         with self.store.operator(pipelined=True, flushed=False) as op:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
-            told = got is not None and _on(got[0], AgentState.IN_A_QUEUE_CALL, member)
-            after = agent_events.answered(got[0], now) if got and not told else None
+            # Only an agent on this caller's offer answers it (release changes no other).
+            mine = got is not None and got[0].offered_member == member
+            told = mine and got is not None and got[0].state == AgentState.IN_A_QUEUE_CALL
+            after = (got[0] if told else agent_events.answered(got[0], now)) if mine and got else None
             # An agent in a call and a caller answered free nobody: only the losers wake the
             # dispatchers, once.
-            if after is not None:
+            if after is not None and not told:
                 store_acd.release(op.conn, agent_id, member, _fields(after), wake=False, read=False)
             for other in others:
                 if other in agents and agents[other][0].offered_member == member:

@@ -354,6 +354,7 @@ class Visit:
         # visit ends, handed back, if the conversation ends first)
         self.failing: str | None = None
         self.retry_answer = 0
+        self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
 
     @property
@@ -900,7 +901,11 @@ class Visit:
         if self.failing is not None:
             if self.caller_here:
                 return self._hand_back_noted(self.failing)
-            # Nobody to hold: the answer is told again until it lands, and the visit then
+            if self.hung_up is None:
+                # The socket closed under a caller still there: another controller may have
+                # them (and resumes them); nothing is told from here.
+                return [Forget(), *self._done(Ending(caller_gone="socket closed"))]
+            # The caller hung up: the answer is told again until it lands, and the visit then
             # ends as any (its records at once).
             self._enter(Phase.ANSWER_UNTOLD)
             self.retry_answer = self._ref()
@@ -925,14 +930,16 @@ class Visit:
         and hung up by a hand back's ``resume``: sent to the node's route extension with no
         branch instead (the visit ends with none, the socket closing as after any), whose
         hold routes hand them to a controller again."""
-        noted = self._noted()
+        # Once accounted (its row gone, its records written), there is nothing to complete.
+        noted = () if self.accounted else self._noted().values
         if not self.park_set:
-            return [Forget(), noted, *self._done(Ending(hand_back=why))]
+            out: list[Command] = [Forget(), SetVariables(noted)] if noted else [Forget()]
+            return out + self._done(Ending(hand_back=why))
         self.handing_back = why
         self.waiting_for = self._ref()
         self._enter(Phase.ROUTING_ON)
         unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", ""))
-        return [Forget(), SetVariables((*noted.values, *unset)), RouteOn(self.waiting_for, "")]
+        return [Forget(), SetVariables((*noted, *unset)), RouteOn(self.waiting_for, "")]
 
     def _on_consult_check(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, NoteRead):
@@ -1004,6 +1011,7 @@ class Visit:
         )
         # The records at once: once the agent's call has ended and the caller's row is gone
         # (EndAgentCall), no reconciliation can write them for a controller killed here.
+        self.accounted = True
         out: list[Command] = [Account(summary), NoteHandleTime(talk + event.wrap_up)]
         if self.caller_here:
             out.append(SetVariables((("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))))

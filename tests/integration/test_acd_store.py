@@ -373,3 +373,23 @@ def test_a_visit_noted_on_the_channel_is_completed_with_its_agent_whatever_the_r
     assert _rows(store)[1][gone][0] == "Answered"
     row = transitions.complete_answered(gone, NOW + 40, "a2", NOW + 10)
     assert row is not None and row["agent_id"] is None
+
+
+def test_an_answer_told_twice_counts_once_and_one_for_another_caller_changes_nothing(store: Store) -> None:
+    """The visit tells the answer again after a failure that may have come after the COMMIT:
+    the agent answered once (calls_answered 1, the first start kept). An agent who is not on
+    the caller's offer (freed meanwhile) is not made to answer it."""
+    setup_agents(store, 2)
+    caller = _member(store, "Waiting", controller="c1")
+    legs = _legs("a0")
+    with store.operator() as op:
+        assert acd.make_offers(op.conn, [acd.OfferPlan(caller, legs, {})], "c1", NOW) == {caller: legs}
+    transitions = AgentTransitions(store, Notifier())
+    first = transitions.answered(caller, "a0", [], QueueSettings(), NOW + 5)
+    again = transitions.answered(caller, "a0", [], QueueSettings(), NOW + 9)
+    assert first is not None and again is not None
+    assert (again.state, again.calls_answered, again.last_bridge_start) == ("In a queue call", 1, NOW + 5)
+    assert transitions.answered(caller, "a1", [], QueueSettings(), NOW + 9) is None
+    agents, members = _rows(store)
+    assert (agents["a0"][:2], agents["a1"][:2], members[caller][0]) == (
+        ("In a queue call", caller), ("Waiting", None), "Answered")  # fmt: skip

@@ -288,6 +288,16 @@ def test_a_conversation_over_when_the_database_fails_the_visit_notes_it_for_whoe
     early.talking()
     early.send(Unbridged(A2.leg, NOW + 40))
     assert early.send(Failed("PoolTimeout")) == [Forget(), SetVariables(noted())]
+    # Failing once accounted (a blind transfer's bridge refused, say): its row is gone, its
+    # records out: nothing noted for anyone to complete again.
+    late = Run()
+    late.after_conversation()
+    note = {"dial": "sofia/gateway/carrier/0755123", "agent": "acme_a9"}
+    late.send(NoteRead(note))
+    late.send(NoteRead(note))
+    late.done("StopRecording")
+    assert kinds(late.send(AgentCallEnded(0.0)))[0] == "Account"
+    assert late.send(Failed("CommandTimeout")) == [Forget()]
 
 
 def test_an_answer_the_database_fails_to_take_is_told_again_and_the_conversation_goes_on() -> None:
@@ -332,6 +342,14 @@ def test_an_answer_the_database_fails_to_take_is_told_again_and_the_conversation
     out = gone.send(AgentCallEnded(0.0))
     assert kinds(out) == ["Account", "NoteHandleTime"] and out[0].summary.ended == NOW + 40
     assert gone.visit.ending is not None and gone.visit.ending.branch == "_"
+    # The socket closed under a caller still there (another controller may have them): this
+    # one tells nothing more, the caller's visit being theirs.
+    closed = Run()
+    closed.talking()
+    closed.send(Failed("PoolTimeout"))
+    closed.send(Unbridged(A2.leg, NOW + 40))
+    assert closed.send(SocketClosed()) == [Forget()]
+    assert closed.visit.ending == Ending(caller_gone="socket closed")
 
 
 def test_a_uuid_bridged_caller_whose_answer_went_untold_goes_back_to_the_node_not_reset() -> None:
