@@ -105,13 +105,17 @@ Phases and what moves them ([commands]):
   too: the conversation outlives the socket and is completed by whoever sees it end.
   Before the place is written, either: done, nothing to undo. Failed: done [Forget,
   HangUpLeg(each leg ringing on its own)], and once the conversation is over,
-  [SetVariables(its end, agent and start)] for whoever completes the visit. Failed while
-  TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
-  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again] (Failed again: waits again), on as
-  any once it lands; the conversation over first: done [Forget, SetVariables(as above)]:
-  the talk time is the agent's, not how long the database was away. A caller back with
-  those noted joins with their row made Answered (Join(completing)) and is completed
-  (CompleteAnswered(that agent)) even if the row said otherwise.
+  [SetVariables(its end, agent, start and joined)] for whoever completes the visit (none
+  once accounted); a parked caller is sent to the node's hold routes, not handed back
+  (ROUTING_ON [RouteOn], done with no branch). Failed while TALKING, the caller there (the
+  answer not taken, say): [HangUpLeg(as above), Wait(RETRY_ANSWER)] --WaitOver-->
+  [TellAnswered again] (Failed again: waits again), on as any once it lands; the
+  conversation over first: as Failed above, the talk time the agent's, not how long the
+  database was away; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
+  [TellAnswered, ReadNote(look)] (Failed: waits again) --NoteRead--> as CONSULT_CHECK; the
+  socket closed under them: done [Forget]. A caller back with a conversation noted joins
+  with their row made Answered, or written so (Join(completing)), and is completed
+  (CompleteAnswered(that agent)) whatever the row said.
 
 Two things the real switch does that the emulator cannot show (measured on
 1.10.12) shape it: a hold clip still queued when the caller hangs up never
@@ -385,8 +389,7 @@ class Visit:
             self.end = self.end or self.unbridged
             if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
                 # The conversation is over, maybe not yet accounted (the database is away):
-                # the controller that completes it, maybe long after, needs it. Already
-                # accounted, the row is gone and the next visit unsets it.
+                # the controller that completes it, maybe long after, needs it.
                 return [*hangups, *self._hand_back_noted(why)]
             # Whatever the visit had reached, the dispatcher must not keep offering to it.
             forget: list[Command] = [Forget(), *hangups] if self.placed else hangups

@@ -46,7 +46,10 @@ def test_a_bridged_call_becomes_two_legs_and_one_call(store, tmp_path) -> None:
     assert set(legs) == {"a", "b"}
     assert str(legs["b"]["call_uuid"]) == ch.uuid == str(legs["a"]["leg_uuid"])
     assert legs["a"]["caller"] == "5551234" and legs["a"]["queue"] == "support"
-    assert 11 <= legs["a"]["billsec"] <= 13 and 9 <= legs["b"]["billsec"] <= 11
+    # b talked its 10 s; a as long plus b's 2 s of ringing. The emulator's clock runs at 20x,
+    # so a loaded host's lag of a few tenths of a second is a few seconds here: bounded so.
+    a, b = legs["a"]["billsec"], legs["b"]["billsec"]
+    assert 9 <= b <= 13 and 1 <= a - b <= 4, (a, b)
     assert legs["a"]["wait_seconds"] in (1, 2, 3)  # until the agent's leg was bridged
     assert (call["agent_id"], call["hangup_cause"]) == ("ag7", "NORMAL_CLEARING")
     assert writer.spooled == 0
