@@ -61,9 +61,9 @@ class AgentTransitions:
             agents = store_acd.load_agents(op.conn, [agent_id, *others])
             got = agents.get(agent_id)
             # Only an agent on this caller's offer answers it (release changes no other).
-            mine = got is not None and got[0].offered_member == member
-            told = mine and got is not None and got[0].state == AgentState.IN_A_QUEUE_CALL
-            after = (got[0] if told else agent_events.answered(got[0], now)) if mine and got else None
+            on_offer = got[0] if got is not None and got[0].offered_member == member else None
+            told = on_offer is not None and on_offer.state == AgentState.IN_A_QUEUE_CALL
+            after = on_offer if told or on_offer is None else agent_events.answered(on_offer, now)
             # An agent in a call and a caller answered free nobody: only the losers wake the
             # dispatchers, once.
             if after is not None and not told:

@@ -374,6 +374,7 @@ class Visit:
                 HangUpLeg(leg, "ORIGINATOR_CANCEL") for leg in self.ringing if leg != self.agent_leg
             ]
             self.ringing = {}
+            why = event.why or "failed"
             talking = self.phase is Phase.TALKING and self.caller_here and not self.unbridged
             untold = self.phase is Phase.ANSWER_UNTOLD
             if self.ending is None and self.told is not None and (talking or untold):
@@ -382,10 +383,9 @@ class Visit:
                 # (TellAnswered, which does nothing twice): told again until it lands, the
                 # visit then going on as any; if the conversation ends first with the caller
                 # there, it is handed back with it noted (_hand_back_noted).
-                self.failing = event.why or "failed"
+                self.failing = why
                 self.retry_answer = self._ref()
                 return [*hangups, Wait(self.retry_answer, RETRY_ANSWER)]
-            why = event.why or "failed"
             self.end = self.end or self.unbridged
             if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
                 # The conversation is over, maybe not yet accounted (the database is away):
@@ -447,10 +447,13 @@ class Visit:
             out = [Forget()]
         return out + self._done(Ending(caller_gone=cause))
 
-    def _noted(self) -> SetVariables:
-        """The conversation, on the channel, for the controller that completes the visit."""
+    def _noted(self) -> tuple[tuple[str, str], ...]:
+        """The conversation, as the channel keeps it for the controller that completes the
+        visit (none once accounted: its row is gone, its records written)."""
+        if self.accounted:
+            return ()
         values = (f"{self.end:.6f}", self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}")
-        return SetVariables(tuple(zip(NOTED_VISIT, values, strict=True)))
+        return tuple(zip(NOTED_VISIT, values, strict=True))
 
     def _summary(self, outcome: str, ended: float, **answered: Any) -> VisitSummary:
         s = self.setup
@@ -933,8 +936,7 @@ class Visit:
         and hung up by a hand back's ``resume``: sent to the node's route extension with no
         branch instead (the visit ends with none, the socket closing as after any), whose
         hold routes hand them to a controller again."""
-        # Once accounted (its row gone, its records written), there is nothing to complete.
-        noted = () if self.accounted else self._noted().values
+        noted = self._noted()
         if not self.park_set:
             out: list[Command] = [Forget(), SetVariables(noted)] if noted else [Forget()]
             return out + self._done(Ending(hand_back=why))
