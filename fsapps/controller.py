@@ -28,6 +28,7 @@ import gevent
 from fsapps.acd import live_metrics
 from fsapps.acd.direct_calls import DirectCalls
 from fsapps.acd.dispatch import Dispatcher
+from fsapps.acd.noted_visits import NotedVisits
 from fsapps.acd.notifier import Notifier
 from fsapps.acd.phones import PhoneCalls
 from fsapps.acd.relay import Relay
@@ -131,6 +132,7 @@ class Controller:
             self.voicemails = VoicemailCollector(self.client, self.writer.write, tenants, now=context.now)
         self.dispatcher: Dispatcher | None = None
         self.phones: PhoneCalls | None = None
+        self.noted_visits: NotedVisits | None = None
         self.direct_calls: DirectCalls | None = None
         # The ACD's live events: the metrics follow them; the API's event streams too (fsapps.web.live).
         self.notifier = Notifier()
@@ -150,6 +152,8 @@ class Controller:
                 # events; a phone's last call ending may free an agent for a waiting caller.
                 self.phones = PhoneCalls(client, on_free=self.dispatcher.kick.set)
                 self.dispatcher.phone_calls = self.phones.calls
+                # An answered visit whose caller hung up handed back, before any controller completed it.
+                self.noted_visits = NotedVisits(client, ctx.write_soon)
                 # The floor: agents on calls no queue made (a transfer straight to them, a dial-out).
                 self.direct_calls = DirectCalls(
                     client, self.notifier, lambda: _agents_phones(store),

@@ -72,6 +72,7 @@ QUEUES: dict[str, dict[str, Any]] = {
     "answered_away": {"tiers": ["cl_o4"]},
     "answered_back": {"tiers": ["cl_o5"]},
     "answered_parked": {"strategy": "ring-progressively", "tiers": ["cl_o6"]},
+    "answered_gone": {"tiers": ["cl_o7"]},
     "unstaffed": {"tiers": ["cl_o2"]},
     "consult": {"tiers": ["cl_c1", {"agent": "cl_c2", "level": 2}]},
     "elsewhere": {"tiers": ["cl_e1"]},
@@ -145,6 +146,10 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     }),
     "7021": ("answered_parked", {
         "start": _queue("answered_parked", {"_": "rate"}),
+        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
+    }),
+    "7022": ("answered_gone", {
+        "start": _queue("answered_gone", {"_": "rate"}),
         "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
     }),
     "7012": ("unstaffed", {"start": _queue("unstaffed", {"_": "bye"}), "bye": BYE}),
@@ -987,6 +992,64 @@ def test_an_agent_who_answers_while_postgresql_is_away_has_the_visit_completed_o
     ]
     assert [(a["agent_id"], a["score"]) for a in answers] == [(agent, 3)]
     assert (agent_state_of(rig.dsn, agent), members) == (("Waiting", ""), [])
+
+
+def test_a_caller_who_hangs_up_handed_back_after_an_unwritten_answer_has_the_visit_recorded(rig, pg_server):
+    """As above, PostgreSQL away from the agent's answer to past the conversation's end: the
+    visit is handed back with the conversation noted on the channel. The caller hangs up
+    while the dialplan holds them, so no controller completes the visit; the notes in their
+    hangup's event record it all the same, once PostgreSQL is back, and once: the answered
+    row and the agent's usage record for the time they talked. The agent, left ringing for a
+    caller who is gone, is freed."""
+    rig.agent("cl_o7", answer_after=None, talk=None)
+    caller = rig.call("7022", "15550608")
+    assert wait_for(lambda: rig.rung("cl_o7"))
+    (ring,) = rig.rung("cl_o7")
+    stopping = gevent.spawn(pg_server.stop_server)
+    try:
+        assert wait_for(lambda: refuses(rig.dsn), timeout=30)
+        leg = rig.switch.channels[ring.leg]
+        leg.mark_answered()
+        assert wait_for(lambda: rig.switch.channels[caller.uuid].bridged_to is leg)
+        answered = rig.switch.clock.now()
+        rig.until(answered + 20)
+        leg.hangup("NORMAL_CLEARING")  # the agent hangs up
+        hung_up = rig.switch.clock.now()
+        # Handed back, the conversation noted on the channel; the caller hangs up while held.
+        channel = rig.switch.channels[caller.uuid]
+        assert wait_for(lambda: channel.variables.get("fsapps_bridge_agent") == "cl_o7"), (
+            "\n".join(rig.switch.call_log(caller.uuid)[-30:])
+        )
+        assert caller.up and not surveyed(rig, caller)
+        caller.hangup()
+    finally:
+        stopping.join()
+        pg_server.start_server()
+    writer = rig.controller.writer
+
+    def recorded() -> list[Any]:
+        if not (rig.controller.record_batches.flush(0.5) and writer.pending == 0):
+            return []
+        with Store(rig.dsn, max_size=2).open() as store, store.tenant("claims") as t:
+            return t._all("SELECT * FROM queue_calls WHERE call_uuid = %s", (caller.uuid,))
+
+    calls = wait_for(recorded, timeout=30)
+    assert [(c["outcome"], c["agent_id"], c["queue"]) for c in calls] == [("answered", "cl_o7", "answered_gone")]
+    talked = hung_up - answered
+    assert talked - 1 < float(calls[0]["talk_seconds"]) < talked + 1, (talked, calls[0])
+    assert str(calls[0]["caller"]) == "15550608"
+    with Store(rig.dsn, max_size=2).open() as store, store.tenant("claims") as t:
+        handled = t._all("SELECT resource_id, workload FROM usage_records WHERE call_uuid = %s"
+                         " AND resource = 'agent'", (caller.uuid,))  # fmt: skip
+    assert [(h["resource_id"], float(h["workload"])) for h in handled] == [
+        ("cl_o7", float(calls[0]["talk_seconds"]))
+    ]
+    # The stale-offer sweep frees the agent; nobody is waiting in their queue.
+    assert wait_for(lambda: agent_state_of(rig.dsn, "cl_o7") == ("Waiting", ""), timeout=60), agent_state_of(
+        rig.dsn, "cl_o7"
+    )
+    assert rig.member_state(caller.uuid) in (None, "Abandoned")
+    assert len(rig.rung("cl_o7")) == 1
 
 
 def agent_state_of(dsn: str, agent: str) -> tuple[str, str] | None:
