@@ -1,13 +1,22 @@
 """The records of an answered visit whose caller hung up before anyone could complete it.
 
-A visit whose agent answered while PostgreSQL was away, and whose conversation ended
-before the answer could be written, hands the caller back with the conversation noted on
-the channel (fsapps.acd.visit NOTED_VISIT): the controller the dialplan hands them to
-next completes the visit. A caller who hangs up first comes back to nobody, but the notes
-are in their CHANNEL_HANGUP_COMPLETE, which every controller receives. Each writes the
-visit's records from it: through the durable writer, as the database may still be away,
-and once between them all, as the records' ids are the visit's own
+A visit whose agent answered while PostgreSQL was away, the answer not written, notes it on
+the caller's channel (fsapps.acd.visit NOTED_VISIT, BRIDGE_UNTOLD "true"). If the
+conversation ends first, the caller is handed back with its end noted too, and the
+controller the dialplan hands them to next completes the visit; so does one the caller
+comes back to after the visit's controller died during the conversation (it notes the end
+as they arrive). A caller who hangs up while the dialplan holds them comes back to nobody,
+and their agent, never known to have answered, is not a call any reconciliation finds. But
+the notes are in their CHANNEL_HANGUP_COMPLETE, which every controller receives. Each
+writes the visit's records from it: through the durable writer, as the database may still
+be away, and once between them all, as the records' ids are the visit's own
 (fsapps.acd.visit_records), which a completion racing the hangup makes too.
+
+Only a noted end counts: a caller who hangs up while the visit's own controller still holds
+them is that visit's to account (with its agent's wrap-up), and an answer that was written
+is reconciliation's (fsapps.acd.housekeeping). The notes are fsapps' own (flows may not set
+fsapps_* variables, fsapps.flows.walls), naming an agent the visit offered this tenant's
+caller; the records go in under that tenant, which must be one the controller knows.
 
 The agent, left Receiving for a caller who is gone, is freed by the stale-offer sweep
 (fsapps.acd.housekeeping) with no no-answer counted, so their record says no wrap-up.
@@ -25,31 +34,36 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fsapps.acd import visit_records
-from fsapps.acd.visit import BRIDGE_AGENT, BRIDGE_ENDED, BRIDGE_JOINED, BRIDGE_STARTED
+from fsapps.acd.visit import BRIDGE_AGENT, BRIDGE_ENDED, BRIDGE_JOINED, BRIDGE_STARTED, BRIDGE_UNTOLD
 from fsapps.esl import codec
 from fsapps.esl.client import InboundClient
 from fsapps.store.records import QueueCall, UsageRecord
 
 log = logging.getLogger("fsapps.acd")
 
+LATEST = 2.0**33  # seconds since 1970 (the year 2242): past it, no moment a visit notes
 
-def _epoch(raw: str | None) -> float | None:
+
+def _epoch(raw: str) -> float | None:
     try:
-        value = float(raw or "")
+        value = float(raw)
     except ValueError:
         return None
-    return value if math.isfinite(value) and value > 0 else None
+    return value if math.isfinite(value) and 0 < value < LATEST else None
 
 
 def noted_records(fields: Mapping[str, str]) -> tuple[QueueCall, UsageRecord] | None:
-    """The answered visit a hangup's channel notes, as its records; None when it notes none
-    (or not all of it: a visit is recorded from the notes whole, or not at all)."""
+    """The answered visit, never written, whose end a hangup's channel notes, as its
+    records; None when it notes none (or not all of it: a visit is recorded from the
+    notes whole, or not at all)."""
     if fields.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE":
         return None
 
     def var(name: str) -> str:
         return fields.get("variable_" + name) or ""
 
+    if var(BRIDGE_UNTOLD) != "true":
+        return None
     agent, tenant, queue = var(BRIDGE_AGENT), var("fsapps_tenant"), var("fsapps_queue")
     call = fields.get("Unique-ID")
     ended, bridged, joined = (_epoch(var(name)) for name in (BRIDGE_ENDED, BRIDGE_STARTED, BRIDGE_JOINED))
@@ -73,8 +87,8 @@ class NotedVisits:
         client.on("CHANNEL_HANGUP_COMPLETE", self.on_hangup_complete)
 
     def on_hangup_complete(self, event: codec.Event) -> None:
-        # Most hangups note nothing: look for the agent before parsing anything else.
-        if not event.fields.get("variable_" + BRIDGE_AGENT):
+        # Most hangups note nothing: look for the mark before parsing anything else.
+        if event.fields.get("variable_" + BRIDGE_UNTOLD) != "true":
             return
         got = noted_records(event.fields)
         if got is None:

@@ -108,14 +108,17 @@ Phases and what moves them ([commands]):
   [SetVariables(its end, agent, start and joined)] for whoever completes the visit (none
   once accounted); a parked caller is sent to the node's hold routes, not handed back
   (ROUTING_ON [RouteOn], done with no branch). Failed while TALKING, the caller there (the
-  answer not taken, say): [HangUpLeg(as above), Wait(RETRY_ANSWER)] --WaitOver-->
-  [TellAnswered again] (Failed again: waits again), on as any once it lands; the
+  answer not taken, say): [HangUpLeg(as above), SetVariables(the agent, start and joined),
+  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again, SetVariables(those unset)] (Failed
+  again: waits again, the rest not run), on as any once it lands; the
   conversation over first: as Failed above, the talk time the agent's, not how long the
   database was away; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
   [TellAnswered, ReadNote(look)] (Failed: waits again) --NoteRead--> as CONSULT_CHECK; the
   socket closed under them: done [Forget]. A caller back with a conversation noted joins
   with their row made Answered, or written so (Join(completing)), and is completed
-  (CompleteAnswered(that agent)) whatever the row said.
+  (CompleteAnswered(that agent)) whatever the row said; one back with an answer noted and
+  no end (its controller died during the conversation) likewise, the end noted as the one
+  the switch handed them over at (SetVariables with the arming).
 
 Two things the real switch does that the emulator cannot show (measured on
 1.10.12) shape it: a hold clip still queued when the caller hangs up never
@@ -209,7 +212,11 @@ BRIDGE_ENDED = "fsapps_bridge_ended"
 BRIDGE_AGENT = "fsapps_bridge_agent"
 BRIDGE_STARTED = "fsapps_bridge_started"
 BRIDGE_JOINED = "fsapps_bridge_joined"  # when the caller joined the queue for that visit
-NOTED_VISIT = (BRIDGE_ENDED, BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED)
+# "true": the answer is not known to have been written (its agent still Receiving): nobody
+# but a controller the caller comes back to, or their hangup's event, will complete the visit
+# (fsapps.acd.noted_visits). Not set for an answer written (reconciliation completes those).
+BRIDGE_UNTOLD = "fsapps_bridge_untold"
+NOTED_VISIT = (BRIDGE_ENDED, BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED, BRIDGE_UNTOLD)
 # Where a caller uuid-bridged to their agent goes when that conversation ends and this
 # visit's controller is gone: VisitSetup.route_on, set while they talk, cleared when a
 # visit arms or routes on (fsapps.acd.housekeeping reads it).
@@ -357,6 +364,8 @@ class Visit:
         # failed while talking: why; the answer told again at retry_answer's WaitOver (the
         # visit ends, handed back, if the conversation ends first)
         self.failing: str | None = None
+        # when the conversation a channel notes ended (NOTED_VISIT; 0: none noted)
+        self.noted_end = setup.bridge_ended
         self.retry_answer = 0
         self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
@@ -385,7 +394,10 @@ class Visit:
                 # there, it is handed back with it noted (_hand_back_noted).
                 self.failing = why
                 self.retry_answer = self._ref()
-                return [*hangups, Wait(self.retry_answer, RETRY_ANSWER)]
+                # The answer on the channel too: a controller the caller comes back to, should
+                # this one die before it lands, completes the visit rather than queue them again.
+                noted = [SetVariables(self._answer_noted())] if talking else []
+                return [*hangups, *noted, Wait(self.retry_answer, RETRY_ANSWER)]
             self.end = self.end or self.unbridged
             if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
                 # The conversation is over, maybe not yet accounted (the database is away):
@@ -452,8 +464,15 @@ class Visit:
         visit (none once accounted: its row is gone, its records written)."""
         if self.accounted:
             return ()
-        values = (f"{self.end:.6f}", self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}")
+        untold = "true" if self.failing is not None else ""
+        values = (f"{self.end:.6f}", self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}", untold)
         return tuple(zip(NOTED_VISIT, values, strict=True))
+
+    def _answer_noted(self) -> tuple[tuple[str, str], ...]:
+        """The answer the database has not taken, as the channel keeps it (_noted, less the
+        end) while the caller talks."""
+        values = (self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}", "true")
+        return tuple(zip((BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED, BRIDGE_UNTOLD), values, strict=True))
 
     def _summary(self, outcome: str, ended: float, **answered: Any) -> VisitSummary:
         s = self.setup
@@ -469,28 +488,35 @@ class Visit:
         if not isinstance(event, Arrived):
             return self._defer(event)
         if self.setup.answered:
-            return self._arm()
+            return self._arm(now)
         self._enter(Phase.ANSWERING)
         self.waiting_for = self._ref()
         return [Answer(self.waiting_for)]
 
-    def _arm(self) -> list[Command]:
+    def _arm(self, now: float) -> list[Command]:
         # Armed before the caller has a place: a controller that dies from here on leaves
         # them to the route that holds them (nodes/queue.py), never to the sorry message.
         self._enter(Phase.JOINING)
         # fsapps_hold_music: what the caller hears when their agent puts them on hold
         # (AgentOperations.hold gives it to the agent's leg, whose hold music it is).
-        armed = (
+        armed: tuple[tuple[str, str], ...] = (
             ("fsapps_resume", self.setup.resume), ("fsapps_held", ""),
             ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
             (hold_music.VARIABLE, self.setup.hold_music), (ROUTE_VARIABLE, ""),
         )  # fmt: skip
-        completing = bool(self.setup.bridge_ended and self.setup.bridge_agent)
+        completing = bool(self.setup.bridge_agent)
+        if completing and not self.noted_end:
+            # An answer noted with no end: the controller of that conversation died during it,
+            # and the caller came back as it ended (the switch handed them over then; this
+            # controller may have spent long since on a database away). Noted, should they be
+            # handed back again.
+            self.noted_end = self.setup.connected_at or now
+            armed += ((BRIDGE_ENDED, f"{self.noted_end:.6f}"),)
         return [SetVariables(armed), Join(self.setup.resume_within, completing)]
 
     def _on_answering(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, AppFinished) and event.ref == self.waiting_for:
-            return self._arm()
+            return self._arm(now)
         if isinstance(event, HungUp | SocketClosed):
             return self._done(Ending(caller_gone=self.hung_up or "socket closed"))
         return self._defer(event)
@@ -503,7 +529,7 @@ class Visit:
         self.placed, self.joined = True, event.joined
         # A noted end belongs to the visit it completes, never to a later one on this call.
         s = self.setup
-        noted = s.bridge_ended
+        noted = self.noted_end
         forget_end = tuple((name, "") for name in NOTED_VISIT) if noted else ()
         if event.before == "Answered" or (noted and s.bridge_agent):
             # Answered: the row says so, or the channel, for a visit handed back over a
@@ -531,7 +557,7 @@ class Visit:
         values: tuple[tuple[str, str], ...] = ()
         if event.agent:
             values = (("fsapps_agent", event.agent), ("fsapps_queue_outcome", "answered"))
-        if self.setup.bridge_ended:
+        if self.noted_end:
             values += tuple((name, "") for name in NOTED_VISIT)
         out: list[Command] = [SetVariables(values)] if values and self.caller_here else []
         return out + self._done(Ending(branch="_"))
@@ -882,7 +908,9 @@ class Visit:
                 return []
             self.failing = None  # unless told otherwise at once (Failed)
             # With what went before it, if that is what failed: neither does anything twice.
-            return [OutliveController(True), self.told]
+            # Landed (nothing after a failed command runs), the answer noted is no more.
+            unnoted = SetVariables(tuple((name, "") for name, _ in self._answer_noted()))
+            return [OutliveController(True), self.told, unnoted]
         if isinstance(event, Unbridged):
             if (self.uuid_bridged or self.park_set) and event.other != self.agent_leg:
                 return []

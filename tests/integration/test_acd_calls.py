@@ -234,6 +234,68 @@ def crash(c: Controller) -> None:
         call.close_socket()
 
 
+def test_a_conversation_whose_controller_dies_before_its_answer_is_written_is_completed_once(
+    store, pg_server, tmp_path
+) -> None:
+    """PostgreSQL stops while the agent's phone rings, the agent answers (the controller
+    cannot say so, and notes the answer on the caller's channel), and the controller dies
+    during the conversation. When the agent hangs up the caller comes back to the other
+    controller, which holds them until PostgreSQL is back, then completes that visit with
+    that agent, for the time they talked: the caller goes on to the survey, never queued
+    and rung again."""
+    from tests.integration.test_acd_settings import refuses
+
+    with rig(store, tmp_path, controllers=2) as r:
+        first, second = r.controllers
+        r.agent("cn_wang", Endpoint(answer_after=None))
+        events: list = []
+        with r.switch.watching(events.append):
+            ch = r.call(keypad=["1", "4"])  # 1: an agent; then 4 for the survey
+            assert wait_for(lambda: r.agent_row("cn_wang")["agent_leg"], timeout=60)
+            leg = r.switch.channels[str(r.agent_row("cn_wang")["agent_leg"])]
+            assert first.server.calls and not second.server.calls
+            stopping = gevent.spawn(pg_server.stop_server)
+            running = True
+            try:
+                assert wait_for(lambda: refuses(store.dsn), timeout=30)
+                running = False
+                leg.mark_answered()
+                caller = r.switch.channels[ch.uuid]
+                assert wait_for(lambda: caller.bridged_to is leg)
+                answered = r.switch.clock.now()
+                assert wait_for(lambda: caller.variables.get("fsapps_bridge_agent") == "cn_wang", timeout=30)
+                crash(first)
+                assert wait_for(lambda: r.switch.clock.now() >= answered + 20, timeout=60)
+                assert caller.bridged_to is leg  # the conversation outlived its controller
+                leg.hangup("NORMAL_CLEARING")
+                hung_up = r.switch.clock.now()
+                # Back with the other controller, which cannot place them yet: held.
+                assert wait_for(lambda: caller.variables.get("fsapps_bridge_ended"), timeout=30)
+                assert ch.up and second.server.accepted
+            finally:
+                if not running:
+                    stopping.join()
+                    pg_server.start_server()
+            assert ch.destroyed.wait(120), "\n".join(r.switch.call_log(ch.uuid)[-60:])
+        rows = wait_for(r.queue_calls, timeout=30)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+        talked = hung_up - answered
+        assert talked - 1 < float(rows[0]["talk_seconds"]) < talked + 1, (talked, rows[0])
+        with store.tenant("cablenet") as t:
+            answers = t._all("SELECT agent_id, score FROM survey_answers")
+            usage = t._all("SELECT resource_id, workload FROM usage_records WHERE resource = 'agent'")
+        assert answers == [{"agent_id": "cn_wang", "score": 4}]
+        assert [(u["resource_id"], float(u["workload"])) for u in usage] == [
+            ("cn_wang", float(rows[0]["talk_seconds"]))
+        ]
+        rung = [e for e in events if e.name == "CHANNEL_CREATE" and e.get("variable_fsapps_agent") == "cn_wang"]
+        assert len(rung) == 1  # never queued again
+        # Free again, whichever came first: this completion, or the other controller freeing
+        # what the dead one held once PostgreSQL was back.
+        assert wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting", timeout=30)
+        assert r.members() == []
+
+
 def test_two_controllers_never_offer_one_agent_two_calls(store, tmp_path) -> None:
     """24 callers, half through each controller, six agents: every caller is served, and
     no agent's phone ever has two calls at once."""

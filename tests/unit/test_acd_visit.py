@@ -241,16 +241,31 @@ def test_an_answered_caller_coming_back_completes_their_visit_and_goes_on_in_the
     assert late.visit.ending is not None and late.visit.ending.branch == "_"
 
 
-def noted(ended: float = NOW + 40, agent: str = "acme_a2", started: float = NOW + 10) -> tuple[tuple[str, str], ...]:
-    """A conversation as a visit notes it on the channel (the caller joined at NOW)."""
+def noted(
+    ended: float = NOW + 40, agent: str = "acme_a2", started: float = NOW + 10, untold: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """A conversation as a visit notes it on the channel (the caller joined at NOW);
+    ``untold``: its answer not known to be written."""
     return (
         ("fsapps_bridge_ended", f"{ended:.6f}"), ("fsapps_bridge_agent", agent),
         ("fsapps_bridge_started", f"{started:.6f}"), ("fsapps_bridge_joined", f"{NOW:.6f}"),
+        ("fsapps_bridge_untold", "true" if untold else ""),
     )  # fmt: skip
 
 
+def answer_noted(agent: str = "acme_a2", started: float = NOW + 10) -> SetVariables:
+    """The answer alone, as a visit notes it while the caller talks and the database has
+    not taken it."""
+    return SetVariables((
+        ("fsapps_bridge_agent", agent), ("fsapps_bridge_started", f"{started:.6f}"),
+        ("fsapps_bridge_joined", f"{NOW:.6f}"), ("fsapps_bridge_untold", "true"),
+    ))  # fmt: skip
+
+
+ANSWER_UNNOTED = SetVariables((("fsapps_bridge_agent", ""), ("fsapps_bridge_started", ""),
+                               ("fsapps_bridge_joined", ""), ("fsapps_bridge_untold", "")))  # fmt: skip
 UNSET_NOTES = (("fsapps_bridge_ended", ""), ("fsapps_bridge_agent", ""), ("fsapps_bridge_started", ""),
-               ("fsapps_bridge_joined", ""))  # fmt: skip
+               ("fsapps_bridge_joined", ""), ("fsapps_bridge_untold", ""))  # fmt: skip
 
 
 def test_a_conversation_over_when_the_database_fails_the_visit_notes_it_for_whoever_completes_it() -> None:
@@ -282,7 +297,7 @@ def test_a_conversation_over_when_the_database_fails_the_visit_notes_it_for_whoe
     assert old.send(Placed(NOW, "Answered")) == [Forget(), CompleteAnswered(NOW + 40)]
     left = Run(replace(SETUP, bridge_ended=NOW + 40))
     left.send(Arrived())
-    assert the(SetVariables, left.send(Placed(NOW + 500))).values[-4:] == UNSET_NOTES
+    assert the(SetVariables, left.send(Placed(NOW + 500))).values[-5:] == UNSET_NOTES
     # Failing before the ring's completion, once the agent unbridged: noted all the same.
     early = Run()
     early.talking()
@@ -300,6 +315,38 @@ def test_a_conversation_over_when_the_database_fails_the_visit_notes_it_for_whoe
     assert late.send(Failed("CommandTimeout")) == [Forget()]
 
 
+def test_a_caller_back_with_an_answer_noted_and_no_end_has_that_visit_completed_from_their_return() -> None:
+    """The visit's controller died during the conversation, its answer noted on the channel
+    and never written: the caller comes back as the bridge ends, and is completed with that
+    agent, the conversation ending as they arrive (noted at once, for a hand back again),
+    whatever the row says; never queued again."""
+    setup = replace(SETUP, bridge_agent="acme_a2", bridge_started=NOW + 10, bridge_joined=NOW, connected_at=NOW + 60)
+    back = Run(setup)
+    # The end as the switch handed the caller over, however long this controller took since.
+    out = back.send(Arrived(), NOW + 75)
+    assert out[-1] == Join(0.0, completing=True)
+    assert out[0].values[-1] == ("fsapps_bridge_ended", f"{NOW + 60:.6f}")
+    unknown = Run(replace(setup, connected_at=0.0))
+    assert unknown.send(Arrived(), NOW + 75)[0].values[-1] == ("fsapps_bridge_ended", f"{NOW + 75:.6f}")
+    completes = [Forget(), CompleteAnswered(NOW + 60, "acme_a2", NOW + 10, NOW)]
+    for before in ("Trying", "Answered", ""):
+        again = Run(setup)
+        again.send(Arrived(), NOW + 60)
+        assert again.send(Placed(NOW, before)) == completes
+    assert back.send(Placed(NOW, "Trying")) == completes
+    assert back.send(Completed("acme_a2")) == [SetVariables((
+        ("fsapps_agent", "acme_a2"), ("fsapps_queue_outcome", "answered"), *UNSET_NOTES,
+    ))]  # fmt: skip
+    # The database still away: handed back, the end noted with the arming stays for next time.
+    away = Run(setup)
+    away.send(Arrived(), NOW + 60)
+    assert away.send(Failed("PoolTimeout")) == []
+    assert away.visit.ending is not None and away.visit.ending.hand_back == "PoolTimeout"
+    # An end already noted (a hand back before) is kept, not moved to this arrival.
+    kept = Run(replace(setup, bridge_ended=NOW + 40))
+    assert kept.send(Arrived(), NOW + 500)[0].values[-1] == ("fsapps_queue_route", "")
+
+
 def test_an_answer_the_database_fails_to_take_is_told_again_and_the_conversation_goes_on() -> None:
     """Still talking when it failed (the answer not taken, say): the conversation goes on;
     the answer is told again while it does. If the conversation ends first, it is noted
@@ -307,15 +354,17 @@ def test_an_answer_the_database_fails_to_take_is_told_again_and_the_conversation
     once told, the visit goes on as any."""
     talking = Run()
     talking.talking()
-    told = [OutliveController(True), TellAnswered("acme_a2", ("acme_a1",), NOW + 10)]
-    assert talking.send(Failed("PoolTimeout")) == [Wait(talking.token, RETRY_ANSWER)]
+    told = [OutliveController(True), TellAnswered("acme_a2", ("acme_a1",), NOW + 10), ANSWER_UNNOTED]
+    # The answer noted on the channel meanwhile (for a controller the caller comes back to,
+    # should this one die), and unset once it lands (the driver runs nothing after a failure).
+    assert talking.send(Failed("PoolTimeout")) == [answer_noted(), Wait(talking.token, RETRY_ANSWER)]
     assert talking.visit.ending is None
     assert talking.timer() == told
-    assert talking.send(Failed("PoolTimeout")) == [Wait(talking.token, RETRY_ANSWER)]  # still away
+    assert talking.send(Failed("PoolTimeout")) == [answer_noted(), Wait(talking.token, RETRY_ANSWER)]
     assert talking.send(Offered((A1,), 6)) == [PickedUp(("acme_a1",), talking.now)]
     assert talking.send(Unbridged(A2.leg, NOW + 40)) == [OutliveController(False, tell_switch=True)]
     assert talking.timer() == []  # over: not told while the bridge completes
-    assert talking.done("Ring", "SUCCESS") == [Forget(), SetVariables(noted())]
+    assert talking.done("Ring", "SUCCESS") == [Forget(), SetVariables(noted(untold=True))]
     assert talking.visit.ending is not None and talking.visit.ending.hand_back == "PoolTimeout"
     # Told once the database is back: the visit goes on as any.
     back_soon = Run()
@@ -362,12 +411,12 @@ def test_a_uuid_bridged_caller_whose_answer_went_untold_goes_back_to_the_node_no
     r.send(LegAnswered(A1.leg), NOW + 10)
     r.send(CallerBridged(A1.leg, True), NOW + 10)
     r.send(Bridged(A1.leg, NOW + 10), NOW + 10)
-    assert r.send(Failed("PoolTimeout")) == [Wait(r.token, RETRY_ANSWER)]
+    assert r.send(Failed("PoolTimeout")) == [answer_noted("acme_a1"), Wait(r.token, RETRY_ANSWER)]
     out = r.send(Unbridged(A1.leg, NOW + 40))
     unset = (("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", ""))
     assert out == [
         OutliveController(False, tell_switch=True), Forget(),
-        SetVariables((*noted(agent="acme_a1"), *unset)), RouteOn(out[-1].ref, ""),
+        SetVariables((*noted(agent="acme_a1", untold=True), *unset)), RouteOn(out[-1].ref, ""),
     ]  # fmt: skip
     assert r.visit.ending is None
     r.done("RouteOn")
