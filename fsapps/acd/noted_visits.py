@@ -5,7 +5,7 @@ the caller's channel (fsapps.acd.visit NOTED_VISIT, BRIDGE_UNTOLD "true"). If th
 conversation ends first, the caller is handed back with its end noted too, and the
 controller the dialplan hands them to next completes the visit; so does one the caller
 comes back to after the visit's controller died during the conversation (it notes the end
-as they arrive). A caller who hangs up while the dialplan holds them comes back to nobody,
+as the switch handed them over). A caller who hangs up while the dialplan holds them comes back to nobody,
 and their agent, never known to have answered, is not a call any reconciliation finds. But
 the notes are in their CHANNEL_HANGUP_COMPLETE, which every controller receives. Each
 writes the visit's records from it: through the durable writer, as the database may still
@@ -14,12 +14,16 @@ be away, and once between them all, as the records' ids are the visit's own
 
 Only a noted end counts: a caller who hangs up while the visit's own controller still holds
 them is that visit's to account (with its agent's wrap-up), and an answer that was written
-is reconciliation's (fsapps.acd.housekeeping). The notes are fsapps' own (flows may not set
-fsapps_* variables, fsapps.flows.walls), naming an agent the visit offered this tenant's
-caller; the records go in under that tenant, which must be one the controller knows.
+is reconciliation's (fsapps.acd.housekeeping). A caller who hangs up while still talking
+after that controller died notes no end, and is not recorded. The notes are fsapps' own
+(flows may not set fsapps_* variables, fsapps.flows.walls), set by the visit that offered
+the tenant's caller to that agent; nothing here asks the database (it may be away). The
+records go in under the channel's tenant; the controller's record writer drops those of a
+tenant it does not know.
 
-The agent, left Receiving for a caller who is gone, is freed by the stale-offer sweep
-(fsapps.acd.housekeeping) with no no-answer counted, so their record says no wrap-up.
+The agent, left Receiving for a caller who is gone, is freed by the stale-offer sweep, or
+as what a dead controller held (fsapps.acd.housekeeping), with no no-answer counted, so
+their record says no wrap-up.
 The visit's end is not published (fsapps.acd.notifier): every controller sees the
 hangup, and the live figures would count it once per controller.
 

@@ -107,14 +107,15 @@ Phases and what moves them ([commands]):
   HangUpLeg(each leg ringing on its own)], and once the conversation is over,
   [SetVariables(its end, agent, start and joined)] for whoever completes the visit (none
   once accounted); a parked caller is sent to the node's hold routes, not handed back
-  (ROUTING_ON [RouteOn], done with no branch). Failed while TALKING, the caller there (the
-  answer not taken, say): [HangUpLeg(as above), SetVariables(the agent, start and joined),
-  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again, SetVariables(those unset)] (Failed
-  again: waits again, the rest not run), on as any once it lands; the
-  conversation over first: as Failed above, the talk time the agent's, not how long the
-  database was away; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
-  [TellAnswered, ReadNote(look)] (Failed: waits again) --NoteRead--> as CONSULT_CHECK; the
-  socket closed under them: done [Forget]. A caller back with a conversation noted joins
+  (ROUTING_ON [RouteOn], done with no branch). TellAnswered is answered by AnswerTold.
+  Failed while TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
+  NoteAnswer(the agent, start and joined, "untold"; once, unless AnswerTold came),
+  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again] (Failed again: waits again)
+  --AnswerTold--> [NoteAnswer(those unset)], on as any; the conversation over first: as
+  Failed above, the talk time the agent's, not how long the database was away, "untold"
+  noted unless AnswerTold came; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
+  [TellAnswered] (Failed: waits again) --AnswerTold--> [ReadNote(look)] --NoteRead--> as
+  CONSULT_CHECK; the socket closed under them: done [Forget]. A caller back with a conversation noted joins
   with their row made Answered, or written so (Join(completing)), and is completed
   (CompleteAnswered(that agent)) whatever the row said; one back with an answer noted and
   no end (its controller died during the conversation) likewise, the end noted as the one
@@ -147,6 +148,7 @@ from fsapps.acd.visit_messages import (
     AgentCallEnded,
     Announced,
     Answer,
+    AnswerTold,
     AppFinished,
     Arrived,
     Break,
@@ -173,6 +175,7 @@ from fsapps.acd.visit_messages import (
     LegAnswered,
     LegEnded,
     Moved,
+    NoteAnswer,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -366,6 +369,8 @@ class Visit:
         self.failing: str | None = None
         # when the conversation a channel notes ended (NOTED_VISIT; 0: none noted)
         self.noted_end = setup.bridge_ended
+        self.answer_told = False  # the database took the agent's answer (AnswerTold)
+        self.answer_noted = False  # the answer is noted on the channel, not yet told (NoteAnswer)
         self.retry_answer = 0
         self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
@@ -396,7 +401,10 @@ class Visit:
                 self.retry_answer = self._ref()
                 # The answer on the channel too: a controller the caller comes back to, should
                 # this one die before it lands, completes the visit rather than queue them again.
-                noted = [SetVariables(self._answer_noted())] if talking else []
+                noted: list[Command] = []
+                if talking and not self.answer_told and not self.answer_noted:
+                    self.answer_noted = True
+                    noted = [NoteAnswer(self._answer_noted())]
                 return [*hangups, *noted, Wait(self.retry_answer, RETRY_ANSWER)]
             self.end = self.end or self.unbridged
             if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
@@ -410,6 +418,15 @@ class Visit:
             return forget
         if self.ending is not None:
             return []
+        if isinstance(event, AnswerTold):
+            self.answer_told = True
+            out: list[Command] = []
+            if self.answer_noted and self.caller_here:
+                self.answer_noted = False
+                out.append(NoteAnswer(tuple((name, "") for name, _ in self._answer_noted())))
+            if self.phase is Phase.ANSWER_UNTOLD:
+                out.append(ReadNote(take=False))  # its answer takes the visit on as any
+            return out
         if isinstance(event, Offered) and self.phase in ANSWERED_PHASES:
             return [PickedUp(event.agents, now)]
         if isinstance(event, RecordingNamed):
@@ -464,7 +481,7 @@ class Visit:
         visit (none once accounted: its row is gone, its records written)."""
         if self.accounted:
             return ()
-        untold = "true" if self.failing is not None else ""
+        untold = "" if self.answer_told else "true"
         values = (f"{self.end:.6f}", self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}", untold)
         return tuple(zip(NOTED_VISIT, values, strict=True))
 
@@ -908,9 +925,7 @@ class Visit:
                 return []
             self.failing = None  # unless told otherwise at once (Failed)
             # With what went before it, if that is what failed: neither does anything twice.
-            # Landed (nothing after a failed command runs), the answer noted is no more.
-            unnoted = SetVariables(tuple((name, "") for name, _ in self._answer_noted()))
-            return [OutliveController(True), self.told, unnoted]
+            return [OutliveController(True), self.told]
         if isinstance(event, Unbridged):
             if (self.uuid_bridged or self.park_set) and event.other != self.agent_leg:
                 return []
@@ -950,8 +965,8 @@ class Visit:
     def _on_answer_untold(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, WaitOver) and event.token == self.retry_answer and self.told is not None:
             self.failing = None  # unless told otherwise at once (Failed)
-            # Told, the note is read: its answer takes the visit on as any.
-            return [self.told, ReadNote(take=False)]
+            # Told (AnswerTold), the note is read: its answer takes the visit on as any.
+            return [self.told]
         if isinstance(event, NoteRead):
             self._enter(Phase.CONSULT_CHECK)
             return self._on_consult_check(event, now)

@@ -161,6 +161,11 @@ class NoteRead:
 
 
 @dataclass(frozen=True)
+class AnswerTold:
+    """TellAnswered's answer: the database took the agent's answer."""
+
+
+@dataclass(frozen=True)
 class LegsChecked:
     """Whether each leg asked about exists (uuid_exists), in the order asked."""
 
@@ -221,6 +226,7 @@ Event = (
     Arrived | Placed | Completed | Offered | Announced | TimedOut | Moved | Digit | AppFinished
     | RecordingNamed | Bridged | Unbridged | HungUp | SocketClosed | DialRefused | NoteRead | LegsChecked
     | CallerBridged | LegAnswered | LegEnded | Parked | AgentCallEnded | WaitOver | CaughtUp | Failed
+    | AnswerTold
 )  # fmt: skip
 
 
@@ -362,6 +368,14 @@ class SetLegVariable(BestEffort):
 
 
 @dataclass(frozen=True)
+class NoteAnswer(BestEffort):
+    """Channel variables noting the answer the database has not taken ('' unsets them):
+    uuid_setvar_multi, a failure logged (the visit goes on without the note)."""
+
+    values: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class HangUpLeg(BestEffort):
     leg: str
     cause: str = "NORMAL_CLEARING"
@@ -421,7 +435,7 @@ class ReleaseStale(Dispatcher):
 
 
 @dataclass(frozen=True)
-class TellAnswered(Dispatcher):
+class TellAnswered(Query, Dispatcher):
     agent: str
     others: tuple[str, ...]  # rung with them: they lost the race
     at: float

@@ -39,6 +39,7 @@ from fsapps.acd.visit_messages import (
     AgentCallEnded,
     Announced,
     Answer,
+    AnswerTold,
     AppFinished,
     Arrived,
     Break,
@@ -67,6 +68,7 @@ from fsapps.acd.visit_messages import (
     LegEnded,
     LegsChecked,
     Moved,
+    NoteAnswer,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -413,6 +415,14 @@ class QueueDriver:
             raise RuntimeError(f"uuid_setvar_multi refused: {reply.strip()}")
         self.esl.variables.update(variables)
 
+    def _NoteAnswer(self, c: NoteAnswer) -> None:
+        # Best effort: without the note a controller the caller comes back to, should this one
+        # die before the answer lands, queues them again (as before the note existed).
+        try:
+            self._SetVariables(SetVariables(c.values))
+        except Exception as exc:
+            log.warning("queue %s: the answer not noted on %s: %r", self.name, self.esl.uuid, exc)
+
     def _Play(self, c: Play) -> None:
         self._execute(c.ref, "playback", escape.playback_arg(c.media))
 
@@ -599,8 +609,9 @@ class QueueDriver:
         stale = self.acd.release_stale(self.esl.uuid, "ORIGINATOR_CANCEL", self.settings, c.at)
         log.info("caller %s resumes queue %s (was %s; freed %s)", self.esl.uuid, self.name, c.was, stale)
 
-    def _TellAnswered(self, c: TellAnswered) -> None:
+    def _TellAnswered(self, c: TellAnswered) -> Event:
         self.acd.answered(self.waiter, c.agent, list(c.others), self.settings, c.at)
+        return AnswerTold()
 
     def _OfferFailed(self, c: OfferFailed) -> None:
         log.info("queue %s: %s did not answer (%s)", self.name, ",".join(c.agents), c.cause)

@@ -1015,13 +1015,20 @@ def test_a_caller_who_hangs_up_handed_back_after_an_unwritten_answer_has_the_vis
         rig.until(answered + 20)
         leg.hangup("NORMAL_CLEARING")  # the agent hangs up
         hung_up = rig.switch.clock.now()
-        # Handed back, the conversation noted on the channel; the caller hangs up while held.
+        # Handed back, the conversation noted on the channel (its end, and the answer untold:
+        # the answer alone is noted earlier, as the database fails to take it); the caller
+        # hangs up while held.
         channel = rig.switch.channels[caller.uuid]
-        assert wait_for(lambda: channel.variables.get("fsapps_bridge_agent") == "cl_o7"), (
+        assert wait_for(lambda: channel.variables.get("fsapps_bridge_ended")), (
             "\n".join(rig.switch.call_log(caller.uuid)[-30:])
         )
+        assert (channel.variables.get("fsapps_bridge_agent"), channel.variables.get("fsapps_bridge_untold")) == (
+            "cl_o7", "true",
+        )  # fmt: skip
         assert caller.up and not surveyed(rig, caller)
         caller.hangup()
+        recorded_here = rig.controller.noted_visits
+        assert recorded_here is not None
     finally:
         stopping.join()
         pg_server.start_server()
@@ -1034,6 +1041,7 @@ def test_a_caller_who_hangs_up_handed_back_after_an_unwritten_answer_has_the_vis
             return t._all("SELECT * FROM queue_calls WHERE call_uuid = %s", (caller.uuid,))
 
     calls = wait_for(recorded, timeout=30)
+    assert recorded_here.recorded == 1  # from the hangup's notes, not by a visit
     assert [(c["outcome"], c["agent_id"], c["queue"]) for c in calls] == [("answered", "cl_o7", "answered_gone")]
     talked = hung_up - answered
     assert talked - 1 < float(calls[0]["talk_seconds"]) < talked + 1, (talked, calls[0])
