@@ -109,9 +109,10 @@ Phases and what moves them ([commands]):
   once accounted); a parked caller is sent to the node's hold routes, not handed back
   (ROUTING_ON [RouteOn], done with no branch). TellAnswered is answered by AnswerTold.
   Failed while TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
-  NoteAnswer(the agent, start and joined, "untold"; once, unless AnswerTold came),
-  Wait(RETRY_ANSWER)] --WaitOver--> [TellAnswered again] (Failed again: waits again)
-  --AnswerTold--> [NoteAnswer(those unset)], on as any; the conversation over first: as
+  MarkChannel(the agent, start and joined, "untold"; unless AnswerTold came),
+  Wait(RETRY_ANSWER)] --WaitOver--> [OutliveController(on), TellAnswered again] (Failed
+  again: as before) --AnswerTold--> [MarkChannel(those unset)] (and unset again with the
+  answered end's SetVariables), on as any; the conversation over first: as
   Failed above, the talk time the agent's, not how long the database was away, "untold"
   noted unless AnswerTold came; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
   [TellAnswered] (Failed: waits again) --AnswerTold--> [ReadNote(look)] --NoteRead--> as
@@ -174,8 +175,8 @@ from fsapps.acd.visit_messages import (
     Leave,
     LegAnswered,
     LegEnded,
+    MarkChannel,
     Moved,
-    NoteAnswer,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -370,7 +371,7 @@ class Visit:
         # when the conversation a channel notes ended (NOTED_VISIT; 0: none noted)
         self.noted_end = setup.bridge_ended
         self.answer_told = False  # the database took the agent's answer (AnswerTold)
-        self.answer_noted = False  # the answer is noted on the channel, not yet told (NoteAnswer)
+        self.answer_noted = False  # the answer was noted on the channel (MarkChannel) in this visit
         self.retry_answer = 0
         self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
@@ -402,9 +403,10 @@ class Visit:
                 # The answer on the channel too: a controller the caller comes back to, should
                 # this one die before it lands, completes the visit rather than queue them again.
                 noted: list[Command] = []
-                if talking and not self.answer_told and not self.answer_noted:
+                if talking and not self.answer_told:
+                    # Again at each failure: the last may not have been set (best effort).
                     self.answer_noted = True
-                    noted = [NoteAnswer(self._answer_noted())]
+                    noted = [MarkChannel(self._answer_noted())]
                 return [*hangups, *noted, Wait(self.retry_answer, RETRY_ANSWER)]
             self.end = self.end or self.unbridged
             if self.ending is None and self.end and self.caller_here and self.phase is not Phase.ROUTING_ON:
@@ -422,8 +424,9 @@ class Visit:
             self.answer_told = True
             out: list[Command] = []
             if self.answer_noted and self.caller_here:
-                self.answer_noted = False
-                out.append(NoteAnswer(tuple((name, "") for name, _ in self._answer_noted())))
+                # Unset again with the answered end's variables, should this fail (a later queue
+                # visit on the call would take the note for a conversation to complete).
+                out.append(MarkChannel(self._answer_unnoted()))
             if self.phase is Phase.ANSWER_UNTOLD:
                 out.append(ReadNote(take=False))  # its answer takes the visit on as any
             return out
@@ -490,6 +493,9 @@ class Visit:
         end) while the caller talks."""
         values = (self.agent, f"{self.bridged_at:.6f}", f"{self.joined:.6f}", "true")
         return tuple(zip((BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED, BRIDGE_UNTOLD), values, strict=True))
+
+    def _answer_unnoted(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, "") for name, _ in self._answer_noted())
 
     def _summary(self, outcome: str, ended: float, **answered: Any) -> VisitSummary:
         s = self.setup
@@ -867,7 +873,8 @@ class Visit:
             if self.park_set:
                 # Parked once the agent leaves: where any controller sends them if this one
                 # is gone by then (fsapps.acd.housekeeping), as on the uuid_bridge path.
-                out.insert(0, SetVariables(((ROUTE_VARIABLE, self.setup.route_on),)))
+                # Best effort: a hangup as the bridge begins must not skip the told after it.
+                out.insert(0, MarkChannel(((ROUTE_VARIABLE, self.setup.route_on),)))
             return out
         if isinstance(event, AppFinished) and event.ref == self.bridge_ref:
             return self._not_answered(event.disposition, now)
@@ -1062,7 +1069,8 @@ class Visit:
         self.accounted = True
         out: list[Command] = [Account(summary), NoteHandleTime(talk + event.wrap_up)]
         if self.caller_here:
-            out.append(SetVariables((("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))))
+            answered = (("fsapps_agent", self.agent), ("fsapps_queue_outcome", "answered"))
+            out.append(SetVariables(answered + (self._answer_unnoted() if self.answer_noted else ())))
         if self.handed_to is not None:
             # The caller talks to whom the agent consulted; the flow goes on after that.
             if self.handover_over or not self.caller_here:

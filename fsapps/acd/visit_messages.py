@@ -368,9 +368,10 @@ class SetLegVariable(BestEffort):
 
 
 @dataclass(frozen=True)
-class NoteAnswer(BestEffort):
-    """Channel variables noting the answer the database has not taken ('' unsets them):
-    uuid_setvar_multi, a failure logged (the visit goes on without the note)."""
+class MarkChannel(BestEffort):
+    """Channel variables ('' unsets) kept for another controller, best effort (a failure is
+    logged and the visit goes on without them): the answer the database has not taken, the
+    route a parked caller is sent on by."""
 
     values: tuple[tuple[str, str], ...]
 

@@ -67,8 +67,8 @@ from fsapps.acd.visit_messages import (
     LegAnswered,
     LegEnded,
     LegsChecked,
+    MarkChannel,
     Moved,
-    NoteAnswer,
     NoteHandleTime,
     NoteRead,
     Offered,
@@ -415,13 +415,14 @@ class QueueDriver:
             raise RuntimeError(f"uuid_setvar_multi refused: {reply.strip()}")
         self.esl.variables.update(variables)
 
-    def _NoteAnswer(self, c: NoteAnswer) -> None:
-        # Best effort: without the note a controller the caller comes back to, should this one
-        # die before the answer lands, queues them again (as before the note existed).
+    def _MarkChannel(self, c: MarkChannel) -> None:
+        # Best effort: only another controller would read them, should this one die; a caller
+        # gone meanwhile is heard of from the call's events.
         try:
             self._SetVariables(SetVariables(c.values))
         except Exception as exc:
-            log.warning("queue %s: the answer not noted on %s: %r", self.name, self.esl.uuid, exc)
+            names = ",".join(dict(c.values))
+            log.warning("queue %s: %s not set on %s: %r", self.name, names, self.esl.uuid, exc)
 
     def _Play(self, c: Play) -> None:
         self._execute(c.ref, "playback", escape.playback_arg(c.media))

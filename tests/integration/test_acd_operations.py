@@ -323,6 +323,10 @@ def consulting_ext9(r, *, cancel: bool = False):
     if cancel:
         ops.cancel_transfer("cn_wang")
         wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
+        # Then the visit takes park_after_bridge off cn_wang's leg (uuid_setvar, a round trip
+        # after the uuid_bridge: a caller hanging up within it leaves that phone parked).
+        agent = r.switch.channels[leg]
+        assert wait_for(lambda: agent.variables.get("park_after_bridge") == "false", timeout=15)
     return caller, leg, first
 
 
