@@ -1,16 +1,16 @@
 """The records of an answered visit whose caller hung up before anyone could complete it.
 
-A visit whose agent answered while PostgreSQL was away, the answer not written, notes it on
-the caller's channel (fsapps.acd.visit NOTED_VISIT, BRIDGE_UNTOLD "true"). If the
+A visit whose agent answered while PostgreSQL was away, the answer not written, notes it
+on the caller's channel (fsapps.acd.visit NOTED_VISIT, BRIDGE_UNTOLD "true"). If the
 conversation ends first, the caller is handed back with its end noted too, and the
 controller the dialplan hands them to next completes the visit; so does one the caller
-comes back to after the visit's controller died during the conversation (it notes the end
-as the switch handed them over). A caller who hangs up while the dialplan holds them comes back to nobody,
-and their agent, never known to have answered, is not a call any reconciliation finds. But
-the notes are in their CHANNEL_HANGUP_COMPLETE, which every controller receives. Each
-writes the visit's records from it: through the durable writer, as the database may still
-be away, and once between them all, as the records' ids are the visit's own
-(fsapps.acd.visit_records), which a completion racing the hangup makes too.
+comes back to after the visit's controller died during the conversation (it notes the
+end as the switch handed them over). A caller who hangs up while the dialplan holds them
+comes back to nobody, and their agent, never known to have answered, is not a call any
+reconciliation finds. But the notes are in their CHANNEL_HANGUP_COMPLETE, which every
+controller receives. Each writes the visit's records from it: through the durable writer,
+as the database may still be away, and once between them all, as the records' ids are
+the visit's own (fsapps.acd.visit_records), which a completion racing the hangup makes too.
 
 Only a noted end counts: a caller who hangs up while the visit's own controller still holds
 them is that visit's to account (with its agent's wrap-up), and an answer that was written

@@ -112,12 +112,12 @@ Phases and what moves them ([commands]):
   MarkChannel(the agent, start and joined, "untold"; unless AnswerTold came),
   Wait(RETRY_ANSWER)] --WaitOver--> [OutliveController(on), TellAnswered again] (Failed
   again: as before) --AnswerTold--> [MarkChannel(those unset)] (and unset again with the
-  answered end's SetVariables), on as any; the conversation over first: as
-  Failed above, the talk time the agent's, not how long the database was away, "untold"
-  noted unless AnswerTold came; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver-->
-  [TellAnswered] (Failed: waits again) --AnswerTold--> [ReadNote(look)] --NoteRead--> as
-  CONSULT_CHECK; the socket closed under them: done [Forget]. A caller back with a conversation noted joins
-  with their row made Answered, or written so (Join(completing)), and is completed
+  answered end's SetVariables), on as any; the conversation over first: as Failed above,
+  the talk time the agent's, not how long the database was away, "untold" noted unless
+  AnswerTold came; the caller hung up meanwhile: ANSWER_UNTOLD --WaitOver--> [TellAnswered]
+  (Failed: waits again) --AnswerTold--> [ReadNote(look)] --NoteRead--> as CONSULT_CHECK;
+  the socket closed under them: done [Forget]. A caller back with a conversation noted
+  joins with their row made Answered, or written so (Join(completing)), and is completed
   (CompleteAnswered(that agent)) whatever the row said; one back with an answer noted and
   no end (its controller died during the conversation) likewise, the end noted as the one
   the switch handed them over at (SetVariables with the arming).
