@@ -116,6 +116,11 @@ class Waiter:
     def key(self) -> str:
         return queue_key(self.tenant, self.queue)
 
+    @property
+    def may_be_offered(self) -> bool:
+        """Not answered, and not ringing unless its ring path can add an agent to the ring."""
+        return (not self.trying or self.adds_legs) and not self.answered
+
 
 def _still(fix: Fix, w: Waiter | None, handed_on: Collection[str]) -> bool:
     """Whether ``fix`` still holds as the memory is now (``w``: the caller held, if any)."""
@@ -256,7 +261,7 @@ class Dispatcher:
                 gevent.sleep(0.5)
 
     def _someone_to_offer(self) -> bool:
-        return any((not w.trying or w.adds_legs) and not w.answered for w in self.waiters.values())
+        return any(w.may_be_offered for w in self.waiters.values())
 
     def _listen(self) -> None:
         """Other controllers' changes (a caller joined, an agent is free) wake this one."""
@@ -702,7 +707,7 @@ class Dispatcher:
         elsewhere; a caller who left or was answered meanwhile gets none and reserves nobody."""
         # While the caller's offer rings, only ring-progressively's next agent is added,
         # and only by a ring path that can add it.
-        offers = [(w, d) for w, d in offers if (not w.trying or w.adds_legs) and not w.answered]
+        offers = [(w, d) for w, d in offers if w.may_be_offered]
         if not offers:
             return
         now = self.clock()

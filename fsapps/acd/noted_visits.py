@@ -33,28 +33,23 @@ hangup, and the live figures would count it once per controller.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fsapps.acd import visit_records
-from fsapps.acd.visit import BRIDGE_AGENT, BRIDGE_ENDED, BRIDGE_JOINED, BRIDGE_STARTED, BRIDGE_UNTOLD
+from fsapps.acd.visit import (
+    BRIDGE_AGENT,
+    BRIDGE_ENDED,
+    BRIDGE_JOINED,
+    BRIDGE_STARTED,
+    BRIDGE_UNTOLD,
+    noted_epoch,
+)
 from fsapps.esl import codec
 from fsapps.esl.client import InboundClient
 from fsapps.store.records import QueueCall, UsageRecord
 
 log = logging.getLogger("fsapps.acd")
-
-LATEST = 2.0**33  # seconds since 1970 (the year 2242): past it, no moment a visit notes
-
-
-def _epoch(raw: str) -> float | None:
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and 0 < value < LATEST else None
-
 
 def noted_records(fields: Mapping[str, str]) -> tuple[QueueCall, UsageRecord] | None:
     """The answered visit, never written, whose end a hangup's channel notes, as its
@@ -70,8 +65,8 @@ def noted_records(fields: Mapping[str, str]) -> tuple[QueueCall, UsageRecord] | 
         return None
     agent, tenant, queue = var(BRIDGE_AGENT), var("fsapps_tenant"), var("fsapps_queue")
     call = fields.get("Unique-ID")
-    ended, bridged, joined = (_epoch(var(name)) for name in (BRIDGE_ENDED, BRIDGE_STARTED, BRIDGE_JOINED))
-    if not (agent and tenant and queue and call) or ended is None or bridged is None or joined is None:
+    ended, bridged, joined = (noted_epoch(var(n)) for n in (BRIDGE_ENDED, BRIDGE_STARTED, BRIDGE_JOINED))
+    if not (agent and tenant and queue and call and ended and bridged and joined):
         return None
     return visit_records.answered(
         tenant=tenant, queue=queue, call_uuid=call, caller=fields.get("Caller-Caller-ID-Number") or "",

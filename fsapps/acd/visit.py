@@ -134,6 +134,7 @@ their turn, in order, as in an inbox.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -221,6 +222,17 @@ BRIDGE_JOINED = "fsapps_bridge_joined"  # when the caller joined the queue for t
 # (fsapps.acd.noted_visits). Not set for an answer written (reconciliation completes those).
 BRIDGE_UNTOLD = "fsapps_bridge_untold"
 NOTED_VISIT = (BRIDGE_ENDED, BRIDGE_AGENT, BRIDGE_STARTED, BRIDGE_JOINED, BRIDGE_UNTOLD)
+LATEST = 2.0**33  # seconds since 1970 (the year 2242): past it, no moment a visit notes
+
+
+def noted_epoch(raw: str) -> float:
+    """A time a visit wrote on the channel (NOTED_VISIT); anything else (unset, altered) is
+    none: 0."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) and 0 < value < LATEST else 0.0
 # Where a caller uuid-bridged to their agent goes when that conversation ends and this
 # visit's controller is gone: VisitSetup.route_on, set while they talk, cleared when a
 # visit arms or routes on (fsapps.acd.housekeeping reads it).

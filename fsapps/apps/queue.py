@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
@@ -32,7 +31,15 @@ from fsapps.acd.dispatch import AgentOffer, Waiter
 from fsapps.acd.housekeeping import route_value
 from fsapps.acd.model import Member
 from fsapps.acd.notifier import LegChanged, OfferMade
-from fsapps.acd.visit import BRIDGE_AGENT, BRIDGE_ENDED, BRIDGE_JOINED, BRIDGE_STARTED, Visit, VisitSetup
+from fsapps.acd.visit import (
+    BRIDGE_AGENT,
+    BRIDGE_ENDED,
+    BRIDGE_JOINED,
+    BRIDGE_STARTED,
+    Visit,
+    VisitSetup,
+    noted_epoch,
+)
 from fsapps.acd.visit_messages import (
     Account,
     AddsLegs,
@@ -264,8 +271,9 @@ class QueueDriver:
             hold_music=call.prompt(s.moh_sound) if s.moh_sound else DEFAULT_MOH,
             answered=self.esl.answered,
             connected_at=self.esl.connected_us / 1e6 if self.esl.connected_us else 0.0,
-            bridge_ended=_epoch(call.var(BRIDGE_ENDED)), bridge_agent=call.var(BRIDGE_AGENT),
-            bridge_started=_epoch(call.var(BRIDGE_STARTED)), bridge_joined=_epoch(call.var(BRIDGE_JOINED)),
+            bridge_ended=noted_epoch(call.var(BRIDGE_ENDED)), bridge_agent=call.var(BRIDGE_AGENT),
+            bridge_started=noted_epoch(call.var(BRIDGE_STARTED)),
+            bridge_joined=noted_epoch(call.var(BRIDGE_JOINED)),
             branches=frozenset(call.node.children),
             announce_prompt=call.prompt(s.announce_sound) if s.announce_sound else None,
             language=call.tenant.language, recording=path, screen_pop=tuple(screen_pop),
@@ -695,12 +703,3 @@ def _route_on(api: Callable[[str], str], command: str, uuid: str) -> None:
 def _stamp(event: codec.Event) -> float:
     raw = event.get("Event-Date-Timestamp") or ""
     return int(raw) / 1e6 if raw.isdigit() else 0.0
-
-
-def _epoch(raw: str) -> float:
-    """A time this module wrote on the channel; anything else (unset, altered) is none."""
-    try:
-        value = float(raw)
-    except ValueError:
-        return 0.0
-    return value if math.isfinite(value) and value > 0 else 0.0

@@ -92,6 +92,16 @@ def _play(prompt: str) -> dict[str, Any]:
 
 
 BYE = {"type": "hangup"}
+
+
+def _then_surveyed(queue: str) -> dict[str, Any]:
+    """A flow: the queue, then the one-question survey (which names the agent)."""
+    return {
+        "start": _queue(queue, {"_": "rate"}),
+        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
+    }
+
+
 # access number -> (flow, its nodes); every flow starts at ``start``.
 FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
     "7001": ("waits", {
@@ -129,29 +139,14 @@ FLOWS: dict[str, tuple[str, dict[str, Any]]] = {
                   "children": {"found": "q", "not_found": "q", "fallback": "q"}},
         "q": _queue("metered", {"_": "bye"}), "bye": BYE,
     }),
-    "7010": ("served", {
-        "start": _queue("served", {"_": "rate"}),
-        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
-    }),
+    "7010": ("served", _then_surveyed("served")),
     "7011": ("callme", {
         "start": {"type": "callback", "data": {"prompt": "offer"}, "children": {"_": "bye"}}, "bye": BYE,
     }),
-    "7019": ("answered_away", {
-        "start": _queue("answered_away", {"_": "rate"}),
-        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
-    }),
-    "7020": ("answered_back", {
-        "start": _queue("answered_back", {"_": "rate"}),
-        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
-    }),
-    "7021": ("answered_parked", {
-        "start": _queue("answered_parked", {"_": "rate"}),
-        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
-    }),
-    "7022": ("answered_gone", {
-        "start": _queue("answered_gone", {"_": "rate"}),
-        "rate": {"type": "survey", "data": {"questions": ["rate"]}, "children": {"_": "bye"}}, "bye": BYE,
-    }),
+    "7019": ("answered_away", _then_surveyed("answered_away")),
+    "7020": ("answered_back", _then_surveyed("answered_back")),
+    "7021": ("answered_parked", _then_surveyed("answered_parked")),
+    "7022": ("answered_gone", _then_surveyed("answered_gone")),
     "7012": ("unstaffed", {"start": _queue("unstaffed", {"_": "bye"}), "bye": BYE}),
     "7014": ("elsewhere", {"start": _queue("elsewhere", {"_": "bye"}), "bye": BYE}),
     "7013": ("consult", {"start": _queue("consult", {"_": "after"}), "after": _play("after"), "bye": BYE}),
