@@ -48,6 +48,8 @@ Phases and what moves them ([commands]):
       Moved --> done, next queue (a new visit there) [Leave, Account(moved), SetVariables(outcome)]
       Digit: the callback key, with a callback branch --> done "callback"
         [Leave, Account(callback), SetVariables(outcome)]; any other --> the wait loop
+      (a caller parked after an earlier visit's uuid_bridge is first routed on by the
+      branch, as after a conversation: ROUTING_ON)
   ANNOUNCING --AppFinished(the last part)--> the wait loop
   RINGING [StartRecording at the first offer of a recorded queue, Ring]
     --DialRefused--> the wait loop [OfferFailed(INVALID_NUMBER_FORMAT)]
@@ -96,7 +98,8 @@ Phases and what moves them ([commands]):
       a blind transfer to a queue: done, next queue (a new visit there);
       to a dial target: TRANSFERRING [TransferTo] --AppFinished--> done "_";
       else done "_"; a caller who was uuid-bridged is first routed on: ROUTING_ON
-      [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done "_";
+      [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done
+      by that branch;
       one a consult parked but never moved (every bridge refused): UNPARKING
       [ParkAfterBridge(off)] --AppFinished--> done "_"
 
@@ -387,6 +390,7 @@ class Visit:
         self.retry_answer = 0
         self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
+        self.route_branch: str | None = "_"  # the branch a caller routed on (ROUTING_ON) takes
 
     @property
     def caller_here(self) -> bool:
@@ -689,7 +693,7 @@ class Visit:
         ]  # fmt: skip
         if not overflow:
             out.append(SetVariables((("fsapps_resume", ""),)))  # the fallback, not this queue again
-        return out + self._done(Ending(branch="timeout" if overflow else None))
+        return out + self._leave_by("timeout" if overflow else None)
 
     def _moved(self, queue: str, now: float) -> list[Command]:
         """Off to another queue of the tenant's, as an agent's transfer there (a new visit)."""
@@ -704,7 +708,7 @@ class Visit:
             Leave(abandoned=False), Account(self._summary("callback", now)),
             SetVariables((("fsapps_queue_outcome", "callback"),)),
         ]  # fmt: skip
-        return out + self._done(Ending(branch="callback"))
+        return out + self._leave_by("callback")
 
     # --- an offer --------------------------------------------------------------------------
 
@@ -1099,22 +1103,35 @@ class Visit:
         park_after_bridge (which the flow's own bridges must not inherit) is unset and they
         are routed on by the branch, or they would stay parked for good. One a consult
         parked but never moved is still in the extension: it is only unset."""
-        if not self.caller_here or not (self.park_set or self.unpark_at_end):
-            return self._done(Ending(branch="_"))
-        self.waiting_for = self._ref()
-        if not self.park_set:
+        if self.caller_here and self.unpark_at_end and not self.park_set:
+            self.waiting_for = self._ref()
             self._enter(Phase.UNPARKING)
             return [ParkAfterBridge(self.waiting_for, False)]
+        return self._leave_by("_")
+
+    def _leave_by(self, branch: str | None) -> list[Command]:
+        """Done, the flow going on by ``branch`` (None: the node's fallback). A caller a
+        uuid_bridge took out of the node's extension (this visit's, or an earlier one's on
+        the call: a ring-progressively visit whose agent sent them to this queue) is parked
+        under this socket: closing it would leave them parked in silence. They are routed
+        on to the node's route extension instead, which reads the branch from
+        fsapps_branch; park_after_bridge, which the flow's own bridges must not inherit,
+        is unset on the way."""
+        if not (self.caller_here and self.park_set):
+            return self._done(Ending(branch=branch))
+        self.waiting_for = self._ref()
+        self.route_branch = branch
         self._enter(Phase.ROUTING_ON)
-        unset = SetVariables((("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", "_")))
-        return [unset, RouteOn(self.waiting_for, "_")]
+        unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
+        return [SetVariables(unset), RouteOn(self.waiting_for, branch or "")]
 
     def _on_routing_on(self, event: Event, now: float) -> list[Command]:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
             event, HungUp | SocketClosed
         ):
-            # Sent back to the node: no branch (a hand back's ``resume`` would reset them).
-            return self._done(Ending() if self.handing_back else Ending(branch="_"))
+            # Sent back to the node: the flow names the same branch (a hand back's ``resume``
+            # would reset them: none).
+            return self._done(Ending() if self.handing_back else Ending(branch=self.route_branch))
         return []
 
     def _on_handed_on(self, event: Event, now: float) -> list[Command]:

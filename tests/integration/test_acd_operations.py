@@ -192,6 +192,35 @@ def test_a_ring_progressively_caller_transferred_to_a_queue_goes_on_in_the_flow_
         ]  # fmt: skip
 
 
+def test_a_ring_progressively_caller_transferred_to_a_queue_who_times_out_there_takes_the_timeout_branch(
+    store, tmp_path
+) -> None:
+    """As above, but nobody in complaints is free (cn_zhao on break, cn_wang in a long
+    wrap-up): at complaints's max-wait-time the caller takes the node's timeout branch (the
+    after-hours message and box), not left parked in silence when the socket closes."""
+    queues = {"business": {"strategy": "ring-progressively"}, "complaints": {"max-wait-time": 20}}
+    with rig(store, tmp_path, queues=queues) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5), wrap_up_time=600)
+        r.agent("cn_zhao", Endpoint(answer_after=0.5), status="On Break")
+        ops = ops_for(r)
+        caller = on_call(r, "cn_wang")
+        assert r.switch.channels[caller.uuid].get_var("park_after_bridge") == "true"  # the uuid_bridge path
+        before = len(r.switch.call_log(caller.uuid))
+        ops.transfer("cn_wang", to_queue="complaints")
+        closed = wait_for(
+            lambda: [line for line in r.switch.call_log(caller.uuid)[before:] if "closed" in line],
+            timeout=30,
+        )
+        assert closed and closed[0].startswith("playback("), "\n".join(r.switch.call_log(caller.uuid)[before:])
+        rows = wait_for(lambda: len(r.queue_calls()) == 2 and r.queue_calls())
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+            ("business", "answered", "cn_wang"), ("complaints", "overflowed", None),
+        ]  # fmt: skip
+        assert r.switch.channels[caller.uuid].get_var("park_after_bridge") in (None, "")
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+
+
 def test_a_caller_transferred_to_a_queue_waits_there_when_their_controller_dies(store, tmp_path) -> None:
     """cn_wang sends the caller to complaints (top-down: cn_zhao, cn_wang), where nobody is
     free yet: cn_zhao on break, cn_wang in a long wrap-up. The controller holding them dies:

@@ -579,6 +579,35 @@ def test_max_wait_time(branches, outcome, branch, unset_resume) -> None:
     assert r.visit.ending is not None and r.visit.ending.branch == branch
 
 
+@pytest.mark.parametrize(
+    ("branches", "end", "branch"),
+    [
+        ({"_", "timeout"}, TimedOut("max-wait-time"), "timeout"),
+        ({"_"}, TimedOut("max-wait-time"), None),  # the node's fallback
+        ({"_", "callback"}, Digit("1"), "callback"),
+    ],
+)
+def test_a_caller_parked_after_an_earlier_uuid_bridge_leaving_the_queue_is_routed_on_by_the_branch(
+    branches, end, branch
+) -> None:
+    """A ring-progressively visit's agent sent the caller to this queue: its uuid_bridge took
+    them out of the node's extension. Timed out, or off to be called back, they are routed on
+    by the branch (the node's route extension reads fsapps_branch), not left parked in
+    silence when the socket closes."""
+    r = Run(replace(SETUP, parked=True, branches=frozenset(branches), route_on="acme_main_2__route acme"))
+    r.on_hold()
+    r.send(end)
+    out = r.done("Play")
+    assert kinds(out)[:2] == ["Leave", "Account"]
+    assert out[-2:] == [
+        SetVariables((("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", branch or ""))),
+        RouteOn(r.started["RouteOn"], branch or ""),
+    ]
+    assert r.visit.ending is None
+    assert r.done("RouteOn") == []
+    assert r.visit.ending is not None and r.visit.ending.branch == branch
+
+
 def test_a_waiting_caller_moved_to_another_queue_leaves_this_one_for_a_new_visit() -> None:
     r = Run()
     r.on_hold()
