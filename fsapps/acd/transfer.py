@@ -109,6 +109,13 @@ class Consult(StrEnum):
     OVER = "over"
 
 
+# From the cancel's uuid_bridge back to the agent until the next note is read: the phases in
+# which the caller hanging up leaves the agent's leg with nobody (its consulted party was hung
+# up). The next note may be another consult the agent began as the caller hung up: within
+# that round trip's window, the agent's new consult call is ended with the leg.
+BACK_TO_AGENT = frozenset({Consult.BRIDGING_BACK, Consult.BACK_WITH_AGENT, Consult.NEXT_NOTE})
+
+
 class AttendedTransfer:
     """The caller's side of one agent's consults, from the moment the caller's bridge to
     the agent ended with a consult noted. ``receive`` returns commands; once ``phase`` is
@@ -156,7 +163,14 @@ class AttendedTransfer:
             # The caller is gone: the agent's part ended now; nobody to hand on. The agent and
             # the consulted party may talk on, each leg parked to outlive the other's: no
             # more, or whoever hangs up second is left parked in silence.
-            unpark = [SetLegVariable(leg, "park_after_bridge", "false") for leg in (self.leg, self.consult)]
+            unpark: list[Command] = [
+                SetLegVariable(leg, "park_after_bridge", "false") for leg in (self.leg, self.consult)
+            ]
+            if self.phase in BACK_TO_AGENT:
+                # Cancelled: the agent's leg has nobody but the caller. A bridge back that ended
+                # with the caller before park_after_bridge came off the leg (a round trip after
+                # the uuid_bridge) parked it, and the phone would stay up in silence.
+                unpark.append(HangUpLeg(self.leg))
             return unpark + self._finish(now)
         if isinstance(event, SocketClosed):
             return self._finish(now)

@@ -4,6 +4,7 @@ force hangup; with their errors."""
 
 from __future__ import annotations
 
+import gevent
 import pytest
 
 from fsapps.acd.operations import AgentOperations, OperationError
@@ -353,7 +354,7 @@ def consulting_ext9(r, *, cancel: bool = False):
         ops.cancel_transfer("cn_wang")
         wait_for(lambda: ch.bridged_to is not None and ch.bridged_to.uuid == leg, timeout=15)
         # Then the visit takes park_after_bridge off cn_wang's leg (uuid_setvar, a round trip
-        # after the uuid_bridge: a caller hanging up within it leaves that phone parked).
+        # after the uuid_bridge; a caller hanging up within it: test_a_caller_who_hangs_up_as_a_cancel...).
         agent = r.switch.channels[leg]
         assert wait_for(lambda: agent.variables.get("park_after_bridge") == "false", timeout=15)
     return caller, leg, first
@@ -388,6 +389,27 @@ def test_after_a_cancelled_consult_the_callers_hangup_ends_the_agents_leg(store,
         caller, leg, _ = consulting_ext9(r, cancel=True)
         caller.hangup()
         assert caller.destroyed.wait(30)
+        assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
+        wang = wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting" and r.agent_row("cn_wang"))
+        assert wang["calls_answered"] == 1
+
+
+def test_a_caller_who_hangs_up_as_a_cancel_bridges_them_back_leaves_no_phone_parked(store, tmp_path) -> None:
+    """The caller hangs up the moment the cancel's uuid_bridge takes them back to cn_wang,
+    before the visit takes park_after_bridge off cn_wang's leg (a round trip later): that
+    bridge's end parks the leg. The visit, hearing the caller go, hangs it up: the phone
+    does not stay up in silence while the ACD skips cn_wang as being on another call."""
+    with rig(store, tmp_path) as r:
+        caller, leg, _ = consulting_ext9(r)
+        ops = ops_for(r)
+
+        def on_event(ev) -> None:
+            if ev.name == "CHANNEL_BRIDGE" and ev.uuid == caller.uuid and ev.get("Other-Leg-Unique-ID") == leg:
+                gevent.spawn(r.switch.api, "uuid_kill", caller.uuid)  # before the visit hears of it
+
+        with r.switch.watching(on_event):
+            ops.cancel_transfer("cn_wang")
+            assert caller.destroyed.wait(30)
         assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
         wang = wait_for(lambda: r.agent_row("cn_wang")["state"] == "Waiting" and r.agent_row("cn_wang"))
         assert wang["calls_answered"] == 1

@@ -1223,6 +1223,28 @@ def test_a_caller_who_hangs_up_during_the_consult_ends_the_agents_part_then() ->
     assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 70)]
 
 
+@pytest.mark.parametrize("unbridged_first", [False, True])
+@pytest.mark.parametrize("bridged_back", [False, True])
+def test_a_caller_who_hangs_up_as_a_cancel_bridges_them_back_hangs_up_the_agents_leg(
+    bridged_back, unbridged_first
+) -> None:
+    """Cancelled, the agent's leg has nobody but the caller: their hangup ends it, whether or
+    not park_after_bridge came off it in time (a bridge's end before that parks it)."""
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "cancel"}))
+    r.done("ParkAfterBridge")
+    if bridged_back:
+        r.send(CallerBridged(A2.leg, ok=True))
+    if unbridged_first:  # the caller's bridge's end heard before their hangup
+        r.send(Unbridged(A2.leg, NOW + 90), NOW + 90)
+    out = r.send(HungUp(), at=NOW + 90)
+    assert out[:3] == [
+        SetLegVariable(A2.leg, "park_after_bridge", "false"), SetLegVariable(CONSULTED, "park_after_bridge", "false"),
+        HangUpLeg(A2.leg),
+    ]  # fmt: skip
+
+
 def test_a_caller_parked_after_an_earlier_uuid_bridge_ends_the_conversation_at_the_unbridge() -> None:
     """A transfer from a ring-progressively visit (uuid_bridge) to a one-bridge queue: the
     bridge application parks the caller when the agent leaves instead of completing, so the
