@@ -328,11 +328,10 @@ def test_the_login_follows_accept_language_says_why_it_failed_and_the_operator_p
         expect(said.locator(".more")).to_have_text("wrong username or password")  # the API's
         expect(page.locator("h1")).to_have_text("登录")
         tab.shot("wrong-password")
-        started = time.monotonic()
+        # A wrong password does not lock the user out: the right one goes straight in.
         page.fill("#password", PASSWORD)
         page.click("#login-form button[type=submit]")
         expect(page).to_have_url(f"{base}/console/agent")
-        assert time.monotonic() - started < 10
 
         # The operator picks a tenant, then sees every section of it; this server takes no
         # flow uploads, and the flows section says so.

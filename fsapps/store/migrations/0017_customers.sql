@@ -1,7 +1,7 @@
 -- The CRM: a tenant's customers, the numbers they call from, the custom fields the tenant
 -- admin defines for them, notes on them, and an account owner (an agent serving the tenant)
--- whom the queues ring first (fsapps.store.acd.join_member looks the owner up by the caller's
--- number as the caller joins).
+-- whom the queues ring first (fsapps.store.acd.send_join looks the owner up by the caller's
+-- number as the caller joins: ACCOUNT_OWNER).
 
 -- The tenant's custom fields: a customer's ``fields`` may hold these keys, of these types.
 CREATE TABLE customer_fields (
