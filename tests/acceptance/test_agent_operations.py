@@ -29,18 +29,19 @@ from fsapps.esl import codec
 from fsapps.esl.client import Connection
 from fsapps.sim.apps.displace import heard_from, silenced
 from fsapps.sim.endpoints import CallerScript, Endpoint
-from tests.acceptance.test_queue_scenarios import TARGETS, Target, target
+from tests.acceptance.test_queue_scenarios import TARGETS, TENANT, Target, target
 from tests.support import audio, sipp
 from tests.support.waiting import wait_for
 
 
 @contextlib.contextmanager
 def operations(
-    t: Target, where: str, bridges: list[tuple[str, str]], ends: list[tuple[str, str]] | None = None
+    t: Target, where: str, bridges: list[tuple[str, str]], ends: list[tuple[str, str]] | None = None,
+    causes: dict[str, str] | None = None,
 ) -> Iterator[AgentOperations]:
     """Agent operations over the target's Event Socket; ``bridges`` collects every
     CHANNEL_BRIDGE as (Bridge-A, Bridge-B), ``ends`` every CHANNEL_UNBRIDGE and
-    CHANNEL_HANGUP as (event, Unique-ID)."""
+    CHANNEL_HANGUP as (event, Unique-ID), ``causes`` each hangup's cause by Unique-ID."""
     port = t.switch.port if where == "sim" else t.switch.esl_port
     api = Connection("127.0.0.1", port, t.switch.password)
     events = Connection("127.0.0.1", port, t.switch.password)
@@ -51,6 +52,8 @@ def operations(
         bridges.append((e.get("Bridge-A-Unique-ID") or "", e.get("Bridge-B-Unique-ID") or ""))
 
     def ended(e: codec.Event) -> None:
+        if causes is not None and e.name == "CHANNEL_HANGUP":
+            causes[e.get("Unique-ID") or ""] = e.get("Hangup-Cause") or ""
         if ends is not None:
             ends.append((e.name, e.get("Unique-ID") or ""))
 
@@ -340,3 +343,61 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, st
         rows = t.rows("SELECT * FROM queue_calls")
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a2")]
         phones_done(t, where)
+
+
+# support rings progressively (each agent's leg originated on its own, the caller uuid-bridged
+# to the one who answers); complaints, where acme_a1 may send a caller, gives up after 6 s.
+RP_TENANT = TENANT.replace("strategy: top-down ", "strategy: ring-progressively ") + """  complaints:
+    strategy: top-down
+    max-wait-time: 6
+    tiers: [acme_a2]
+"""
+# The queue node's timeout branch hangs up with a cause of its own, seen on the caller's leg.
+RP_FLOW = """start: start
+nodes:
+  start: {type: answer, children: {_: wait}}
+  wait: {type: queue, data: {queue: support}, children: {_: bye, timeout: closed}}
+  bye: {type: hangup}
+  closed: {type: hangup, data: {cause: CALL_REJECTED}}
+"""
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_a_ring_progressively_caller_transferred_to_a_queue_who_times_out_there_takes_the_timeout_branch(
+    where, store, tmp_path
+) -> None:
+    """acme_a1 answers a ring-progressively caller (uuid_bridge: out of the queue node's
+    extension) and sends them to complaints, where nobody is free. At complaints's
+    max-wait-time the caller takes the node's timeout branch (hung up CALL_REJECTED),
+    instead of staying parked in silence until they give up."""
+    assert "ring-progressively" in RP_TENANT
+    with target(where, store, tmp_path, tenant=RP_TENANT, flow=RP_FLOW) as t:
+        t.agent("acme_a1", "answer")
+        t.agent("acme_a2", "answer", status="On Break")
+        bridges: list[tuple[str, str]] = []
+        ends: list[tuple[str, str]] = []
+        causes: dict[str, str] = {}
+        with operations(t, where, bridges, ends, causes) as ops:
+            c = t.controller()
+            try:
+                caller = gevent.spawn(until_bye, t, where, "447700900115", 60.0)
+                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
+                member = str(agent(t, "acme_a1")["offered_member"])
+                assert ops.api(f"uuid_getvar {member} park_after_bridge").strip() == "true"
+                ops.transfer("acme_a1", to_queue="complaints")
+                moved = time.time()
+                assert wait_for(lambda: member in causes, timeout=30), ends
+                assert causes[member] == "CALL_REJECTED"
+                assert time.time() - moved < 20  # the 6 s wait, not the caller's 60 s
+                caller.get(timeout=60)
+            finally:
+                c.stop(grace=1.0)
+        rows = wait_for(lambda: len(t.rows("SELECT * FROM queue_calls")) == 2
+                        and t.rows("SELECT * FROM queue_calls ORDER BY joined_at"))  # fmt: skip
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
+            ("support", "answered", "acme_a1"), ("complaints", "overflowed", None),
+        ]  # fmt: skip
+        assert t.rows("SELECT * FROM queue_members") == []
+        if where == "real":  # acme_a1's phone; acme_a2's, never rung, waits out its timeout
+            run = t.phones[0].wait(30)
+            assert run.completed, run.output[-800:] + "\n--- switch log ---\n" + t.switch.log_tail(80)

@@ -133,7 +133,7 @@ class Target:
 
 
 @contextlib.contextmanager
-def target(name: str, store, tmp_path: Path, tenant: str = TENANT) -> Iterator[Target]:
+def target(name: str, store, tmp_path: Path, tenant: str = TENANT, flow: str = FLOW) -> Iterator[Target]:
     if name == "real":
         real_switch_available()
         sipp.sipp_available()
@@ -146,7 +146,7 @@ def target(name: str, store, tmp_path: Path, tenant: str = TENANT) -> Iterator[T
         f"controllers: [127.0.0.1:{port}]\ntts: {{engine: flite, voice: slt}}\n"
     )
     (root / "acme" / "tenant.yaml").write_text(tenant)
-    (root / "acme" / "flows" / "main.yaml").write_text(FLOW)
+    (root / "acme" / "flows" / "main.yaml").write_text(flow)
     project = check(root)
     assert project.problems == []
     files = render(project)
