@@ -454,16 +454,22 @@ class Visit:
             return []
         if isinstance(event, Unbridged) and self.handed_to is not None and event.other == self.handed_to:
             self.handover_over = True
+        first: list[Command] = []
         if isinstance(event, HungUp):
             if not self.caller_here:
                 return []
             self.hung_up = event.cause or "NORMAL_CLEARING"
+            if self.handed_to is not None:
+                # Handed on by a consult, the consulted party's leg has nobody but the caller.
+                # A bridge that ended with the caller before park_after_bridge came off that leg
+                # (a round trip after the uuid_bridge) parked it: the phone would stay up.
+                first.append(HangUpLeg(self.handed_to))
         elif isinstance(event, SocketClosed):
             if self.socket_closed:
                 return []
             self.socket_closed = True
         handler: Callable[[Event, float], list[Command]] = getattr(self, "_on_" + self.phase.name.lower())
-        return handler(event, now)
+        return first + handler(event, now)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -415,6 +415,27 @@ def test_a_caller_who_hangs_up_as_a_cancel_bridges_them_back_leaves_no_phone_par
         assert wang["calls_answered"] == 1
 
 
+def test_a_caller_who_hangs_up_as_a_completed_consult_hands_them_on_leaves_no_phone_parked(store, tmp_path) -> None:
+    """As above, on a complete: the caller hangs up the moment the uuid_bridge hands them to
+    ext9, before the visit takes park_after_bridge off ext9's leg. The visit hangs that leg
+    up: ext9's phone does not stay up in silence."""
+    with rig(store, tmp_path) as r:
+        caller, leg, first = consulting_ext9(r)
+        ops = ops_for(r)
+
+        def on_event(ev) -> None:
+            if ev.name == "CHANNEL_BRIDGE" and ev.uuid == caller.uuid and ev.get("Other-Leg-Unique-ID") == first:
+                gevent.spawn(r.switch.api, "uuid_kill", caller.uuid)  # before the visit hears of it
+
+        with r.switch.watching(on_event):
+            ops.complete_transfer("cn_wang")
+            assert caller.destroyed.wait(30)
+        assert wait_for(lambda: first not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(first)[-10:])
+        assert wait_for(lambda: leg not in r.switch.channels, timeout=15)  # cn_wang's part ended at the hand-on
+        rows = wait_for(r.queue_calls)
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "cn_wang")]
+
+
 def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(store, tmp_path) -> None:
     """cn_wang consults ext9 while the caller holds; the caller hangs up. cn_wang and ext9
     may finish their conversation, but whoever of them hangs up ends the other's call too:

@@ -1223,6 +1223,26 @@ def test_a_caller_who_hangs_up_during_the_consult_ends_the_agents_part_then() ->
     assert r.send(NoteRead(None)) == [EndAgentCall("acme_a2", NOW + 70)]
 
 
+@pytest.mark.parametrize("phase_reached", ["bridged", "records", "handed on"])
+def test_a_caller_who_hangs_up_once_handed_on_by_a_consult_hangs_up_the_consulted_leg(phase_reached) -> None:
+    """Handed on, the consulted party's leg has nobody but the caller: their hangup ends it,
+    whether or not park_after_bridge came off it in time (a bridge's end before that parks
+    it), whatever the visit was doing then."""
+    r = Run()
+    consulting(r)
+    r.send(NoteRead({"consult": CONSULTED, "step": "complete"}))
+    r.done("ParkAfterBridge")
+    r.send(CallerBridged(CONSULTED, ok=True))
+    if phase_reached != "bridged":
+        r.send(NoteRead(None))
+        r.done("StopRecording")
+    if phase_reached == "handed on":
+        r.send(AgentCallEnded(0.0))
+        assert r.visit.phase is Phase.HANDED_ON
+    out = r.send(HungUp(), at=NOW + 90)
+    assert out[0] == HangUpLeg(CONSULTED)
+
+
 @pytest.mark.parametrize("unbridged_first", [False, True])
 @pytest.mark.parametrize("bridged_back", [False, True])
 def test_a_caller_who_hangs_up_as_a_cancel_bridges_them_back_hangs_up_the_agents_leg(
