@@ -401,3 +401,99 @@ def test_a_ring_progressively_caller_transferred_to_a_queue_who_times_out_there_
         if where == "real":  # acme_a1's phone; acme_a2's, never rung, waits out its timeout
             run = t.phones[0].wait(30)
             assert run.completed, run.output[-800:] + "\n--- switch log ---\n" + t.switch.log_tail(80)
+
+
+SURVEY_TENANT = RP_TENANT + """prompts:
+  rate: {text: "Please rate our service"}
+"""
+# After the agent, a survey (its question asked by a controller, through a socket of its own).
+SURVEY_FLOW = """start: start
+nodes:
+  start: {type: answer, children: {_: wait}}
+  wait: {type: queue, data: {queue: support}, children: {_: rate}}
+  rate: {type: survey, data: {questions: [rate]}, children: {_: bye}}
+  bye: {type: hangup, data: {cause: CALL_REJECTED}}
+"""
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_a_ring_progressively_caller_is_asked_the_survey_when_the_agent_hangs_up(
+    where, store, tmp_path
+) -> None:
+    """acme_a1 answers a ring-progressively caller (uuid_bridge: out of the queue node's
+    extension) and hangs up: the caller is routed on to the survey, whose question is asked
+    in full (play_and_get_digits: 2 tries of 5 s, no digit), then hung up by the flow. The
+    queue's socket closing must not reset the survey's under it."""
+    with target(where, store, tmp_path, tenant=SURVEY_TENANT, flow=SURVEY_FLOW) as t:
+        t.agent("acme_a1", "answer")
+        bridges: list[tuple[str, str]] = []
+        ends: list[tuple[str, str]] = []
+        causes: dict[str, str] = {}
+        with operations(t, where, bridges, ends, causes) as ops:
+            c = t.controller(esl=True)
+            try:
+                caller = gevent.spawn(until_bye, t, where, "447700900116", 60.0)
+                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
+                a1 = agent(t, "acme_a1")
+                member, leg = str(a1["offered_member"]), str(a1["agent_leg"])
+                assert ops.api(f"uuid_kill {leg}").startswith("+OK")
+                left = time.time()
+                assert wait_for(lambda: member in causes, timeout=40), ends
+                asked = time.time() - left
+                caller.get(timeout=60)
+            finally:
+                c.stop(grace=1.0)
+        assert causes[member] == "CALL_REJECTED"  # the flow's bye, after the survey
+        assert asked >= 9.5, asked  # both tries of the question waited out
+        answers = wait_for(lambda: t.rows("SELECT question, score, agent_id FROM survey_answers"))
+        assert answers == [{"question": "rate", "score": None, "agent_id": "acme_a1"}]
+        if where == "real":
+            run = t.phones[0].wait(30)
+            assert run.completed, run.output[-800:] + "\n--- switch log ---\n" + t.switch.log_tail(80)
+
+
+# The flow goes on after the queue by hanging the caller up with a cause of its own.
+ON_FLOW = """start: start
+nodes:
+  start: {type: answer, children: {_: wait}}
+  wait: {type: queue, data: {queue: support}, children: {_: bye}}
+  bye: {type: hangup, data: {cause: CALL_REJECTED}}
+"""
+
+
+@pytest.mark.parametrize("where", TARGETS)
+def test_a_ring_progressively_caller_transferred_to_a_number_goes_on_in_the_flow_after_it(
+    where, store, tmp_path
+) -> None:
+    """acme_a1 answers a ring-progressively caller (uuid_bridge: out of the queue node's
+    extension, park_after_bridge on them) and sends them to a number; when that call ends,
+    the caller goes on by the node's branch (hung up CALL_REJECTED), not parked in silence."""
+    with target(where, store, tmp_path, tenant=RP_TENANT, flow=ON_FLOW) as t:
+        t.agent("acme_a1", "answer")
+        number = phone(t, where, "t1")
+        bridges: list[tuple[str, str]] = []
+        ends: list[tuple[str, str]] = []
+        causes: dict[str, str] = {}
+        with operations(t, where, bridges, ends, causes) as ops:
+            c = t.controller(esl=True)
+            try:
+                caller = gevent.spawn(until_bye, t, where, "447700900117", 60.0)
+                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
+                a1 = agent(t, "acme_a1")
+                member, leg = str(a1["offered_member"]), str(a1["agent_leg"])
+                ops.transfer("acme_a1", dial=number)
+                other = wait_for(lambda: [b for a, b in bridges if a == member and b != leg], timeout=15)
+                assert other, bridges
+                gevent.sleep(1.0)  # the caller talks to the number
+                assert member not in causes
+                assert ops.api(f"uuid_kill {other[0]}").startswith("+OK")
+                left = time.time()
+                assert wait_for(lambda: member in causes, timeout=20), ends
+                assert time.time() - left < 10
+                caller.get(timeout=60)
+            finally:
+                c.stop(grace=1.0)
+        assert causes[member] == "CALL_REJECTED"  # the flow's branch after the queue
+        rows = wait_for(lambda: t.rows("SELECT * FROM queue_calls"))
+        assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a1")]
+        phones_done(t, where)

@@ -35,7 +35,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 from fsapps.apps.context import AppContext
-from fsapps.config import ControllerSettings, Settings
+from fsapps.config import ControllerSettings, EslSettings, Settings
 from fsapps.controller import Controller
 from fsapps.flows.check import check
 from fsapps.flows.install import install
@@ -115,12 +115,18 @@ class Target:
                               listen_ms=int(hang_up_after * 1000) - 1000, timeout=hang_up_after + 60)  # fmt: skip
         assert run.completed, run.output + "\n--- switch log ---\n" + self.switch.log_tail()
 
-    def controller(self) -> Controller:
+    def controller(self, *, esl: bool = False) -> Controller:
+        """``esl``: with an Event Socket connection of its own to the switch, as deployed
+        (CDRs, routing a caller on after their socket closes); without, socket-only."""
         project = check(self.root)
         assert project.problems == []
         ctx = AppContext(project, store=self.store)
+        inbound = EslSettings(password=None)
+        if esl:
+            port = self.switch.port if self.name == "sim" else self.switch.esl_port
+            inbound = EslSettings("127.0.0.1", port, self.switch.password)
         c = Controller(
-            Settings(controller=ControllerSettings(listen="127.0.0.1", port=self.port),
+            Settings(esl=inbound, controller=ControllerSettings(listen="127.0.0.1", port=self.port),
                      state_dir=str(self.root / "state")),
             store=self.store, context=ctx,
         )  # fmt: skip

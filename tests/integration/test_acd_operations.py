@@ -193,6 +193,31 @@ def test_a_ring_progressively_caller_transferred_to_a_queue_goes_on_in_the_flow_
         ]  # fmt: skip
 
 
+def test_a_ring_progressively_caller_transferred_to_a_number_goes_on_in_the_flow_after_it(store, tmp_path) -> None:
+    """business rings progressively (uuid_bridge: the caller leaves the queue node's
+    extension); cn_wang sends the caller to ext9, who hangs up after a while: the caller goes
+    on by the node's branch (the survey), not parked in silence by that bridge's end."""
+    with rig(store, tmp_path, queues={"business": {"strategy": "ring-progressively"}}) as r:
+        r.agent("cn_wang", Endpoint(answer_after=0.5))
+        r.switch.register_user("ext9", Endpoint(answer_after=0.2, hangup_after=3.0))
+        ops = ops_for(r)
+        caller = on_call(r, "cn_wang")
+        assert r.switch.channels[caller.uuid].get_var("park_after_bridge") == "true"  # the uuid_bridge path
+        before = len(r.switch.call_log(caller.uuid))
+        ops.transfer("cn_wang", dial="sofia/external/ext9@127.0.0.1:5080")
+        survey = wait_for(
+            lambda: [line for line in r.switch.call_log(caller.uuid)[before:] if line.startswith("play_and_get_digits")],
+            timeout=30,
+        )
+        log = r.switch.call_log(caller.uuid)[before:]
+        assert survey, "\n".join(log)
+        assert any(line.startswith("bridge(") and "ext9@" in line for line in log), log
+        caller.hangup()
+        assert caller.destroyed.wait(30)
+        rows = wait_for(r.queue_calls)
+        assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [("business", "answered", "cn_wang")]
+
+
 def test_a_ring_progressively_caller_transferred_to_a_queue_who_times_out_there_takes_the_timeout_branch(
     store, tmp_path
 ) -> None:
