@@ -100,8 +100,9 @@ Phases and what moves them ([commands]):
       else done "_"; a caller who was uuid-bridged is first routed on: ROUTING_ON
       [SetVariables(park_after_bridge off, fsapps_branch), RouteOn] --AppFinished--> done
       by that branch;
-      one a consult parked but never moved (every bridge refused): UNPARKING
-      [ParkAfterBridge(off)] --AppFinished--> done "_"
+      one with park_after_bridge on but never moved (every uuid_bridge refused, by a
+      consult or a ring-progressively answer): UNPARKING [ParkAfterBridge(off)]
+      --AppFinished--> done "_" (so too by the timeout and callback branches)
 
   From ENTERING to ANNOUNCING, HungUp: done, abandoned [Leave(abandoned), Account(abandoned)];
   SocketClosed: done [Forget] (the caller's row waits for the next controller); while TALKING
@@ -110,7 +111,9 @@ Phases and what moves them ([commands]):
   HangUpLeg(each leg ringing on its own)], and once the conversation is over,
   [SetVariables(its end, agent, start and joined)] for whoever completes the visit (none
   once accounted); a parked caller is sent to the node's hold routes, not handed back
-  (ROUTING_ON [RouteOn], done with no branch). TellAnswered is answered by AnswerTold.
+  (ROUTING_ON [RouteOn], done with no branch), also one who waits (an earlier visit's
+  uuid_bridge took them out of the extension) with no agent being bridged to them, and
+  one whose hold music would not stop. TellAnswered is answered by AnswerTold.
   Failed while TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
   MarkChannel(the agent, start and joined, "untold"; unless AnswerTold came),
   Wait(RETRY_ANSWER)] --WaitOver--> [OutliveController(on), TellAnswered again] (Failed
@@ -365,6 +368,7 @@ class Visit:
         self.adding = setup.adds_legs
         self.uuid_bridged = False  # the caller was bridged to the agent's leg by uuid_bridge
         self.park_set = setup.parked  # park_after_bridge is on the caller (set for that, or before)
+        self.parked_before = setup.parked  # park_set before the answering leg's uuid_bridge
         self.unpark_at_end = False  # set by a consult whose bridges were all refused
         self.rang = 0.0
         self.disposition = ""
@@ -429,6 +433,10 @@ class Visit:
                 # The conversation is over, maybe not yet accounted (the database is away):
                 # the controller that completes it, maybe long after, needs it.
                 return [*hangups, *self._hand_back_noted(why)]
+            if (self.ending is None and self.park_set and self.caller_here and not self.agent_leg
+                    and self.phase is not Phase.ROUTING_ON):  # fmt: skip
+                # Parked under this socket, with no agent being bridged to them: routed back.
+                return [*hangups, *self._hand_back(why)]
             # Whatever the visit had reached, the dispatcher must not keep offering to it.
             forget: list[Command] = [Forget(), *hangups] if self.placed else hangups
             if self.ending is None:
@@ -644,7 +652,7 @@ class Visit:
         assert self.stop is not None
         step = self.stop.next_try()
         if step is None:
-            return [Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
+            return self._hand_back("the hold music would not stop")
         send, seconds = step
         self.waiting_for = self._ref()
         return [*([Break()] if send else []), Wait(self.waiting_for, seconds)]
@@ -806,6 +814,7 @@ class Visit:
                     return hung + self._not_answered(transfer.PICKED_OFF, now)
                 return [*hung, PickedUp((target.agent,), now)]
             self.agent, self.agent_leg = self.ringing[event.leg].agent, event.leg
+            self.parked_before = self.park_set
             self.park_set = True
             # socket_resume off first: the uuid_bridge ends the socket application, which
             # with it on would send the caller on in the dialplan (mod_event_socket.c:544-548)
@@ -823,6 +832,12 @@ class Visit:
         if gone or (isinstance(event, Parked) and self.agent_leg):
             # The answering agent's leg went before the caller reached it.
             leg, self.agent, self.agent_leg = self.agent_leg, "", ""
+            if gone and not self.parked_before:
+                # uuid_bridge refused (-ERR: no such leg) left the caller where they were, in
+                # the node's extension, routed on by the dialplan when the socket closes: only
+                # park_after_bridge comes off at the end. (Parked, uuid_bridge_park_on_cancel
+                # took them out of it.)
+                self.park_set, self.unpark_at_end = False, True
             return self._leg_ended(leg, "NORMAL_CLEARING", now)
         if isinstance(event, Bridged) and self.agent_leg and event.other == self.agent_leg:
             # The uuid_bridge has begun (uuid_bridge itself answers at once, before it).
@@ -1003,13 +1018,17 @@ class Visit:
 
     def _hand_back_noted(self, why: str) -> list[Command]:
         """The conversation is over, the caller here, the database away: handed back with
-        the conversation noted on the channel, for the controller that completes the visit.
-        A caller parked under this socket (uuid_bridge, park_after_bridge) would be reset
-        and hung up by a hand back's ``resume``: sent to the node's route extension with no
-        branch instead (the visit ends with none, the socket closing as after any), whose
-        hold routes hand them to a controller again."""
-        noted = self._noted()
-        if not self.park_set:
+        the conversation noted on the channel, for the controller that completes the visit."""
+        return self._hand_back(why, self._noted())
+
+    def _hand_back(self, why: str, noted: tuple[tuple[str, str], ...] = ()) -> list[Command]:
+        """Back to the dialplan, whose queue route hands the caller to a controller again
+        (with ``noted`` on the channel). A caller parked under this socket (uuid_bridge,
+        park_after_bridge; also one an earlier visit's agent sent to this queue) would be
+        reset and hung up by a hand back's ``resume``, their caller profile no longer the
+        node's: sent to the node's route extension with no branch instead (the visit ends
+        with none, the socket closing as after any), whose hold routes do the same."""
+        if not (self.park_set and self.caller_here):
             out: list[Command] = [Forget(), SetVariables(noted)] if noted else [Forget()]
             return out + self._done(Ending(hand_back=why))
         self.handing_back = why
@@ -1036,7 +1055,7 @@ class Visit:
         if not self.consult.over:
             return out
         if self.consult.stuck:
-            return [*out, Forget(), *self._done(Ending(hand_back="the hold music would not stop"))]
+            return [*out, *self._hand_back("the hold music would not stop")]
         self.end, self.handed_to = self.consult.end, self.consult.handed_to
         # park_after_bridge is on the caller. Handed on or bridged back, uuid_bridge took them
         # out of the node's extension: routed on at the end. Never bridged (both legs gone),
@@ -1109,10 +1128,6 @@ class Visit:
         park_after_bridge (which the flow's own bridges must not inherit) is unset and they
         are routed on by the branch, or they would stay parked for good. One a consult
         parked but never moved is still in the extension: it is only unset."""
-        if self.caller_here and self.unpark_at_end and not self.park_set:
-            self.waiting_for = self._ref()
-            self._enter(Phase.UNPARKING)
-            return [ParkAfterBridge(self.waiting_for, False)]
         return self._leave_by("_")
 
     def _leave_by(self, branch: str | None) -> list[Command]:
@@ -1123,10 +1138,16 @@ class Visit:
         on to the node's route extension instead, which reads the branch from
         fsapps_branch; park_after_bridge, which the flow's own bridges must not inherit,
         is unset on the way."""
+        self.route_branch = branch
+        if self.caller_here and self.unpark_at_end and not self.park_set:
+            # Still in the extension, with park_after_bridge on them (every uuid_bridge
+            # refused): the flow's own bridges must not inherit it.
+            self.waiting_for = self._ref()
+            self._enter(Phase.UNPARKING)
+            return [ParkAfterBridge(self.waiting_for, False)]
         if not (self.caller_here and self.park_set):
             return self._done(Ending(branch=branch))
         self.waiting_for = self._ref()
-        self.route_branch = branch
         self._enter(Phase.ROUTING_ON)
         unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
         return [SetVariables(unset), RouteOn(self.waiting_for, branch or "")]
@@ -1150,7 +1171,7 @@ class Visit:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(
             event, HungUp | SocketClosed
         ):
-            return self._done(Ending(branch="_"))
+            return self._done(Ending(branch=self.route_branch))
         return []
 
     def _blind_transfer(self) -> list[Command]:

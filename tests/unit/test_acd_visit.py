@@ -518,6 +518,30 @@ def test_a_clip_that_never_stops_hands_the_call_back_after_every_break() -> None
     assert r.visit.ending is not None and r.visit.ending.hand_back
 
 
+PARKED_UNSET = SetVariables((("park_after_bridge", ""), ("fsapps_queue_route", ""), ("fsapps_branch", "")))
+
+
+@pytest.mark.parametrize("why", ["failed", "music"])
+def test_a_parked_caller_handed_back_while_waiting_is_routed_back_not_resumed(why) -> None:
+    """A caller an earlier visit's uuid_bridge took out of the node's extension (a
+    ring-progressively visit's agent sent them to this queue) would be reset and hung up by
+    a hand back's ``resume``: the visit fails, or the hold music will not stop, and they are
+    sent to the node's route extension with no branch instead, whose hold routes hand them
+    to a controller again (the visit ends with no branch and no hand back)."""
+    r = Run(replace(SETUP, parked=True, route_on="acme_main_2__route acme"))
+    r.on_hold()
+    if why == "failed":
+        out = r.send(Failed("PoolTimeout"))
+    else:
+        r.send(Digit("5"))
+        while kinds(out := r.timer()) != ["Forget", "SetVariables", "RouteOn"]:
+            assert kinds(out) in (["Break", "Wait"], ["Wait"]), out
+    assert out == [Forget(), PARKED_UNSET, RouteOn(r.started["RouteOn"], "")]
+    assert r.visit.ending is None
+    assert r.done("RouteOn") == []
+    assert r.visit.ending == Ending()
+
+
 @pytest.mark.parametrize("stopping", [False, True], ids=["playing", "stopping"])
 def test_a_caller_who_hangs_up_on_hold_is_an_abandon_at_once(stopping) -> None:
     """The hold-clip-at-hangup window: on the real switch a clip still queued when the caller
@@ -863,6 +887,31 @@ def test_a_first_answer_whose_bridge_fails_after_a_second_answer_lost_leaves_no_
     out = r.send(NoteRead(None), NOW + 10)
     assert out[0] == OfferFailed(("acme_a1",), "NORMAL_CLEARING", NOW + 10)
     assert r.visit.phase is Phase.ON_HOLD
+
+
+@pytest.mark.parametrize("parked_before", [False, True])
+def test_a_caller_whose_uuid_bridge_was_refused_leaves_by_the_branch_as_they_stand(parked_before) -> None:
+    """The answering agent's leg went before the uuid_bridge: refused (-ERR), it left the
+    caller where they were. In the node's extension, they time out with only
+    park_after_bridge taken off (the dialplan routes them on as the socket closes: routed on
+    by the visit too, the branch's node would run twice); out of it already (an earlier
+    visit's uuid_bridge), they are routed on."""
+    r = Run(replace(LEGS, parked=parked_before))
+    r.ringing(A1)
+    r.send(LegAnswered(A1.leg))
+    r.send(CallerBridged(A1.leg, False), NOW + 10)
+    r.send(NoteRead(None), NOW + 10)
+    assert r.visit.phase is Phase.ON_HOLD
+    r.send(TimedOut("max-wait-time"))
+    out = r.done("Play")
+    if parked_before:
+        assert kinds(out)[-2:] == ["SetVariables", "RouteOn"], out
+        r.done("RouteOn")
+    else:
+        assert kinds(out)[-1] == "ParkAfterBridge" and out[-1].on is False, out
+        assert "RouteOn" not in kinds(out)
+        r.done("ParkAfterBridge")
+    assert r.visit.ending == Ending(branch="timeout")
 
 
 def test_a_leg_that_ends_unanswered_frees_its_agent_at_once_and_the_last_ends_the_offer() -> None:
