@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,7 @@ class AgentCall:
     agent: str
     caller_leg: str
     agent_leg: str
+    tenant: str = ""  # the caller's
 
 
 @dataclass
@@ -84,6 +85,9 @@ class AgentOperations:
     api: Callable[[str], str]  # an Event Socket api command, its reply
     now: Callable[[], float] = field(default=time.time)
     tenant: str | None = None
+    # A tenant's queues, when the flows are at hand: a transfer to a queue the caller's tenant
+    # does not have is refused here, not carried out by the controller as "the flow goes on".
+    queues: Callable[[str], Collection[str]] | None = None
 
     # --- the agent's status ----------------------------------------------------------
 
@@ -122,7 +126,8 @@ class AgentOperations:
             raise OperationError(f"agent {agent!r} is not on a queue call ({row['state']})")
         if not self._ours(row["tenant_id"]):  # a shared agent, on another tenant's call
             raise OperationError(f"agent {agent!r} is on no call of {self.tenant!r}")
-        return AgentCall(agent, str(row["offered_member"]), str(row["agent_leg"]))
+        caller, leg, tenant = str(row["offered_member"]), str(row["agent_leg"]), str(row["tenant_id"] or "")
+        return AgentCall(agent, caller, leg, tenant)
 
     def _ours(self, tenant: str | None) -> bool:
         return self.tenant is None or tenant == self.tenant
@@ -141,6 +146,8 @@ class AgentOperations:
         call = self.current_call(agent)
         where: dict[str, str]
         if to_queue is not None:
+            if self.queues is not None and to_queue not in self.queues(call.tenant):
+                raise BadTarget(f"no queue {to_queue!r} for {call.tenant!r}'s callers")
             where = {"queue": to_queue}
         elif to_agent is not None:
             where = {"dial": self._contact(to_agent), "agent": to_agent}
@@ -492,4 +499,16 @@ def operations_for(settings: Any, store: Store) -> AgentOperations:
         finally:
             conn.stop()
 
-    return AgentOperations(store, api)
+    return AgentOperations(store, api, queues=_flows_queues(settings))
+
+
+def _flows_queues(settings: Any) -> Callable[[str], Collection[str]] | None:
+    """Each tenant's queues, from the flows the settings name (None if there are none)."""
+    from pathlib import Path
+
+    from fsapps.apps.catalog import load_checked
+
+    if not Path(settings.flows.dir).is_dir():
+        return None
+    tenants = {t.id: set(t.queues) for t in load_checked(settings.flows.dir).tenants}
+    return lambda tenant: tenants.get(tenant, set())

@@ -10,7 +10,7 @@ import pytest
 from fsapps.acd.operations import AgentOperations, OperationError
 from fsapps.esl.client import Connection
 from fsapps.sim.endpoints import Endpoint
-from tests.integration.test_acd_calls import crash, rig
+from tests.integration.test_acd_calls import ROOT, crash, rig
 from tests.support.waiting import wait_for
 
 SUP = "sofia/external/sup1@127.0.0.1:5080"
@@ -145,7 +145,7 @@ def test_cli_call_control_says_why_it_cannot(store, tmp_path, capsys, monkeypatc
         assert capsys.readouterr().out == "fsapps: agent 'cn_wang' is not on a queue call (Waiting)\n"
 
 
-def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
+def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path, capsys) -> None:
     """cablenet's business agent sends the caller to the complaints queue (top-down: cn_zhao)."""
     with rig(store, tmp_path) as r:
         r.agent("cn_wang", Endpoint(answer_after=0.5))
@@ -156,6 +156,19 @@ def test_transfer_to_another_queue_makes_a_new_visit(store, tmp_path) -> None:
         caller = on_call(r, "cn_wang")
         with pytest.raises(OperationError, match="is not on a queue call"):
             ops.transfer("cn_zhao", to_queue="complaints")
+        # `fsapps agent transfer` knows the tenant's queues from the flows: a queue cablenet
+        # does not have is refused, the caller left talking to cn_wang.
+        from fsapps import cli
+
+        config = tmp_path / "fsapps.yaml"
+        config.write_text(
+            f"database: {{dsn: '{store.dsn}'}}\nesl: {{port: {r.switch.port}, password: {r.switch.password}}}\n"
+            f"flows: {{dir: '{ROOT / 'dialplan'}'}}\n"
+        )
+        argv = ["agent", "transfer", "cn_wang", "--to-queue", "loans", "--config", str(config)]
+        assert cli.main(argv) == 1  # harbourbank's
+        assert capsys.readouterr().out == "fsapps: no queue 'loans' for 'cablenet''s callers\n"
+        assert r.agent_row("cn_wang")["state"] == "In a queue call"
         ops.transfer("cn_wang", to_queue="complaints")
         wait_for(lambda: r.agent_row("cn_zhao")["state"] == "In a queue call", timeout=30)
         assert str(r.agent_row("cn_zhao")["offered_member"]) == caller.uuid, "\n".join(
