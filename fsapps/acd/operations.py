@@ -85,9 +85,10 @@ class AgentOperations:
     api: Callable[[str], str]  # an Event Socket api command, its reply
     now: Callable[[], float] = field(default=time.time)
     tenant: str | None = None
-    # A tenant's queues, when the flows are at hand: a transfer to a queue the caller's tenant
-    # does not have is refused here, not carried out by the controller as "the flow goes on".
-    queues: Callable[[str], Collection[str]] | None = None
+    # A tenant's queues, when the flows are at hand (None: that tenant's are not): a transfer
+    # to a queue the caller's tenant does not have is refused here, not carried out by the
+    # controller as "the flow goes on".
+    queues: Callable[[str], Collection[str] | None] | None = None
 
     # --- the agent's status ----------------------------------------------------------
 
@@ -146,7 +147,8 @@ class AgentOperations:
         call = self.current_call(agent)
         where: dict[str, str]
         if to_queue is not None:
-            if self.queues is not None and to_queue not in self.queues(call.tenant):
+            known = self.queues(call.tenant) if self.queues is not None else None
+            if known is not None and to_queue not in known:
                 raise BadTarget(f"no queue {to_queue!r} for {call.tenant!r}'s callers")
             where = {"queue": to_queue}
         elif to_agent is not None:
@@ -502,13 +504,26 @@ def operations_for(settings: Any, store: Store) -> AgentOperations:
     return AgentOperations(store, api, queues=_flows_queues(settings))
 
 
-def _flows_queues(settings: Any) -> Callable[[str], Collection[str]] | None:
-    """Each tenant's queues, from the flows the settings name (None if there are none)."""
+def _flows_queues(settings: Any) -> Callable[[str], Collection[str] | None]:
+    """A tenant's queues, from the flows the settings name, read when first asked (a
+    transfer to a queue): None for a tenant they do not have, or have with problems (the
+    controller may still serve an earlier version of it), so that nothing is refused on
+    flows that are not the controller's."""
+    from functools import cache
     from pathlib import Path
 
-    from fsapps.apps.catalog import load_checked
+    from fsapps.flows.check import check
 
-    if not Path(settings.flows.dir).is_dir():
-        return None
-    tenants = {t.id: set(t.queues) for t in load_checked(settings.flows.dir).tenants}
-    return lambda tenant: tenants.get(tenant, set())
+    @cache
+    def tenants() -> dict[str, frozenset[str]]:
+        root = Path(settings.flows.dir)
+        if not root.is_dir():
+            return {}
+        project = check(root)
+        bad = {Path(p.where.file).resolve() for p in project.problems}
+        return {
+            t.id: frozenset(t.queues) for t in project.tenants
+            if not any(f.is_relative_to(Path(t.directory).resolve()) for f in bad)
+        }  # fmt: skip
+
+    return lambda tenant: tenants().get(tenant)

@@ -113,7 +113,10 @@ Phases and what moves them ([commands]):
   once accounted); a parked caller is sent to the node's hold routes, not handed back
   (ROUTING_ON [RouteOn], done with no branch), also one who waits (an earlier visit's
   uuid_bridge took them out of the extension) with no agent being bridged to them, and
-  one whose hold music would not stop. TellAnswered is answered by AnswerTold.
+  one whose hold music would not stop; Failed in ROUTING_ON (a command before the RouteOn
+  failed): [Forget, the same SetVariables, RouteOn] once more. A caller with
+  park_after_bridge left on but in the extension (park_leftover) has it unset at arming.
+  TellAnswered is answered by AnswerTold.
   Failed while TALKING, the caller there (the answer not taken, say): [HangUpLeg(as above),
   MarkChannel(the agent, start and joined, "untold"; unless AnswerTold came),
   Wait(RETRY_ANSWER)] --WaitOver--> [OutliveController(on), TellAnswered again] (Failed
@@ -293,6 +296,9 @@ class VisitSetup:
     # not complete (switch_ivr_bridge.c:1931-1945): the visit ends the conversation at the
     # unbridge, and routes them on at its end.
     parked: bool = False
+    # park_after_bridge is on a caller who is in the node's extension (a uuid_bridge refused
+    # earlier on the call): unset at arming, or a bridge's end would park them.
+    park_leftover: bool = False
 
 
 class Phase(StrEnum):
@@ -395,6 +401,8 @@ class Visit:
         self.accounted = False  # the answered visit's records are out (Account)
         self.handing_back: str | None = None  # sent to the node's hold routes instead (why)
         self.route_branch: str | None = "_"  # the branch a caller routed on (ROUTING_ON) takes
+        self.rerouted = False  # a failure before the RouteOn: sent again, once
+        self.route_values: tuple[tuple[str, str], ...] = ()  # set on the caller as they are routed on
 
     @property
     def caller_here(self) -> bool:
@@ -433,6 +441,14 @@ class Visit:
                 # The conversation is over, maybe not yet accounted (the database is away):
                 # the controller that completes it, maybe long after, needs it.
                 return [*hangups, *self._hand_back_noted(why)]
+            rerouting = self.phase is Phase.ROUTING_ON and self.caller_here and not self.rerouted
+            if self.ending is None and rerouting:
+                # A command before the RouteOn failed (RouteOn is the last of its commands, and
+                # ends the phase once run): the caller, parked under this socket, is routed on
+                # all the same, once.
+                self.rerouted = True
+                self.waiting_for = self._ref()
+                return [*hangups, Forget(), SetVariables(self.route_values), RouteOn(self.waiting_for, "")]
             if (self.ending is None and self.park_set and self.caller_here and not self.agent_leg
                     and self.phase is not Phase.ROUTING_ON):  # fmt: skip
                 # Parked under this socket, with no agent being bridged to them: routed back.
@@ -557,6 +573,8 @@ class Visit:
             ("continue_on_fail", "true"), ("hangup_after_bridge", "false"),
             (hold_music.VARIABLE, self.setup.hold_music), (ROUTE_VARIABLE, ""),
         )  # fmt: skip
+        if self.setup.park_leftover:
+            armed += (("park_after_bridge", ""),)
         completing = bool(self.setup.bridge_agent)
         if completing and not self.noted_end:
             # An answer noted with no end: the controller of that conversation died during it,
@@ -613,7 +631,7 @@ class Visit:
         if self.noted_end:
             values += tuple((name, "") for name in NOTED_VISIT)
         out: list[Command] = [SetVariables(values)] if values and self.caller_here else []
-        return out + self._done(Ending(branch="_"))
+        return out + self._leave_by("_")
 
     def _on_entering(self, event: Event, now: float) -> list[Command]:
         if isinstance(event, CaughtUp) and event.token == self.waiting_for:
@@ -1034,8 +1052,8 @@ class Visit:
         self.handing_back = why
         self.waiting_for = self._ref()
         self._enter(Phase.ROUTING_ON)
-        unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", ""))
-        return [Forget(), SetVariables((*noted, *unset)), RouteOn(self.waiting_for, "")]
+        self.route_values = (*noted, ("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", ""))
+        return [Forget(), SetVariables(self.route_values), RouteOn(self.waiting_for, "")]
 
     def _on_consult_check(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, NoteRead):
@@ -1149,8 +1167,8 @@ class Visit:
             return self._done(Ending(branch=branch))
         self.waiting_for = self._ref()
         self._enter(Phase.ROUTING_ON)
-        unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
-        return [SetVariables(unset), RouteOn(self.waiting_for, branch or "")]
+        self.route_values = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
+        return [SetVariables(self.route_values), RouteOn(self.waiting_for, branch or "")]
 
     def _on_routing_on(self, event: Event, now: float) -> list[Command]:
         if (isinstance(event, AppFinished) and event.ref == self.waiting_for) or isinstance(

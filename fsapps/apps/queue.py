@@ -36,6 +36,7 @@ from fsapps.acd.visit import (
     BRIDGE_ENDED,
     BRIDGE_JOINED,
     BRIDGE_STARTED,
+    Phase,
     Visit,
     VisitSetup,
     noted_epoch,
@@ -162,9 +163,13 @@ class QueueDriver:
     """Runs one Visit on one call: its events in, its commands out."""
 
     def __init__(
-        self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any, name: str | None = None
+        self, call: NodeCall, acd: Any, esl: OutboundCall, queue: Any, name: str | None = None,
+        parked: bool = False,
     ) -> None:
         self.call, self.acd, self.esl, self.queue = call, acd, esl, queue
+        # Out of the node's extension (an earlier visit's uuid_bridge on this socket): only a
+        # visit on the same socket knows. A caller a socket has just been handed is in it.
+        self.parked = parked
         self.settings = queue.settings
         self.tenant = call.tenant.id
         self.name = name or call.data("queue")
@@ -239,6 +244,13 @@ class QueueDriver:
         self._run(self.visit.receive(Failed(repr(exc)), self.acd.clock()))
         if self.visit.ending is not None:
             raise exc
+        if self.visit.phase is Phase.ROUTING_ON:
+            # Parked under this socket (a uuid_bridge), the caller is routed to the node's
+            # routes instead of handed back (a resume would hang them up): the error, logged
+            # here, is not raised again.
+            log.error("queue %s: %r: %s, parked, routed on to the node's routes",
+                      self.name, exc, self.esl.uuid, exc_info=exc)  # fmt: skip
+            return
         log.warning(
             "queue %s: %s while %s talks to %s: handed back once the conversation ends",
             self.name, repr(exc), self.esl.uuid, self.visit.agent,
@@ -281,7 +293,8 @@ class QueueDriver:
             resume_within=float(s.discard_abandoned_after) if s.abandoned_resume_allowed else 0.0,
             adds_legs=self.waiter.adds_legs,
             route_on=route_value(self._route_extension(), call.tenant.context),
-            parked=call.var("park_after_bridge") == "true",
+            parked=self.parked and call.var("park_after_bridge") == "true",
+            park_leftover=not self.parked and call.var("park_after_bridge") == "true",
         )  # fmt: skip
 
     def _next_queue(self, name: str, by: str) -> str | None:
@@ -291,7 +304,7 @@ class QueueDriver:
             log.error("transfer to unknown queue %r: the caller goes on in the flow", name)
             return "_"
         log.info("queue %s: %s transfers %s to queue %s", self.name, by, self.esl.uuid, name)
-        return QueueDriver(self.call, self.acd, self.esl, other, name=name).run()
+        return QueueDriver(self.call, self.acd, self.esl, other, name=name, parked=self.visit.park_set).run()
 
     # --- events in ---------------------------------------------------------------------
 

@@ -180,6 +180,15 @@ def test_the_caller_is_armed_for_the_hold_route_before_their_place_is_written() 
     assert kinds(unanswered.done("Answer")) == ["SetVariables", "Join"]
 
 
+def test_park_after_bridge_left_on_a_caller_in_the_extension_is_unset_as_they_are_armed() -> None:
+    """A uuid_bridge refused earlier on the call left park_after_bridge on a caller who never
+    left the node's extension: a bridge's end would park them, so it comes off at once."""
+    r = Run(replace(SETUP, park_leftover=True))
+    out = r.send(Arrived())
+    assert out[0].values[-1] == ("park_after_bridge", "")
+    assert not r.visit.park_set
+
+
 @pytest.mark.parametrize(
     ("before", "expected"),
     [
@@ -540,6 +549,36 @@ def test_a_parked_caller_handed_back_while_waiting_is_routed_back_not_resumed(wh
     assert r.visit.ending is None
     assert r.done("RouteOn") == []
     assert r.visit.ending == Ending()
+
+
+@pytest.mark.parametrize("end", ["timeout", "hand back"])
+def test_a_parked_caller_is_routed_on_even_if_a_command_before_the_route_on_fails(end) -> None:
+    """RouteOn comes last: a failure before it (Leave, with the database away, say) would
+    leave the caller parked under a socket that closes. It is sent again, once, with the same
+    variables (the noted conversation of a hand back among them)."""
+    r = Run(replace(SETUP, parked=True, route_on="acme_main_2__route acme"))
+    r.on_hold()
+    if end == "timeout":
+        r.send(TimedOut("max-wait-time"))
+        first = r.done("Play")
+        branch: str | None = "timeout"
+    else:
+        first = r.send(Failed("PoolTimeout"))
+        branch = None
+    assert kinds(first)[-1] == "RouteOn"
+    sent = first[-2]
+    again = r.send(Failed("PoolTimeout"))
+    assert again == [Forget(), sent, RouteOn(r.started["RouteOn"], "")]
+    assert again[-1].ref != first[-1].ref
+    assert r.done("RouteOn") == []
+    assert r.visit.ending == (Ending(branch=branch) if end == "timeout" else Ending())
+    # Failing again, it is handed back as any visit (nothing left to try).
+    r = Run(replace(SETUP, parked=True, route_on="acme_main_2__route acme"))
+    r.on_hold()
+    r.send(Failed("PoolTimeout"))
+    r.send(Failed("PoolTimeout"))
+    assert r.send(Failed("PoolTimeout")) == [Forget()]
+    assert r.visit.ending is not None and r.visit.ending.hand_back
 
 
 @pytest.mark.parametrize("stopping", [False, True], ids=["playing", "stopping"])
@@ -1599,13 +1638,15 @@ NOTES_ON_CHANNEL = [
     {"bridge_agent": "acme_a2", "bridge_started": NOW - 50, "bridge_joined": NOW - 90, "bridge_ended": NOW - 5},
 ]  # fmt: skip
 def setups(notes: list[dict[str, Any]]) -> st.SearchStrategy[VisitSetup]:
+    # parked: an earlier visit's uuid_bridge took the caller out of the node's extension.
     return st.builds(
-        lambda answered, recorded, branches, prompt, adds_legs, noted: replace(
+        lambda answered, recorded, branches, prompt, adds_legs, noted, parked: replace(
             SETUP, answered=answered, recording=RECORDING if recorded else None, branches=frozenset(branches),
             announce_prompt="/sounds/en/acme/please_hold.wav" if prompt else None, adds_legs=adds_legs, **noted,
+            parked=parked, route_on="acme_main_2__route acme" if parked else "",
         ),
         st.booleans(), st.booleans(), st.sets(st.sampled_from(["_", "timeout", "callback"])), st.booleans(),
-        st.booleans(), st.sampled_from(notes),
+        st.booleans(), st.sampled_from(notes), st.booleans(),
     )  # fmt: skip
 
 
@@ -1648,6 +1689,14 @@ def run_and_check(d: Driver) -> None:
             # back would have the switch reset them, and hang them up): handed back only if
             # that failed too.
             assert any(isinstance(x, RouteOn) for x in c), kinds(c)
+    # A caller out of the node's extension (parked under the socket after a uuid_bridge) who is
+    # there as the visit ends by a branch, or is handed back, is routed on: the socket closing
+    # would leave them parked in silence, a hand back's resume would hang them up. (Not while
+    # an agent is being bridged to them: that conversation goes on.)
+    if (ending is not None and not (d.hung_up or d.closed) and d.visit.park_set
+            and ending.next_queue is None and ending.caller_gone is None
+            and not (ending.hand_back and d.visit.agent_leg)):  # fmt: skip
+        assert any(isinstance(x, RouteOn) for x in c), kinds(c)
     # Every offer is settled: answered, failed, or withdrawn by a pickup, before another rings.
     rung = 0
     for x in c:
