@@ -345,6 +345,36 @@ def test_a_caller_who_hangs_up_during_a_consult_leaves_no_phone_parked(where, st
         phones_done(t, where)
 
 
+@dataclasses.dataclass
+class Answered:
+    ops: AgentOperations
+    caller: gevent.Greenlet
+    member: str  # the caller's leg
+    leg: str  # acme_a1's
+    bridges: list[tuple[str, str]]
+    ends: list[tuple[str, str]]
+    causes: dict[str, str]  # each hangup's cause, by leg
+
+
+@contextlib.contextmanager
+def answered_by_a1(t: Target, where: str, number: str) -> Iterator[Answered]:
+    """acme_a1 answers a caller (from ``number``) who stays until the switch hangs them up
+    (60 s at most); the controller, with an Event Socket of its own as deployed, stops
+    after the block."""
+    bridges: list[tuple[str, str]] = []
+    ends: list[tuple[str, str]] = []
+    causes: dict[str, str] = {}
+    with operations(t, where, bridges, ends, causes) as ops:
+        c = t.controller(esl=True)
+        try:
+            caller = gevent.spawn(until_bye, t, where, number, 60.0)
+            assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
+            member, leg = str(agent(t, "acme_a1")["offered_member"]), str(agent(t, "acme_a1")["agent_leg"])
+            yield Answered(ops, caller, member, leg, bridges, ends, causes)
+        finally:
+            c.stop(grace=1.0)
+
+
 # support rings progressively (each agent's leg originated on its own, the caller uuid-bridged
 # to the one who answers); complaints, where acme_a1 may send a caller, gives up after 6 s.
 RP_TENANT = TENANT.replace("strategy: top-down ", "strategy: ring-progressively ") + """  complaints:
@@ -374,24 +404,15 @@ def test_a_ring_progressively_caller_transferred_to_a_queue_who_times_out_there_
     with target(where, store, tmp_path, tenant=RP_TENANT, flow=RP_FLOW) as t:
         t.agent("acme_a1", "answer")
         t.agent("acme_a2", "answer", status="On Break")
-        bridges: list[tuple[str, str]] = []
-        ends: list[tuple[str, str]] = []
-        causes: dict[str, str] = {}
-        with operations(t, where, bridges, ends, causes) as ops:
-            c = t.controller()
-            try:
-                caller = gevent.spawn(until_bye, t, where, "447700900115", 60.0)
-                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
-                member = str(agent(t, "acme_a1")["offered_member"])
-                assert ops.api(f"uuid_getvar {member} park_after_bridge").strip() == "true"
-                ops.transfer("acme_a1", to_queue="complaints")
-                moved = time.time()
-                assert wait_for(lambda: member in causes, timeout=30), ends
-                assert causes[member] == "CALL_REJECTED"
-                assert time.time() - moved < 20  # the 6 s wait, not the caller's 60 s
-                caller.get(timeout=60)
-            finally:
-                c.stop(grace=1.0)
+        with answered_by_a1(t, where, "447700900115") as s:
+            member = s.member
+            assert s.ops.api(f"uuid_getvar {member} park_after_bridge").strip() == "true"
+            s.ops.transfer("acme_a1", to_queue="complaints")
+            moved = time.time()
+            assert wait_for(lambda: member in s.causes, timeout=30), s.ends
+            assert s.causes[member] == "CALL_REJECTED"
+            assert time.time() - moved < 20  # the 6 s wait, not the caller's 60 s
+            s.caller.get(timeout=60)
         rows = wait_for(lambda: len(t.rows("SELECT * FROM queue_calls")) == 2
                         and t.rows("SELECT * FROM queue_calls ORDER BY joined_at"))  # fmt: skip
         assert [(q["queue"], q["outcome"], q["agent_id"]) for q in rows] == [
@@ -426,24 +447,14 @@ def test_a_ring_progressively_caller_is_asked_the_survey_when_the_agent_hangs_up
     queue's socket closing must not reset the survey's under it."""
     with target(where, store, tmp_path, tenant=SURVEY_TENANT, flow=SURVEY_FLOW) as t:
         t.agent("acme_a1", "answer")
-        bridges: list[tuple[str, str]] = []
-        ends: list[tuple[str, str]] = []
-        causes: dict[str, str] = {}
-        with operations(t, where, bridges, ends, causes) as ops:
-            c = t.controller(esl=True)
-            try:
-                caller = gevent.spawn(until_bye, t, where, "447700900116", 60.0)
-                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
-                a1 = agent(t, "acme_a1")
-                member, leg = str(a1["offered_member"]), str(a1["agent_leg"])
-                assert ops.api(f"uuid_kill {leg}").startswith("+OK")
-                left = time.time()
-                assert wait_for(lambda: member in causes, timeout=40), ends
-                asked = time.time() - left
-                caller.get(timeout=60)
-            finally:
-                c.stop(grace=1.0)
-        assert causes[member] == "CALL_REJECTED"  # the flow's bye, after the survey
+        with answered_by_a1(t, where, "447700900116") as s:
+            member = s.member
+            assert s.ops.api(f"uuid_kill {s.leg}").startswith("+OK")
+            left = time.time()
+            assert wait_for(lambda: member in s.causes, timeout=40), s.ends
+            asked = time.time() - left
+            s.caller.get(timeout=60)
+        assert s.causes[member] == "CALL_REJECTED"  # the flow's bye, after the survey
         assert asked >= 9.5, asked  # both tries of the question waited out
         answers = wait_for(lambda: t.rows("SELECT question, score, agent_id FROM survey_answers"))
         assert answers == [{"question": "rate", "score": None, "agent_id": "acme_a1"}]
@@ -471,29 +482,19 @@ def test_a_ring_progressively_caller_transferred_to_a_number_goes_on_in_the_flow
     with target(where, store, tmp_path, tenant=RP_TENANT, flow=ON_FLOW) as t:
         t.agent("acme_a1", "answer")
         number = phone(t, where, "t1")
-        bridges: list[tuple[str, str]] = []
-        ends: list[tuple[str, str]] = []
-        causes: dict[str, str] = {}
-        with operations(t, where, bridges, ends, causes) as ops:
-            c = t.controller(esl=True)
-            try:
-                caller = gevent.spawn(until_bye, t, where, "447700900117", 60.0)
-                assert wait_for(lambda: agent(t, "acme_a1")["state"] == "In a queue call", timeout=30)
-                a1 = agent(t, "acme_a1")
-                member, leg = str(a1["offered_member"]), str(a1["agent_leg"])
-                ops.transfer("acme_a1", dial=number)
-                other = wait_for(lambda: [b for a, b in bridges if a == member and b != leg], timeout=15)
-                assert other, bridges
-                gevent.sleep(1.0)  # the caller talks to the number
-                assert member not in causes
-                assert ops.api(f"uuid_kill {other[0]}").startswith("+OK")
-                left = time.time()
-                assert wait_for(lambda: member in causes, timeout=20), ends
-                assert time.time() - left < 10
-                caller.get(timeout=60)
-            finally:
-                c.stop(grace=1.0)
-        assert causes[member] == "CALL_REJECTED"  # the flow's branch after the queue
+        with answered_by_a1(t, where, "447700900117") as s:
+            member = s.member
+            s.ops.transfer("acme_a1", dial=number)
+            other = wait_for(lambda: [b for a, b in s.bridges if a == member and b != s.leg], timeout=15)
+            assert other, s.bridges
+            gevent.sleep(1.0)  # the caller talks to the number
+            assert member not in s.causes
+            assert s.ops.api(f"uuid_kill {other[0]}").startswith("+OK")
+            left = time.time()
+            assert wait_for(lambda: member in s.causes, timeout=20), s.ends
+            assert time.time() - left < 10
+            s.caller.get(timeout=60)
+        assert s.causes[member] == "CALL_REJECTED"  # the flow's branch after the queue
         rows = wait_for(lambda: t.rows("SELECT * FROM queue_calls"))
         assert [(q["outcome"], q["agent_id"]) for q in rows] == [("answered", "acme_a1")]
         phones_done(t, where)

@@ -4,6 +4,9 @@ force hangup; with their errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import gevent
 import pytest
 
@@ -375,6 +378,19 @@ def test_attended_transfer_cancelled_then_completed(store, tmp_path) -> None:
         assert caller.destroyed.wait(30)
 
 
+@contextmanager
+def hung_up_on_bridge(r, caller, other: str) -> Iterator[None]:
+    """Within the block, the caller hangs up the moment they are bridged to ``other``: the
+    emulator's CHANNEL_BRIDGE, before any controller hears of it."""
+
+    def on_event(ev) -> None:
+        if ev.name == "CHANNEL_BRIDGE" and ev.uuid == caller.uuid and ev.get("Other-Leg-Unique-ID") == other:
+            gevent.spawn(r.switch.api, "uuid_kill", caller.uuid)
+
+    with r.switch.watching(on_event):
+        yield
+
+
 def consulting_ext9(r, *, cancel: bool = False):
     """cn_wang talks with the caller, then consults ext9 while the caller holds; with
     ``cancel``, cancels (the caller is bridged back to cn_wang with uuid_bridge, out of the
@@ -440,12 +456,7 @@ def test_a_caller_who_hangs_up_as_a_cancel_bridges_them_back_leaves_no_phone_par
     with rig(store, tmp_path) as r:
         caller, leg, _ = consulting_ext9(r)
         ops = ops_for(r)
-
-        def on_event(ev) -> None:
-            if ev.name == "CHANNEL_BRIDGE" and ev.uuid == caller.uuid and ev.get("Other-Leg-Unique-ID") == leg:
-                gevent.spawn(r.switch.api, "uuid_kill", caller.uuid)  # before the visit hears of it
-
-        with r.switch.watching(on_event):
+        with hung_up_on_bridge(r, caller, leg):
             ops.cancel_transfer("cn_wang")
             assert caller.destroyed.wait(30)
         assert wait_for(lambda: leg not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(leg)[-10:])
@@ -460,12 +471,7 @@ def test_a_caller_who_hangs_up_as_a_completed_consult_hands_them_on_leaves_no_ph
     with rig(store, tmp_path) as r:
         caller, leg, first = consulting_ext9(r)
         ops = ops_for(r)
-
-        def on_event(ev) -> None:
-            if ev.name == "CHANNEL_BRIDGE" and ev.uuid == caller.uuid and ev.get("Other-Leg-Unique-ID") == first:
-                gevent.spawn(r.switch.api, "uuid_kill", caller.uuid)  # before the visit hears of it
-
-        with r.switch.watching(on_event):
+        with hung_up_on_bridge(r, caller, first):
             ops.complete_transfer("cn_wang")
             assert caller.destroyed.wait(30)
         assert wait_for(lambda: first not in r.switch.channels, timeout=15), "\n".join(r.switch.call_log(first)[-10:])
