@@ -448,7 +448,8 @@ class Visit:
                 # all the same, once.
                 self.rerouted = True
                 self.waiting_for = self._ref()
-                return [*hangups, Forget(), SetVariables(self.route_values), RouteOn(self.waiting_for, "")]
+                again = RouteOn(self.waiting_for, "" if self.handing_back else self.route_branch or "")
+                return [*hangups, Forget(), SetVariables(self.route_values), again]
             if (self.ending is None and self.park_set and self.caller_here and not self.agent_leg
                     and self.phase is not Phase.ROUTING_ON):  # fmt: skip
                 # Parked under this socket, with no agent being bridged to them: routed back.

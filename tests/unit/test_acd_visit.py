@@ -568,7 +568,7 @@ def test_a_parked_caller_is_routed_on_even_if_a_command_before_the_route_on_fail
     assert kinds(first)[-1] == "RouteOn"
     sent = first[-2]
     again = r.send(Failed("PoolTimeout"))
-    assert again == [Forget(), sent, RouteOn(r.started["RouteOn"], "")]
+    assert again == [Forget(), sent, RouteOn(r.started["RouteOn"], branch or "")]
     assert again[-1].ref != first[-1].ref
     assert r.done("RouteOn") == []
     assert r.visit.ending == (Ending(branch=branch) if end == "timeout" else Ending())
