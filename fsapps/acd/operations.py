@@ -506,18 +506,24 @@ def operations_for(settings: Any, store: Store) -> AgentOperations:
 
 def _flows_queues(settings: Any) -> Callable[[str], Collection[str] | None]:
     """A tenant's queues, from the flows the settings name, read when first asked (a
-    transfer to a queue): None for a tenant they do not have, or have with problems
-    (load_checked drops it, as the controller does; it may still serve an earlier version
-    of it), so that nothing is refused on flows that are not the controller's."""
+    transfer to a queue): None for a tenant they do not have, or have with problems (the
+    controller may still serve an earlier version of it), so that nothing is refused on
+    flows that are not the controller's."""
     from functools import cache
     from pathlib import Path
 
-    from fsapps.apps.catalog import load_checked
+    from fsapps.flows.check import check
 
     @cache
     def tenants() -> dict[str, frozenset[str]]:
-        if not Path(settings.flows.dir).is_dir():
+        root = Path(settings.flows.dir)
+        if not root.is_dir():
             return {}
-        return {t.id: frozenset(t.queues) for t in load_checked(settings.flows.dir).tenants}
+        project = check(root)
+        bad = {Path(p.where.file).resolve() for p in project.problems}
+        return {
+            t.id: frozenset(t.queues) for t in project.tenants
+            if not any(f.is_relative_to(Path(t.directory).resolve()) for f in bad)
+        }  # fmt: skip
 
     return lambda tenant: tenants().get(tenant)

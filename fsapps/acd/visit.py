@@ -1051,7 +1051,10 @@ class Visit:
             out: list[Command] = [Forget(), SetVariables(noted)] if noted else [Forget()]
             return out + self._done(Ending(hand_back=why))
         self.handing_back = why
-        return [Forget(), *self._route_on(None, noted)]
+        self.waiting_for = self._ref()
+        self._enter(Phase.ROUTING_ON)
+        self.route_values = (*noted, ("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", ""))
+        return [Forget(), SetVariables(self.route_values), RouteOn(self.waiting_for, "")]
 
     def _on_consult_check(self, event: Event, now: float) -> list[Command]:
         if not isinstance(event, NoteRead):
@@ -1158,20 +1161,14 @@ class Visit:
         if self.caller_here and self.unpark_at_end and not self.park_set:
             # Still in the extension, with park_after_bridge on them (every uuid_bridge
             # refused): the flow's own bridges must not inherit it.
-            self._enter(Phase.UNPARKING)
             self.waiting_for = self._ref()
+            self._enter(Phase.UNPARKING)
             return [ParkAfterBridge(self.waiting_for, False)]
         if not (self.caller_here and self.park_set):
             return self._done(Ending(branch=branch))
-        return self._route_on(branch)
-
-    def _route_on(self, branch: str | None, noted: tuple[tuple[str, str], ...] = ()) -> list[Command]:
-        """ROUTING_ON: to the node's route extension, ``branch`` named (none: its hold
-        routes), park_after_bridge off and ``noted`` set on the way."""
-        self._enter(Phase.ROUTING_ON)
         self.waiting_for = self._ref()
-        unset = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
-        self.route_values = (*noted, *unset)
+        self._enter(Phase.ROUTING_ON)
+        self.route_values = (("park_after_bridge", ""), (ROUTE_VARIABLE, ""), ("fsapps_branch", branch or ""))
         return [SetVariables(self.route_values), RouteOn(self.waiting_for, branch or "")]
 
     def _on_routing_on(self, event: Event, now: float) -> list[Command]:
